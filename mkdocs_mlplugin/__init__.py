@@ -1,0 +1,3 @@
+"""mkdocs-mlplugin: DVC and git facts for MkDocs sites, resolved at build time."""
+
+__version__ = "0.1.0"

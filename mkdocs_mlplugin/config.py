@@ -1,0 +1,49 @@
+"""The plugin's typed configuration, as written under ``plugins: - mlplugin:`` in mkdocs.yml."""
+
+from __future__ import annotations
+
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+
+from .findings import DEFAULT_SEVERITY, SEVERITIES
+
+
+def _severity(kind: str) -> c.Choice:
+    return c.Choice(SEVERITIES, default=DEFAULT_SEVERITY[kind])
+
+
+class ChecksConfig(base.Config):
+    """How seriously each kind of finding is taken: ``error`` fails the build whatever
+    ``--strict`` says, ``warn`` fails it under ``--strict``, ``info`` is logged, ``ignore``
+    drops it."""
+
+    missing_reference = _severity("missing_reference")
+    malformed_reference = _severity("malformed_reference")
+    invalid_project_file = _severity("invalid_project_file")
+    missing_value = _severity("missing_value")
+    git_history = _severity("git_history")
+    uncommitted_page = _severity("uncommitted_page")
+
+
+class MLConfig(base.Config):
+    """Options of the ``mlplugin`` plugin."""
+
+    dvc_root = c.Optional(c.Type(str))
+    """The DVC project's directory (the one holding ``.dvc/``), relative to mkdocs.yml.
+    Unset: the nearest one at or above mkdocs.yml's directory, else the only one below it."""
+
+    manifest = c.Type(str, default="ml-manifest.json")
+    """Where the machine-readable manifest is written, relative to the site directory.
+    An empty string writes none."""
+
+    date_format = c.Type(str, default="%Y-%m-%d")
+    """``strftime`` format of page dates shown on pages (the manifest always has ISO 8601)."""
+
+    show_emails = c.Type(bool, default=False)
+    """Publish author e-mail addresses in page facts and the manifest."""
+
+    theme_overrides = c.Type(bool, default=True)
+    """Add the plugin's Material template overrides (provenance footer, fact styles)."""
+
+    checks = c.SubConfig(ChecksConfig)
+    """Severity per kind of finding."""

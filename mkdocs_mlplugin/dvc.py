@@ -1,0 +1,650 @@
+"""Read-only DVC facts: stages, lock entries, tracked data, params, metrics and artifacts.
+
+Nothing here pulls data, opens a network connection or writes a file: dvc.yaml is resolved
+with DVC's own resolver (so ``vars``, ``foreach``, ``matrix`` and ``${...}`` mean exactly
+what they mean to DVC), and everything else is read from the files DVC keeps in git.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import posixpath
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .files import flatten, load_structured, lookup, parse_yaml, read_text
+from .findings import Finding, MLPluginError
+
+PIPELINE_FILE = "dvc.yaml"
+LOCK_FILE = "dvc.lock"
+DEFAULT_PARAMS = "params.yaml"
+_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
+
+
+@dataclasses.dataclass
+class Hashed:
+    """A dep or out as dvc.lock or a .dvc file records it."""
+
+    path: str  # relative to the DVC project root, POSIX separators
+    md5: str | None = None
+    size: int | None = None
+    nfiles: int | None = None
+    hash_name: str | None = None  # "md5"; None for entries written by DVC 2 (md5-dos2unix)
+    cache: bool = True
+
+    @property
+    def is_dir(self) -> bool:
+        return bool(self.md5 and self.md5.endswith(".dir"))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "md5": self.md5,
+            "size": self.size,
+            "nfiles": self.nfiles,
+            "hash": self.hash_name or "md5-dos2unix",
+            "cache": self.cache,
+        }
+
+
+@dataclasses.dataclass
+class Stage:
+    """One resolved stage of a dvc.yaml, with what dvc.lock says of its last run."""
+
+    name: str  # "train", "train@a" or "sub/dvc.yaml:train", as DVC addresses it from the root
+    dvcfile: str  # the dvc.yaml it comes from, relative to the project root
+    cmd: str
+    wdir: str
+    deps: list[str]
+    outs: list[Hashed]  # from dvc.yaml; hashes filled from the lock
+    params: dict[str, list[str] | None]  # params file (project-relative) -> keys, None = all
+    metrics: list[str]
+    frozen: bool = False
+    always_changed: bool = False
+    desc: str | None = None
+    locked: bool = False
+    lock_cmd: str | None = None
+    lock_deps: dict[str, Hashed] = dataclasses.field(default_factory=dict)
+    lock_params: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+
+    def out(self, path: str) -> Hashed | None:
+        return next((o for o in self.outs if o.path == path), None)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "dvcfile": self.dvcfile,
+            "cmd": self.cmd,
+            "wdir": self.wdir,
+            "desc": self.desc,
+            "frozen": self.frozen,
+            "always_changed": self.always_changed,
+            "locked": self.locked,
+            "deps": [
+                (self.lock_deps.get(d) or Hashed(d)).as_dict() for d in self.deps
+            ],
+            "outs": [o.as_dict() for o in self.outs],
+            "params": self.lock_params,
+            "metrics": self.metrics,
+        }
+
+
+@dataclasses.dataclass
+class Tracked:
+    """A .dvc file: data added with ``dvc add`` or imported with ``dvc import``."""
+
+    dvcfile: str
+    outs: list[Hashed]
+    source: str | None = None  # for imports: the repository or URL, credentials removed
+    frozen: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "dvcfile": self.dvcfile,
+            "outs": [o.as_dict() for o in self.outs],
+            "source": self.source,
+            "frozen": self.frozen,
+        }
+
+
+@dataclasses.dataclass
+class Artifact:
+    """An entry of a dvc.yaml ``artifacts:`` section."""
+
+    name: str  # "text-classifier" or "sub/dvc.yaml:text-classifier"
+    dvcfile: str
+    path: str  # relative to the project root
+    type: str | None = None
+    desc: str | None = None
+    labels: list[str] = dataclasses.field(default_factory=list)
+    meta: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "dvcfile": self.dvcfile,
+            "path": self.path,
+            "type": self.type,
+            "desc": self.desc,
+            "labels": self.labels,
+            "meta": self.meta,
+        }
+
+
+@dataclasses.dataclass
+class Project:
+    """Everything known about one DVC project, read once per build."""
+
+    root: Path
+    stages: dict[str, Stage] = dataclasses.field(default_factory=dict)
+    tracked: dict[str, Tracked] = dataclasses.field(default_factory=dict)
+    artifacts: dict[str, Artifact] = dataclasses.field(default_factory=dict)
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)  # file -> data
+    metrics: dict[str, dict[str, Any] | None] = dataclasses.field(default_factory=dict)
+    edges: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    findings: list[Finding] = dataclasses.field(default_factory=list)
+    files_read: list[str] = dataclasses.field(default_factory=list)
+
+    def producer(self, path: str) -> tuple[str, Hashed] | None:
+        """The stage or .dvc file that outputs PATH exactly, with its recorded hash."""
+        for stage in self.stages.values():
+            out = stage.out(path)
+            if out is not None:
+                return stage.name, out
+        for tracked in self.tracked.values():
+            for out in tracked.outs:
+                if out.path == path:
+                    return tracked.dvcfile, out
+        return None
+
+    def containing_out(self, path: str) -> str | None:
+        """The tracked output directory PATH lies inside, if any."""
+        for out_path in self.out_paths():
+            if path.startswith(out_path + "/"):
+                return out_path
+        return None
+
+    def out_paths(self) -> Iterator[str]:
+        for stage in self.stages.values():
+            for out in stage.outs:
+                yield out.path
+        for tracked in self.tracked.values():
+            for out in tracked.outs:
+                yield out.path
+
+    def nodes(self) -> list[str]:
+        """The nodes of ``dvc dag``: stages and .dvc files."""
+        return [*self.stages, *self.tracked]
+
+    def as_dict(self, base: Path) -> dict[str, Any]:
+        return {
+            "root": _rel(self.root, base),
+            "stages": [s.as_dict() for s in self.stages.values()],
+            "tracked": [t.as_dict() for t in self.tracked.values()],
+            "edges": [list(e) for e in self.edges],
+            "artifacts": [a.as_dict() for a in self.artifacts.values()],
+            "params": self.params,
+            "metrics": self.metrics,
+        }
+
+
+def _rel(path: Path, base: Path) -> str:
+    try:
+        rel = path.relative_to(base).as_posix()
+    except ValueError:
+        return path.as_posix()
+    return rel or "."
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+def find_project(start: Path, stop: Path | None, configured: Path | None) -> Path | None:
+    """The DVC project root for a site whose mkdocs.yml lives in START.
+
+    CONFIGURED wins when given. Otherwise the nearest directory holding ``.dvc/`` at or above
+    START (not above STOP, the git root), else the only one below START; several below is
+    ambiguous and an error.
+    """
+    if configured is not None:
+        if not (configured / ".dvc").is_dir():
+            raise MLPluginError(
+                Finding(
+                    "invalid_project_file",
+                    f"dvc_root '{configured}' has no .dvc directory: point it at the directory "
+                    "where 'dvc init' was run.",
+                )
+            )
+        return configured
+    for candidate in (start, *start.parents):
+        if (candidate / ".dvc").is_dir():
+            return candidate
+        if stop is not None and candidate == stop:
+            break
+    found = [Path(d) for d, _ in _walk(start) if (Path(d) / ".dvc").is_dir()]
+    if len(found) > 1:
+        names = ", ".join(sorted(_rel(p, start) for p in found))
+        raise MLPluginError(
+            Finding(
+                "invalid_project_file",
+                f"several DVC projects were found below {start} ({names}): set the plugin's "
+                "'dvc_root' option to the one this site documents.",
+            )
+        )
+    return found[0] if found else None
+
+
+def _walk(top: Path) -> Iterator[tuple[str, list[str]]]:
+    """os.walk below TOP, skipping .git, .dvc and nested DVC projects' insides."""
+    for dirpath, dirnames, filenames in os.walk(top):
+        dirnames[:] = sorted(
+            d for d in dirnames if d not in (".git", ".dvc", "node_modules", "__pycache__")
+        )
+        if Path(dirpath) != top and ".dvc" in os.listdir(dirpath):
+            dirnames[:] = []  # a DVC project of its own
+        # a directory added with 'dvc add' holds data, not DVC files
+        dirnames[:] = [d for d in dirnames if f"{d}.dvc" not in filenames]
+        yield dirpath, filenames
+
+
+def _project_files(root: Path) -> tuple[list[str], list[str]]:
+    """(dvc.yaml files, .dvc files) of the project, relative to ROOT, sorted."""
+    pipelines: list[str] = []
+    tracked: list[str] = []
+    ignore = _dvcignore(root)
+    for dirpath, filenames in _walk(root):
+        if Path(dirpath) != root and (Path(dirpath) / ".dvc").is_dir():
+            continue
+        rel_dir = _rel(Path(dirpath), root)
+        for name in sorted(filenames):
+            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+            if ignore is not None and ignore.match_file(rel):
+                continue
+            if name == PIPELINE_FILE:
+                pipelines.append(rel)
+            elif name.endswith(".dvc") and name != ".dvc":
+                tracked.append(rel)
+    return pipelines, tracked
+
+
+def _dvcignore(root: Path) -> Any:
+    path = root / ".dvcignore"
+    if not path.is_file():
+        return None
+    import pathspec
+
+    lines = path.read_text("utf-8", "replace").splitlines()
+    return pathspec.PathSpec.from_lines("gitignore", lines)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+class _ResolverRepo:
+    """What DVC's resolver needs of a repository: a filesystem and the ``parsing`` config."""
+
+    def __init__(self, parsing: dict[str, Any]) -> None:
+        from dvc.fs import LocalFileSystem
+
+        self.fs = LocalFileSystem()
+        self.config = {"parsing": parsing}
+
+
+def load_project(root: Path) -> Project:
+    """Read every DVC file of the project rooted at ROOT. Problems become findings."""
+    project = Project(root=root)
+    pipelines, tracked = _project_files(root)
+    for dvcfile in pipelines:
+        _collect(project, _load_pipeline, dvcfile)
+    for dvcfile in tracked:
+        _collect(project, _load_tracked, dvcfile)
+    _load_params(project)
+    _load_metrics(project)
+    project.edges = build_edges(project)
+    return project
+
+
+def _collect(project: Project, loader: Any, dvcfile: str) -> None:
+    try:
+        loader(project, dvcfile)
+    except MLPluginError as exc:
+        project.findings.append(exc.finding)
+
+
+def _load_pipeline(project: Project, dvcfile: str) -> None:
+    root = project.root
+    text = read_text(root / dvcfile, dvcfile)
+    project.files_read.append(dvcfile)
+    data = parse_yaml(text, dvcfile) or {}
+    if not isinstance(data, dict):
+        raise MLPluginError(
+            Finding("invalid_project_file", f"{dvcfile} must be a mapping with a 'stages:' key.", dvcfile, 1)
+        )
+    _validate(data, dvcfile, text, "pipeline")
+    resolved, artifacts = _resolve(root, dvcfile, data)
+    directory = posixpath.dirname(dvcfile)
+    prefix = "" if dvcfile == PIPELINE_FILE else f"{dvcfile}:"
+    lock = _load_lock(root, posixpath.join(directory, LOCK_FILE) if directory else LOCK_FILE)
+    project.files_read.append(posixpath.join(directory, LOCK_FILE) if directory else LOCK_FILE)
+    for name, definition in resolved.items():
+        stage = _stage(f"{prefix}{name}", dvcfile, directory, definition)
+        entry = lock.get(name)
+        if entry is not None:
+            _apply_lock(stage, entry, directory)
+        project.stages[stage.name] = stage
+    for name, definition in artifacts.items():
+        definition = definition or {}
+        project.artifacts[f"{prefix}{name}"] = Artifact(
+            name=f"{prefix}{name}",
+            dvcfile=dvcfile,
+            path=_join(directory, str(definition.get("path", ""))),
+            type=definition.get("type"),
+            desc=definition.get("desc"),
+            labels=list(definition.get("labels") or []),
+            meta=dict(definition.get("meta") or {}),
+        )
+    for metric in data.get("metrics") or []:
+        if isinstance(metric, str) and "${" not in metric:
+            project.metrics.setdefault(_join(directory, metric), None)
+
+
+def _validate(data: dict[str, Any], shown: str, text: str, what: str) -> None:
+    """Check the file against DVC's own schema; the finding names the key and its line."""
+    from dvc import schema
+    from voluptuous import Invalid, MultipleInvalid
+
+    checker = {
+        "pipeline": schema.COMPILED_MULTI_STAGE_SCHEMA,
+        "lock": schema.COMPILED_LOCKFILE_SCHEMA,
+        "tracked": schema.COMPILED_SINGLE_STAGE_SCHEMA,
+    }[what]
+    try:
+        checker(data)
+    except MultipleInvalid as exc:
+        error = exc.errors[0]
+        raise MLPluginError(_schema_finding(error, shown, text)) from None
+    except Invalid as exc:
+        raise MLPluginError(_schema_finding(exc, shown, text)) from None
+
+
+def _schema_finding(error: Any, shown: str, text: str) -> Finding:
+    keys = [str(p) for p in error.path]
+    where = ".".join(keys) or "top level"
+    return Finding(
+        "invalid_project_file",
+        f"{shown}: {error.error_message or error.msg} at '{where}' (DVC's schema for this file).",
+        shown,
+        key_line(text, keys),
+    )
+
+
+def key_line(text: str, keys: list[str]) -> int | None:
+    """Best-effort line of the YAML key path KEYS in TEXT (block style only)."""
+    line_no = 0
+    lines = text.splitlines()
+    found = None
+    for key in keys:
+        if key.isdigit():
+            continue
+        pattern = re.compile(rf"^\s*-?\s*['\"]?{re.escape(key)}['\"]?\s*:")
+        for i in range(line_no, len(lines)):
+            if pattern.match(lines[i]):
+                line_no, found = i, i + 1
+                break
+        else:
+            return found
+    return found
+
+
+def _resolve(root: Path, dvcfile: str, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Stages and artifacts of a dvc.yaml with vars/foreach/matrix/${} resolved by DVC."""
+    from dvc.exceptions import DvcException
+    from dvc.parsing import DataResolver
+
+    directory = (root / dvcfile).parent
+    try:
+        resolver = DataResolver(_ResolverRepo(_parsing_config(root)), str(directory), data)
+        stages = resolver.resolve()["stages"]
+        artifacts = resolver.resolve_artifacts()
+    except DvcException as exc:
+        message = str(exc).replace(str(directory) + os.sep, "")
+        raise MLPluginError(
+            Finding("invalid_project_file", f"{dvcfile}: {_short_path(message, root)}", dvcfile)
+        ) from None
+    return stages, artifacts
+
+
+def _short_path(message: str, root: Path) -> str:
+    return message.replace(os.path.relpath(root) + os.sep, "").replace(str(root) + os.sep, "")
+
+
+def _parsing_config(root: Path) -> dict[str, Any]:
+    """The ``[parsing]`` section of .dvc/config, which changes how booleans and lists render."""
+    config = root / ".dvc" / "config"
+    if not config.is_file():
+        return {}
+    section: dict[str, Any] = {}
+    inside = False
+    for raw in config.read_text("utf-8", "replace").splitlines():
+        line = raw.strip()
+        if line.startswith("["):
+            inside = line == "[parsing]"
+        elif inside and "=" in line:
+            key, value = (part.strip() for part in line.split("=", 1))
+            section[key] = value
+    return section
+
+
+def _join(directory: str, path: str) -> str:
+    joined = posixpath.normpath(posixpath.join(directory, path.replace("\\", "/")))
+    return joined
+
+
+def _entries(items: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(path, flags) from a deps/outs/metrics/plots list: strings or one-key mappings."""
+    for item in items or []:
+        if isinstance(item, str):
+            yield item, {}
+        elif isinstance(item, dict):
+            for path, flags in item.items():
+                yield str(path), dict(flags or {})
+
+
+def _stage(name: str, dvcfile: str, directory: str, d: dict[str, Any]) -> Stage:
+    wdir = _join(directory, str(d.get("wdir", ".")))
+    cmd = d.get("cmd", "")
+    cmd = "\n".join(map(str, cmd)) if isinstance(cmd, list) else str(cmd)
+    outs: list[Hashed] = []
+    metrics: list[str] = []
+    for key in ("outs", "metrics", "plots"):
+        for path, flags in _entries(d.get(key)):
+            out = Hashed(_join(wdir, path), cache=bool(flags.get("cache", True)))
+            outs.append(out)
+            if key == "metrics":
+                metrics.append(out.path)
+    params: dict[str, list[str] | None] = {}
+    for item in d.get("params") or []:
+        if isinstance(item, str):
+            params.setdefault(_join(wdir, DEFAULT_PARAMS), []).append(item)  # type: ignore[union-attr]
+        elif isinstance(item, dict):
+            for file, keys in item.items():
+                params[_join(wdir, str(file))] = list(keys) if keys else None
+    return Stage(
+        name=name,
+        dvcfile=dvcfile,
+        cmd=cmd,
+        wdir=wdir,
+        deps=[_join(wdir, p) for p, _ in _entries(d.get("deps"))],
+        outs=outs,
+        params=params,
+        metrics=metrics,
+        frozen=bool(d.get("frozen", False)),
+        always_changed=bool(d.get("always_changed", False)),
+        desc=d.get("desc"),
+    )
+
+
+def _load_lock(root: Path, lockfile: str) -> dict[str, Any]:
+    path = root / lockfile
+    if not path.is_file():
+        return {}
+    text = read_text(path, lockfile)
+    data = parse_yaml(text, lockfile) or {}
+    if not isinstance(data, dict):
+        raise MLPluginError(Finding("invalid_project_file", f"{lockfile} is not a mapping.", lockfile, 1))
+    version = data.get("schema")
+    if version is None:  # DVC 1 wrote stages at the top level
+        return data
+    if str(version) != "2.0":
+        raise MLPluginError(
+            Finding(
+                "invalid_project_file",
+                f"{lockfile} has schema '{version}', which this plugin does not know (it reads "
+                "'2.0', written by DVC 2 and 3). Upgrade mkdocs-mlplugin or regenerate the lock "
+                "with the DVC version your project uses.",
+                lockfile,
+                key_line(text, ["schema"]),
+            )
+        )
+    _validate(data, lockfile, text, "lock")
+    return dict(data.get("stages") or {})
+
+
+def _hashed(entry: dict[str, Any], wdir: str) -> Hashed:
+    return Hashed(
+        path=_join(wdir, str(entry.get("path", ""))),
+        md5=entry.get("md5"),
+        size=entry.get("size"),
+        nfiles=entry.get("nfiles"),
+        hash_name=entry.get("hash"),
+        cache=bool(entry.get("cache", True)),
+    )
+
+
+def _apply_lock(stage: Stage, entry: dict[str, Any], directory: str) -> None:
+    wdir = stage.wdir
+    stage.locked = True
+    cmd = entry.get("cmd", "")
+    stage.lock_cmd = "\n".join(map(str, cmd)) if isinstance(cmd, list) else str(cmd)
+    for dep in entry.get("deps") or []:
+        hashed = _hashed(dep, wdir)
+        stage.lock_deps[hashed.path] = hashed
+    for out in entry.get("outs") or []:
+        hashed = _hashed(out, wdir)
+        declared = stage.out(hashed.path)
+        if declared is not None:
+            declared.md5, declared.size, declared.nfiles = hashed.md5, hashed.size, hashed.nfiles
+            declared.hash_name = hashed.hash_name
+    for file, values in (entry.get("params") or {}).items():
+        stage.lock_params[_join(wdir, str(file))] = dict(values or {})
+
+
+def _load_tracked(project: Project, dvcfile: str) -> None:
+    text = read_text(project.root / dvcfile, dvcfile)
+    project.files_read.append(dvcfile)
+    data = parse_yaml(text, dvcfile) or {}
+    if not isinstance(data, dict) or not data.get("outs"):
+        raise MLPluginError(
+            Finding("invalid_project_file", f"{dvcfile} has no 'outs:' entry.", dvcfile, 1)
+        )
+    _validate(data, dvcfile, text, "tracked")
+    directory = posixpath.dirname(dvcfile)
+    wdir = _join(directory, str(data.get("wdir", ".")))
+    source = None
+    for dep in data.get("deps") or []:
+        repo = dep.get("repo") if isinstance(dep, dict) else None
+        if isinstance(repo, dict) and repo.get("url"):
+            source = f"{redact(str(repo['url']))}:{dep.get('path', '')}"
+            rev = repo.get("rev_lock") or repo.get("rev")
+            source += f"@{rev}" if rev else ""
+        elif isinstance(dep, dict) and dep.get("path"):
+            source = redact(str(dep["path"]))
+    project.tracked[dvcfile] = Tracked(
+        dvcfile=dvcfile,
+        outs=[_hashed(out, wdir) for out in data["outs"] if isinstance(out, dict)],
+        source=source,
+        frozen=bool(data.get("frozen", False)),
+    )
+
+
+def redact(url: str) -> str:
+    """A URL without the user:password part."""
+    return _CREDENTIALS.sub("***@", url)
+
+
+def _load_params(project: Project) -> None:
+    files = {DEFAULT_PARAMS} if (project.root / DEFAULT_PARAMS).is_file() else set()
+    for stage in project.stages.values():
+        files.update(stage.params)
+    for file in sorted(files):
+        path = project.root / file
+        if not path.is_file():
+            continue
+        try:
+            project.params[file] = load_structured(path, file)
+            project.files_read.append(file)
+        except MLPluginError as exc:
+            project.findings.append(exc.finding)
+
+
+def _load_metrics(project: Project) -> None:
+    for stage in project.stages.values():
+        for metric in stage.metrics:
+            project.metrics.setdefault(metric, None)
+    for file in sorted(project.metrics):
+        path = project.root / file
+        if not path.is_file():
+            continue  # DVC-tracked and not pulled: the value is unknown, not wrong
+        try:
+            project.metrics[file] = flatten(load_structured(path, file))
+            project.files_read.append(file)
+        except MLPluginError as exc:
+            project.findings.append(exc.finding)
+
+
+def param_value(project: Project, file: str, key: str) -> tuple[bool, Any]:
+    """(found, value) of KEY in the params FILE."""
+    if file not in project.params:
+        return False, None
+    return lookup(project.params[file], key)
+
+
+# --------------------------------------------------------------------------- graph
+
+
+def build_edges(project: Project) -> list[tuple[str, str]]:
+    """The edges of ``dvc dag`` as (upstream, downstream) node names.
+
+    A stage depends on whichever stage or .dvc file outputs one of its deps, where the dep is
+    the output, lies inside an output directory, or contains an output.
+    """
+    owners: dict[str, list[str]] = {}
+    below: dict[str, list[str]] = {}  # a directory -> owners of outputs inside it
+    for stage in project.stages.values():
+        for out in stage.outs:
+            _index(out.path, stage.name, owners, below)
+    for tracked in project.tracked.values():
+        for out in tracked.outs:
+            _index(out.path, tracked.dvcfile, owners, below)
+    edges: set[tuple[str, str]] = set()
+    for stage in project.stages.values():
+        for dep in stage.deps:
+            upstream = set(owners.get(dep, ())) | set(below.get(dep, ()))
+            parent = posixpath.dirname(dep)
+            while parent:
+                upstream.update(owners.get(parent, ()))
+                parent = posixpath.dirname(parent)
+            edges.update((u, stage.name) for u in upstream if u != stage.name)
+    order = {name: i for i, name in enumerate(project.nodes())}
+    return sorted(edges, key=lambda e: (order.get(e[0], 0), order.get(e[1], 0)))
+
+
+def _index(path: str, owner: str, owners: dict[str, list[str]], below: dict[str, list[str]]) -> None:
+    owners.setdefault(path, []).append(owner)
+    parent = posixpath.dirname(path)
+    while parent:
+        below.setdefault(parent, []).append(owner)
+        parent = posixpath.dirname(parent)

@@ -1,0 +1,70 @@
+"""Findings: what the plugin has to say about a page or a project file, as plain data.
+
+A finding is collected wherever a problem is noticed; the plugin decides once, at the end of
+the build, which findings are errors (the build fails), warnings (``--strict`` fails), or
+information. Every finding names the file and, where there is one, the line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from collections.abc import Iterable
+
+SEVERITIES = ("error", "warn", "info", "ignore")
+
+#: The kinds of finding and the severity each has unless ``checks:`` says otherwise.
+DEFAULT_SEVERITY: dict[str, str] = {
+    # A reference names a stage, artifact, out, param or metric that does not exist.
+    "missing_reference": "error",
+    # A reference cannot be parsed, or a front matter binding has the wrong shape.
+    "malformed_reference": "error",
+    # dvc.yaml, dvc.lock, a .dvc file, a params or metrics file cannot be read.
+    "invalid_project_file": "error",
+    # The thing exists but its value is not available here (never run, file not in workspace).
+    "missing_value": "warn",
+    # git history is incomplete or unavailable, so per-page dates are unknown.
+    "git_history": "warn",
+    # A page is not committed yet, so it has no git dates.
+    "uncommitted_page": "info",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Finding:
+    """One problem, in a file, at a line."""
+
+    kind: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+
+    def where(self) -> str:
+        """``file:line``, ``file`` or an empty string."""
+        if self.file is None:
+            return ""
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+    def as_dict(self, severity: str) -> dict[str, object]:
+        """The finding as it appears in the manifest."""
+        return {
+            "severity": severity,
+            "kind": self.kind,
+            "file": self.file,
+            "line": self.line,
+            "message": self.message,
+        }
+
+
+class MLPluginError(Exception):
+    """Raised inside the plugin for a problem that is a finding about one file."""
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.message)
+        self.finding = finding
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """A " Did you mean 'x'?" suffix when a candidate is close, else an empty string."""
+    close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    return f" Did you mean '{close[0]}'?" if close else ""

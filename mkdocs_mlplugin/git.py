@@ -1,0 +1,252 @@
+"""Read-only git facts: the repository's state and, from one pass over history, per-file dates.
+
+git is run through GitPython with a fixed argument list, never a shell, with
+``GIT_OPTIONAL_LOCKS=0`` so that not even ``git status`` refreshes the index: a build never
+changes git state.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .findings import Finding, MLPluginError
+
+if TYPE_CHECKING:
+    import git as gitpython
+
+_ENV = {
+    "GIT_OPTIONAL_LOCKS": "0",  # no index refresh, no lock files
+    "GIT_TERMINAL_PROMPT": "0",  # never ask for credentials
+    "LC_ALL": "C",  # messages we may show are in one language
+}
+_RECORD = "\x1e"
+
+
+@dataclasses.dataclass(frozen=True)
+class Commit:
+    """A commit as pages show it."""
+
+    sha: str
+    date: str  # ISO 8601 author date, with the author's offset
+    author: str
+    email: str
+
+    @property
+    def short(self) -> str:
+        return self.sha[:7]
+
+    def when(self) -> dt.datetime:
+        return dt.datetime.fromisoformat(self.date)
+
+
+@dataclasses.dataclass
+class FileHistory:
+    """The commits that touched one file, newest first, renames followed."""
+
+    commits: list[Commit] = dataclasses.field(default_factory=list)
+
+    @property
+    def updated(self) -> Commit | None:
+        return self.commits[0] if self.commits else None
+
+    @property
+    def created(self) -> Commit | None:
+        return self.commits[-1] if self.commits else None
+
+    def authors(self) -> list[tuple[str, str]]:
+        """(name, email) of everyone who changed the file, most recent first, once each."""
+        seen: dict[str, tuple[str, str]] = {}
+        for commit in self.commits:
+            seen.setdefault(commit.email.lower() or commit.author, (commit.author, commit.email))
+        return list(seen.values())
+
+
+@dataclasses.dataclass(frozen=True)
+class RepoFacts:
+    """The repository's state at build time."""
+
+    root: str
+    commit: str | None
+    branch: str | None
+    detached: bool
+    describe: str | None
+    tags: tuple[str, ...]
+    dirty: bool
+    shallow: bool
+
+    @property
+    def short(self) -> str | None:
+        return self.commit[:7] if self.commit else None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "commit": self.commit,
+            "short": self.short,
+            "branch": self.branch,
+            "detached": self.detached,
+            "describe": self.describe,
+            "tags": list(self.tags),
+            "dirty": self.dirty,
+            "shallow": self.shallow,
+        }
+
+
+class GitRepo:
+    """A git work tree, opened read-only."""
+
+    def __init__(self, repo: gitpython.Repo) -> None:
+        self._repo = repo
+        self.root = Path(repo.working_tree_dir or ".").resolve()
+        self.calls = 0  # how many git processes this object has run (tests bound it)
+
+    def run(self, *args: str) -> bytes:
+        """Run ``git ARGS`` and return its standard output; raise MLPluginError on failure."""
+        import git as gitpython
+
+        self.calls += 1
+        try:
+            out = self._repo.git.execute(
+                ["git", *args],
+                env=_ENV,
+                stdout_as_string=False,
+                strip_newline_in_stdout=False,
+            )
+        except gitpython.GitCommandNotFound as exc:
+            raise MLPluginError(Finding("git_history", _no_git(exc))) from None
+        except gitpython.GitCommandError as exc:
+            stderr = exc.stderr.strip() if isinstance(exc.stderr, str) else str(exc.stderr)
+            raise MLPluginError(
+                Finding("git_history", f"'git {args[0]}' failed in {self.root}: {stderr}")
+            ) from None
+        return out if isinstance(out, bytes) else str(out).encode()
+
+    def try_run(self, *args: str) -> str | None:
+        """Like run, decoded, or None where git says no (no tag, unborn HEAD, ...)."""
+        try:
+            return self.run(*args).decode("utf-8", "replace").strip()
+        except MLPluginError:
+            return None
+
+    def facts(self) -> RepoFacts:
+        """Commit, branch, nearest tag, dirty and shallow flags: a handful of git calls."""
+        commit = self.try_run("rev-parse", "--verify", "--quiet", "HEAD^{commit}") or None
+        branch = self.try_run("symbolic-ref", "--quiet", "--short", "HEAD") or None
+        describe = tags = None
+        if commit:
+            describe = self.try_run("describe", "--tags", "--always", "--abbrev=7") or None
+            tags = self.try_run("tag", "--points-at", "HEAD", "--sort=-creatordate")
+        status = self.try_run("status", "--porcelain", "--untracked-files=no", "--ignore-submodules")
+        shallow = self.try_run("rev-parse", "--is-shallow-repository") == "true"
+        return RepoFacts(
+            root=str(self.root),
+            commit=commit,
+            branch=branch,
+            detached=branch is None and commit is not None,
+            describe=describe,
+            tags=tuple(t for t in (tags or "").splitlines() if t),
+            dirty=bool(status),
+            shallow=shallow,
+        )
+
+    def history(self, paths: Iterable[str]) -> dict[str, FileHistory]:
+        """Per-file commit history for every file under PATHS, from one ``git log`` run.
+
+        Keys are paths relative to the repository root, as they are now: a renamed file keeps
+        the history of its old names.
+        """
+        pathspecs = sorted({p for p in paths if p is not None})
+        if not pathspecs:
+            return {}
+        raw = self.run(
+            "log",
+            "--no-color",
+            "-M",
+            "--name-status",
+            "-z",
+            f"--format={_RECORD}%H%x00%aI%x00%an%x00%ae",
+            "HEAD",
+            "--",
+            *pathspecs,
+        )
+        return parse_log(raw)
+
+
+def parse_log(raw: bytes) -> dict[str, FileHistory]:
+    """Parse ``git log --name-status -z`` output (newest first) into per-file histories."""
+    text = raw.decode("utf-8", "surrogateescape")
+    histories: dict[str, FileHistory] = {}
+    renamed_to: dict[str, str] = {}  # old path -> the path it has now
+
+    def current(path: str) -> str:
+        while path in renamed_to:
+            path = renamed_to[path]
+        return path
+
+    for record in text.split(_RECORD)[1:]:
+        header, _, changes = record.partition("\x00\n")
+        fields = header.split("\x00")
+        if len(fields) < 4:
+            continue
+        commit = Commit(
+            sha=fields[0],
+            date=fields[1],
+            author=_clean(fields[2]),
+            email=_clean(fields[3]),
+        )
+        parts = changes.split("\x00")
+        i = 0
+        while i < len(parts):
+            status = parts[i]
+            if not status:
+                i += 1
+                continue
+            if status[0] in "RC":
+                old, new = parts[i + 1], parts[i + 2]
+                i += 3
+                now = current(new)
+                histories.setdefault(now, FileHistory()).commits.append(commit)
+                if status[0] == "R" and old != new:
+                    renamed_to[old] = now
+            else:
+                path = parts[i + 1]
+                i += 2
+                if status[0] == "D":
+                    continue  # a deletion is not part of the history of what exists now
+                histories.setdefault(current(path), FileHistory()).commits.append(commit)
+    return histories
+
+
+def _clean(value: str) -> str:
+    """Text from git that is not valid UTF-8 keeps its readable parts."""
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _no_git(exc: BaseException) -> str:
+    return f"git is not installed or not on PATH ({exc}); install git to get commit facts."
+
+
+def open_repo(path: Path) -> GitRepo:
+    """The git work tree containing PATH; MLPluginError when there is none."""
+    os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")  # a missing git is our message, not theirs
+    try:
+        import git as gitpython
+    except ImportError as exc:
+        raise MLPluginError(Finding("git_history", _no_git(exc))) from None
+    try:
+        repo = gitpython.Repo(path, search_parent_directories=True)
+    except (gitpython.InvalidGitRepositoryError, gitpython.NoSuchPathError):
+        raise MLPluginError(
+            Finding(
+                "git_history",
+                f"{path} is not inside a git repository: commit, branch and page dates are "
+                "unknown. Run the build from a git checkout.",
+            )
+        ) from None
+    if repo.bare or repo.working_tree_dir is None:
+        raise MLPluginError(Finding("git_history", f"{path} is in a bare git repository."))
+    return GitRepo(repo)

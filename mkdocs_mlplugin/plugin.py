@@ -1,0 +1,332 @@
+"""The MkDocs plugin: hook glue and per-build state only.
+
+on_config   resets state and adds the theme overrides
+on_files    reads git and DVC facts once for the whole site
+on_page_markdown   resolves the page's references and front matter binding
+on_env      reports every finding at once; errors abort the build before any page is written
+on_post_build      writes the manifest
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
+from mkdocs.structure.files import Files
+from mkdocs.structure.pages import Page
+
+from . import __version__, dvc, git, references, render
+from .config import MLConfig
+from .findings import Finding, MLPluginError
+from .resolve import PageFacts, SiteFacts, author_names, dated, find_artifact, relative, render_block, resolve
+
+log = get_plugin_logger("mlplugin")  # logs as mkdocs.plugins.mlplugin
+THEME_OVERRIDES = next(
+    (p for p in (Path(__file__).parent / "theme_overrides", Path(__file__).parent.parent / "theme_overrides") if p.is_dir()),
+    None,
+)
+
+
+class MLPlugin(BasePlugin[MLConfig]):
+    """Resolve DVC and git facts into pages, draw the pipeline, fail on missing references."""
+
+    supports_multiple_instances = False
+
+    def __init__(self) -> None:
+        self.site = SiteFacts()
+        self.findings: list[Finding] = []
+        self.pages: list[dict[str, Any]] = []
+        self.config_dir = Path.cwd()
+        self.git_root: Path | None = None
+        self.started = 0.0
+
+    # ------------------------------------------------------------------ hooks
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        self.started = time.monotonic()
+        self.findings = []
+        self.pages = []
+        self.config_dir = Path(config.config_file_path or ".").resolve().parent
+        self.site = SiteFacts(date_format=self.config.date_format, show_emails=self.config.show_emails)
+        if self.config.theme_overrides and THEME_OVERRIDES is not None and config.theme.name == "material":
+            dirs = config.theme.dirs
+            custom = 1 if config.theme.custom_dir else 0
+            if str(THEME_OVERRIDES) not in dirs:
+                dirs.insert(custom, str(THEME_OVERRIDES))
+        return config
+
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        self._read_git(Path(config.docs_dir))
+        self._read_dvc()
+        return files
+
+    # Run before other plugins (mkdocs-macros, i18n, ...) change the Markdown, so that line
+    # numbers still match the source file.
+    @event_priority(100)
+    def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        facts = self._page_facts(page)
+        first_line = _first_line(page, markdown)
+        self._bind(page, facts)
+        matches = references.scan(markdown, facts.src, first_line)
+        rendered: list[str] = []
+        refs: list[dict[str, Any]] = []
+        for match in matches:
+            ref = match.reference
+            if ref is None:
+                assert match.problem is not None
+                self.findings.append(match.problem)
+                rendered.append(render.missing(markdown[match.start : match.end], match.problem.message))
+                refs.append({"line": match.problem.line, "ref": markdown[match.start : match.end], "value": None})
+                continue
+            try:
+                if ref.block:
+                    lines = render_block(ref, self.site, facts, {})
+                    rendered.append(render.indent(lines, match.indent))
+                    refs.append({"line": ref.line, "ref": ref.label(), "value": None, "block": True})
+                else:
+                    value = resolve(ref, self.site, facts)
+                    rendered.append(render.inline(value, ref.label()))
+                    refs.append({"line": ref.line, "ref": ref.label(), "value": _jsonable(value)})
+            except MLPluginError as exc:
+                self.findings.append(exc.finding)
+                rendered.append(render.missing(ref.text, exc.finding.message))
+                refs.append({"line": ref.line, "ref": ref.label(), "value": None})
+        self._publish(page, facts, refs)
+        return references.replace(markdown, matches, rendered)
+
+    def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
+        errors = self._report()
+        if errors:
+            raise PluginError(
+                f"mlplugin: {errors} error{'s' if errors != 1 else ''} in the documentation's "
+                "references to DVC and git facts (listed above); the site was not built."
+            )
+        return env
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if self.config.manifest:
+            target = Path(config.site_dir) / self.config.manifest
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(json.dumps(self.manifest(), indent=2, sort_keys=False, default=str) + "\n", "utf-8")
+
+    # ------------------------------------------------------------------ reading
+
+    def _read_git(self, docs_dir: Path) -> None:
+        site = self.site
+        try:
+            repo = git.open_repo(self.config_dir)
+            site.repo = repo.facts()
+            self.git_root = repo.root
+        except MLPluginError as exc:
+            site.git_problem = site.history_problem = exc.finding.message
+            self._add(exc.finding)
+            return
+        if site.repo.shallow:
+            site.history_problem = (
+                "the git checkout is shallow, so page dates and authors would be wrong; they are "
+                "shown as unknown. Fetch the full history (actions/checkout: 'fetch-depth: 0')."
+            )
+            self._add(Finding("git_history", site.history_problem))
+            return
+        if site.repo.commit is None:
+            site.history = {}
+            return
+        docs = relative(docs_dir, self.git_root)
+        try:
+            site.history = repo.history([docs or "."])
+        except MLPluginError as exc:
+            site.history_problem = exc.finding.message
+            self._add(exc.finding)
+
+    def _read_dvc(self) -> None:
+        site = self.site
+        configured = self.config_dir / self.config.dvc_root if self.config.dvc_root else None
+        try:
+            root = dvc.find_project(self.config_dir, self.git_root, configured)
+        except MLPluginError as exc:
+            site.project_problem = exc.finding.message
+            self._add(exc.finding)
+            return
+        if root is None:
+            site.project_problem = (
+                f"no DVC project was found at or above {self.config_dir} (no .dvc directory): "
+                "run 'dvc init', or set the plugin's 'dvc_root' option."
+            )
+            log.debug(site.project_problem)
+            return
+        project = dvc.load_project(root.resolve())
+        for finding in project.findings:
+            shown = str(Path(relative(root / finding.file, self.config_dir) or finding.file)) if finding.file else None
+            self._add(Finding(finding.kind, finding.message, shown, finding.line))
+        site.project = project
+        log.debug("read %d DVC files in %s", len(project.files_read), root)
+
+    # ------------------------------------------------------------------ pages
+
+    def _page_facts(self, page: Page) -> PageFacts:
+        path = Path(page.file.abs_src_path or page.file.src_path)
+        src = relative(path, self.config_dir) or page.file.src_uri
+        repo_path = relative(path, self.git_root) if self.git_root else None
+        history = self.site.history.get(repo_path) if self.site.history is not None and repo_path else None
+        if self.site.history is not None and history is None and page.file.abs_src_path:
+            self._add(Finding("uncommitted_page", "the page is not committed yet, so it has no git dates.", src))
+        return PageFacts(src=src, repo_path=repo_path, history=history)
+
+    def _bind(self, page: Page, facts: PageFacts) -> None:
+        binding = page.meta.get("ml")
+        if binding is None:
+            return
+        line = _front_matter_line(page, "ml")
+        ref = references.Reference("front matter", None, None, line or 1, "ml:", False)
+        if not isinstance(binding, dict) or not set(binding) <= {"artifact", "stage"}:
+            self._add(
+                Finding(
+                    "malformed_reference",
+                    "front matter 'ml:' must be a mapping with 'artifact: NAME' and/or 'stage: NAME'.",
+                    facts.src,
+                    line,
+                )
+            )
+            return
+        project = self.site.project
+        if project is None:
+            self._add(Finding("missing_reference", f"front matter 'ml:': {self.site.project_problem}", facts.src, line))
+            return
+        from .resolve import find_stage
+
+        try:
+            if "artifact" in binding:
+                facts.artifact = find_artifact(project, str(binding["artifact"]), ref, facts)
+            if "stage" in binding:
+                facts.stage = find_stage(project, str(binding["stage"]), ref, facts)
+        except MLPluginError as exc:
+            self._add(exc.finding)
+
+    def _publish(self, page: Page, facts: PageFacts, refs: list[dict[str, Any]]) -> None:
+        """Put the page's facts under page.meta['ml'] for templates, and keep them for the manifest."""
+        site = self.site
+        project = site.project
+        meta: dict[str, Any] = {
+            "git": site.repo.as_dict() if site.repo else None,
+            "page": dated(facts.history, site.date_format)
+            | {"authors": author_names(facts.history, site.show_emails) if facts.history else []},
+            "artifact": None,
+            "stage": None,
+        }
+        if facts.artifact is not None:
+            artifact = facts.artifact.as_dict()
+            found = project.producer(facts.artifact.path) if project else None
+            if found:
+                artifact |= {"stage": found[0], "md5": found[1].md5, "size": found[1].size}
+            meta["artifact"] = artifact
+        if facts.stage is not None:
+            meta["stage"] = facts.stage.as_dict()
+        page.meta["ml"] = meta
+        self.pages.append(
+            {
+                "src": facts.src,
+                "url": page.url,
+                "artifact": facts.artifact.name if facts.artifact else None,
+                "stage": facts.stage.name if facts.stage else None,
+                "created": meta["page"]["created"],
+                "updated": meta["page"]["updated"],
+                "authors": meta["page"]["authors"],
+                "references": refs,
+            }
+        )
+
+    # ------------------------------------------------------------------ findings
+
+    def _add(self, finding: Finding) -> None:
+        self.findings.append(finding)
+
+    def severity(self, finding: Finding) -> str:
+        return str(self.config.checks.get(finding.kind, "error"))
+
+    def _report(self) -> int:
+        """Log every finding once, at its severity; return how many are errors."""
+        errors = 0
+        seen: set[Finding] = set()
+        for finding in self.findings:
+            if finding in seen:
+                continue
+            seen.add(finding)
+            severity = self.severity(finding)
+            where = f"{finding.where()}: " if finding.where() else ""
+            message = f"{where}{finding.message} [{finding.kind}]"
+            if severity == "error":
+                errors += 1
+                log.error(message)
+            elif severity == "warn":
+                log.warning(message)
+            elif severity == "info":
+                log.info(message)
+        resolved = sum(1 for p in self.pages for r in p["references"] if r["value"] is not None or r.get("block"))
+        log.info(
+            "%d references resolved on %d pages, %d findings (%d errors) in %.2f s",
+            resolved,
+            len(self.pages),
+            len(seen),
+            errors,
+            time.monotonic() - self.started,
+        )
+        return errors
+
+    def manifest(self) -> dict[str, Any]:
+        """The machine-readable record of this build (see the README for its shape)."""
+        site = self.site
+        base = self.git_root or self.config_dir
+        findings = []
+        for finding in dict.fromkeys(self.findings):
+            severity = self.severity(finding)
+            if severity != "ignore":
+                findings.append(finding.as_dict(severity))
+        return {
+            "manifest_version": 1,
+            "generator": f"mkdocs-mlplugin {__version__}",
+            "git": site.repo.as_dict() if site.repo else None,
+            "projects": [site.project.as_dict(base)] if site.project else [],
+            "pages": self.pages,
+            "findings": findings,
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        return render.display(value)
+    return value
+
+
+def _source(page: Page) -> str | None:
+    try:
+        return page.file.content_string
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _first_line(page: Page, markdown: str) -> int:
+    """The source line of the Markdown body's first character (front matter comes before)."""
+    source = _source(page)
+    if source is None or not source.endswith(markdown):
+        return 1
+    return source[: len(source) - len(markdown)].count("\n") + 1
+
+
+def _front_matter_line(page: Page, key: str) -> int | None:
+    source = _source(page)
+    if source is None:
+        return None
+    for number, line in enumerate(source.splitlines()[1:], start=2):
+        if line.startswith(f"{key}:"):
+            return number
+        if line.strip() == "---":
+            break
+    return None
+

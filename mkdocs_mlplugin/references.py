@@ -1,0 +1,196 @@
+"""The reference syntax: find ``{ml ...}`` references in a page's Markdown, outside code.
+
+Inline references stand anywhere in text; block references stand alone on their line. Fenced
+code blocks and inline code spans are left untouched, and ``\\{ml ...}`` is a literal.
+This module only parses: resolving and rendering live elsewhere.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import shlex
+from collections.abc import Iterator
+
+from .findings import Finding, MLPluginError
+
+#: inline kinds and the fields each accepts; the first field is the default.
+INLINE_FIELDS: dict[str, tuple[str, ...]] = {
+    "git": ("commit", "short", "branch", "describe", "tags", "dirty"),
+    "page": ("updated", "created", "commit", "authors"),
+    "stage": ("cmd", "desc", "deps", "outs", "wdir", "dvcfile"),
+    "out": ("md5", "short", "size", "bytes", "nfiles", "stage"),
+    "artifact": ("path", "type", "desc", "labels", "md5", "short", "size", "bytes", "stage"),
+    "param": (),
+    "metric": (),
+}
+#: block kinds; each takes at most one name.
+BLOCK_KINDS = ("params-table", "metrics-table", "provenance", "pipeline")
+#: kinds whose name is required, and what the name is.
+NAMED = {"stage": "stage", "out": "path", "artifact": "artifact", "param": "key", "metric": "key"}
+
+_REF = re.compile(r"(?<![{\\])\{ml(?:\s+([^{}\n]*?))?\s*\}(?!\})")
+_ESCAPED = re.compile(r"\\(\{ml[\s}])")
+_FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})(.*)$")
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)", re.DOTALL)
+
+
+@dataclasses.dataclass(frozen=True)
+class Reference:
+    """One ``{ml ...}`` reference in a page."""
+
+    kind: str
+    name: str | None
+    field: str | None
+    line: int  # 1-based, in the page's source file
+    text: str  # as written
+    block: bool
+
+    def label(self) -> str:
+        return " ".join(p for p in (self.kind, self.name, self.field) if p)
+
+
+@dataclasses.dataclass(frozen=True)
+class Match:
+    """Where a reference stands in the Markdown, and what it says (or why it cannot be read)."""
+
+    start: int
+    end: int
+    reference: Reference | None
+    problem: Finding | None
+    indent: str = ""
+
+
+def parse(body: str, line: int, block: bool, source: str, text: str) -> Reference:
+    """Parse the inside of ``{ml ...}``; MLPluginError with a finding when it is malformed."""
+
+    def bad(message: str) -> MLPluginError:
+        return MLPluginError(Finding("malformed_reference", f"'{text}': {message}", source, line))
+
+    try:
+        words = shlex.split(body, posix=True)
+    except ValueError as exc:
+        raise bad(f"{exc} (quote names with spaces in double quotes).") from None
+    if not words:
+        kinds = ", ".join([*INLINE_FIELDS, *BLOCK_KINDS])
+        raise bad(f"say what to show: one of {kinds}.")
+    kind, args = words[0], words[1:]
+    if kind in BLOCK_KINDS:
+        if not block:
+            raise bad(f"'{kind}' is a block: put it alone on its own line.")
+        if len(args) > 1 or (kind == "pipeline" and args):
+            raise bad(f"'{kind}' takes {'no name' if kind == 'pipeline' else 'at most one name'}.")
+        return Reference(kind, args[0] if args else None, None, line, text, True)
+    if kind not in INLINE_FIELDS:
+        from .findings import did_you_mean
+
+        known = [*INLINE_FIELDS, *BLOCK_KINDS]
+        raise bad(f"unknown kind '{kind}'.{did_you_mean(kind, known)} Known: {', '.join(known)}.")
+    fields = INLINE_FIELDS[kind]
+    name = None
+    if kind in NAMED:
+        if not args:
+            raise bad(f"name the {NAMED[kind]}: {{ml {kind} <{NAMED[kind]}>}}.")
+        name, args = args[0], args[1:]
+    if len(args) > 1 or (args and not fields):
+        raise bad("too many words; quote a name that contains spaces.")
+    field = args[0] if args else (fields[0] if fields else None)
+    if fields and field not in fields:
+        from .findings import did_you_mean
+
+        raise bad(
+            f"'{kind}' has no field '{field}'.{did_you_mean(str(field), fields)} "
+            f"Fields: {', '.join(fields)}."
+        )
+    return Reference(kind, name, field, line, text, False)
+
+
+def scan(markdown: str, source: str, first_line: int = 1) -> list[Match]:
+    """Every reference in MARKDOWN outside code, in order. FIRST_LINE is the line of the
+    Markdown's first character in the source file (after front matter)."""
+    matches: list[Match] = []
+    for start, end in _text_ranges(markdown):
+        chunk = markdown[start:end]
+        for m in _REF.finditer(chunk):
+            pos = start + m.start()
+            line = first_line + markdown.count("\n", 0, pos)
+            line_start = markdown.rfind("\n", 0, pos) + 1
+            line_end = markdown.find("\n", start + m.end())
+            line_end = len(markdown) if line_end == -1 else line_end
+            before = markdown[line_start:pos]
+            after = markdown[start + m.end() : line_end]
+            block = not before.strip() and not after.strip()
+            try:
+                ref = parse(m.group(1) or "", line, block, source, m.group(0))
+                matches.append(Match(pos, start + m.end(), ref, None, before if block else ""))
+            except MLPluginError as exc:
+                matches.append(Match(pos, start + m.end(), None, exc.finding))
+    return matches
+
+
+def replace(markdown: str, matches: list[Match], rendered: list[str]) -> str:
+    """MARKDOWN with each match replaced by its rendering, and escaped references unescaped."""
+    out: list[str] = []
+    pos = 0
+    for match, text in zip(matches, rendered, strict=True):
+        out.append(_unescape(markdown, pos, match.start))
+        out.append(text)
+        pos = match.end
+    out.append(_unescape(markdown, pos, len(markdown)))
+    return "".join(out)
+
+
+def _unescape(markdown: str, start: int, end: int) -> str:
+    """Turn ``\\{ml`` into ``{ml`` outside code; code is copied as it is."""
+    pieces: list[str] = []
+    for a, b, is_text in _segments(markdown, start, end):
+        piece = markdown[a:b]
+        pieces.append(_ESCAPED.sub(r"\1", piece) if is_text else piece)
+    return "".join(pieces)
+
+
+def _segments(markdown: str, start: int, end: int) -> Iterator[tuple[int, int, bool]]:
+    pos = start
+    for a, b in _text_ranges(markdown):
+        a, b = max(a, start), min(b, end)
+        if a >= b:
+            continue
+        if a > pos:
+            yield pos, a, False
+        yield a, b, True
+        pos = b
+    if pos < end:
+        yield pos, end, False
+
+
+def _text_ranges(markdown: str) -> list[tuple[int, int]]:
+    """Ranges of MARKDOWN that are neither fenced code nor inline code."""
+    ranges: list[tuple[int, int]] = []
+    for start, end in _outside_fences(markdown):
+        pos = start
+        for m in _CODE_SPAN.finditer(markdown, start, end):
+            if "\n\n" in m.group(0):
+                continue  # a code span does not cross a paragraph break
+            ranges.append((pos, m.start()))
+            pos = m.end()
+        ranges.append((pos, end))
+    return [(a, b) for a, b in ranges if a < b]
+
+
+def _outside_fences(markdown: str) -> Iterator[tuple[int, int]]:
+    pos = 0
+    text_start = 0
+    fence: tuple[str, int] | None = None
+    for line in markdown.splitlines(keepends=True):
+        m = _FENCE.match(line.rstrip("\r\n"))
+        if fence is None:
+            if m and not (m.group(2)[0] == "`" and "`" in m.group(3)):
+                fence = (m.group(2)[0], len(m.group(2)))
+                if pos > text_start:
+                    yield text_start, pos
+        elif m and m.group(2)[0] == fence[0] and len(m.group(2)) >= fence[1] and not m.group(3).strip():
+            fence = None
+            text_start = pos + len(line)
+        pos += len(line)
+    if fence is None and pos > text_start:
+        yield text_start, pos

@@ -1,0 +1,143 @@
+"""Rendering resolved facts as Markdown-safe HTML and Mermaid. Pure functions only.
+
+Every value that comes from the repository (names, paths, commands, params, commit messages)
+goes through ``text`` (for Markdown and HTML) or ``mermaid_label`` (for Mermaid) before it
+lands in a page, so that it is always shown as text and never read as markup.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+_SAFE = frozenset(" ")
+
+
+def text(value: object) -> str:
+    """VALUE as text that Markdown and HTML both show literally.
+
+    Letters, digits and spaces stay as they are; every other character becomes a numeric
+    character reference, which Python-Markdown passes through untouched and browsers show as
+    the character itself. So ``*``, ``_``, ``|``, backticks, ``<`` and ``{`` never act.
+    """
+    return "".join(ch if ch.isalnum() or ch in _SAFE else f"&#{ord(ch)};" for ch in display(value))
+
+
+def display(value: object) -> str:
+    """How a fact reads on a page: numbers as Python writes them, lists comma-separated,
+    mappings as compact JSON, booleans as yes/no."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(display(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True, default=str, allow_nan=True)
+    return str(value)
+
+
+def human_size(size: int | None) -> str:
+    """Bytes as a short human size, the way ``du -h`` and DVC's UI show it."""
+    if size is None:
+        return ""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def inline(value: object, label: str) -> str:
+    """An inline fact, with the reference it came from as a tooltip."""
+    return f'<span class="ml-value" title="{text(label)}">{text(value)}</span>'
+
+
+def missing(label: str, reason: str) -> str:
+    """A visible marker where a fact could not be resolved."""
+    return (
+        f'<span class="ml-missing" title="{text(reason)}">'
+        f"&#9888; {text(label)}</span>"
+    )
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[object]], css: str) -> list[str]:
+    """An HTML table (Material styles it like a Markdown table) wrapped in a classed div."""
+    lines = [f'<div class="ml-block {css}">', "<table>", "<thead><tr>"]
+    lines.append("".join(f"<th>{text(h)}</th>" for h in headers) + "</tr></thead>")
+    lines.append("<tbody>")
+    body = ["<tr>" + "".join(f"<td>{cell(c)}</td>" for c in row) + "</tr>" for row in rows]
+    lines.extend(body or [f'<tr><td colspan="{len(headers)}">none</td></tr>'])
+    lines.extend(["</tbody>", "</table>", "</div>"])
+    return lines
+
+
+def cell(value: object) -> str:
+    """A table cell: code-like values (hashes, paths, commands) in <code>."""
+    if isinstance(value, Code):
+        return f"<code>{text(value.value)}</code>"
+    return text(value)
+
+
+class Code:
+    """A value shown as code in tables: a hash, a path, a command."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+
+def box(title: str, rows: Iterable[tuple[str, object]], css: str) -> list[str]:
+    """A Material-styled admonition holding a two-column table of facts."""
+    lines = [f'<div class="admonition info ml-block {css}">']
+    lines.append(f'<p class="admonition-title">{text(title)}</p>')
+    lines.append("<table>")
+    lines.append("<tbody>")
+    lines.extend(f"<tr><th>{text(k)}</th><td>{cell(v)}</td></tr>" for k, v in rows)
+    lines.extend(["</tbody>", "</table>", "</div>"])
+    return lines
+
+
+def indent(lines: list[str], prefix: str) -> str:
+    """Lines joined, each indented like the reference they replace; a blank line around
+    them so Markdown treats them as a block of their own."""
+    body = "\n".join(f"{prefix}{line}" if line else "" for line in lines)
+    return f"\n{body}\n"
+
+
+# --------------------------------------------------------------------------- Mermaid
+
+
+def mermaid_label(value: object) -> str:
+    """A Mermaid node label: quoted, with everything but letters, digits and spaces written
+    as Mermaid entity codes, so no name can close the quote, start a directive or add HTML."""
+    body = "".join(
+        ch if (ch.isascii() and ch.isalnum()) or ch == " " else f"#{ord(ch)};"
+        for ch in display(value)
+    )
+    return f'"{body}"'
+
+
+def flowchart(nodes: Sequence[tuple[str, str]], edges: Iterable[tuple[str, str]]) -> list[str]:
+    """A Mermaid flowchart: NODES as (name, css class), EDGES as (upstream, downstream) names.
+
+    Node ids are generated (n0, n1, ...), never taken from the data.
+    """
+    ids = {name: f"n{i}" for i, (name, _) in enumerate(nodes)}
+    lines = ["flowchart TD"]
+    for name, css in nodes:
+        shape = ('[("', '")]') if css == "data" else ('["', '"]')
+        label = mermaid_label(name)[1:-1]
+        lines.append(f"    {ids[name]}{shape[0]}{label}{shape[1]}")
+    lines.extend(f"    {ids[a]} --> {ids[b]}" for a, b in edges if a in ids and b in ids)
+    return lines
+
+
+def fence(lines: list[str], language: str) -> list[str]:
+    return [f"```{language}", *lines, "```"]
+
+
+def escape_attr(value: Any) -> str:
+    return html.escape(display(value), quote=True)

@@ -1,0 +1,422 @@
+"""Resolving references against the facts read for this build, and rendering them.
+
+``resolve`` answers one inline reference with a value; ``render_block`` turns a block
+reference into HTML or a Mermaid fence. Both are pure: they read the facts gathered once per
+build and raise MLPluginError with a finding when a reference cannot be answered.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import posixpath
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from . import render
+from .dvc import DEFAULT_PARAMS, Artifact, Hashed, Project, Stage
+from .files import flatten, lookup
+from .findings import Finding, MLPluginError, did_you_mean
+from .git import FileHistory, RepoFacts
+from .references import Reference
+
+_STRUCTURED = (".yaml", ".yml", ".json", ".toml")
+
+
+@dataclasses.dataclass
+class SiteFacts:
+    """What the build knows: git state and history, and the DVC project."""
+
+    repo: RepoFacts | None = None
+    git_problem: str | None = None  # why git facts are missing, when they are
+    history: dict[str, FileHistory] | None = None  # None: history unknown (no git, shallow)
+    history_problem: str | None = None
+    project: Project | None = None
+    project_problem: str | None = None
+    date_format: str = "%Y-%m-%d"
+    show_emails: bool = False
+
+
+@dataclasses.dataclass
+class PageFacts:
+    """One page: its source file, its git history and what its front matter binds it to."""
+
+    src: str  # shown in findings, relative to mkdocs.yml's directory
+    repo_path: str | None  # relative to the git root, to look up history
+    history: FileHistory | None = None
+    artifact: Artifact | None = None
+    stage: Stage | None = None
+
+
+def _fail(kind: str, ref: Reference, page: PageFacts, message: str) -> MLPluginError:
+    return MLPluginError(Finding(kind, f"'{ref.text}': {message}", page.src, ref.line))
+
+
+def _project(ref: Reference, site: SiteFacts, page: PageFacts) -> Project:
+    if site.project is None:
+        raise _fail("missing_reference", ref, page, site.project_problem or "no DVC project.")
+    return site.project
+
+
+# --------------------------------------------------------------------------- inline values
+
+
+def resolve(ref: Reference, site: SiteFacts, page: PageFacts) -> Any:
+    """The value an inline reference stands for."""
+    if ref.kind == "git":
+        return _git(ref, site, page)
+    if ref.kind == "page":
+        return _page(ref, site, page)
+    project = _project(ref, site, page)
+    assert ref.name is not None  # parse() requires a name for these kinds
+    if ref.kind == "stage":
+        stage = find_stage(project, ref.name, ref, page)
+        return {
+            "cmd": stage.cmd,
+            "desc": stage.desc,
+            "deps": stage.deps,
+            "outs": [o.path for o in stage.outs],
+            "wdir": stage.wdir,
+            "dvcfile": stage.dvcfile,
+        }[str(ref.field)]
+    if ref.kind == "out":
+        path = check_path(ref.name, ref, page)
+        return _hashed_field(project, path, str(ref.field), ref, page)
+    if ref.kind == "artifact":
+        artifact = find_artifact(project, ref.name, ref, page)
+        if ref.field in ("path", "type", "desc", "labels"):
+            return getattr(artifact, str(ref.field))
+        return _hashed_field(project, artifact.path, str(ref.field), ref, page)
+    if ref.kind == "param":
+        return _param(project, ref.name, ref, page)
+    return _metric(project, ref.name, ref, page)
+
+
+def _git(ref: Reference, site: SiteFacts, page: PageFacts) -> Any:
+    repo = site.repo
+    if repo is None or repo.commit is None:
+        raise _fail("missing_value", ref, page, site.git_problem or "the repository has no commit yet.")
+    if ref.field == "branch":
+        return repo.branch or "(detached HEAD)"
+    return {
+        "commit": repo.commit,
+        "short": repo.short,
+        "describe": repo.describe,
+        "tags": list(repo.tags),
+        "dirty": repo.dirty,
+    }[str(ref.field)]
+
+
+def _page(ref: Reference, site: SiteFacts, page: PageFacts) -> Any:
+    if site.history is None:
+        raise _fail("missing_value", ref, page, site.history_problem or "git history is unknown.")
+    history = page.history
+    if history is None or not history.commits:
+        raise _fail("missing_value", ref, page, "the page is not committed yet: commit it.")
+    if ref.field == "authors":
+        return author_names(history, site.show_emails)
+    if ref.field == "commit":
+        return history.updated.short if history.updated else None
+    commit = history.created if ref.field == "created" else history.updated
+    return format_date(commit.date, site.date_format) if commit else None
+
+
+def author_names(history: FileHistory, show_emails: bool) -> list[str]:
+    return [f"{n} <{e}>" if show_emails and e else n for n, e in history.authors()]
+
+
+def format_date(iso: str, fmt: str) -> str:
+    return dt.datetime.fromisoformat(iso).strftime(fmt)
+
+
+def check_path(path: str, ref: Reference, page: PageFacts) -> str:
+    """A path as written in a reference, checked to stay inside the DVC project."""
+    if "\\" in path:
+        raise _fail("malformed_reference", ref, page, "write paths with '/', relative to the DVC project root.")
+    if path.startswith("/") or (len(path) > 1 and path[1] == ":"):
+        raise _fail("malformed_reference", ref, page, "paths are relative to the DVC project root, not absolute.")
+    normal = posixpath.normpath(path)
+    if normal == ".." or normal.startswith("../"):
+        raise _fail("malformed_reference", ref, page, "the path leaves the DVC project.")
+    return normal
+
+
+def _hashed_field(project: Project, path: str, field: str, ref: Reference, page: PageFacts) -> Any:
+    found = project.producer(path)
+    if found is None:
+        raise _fail("missing_reference", ref, page, _untracked(project, path))
+    owner, hashed = found
+    if field == "stage":
+        return owner
+    if hashed.md5 is None:
+        raise _fail(
+            "missing_value",
+            ref,
+            page,
+            f"'{path}' has no hash yet: stage '{owner}' has not run. Run 'dvc repro' and commit dvc.lock.",
+        )
+    return hashed_value(hashed, field)
+
+
+def hashed_value(hashed: Hashed, field: str) -> Any:
+    md5 = hashed.md5 or ""
+    return {
+        "md5": md5,
+        "short": md5[:8],
+        "size": render.human_size(hashed.size),
+        "bytes": hashed.size,
+        "nfiles": hashed.nfiles,
+    }[field]
+
+
+def _untracked(project: Project, path: str) -> str:
+    inside = project.containing_out(path)
+    if inside:
+        return (
+            f"'{path}' lies inside the tracked directory '{inside}'; DVC records one hash for "
+            f"the whole directory: reference '{inside}'."
+        )
+    if (project.root / path).exists():
+        return f"'{path}' exists but DVC does not track it (no stage outputs it, no .dvc file adds it)."
+    return f"no stage or .dvc file outputs '{path}'.{did_you_mean(path, project.out_paths())}"
+
+
+def find_stage(project: Project, name: str, ref: Reference, page: PageFacts) -> Stage:
+    if name in project.stages:
+        return project.stages[name]
+    members = [s for s in project.stages if s.split("@")[0] == name]
+    if members:
+        raise _fail(
+            "missing_reference",
+            ref,
+            page,
+            f"'{name}' is a foreach/matrix stage: name one of {', '.join(members)}.",
+        )
+    raise _fail(
+        "missing_reference", ref, page, f"no stage '{name}'.{did_you_mean(name, project.stages)}"
+    )
+
+
+def find_artifact(project: Project, name: str, ref: Reference, page: PageFacts) -> Artifact:
+    if name in project.artifacts:
+        return project.artifacts[name]
+    known = ", ".join(project.artifacts) or "none are declared in dvc.yaml"
+    raise _fail(
+        "missing_reference",
+        ref,
+        page,
+        f"no artifact '{name}'.{did_you_mean(name, project.artifacts)} Artifacts: {known}.",
+    )
+
+
+def _split_file(name: str, default: str | None) -> tuple[str | None, str]:
+    head, sep, tail = name.partition(":")
+    if sep and head.lower().endswith(_STRUCTURED):
+        return head, tail
+    return default, name
+
+
+def _param(project: Project, name: str, ref: Reference, page: PageFacts) -> Any:
+    file, key = _split_file(name, DEFAULT_PARAMS)
+    assert file is not None
+    file = check_path(file, ref, page)
+    if file not in project.params:
+        known = ", ".join(project.params) or "none"
+        raise _fail("missing_reference", ref, page, f"no params file '{file}' (params files: {known}).")
+    found, value = lookup(project.params[file], key)
+    if not found:
+        keys = flatten(project.params[file])
+        raise _fail("missing_reference", ref, page, f"no param '{key}' in {file}.{did_you_mean(key, keys)}")
+    return value
+
+
+def _metric(project: Project, name: str, ref: Reference, page: PageFacts) -> Any:
+    file, key = _split_file(name, None)
+    files = [check_path(file, ref, page)] if file else sorted(project.metrics)
+    if file and file not in project.metrics:
+        known = ", ".join(project.metrics) or "none are declared in dvc.yaml"
+        raise _fail("missing_reference", ref, page, f"'{file}' is not a metrics file (metrics files: {known}).")
+    if not files:
+        raise _fail("missing_reference", ref, page, "the DVC project declares no metrics files.")
+    hits = [(f, project.metrics[f]) for f in files if project.metrics[f] and key in project.metrics[f]]
+    if len(hits) > 1:
+        raise _fail(
+            "missing_reference",
+            ref,
+            page,
+            f"'{key}' is in several metrics files ({', '.join(f for f, _ in hits)}): write FILE:{key}.",
+        )
+    if hits:
+        values = hits[0][1]
+        assert values is not None
+        return values[key]
+    absent = [f for f in files if project.metrics[f] is None]
+    if absent:
+        raise _fail(
+            "missing_value",
+            ref,
+            page,
+            f"metrics file {', '.join(absent)} is not in the workspace (DVC-tracked and not "
+            "pulled?): run 'dvc pull' before the build, or track the metrics file in git "
+            "with 'cache: false'.",
+        )
+    known = [k for f in files for k in (project.metrics[f] or {})]
+    raise _fail("missing_reference", ref, page, f"no metric '{key}'.{did_you_mean(key, known)}")
+
+
+# --------------------------------------------------------------------------- blocks
+
+
+def render_block(ref: Reference, site: SiteFacts, page: PageFacts, links: dict[str, str]) -> list[str]:
+    """The lines (HTML or a Mermaid fence) that a block reference stands for."""
+    project = _project(ref, site, page)
+    if ref.kind == "pipeline":
+        return pipeline(project)
+    if ref.kind == "params-table":
+        return params_table(project, _block_stage(project, ref, page), ref, page)
+    if ref.kind == "metrics-table":
+        return metrics_table(project, ref, page)
+    return provenance(project, site, _block_artifact(project, ref, page), ref, page, links)
+
+
+def _block_stage(project: Project, ref: Reference, page: PageFacts) -> Stage | None:
+    if ref.name:
+        return find_stage(project, ref.name, ref, page)
+    if page.stage is not None:
+        return page.stage
+    if page.artifact is not None:
+        found = project.producer(page.artifact.path)
+        if found and found[0] in project.stages:
+            return project.stages[found[0]]
+    return None
+
+
+def _block_artifact(project: Project, ref: Reference, page: PageFacts) -> Artifact:
+    if ref.name:
+        return find_artifact(project, ref.name, ref, page)
+    if page.artifact is not None:
+        return page.artifact
+    raise _fail(
+        "malformed_reference",
+        ref,
+        page,
+        "name the artifact ({ml provenance NAME}) or bind the page with 'ml: {artifact: NAME}'.",
+    )
+
+
+def pipeline(project: Project) -> list[str]:
+    nodes = [(name, "stage") for name in project.stages]
+    nodes += [(name, "data") for name in project.tracked]
+    return render.fence(render.flowchart(nodes, project.edges), "mermaid")
+
+
+def params_table(project: Project, stage: Stage | None, ref: Reference, page: PageFacts) -> list[str]:
+    rows: list[tuple[object, ...]] = []
+    if stage is None:
+        for file, data in project.params.items():
+            rows.extend((render.Code(file), render.Code(k), v) for k, v in flatten(data).items())
+        return render.table(("File", "Param", "Value"), rows, "ml-params")
+    for file, keys in stage.params.items():
+        data = project.params.get(file)
+        if data is None:
+            raise _fail("missing_reference", ref, page, f"stage '{stage.name}' reads {file}, which does not exist.")
+        wanted = keys if keys is not None else list(flatten(data))
+        for key in wanted:
+            found, value = lookup(data, key)
+            if not found:
+                raise _fail(
+                    "missing_reference", ref, page, f"stage '{stage.name}' reads param '{key}', which is not in {file}."
+                )
+            rows.append((render.Code(file), render.Code(key), value))
+    return render.table(("File", "Param", "Value"), rows, "ml-params")
+
+
+def metrics_table(project: Project, ref: Reference, page: PageFacts) -> list[str]:
+    files = sorted(project.metrics)
+    if ref.name:
+        name = check_path(ref.name, ref, page)
+        if name not in project.metrics:
+            known = ", ".join(files) or "none"
+            raise _fail("missing_reference", ref, page, f"'{name}' is not a metrics file (metrics files: {known}).")
+        files = [name]
+    rows: list[tuple[object, ...]] = []
+    for file in files:
+        values = project.metrics[file]
+        if values is None:
+            raise _fail(
+                "missing_value",
+                ref,
+                page,
+                f"metrics file {file} is not in the workspace: run 'dvc pull' before the build, "
+                "or track it in git with 'cache: false'.",
+            )
+        rows.extend((render.Code(file), render.Code(k), v) for k, v in values.items())
+    return render.table(("File", "Metric", "Value"), rows, "ml-metrics")
+
+
+def provenance(
+    project: Project,
+    site: SiteFacts,
+    artifact: Artifact,
+    ref: Reference,
+    page: PageFacts,
+    links: dict[str, str],
+) -> list[str]:
+    rows: list[tuple[str, object]] = [("Artifact", artifact.name)]
+    rows += [(k, v) for k, v in (("Type", artifact.type), ("Description", artifact.desc)) if v]
+    if artifact.labels:
+        rows.append(("Labels", artifact.labels))
+    rows.append(("Path", render.Code(artifact.path)))
+    found = project.producer(artifact.path)
+    if found is None:
+        raise _fail("missing_reference", ref, page, f"artifact '{artifact.name}': {_untracked(project, artifact.path)}")
+    owner, hashed = found
+    if hashed.md5:
+        rows.append(("MD5", render.Code(hashed.md5)))
+        rows.append(("Size", render.human_size(hashed.size)))
+    else:
+        rows.append(("MD5", f"not recorded: stage '{owner}' has not run"))
+    stage = project.stages.get(owner)
+    rows.append(("Produced by", render.Code(owner)))
+    if stage is not None:
+        rows.append(("Command", render.Code(stage.cmd)))
+        inputs = [
+            f"{d} ({(stage.lock_deps[d].md5 or '')[:8]})" if d in stage.lock_deps else d for d in stage.deps
+        ]
+        rows.append(("Inputs", render.Code("; ".join(inputs))))
+        params = [f"{k}={render.display(v)}" for values in stage.lock_params.values() for k, v in values.items()]
+        if params:
+            rows.append(("Params", render.Code(", ".join(params))))
+    if site.repo and site.repo.commit:
+        state = f"{site.repo.short} on {site.repo.branch or 'detached HEAD'}"
+        rows.append(("Built from", state + (" (uncommitted changes)" if site.repo.dirty else "")))
+    return render.box(f"Provenance: {artifact.name}", rows, "ml-provenance")
+
+
+def dated(history: FileHistory | None, fmt: str) -> dict[str, Any]:
+    """Dates, commits and authors of a file for page.meta and the manifest."""
+    if history is None or not history.commits:
+        return {"created": None, "updated": None, "created_commit": None, "updated_commit": None}
+    assert history.created is not None and history.updated is not None
+    return {
+        "created": history.created.date,
+        "updated": history.updated.date,
+        "created_commit": history.created.sha,
+        "updated_commit": history.updated.sha,
+        "created_display": format_date(history.created.date, fmt),
+        "updated_display": format_date(history.updated.date, fmt),
+    }
+
+
+def relative(path: Path, base: Path | None) -> str | None:
+    if base is None:
+        return None
+    try:
+        return path.resolve().relative_to(base).as_posix()
+    except ValueError:
+        return None
+
+
+def names(items: Iterable[str]) -> str:
+    return ", ".join(items)
