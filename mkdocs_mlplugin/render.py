@@ -13,6 +13,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 _SAFE = frozenset(" ")
+# Inside a quoted Mermaid label these are plain text; quotes, '#', '<', '&', backticks and
+# line breaks are not, and are written as entity codes.
+_MERMAID_SAFE = frozenset(" /._-@:,+=()")
 
 
 def text(value: object) -> str:
@@ -114,7 +117,7 @@ def mermaid_label(value: object) -> str:
     """A Mermaid node label: quoted, with everything but letters, digits and spaces written
     as Mermaid entity codes, so no name can close the quote, start a directive or add HTML."""
     body = "".join(
-        ch if (ch.isascii() and ch.isalnum()) or ch == " " else f"#{ord(ch)};"
+        ch if (ch.isascii() and ch.isalnum()) or ch in _MERMAID_SAFE else f"#{ord(ch)};"
         for ch in display(value)
     )
     return f'"{body}"'

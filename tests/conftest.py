@@ -1,0 +1,225 @@
+"""Fixtures that build real git repositories and real DVC projects, and run real builds.
+
+git commits get fixed author and committer dates; DVC projects are made with the dvc CLI
+(``dvc init``, ``dvc add``, ``dvc stage add``, ``dvc repro``). The template project is built
+once per test session and copied for each test.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+DATE = "2024-03-01T12:00:00+00:00"
+ADA = ("Ada Lovelace", "ada@example.com")
+
+
+def _env(tmp: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "DVC_"))}
+    env.update(
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_CONFIG_GLOBAL=str(tmp / "gitconfig"),
+        DVC_NO_ANALYTICS="1",
+        DVC_SITE_CACHE_DIR=str(tmp / "dvc-site-cache"),
+        DVC_GLOBAL_CONFIG_DIR=str(tmp / "dvc-global"),
+        DVC_SYSTEM_CONFIG_DIR=str(tmp / "dvc-system"),
+    )
+    return env
+
+
+@dataclasses.dataclass
+class Build:
+    """What a user sees from ``mkdocs build``."""
+
+    returncode: int
+    output: str
+    site: Path
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    def page(self, name: str) -> str:
+        path = self.site / name / "index.html" if name else self.site / "index.html"
+        return path.read_text("utf-8")
+
+    def manifest(self) -> dict[str, Any]:
+        return json.loads((self.site / "ml-manifest.json").read_text("utf-8"))
+
+
+class Repo:
+    """A real git work tree (optionally a DVC project) in a temporary directory."""
+
+    def __init__(self, path: Path, home: Path) -> None:
+        self.path = path
+        self.home = home
+        self.env = _env(home)
+
+    def run(self, *args: str, cwd: Path | None = None, check: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            args,
+            cwd=cwd or self.path,
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"{args} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def git(self, *args: str, **kwargs: Any) -> str:
+        return self.run("git", *args, **kwargs).stdout.strip()
+
+    def dvc(self, *args: str, cwd: Path | None = None) -> str:
+        return self.run(sys.executable, "-m", "dvc", *args, cwd=cwd).stdout
+
+    def write(self, rel: str, text: str) -> Path:
+        path = self.path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), "utf-8")
+        return path
+
+    def read(self, rel: str) -> str:
+        return (self.path / rel).read_text("utf-8")
+
+    def commit(self, message: str, date: str = DATE, author: tuple[str, str] = ADA, paths: tuple[str, ...] = ("-A",)) -> str:
+        self.git("add", *paths)
+        env = {
+            "GIT_AUTHOR_NAME": author[0],
+            "GIT_AUTHOR_EMAIL": author[1],
+            "GIT_COMMITTER_NAME": author[0],
+            "GIT_COMMITTER_EMAIL": author[1],
+            "GIT_AUTHOR_DATE": date,
+            "GIT_COMMITTER_DATE": date,
+        }
+        self.run("git", "commit", "-q", "--allow-empty", "-m", message, env=env)
+        return self.git("rev-parse", "HEAD")
+
+    def site(self, pages: dict[str, str], plugin: dict[str, Any] | None = None, where: str = ".", **extra: Any) -> Path:
+        """Write mkdocs.yml (Material, this plugin, Mermaid) and PAGES under WHERE/docs."""
+        config: dict[str, Any] = {
+            "site_name": "Test site",
+            "theme": {"name": "material"},
+            "markdown_extensions": [
+                "attr_list",
+                "admonition",
+                "tables",
+                {"pymdownx.superfences": {"custom_fences": [{"name": "mermaid", "class": "mermaid"}]}},
+            ],
+            "plugins": [{"mlplugin": plugin or {}}],
+        }
+        config.update(extra)
+        base = self.path / where
+        self.write(f"{where}/mkdocs.yml", yaml.safe_dump(config, sort_keys=False))
+        for name, text in pages.items():
+            self.write(f"{where}/docs/{name}", text)
+        return base / "mkdocs.yml"
+
+    def build(self, *args: str, config: str = "mkdocs.yml", cwd: Path | None = None) -> Build:
+        """Run ``mkdocs build`` as a user would, in a subprocess."""
+        site = self.home / "built-site"
+        result = self.run(
+            sys.executable, "-m", "mkdocs", "build", "-q", "-f", config, "-d", str(site), *args,
+            cwd=cwd, check=False,
+        )
+        return Build(result.returncode, result.stdout + result.stderr, site)
+
+
+def init_repo(path: Path, home: Path) -> Repo:
+    path.mkdir(parents=True, exist_ok=True)
+    repo = Repo(path, home)
+    (home / "gitconfig").write_text("[init]\n\tdefaultBranch = main\n[user]\n\tname = Test\n\temail = test@example.com\n")
+    repo.git("init", "-q")
+    return repo
+
+
+PIPELINE_PARAMS = """
+prepare:
+  split: 0.25
+  seed: 7
+train:
+  lr: 0.05
+  epochs: 3
+"""
+
+
+def make_pipeline(repo: Repo) -> None:
+    """A small real DVC project: raw data added with dvc add, three stages, git-tracked metrics."""
+    repo.dvc("init", "-q")
+    repo.dvc("config", "core.autostage", "false")
+    repo.write("data/raw.csv", "text,label\ngood,1\nbad,0\nfine,1\n")
+    repo.dvc("add", "-q", "data/raw.csv")
+    repo.write("params.yaml", PIPELINE_PARAMS)
+    repo.write("src/prepare.py", "import shutil\nshutil.copy('data/raw.csv', 'data/prepared.csv')\n")
+    repo.write(
+        "src/train.py",
+        "import pathlib\npathlib.Path('models').mkdir(exist_ok=True)\n"
+        "pathlib.Path('models/model.txt').write_text(open('data/prepared.csv').read().upper())\n",
+    )
+    repo.write(
+        "src/evaluate.py",
+        "import json\njson.dump({'accuracy': 0.9, 'loss': 0.25, 'test': {'n': 3}}, open('metrics.json', 'w'))\n",
+    )
+    py = "python3"
+    repo.dvc("stage", "add", "-q", "-n", "prepare", "-d", "src/prepare.py", "-d", "data/raw.csv",
+             "-p", "prepare.split,prepare.seed", "-o", "data/prepared.csv", f"{py} src/prepare.py")
+    repo.dvc("stage", "add", "-q", "-n", "train", "-d", "src/train.py", "-d", "data/prepared.csv",
+             "-p", "train.lr,train.epochs", "-o", "models/model.txt", f"{py} src/train.py")
+    repo.dvc("stage", "add", "-q", "-n", "evaluate", "-d", "src/evaluate.py", "-d", "models/model.txt",
+             "-M", "metrics.json", f"{py} src/evaluate.py")
+    with open(repo.path / "dvc.yaml", "a", encoding="utf-8") as fh:
+        fh.write(
+            "artifacts:\n  classifier:\n    path: models/model.txt\n    type: model\n"
+            "    desc: Upper-cases reviews.\n    labels: [nlp]\n"
+        )
+    repo.dvc("repro", "-q")
+    repo.commit("Pipeline", date="2024-01-10T09:00:00+00:00")
+
+
+@pytest.fixture(scope="session")
+def pipeline_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("template-home")
+    repo = init_repo(home / "repo", home)
+    make_pipeline(repo)
+    return repo.path
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path
+
+
+@pytest.fixture
+def empty_repo(tmp_path: Path) -> Repo:
+    return init_repo(tmp_path / "repo", tmp_path)
+
+
+@pytest.fixture
+def pipeline(tmp_path: Path, pipeline_template: Path) -> Repo:
+    """A copy of the template DVC project, with its git history, data and cache."""
+    dest = tmp_path / "repo"
+    shutil.copytree(pipeline_template, dest, symlinks=True)
+    repo = Repo(dest, tmp_path)
+    (tmp_path / "gitconfig").write_text("[init]\n\tdefaultBranch = main\n[user]\n\tname = Test\n\temail = test@example.com\n")
+    return repo
+
+
+def snapshot(path: Path) -> dict[str, bytes]:
+    """Every file below PATH (.git included) with its bytes, for read-only checks."""
+    files: dict[str, bytes] = {}
+    for item in sorted(path.rglob("*")):
+        if item.is_file() and not item.is_symlink():
+            files[item.relative_to(path).as_posix()] = item.read_bytes()
+    return files
