@@ -83,9 +83,7 @@ class Stage:
             "frozen": self.frozen,
             "always_changed": self.always_changed,
             "locked": self.locked,
-            "deps": [
-                (self.lock_deps.get(d) or Hashed(d)).as_dict() for d in self.deps
-            ],
+            "deps": [(self.lock_deps.get(d) or Hashed(d)).as_dict() for d in self.deps],
             "outs": [o.as_dict() for o in self.outs],
             "params": self.lock_params,
             "metrics": self.metrics,
@@ -321,7 +319,12 @@ def _load_pipeline(project: Project, dvcfile: str) -> None:
     data = parse_yaml(text, dvcfile) or {}
     if not isinstance(data, dict):
         raise MLPluginError(
-            Finding("invalid_project_file", f"{dvcfile} must be a mapping with a 'stages:' key.", dvcfile, 1)
+            Finding(
+                "invalid_project_file",
+                f"{dvcfile} must be a mapping with a 'stages:' key.",
+                dvcfile,
+                1,
+            )
         )
     _validate(data, dvcfile, text, "pipeline")
     resolved, artifacts = _resolve(root, dvcfile, data)
@@ -399,7 +402,9 @@ def key_line(text: str, keys: list[str]) -> int | None:
     return found
 
 
-def _resolve(root: Path, dvcfile: str, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def _resolve(
+    root: Path, dvcfile: str, data: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Stages and artifacts of a dvc.yaml with vars/foreach/matrix/${} resolved by DVC."""
     from dvc.exceptions import DvcException
     from dvc.parsing import DataResolver
@@ -439,8 +444,7 @@ def _parsing_config(root: Path) -> dict[str, Any]:
 
 
 def _join(directory: str, path: str) -> str:
-    joined = posixpath.normpath(posixpath.join(directory, path.replace("\\", "/")))
-    return joined
+    return posixpath.normpath(posixpath.join(directory, path.replace("\\", "/")))
 
 
 def _entries(items: Any) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -494,7 +498,9 @@ def _load_lock(root: Path, lockfile: str) -> dict[str, Any]:
     text = read_text(path, lockfile)
     data = parse_yaml(text, lockfile) or {}
     if not isinstance(data, dict):
-        raise MLPluginError(Finding("invalid_project_file", f"{lockfile} is not a mapping.", lockfile, 1))
+        raise MLPluginError(
+            Finding("invalid_project_file", f"{lockfile} is not a mapping.", lockfile, 1)
+        )
     version = data.get("schema")
     if version is None:  # DVC 1 wrote stages at the top level
         return data
@@ -642,7 +648,9 @@ def build_edges(project: Project) -> list[tuple[str, str]]:
     return sorted(edges, key=lambda e: (order.get(e[0], 0), order.get(e[1], 0)))
 
 
-def _index(path: str, owner: str, owners: dict[str, list[str]], below: dict[str, list[str]]) -> None:
+def _index(
+    path: str, owner: str, owners: dict[str, list[str]], below: dict[str, list[str]]
+) -> None:
     owners.setdefault(path, []).append(owner)
     parent = posixpath.dirname(path)
     while parent:

@@ -33,7 +33,9 @@ def read_text(path: Path, shown: str, kind: str = "invalid_project_file") -> str
             )
         data = path.read_bytes()
     except OSError as exc:
-        raise MLPluginError(Finding(kind, f"{shown} cannot be read: {exc.strerror}.", shown)) from None
+        raise MLPluginError(
+            Finding(kind, f"{shown} cannot be read: {exc.strerror}.", shown)
+        ) from None
     if b"\x00" in data:
         raise MLPluginError(Finding(kind, f"{shown} is a binary file, not text.", shown))
     try:
@@ -64,6 +66,8 @@ def parse_yaml(text: str, shown: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
+        if exc.context and exc.context_mark and exc.context_mark.line + 1 != line:
+            problem += f" ({exc.context} that started on line {exc.context_mark.line + 1})"
         raise MLPluginError(
             Finding("invalid_project_file", f"{shown} is not valid YAML: {problem}.", shown, line)
         ) from None
@@ -82,7 +86,12 @@ def load_structured(path: Path, shown: str) -> Any:
             return json.loads(text)
         except json.JSONDecodeError as exc:
             raise MLPluginError(
-                Finding("invalid_project_file", f"{shown} is not valid JSON: {exc.msg}.", shown, exc.lineno)
+                Finding(
+                    "invalid_project_file",
+                    f"{shown} is not valid JSON: {exc.msg}.",
+                    shown,
+                    exc.lineno,
+                )
             ) from None
     if suffix == ".toml":
         try:

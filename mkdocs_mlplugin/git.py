@@ -140,7 +140,9 @@ class GitRepo:
         if commit:
             describe = self.try_run("describe", "--tags", "--always", "--abbrev=7") or None
             tags = self.try_run("tag", "--points-at", "HEAD", "--sort=-creatordate")
-        status = self.try_run("status", "--porcelain", "--untracked-files=no", "--ignore-submodules")
+        status = self.try_run(
+            "status", "--porcelain", "--untracked-files=no", "--ignore-submodules"
+        )
         shallow = self.try_run("rev-parse", "--is-shallow-repository") == "true"
         return RepoFacts(
             root=str(self.root),

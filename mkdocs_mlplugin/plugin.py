@@ -23,11 +23,27 @@ from mkdocs.structure.pages import Page
 from . import __version__, dvc, git, references, render
 from .config import MLConfig
 from .findings import Finding, MLPluginError
-from .resolve import PageFacts, SiteFacts, author_names, dated, find_artifact, relative, render_block, resolve
+from .resolve import (
+    PageFacts,
+    SiteFacts,
+    author_names,
+    dated,
+    find_artifact,
+    relative,
+    render_block,
+    resolve,
+)
 
 log = get_plugin_logger("mlplugin")  # logs as mkdocs.plugins.mlplugin
 THEME_OVERRIDES = next(
-    (p for p in (Path(__file__).parent / "theme_overrides", Path(__file__).parent.parent / "theme_overrides") if p.is_dir()),
+    (
+        p
+        for p in (
+            Path(__file__).parent / "theme_overrides",
+            Path(__file__).parent.parent / "theme_overrides",
+        )
+        if p.is_dir()
+    ),
     None,
 )
 
@@ -52,8 +68,14 @@ class MLPlugin(BasePlugin[MLConfig]):
         self.findings = []
         self.pages = []
         self.config_dir = Path(config.config_file_path or ".").resolve().parent
-        self.site = SiteFacts(date_format=self.config.date_format, show_emails=self.config.show_emails)
-        if self.config.theme_overrides and THEME_OVERRIDES is not None and config.theme.name == "material":
+        self.site = SiteFacts(
+            date_format=self.config.date_format, show_emails=self.config.show_emails
+        )
+        if (
+            self.config.theme_overrides
+            and THEME_OVERRIDES is not None
+            and config.theme.name == "material"
+        ):
             dirs = config.theme.dirs
             custom = 1 if config.theme.custom_dir else 0
             if str(THEME_OVERRIDES) not in dirs:
@@ -68,7 +90,9 @@ class MLPlugin(BasePlugin[MLConfig]):
     # Run before other plugins (mkdocs-macros, i18n, ...) change the Markdown, so that line
     # numbers still match the source file.
     @event_priority(100)
-    def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+    def on_page_markdown(
+        self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files
+    ) -> str:
         facts = self._page_facts(page)
         first_line = _first_line(page, markdown)
         self._bind(page, facts)
@@ -77,17 +101,27 @@ class MLPlugin(BasePlugin[MLConfig]):
         refs: list[dict[str, Any]] = []
         for match in matches:
             ref = match.reference
-            if ref is None:
-                assert match.problem is not None
-                self.findings.append(match.problem)
-                rendered.append(render.missing(markdown[match.start : match.end], match.problem.message))
-                refs.append({"line": match.problem.line, "ref": markdown[match.start : match.end], "value": None})
+            if ref is None or match.problem is not None:
+                problem = match.problem or Finding("malformed_reference", "unreadable", facts.src)
+                self.findings.append(problem)
+                rendered.append(
+                    render.missing(markdown[match.start : match.end], problem.message)
+                )
+                refs.append(
+                    {
+                        "line": problem.line,
+                        "ref": markdown[match.start : match.end],
+                        "value": None,
+                    }
+                )
                 continue
             try:
                 if ref.block:
                     lines = render_block(ref, self.site, facts, {})
                     rendered.append(render.indent(lines, match.indent))
-                    refs.append({"line": ref.line, "ref": ref.label(), "value": None, "block": True})
+                    refs.append(
+                        {"line": ref.line, "ref": ref.label(), "value": None, "block": True}
+                    )
                 else:
                     value = resolve(ref, self.site, facts)
                     rendered.append(render.inline(value, ref.label()))
@@ -112,7 +146,9 @@ class MLPlugin(BasePlugin[MLConfig]):
         if self.config.manifest:
             target = Path(config.site_dir) / self.config.manifest
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(json.dumps(self.manifest(), indent=2, sort_keys=False, default=str) + "\n", "utf-8")
+            target.write_text(
+                json.dumps(self.manifest(), indent=2, sort_keys=False, default=str) + "\n", "utf-8"
+            )
 
     # ------------------------------------------------------------------ reading
 
@@ -161,7 +197,11 @@ class MLPlugin(BasePlugin[MLConfig]):
             return
         project = dvc.load_project(root.resolve())
         for finding in project.findings:
-            shown = str(Path(relative(root / finding.file, self.config_dir) or finding.file)) if finding.file else None
+            shown = (
+                str(Path(relative(root / finding.file, self.config_dir) or finding.file))
+                if finding.file
+                else None
+            )
             self._add(Finding(finding.kind, finding.message, shown, finding.line))
         site.project = project
         log.debug("read %d DVC files in %s", len(project.files_read), root)
@@ -172,9 +212,19 @@ class MLPlugin(BasePlugin[MLConfig]):
         path = Path(page.file.abs_src_path or page.file.src_path)
         src = relative(path, self.config_dir) or page.file.src_uri
         repo_path = relative(path, self.git_root) if self.git_root else None
-        history = self.site.history.get(repo_path) if self.site.history is not None and repo_path else None
+        history = (
+            self.site.history.get(repo_path)
+            if self.site.history is not None and repo_path
+            else None
+        )
         if self.site.history is not None and history is None and page.file.abs_src_path:
-            self._add(Finding("uncommitted_page", "the page is not committed yet, so it has no git dates.", src))
+            self._add(
+                Finding(
+                    "uncommitted_page",
+                    "the page is not committed yet, so it has no git dates.",
+                    src,
+                )
+            )
         return PageFacts(src=src, repo_path=repo_path, history=history)
 
     def _bind(self, page: Page, facts: PageFacts) -> None:
@@ -195,7 +245,14 @@ class MLPlugin(BasePlugin[MLConfig]):
             return
         project = self.site.project
         if project is None:
-            self._add(Finding("missing_reference", f"front matter 'ml:': {self.site.project_problem}", facts.src, line))
+            self._add(
+                Finding(
+                    "missing_reference",
+                    f"front matter 'ml:': {self.site.project_problem}",
+                    facts.src,
+                    line,
+                )
+            )
             return
         from .resolve import find_stage
 
@@ -266,7 +323,12 @@ class MLPlugin(BasePlugin[MLConfig]):
                 log.warning(message)
             elif severity == "info":
                 log.info(message)
-        resolved = sum(1 for p in self.pages for r in p["references"] if r["value"] is not None or r.get("block"))
+        resolved = sum(
+            1
+            for p in self.pages
+            for r in p["references"]
+            if r["value"] is not None or r.get("block")
+        )
         log.info(
             "%d references resolved on %d pages, %d findings (%d errors) in %.2f s",
             resolved,
@@ -329,4 +391,3 @@ def _front_matter_line(page: Page, key: str) -> int | None:
         if line.strip() == "---":
             break
     return None
-

@@ -67,8 +67,11 @@ def parse(body: str, line: int, block: bool, source: str, text: str) -> Referenc
     def bad(message: str) -> MLPluginError:
         return MLPluginError(Finding("malformed_reference", f"'{text}': {message}", source, line))
 
+    lexer = shlex.shlex(body, posix=True)
+    lexer.whitespace_split = True
+    lexer.escape = ""  # a backslash is part of a name (and refused later in paths), not an escape
     try:
-        words = shlex.split(body, posix=True)
+        words = list(lexer)
     except ValueError as exc:
         raise bad(f"{exc} (quote names with spaces in double quotes).") from None
     if not words:
@@ -188,7 +191,12 @@ def _outside_fences(markdown: str) -> Iterator[tuple[int, int]]:
                 fence = (m.group(2)[0], len(m.group(2)))
                 if pos > text_start:
                     yield text_start, pos
-        elif m and m.group(2)[0] == fence[0] and len(m.group(2)) >= fence[1] and not m.group(3).strip():
+        elif (
+            m
+            and m.group(2)[0] == fence[0]
+            and len(m.group(2)) >= fence[1]
+            and not m.group(3).strip()
+        ):
             fence = None
             text_start = pos + len(line)
         pos += len(line)

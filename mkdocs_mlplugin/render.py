@@ -25,7 +25,17 @@ def text(value: object) -> str:
     character reference, which Python-Markdown passes through untouched and browsers show as
     the character itself. So ``*``, ``_``, ``|``, backticks, ``<`` and ``{`` never act.
     """
-    return "".join(ch if ch.isalnum() or ch in _SAFE else f"&#{ord(ch)};" for ch in display(value))
+    return "".join(
+        ch if ch.isalnum() or ch in _SAFE else f"&#{ord(ch)};" for ch in printable(value)
+    )
+
+
+def printable(value: object) -> str:
+    """VALUE as displayed, with control characters (but tabs and line breaks) shown as U+FFFD."""
+    return "".join(
+        "\ufffd" if (ord(ch) < 32 and ch not in "\t\n") or 127 <= ord(ch) < 160 else ch
+        for ch in display(value)
+    )
 
 
 def display(value: object) -> str:
@@ -61,10 +71,7 @@ def inline(value: object, label: str) -> str:
 
 def missing(label: str, reason: str) -> str:
     """A visible marker where a fact could not be resolved."""
-    return (
-        f'<span class="ml-missing" title="{text(reason)}">'
-        f"&#9888; {text(label)}</span>"
-    )
+    return f'<span class="ml-missing" title="{text(reason)}">&#9888; {text(label)}</span>'
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]], css: str) -> list[str]:
@@ -118,7 +125,7 @@ def mermaid_label(value: object) -> str:
     as Mermaid entity codes, so no name can close the quote, start a directive or add HTML."""
     body = "".join(
         ch if (ch.isascii() and ch.isalnum()) or ch in _MERMAID_SAFE else f"#{ord(ch)};"
-        for ch in display(value)
+        for ch in printable(value)
     )
     return f'"{body}"'
 

@@ -69,9 +69,9 @@ def resolve(ref: Reference, site: SiteFacts, page: PageFacts) -> Any:
     if ref.kind == "page":
         return _page(ref, site, page)
     project = _project(ref, site, page)
-    assert ref.name is not None  # parse() requires a name for these kinds
+    name = ref.name or ""  # parse() requires a name for the kinds below
     if ref.kind == "stage":
-        stage = find_stage(project, ref.name, ref, page)
+        stage = find_stage(project, name, ref, page)
         return {
             "cmd": stage.cmd,
             "desc": stage.desc,
@@ -81,22 +81,24 @@ def resolve(ref: Reference, site: SiteFacts, page: PageFacts) -> Any:
             "dvcfile": stage.dvcfile,
         }[str(ref.field)]
     if ref.kind == "out":
-        path = check_path(ref.name, ref, page)
+        path = check_path(name, ref, page)
         return _hashed_field(project, path, str(ref.field), ref, page)
     if ref.kind == "artifact":
-        artifact = find_artifact(project, ref.name, ref, page)
+        artifact = find_artifact(project, name, ref, page)
         if ref.field in ("path", "type", "desc", "labels"):
             return getattr(artifact, str(ref.field))
         return _hashed_field(project, artifact.path, str(ref.field), ref, page)
     if ref.kind == "param":
-        return _param(project, ref.name, ref, page)
-    return _metric(project, ref.name, ref, page)
+        return _param(project, name, ref, page)
+    return _metric(project, name, ref, page)
 
 
 def _git(ref: Reference, site: SiteFacts, page: PageFacts) -> Any:
     repo = site.repo
     if repo is None or repo.commit is None:
-        raise _fail("missing_value", ref, page, site.git_problem or "the repository has no commit yet.")
+        raise _fail(
+            "missing_value", ref, page, site.git_problem or "the repository has no commit yet."
+        )
     if ref.field == "branch":
         return repo.branch or "(detached HEAD)"
     return {
@@ -133,9 +135,19 @@ def format_date(iso: str, fmt: str) -> str:
 def check_path(path: str, ref: Reference, page: PageFacts) -> str:
     """A path as written in a reference, checked to stay inside the DVC project."""
     if "\\" in path:
-        raise _fail("malformed_reference", ref, page, "write paths with '/', relative to the DVC project root.")
+        raise _fail(
+            "malformed_reference",
+            ref,
+            page,
+            "write paths with '/', relative to the DVC project root.",
+        )
     if path.startswith("/") or (len(path) > 1 and path[1] == ":"):
-        raise _fail("malformed_reference", ref, page, "paths are relative to the DVC project root, not absolute.")
+        raise _fail(
+            "malformed_reference",
+            ref,
+            page,
+            "paths are relative to the DVC project root, not absolute.",
+        )
     normal = posixpath.normpath(path)
     if normal == ".." or normal.startswith("../"):
         raise _fail("malformed_reference", ref, page, "the path leaves the DVC project.")
@@ -219,15 +231,18 @@ def _split_file(name: str, default: str | None) -> tuple[str | None, str]:
 
 def _param(project: Project, name: str, ref: Reference, page: PageFacts) -> Any:
     file, key = _split_file(name, DEFAULT_PARAMS)
-    assert file is not None
-    file = check_path(file, ref, page)
+    file = check_path(file or DEFAULT_PARAMS, ref, page)
     if file not in project.params:
         known = ", ".join(project.params) or "none"
-        raise _fail("missing_reference", ref, page, f"no params file '{file}' (params files: {known}).")
+        raise _fail(
+            "missing_reference", ref, page, f"no params file '{file}' (params files: {known})."
+        )
     found, value = lookup(project.params[file], key)
     if not found:
         keys = flatten(project.params[file])
-        raise _fail("missing_reference", ref, page, f"no param '{key}' in {file}.{did_you_mean(key, keys)}")
+        raise _fail(
+            "missing_reference", ref, page, f"no param '{key}' in {file}.{did_you_mean(key, keys)}"
+        )
     return value
 
 
@@ -236,10 +251,15 @@ def _metric(project: Project, name: str, ref: Reference, page: PageFacts) -> Any
     files = [check_path(file, ref, page)] if file else sorted(project.metrics)
     if file and file not in project.metrics:
         known = ", ".join(project.metrics) or "none are declared in dvc.yaml"
-        raise _fail("missing_reference", ref, page, f"'{file}' is not a metrics file (metrics files: {known}).")
+        raise _fail(
+            "missing_reference",
+            ref,
+            page,
+            f"'{file}' is not a metrics file (metrics files: {known}).",
+        )
     if not files:
         raise _fail("missing_reference", ref, page, "the DVC project declares no metrics files.")
-    hits = [(f, project.metrics[f]) for f in files if project.metrics[f] and key in project.metrics[f]]
+    hits = [(f, v) for f in files if (v := project.metrics[f]) is not None and key in v]
     if len(hits) > 1:
         raise _fail(
             "missing_reference",
@@ -248,9 +268,7 @@ def _metric(project: Project, name: str, ref: Reference, page: PageFacts) -> Any
             f"'{key}' is in several metrics files ({', '.join(f for f, _ in hits)}): write FILE:{key}.",
         )
     if hits:
-        values = hits[0][1]
-        assert values is not None
-        return values[key]
+        return hits[0][1][key]
     absent = [f for f in files if project.metrics[f] is None]
     if absent:
         raise _fail(
@@ -268,7 +286,9 @@ def _metric(project: Project, name: str, ref: Reference, page: PageFacts) -> Any
 # --------------------------------------------------------------------------- blocks
 
 
-def render_block(ref: Reference, site: SiteFacts, page: PageFacts, links: dict[str, str]) -> list[str]:
+def render_block(
+    ref: Reference, site: SiteFacts, page: PageFacts, links: dict[str, str]
+) -> list[str]:
     """The lines (HTML or a Mermaid fence) that a block reference stands for."""
     project = _project(ref, site, page)
     if ref.kind == "pipeline":
@@ -311,7 +331,9 @@ def pipeline(project: Project) -> list[str]:
     return render.fence(render.flowchart(nodes, project.edges), "mermaid")
 
 
-def params_table(project: Project, stage: Stage | None, ref: Reference, page: PageFacts) -> list[str]:
+def params_table(
+    project: Project, stage: Stage | None, ref: Reference, page: PageFacts
+) -> list[str]:
     rows: list[tuple[object, ...]] = []
     if stage is None:
         for file, data in project.params.items():
@@ -320,13 +342,21 @@ def params_table(project: Project, stage: Stage | None, ref: Reference, page: Pa
     for file, keys in stage.params.items():
         data = project.params.get(file)
         if data is None:
-            raise _fail("missing_reference", ref, page, f"stage '{stage.name}' reads {file}, which does not exist.")
+            raise _fail(
+                "missing_reference",
+                ref,
+                page,
+                f"stage '{stage.name}' reads {file}, which does not exist.",
+            )
         wanted = keys if keys is not None else list(flatten(data))
         for key in wanted:
             found, value = lookup(data, key)
             if not found:
                 raise _fail(
-                    "missing_reference", ref, page, f"stage '{stage.name}' reads param '{key}', which is not in {file}."
+                    "missing_reference",
+                    ref,
+                    page,
+                    f"stage '{stage.name}' reads param '{key}', which is not in {file}.",
                 )
             rows.append((render.Code(file), render.Code(key), value))
     return render.table(("File", "Param", "Value"), rows, "ml-params")
@@ -338,7 +368,12 @@ def metrics_table(project: Project, ref: Reference, page: PageFacts) -> list[str
         name = check_path(ref.name, ref, page)
         if name not in project.metrics:
             known = ", ".join(files) or "none"
-            raise _fail("missing_reference", ref, page, f"'{name}' is not a metrics file (metrics files: {known}).")
+            raise _fail(
+                "missing_reference",
+                ref,
+                page,
+                f"'{name}' is not a metrics file (metrics files: {known}).",
+            )
         files = [name]
     rows: list[tuple[object, ...]] = []
     for file in files:
@@ -370,7 +405,12 @@ def provenance(
     rows.append(("Path", render.Code(artifact.path)))
     found = project.producer(artifact.path)
     if found is None:
-        raise _fail("missing_reference", ref, page, f"artifact '{artifact.name}': {_untracked(project, artifact.path)}")
+        raise _fail(
+            "missing_reference",
+            ref,
+            page,
+            f"artifact '{artifact.name}': {_untracked(project, artifact.path)}",
+        )
     owner, hashed = found
     if hashed.md5:
         rows.append(("MD5", render.Code(hashed.md5)))
@@ -382,10 +422,15 @@ def provenance(
     if stage is not None:
         rows.append(("Command", render.Code(stage.cmd)))
         inputs = [
-            f"{d} ({(stage.lock_deps[d].md5 or '')[:8]})" if d in stage.lock_deps else d for d in stage.deps
+            f"{d} ({(stage.lock_deps[d].md5 or '')[:8]})" if d in stage.lock_deps else d
+            for d in stage.deps
         ]
         rows.append(("Inputs", render.Code("; ".join(inputs))))
-        params = [f"{k}={render.display(v)}" for values in stage.lock_params.values() for k, v in values.items()]
+        params = [
+            f"{k}={render.display(v)}"
+            for values in stage.lock_params.values()
+            for k, v in values.items()
+        ]
         if params:
             rows.append(("Params", render.Code(", ".join(params))))
     if site.repo and site.repo.commit:
@@ -396,16 +441,16 @@ def provenance(
 
 def dated(history: FileHistory | None, fmt: str) -> dict[str, Any]:
     """Dates, commits and authors of a file for page.meta and the manifest."""
-    if history is None or not history.commits:
+    created, updated = (history.created, history.updated) if history else (None, None)
+    if created is None or updated is None:
         return {"created": None, "updated": None, "created_commit": None, "updated_commit": None}
-    assert history.created is not None and history.updated is not None
     return {
-        "created": history.created.date,
-        "updated": history.updated.date,
-        "created_commit": history.created.sha,
-        "updated_commit": history.updated.sha,
-        "created_display": format_date(history.created.date, fmt),
-        "updated_display": format_date(history.updated.date, fmt),
+        "created": created.date,
+        "updated": updated.date,
+        "created_commit": created.sha,
+        "updated_commit": updated.sha,
+        "created_display": format_date(created.date, fmt),
+        "updated_display": format_date(updated.date, fmt),
     }
 
 

@@ -31,6 +31,7 @@ def _env(tmp: Path) -> dict[str, str]:
         GIT_CONFIG_NOSYSTEM="1",
         GIT_CONFIG_GLOBAL=str(tmp / "gitconfig"),
         DVC_NO_ANALYTICS="1",
+        NO_MKDOCS_2_WARNING="1",
         DVC_SITE_CACHE_DIR=str(tmp / "dvc-site-cache"),
         DVC_GLOBAL_CONFIG_DIR=str(tmp / "dvc-global"),
         DVC_SYSTEM_CONFIG_DIR=str(tmp / "dvc-system"),
@@ -66,7 +67,13 @@ class Repo:
         self.home = home
         self.env = _env(home)
 
-    def run(self, *args: str, cwd: Path | None = None, check: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    def run(
+        self,
+        *args: str,
+        cwd: Path | None = None,
+        check: bool = True,
+        env: dict[str, str] | None = None,
+    ) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
             args,
             cwd=cwd or self.path,
@@ -76,7 +83,9 @@ class Repo:
             check=False,
         )
         if check and result.returncode != 0:
-            raise AssertionError(f"{args} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+            raise AssertionError(
+                f"{args} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+            )
         return result
 
     def git(self, *args: str, **kwargs: Any) -> str:
@@ -94,7 +103,13 @@ class Repo:
     def read(self, rel: str) -> str:
         return (self.path / rel).read_text("utf-8")
 
-    def commit(self, message: str, date: str = DATE, author: tuple[str, str] = ADA, paths: tuple[str, ...] = ("-A",)) -> str:
+    def commit(
+        self,
+        message: str,
+        date: str = DATE,
+        author: tuple[str, str] = ADA,
+        paths: tuple[str, ...] = ("-A",),
+    ) -> str:
         self.git("add", *paths)
         env = {
             "GIT_AUTHOR_NAME": author[0],
@@ -107,7 +122,13 @@ class Repo:
         self.run("git", "commit", "-q", "--allow-empty", "-m", message, env=env)
         return self.git("rev-parse", "HEAD")
 
-    def site(self, pages: dict[str, str], plugin: dict[str, Any] | None = None, where: str = ".", **extra: Any) -> Path:
+    def site(
+        self,
+        pages: dict[str, str],
+        plugin: dict[str, Any] | None = None,
+        where: str = ".",
+        **extra: Any,
+    ) -> Path:
         """Write mkdocs.yml (Material, this plugin, Mermaid) and PAGES under WHERE/docs."""
         config: dict[str, Any] = {
             "site_name": "Test site",
@@ -116,7 +137,11 @@ class Repo:
                 "attr_list",
                 "admonition",
                 "tables",
-                {"pymdownx.superfences": {"custom_fences": [{"name": "mermaid", "class": "mermaid"}]}},
+                {
+                    "pymdownx.superfences": {
+                        "custom_fences": [{"name": "mermaid", "class": "mermaid"}]
+                    }
+                },
             ],
             "plugins": [{"mlplugin": plugin or {}}],
         }
@@ -131,8 +156,17 @@ class Repo:
         """Run ``mkdocs build`` as a user would, in a subprocess."""
         site = self.home / "built-site"
         result = self.run(
-            sys.executable, "-m", "mkdocs", "build", "-q", "-f", config, "-d", str(site), *args,
-            cwd=cwd, check=False,
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "-f",
+            config,
+            "-d",
+            str(site),
+            *args,
+            cwd=cwd,
+            check=False,
         )
         return Build(result.returncode, result.stdout + result.stderr, site)
 
@@ -140,7 +174,9 @@ class Repo:
 def init_repo(path: Path, home: Path) -> Repo:
     path.mkdir(parents=True, exist_ok=True)
     repo = Repo(path, home)
-    (home / "gitconfig").write_text("[init]\n\tdefaultBranch = main\n[user]\n\tname = Test\n\temail = test@example.com\n")
+    (home / "gitconfig").write_text(
+        "[init]\n\tdefaultBranch = main\n[user]\n\tname = Test\n\temail = test@example.com\n"
+    )
     repo.git("init", "-q")
     return repo
 
@@ -162,7 +198,9 @@ def make_pipeline(repo: Repo) -> None:
     repo.write("data/raw.csv", "text,label\ngood,1\nbad,0\nfine,1\n")
     repo.dvc("add", "-q", "data/raw.csv")
     repo.write("params.yaml", PIPELINE_PARAMS)
-    repo.write("src/prepare.py", "import shutil\nshutil.copy('data/raw.csv', 'data/prepared.csv')\n")
+    repo.write(
+        "src/prepare.py", "import shutil\nshutil.copy('data/raw.csv', 'data/prepared.csv')\n"
+    )
     repo.write(
         "src/train.py",
         "import pathlib\npathlib.Path('models').mkdir(exist_ok=True)\n"
@@ -173,12 +211,52 @@ def make_pipeline(repo: Repo) -> None:
         "import json\njson.dump({'accuracy': 0.9, 'loss': 0.25, 'test': {'n': 3}}, open('metrics.json', 'w'))\n",
     )
     py = "python3"
-    repo.dvc("stage", "add", "-q", "-n", "prepare", "-d", "src/prepare.py", "-d", "data/raw.csv",
-             "-p", "prepare.split,prepare.seed", "-o", "data/prepared.csv", f"{py} src/prepare.py")
-    repo.dvc("stage", "add", "-q", "-n", "train", "-d", "src/train.py", "-d", "data/prepared.csv",
-             "-p", "train.lr,train.epochs", "-o", "models/model.txt", f"{py} src/train.py")
-    repo.dvc("stage", "add", "-q", "-n", "evaluate", "-d", "src/evaluate.py", "-d", "models/model.txt",
-             "-M", "metrics.json", f"{py} src/evaluate.py")
+    repo.dvc(
+        "stage",
+        "add",
+        "-q",
+        "-n",
+        "prepare",
+        "-d",
+        "src/prepare.py",
+        "-d",
+        "data/raw.csv",
+        "-p",
+        "prepare.split,prepare.seed",
+        "-o",
+        "data/prepared.csv",
+        f"{py} src/prepare.py",
+    )
+    repo.dvc(
+        "stage",
+        "add",
+        "-q",
+        "-n",
+        "train",
+        "-d",
+        "src/train.py",
+        "-d",
+        "data/prepared.csv",
+        "-p",
+        "train.lr,train.epochs",
+        "-o",
+        "models/model.txt",
+        f"{py} src/train.py",
+    )
+    repo.dvc(
+        "stage",
+        "add",
+        "-q",
+        "-n",
+        "evaluate",
+        "-d",
+        "src/evaluate.py",
+        "-d",
+        "models/model.txt",
+        "-M",
+        "metrics.json",
+        f"{py} src/evaluate.py",
+    )
     with open(repo.path / "dvc.yaml", "a", encoding="utf-8") as fh:
         fh.write(
             "artifacts:\n  classifier:\n    path: models/model.txt\n    type: model\n"
@@ -212,7 +290,9 @@ def pipeline(tmp_path: Path, pipeline_template: Path) -> Repo:
     dest = tmp_path / "repo"
     shutil.copytree(pipeline_template, dest, symlinks=True)
     repo = Repo(dest, tmp_path)
-    (tmp_path / "gitconfig").write_text("[init]\n\tdefaultBranch = main\n[user]\n\tname = Test\n\temail = test@example.com\n")
+    (tmp_path / "gitconfig").write_text(
+        "[init]\n\tdefaultBranch = main\n[user]\n\tname = Test\n\temail = test@example.com\n"
+    )
     return repo
 
 

@@ -1,0 +1,386 @@
+"""End to end: a user's DVC project, a page that references its facts, a real ``mkdocs build``."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import yaml
+from conftest import ROOT, Repo, init_repo, snapshot
+
+MODEL_CARD = """\
+---
+title: Classifier
+ml:
+  artifact: classifier
+---
+
+# Classifier
+
+{ml provenance}
+
+Trained with lr {ml param train.lr} for {ml param train.epochs} epochs.
+Accuracy {ml metric accuracy}; model md5 {ml artifact classifier md5}, {ml artifact classifier bytes} bytes.
+
+{ml params-table}
+
+{ml metrics-table}
+"""
+
+
+def lock(repo: Repo) -> dict:
+    return yaml.safe_load(repo.read("dvc.lock"))["stages"]
+
+
+def text_of(page: str) -> str:
+    """The page as a reader sees it, without tags."""
+    import html
+
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+def test_model_card_shows_the_facts_dvc_recorded(pipeline: Repo) -> None:
+    pipeline.site({"index.md": "# Home\n", "model.md": MODEL_CARD})
+    pipeline.commit("Docs", date="2024-02-01T10:00:00+00:00")
+    build = pipeline.build("--strict")
+    assert build.ok, build.output
+    page = text_of(build.page("model"))
+    model_out = lock(pipeline)["train"]["outs"][0]
+    assert f"model md5 {model_out['md5']}, {model_out['size']} bytes" in page
+    assert "Trained with lr 0.05 for 3 epochs." in page
+    assert "Accuracy 0.9;" in page
+    # the provenance box names the producing stage, its command and the inputs' hashes
+    assert "Produced bytrain" in page
+    assert "Commandpython3 src/train.py" in page
+    raw_md5 = lock(pipeline)["prepare"]["outs"][0]["md5"][:8]
+    assert f"data/prepared.csv ({raw_md5})" in page
+    # the params table of a card bound to an artifact shows its stage's params only
+    assert "params.yamltrain.lr0.05" in page
+    assert "prepare.split" not in page
+    assert "metrics.jsontest.n3" in page
+
+
+def test_pipeline_diagram_has_the_nodes_and_edges_of_dvc_dag(pipeline: Repo) -> None:
+    pipeline.site({"index.md": "# Pipeline\n\n{ml pipeline}\n"})
+    pipeline.commit("Docs")
+    build = pipeline.build("--strict")
+    assert build.ok, build.output
+    mermaid = re.search(r'<pre class="mermaid"><code>(.*?)</code></pre>', build.page(""), re.DOTALL)
+    assert mermaid, build.page("")
+    labels = dict(re.findall(r"(n\d+)\[\(?\"([^\"]*)\"", mermaid.group(1)))
+    edges = {
+        (labels[a], labels[b]) for a, b in re.findall(r"(n\d+) --&gt; (n\d+)", mermaid.group(1))
+    }
+    dot = pipeline.dvc("dag", "--dot")
+    expected = {
+        tuple(name.strip('"') for name in pair)
+        for pair in re.findall(r'("[^"]+"|\S+) -> ("[^"]+"|\S+);', dot)
+    }
+    assert edges == expected
+    assert sorted(labels.values()) == sorted({n for e in expected for n in e})
+
+
+def test_every_missing_reference_is_reported_with_page_line_and_a_suggestion(
+    pipeline: Repo,
+) -> None:
+    pipeline.site(
+        {
+            "index.md": "---\ntitle: Home\n---\n\n# Home\n\nRun {ml stage trian}.\n",
+            "other.md": "# Other\n\nlr: {ml param train.rl}\n\nsize {ml out models/modle.txt size}\n\n"
+            "{ml metric accuracy} {ml artifact clasifier}\n",
+        }
+    )
+    pipeline.commit("Docs")
+    build = pipeline.build()  # no --strict: missing references are errors regardless
+    assert not build.ok
+    assert "Traceback" not in build.output
+    assert (
+        "docs/index.md:7: '{ml stage trian}': no stage 'trian'. Did you mean 'train'?"
+        in build.output
+    )
+    assert (
+        "docs/other.md:3: '{ml param train.rl}': no param 'train.rl' in params.yaml. Did you mean 'train.lr'?"
+        in build.output
+    )
+    assert "docs/other.md:5:" in build.output
+    assert "Did you mean 'models/model.txt'?" in build.output
+    assert (
+        "docs/other.md:7: '{ml artifact clasifier}': no artifact 'clasifier'. Did you mean 'classifier'?"
+        in build.output
+    )
+    assert "4 errors" in build.output
+    assert not (build.site / "index.html").exists(), "no page is written when references are broken"
+
+
+def test_severities_are_configurable_like_mkdocs_validation(pipeline: Repo) -> None:
+    pages = {"index.md": "# Home\n\n{ml stage nope}\n"}
+    pipeline.site(pages, plugin={"checks": {"missing_reference": "warn"}})
+    pipeline.commit("Docs")
+    relaxed = pipeline.build()
+    assert relaxed.ok, relaxed.output
+    assert "WARNING" in relaxed.output and "no stage 'nope'" in relaxed.output
+    assert 'class="ml-missing"' in relaxed.page("")
+    finding = relaxed.manifest()["findings"][0]
+    assert finding == {
+        "severity": "warn",
+        "kind": "missing_reference",
+        "file": "docs/index.md",
+        "line": 3,
+        "message": "'{ml stage nope}': no stage 'nope'. Did you mean 'prepare'?"
+        if "Did you mean" in finding["message"]
+        else "'{ml stage nope}': no stage 'nope'.",
+    }
+    assert not pipeline.build("--strict").ok
+    pipeline.site(pages, plugin={"checks": {"missing_reference": "ignore"}})
+    ignored = pipeline.build("--strict")
+    assert ignored.ok, ignored.output
+    assert ignored.manifest()["findings"] == []
+
+
+def test_an_unknown_check_name_is_a_config_error(pipeline: Repo) -> None:
+    pipeline.site({"index.md": "# Home\n"}, plugin={"checks": {"missing_refs": "warn"}})
+    build = pipeline.build("--strict")
+    assert not build.ok
+    assert "missing_refs" in build.output
+
+
+def test_references_in_code_are_shown_as_written(pipeline: Repo) -> None:
+    page = "# Syntax\n\n```markdown\nThe lr is {ml param train.lr}\n```\n\nInline `{ml param nope}` and \\{ml git short}.\n"
+    pipeline.site({"index.md": page})
+    pipeline.commit("Docs")
+    build = pipeline.build("--strict")
+    assert build.ok, build.output
+    text = text_of(build.page(""))
+    assert "The lr is {ml param train.lr}" in text
+    assert "Inline {ml param nope} and {ml git short}." in text
+
+
+def test_a_page_bound_to_a_missing_artifact_fails_at_the_front_matter_line(pipeline: Repo) -> None:
+    pipeline.site({"index.md": "---\ntitle: Card\nml:\n  artifact: clasifier\n---\n# Card\n"})
+    pipeline.commit("Docs")
+    build = pipeline.build()
+    assert not build.ok
+    assert "docs/index.md:3:" in build.output
+    assert "no artifact 'clasifier'. Did you mean 'classifier'?" in build.output
+
+
+def test_page_meta_carries_the_facts_for_templates(pipeline: Repo) -> None:
+    pipeline.site({"index.md": "---\nml:\n  artifact: classifier\n  stage: train\n---\n# Card\n"})
+    pipeline.write(
+        "overrides/main.html",
+        '{% extends "base.html" %}{% block content %}'
+        "<p id=facts>{{ page.meta.ml.artifact.md5 }}|{{ page.meta.ml.stage.cmd }}|"
+        "{{ page.meta.ml.git.short }}|{{ page.meta.ml.page.updated }}</p>{% endblock %}",
+    )
+    pipeline.site({}, plugin={}, theme={"name": "material", "custom_dir": "overrides"})
+    pipeline.commit("Docs", date="2024-05-06T07:08:09+02:00")
+    build = pipeline.build("--strict")
+    assert build.ok, build.output
+    facts = re.search(r"<p id=facts>(.*?)</p>", build.page("")).group(1)
+    md5 = lock(pipeline)["train"]["outs"][0]["md5"]
+    assert (
+        facts
+        == f"{md5}|python3 src/train.py|{pipeline.git('rev-parse', '--short=7', 'HEAD')}|2024-05-06T07:08:09+02:00"
+    )
+
+
+def test_values_with_markup_are_shown_as_text(pipeline: Repo) -> None:
+    params = pipeline.read("params.yaml") + 'notes: "<script>alert(1)</script> | **x** `y`"\n'
+    pipeline.write("params.yaml", params)
+    pipeline.site(
+        {"index.md": "# Home\n\n| Key | Value |\n| --- | --- |\n| notes | {ml param notes} |\n"}
+    )
+    pipeline.commit("Docs")
+    build = pipeline.build("--strict")
+    assert build.ok, build.output
+    page = build.page("")
+    assert "<script>alert" not in page and "<strong>" not in page
+    row = re.search(r"<td>notes</td>\s*<td>(.*?)</td>", page, re.DOTALL)
+    assert row, "the table keeps two columns"
+    assert text_of(row.group(1)) == "<script>alert(1)</script> | **x** `y`"
+
+
+def test_a_stage_that_never_ran_warns_and_says_to_run_dvc_repro(pipeline: Repo) -> None:
+    pipeline.dvc(
+        "stage",
+        "add",
+        "-q",
+        "-n",
+        "report",
+        "-d",
+        "metrics.json",
+        "-o",
+        "report.txt",
+        "cp metrics.json report.txt",
+    )
+    pipeline.site({"index.md": "# Home\n\n{ml out report.txt md5}\n"})
+    pipeline.commit("Docs")
+    build = pipeline.build()
+    assert build.ok, build.output
+    assert "WARNING" in build.output
+    assert "stage 'report' has not run. Run 'dvc repro' and commit dvc.lock." in build.output
+    assert not pipeline.build("--strict").ok
+
+
+def test_metrics_that_are_not_in_the_workspace_are_unknown_not_wrong(pipeline: Repo) -> None:
+    (pipeline.path / "metrics.json").unlink()
+    pipeline.site({"index.md": "# Home\n\n{ml metric accuracy}\n"})
+    build = pipeline.build()
+    assert build.ok, build.output
+    assert "metrics file metrics.json is not in the workspace" in build.output
+    assert "0.9" not in text_of(build.page(""))
+
+
+def test_a_foreach_stage_must_be_named_by_its_member(pipeline: Repo) -> None:
+    dvc_yaml = pipeline.read("dvc.yaml").replace(
+        "artifacts:", "  sweep:\n    foreach: [a, b]\n    do:\n      cmd: echo ${item}\nartifacts:"
+    )
+    pipeline.write("dvc.yaml", dvc_yaml)
+    pipeline.site({"index.md": "# Home\n\n{ml stage sweep@b}\n\n{ml stage sweep}\n"})
+    build = pipeline.build()
+    assert not build.ok
+    assert "'sweep' is a foreach/matrix stage: name one of sweep@a, sweep@b." in build.output
+    assert "docs/index.md:5:" in build.output
+
+
+def test_paths_that_leave_the_project_are_refused(pipeline: Repo) -> None:
+    pipeline.site(
+        {
+            "index.md": "# Home\n\n{ml out ../../etc/passwd}\n\n{ml out /etc/passwd}\n\n{ml out data\\raw.csv}\n\n{ml param ../x.yaml:a}\n"
+        }
+    )
+    build = pipeline.build()
+    assert not build.ok
+    assert (
+        "docs/index.md:3: '{ml out ../../etc/passwd}': the path leaves the DVC project."
+        in build.output
+    )
+    assert (
+        "docs/index.md:5: '{ml out /etc/passwd}': paths are relative to the DVC project root, not absolute."
+        in build.output
+    )
+    assert "docs/index.md:7:" in build.output and "write paths with '/'" in build.output
+    assert "docs/index.md:9:" in build.output
+    assert "root:" not in build.output  # nothing of /etc/passwd was read
+
+
+def test_a_path_inside_a_tracked_directory_or_only_in_git_is_explained(pipeline: Repo) -> None:
+    pipeline.site({"index.md": "# Home\n\n{ml out src/train.py}\n"})
+    build = pipeline.build()
+    assert not build.ok
+    assert "'src/train.py' exists but DVC does not track it" in build.output
+
+
+def test_a_broken_dvc_yaml_fails_the_build_naming_file_and_line(pipeline: Repo) -> None:
+    text = pipeline.read("dvc.yaml").replace("  train:\n", "  train:\n   bad: [\n", 1)
+    pipeline.write("dvc.yaml", text)
+    line = text.splitlines().index("   bad: [") + 1
+    pipeline.site({"index.md": "# Home\n"})
+    build = pipeline.build()
+    assert not build.ok
+    assert "Traceback" not in build.output
+    assert re.search(
+        r"ERROR +- +mlplugin: dvc\.yaml:\d+: dvc\.yaml is not valid YAML", build.output
+    )
+    assert f"while parsing a flow sequence that started on line {line})" in build.output
+
+
+def test_no_dvc_project_is_explained_where_a_page_needs_one(empty_repo: Repo) -> None:
+    empty_repo.site({"index.md": "# Home\n\n{ml param lr}\n\nBuilt from {ml git short}.\n"})
+    empty_repo.commit("Docs")
+    build = empty_repo.build()
+    assert not build.ok
+    assert "docs/index.md:3: '{ml param lr}': no DVC project was found" in build.output
+    assert "'dvc_root'" in build.output
+
+
+def test_a_subdirectory_dvc_project_is_found_and_named_in_the_manifest(empty_repo: Repo) -> None:
+    sub = empty_repo.path / "ml"
+    sub.mkdir()
+    empty_repo.dvc("init", "--subdir", "-q", cwd=sub)
+    (sub / "data.csv").write_text("a\n1\n")
+    empty_repo.dvc("add", "-q", "data.csv", cwd=sub)
+    empty_repo.site({"index.md": "# Home\n\n{ml out data.csv short}\n"}, where="ml")
+    empty_repo.commit("Project")
+    build = empty_repo.build("--strict", config="ml/mkdocs.yml")
+    assert build.ok, build.output
+    md5 = yaml.safe_load((sub / "data.csv.dvc").read_text())["outs"][0]["md5"]
+    assert md5[:8] in text_of(build.page(""))
+    project = build.manifest()["projects"][0]
+    assert project["root"] == "ml"
+    assert project["tracked"][0]["dvcfile"] == "data.csv.dvc"
+
+
+def test_manifest_records_git_stages_edges_pages_and_references(pipeline: Repo) -> None:
+    pipeline.site({"index.md": "# Home\n\nlr {ml param train.lr}\n\n{ml pipeline}\n"})
+    sha = pipeline.commit("Docs", date="2024-02-01T10:00:00+00:00")
+    build = pipeline.build("--strict")
+    assert build.ok, build.output
+    manifest = build.manifest()
+    assert manifest["manifest_version"] == 1
+    assert manifest["git"]["commit"] == sha
+    assert manifest["git"]["branch"] == "main"
+    assert manifest["git"]["dirty"] is False
+    project = manifest["projects"][0]
+    assert [s["name"] for s in project["stages"]] == ["prepare", "train", "evaluate"]
+    assert ["data/raw.csv.dvc", "prepare"] in project["edges"]
+    train = next(s for s in project["stages"] if s["name"] == "train")
+    assert train["outs"][0]["md5"] == lock(pipeline)["train"]["outs"][0]["md5"]
+    assert project["artifacts"][0]["name"] == "classifier"
+    (page,) = manifest["pages"]
+    assert page["src"] == "docs/index.md"
+    assert page["updated"] == "2024-02-01T10:00:00+00:00"
+    assert page["references"][0] == {"line": 3, "ref": "param train.lr", "value": 0.05}
+    assert manifest["findings"] == []
+
+
+def test_a_build_writes_nothing_into_the_repository(pipeline: Repo) -> None:
+    pipeline.site({"index.md": "# Home\n\n{ml pipeline}\n\n{ml param train.lr}\n"})
+    pipeline.commit("Docs")
+    (pipeline.path / "notes.txt").write_text("uncommitted\n")  # a dirty, real-life tree
+    pipeline.write("params.yaml", pipeline.read("params.yaml") + "extra: 1\n")
+    shutil.rmtree(pipeline.path / ".dvc" / "tmp")  # left by 'dvc repro' in the fixture
+    before = snapshot(pipeline.path)
+    assert pipeline.build("--strict").ok
+    pipeline.write("docs/index.md", "# Home\n\n{ml stage nope}\n")
+    before_failure = snapshot(pipeline.path)
+    assert not pipeline.build().ok
+    assert snapshot(pipeline.path) == before_failure
+    del before_failure["docs/index.md"]
+    del before["docs/index.md"]
+    assert before == before_failure
+    assert not (pipeline.path / ".dvc" / "tmp").exists(), (
+        "DVC's own state directory is not even created"
+    )
+
+
+def test_the_example_site_builds_strict_from_a_fresh_clone(tmp_path) -> None:
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    repo = init_repo(clone, tmp_path)
+    assert not (clone / "example_site" / ".dvc" / "cache").exists(), (
+        "a fresh clone has no DVC cache"
+    )
+    build = repo.build("--strict", config="example_site/mkdocs.yml")
+    assert build.ok, build.output
+    stages = yaml.safe_load((clone / "example_site" / "dvc.lock").read_text())["stages"]
+    model = stages["train"]["outs"][0]
+    card = text_of(build.page("model-card"))
+    assert model["md5"] in card
+    assert "Logistic-regression sentiment classifier" in card
+    metrics = yaml.safe_load((clone / "example_site" / "metrics.json").read_text())
+    assert f"accuracy{metrics['accuracy']}" in card
+    pipeline_page = build.page("pipeline")
+    assert pipeline_page.count("--&gt;") == len(build.manifest()["projects"][0]["edges"]) == 5
+    assert "ml-missing" not in pipeline_page + build.page("model-card") + build.page(
+        "data"
+    ) + build.page("")
+    manifest = build.manifest()
+    assert manifest["projects"][0]["root"] == "example_site"
+    assert {p["src"] for p in manifest["pages"]} == {
+        "docs/index.md",
+        "docs/model-card.md",
+        "docs/pipeline.md",
+        "docs/data.md",
+    }

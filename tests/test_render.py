@@ -1,0 +1,112 @@
+"""Rendering: every value from the repository lands on the page as text, never as markup."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import markdown
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mkdocs_mlplugin import render
+
+EXTENSIONS = ["tables", "attr_list", "admonition", "toc", "md_in_html", "pymdownx.superfences"]
+HOSTILE = st.one_of(
+    st.text(),
+    st.sampled_from(
+        [
+            "<script>alert(1)</script>",
+            '<img src=x onerror="alert(1)">',
+            "**bold** _it_ `code` [link](http://x) ![i](y)",
+            "| a | b |",
+            "{ml git short}",
+            "{{ macro }} {% raw %}",
+            "# heading\n- item\n1. item",
+            "&amp; &lt; &#60;",
+            'end"]\nclick n0 call alert()\n%%{init: {}}%%',
+        ]
+    ),
+)
+
+
+def visible_text(page_html: str) -> str:
+    """What a reader sees: tags removed, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", page_html))
+
+
+@settings(max_examples=300, deadline=None)
+@given(HOSTILE)
+def test_an_inline_value_reads_back_exactly_and_adds_no_markup(value: str) -> None:
+    page = markdown.markdown(
+        f"Value: {render.inline(value, 'param x')} end.", extensions=EXTENSIONS
+    )
+    tags = re.findall(r"<(\w+)", page)
+    assert set(tags) <= {"p", "span"}
+    assert visible_text(page) == f"Value: {render.printable(value)} end."
+
+
+@settings(max_examples=200, deadline=None)
+@given(HOSTILE, HOSTILE)
+def test_a_table_of_values_keeps_its_shape(key: str, value: str) -> None:
+    lines = render.table(("Param", "Value"), [(render.Code(key), value)], "ml-params")
+    page = markdown.markdown("\n".join(lines), extensions=EXTENSIONS)
+    assert page.count("<tr>") == 2
+    assert page.count("<td>") == 2
+    assert set(re.findall(r"<(\w+)", page)) <= {
+        "div",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "code",
+    }
+    cells = re.findall(r"<td>(.*?)</td>", page, re.DOTALL)
+    assert visible_text(cells[0]) == render.printable(key)
+    assert visible_text(cells[1]) == render.printable(value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(HOSTILE, min_size=1, max_size=6, unique=True), st.data())
+def test_mermaid_labels_cannot_break_out_of_their_node(
+    names: list[str], data: st.DataObject
+) -> None:
+    edges = data.draw(
+        st.lists(st.tuples(st.sampled_from(names), st.sampled_from(names)), max_size=8)
+    )
+    lines = render.flowchart([(n, "stage") for n in names], edges)
+    assert lines[0] == "flowchart TD"
+    node_lines = [line for line in lines[1:] if "-->" not in line]
+    edge_lines = [line for line in lines[1:] if "-->" in line]
+    assert len(node_lines) == len(names)
+    assert len(edge_lines) == len(edges)
+    for line in node_lines:
+        match = re.fullmatch(r'    n\d+\["([^"\n`<>&#]|#\d+;)*"\]', line)
+        assert match, line
+    for line in edge_lines:
+        assert re.fullmatch(r"    n\d+ --> n\d+", line)
+
+
+def test_mermaid_label_entities_decode_to_the_name() -> None:
+    name = 'train@a "big" <b> #1 `x`'
+    label = render.mermaid_label(name)[1:-1]
+    assert re.sub(r"#(\d+);", lambda m: chr(int(m.group(1))), label) == name
+
+
+def test_sizes_read_like_du() -> None:
+    assert [render.human_size(n) for n in (0, 1023, 1024, 5680, 3 * 1024**3)] == [
+        "0 B",
+        "1023 B",
+        "1.0 KiB",
+        "5.5 KiB",
+        "3.0 GiB",
+    ]
+
+
+def test_values_display_as_people_write_them() -> None:
+    assert render.display(True) == "yes"
+    assert render.display([1, "a"]) == "1, a"
+    assert render.display({"b": 1, "a": [2]}) == '{"a": [2], "b": 1}'
+    assert render.display(None) == ""
