@@ -185,8 +185,10 @@ def parse_log(raw: bytes) -> dict[str, FileHistory]:
     renamed_to: dict[str, str] = {}  # old path -> the path it has now
 
     def current(path: str) -> str:
-        while path in renamed_to:
+        seen = {path}
+        while path in renamed_to and renamed_to[path] not in seen:
             path = renamed_to[path]
+            seen.add(path)
         return path
 
     for record in text.split(_RECORD)[1:]:
@@ -212,7 +214,7 @@ def parse_log(raw: bytes) -> dict[str, FileHistory]:
                 i += 3
                 now = current(new)
                 histories.setdefault(now, FileHistory()).commits.append(commit)
-                if status[0] == "R" and old != new:
+                if status[0] == "R" and old != now:  # renamed back and forth: same file
                     renamed_to[old] = now
             else:
                 path = parts[i + 1]

@@ -83,7 +83,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
-        self._read_git(Path(config.docs_dir))
+        self._read_git()
         self._read_dvc()
         return files
 
@@ -152,7 +152,7 @@ class MLPlugin(BasePlugin[MLConfig]):
 
     # ------------------------------------------------------------------ reading
 
-    def _read_git(self, docs_dir: Path) -> None:
+    def _read_git(self) -> None:
         site = self.site
         try:
             repo = git.open_repo(self.config_dir)
@@ -172,9 +172,10 @@ class MLPlugin(BasePlugin[MLConfig]):
         if site.repo.commit is None:
             site.history = {}
             return
-        docs = relative(docs_dir, self.git_root)
+        # The whole repository, not just docs_dir: a page moved into docs/ from elsewhere keeps
+        # its history only if git sees both sides of the rename.
         try:
-            site.history = repo.history([docs or "."])
+            site.history = repo.history(["."])
         except MLPluginError as exc:
             site.history_problem = exc.finding.message
             self._add(exc.finding)
