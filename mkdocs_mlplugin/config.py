@@ -23,6 +23,10 @@ class ChecksConfig(base.Config):
     missing_value = _severity("missing_value")
     git_history = _severity("git_history")
     uncommitted_page = _severity("uncommitted_page")
+    stale_pipeline = _severity("stale_pipeline")
+    unverifiable_stage = _severity("unverifiable_stage")
+    stale_doc = _severity("stale_doc")
+    pinned_behind = _severity("pinned_behind")
 
 
 class MLConfig(base.Config):

@@ -62,6 +62,7 @@ class Stage:
     outs: list[Hashed]  # from dvc.yaml; hashes filled from the lock
     params: dict[str, list[str] | None]  # params file (project-relative) -> keys, None = all
     metrics: list[str]
+    line: int | None = None  # of the stage's definition in its dvc.yaml
     frozen: bool = False
     always_changed: bool = False
     desc: str | None = None
@@ -252,7 +253,7 @@ def _project_files(root: Path) -> tuple[list[str], list[str]]:
     """(dvc.yaml files, .dvc files) of the project, relative to ROOT, sorted."""
     pipelines: list[str] = []
     tracked: list[str] = []
-    ignore = _dvcignore(root)
+    ignore = dvcignore(root)
     for dirpath, filenames in _walk(root):
         if Path(dirpath) != root and (Path(dirpath) / ".dvc").is_dir():
             continue
@@ -268,7 +269,7 @@ def _project_files(root: Path) -> tuple[list[str], list[str]]:
     return pipelines, tracked
 
 
-def _dvcignore(root: Path) -> Any:
+def dvcignore(root: Path) -> Any:
     path = root / ".dvcignore"
     if not path.is_file():
         return None
@@ -334,6 +335,7 @@ def _load_pipeline(project: Project, dvcfile: str) -> None:
     project.files_read.append(posixpath.join(directory, LOCK_FILE) if directory else LOCK_FILE)
     for name, definition in resolved.items():
         stage = _stage(f"{prefix}{name}", dvcfile, directory, definition)
+        stage.line = key_line(text, ["stages", name.split("@")[0]])
         entry = lock.get(name)
         if entry is not None:
             _apply_lock(stage, entry, directory)

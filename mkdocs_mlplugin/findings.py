@@ -27,6 +27,14 @@ DEFAULT_SEVERITY: dict[str, str] = {
     "git_history": "warn",
     # A page is not committed yet, so it has no git dates.
     "uncommitted_page": "info",
+    # A stage whose command, params or deps changed since dvc.lock was written.
+    "stale_pipeline": "error",
+    # A stage whose state only absent data could tell.
+    "unverifiable_stage": "info",
+    # A page documents an artifact or stage that changed after the page was last edited.
+    "stale_doc": "error",
+    # A page pins a version, hash or commit of what it documents, and the current one differs.
+    "pinned_behind": "error",
 }
 
 

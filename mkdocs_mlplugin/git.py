@@ -155,6 +155,15 @@ class GitRepo:
             shallow=shallow,
         )
 
+    def kept_files(self, below: Path) -> set[str]:
+        """Files below BELOW that git keeps: tracked, or untracked and not ignored.
+        Paths are relative to BELOW. One git process."""
+        raw = self.run("ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", str(below))
+        base = below.resolve().relative_to(self.root).as_posix()
+        prefix = "" if base == "." else base + "/"
+        names = raw.decode("utf-8", "surrogateescape").split("\x00")
+        return {n[len(prefix) :] for n in names if n and n.startswith(prefix)}
+
     def history(self, paths: Iterable[str]) -> dict[str, FileHistory]:
         """Per-file commit history for every file under PATHS, from one ``git log`` run.
 

@@ -20,7 +20,7 @@ from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
-from . import __version__, dvc, git, references, render
+from . import __version__, dvc, git, references, render, status
 from .config import MLConfig
 from .findings import Finding, MLPluginError
 from .resolve import (
@@ -59,6 +59,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         self.pages: list[dict[str, Any]] = []
         self.config_dir = Path.cwd()
         self.git_root: Path | None = None
+        self.repo: git.GitRepo | None = None
         self.started = 0.0
 
     # ------------------------------------------------------------------ hooks
@@ -67,6 +68,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         self.started = time.monotonic()
         self.findings = []
         self.pages = []
+        self.repo = self.git_root = None
         self.config_dir = Path(config.config_file_path or ".").resolve().parent
         self.site = SiteFacts(
             date_format=self.config.date_format, show_emails=self.config.show_emails
@@ -137,8 +139,8 @@ class MLPlugin(BasePlugin[MLConfig]):
         errors = self._report()
         if errors:
             raise PluginError(
-                f"mlplugin: {errors} error{'s' if errors != 1 else ''} in the documentation's "
-                "references to DVC and git facts (listed above); the site was not built."
+                f"mlplugin: {errors} error{'s' if errors != 1 else ''} (listed above); "
+                "the site was not built."
             )
         return env
 
@@ -155,7 +157,7 @@ class MLPlugin(BasePlugin[MLConfig]):
     def _read_git(self) -> None:
         site = self.site
         try:
-            repo = git.open_repo(self.config_dir)
+            repo = self.repo = git.open_repo(self.config_dir)
             site.repo = repo.facts()
             self.git_root = repo.root
         except MLPluginError as exc:
@@ -198,14 +200,52 @@ class MLPlugin(BasePlugin[MLConfig]):
             return
         project = dvc.load_project(root.resolve())
         for finding in project.findings:
-            shown = (
-                str(Path(relative(root / finding.file, self.config_dir) or finding.file))
-                if finding.file
-                else None
-            )
-            self._add(Finding(finding.kind, finding.message, shown, finding.line))
+            self._add(Finding(finding.kind, finding.message, self._shown(project, finding.file), finding.line))
         site.project = project
         log.debug("read %d DVC files in %s", len(project.files_read), root)
+        self._check_pipeline(project)
+
+    def _shown(self, project: dvc.Project, file: str | None) -> str | None:
+        """A project-relative path as findings show it: relative to mkdocs.yml's directory."""
+        if file is None:
+            return None
+        return relative(project.root / file, self.config_dir) or (project.root / file).as_posix()
+
+    def _check_pipeline(self, project: dvc.Project) -> None:
+        """Decide, from metadata alone, which stages are stale."""
+        in_git = _workspace_files(project.root)
+        if self.repo is not None:
+            try:
+                kept = self.repo.kept_files(project.root)
+            except MLPluginError as exc:
+                self._add(exc.finding)
+            else:
+                dirs = {parent for path in kept for parent in _parents(path)}
+                in_git = lambda path: path in kept or path in dirs  # noqa: E731
+        self.site.verdicts = verdicts = status.pipeline_status(project, in_git)
+        for verdict in verdicts.values():
+            stage = project.stages[verdict.stage]
+            where = self._shown(project, stage.dvcfile)
+            if verdict.state == status.STALE:
+                self._add(
+                    Finding(
+                        "stale_pipeline",
+                        f"stage '{stage.name}' is stale: {'; '.join(verdict.reasons())}. "
+                        f"Run 'dvc repro {stage.name}' and commit dvc.lock.",
+                        where,
+                        stage.line,
+                    )
+                )
+            elif verdict.state == status.UNVERIFIABLE:
+                self._add(
+                    Finding(
+                        "unverifiable_stage",
+                        f"stage '{stage.name}' cannot be fully checked without its data: "
+                        f"{'; '.join(verdict.unverifiable)}.",
+                        where,
+                        stage.line,
+                    )
+                )
 
     # ------------------------------------------------------------------ pages
 
@@ -340,6 +380,11 @@ class MLPlugin(BasePlugin[MLConfig]):
         )
         return errors
 
+    def _project_manifest(self, project: dvc.Project, base: Path) -> dict[str, Any]:
+        data = project.as_dict(base)
+        _with_status(data["stages"], self.site.verdicts)
+        return data
+
     def manifest(self) -> dict[str, Any]:
         """The machine-readable record of this build (see the README for its shape)."""
         site = self.site
@@ -353,10 +398,26 @@ class MLPlugin(BasePlugin[MLConfig]):
             "manifest_version": 1,
             "generator": f"mkdocs-mlplugin {__version__}",
             "git": site.repo.as_dict() if site.repo else None,
-            "projects": [site.project.as_dict(base)] if site.project else [],
+            "projects": [self._project_manifest(site.project, base)] if site.project else [],
             "pages": self.pages,
             "findings": findings,
         }
+
+
+def _with_status(stages: list[dict[str, Any]], verdicts: dict[str, status.Verdict]) -> None:
+    for stage in stages:
+        verdict = verdicts.get(stage["name"])
+        stage["status"] = verdict.as_dict() if verdict else None
+
+
+def _parents(path: str) -> list[str]:
+    parts = path.split("/")[:-1]
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def _workspace_files(root: Path) -> Any:
+    """Without git, every file in the workspace that is not DVC-tracked data counts as kept."""
+    return lambda path: (root / path).exists()
 
 
 def _jsonable(value: Any) -> Any:

@@ -18,7 +18,7 @@ from .findings import Finding, MLPluginError
 INLINE_FIELDS: dict[str, tuple[str, ...]] = {
     "git": ("commit", "short", "branch", "describe", "tags", "dirty"),
     "page": ("updated", "created", "commit", "authors"),
-    "stage": ("cmd", "desc", "deps", "outs", "wdir", "dvcfile"),
+    "stage": ("cmd", "desc", "deps", "outs", "wdir", "dvcfile", "status"),
     "out": ("md5", "short", "size", "bytes", "nfiles", "stage"),
     "artifact": ("path", "type", "desc", "labels", "md5", "short", "size", "bytes", "stage"),
     "param": (),

@@ -130,10 +130,23 @@ def mermaid_label(value: object) -> str:
     return f'"{body}"'
 
 
-def flowchart(nodes: Sequence[tuple[str, str]], edges: Iterable[tuple[str, str]]) -> list[str]:
-    """A Mermaid flowchart: NODES as (name, css class), EDGES as (upstream, downstream) names.
+#: node classes of the pipeline diagram: (class, legend text, Mermaid style). Text is dark on
+#: light fills in both palettes, so the diagram reads the same in light and dark mode.
+STATE_CLASSES: dict[str, tuple[str, str]] = {
+    "current": ("current", "fill:#c8e6c9,stroke:#2e7d32,color:#1b1b1b"),
+    "stale": ("stale", "fill:#ffcdd2,stroke:#c62828,stroke-width:3px,color:#1b1b1b"),
+    "unverifiable": ("not verifiable", "fill:#fff9c4,stroke:#f9a825,color:#1b1b1b"),
+    "frozen": ("frozen", "fill:#e0e0e0,stroke:#616161,stroke-dasharray:4 3,color:#1b1b1b"),
+    "unknown": ("unknown", "fill:#eeeeee,stroke:#9e9e9e,color:#1b1b1b"),
+    "data": ("data (.dvc)", "fill:#e3f2fd,stroke:#1565c0,color:#1b1b1b"),
+}
 
-    Node ids are generated (n0, n1, ...), never taken from the data.
+
+def flowchart(nodes: Sequence[tuple[str, str]], edges: Iterable[tuple[str, str]]) -> list[str]:
+    """A Mermaid flowchart: NODES as (name, class), EDGES as (upstream, downstream) names.
+
+    Node ids are generated (n0, n1, ...), never taken from the data; classes come from
+    STATE_CLASSES only.
     """
     ids = {name: f"n{i}" for i, (name, _) in enumerate(nodes)}
     lines = ["flowchart TD"]
@@ -142,7 +155,26 @@ def flowchart(nodes: Sequence[tuple[str, str]], edges: Iterable[tuple[str, str]]
         label = mermaid_label(name)[1:-1]
         lines.append(f"    {ids[name]}{shape[0]}{label}{shape[1]}")
     lines.extend(f"    {ids[a]} --> {ids[b]}" for a, b in edges if a in ids and b in ids)
+    for css, (_, style) in STATE_CLASSES.items():
+        members = [ids[name] for name, c in nodes if c == css]
+        if members:
+            lines.append(f"    classDef {css} {style}")
+            lines.append(f"    class {','.join(members)} {css}")
     return lines
+
+
+def legend(classes: Sequence[str]) -> list[str]:
+    """The diagram's legend, as HTML that follows the same colours."""
+    items = []
+    for css in classes:
+        text_, style = STATE_CLASSES[css]
+        fill = style.split(",")[0].split(":")[1]
+        stroke = style.split(",")[1].split(":")[1]
+        items.append(
+            f'<span class="ml-legend-item ml-{css}" style="background:{fill};border-color:{stroke}">'
+            f"{text(text_)}</span>"
+        )
+    return [f'<p class="ml-legend">{" ".join(items)}</p>'] if items else []
 
 
 def fence(lines: list[str], language: str) -> list[str]:

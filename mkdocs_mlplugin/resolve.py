@@ -20,6 +20,7 @@ from .files import flatten, lookup
 from .findings import Finding, MLPluginError, did_you_mean
 from .git import FileHistory, RepoFacts
 from .references import Reference
+from .status import Verdict
 
 _STRUCTURED = (".yaml", ".yml", ".json", ".toml")
 
@@ -34,6 +35,7 @@ class SiteFacts:
     history_problem: str | None = None
     project: Project | None = None
     project_problem: str | None = None
+    verdicts: dict[str, Verdict] = dataclasses.field(default_factory=dict)
     date_format: str = "%Y-%m-%d"
     show_emails: bool = False
 
@@ -72,6 +74,9 @@ def resolve(ref: Reference, site: SiteFacts, page: PageFacts) -> Any:
     name = ref.name or ""  # parse() requires a name for the kinds below
     if ref.kind == "stage":
         stage = find_stage(project, name, ref, page)
+        if ref.field == "status":
+            verdict = site.verdicts.get(stage.name)
+            return verdict.state if verdict else "unknown"
         return {
             "cmd": stage.cmd,
             "desc": stage.desc,
@@ -292,7 +297,7 @@ def render_block(
     """The lines (HTML or a Mermaid fence) that a block reference stands for."""
     project = _project(ref, site, page)
     if ref.kind == "pipeline":
-        return pipeline(project)
+        return pipeline(project, site.verdicts)
     if ref.kind == "params-table":
         return params_table(project, _block_stage(project, ref, page), ref, page)
     if ref.kind == "metrics-table":
@@ -325,10 +330,23 @@ def _block_artifact(project: Project, ref: Reference, page: PageFacts) -> Artifa
     )
 
 
-def pipeline(project: Project) -> list[str]:
-    nodes = [(name, "stage") for name in project.stages]
+def pipeline(project: Project, verdicts: dict[str, Verdict]) -> list[str]:
+    """The pipeline as a Mermaid fence, stages coloured by state, with a legend below."""
+    nodes = [(name, _state_class(verdicts.get(name))) for name in project.stages]
     nodes += [(name, "data") for name in project.tracked]
-    return render.fence(render.flowchart(nodes, project.edges), "mermaid")
+    lines = render.fence(render.flowchart(nodes, project.edges), "mermaid")
+    used = [css for css in render.STATE_CLASSES if any(c == css for _, c in nodes)]
+    return [*lines, "", *render.legend(used)]
+
+
+def _state_class(verdict: Verdict | None) -> str:
+    if verdict is None:
+        return "unknown"
+    if verdict.state == "stale":
+        return "stale"
+    if verdict.frozen:
+        return "frozen"
+    return "current" if verdict.state == "current" else "unverifiable"
 
 
 def params_table(

@@ -1,0 +1,255 @@
+"""Pipeline staleness decided offline, from metadata alone, with ``dvc status`` semantics.
+
+For each stage the verdict compares, as DVC does:
+
+- the command in dvc.yaml with the one dvc.lock recorded ("changed command");
+- params values in the params files with the values the lock recorded (modified/new/deleted);
+- deps and ``cache: false`` outs kept in git: their content hashed the way DVC hashes it
+  (md5, or md5-dos2unix for lock entries written by DVC 2) against the lock;
+- deps produced by another stage or a .dvc file: the hash the producer records now against
+  the hash this stage's lock recorded when it ran, so no data needs to be present;
+- ``frozen`` (deps not checked) and ``always_changed`` (always stale).
+
+What only absent data could tell is reported as not verifiable, never as stale.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .dvc import Project, Stage, dvcignore
+from .files import load_structured, lookup
+from .findings import MLPluginError
+
+CURRENT, STALE, UNVERIFIABLE = "current", "stale", "not verifiable"
+
+
+@dataclasses.dataclass
+class Verdict:
+    """The state of one stage, with DVC's own wording of what changed."""
+
+    stage: str
+    state: str
+    status: list[Any]  # shaped like one stage's entry in `dvc status --json`
+    unverifiable: list[str]
+    frozen: bool
+
+    def reasons(self) -> list[str]:
+        """The status as sentences: 'changed deps: modified src/train.py', ..."""
+        out: list[str] = []
+        for item in self.status:
+            if isinstance(item, str):
+                out.append(item)
+                continue
+            for group, entries in item.items():
+                for path, state in entries.items():
+                    if isinstance(state, dict):
+                        out.extend(f"{group}: {path}: {s} {k}" for k, s in state.items())
+                    else:
+                        out.append(f"{group}: {state} {path}")
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "state": self.state,
+            "reasons": self.reasons(),
+            "dvc_status": self.status,
+            "unverifiable": self.unverifiable,
+            "frozen": self.frozen,
+        }
+
+
+class Hasher:
+    """md5 of workspace files and directories the way DVC computes them, cached by
+    (path, size, mtime) so a ``serve`` rebuild hashes only what changed."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, int, int, str], str] = {}
+        self.hashed = 0  # files actually read, for tests and the benchmark
+
+    def file(self, path: Path, algorithm: str) -> str:
+        st = path.stat()
+        key = (str(path), st.st_size, st.st_mtime_ns, algorithm)
+        if key not in self._cache:
+            from dvc_data.hashfile.hash import fobj_md5
+
+            with path.open("rb") as fobj:
+                self._cache[key] = fobj_md5(fobj, name=algorithm)
+            self.hashed += 1
+        return self._cache[key]
+
+    def tree(self, path: Path, algorithm: str, ignored: Callable[[Path], bool]) -> str:
+        """A directory's ``.dir`` hash: md5 of the sorted JSON list of its files' hashes."""
+        import hashlib
+
+        entries = []
+        for dirpath, dirnames, filenames in os.walk(path):
+            dirnames[:] = [d for d in dirnames if not ignored(Path(dirpath) / d)]
+            for name in filenames:
+                item = Path(dirpath) / name
+                if ignored(item):
+                    continue
+                entries.append({"md5": self.file(item, algorithm), "relpath": item.relative_to(path).as_posix()})
+        entries.sort(key=lambda e: e["relpath"])
+        body = json.dumps(entries, sort_keys=True).encode("utf-8")
+        return hashlib.md5(body, usedforsecurity=False).hexdigest() + ".dir"
+
+
+#: shared across builds of one process (``mkdocs serve``)
+HASHER = Hasher()
+
+
+def pipeline_status(
+    project: Project,
+    in_git: Callable[[str], bool],
+    hasher: Hasher = HASHER,
+) -> dict[str, Verdict]:
+    """A verdict for every stage. IN_GIT says whether a project-relative path is kept in git
+    (tracked, or untracked and not ignored): only such files are hashed."""
+    checker = _Checker(project, in_git, hasher)
+    return {name: checker.verdict(stage) for name, stage in project.stages.items()}
+
+
+class _Checker:
+    def __init__(self, project: Project, in_git: Callable[[str], bool], hasher: Hasher) -> None:
+        self.project = project
+        self.in_git = in_git
+        self.hasher = hasher
+        self.ignore = dvcignore(project.root)
+
+    def verdict(self, stage: Stage) -> Verdict:
+        status: list[Any] = []
+        unverifiable: list[str] = []
+        if not stage.frozen:
+            deps: dict[str, Any] = {}
+            for dep in stage.deps:
+                state = self._dep(stage, dep, unverifiable)
+                if state:
+                    deps[dep] = state
+            for file, keys in stage.params.items():
+                state = self._params(stage, file, keys)
+                if state:
+                    deps[file] = state
+            if deps:
+                status.append({"changed deps": deps})
+        outs: dict[str, str] = {}
+        for out in stage.outs:
+            state = self._out(stage, out.path, out.md5, out.hash_name, out.cache, unverifiable)
+            if state:
+                outs[out.path] = state
+        if outs:
+            status.append({"changed outs": outs})
+        if stage.always_changed:
+            status.append("always changed")
+        if stage.locked and stage.lock_cmd != stage.cmd:
+            status.append("changed command")
+        state = STALE if status else (UNVERIFIABLE if unverifiable else CURRENT)
+        return Verdict(stage.name, state, status, unverifiable, stage.frozen)
+
+    # ------------------------------------------------------------------ deps
+
+    def _dep(self, stage: Stage, path: str, unverifiable: list[str]) -> str | None:
+        locked = stage.lock_deps.get(path)
+        found = self.project.producer(path)
+        if found is not None:
+            owner, recorded = found
+            if locked is None or locked.md5 is None:
+                return "modified"
+            if recorded.md5 is None:
+                unverifiable.append(f"{path}: '{owner}' has not run, so its output's hash is unknown")
+                return None
+            return "modified" if recorded.md5 != locked.md5 else None
+        inside = self.project.containing_out(path)
+        if inside is not None:
+            unverifiable.append(f"{path}: lies inside the DVC-tracked directory {inside}")
+            return None
+        if any(p.startswith(path + "/") for p in self.project.out_paths()):
+            unverifiable.append(f"{path}: a directory holding DVC-tracked data")
+            return None
+        return self._workspace(path, locked.md5 if locked else None, locked.hash_name if locked else "md5", locked is not None, unverifiable)
+
+    def _workspace(
+        self, path: str, md5: str | None, hash_name: str | None, recorded: bool, unverifiable: list[str]
+    ) -> str | None:
+        """Compare a path kept in git with the hash the lock recorded for it."""
+        full = self.project.root / path
+        if not self.in_git(path):
+            if full.exists():
+                unverifiable.append(f"{path}: not kept in git, so it is not hashed")
+            else:
+                unverifiable.append(f"{path}: not in the workspace and not kept in git")
+            return None
+        if not full.exists():
+            return "deleted"
+        if not recorded or md5 is None:
+            return "modified"
+        algorithm = hash_name or "md5-dos2unix"
+        if full.is_dir():
+            actual = self.hasher.tree(full, algorithm, self._ignored)
+        else:
+            actual = self.hasher.file(full, algorithm)
+        return "modified" if actual != md5 else None
+
+    def _ignored(self, path: Path) -> bool:
+        if self.ignore is None:
+            return False
+        rel = path.relative_to(self.project.root).as_posix()
+        return bool(self.ignore.match_file(rel + "/" if path.is_dir() else rel))
+
+    # ------------------------------------------------------------------ params
+
+    def _params(self, stage: Stage, file: str, keys: list[str] | None) -> Any:
+        path = self.project.root / file
+        if not path.is_file():
+            return "deleted"
+        if not stage.locked or file not in stage.lock_params:
+            return "new"
+        try:
+            data = self.project.params.get(file)
+            if data is None:
+                data = load_structured(path, file)
+        except MLPluginError:
+            return "modified"  # unreadable: the file reports its own finding
+        info = stage.lock_params[file]
+        if keys is None:
+            actual = dict(data) if isinstance(data, dict) else {}
+            wanted = list(dict.fromkeys([*actual, *info]))
+        else:
+            actual = {}
+            for key in keys:
+                found, value = lookup(data, key)
+                if found:
+                    actual[key] = value
+            wanted = keys
+        changes: dict[str, str] = {}
+        for key in wanted:
+            if key not in actual:
+                changes[key] = "deleted"
+            elif key not in info:
+                changes[key] = "new"
+            elif actual[key] != info[key]:
+                changes[key] = "modified"
+        return changes or None
+
+    # ------------------------------------------------------------------ outs
+
+    def _out(
+        self,
+        stage: Stage,
+        path: str,
+        md5: str | None,
+        hash_name: str | None,
+        cache: bool,
+        unverifiable: list[str],
+    ) -> str | None:
+        if md5 is None:  # never recorded: the stage has not run since the out was declared
+            return "modified" if (self.project.root / path).exists() else "deleted"
+        if cache:
+            return None  # data: its hash in the lock is the truth, the workspace copy is not needed
+        return self._workspace(path, md5, hash_name, True, unverifiable)
+
