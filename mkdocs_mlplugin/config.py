@@ -49,5 +49,9 @@ class MLConfig(base.Config):
     theme_overrides = c.Type(bool, default=True)
     """Add the plugin's Material template overrides (provenance footer, fact styles)."""
 
+    drift_grace = c.Type(int, default=0)
+    """How many commits a page may lag behind a change to the artifact or stage it documents
+    before it counts as stale (0: a change in a later commit than the page's last edit)."""
+
     checks = c.SubConfig(ChecksConfig)
     """Severity per kind of finding."""

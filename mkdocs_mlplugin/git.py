@@ -35,6 +35,8 @@ class Commit:
     date: str  # ISO 8601 author date, with the author's offset
     author: str
     email: str
+    subject: str = ""
+    index: int = 0  # position in history: 0 is HEAD, larger is older
 
     @property
     def short(self) -> str:
@@ -158,11 +160,48 @@ class GitRepo:
     def kept_files(self, below: Path) -> set[str]:
         """Files below BELOW that git keeps: tracked, or untracked and not ignored.
         Paths are relative to BELOW. One git process."""
-        raw = self.run("ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", str(below))
+        raw = self.run(
+            "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", str(below)
+        )
         base = below.resolve().relative_to(self.root).as_posix()
         prefix = "" if base == "." else base + "/"
         names = raw.decode("utf-8", "surrogateescape").split("\x00")
         return {n[len(prefix) :] for n in names if n and n.startswith(prefix)}
+
+    def blobs(self, specs: list[str]) -> dict[str, bytes | None]:
+        """The contents of ``REV:PATH`` specs, all from one ``git cat-file --batch``;
+        None for a spec git cannot resolve."""
+        import subprocess
+
+        if not specs:
+            return {}
+        self.calls += 1
+        try:
+            done = subprocess.run(
+                ["git", "cat-file", "--batch"],
+                input="".join(f"{spec}\n" for spec in specs).encode("utf-8", "surrogateescape"),
+                capture_output=True,
+                cwd=self.root,
+                env={**os.environ, **_ENV},
+                check=True,
+            )
+        except (OSError, subprocess.CalledProcessError) as exc:
+            raise MLPluginError(
+                Finding("git_history", f"'git cat-file' failed in {self.root}: {exc}")
+            ) from None
+        out: dict[str, bytes | None] = {}
+        data, pos = done.stdout, 0
+        for spec in specs:
+            end = data.index(b"\n", pos)
+            header = data[pos:end].split()
+            pos = end + 1
+            if len(header) == 3 and header[1] in (b"blob", b"tree", b"commit", b"tag"):
+                size = int(header[2])
+                out[spec] = data[pos : pos + size] if header[1] == b"blob" else None
+                pos += size + 1
+            else:
+                out[spec] = None  # "<spec> missing" or "ambiguous"
+        return out
 
     def history(self, paths: Iterable[str]) -> dict[str, FileHistory]:
         """Per-file commit history for every file under PATHS, from one ``git log`` run.
@@ -179,7 +218,7 @@ class GitRepo:
             "-M",
             "--name-status",
             "-z",
-            f"--format={_RECORD}%H%x00%aI%x00%an%x00%ae",
+            f"--format={_RECORD}%H%x00%aI%x00%an%x00%ae%x00%s",
             "HEAD",
             "--",
             *pathspecs,
@@ -200,7 +239,7 @@ def parse_log(raw: bytes) -> dict[str, FileHistory]:
             seen.add(path)
         return path
 
-    for record in text.split(_RECORD)[1:]:
+    for index, record in enumerate(text.split(_RECORD)[1:]):
         header, _, changes = record.partition("\x00\n")
         fields = header.split("\x00")
         if len(fields) < 4:
@@ -210,6 +249,8 @@ def parse_log(raw: bytes) -> dict[str, FileHistory]:
             date=fields[1],
             author=_clean(fields[2]),
             email=_clean(fields[3]),
+            subject=_clean(fields[4]) if len(fields) > 4 else "",
+            index=index,
         )
         parts = changes.split("\x00")
         i = 0

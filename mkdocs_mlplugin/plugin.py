@@ -20,7 +20,7 @@ from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
-from . import __version__, dvc, git, references, render, status
+from . import __version__, drift, dvc, git, references, render, status
 from .config import MLConfig
 from .findings import Finding, MLPluginError
 from .resolve import (
@@ -57,6 +57,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         self.site = SiteFacts()
         self.findings: list[Finding] = []
         self.pages: list[dict[str, Any]] = []
+        self.bound: list[tuple[PageFacts, int | None, dict[str, Any] | None]] = []
         self.config_dir = Path.cwd()
         self.git_root: Path | None = None
         self.repo: git.GitRepo | None = None
@@ -68,6 +69,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         self.started = time.monotonic()
         self.findings = []
         self.pages = []
+        self.bound = []
         self.repo = self.git_root = None
         self.config_dir = Path(config.config_file_path or ".").resolve().parent
         self.site = SiteFacts(
@@ -106,9 +108,7 @@ class MLPlugin(BasePlugin[MLConfig]):
             if ref is None or match.problem is not None:
                 problem = match.problem or Finding("malformed_reference", "unreadable", facts.src)
                 self.findings.append(problem)
-                rendered.append(
-                    render.missing(markdown[match.start : match.end], problem.message)
-                )
+                rendered.append(render.missing(markdown[match.start : match.end], problem.message))
                 refs.append(
                     {
                         "line": problem.line,
@@ -136,6 +136,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         return references.replace(markdown, matches, rendered)
 
     def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
+        self._check_docs()
         errors = self._report()
         if errors:
             raise PluginError(
@@ -200,7 +201,11 @@ class MLPlugin(BasePlugin[MLConfig]):
             return
         project = dvc.load_project(root.resolve())
         for finding in project.findings:
-            self._add(Finding(finding.kind, finding.message, self._shown(project, finding.file), finding.line))
+            self._add(
+                Finding(
+                    finding.kind, finding.message, self._shown(project, finding.file), finding.line
+                )
+            )
         site.project = project
         log.debug("read %d DVC files in %s", len(project.files_read), root)
         self._check_pipeline(project)
@@ -274,16 +279,28 @@ class MLPlugin(BasePlugin[MLConfig]):
             return
         line = _front_matter_line(page, "ml")
         ref = references.Reference("front matter", None, None, line or 1, "ml:", False)
-        if not isinstance(binding, dict) or not set(binding) <= {"artifact", "stage"}:
+        if not isinstance(binding, dict) or not set(binding) <= {"artifact", "stage", "pin"}:
             self._add(
                 Finding(
                     "malformed_reference",
-                    "front matter 'ml:' must be a mapping with 'artifact: NAME' and/or 'stage: NAME'.",
+                    "front matter 'ml:' must be a mapping with 'artifact: NAME' and/or "
+                    "'stage: NAME', and optionally 'pin:'.",
                     facts.src,
                     line,
                 )
             )
             return
+        pin = binding.get("pin")
+        if pin is not None:
+            problem = drift.validate_pin(pin)
+            if problem:
+                self._add(
+                    Finding(
+                        "malformed_reference", f"front matter 'ml:': {problem}", facts.src, line
+                    )
+                )
+                return
+            pin = {"md5": pin} if isinstance(pin, str) else pin
         project = self.site.project
         if project is None:
             self._add(
@@ -304,6 +321,71 @@ class MLPlugin(BasePlugin[MLConfig]):
                 facts.stage = find_stage(project, str(binding["stage"]), ref, facts)
         except MLPluginError as exc:
             self._add(exc.finding)
+            return
+        self.bound.append((facts, line, pin))
+
+    def _check_docs(self) -> None:
+        """Doc drift and pins for every bound page, with one ``git cat-file`` for all of them."""
+        project, repo, history = self.site.project, self.repo, self.site.history
+        if project is None or repo is None or history is None or not self.bound:
+            return
+        if (
+            self.severity(Finding("stale_doc", "")) == "ignore"
+            and self.severity(Finding("pinned_behind", "")) == "ignore"
+        ):
+            return
+        base = relative(project.root, self.git_root) or "."
+        jobs = []
+        specs: list[str] = []
+        for facts, line, pin in self.bound:
+            subject = drift.subject_of(project, facts.artifact, facts.stage)
+            if subject is None:
+                continue
+            repo_path = subject.file if base == "." else f"{base}/{subject.file}"
+            file_history = history.get(repo_path)
+            if pin and "commit" in pin:
+                specs += [f"{pin['commit']}:{repo_path}", f"HEAD:{repo_path}"]
+            elif file_history:
+                specs += [f"{c.sha}:{repo_path}" for c in file_history.commits]
+            jobs.append((facts, line, pin, subject, repo_path, file_history))
+        try:
+            blobs = {
+                spec: drift.parse(blob)
+                for spec, blob in repo.blobs(list(dict.fromkeys(specs))).items()
+            }
+        except MLPluginError as exc:
+            self._add(exc.finding)
+            return
+        for facts, line, pin, subject, repo_path, file_history in jobs:
+            if pin:
+                at = {
+                    "then": subject.extract(blobs.get(f"{pin.get('commit')}:{repo_path}")),
+                    "now": subject.extract(blobs.get(f"HEAD:{repo_path}")),
+                }
+                if (
+                    "commit" in pin
+                    and f"{pin['commit']}:{repo_path}" in blobs
+                    and blobs[f"{pin['commit']}:{repo_path}"] is None
+                ):
+                    self._add(
+                        Finding(
+                            "malformed_reference",
+                            f"front matter 'ml:': pin commit {pin['commit']} is not a commit of this "
+                            f"repository that has {repo_path} (fetch the full history, or fix the pin).",
+                            facts.src,
+                            line,
+                        )
+                    )
+                    continue
+                message = drift.check_pin(subject, pin, at)
+                if message:
+                    self._add(Finding("pinned_behind", message, facts.src, line))
+                continue
+            message = drift.check_drift(
+                subject, file_history, facts.history, blobs, repo_path, self.config.drift_grace
+            )
+            if message:
+                self._add(Finding("stale_doc", message, facts.src, line))
 
     def _publish(self, page: Page, facts: PageFacts, refs: list[dict[str, Any]]) -> None:
         """Put the page's facts under page.meta['ml'] for templates, and keep them for the manifest."""

@@ -94,7 +94,12 @@ class Hasher:
                 item = Path(dirpath) / name
                 if ignored(item):
                     continue
-                entries.append({"md5": self.file(item, algorithm), "relpath": item.relative_to(path).as_posix()})
+                entries.append(
+                    {
+                        "md5": self.file(item, algorithm),
+                        "relpath": item.relative_to(path).as_posix(),
+                    }
+                )
         entries.sort(key=lambda e: e["relpath"])
         body = json.dumps(entries, sort_keys=True).encode("utf-8")
         return hashlib.md5(body, usedforsecurity=False).hexdigest() + ".dir"
@@ -161,7 +166,9 @@ class _Checker:
             if locked is None or locked.md5 is None:
                 return "modified"
             if recorded.md5 is None:
-                unverifiable.append(f"{path}: '{owner}' has not run, so its output's hash is unknown")
+                unverifiable.append(
+                    f"{path}: '{owner}' has not run, so its output's hash is unknown"
+                )
                 return None
             return "modified" if recorded.md5 != locked.md5 else None
         inside = self.project.containing_out(path)
@@ -171,10 +178,21 @@ class _Checker:
         if any(p.startswith(path + "/") for p in self.project.out_paths()):
             unverifiable.append(f"{path}: a directory holding DVC-tracked data")
             return None
-        return self._workspace(path, locked.md5 if locked else None, locked.hash_name if locked else "md5", locked is not None, unverifiable)
+        return self._workspace(
+            path,
+            locked.md5 if locked else None,
+            locked.hash_name if locked else "md5",
+            locked is not None,
+            unverifiable,
+        )
 
     def _workspace(
-        self, path: str, md5: str | None, hash_name: str | None, recorded: bool, unverifiable: list[str]
+        self,
+        path: str,
+        md5: str | None,
+        hash_name: str | None,
+        recorded: bool,
+        unverifiable: list[str],
     ) -> str | None:
         """Compare a path kept in git with the hash the lock recorded for it."""
         full = self.project.root / path
@@ -252,4 +270,3 @@ class _Checker:
         if cache:
             return None  # data: its hash in the lock is the truth, the workspace copy is not needed
         return self._workspace(path, md5, hash_name, True, unverifiable)
-

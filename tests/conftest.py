@@ -152,7 +152,13 @@ class Repo:
             self.write(f"{where}/docs/{name}", text)
         return base / "mkdocs.yml"
 
-    def build(self, *args: str, config: str = "mkdocs.yml", cwd: Path | None = None) -> Build:
+    def build(
+        self,
+        *args: str,
+        config: str = "mkdocs.yml",
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
+    ) -> Build:
         """Run ``mkdocs build`` as a user would, in a subprocess."""
         site = self.home / "built-site"
         result = self.run(
@@ -166,6 +172,7 @@ class Repo:
             str(site),
             *args,
             cwd=cwd,
+            env=env,
             check=False,
         )
         return Build(result.returncode, result.stdout + result.stderr, site)

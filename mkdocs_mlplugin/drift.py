@@ -1,0 +1,188 @@
+"""Doc drift and pins: is a page older than the artifact or stage it documents?
+
+A page bound to an artifact or a stage is stale when what it documents (the artifact's hash,
+or the stage's dvc.lock entry) changed in a commit after the page's last edit. A page may
+instead pin what it documents (an md5 prefix, or the commit it was written against); then it
+is behind when the current value differs from the pinned one.
+
+The history of dvc.lock and .dvc files comes from the one ``git log`` pass the plugin already
+made; their contents at each commit come from a single ``git cat-file --batch``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import posixpath
+import re
+from collections.abc import Callable
+from typing import Any
+
+import yaml
+
+from .dvc import LOCK_FILE, Artifact, Project, Stage
+from .git import Commit, FileHistory
+
+_HEX = re.compile(r"^[0-9a-fA-F]{4,40}$")
+PIN_KEYS = ("md5", "commit")
+
+
+@dataclasses.dataclass(frozen=True)
+class Subject:
+    """What a page documents: an artifact's output hash, or a stage's lock entry."""
+
+    label: str  # "artifact 'text-classifier'" or "stage 'train'"
+    file: str  # project-relative dvc.lock or .dvc file holding it
+    extract: Callable[[Any], Any]  # parsed file -> the value that matters (None: absent)
+    current: Any
+
+
+def subject_of(project: Project, artifact: Artifact | None, stage: Stage | None) -> Subject | None:
+    if artifact is not None:
+        found = project.producer(artifact.path)
+        if found is None:
+            return None
+        owner, hashed = found
+        path = artifact.path
+        if owner in project.stages:
+            dvcfile = project.stages[owner].dvcfile
+            lock = posixpath.join(posixpath.dirname(dvcfile), LOCK_FILE)
+            base = posixpath.dirname(dvcfile)
+            return Subject(
+                f"artifact '{artifact.name}'", lock, lambda d: _lock_out(d, base, path), hashed.md5
+            )
+        base = posixpath.dirname(owner)
+        return Subject(
+            f"artifact '{artifact.name}'", owner, lambda d: _tracked_out(d, base, path), hashed.md5
+        )
+    if stage is not None:
+        lock = posixpath.join(posixpath.dirname(stage.dvcfile), LOCK_FILE)
+        key = stage.name.rsplit(":", 1)[-1] if ":" in stage.name else stage.name
+        return Subject(f"stage '{stage.name}'", lock, lambda d: _lock_stage(d, key), None)
+    return None
+
+
+def _stages(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        return {}
+    stages = data.get("stages") if "schema" in data else data
+    return stages if isinstance(stages, dict) else {}
+
+
+def _lock_stage(data: Any, name: str) -> Any:
+    return _stages(data).get(name)
+
+
+def _lock_out(data: Any, base: str, path: str) -> Any:
+    for entry in _stages(data).values():
+        for out in (entry or {}).get("outs") or []:
+            if (
+                isinstance(out, dict)
+                and posixpath.normpath(posixpath.join(base, str(out.get("path")))) == path
+            ):
+                return out.get("md5")
+    return None
+
+
+def _tracked_out(data: Any, base: str, path: str) -> Any:
+    outs = data.get("outs") if isinstance(data, dict) else None
+    for out in outs or []:
+        if (
+            isinstance(out, dict)
+            and posixpath.normpath(posixpath.join(base, str(out.get("path")))) == path
+        ):
+            return out.get("md5")
+    return None
+
+
+def parse(blob: bytes | None) -> Any:
+    if blob is None:
+        return None
+    try:
+        return yaml.load(blob, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+    except yaml.YAMLError:
+        return None
+
+
+def last_change(values: list[tuple[Commit, Any]]) -> Commit | None:
+    """The commit that gave the value its current (HEAD) form.
+
+    VALUES are (commit, value) newest first, over the commits that touched the file. The
+    value at the newest is current; walking back, the first commit with another value marks
+    the change as the commit just after it.
+    """
+    if not values:
+        return None
+    head = values[0][1]
+    changed = values[0][0]
+    for commit, value in values[1:]:
+        if value != head:
+            return changed
+        changed = commit
+    return changed
+
+
+def check_drift(
+    subject: Subject,
+    file_history: FileHistory | None,
+    page: FileHistory | None,
+    blobs: dict[str, Any],
+    repo_path: str,
+    grace: int,
+) -> str | None:
+    """A message when the subject changed after the page's last edit (beyond GRACE commits)."""
+    if file_history is None or page is None or page.updated is None:
+        return None
+    values = [(c, subject.extract(blobs.get(f"{c.sha}:{repo_path}"))) for c in file_history.commits]
+    changed = last_change(values)
+    if changed is None or changed.index >= page.updated.index:
+        return None
+    if page.updated.index - changed.index <= grace:
+        return None
+    edited = page.updated
+    return (
+        f"the page documents {subject.label}, which changed in commit {changed.short} "
+        f'({changed.date[:10]}, "{changed.subject}") after the page was last edited in commit '
+        f"{edited.short} ({edited.date[:10]}). Review the page against the new version and "
+        "commit it, or pin what it documents with 'pin:'."
+    )
+
+
+def check_pin(subject: Subject, pin: dict[str, Any], at_commit: Any) -> str | None:
+    """A message when the current value differs from the pinned one."""
+    if "md5" in pin:
+        prefix = str(pin["md5"]).lower()
+        current = str(subject.current or "")
+        if not current.startswith(prefix):
+            return (
+                f"the page pins {subject.label} at md5 {prefix}, but dvc.lock now records "
+                f"{current[: max(len(prefix), 8)] or 'nothing'}. Update the page and its pin."
+            )
+    if "commit" in pin:
+        current = subject.current if subject.current is not None else at_commit.get("now")
+        then = at_commit.get("then")
+        if then != current:
+            return (
+                f"the page pins {subject.label} at commit {pin['commit']}, and it has changed "
+                f"since ({_short(then)} then, {_short(current)} now). Update the page and its pin."
+            )
+    return None
+
+
+def _short(value: Any) -> str:
+    if value is None:
+        return "absent"
+    if isinstance(value, str):
+        return value[:8]
+    return "a different lock entry"
+
+
+def validate_pin(pin: Any) -> str | None:
+    """Why a ``pin:`` value is malformed, or None."""
+    if isinstance(pin, str):
+        pin = {"md5": pin}
+    if not isinstance(pin, dict) or not pin or not set(pin) <= set(PIN_KEYS):
+        return f"'pin:' takes a mapping with {' and/or '.join(PIN_KEYS)} (an md5 prefix, a commit)."
+    for key in PIN_KEYS:
+        if key in pin and not _HEX.match(str(pin[key])):
+            return f"'pin: {key}' must be 4 to 40 hexadecimal characters, not '{pin[key]}'."
+    return None
