@@ -22,6 +22,7 @@ PIPELINE_FILE = "dvc.yaml"
 LOCK_FILE = "dvc.lock"
 DEFAULT_PARAMS = "params.yaml"
 _CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
 
 
 @dataclasses.dataclass
@@ -45,7 +46,7 @@ class Hashed:
             "md5": self.md5,
             "size": self.size,
             "nfiles": self.nfiles,
-            "hash": self.hash_name or "md5-dos2unix",
+            "hash": self.hash_name or ("md5-dos2unix" if self.md5 else None),
             "cache": self.cache,
         }
 
@@ -328,7 +329,7 @@ def _load_pipeline(project: Project, dvcfile: str) -> None:
             )
         )
     _validate(data, dvcfile, text, "pipeline")
-    resolved, artifacts = _resolve(root, dvcfile, data)
+    resolved, artifacts, metrics = _resolve(root, dvcfile, data)
     directory = posixpath.dirname(dvcfile)
     prefix = "" if dvcfile == PIPELINE_FILE else f"{dvcfile}:"
     lock = _load_lock(root, posixpath.join(directory, LOCK_FILE) if directory else LOCK_FILE)
@@ -351,8 +352,8 @@ def _load_pipeline(project: Project, dvcfile: str) -> None:
             labels=list(definition.get("labels") or []),
             meta=dict(definition.get("meta") or {}),
         )
-    for metric in data.get("metrics") or []:
-        if isinstance(metric, str) and "${" not in metric:
+    for metric in metrics:
+        if isinstance(metric, str):
             project.metrics.setdefault(_join(directory, metric), None)
 
 
@@ -406,22 +407,23 @@ def key_line(text: str, keys: list[str]) -> int | None:
 
 def _resolve(
     root: Path, dvcfile: str, data: dict[str, Any]
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Stages and artifacts of a dvc.yaml with vars/foreach/matrix/${} resolved by DVC."""
+) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
+    """Stages, artifacts and metrics of a dvc.yaml with vars/foreach/matrix/${} resolved by DVC."""
     from dvc.exceptions import DvcException
     from dvc.parsing import DataResolver
 
     directory = (root / dvcfile).parent
     try:
         resolver = DataResolver(_ResolverRepo(_parsing_config(root)), str(directory), data)
-        stages = resolver.resolve()["stages"]
-        artifacts = resolver.resolve_artifacts()
+        stages = resolver.resolve().get("stages") or {}  # None in a file with no stages
+        artifacts = resolver.resolve_artifacts() or {}
+        metrics = resolver.resolve_metrics() or []
     except DvcException as exc:
         message = str(exc).replace(str(directory) + os.sep, "")
         raise MLPluginError(
             Finding("invalid_project_file", f"{dvcfile}: {_short_path(message, root)}", dvcfile)
         ) from None
-    return stages, artifacts
+    return stages, artifacts, metrics
 
 
 def _short_path(message: str, root: Path) -> str:
@@ -446,6 +448,8 @@ def _parsing_config(root: Path) -> dict[str, Any]:
 
 
 def _join(directory: str, path: str) -> str:
+    if _URL.match(path):  # an external dependency (https://, s3://, ...): not a local path
+        return redact(path)
     return posixpath.normpath(posixpath.join(directory, path.replace("\\", "/")))
 
 
@@ -504,7 +508,8 @@ def _load_lock(root: Path, lockfile: str) -> dict[str, Any]:
             Finding("invalid_project_file", f"{lockfile} is not a mapping.", lockfile, 1)
         )
     version = data.get("schema")
-    if version is None:  # DVC 1 wrote stages at the top level
+    if version is None:  # DVC 1 wrote stages at the top level, in the same shape
+        _validate({"schema": "2.0", "stages": data}, lockfile, text, "lock")
         return data
     if str(version) != "2.0":
         raise MLPluginError(
@@ -639,7 +644,7 @@ def build_edges(project: Project) -> list[tuple[str, str]]:
             _index(out.path, tracked.dvcfile, owners, below)
     edges: set[tuple[str, str]] = set()
     for stage in project.stages.values():
-        for dep in stage.deps:
+        for dep in [*stage.deps, *stage.params]:  # a params file is a dep too, for dvc dag
             upstream = set(owners.get(dep, ())) | set(below.get(dep, ()))
             parent = posixpath.dirname(dep)
             while parent:

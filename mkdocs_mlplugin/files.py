@@ -122,8 +122,8 @@ def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in data.items():
         name = f"{prefix}.{key}" if prefix else str(key)
-        if isinstance(value, dict) and value:
-            flat.update(flatten(value, name))
+        if isinstance(value, dict):
+            flat.update(flatten(value, name))  # an empty mapping adds nothing, as in DVC
         else:
             flat[name] = value
     return flat

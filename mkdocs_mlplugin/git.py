@@ -104,6 +104,7 @@ class GitRepo:
     def __init__(self, repo: gitpython.Repo) -> None:
         self._repo = repo
         self.root = Path(repo.working_tree_dir or ".").resolve()
+        self.git_dir = Path(repo.common_dir).resolve()  # refs live here, also for worktrees
         self.calls = 0  # how many git processes this object has run (tests bound it)
 
     def run(self, *args: str) -> bytes:

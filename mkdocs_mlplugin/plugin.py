@@ -136,7 +136,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         return references.replace(markdown, matches, rendered)
 
     def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
-        self._check_docs()
+        self.check_docs()
         errors = self._report()
         if errors:
             raise PluginError(
@@ -144,6 +144,29 @@ class MLPlugin(BasePlugin[MLConfig]):
                 "the site was not built."
             )
         return env
+
+    def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
+        """Rebuild on ``dvc repro`` (dvc.lock, params, metrics), ``dvc add`` (.dvc files),
+        a commit or a tag (git HEAD and refs)."""
+        for path in self.watched():
+            server.watch(str(path))
+        return server
+
+    def watched(self) -> list[Path]:
+        """The files whose changes change the facts."""
+        paths: list[Path] = []
+        project = self.site.project
+        if project is not None:
+            names = [*project.files_read, *project.params, *project.metrics, ".dvc/config"]
+            paths += [project.root / name for name in names]
+            paths += [
+                project.root / stage.dvcfile.replace("dvc.yaml", "dvc.lock")
+                for stage in project.stages.values()
+            ]
+        if self.repo is not None:
+            git_dir = Path(self.repo.git_dir)
+            paths += [git_dir / "HEAD", git_dir / "refs", git_dir / "packed-refs"]
+        return sorted({p for p in paths if p.exists()})
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         if self.config.manifest:
@@ -324,7 +347,7 @@ class MLPlugin(BasePlugin[MLConfig]):
             return
         self.bound.append((facts, line, pin))
 
-    def _check_docs(self) -> None:
+    def check_docs(self) -> None:
         """Doc drift and pins for every bound page, with one ``git cat-file`` for all of them."""
         project, repo, history = self.site.project, self.repo, self.site.history
         if project is None or repo is None or history is None or not self.bound:
@@ -428,15 +451,16 @@ class MLPlugin(BasePlugin[MLConfig]):
     def severity(self, finding: Finding) -> str:
         return str(self.config.checks.get(finding.kind, "error"))
 
+    def graded(self) -> list[tuple[Finding, str]]:
+        """Every finding once, with its configured severity; ignored ones left out."""
+        graded = [(f, self.severity(f)) for f in dict.fromkeys(self.findings)]
+        return [(f, s) for f, s in graded if s != "ignore"]
+
     def _report(self) -> int:
         """Log every finding once, at its severity; return how many are errors."""
         errors = 0
-        seen: set[Finding] = set()
-        for finding in self.findings:
-            if finding in seen:
-                continue
-            seen.add(finding)
-            severity = self.severity(finding)
+        graded = self.graded()
+        for finding, severity in graded:
             where = f"{finding.where()}: " if finding.where() else ""
             message = f"{where}{finding.message} [{finding.kind}]"
             if severity == "error":
@@ -456,7 +480,7 @@ class MLPlugin(BasePlugin[MLConfig]):
             "%d references resolved on %d pages, %d findings (%d errors) in %.2f s",
             resolved,
             len(self.pages),
-            len(seen),
+            len(graded),
             errors,
             time.monotonic() - self.started,
         )
@@ -471,11 +495,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         """The machine-readable record of this build (see the README for its shape)."""
         site = self.site
         base = self.git_root or self.config_dir
-        findings = []
-        for finding in dict.fromkeys(self.findings):
-            severity = self.severity(finding)
-            if severity != "ignore":
-                findings.append(finding.as_dict(severity))
+        findings = [finding.as_dict(severity) for finding, severity in self.graded()]
         return {
             "manifest_version": 1,
             "generator": f"mkdocs-mlplugin {__version__}",
