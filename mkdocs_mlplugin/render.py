@@ -31,10 +31,18 @@ def text(value: object) -> str:
 
 
 def printable(value: object) -> str:
-    """VALUE as displayed, with control characters (but tabs and line breaks) shown as U+FFFD."""
-    return "".join(
-        "\ufffd" if (ord(ch) < 32 and ch not in "\t\n") or 127 <= ord(ch) < 160 else ch
-        for ch in display(value)
+    """VALUE as displayed, with characters HTML cannot carry as text (controls other than tab
+    and line break, noncharacters, lone surrogates) shown as U+FFFD."""
+    return "".join("\ufffd" if _unprintable(ord(ch)) else ch for ch in display(value))
+
+
+def _unprintable(code: int) -> bool:
+    return (
+        (code < 32 and code not in (9, 10))
+        or 127 <= code < 160
+        or 0xD800 <= code <= 0xDFFF
+        or 0xFDD0 <= code <= 0xFDEF
+        or (code & 0xFFFE) == 0xFFFE
     )
 
 
