@@ -19,6 +19,13 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import settings
+
+# In CI every run explores the same examples, so a red build is reproducible; locally each
+# run explores new ones.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 ROOT = Path(__file__).resolve().parent.parent
 DATE = "2024-03-01T12:00:00+00:00"
