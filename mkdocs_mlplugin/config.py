@@ -27,6 +27,7 @@ class ChecksConfig(base.Config):
     unverifiable_stage = _severity("unverifiable_stage")
     stale_doc = _severity("stale_doc")
     pinned_behind = _severity("pinned_behind")
+    diagram_too_large = _severity("diagram_too_large")
 
 
 class MLConfig(base.Config):
@@ -48,6 +49,10 @@ class MLConfig(base.Config):
 
     theme_overrides = c.Type(bool, default=True)
     """Add the plugin's Material template overrides (provenance footer, fact styles)."""
+
+    mermaid_js = c.Optional(c.File(exists=True))
+    """A local Mermaid build (``mermaid.min.js``, e.g. from the npm package ``mermaid``) to serve
+    with the site instead of loading Mermaid from a CDN: diagrams then render offline."""
 
     drift_grace = c.Type(int, default=0)
     """How many commits a page may lag behind a change to the artifact or stage it documents

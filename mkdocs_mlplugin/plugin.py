@@ -17,7 +17,7 @@ from typing import Any
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
-from mkdocs.structure.files import Files
+from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from . import __version__, drift, dvc, git, references, render, status
@@ -35,6 +35,8 @@ from .resolve import (
 )
 
 log = get_plugin_logger("mlplugin")  # logs as mkdocs.plugins.mlplugin
+#: where a local Mermaid build is served; Material uses a global `mermaid` when one is loaded
+MERMAID_JS = "assets/javascripts/mermaid.min.js"
 THEME_OVERRIDES = next(
     (
         p
@@ -58,6 +60,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         self.findings: list[Finding] = []
         self.pages: list[dict[str, Any]] = []
         self.bound: list[tuple[PageFacts, int | None, dict[str, Any] | None]] = []
+        self.documented: dict[str, Any] = {}
         self.config_dir = Path.cwd()
         self.git_root: Path | None = None
         self.repo: git.GitRepo | None = None
@@ -75,6 +78,8 @@ class MLPlugin(BasePlugin[MLConfig]):
         self.site = SiteFacts(
             date_format=self.config.date_format, show_emails=self.config.show_emails
         )
+        if self.config.mermaid_js and MERMAID_JS not in config.extra_javascript:
+            config.extra_javascript.append(MERMAID_JS)  # type: ignore[arg-type]
         if (
             self.config.theme_overrides
             and THEME_OVERRIDES is not None
@@ -87,9 +92,40 @@ class MLPlugin(BasePlugin[MLConfig]):
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        if self.config.mermaid_js:
+            files.append(File.generated(config, MERMAID_JS, abs_src_path=self.config.mermaid_js))
         self._read_git()
         self._read_dvc()
+        self.documented = self._documented(files)
         return files
+
+    def _documented(self, files: Files) -> dict[str, Any]:
+        """Which page documents which stage or data path, from every page's front matter,
+        so that a diagram on any page can link to pages built after it."""
+        project = self.site.project
+        found: dict[str, Any] = {}
+        if project is None:
+            return found
+        from mkdocs.utils.meta import get_data
+
+        for file in files.documentation_pages():
+            try:
+                _, meta = get_data(file.content_string)
+            except (OSError, UnicodeDecodeError, ValueError):
+                continue  # the page reports its own problem when it is built
+            binding = meta.get("ml") if isinstance(meta, dict) else None
+            if not isinstance(binding, dict):
+                continue
+            stage = str(binding.get("stage", ""))
+            if stage in project.stages:
+                found.setdefault(stage, file)
+            artifact = project.artifacts.get(str(binding.get("artifact", "")))
+            if artifact is not None:
+                found.setdefault(artifact.path, file)
+                producer = project.producer(artifact.path)
+                if producer is not None:
+                    found.setdefault(producer[0], file)
+        return found
 
     # Run before other plugins (mkdocs-macros, i18n, ...) change the Markdown, so that line
     # numbers still match the source file.
@@ -119,7 +155,12 @@ class MLPlugin(BasePlugin[MLConfig]):
                 continue
             try:
                 if ref.block:
-                    lines = render_block(ref, self.site, facts, {})
+                    links = {
+                        name: f.url_relative_to(page.file)
+                        for name, f in self.documented.items()
+                        if f is not page.file
+                    }
+                    lines = render_block(ref, self.site, facts, links)
                     rendered.append(render.indent(lines, match.indent))
                     refs.append(
                         {"line": ref.line, "ref": ref.label(), "value": None, "block": True}
@@ -132,6 +173,8 @@ class MLPlugin(BasePlugin[MLConfig]):
                 self.findings.append(exc.finding)
                 rendered.append(render.missing(ref.text, exc.finding.message))
                 refs.append({"line": ref.line, "ref": ref.label(), "value": None})
+        self.findings.extend(self.site.notes)
+        self.site.notes.clear()
         self._publish(page, facts, refs)
         return references.replace(markdown, matches, rendered)
 

@@ -11,6 +11,7 @@ import dataclasses
 import re
 import shlex
 from collections.abc import Iterator
+from typing import Any
 
 from .findings import Finding, MLPluginError
 
@@ -26,6 +27,14 @@ INLINE_FIELDS: dict[str, tuple[str, ...]] = {
 }
 #: block kinds; each takes at most one name.
 BLOCK_KINDS = ("params-table", "metrics-table", "provenance", "pipeline")
+#: options of the pipeline block and the values each takes (None: any name; "": a flag).
+PIPELINE_OPTIONS: dict[str, tuple[str, ...] | None] = {
+    "view": ("stages", "outs"),
+    "direction": ("TD", "LR", "BT", "RL"),
+    "focus": None,
+    "collapse": ("",),
+    "reduce": ("",),
+}
 #: kinds whose name is required, and what the name is.
 NAMED = {"stage": "stage", "out": "path", "artifact": "artifact", "param": "key", "metric": "key"}
 
@@ -45,6 +54,10 @@ class Reference:
     line: int  # 1-based, in the page's source file
     text: str  # as written
     block: bool
+    options: tuple[tuple[str, str], ...] = ()  # pipeline options, e.g. (("focus", "train"),)
+
+    def option(self, key: str, default: str | None = None) -> str | None:
+        return dict(self.options).get(key, default)
 
     def label(self) -> str:
         return " ".join(p for p in (self.kind, self.name, self.field) if p)
@@ -81,8 +94,10 @@ def parse(body: str, line: int, block: bool, source: str, text: str) -> Referenc
     if kind in BLOCK_KINDS:
         if not block:
             raise bad(f"'{kind}' is a block: put it alone on its own line.")
-        if len(args) > 1 or (kind == "pipeline" and args):
-            raise bad(f"'{kind}' takes {'no name' if kind == 'pipeline' else 'at most one name'}.")
+        if kind == "pipeline":
+            return Reference(kind, None, None, line, text, True, _pipeline_options(args, bad))
+        if len(args) > 1:
+            raise bad(f"'{kind}' takes at most one name.")
         return Reference(kind, args[0] if args else None, None, line, text, True)
     if kind not in INLINE_FIELDS:
         from .findings import did_you_mean
@@ -106,6 +121,27 @@ def parse(body: str, line: int, block: bool, source: str, text: str) -> Referenc
             f"Fields: {', '.join(fields)}."
         )
     return Reference(kind, name, field, line, text, False)
+
+
+def _pipeline_options(args: list[str], bad: Any) -> tuple[tuple[str, str], ...]:
+    from .findings import did_you_mean
+
+    options: dict[str, str] = {}
+    for word in args:
+        key, _, value = word.partition("=")
+        if key not in PIPELINE_OPTIONS:
+            hint = did_you_mean(key, PIPELINE_OPTIONS)
+            raise bad(
+                f"'pipeline' has no option '{key}'.{hint} Options: {', '.join(PIPELINE_OPTIONS)}."
+            )
+        allowed = PIPELINE_OPTIONS[key]
+        if allowed is None and not value:
+            raise bad(f"write {key}=NAME.")
+        if allowed is not None and value not in allowed:
+            shown = " or ".join(f"{key}={v}" if v else key for v in allowed)
+            raise bad(f"write {shown}.")
+        options[key] = value
+    return tuple(options.items())
 
 
 def scan(markdown: str, source: str, first_line: int = 1) -> list[Match]:

@@ -12,6 +12,8 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from .graph import Diagram, Node
+
 _SAFE = frozenset(" ")
 # Inside a quoted Mermaid label these are plain text; quotes, '#', '<', '&', backticks and
 # line breaks are not, and are written as entity codes.
@@ -150,25 +152,45 @@ STATE_CLASSES: dict[str, tuple[str, str]] = {
 }
 
 
-def flowchart(nodes: Sequence[tuple[str, str]], edges: Iterable[tuple[str, str]]) -> list[str]:
-    """A Mermaid flowchart: NODES as (name, class), EDGES as (upstream, downstream) names.
+def flowchart(diagram: Diagram, direction: str = "TD") -> list[str]:
+    """A Mermaid flowchart of DIAGRAM, one subgraph per dvc.yaml when there are several.
 
-    Node ids are generated (n0, n1, ...), never taken from the data; classes come from
-    STATE_CLASSES only.
+    Node ids are generated (n0, n1, ...) and subgraph ids likewise (g0, ...), never taken from
+    the data; labels are quoted and escaped; classes come from STATE_CLASSES only.
     """
-    ids = {name: f"n{i}" for i, (name, _) in enumerate(nodes)}
-    lines = ["flowchart TD"]
-    for name, css in nodes:
-        shape = ('[("', '")]') if css == "data" else ('["', '"]')
-        label = mermaid_label(name)[1:-1]
-        lines.append(f"    {ids[name]}{shape[0]}{label}{shape[1]}")
-    lines.extend(f"    {ids[a]} --> {ids[b]}" for a, b in edges if a in ids and b in ids)
+    ids = {node.name: f"n{i}" for i, node in enumerate(diagram.nodes)}
+    lines = [f"flowchart {direction}"]
+    groups = sorted({n.group for n in diagram.nodes if n.css != "data"})
+    nested = len(groups) > 1
+
+    def node_line(node: Node, pad: str) -> str:
+        shape = ('[("', '")]') if node.css == "data" else ('["', '"]')
+        return f"{pad}{ids[node.name]}{shape[0]}{mermaid_label(node.label)[1:-1]}{shape[1]}"
+
+    for g, group in enumerate(groups if nested else []):
+        lines.append(f"    subgraph g{g}[{mermaid_label(group)}]")
+        lines.extend(
+            node_line(n, "        ") for n in diagram.nodes if n.css != "data" and n.group == group
+        )
+        lines.append("    end")
+    lines.extend(node_line(n, "    ") for n in diagram.nodes if not nested or n.css == "data")
+    lines.extend(f"    {ids[a]} --> {ids[b]}" for a, b in diagram.edges if a in ids and b in ids)
     for css, (_, style) in STATE_CLASSES.items():
-        members = [ids[name] for name, c in nodes if c == css]
+        members = [ids[n.name] for n in diagram.nodes if n.css == css]
         if members:
             lines.append(f"    classDef {css} {style}")
             lines.append(f"    class {','.join(members)} {css}")
     return lines
+
+
+def node_links(links: Sequence[tuple[str, str]]) -> list[str]:
+    """Links to the pages that document nodes of the diagram."""
+    if not links:
+        return []
+    items = ", ".join(
+        f'<a href="{html.escape(url, quote=True)}">{text(name)}</a>' for name, url in links
+    )
+    return [f'<p class="ml-node-links">Documented: {items}</p>']
 
 
 def legend(classes: Sequence[str]) -> list[str]:

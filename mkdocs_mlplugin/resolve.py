@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from . import render
+from . import graph, render
 from .dvc import DEFAULT_PARAMS, Artifact, Hashed, Project, Stage
 from .files import flatten, lookup
 from .findings import Finding, MLPluginError, did_you_mean
@@ -36,6 +36,7 @@ class SiteFacts:
     project: Project | None = None
     project_problem: str | None = None
     verdicts: dict[str, Verdict] = dataclasses.field(default_factory=dict)
+    notes: list[Finding] = dataclasses.field(default_factory=list)  # warnings from rendering
     date_format: str = "%Y-%m-%d"
     show_emails: bool = False
 
@@ -297,7 +298,7 @@ def render_block(
     """The lines (HTML or a Mermaid fence) that a block reference stands for."""
     project = _project(ref, site, page)
     if ref.kind == "pipeline":
-        return pipeline(project, site.verdicts)
+        return pipeline(project, site, ref, page, links)
     if ref.kind == "params-table":
         return params_table(project, _block_stage(project, ref, page), ref, page)
     if ref.kind == "metrics-table":
@@ -330,23 +331,64 @@ def _block_artifact(project: Project, ref: Reference, page: PageFacts) -> Artifa
     )
 
 
-def pipeline(project: Project, verdicts: dict[str, Verdict]) -> list[str]:
-    """The pipeline as a Mermaid fence, stages coloured by state, with a legend below."""
-    nodes = [(name, _state_class(verdicts.get(name))) for name in project.stages]
-    nodes += [(name, "data") for name in project.tracked]
-    lines = render.fence(render.flowchart(nodes, project.edges), "mermaid")
-    used = [css for css in render.STATE_CLASSES if any(c == css for _, c in nodes)]
-    return [*lines, "", *render.legend(used)]
-
-
-def _state_class(verdict: Verdict | None) -> str:
-    if verdict is None:
-        return "unknown"
-    if verdict.state == "stale":
-        return "stale"
-    if verdict.frozen:
-        return "frozen"
-    return "current" if verdict.state == "current" else "unverifiable"
+def pipeline(
+    project: Project, site: SiteFacts, ref: Reference, page: PageFacts, links: dict[str, str]
+) -> list[str]:
+    """The pipeline as a Mermaid fence: stages coloured by state (or data, with view=outs),
+    optionally collapsed, reduced or focused on one node; a legend and links below."""
+    view = ref.option("view", "stages")
+    diagram = (
+        graph.outs_view(project) if view == "outs" else graph.stage_view(project, site.verdicts)
+    )
+    if ref.option("collapse") is not None:
+        diagram = graph.collapse(diagram)
+    target = ref.option("focus")
+    if target is not None:
+        if target not in {n.name for n in diagram.nodes}:
+            known = [n.name for n in diagram.nodes]
+            raise _fail(
+                "missing_reference",
+                ref,
+                page,
+                f"focus: no node '{target}' in this view.{did_you_mean(target, known)}",
+            )
+        diagram = graph.focus(diagram, target)
+    if ref.option("reduce") is not None:
+        diagram = graph.reduce(diagram)
+    lines = render.flowchart(diagram, ref.option("direction", "TD") or "TD")
+    size = sum(len(line) + 1 for line in lines)
+    if size > graph.MAX_TEXT or len(diagram.edges) > graph.MAX_EDGES:
+        if ref.option("collapse") is None and view == "stages":
+            collapsed = Reference(
+                ref.kind,
+                ref.name,
+                ref.field,
+                ref.line,
+                ref.text,
+                True,
+                (*ref.options, ("collapse", "")),
+            )
+            site.notes.append(
+                Finding(
+                    "diagram_too_large",
+                    f"'{ref.text}': the diagram ({len(diagram.edges)} edges, {size} characters) is over "
+                    f"Mermaid's limits ({graph.MAX_EDGES} edges, {graph.MAX_TEXT} characters); "
+                    "foreach/matrix groups were collapsed. Use focus=STAGE for a part of it.",
+                    page.src,
+                    ref.line,
+                )
+            )
+            return pipeline(project, site, collapsed, page, links)
+        raise _fail(
+            "diagram_too_large",
+            ref,
+            page,
+            f"the diagram ({len(diagram.edges)} edges, {size} characters) is over Mermaid's limits "
+            f"({graph.MAX_EDGES} edges, {graph.MAX_TEXT} characters): draw part of it with focus=STAGE.",
+        )
+    used = [css for css in render.STATE_CLASSES if any(n.css == css for n in diagram.nodes)]
+    linked = [(n.name, links[n.name]) for n in diagram.nodes if n.name in links]
+    return [*render.fence(lines, "mermaid"), "", *render.legend(used), *render.node_links(linked)]
 
 
 def params_table(

@@ -25,6 +25,7 @@ def refs(markdown: str) -> list[Reference]:
         ("{ml metric acc}", ("metric", "acc", None, False)),
         ("{ml artifact clf labels}", ("artifact", "clf", "labels", False)),
         ("{ml pipeline}", ("pipeline", None, None, True)),
+        ("{ml pipeline view=outs collapse}", ("pipeline", None, None, True)),
         ("   {ml params-table train}  ", ("params-table", "train", None, True)),
         ("{ml provenance}", ("provenance", None, None, True)),
         ("{ml metrics-table eval/m.json}", ("metrics-table", "eval/m.json", None, True)),
@@ -46,7 +47,10 @@ def test_references_are_read(markdown: str, expected: tuple[object, ...]) -> Non
         ("{ml param a b}", "too many words"),
         ("{ml out 'unclosed}", "quote"),
         ("text {ml pipeline} text", "alone on its own line"),
-        ("{ml pipeline extra}", "takes no name"),
+        ("{ml pipeline extra}", "'pipeline' has no option 'extra'"),
+        ("{ml pipeline focus}", "write focus=NAME"),
+        ("{ml pipeline view=data}", "write view=stages or view=outs"),
+        ("{ml pipeline colapse}", "Did you mean 'collapse'?"),
         ("{ml params-table a b}", "at most one name"),
         ("{ml artifact clf colour}", "Fields: path, type"),
     ],
@@ -108,3 +112,14 @@ def test_replace_keeps_everything_around_references() -> None:
     markdown = "a {ml git short} b `{ml git}` c {ml page updated}\n"
     matches = scan(markdown, "p.md")
     assert replace(markdown, matches, ["X", "Y"]) == "a X b `{ml git}` c Y\n"
+
+
+def test_pipeline_options_are_read() -> None:
+    (ref,) = refs("{ml pipeline view=outs focus=sub/dvc.yaml:train@a reduce direction=LR}")
+    assert ref.options == (
+        ("view", "outs"),
+        ("focus", "sub/dvc.yaml:train@a"),
+        ("reduce", ""),
+        ("direction", "LR"),
+    )
+    assert ref.option("collapse") is None

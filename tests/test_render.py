@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mkdocs_mlplugin import render
+from mkdocs_mlplugin.graph import Diagram, Node
 
 EXTENSIONS = ["tables", "attr_list", "admonition", "toc", "md_in_html", "pymdownx.superfences"]
 HOSTILE = st.one_of(
@@ -76,9 +77,10 @@ def test_mermaid_labels_cannot_break_out_of_their_node(
     edges = data.draw(
         st.lists(st.tuples(st.sampled_from(names), st.sampled_from(names)), max_size=8)
     )
-    lines = render.flowchart([(n, "stage") for n in names], edges)
+    nodes = [Node(n, n, "stage" if i % 2 else "current", "dvc.yaml") for i, n in enumerate(names)]
+    lines = render.flowchart(Diagram(nodes, edges))
     assert lines[0] == "flowchart TD"
-    node_lines = [line for line in lines[1:] if "-->" not in line]
+    node_lines = [line for line in lines[1:] if "-->" not in line and "class" not in line]
     edge_lines = [line for line in lines[1:] if "-->" in line]
     assert len(node_lines) == len(names)
     assert len(edge_lines) == len(edges)
