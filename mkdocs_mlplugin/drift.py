@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from .dvc import LOCK_FILE, Artifact, Project, Stage
+from .files import Loader
 from .git import Commit, FileHistory
 
 _HEX = re.compile(r"^[0-9a-fA-F]{4,40}$")
@@ -98,7 +99,7 @@ def parse(blob: bytes | None) -> Any:
     if blob is None:
         return None
     try:
-        return yaml.load(blob, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+        return yaml.load(blob, Loader=Loader)  # noqa: S506 - a safe loader
     except yaml.YAMLError:
         return None
 

@@ -15,10 +15,77 @@ import yaml
 
 from .findings import Finding, MLPluginError
 
-try:  # the C loader is several times faster on large lock files
-    _Loader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
+_Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster
+
+
+class Loader(_Base):  # type: ignore[misc, valid-type]
+    """PyYAML's fast C loader, reading YAML the way DVC does (ruamel.yaml, YAML 1.2).
+
+    DVC reads params, dvc.yaml and dvc.lock with ruamel.yaml, which follows YAML 1.2:
+    ``yes``/``on`` are strings, ``1e-3`` is a float, ``010`` is ten, ``0o10`` is eight, and a
+    duplicated key is an error. PyYAML alone follows YAML 1.1 and would read those differently,
+    so this loader takes its implicit types from ruamel's own 1.2 table and its constructors
+    follow ruamel's. A test compares the two on generated documents.
+    """
+
+    yaml_implicit_resolvers: dict[str, list[tuple[str, Any]]] = {}
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, Any] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen and key_node.tag != "tag:yaml.org,2002:merge":
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    f"found duplicate key '{key}'",
+                    key_node.start_mark,
+                )
+            seen[key] = True
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_bool(self, node: Any) -> bool:
+        return self.construct_scalar(node).lower() == "true"
+
+    def construct_yaml_int(self, node: Any) -> int:
+        text = self.construct_scalar(node).replace("_", "")
+        sign = -1 if text[:1] == "-" else 1
+        text = text.lstrip("+-")
+        try:
+            for prefix, base in (("0b", 2), ("0x", 16), ("0o", 8)):
+                if text.startswith(prefix):
+                    return sign * int(text[2:], base)
+            return sign * int(text)
+        except ValueError:
+            raise _bad_number(node) from None
+
+    def construct_yaml_float(self, node: Any) -> float:
+        try:
+            return float(super().construct_yaml_float(node))
+        except (ValueError, IndexError):
+            raise _bad_number(node) from None
+
+
+def _bad_number(node: Any) -> yaml.YAMLError:
+    return yaml.constructor.ConstructorError(
+        None, None, f"'{node.value}' looks like a number but is not one", node.start_mark
+    )
+
+
+def _yaml12_resolvers() -> None:
+    import re
+
+    from ruamel.yaml.resolver import implicit_resolvers
+
+    for versions, tag, regexp, first in implicit_resolvers:
+        if (1, 2) in versions:
+            Loader.add_implicit_resolver(tag, re.compile(regexp.pattern, regexp.flags), list(first))
+
+
+_yaml12_resolvers()
+Loader.add_constructor("tag:yaml.org,2002:bool", Loader.construct_yaml_bool)
+Loader.add_constructor("tag:yaml.org,2002:int", Loader.construct_yaml_int)
+Loader.add_constructor("tag:yaml.org,2002:float", Loader.construct_yaml_float)
 
 MAX_BYTES = 10 * 1024 * 1024  # a params or lock file larger than this is not a params file
 
@@ -61,7 +128,7 @@ def parse_yaml(text: str, shown: str) -> Any:
             )
         )
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
+        return yaml.load(text, Loader=Loader)  # noqa: S506 - a safe loader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None

@@ -67,7 +67,10 @@ def node(name: str, css: str = "current", group: str = "dvc.yaml") -> Node:
 
 
 def test_collapse_takes_the_worst_state_of_the_group() -> None:
-    diagram = Diagram([node("t@a"), node("t@b", "stale"), node("t@c", "unverifiable"), node("u")], [("t@a", "u"), ("t@b", "u")])
+    diagram = Diagram(
+        [node("t@a"), node("t@b", "stale"), node("t@c", "unverifiable"), node("u")],
+        [("t@a", "u"), ("t@b", "u")],
+    )
     collapsed = graph.collapse(diagram)
     assert [(n.name, n.css) for n in collapsed.nodes] == [("t", "stale"), ("u", "current")]
     assert collapsed.edges == [("t", "u")]
@@ -82,7 +85,13 @@ def test_reduce_drops_only_edges_another_path_implies() -> None:
 
 def test_focus_keeps_ancestors_and_descendants_only() -> None:
     names = ["raw", "prep", "train", "eval", "other", "side"]
-    edges = [("raw", "prep"), ("prep", "train"), ("train", "eval"), ("other", "side"), ("prep", "side")]
+    edges = [
+        ("raw", "prep"),
+        ("prep", "train"),
+        ("train", "eval"),
+        ("other", "side"),
+        ("prep", "side"),
+    ]
     focused = graph.focus(Diagram([node(n) for n in names], edges), "train")
     assert {n.name for n in focused.nodes} == {"raw", "prep", "train", "eval"}
     assert ("prep", "side") not in focused.edges
@@ -90,7 +99,11 @@ def test_focus_keeps_ancestors_and_descendants_only() -> None:
 
 def test_several_dvc_yaml_files_are_drawn_as_subgraphs() -> None:
     diagram = Diagram(
-        [node("prep"), node("sub/dvc.yaml:train", group="sub/dvc.yaml"), node("data.dvc", "data", "data.dvc")],
+        [
+            node("prep"),
+            node("sub/dvc.yaml:train", group="sub/dvc.yaml"),
+            node("data.dvc", "data", "data.dvc"),
+        ],
         [("data.dvc", "prep"), ("prep", "sub/dvc.yaml:train")],
     )
     lines = render.flowchart(diagram)
@@ -108,7 +121,9 @@ def synthetic(stages: int, members: int) -> Project:
         for m in range(members):
             name = f"stage{i}@{m}"
             deps = [f"out{i - 1}-{m}.bin"] if i else []
-            project.stages[name] = Stage(name, "dvc.yaml", "run", ".", deps, [Hashed(f"out{i}-{m}.bin")], {}, [])
+            project.stages[name] = Stage(
+                name, "dvc.yaml", "run", ".", deps, [Hashed(f"out{i}-{m}.bin")], {}, []
+            )
     from mkdocs_mlplugin.dvc import build_edges
 
     project.edges = build_edges(project)

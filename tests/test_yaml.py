@@ -1,0 +1,137 @@
+"""The fast YAML reader agrees with the one DVC uses (ruamel.yaml, YAML 1.2).
+
+DVC reads params.yaml, dvc.yaml and dvc.lock with ruamel.yaml. The plugin reads them with
+PyYAML's C loader for speed, configured for YAML 1.2: these tests prove the two agree, so a
+param like ``lr: 1e-3`` or ``use_gpu: yes`` means the same to the plugin as to DVC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from ruamel.yaml import YAML
+
+from mkdocs_mlplugin.files import Loader, parse_yaml
+from mkdocs_mlplugin.findings import MLPluginError
+
+WORDS = [
+    "yes",
+    "no",
+    "on",
+    "off",
+    "y",
+    "n",
+    "true",
+    "True",
+    "TRUE",
+    "false",
+    "FALSE",
+    "tRue",
+    "null",
+    "Null",
+    "NULL",
+    "~",
+    ".inf",
+    "-.inf",
+    "+.INF",
+    ".nan",
+    ".NaN",
+    "=",
+    "<<x",
+]
+digits = st.text("0123456789", min_size=1, max_size=4)
+number = st.builds(
+    lambda sign, prefix, body, frac, exp: f"{sign}{prefix}{body}{frac}{exp}",
+    st.sampled_from(["", "-", "+"]),
+    st.sampled_from(["", "", "0", "0o", "0x", "0b"]),
+    st.one_of(digits, st.text("0123456789_abcdefABCDEF", min_size=1, max_size=5)),
+    st.one_of(st.just(""), digits.map(lambda d: "." + d), st.just(".")),
+    st.one_of(
+        st.just(""),
+        st.builds(
+            lambda e, s, d: f"{e}{s}{d}",
+            st.sampled_from("eE"),
+            st.sampled_from(["", "-", "+"]),
+            digits,
+        ),
+    ),
+)
+dates = st.sampled_from(
+    [
+        "2024-01-01",
+        "2024-1-1",
+        "2024-01-01T10:00:00Z",
+        "2024-01-01 10:00:00.5 +02:00",
+        "1:20",
+        "190:20:30",
+    ]
+)
+SCALAR = st.one_of(
+    number, st.sampled_from(WORDS), dates, st.text("ab0.-_e", min_size=1, max_size=6)
+)
+
+
+def ruamel(text: str) -> Any:
+    return YAML(typ="safe", pure=True).load(text)
+
+
+def same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dt.datetime) and isinstance(b, dt.datetime):
+        return a.replace(tzinfo=None) == b.replace(tzinfo=None) or a == b
+    return type(a) is type(b) and a == b
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(SCALAR, min_size=1, max_size=4))
+def test_scalars_read_as_dvc_reads_them(values: list[str]) -> None:
+    doc = (
+        "".join(f"k{i}: {v}\n" for i, v in enumerate(values))
+        + "list:\n"
+        + "".join(f"  - {v}\n" for v in values)
+    )
+    try:
+        expected = ruamel(doc)
+    except Exception:  # noqa: BLE001 - whatever ruamel refuses, we must refuse too
+        with pytest.raises(yaml.YAMLError):
+            yaml.load(doc, Loader=Loader)  # noqa: S506
+        return
+    assert same(yaml.load(doc, Loader=Loader), expected), doc  # noqa: S506
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("lr: 1e-3", 0.001),
+        ("use_gpu: yes", "yes"),
+        ("mode: on", "on"),
+        ("seed: 010", 10),
+        ("mask: 0o17", 15),
+        ("flag: True", True),
+        ("size: 1_000", 1000),
+        ("time: 1:20", "1:20"),
+    ],
+)
+def test_values_that_yaml_1_1_would_misread(text: str, value: object) -> None:
+    loaded = yaml.load(text, Loader=Loader)  # noqa: S506
+    assert same(next(iter(loaded.values())), value)
+    assert same(loaded, ruamel(text))
+
+
+def test_a_duplicated_key_is_an_error_with_its_line_as_in_dvc() -> None:
+    with pytest.raises(MLPluginError) as caught:
+        parse_yaml("train:\n  lr: 0.1\n  epochs: 3\n  lr: 0.2\n", "params.yaml")
+    finding = caught.value.finding
+    assert (finding.file, finding.line) == ("params.yaml", 4)
+    assert "duplicate key 'lr'" in finding.message
