@@ -78,8 +78,11 @@ class RepoFacts:
     detached: bool
     describe: str | None
     tags: tuple[str, ...]
-    dirty: bool
+    dirty: (
+        bool  # a tracked file differs from HEAD (untracked files do not count, as in git describe)
+    )
     shallow: bool
+    changed: tuple[str, ...] = ()  # paths that differ from HEAD, untracked ones included
 
     @property
     def short(self) -> str | None:
@@ -143,9 +146,13 @@ class GitRepo:
         if commit:
             describe = self.try_run("describe", "--tags", "--always", "--abbrev=7") or None
             tags = self.try_run("tag", "--points-at", "HEAD", "--sort=-creatordate")
-        status = self.try_run(
-            "status", "--porcelain", "--untracked-files=no", "--ignore-submodules"
-        )
+        try:  # not try_run: the leading space of a status code matters
+            status = self.run(
+                "status", "--porcelain", "-z", "--untracked-files=all", "--ignore-submodules"
+            ).decode("utf-8", "surrogateescape")
+        except MLPluginError:
+            status = ""
+        changed = _porcelain_paths(status)
         shallow = self.try_run("rev-parse", "--is-shallow-repository") == "true"
         return RepoFacts(
             root=str(self.root),
@@ -154,8 +161,9 @@ class GitRepo:
             detached=branch is None and commit is not None,
             describe=describe,
             tags=tuple(t for t in (tags or "").splitlines() if t),
-            dirty=bool(status),
+            dirty=any(code != "??" for code, _ in changed),
             shallow=shallow,
+            changed=tuple(path for _, path in changed),
         )
 
     def kept_files(self, below: Path) -> set[str]:
@@ -274,6 +282,23 @@ def parse_log(raw: bytes) -> dict[str, FileHistory]:
                     continue  # a deletion is not part of the history of what exists now
                 histories.setdefault(current(path), FileHistory()).commits.append(commit)
     return histories
+
+
+def _porcelain_paths(status: str) -> list[tuple[str, str]]:
+    """(XY code, path) from ``git status --porcelain -z``; a rename gives its new path."""
+    entries: list[tuple[str, str]] = []
+    parts = status.split("\x00")
+    i = 0
+    while i < len(parts):
+        entry = parts[i]
+        i += 1
+        if len(entry) < 4:
+            continue
+        code, path = entry[:2], entry[3:]
+        if code[0] in "RC":
+            i += 1  # the old path follows
+        entries.append((code, path))
+    return entries
 
 
 def _clean(value: str) -> str:

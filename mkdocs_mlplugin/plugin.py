@@ -284,16 +284,12 @@ class MLPlugin(BasePlugin[MLConfig]):
 
     def _check_pipeline(self, project: dvc.Project) -> None:
         """Decide, from metadata alone, which stages are stale."""
-        in_git = _workspace_files(project.root)
-        if self.repo is not None:
-            try:
-                kept = self.repo.kept_files(project.root)
-            except MLPluginError as exc:
-                self._add(exc.finding)
-            else:
-                dirs = {parent for path in kept for parent in _parents(path)}
-                in_git = lambda path: path in kept or path in dirs  # noqa: E731
-        self.site.verdicts = verdicts = status.pipeline_status(project, in_git)
+        try:
+            verdicts = check_pipeline(project, self.repo, self.site.repo, self.site.history)
+        except MLPluginError as exc:
+            self._add(exc.finding)
+            return
+        self.site.verdicts = verdicts
         for verdict in verdicts.values():
             stage = project.stages[verdict.stage]
             where = self._shown(project, stage.dvcfile)
@@ -549,6 +545,41 @@ class MLPlugin(BasePlugin[MLConfig]):
         }
 
 
+def check_pipeline(
+    project: dvc.Project,
+    repo: git.GitRepo | None,
+    facts: git.RepoFacts | None,
+    history: dict[str, git.FileHistory] | None,
+) -> dict[str, status.Verdict]:
+    """Pipeline verdicts with what git says: which files it keeps (only those are hashed) and,
+    for directory deps, whether a file in them changed after dvc.lock was committed."""
+    if repo is None:
+        return status.pipeline_status(project, lambda path: (project.root / path).exists())
+    kept = repo.kept_files(project.root)
+    dirs = {parent for path in kept for parent in _parents(path)}
+    base = relative(project.root, repo.root) or "."
+    prefix = "" if base == "." else base + "/"
+    changed = facts.changed if facts else ()
+    files = history or {}
+
+    def changed_since(directory: str, lockfile: str) -> bool:
+        under = f"{prefix}{directory}/"
+        if any(path.startswith(under) for path in changed):
+            return True  # not committed yet
+        lock = files.get(prefix + lockfile)
+        if lock is None or lock.updated is None:
+            return False
+        newest = min(
+            (h.updated.index for p, h in files.items() if p.startswith(under) and h.updated),
+            default=None,
+        )
+        return newest is not None and newest < lock.updated.index
+
+    return status.pipeline_status(
+        project, lambda path: path in kept or path in dirs, changed_since=changed_since
+    )
+
+
 def _with_status(stages: list[dict[str, Any]], verdicts: dict[str, status.Verdict]) -> None:
     for stage in stages:
         verdict = verdicts.get(stage["name"])
@@ -558,11 +589,6 @@ def _with_status(stages: list[dict[str, Any]], verdicts: dict[str, status.Verdic
 def _parents(path: str) -> list[str]:
     parts = path.split("/")[:-1]
     return ["/".join(parts[: i + 1]) for i in range(len(parts))]
-
-
-def _workspace_files(root: Path) -> Any:
-    """Without git, every file in the workspace that is not DVC-tracked data counts as kept."""
-    return lambda path: (root / path).exists()
 
 
 def _jsonable(value: Any) -> Any:

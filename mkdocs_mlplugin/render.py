@@ -152,6 +152,10 @@ STATE_CLASSES: dict[str, tuple[str, str]] = {
 }
 
 
+#: a light box in both palettes, so the dark label on it reads in dark mode too
+SUBGRAPH_STYLE = "fill:#f5f5f5,stroke:#9e9e9e,color:#1b1b1b"
+
+
 def flowchart(diagram: Diagram, direction: str = "TD") -> list[str]:
     """A Mermaid flowchart of DIAGRAM, one subgraph per dvc.yaml when there are several.
 
@@ -173,6 +177,7 @@ def flowchart(diagram: Diagram, direction: str = "TD") -> list[str]:
             node_line(n, "        ") for n in diagram.nodes if n.css != "data" and n.group == group
         )
         lines.append("    end")
+        lines.append(f"    style g{g} {SUBGRAPH_STYLE}")
     lines.extend(node_line(n, "    ") for n in diagram.nodes if not nested or n.css == "data")
     lines.extend(f"    {ids[a]} --> {ids[b]}" for a, b in diagram.edges if a in ids and b in ids)
     for css, (_, style) in STATE_CLASSES.items():

@@ -113,18 +113,28 @@ def pipeline_status(
     project: Project,
     in_git: Callable[[str], bool],
     hasher: Hasher = HASHER,
+    changed_since: Callable[[str, str], bool] | None = None,
 ) -> dict[str, Verdict]:
     """A verdict for every stage. IN_GIT says whether a project-relative path is kept in git
-    (tracked, or untracked and not ignored): only such files are hashed."""
-    checker = _Checker(project, in_git, hasher)
+    (tracked, or untracked and not ignored): only such files are hashed. CHANGED_SINCE(dir,
+    lockfile) says whether git shows a change to a file under dir after lockfile was last
+    committed (or uncommitted); it settles directory deps whose hash git alone cannot recompute."""
+    checker = _Checker(project, in_git, hasher, changed_since or (lambda _dir, _lock: False))
     return {name: checker.verdict(stage) for name, stage in project.stages.items()}
 
 
 class _Checker:
-    def __init__(self, project: Project, in_git: Callable[[str], bool], hasher: Hasher) -> None:
+    def __init__(
+        self,
+        project: Project,
+        in_git: Callable[[str], bool],
+        hasher: Hasher,
+        changed_since: Callable[[str, str], bool],
+    ) -> None:
         self.project = project
         self.in_git = in_git
         self.hasher = hasher
+        self.changed_since = changed_since
         self.ignore = dvcignore(project.root)
 
     def verdict(self, stage: Stage) -> Verdict:
@@ -184,6 +194,7 @@ class _Checker:
             locked.hash_name if locked else "md5",
             locked is not None,
             unverifiable,
+            _lockfile(stage),
         )
 
     def _workspace(
@@ -193,6 +204,7 @@ class _Checker:
         hash_name: str | None,
         recorded: bool,
         unverifiable: list[str],
+        lockfile: str,
     ) -> str | None:
         """Compare a path kept in git with the hash the lock recorded for it."""
         full = self.project.root / path
@@ -207,11 +219,30 @@ class _Checker:
         if not recorded or md5 is None:
             return "modified"
         algorithm = hash_name or "md5-dos2unix"
-        if full.is_dir():
-            actual = self.hasher.tree(full, algorithm, self._ignored)
-        else:
-            actual = self.hasher.file(full, algorithm)
-        return "modified" if actual != md5 else None
+        if not full.is_dir():
+            return "modified" if self.hasher.file(full, algorithm) != md5 else None
+        if self.hasher.tree(full, algorithm, self._ignored) == md5:
+            return None
+        # A directory's hash covers every file in it, also files git ignores (caches, logs)
+        # that were there when dvc.lock was written and are not in a fresh checkout. So the
+        # difference is a change only when such files are here too, or git shows one.
+        if self._has_unkept_files(full) or self.changed_since(path, lockfile):
+            return "modified"
+        unverifiable.append(
+            f"{path}: its hash differs from dvc.lock, but no file git keeps in it changed since "
+            "dvc.lock was committed; files git ignores may have been there when it was written"
+        )
+        return None
+
+    def _has_unkept_files(self, directory: Path) -> bool:
+        for dirpath, dirnames, filenames in os.walk(directory):
+            dirnames[:] = [d for d in dirnames if not self._ignored(Path(dirpath) / d)]
+            for name in filenames:
+                item = Path(dirpath) / name
+                rel = item.relative_to(self.project.root).as_posix()
+                if not self._ignored(item) and not self.in_git(rel):
+                    return True
+        return False
 
     def _ignored(self, path: Path) -> bool:
         if self.ignore is None:
@@ -269,4 +300,8 @@ class _Checker:
             return "modified" if (self.project.root / path).exists() else "deleted"
         if cache:
             return None  # data: its hash in the lock is the truth, the workspace copy is not needed
-        return self._workspace(path, md5, hash_name, True, unverifiable)
+        return self._workspace(path, md5, hash_name, True, unverifiable, _lockfile(stage))
+
+
+def _lockfile(stage: Stage) -> str:
+    return stage.dvcfile[: -len("dvc.yaml")] + "dvc.lock"

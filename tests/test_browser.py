@@ -1,0 +1,439 @@
+"""Real-browser tests: built sites opened in headless Chromium, checked for what a user sees.
+
+Each site is built by a real ``mkdocs build`` with the plugin's ``mermaid_js`` option pointing
+at a Mermaid build fetched from the npm registry (``npm pack mermaid@11``, no CDN), served
+from a loopback port and loaded in Debian's Chromium (``/usr/bin/chromium``) through
+Playwright, which never downloads a browser of its own. Every test fails on a console error,
+an uncaught exception, an HTTP error or a request to a non-loopback host (Material's default
+web fonts are the one exception: answered with an empty stylesheet, see browser_support).
+
+The diagrams are read back from the rendered SVG: Material draws each one into a closed
+shadow root, which a test-only init script opens (see ``OPEN_SHADOW_ROOTS``).
+
+Screenshots of the example site for the README are written to
+``example_site/docs/assets/screenshots/`` when ``UPDATE_SCREENSHOTS=1``, else to a tmp dir.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from browser_support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    SiteServer,
+    Tab,
+    contrast,
+    hex_rgb,
+    npm_mermaid,
+    on,
+    rgb,
+)
+from conftest import ROOT, Repo
+from playwright.sync_api import Browser, sync_playwright
+
+from mkdocs_mlplugin.render import STATE_CLASSES
+
+SCREENSHOTS = ROOT / "example_site" / "docs" / "assets" / "screenshots"
+VIEWPORT = {"width": 1280, "height": 900}
+
+
+def state_fill(css: str) -> tuple[int, int, int]:
+    """The fill colour the plugin gives nodes of state CSS (its classDef)."""
+    style = dict(part.split(":", 1) for part in STATE_CLASSES[css][1].split(","))
+    return hex_rgb(style["fill"])
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="session")
+def mermaid_js(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """mermaid.min.js from the npm package mermaid@11, cached in pytest's cache dir."""
+    cache = getattr(pytestconfig, "cache", None)
+    if cache is not None:
+        dest = cache.mkdir("mlplugin-mermaid11")
+    else:  # -p no:cacheprovider
+        dest = tmp_path_factory.mktemp("mermaid")
+    return npm_mermaid(Path(dest))
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_tab(browser: Browser) -> Iterator[Callable[..., Tab]]:
+    """Open a fresh browser context (light colour scheme) on a served site."""
+    tabs: list[Tab] = []
+
+    def open_(base_url: str, **options: Any) -> Tab:
+        context = browser.new_context(viewport=VIEWPORT, color_scheme="light", **options)
+        tab = Tab(context, base_url)
+        tabs.append(tab)
+        return tab
+
+    yield open_
+    for tab in tabs:
+        tab.close()
+
+
+@dataclasses.dataclass
+class ExampleSite:
+    url: str
+    site: Path
+    project: Path  # example_site/ in the clone it was built from
+
+    def manifest(self) -> dict[str, Any]:
+        return json.loads((self.site / "ml-manifest.json").read_text("utf-8"))
+
+
+@pytest.fixture(scope="session")
+def example(tmp_path_factory: pytest.TempPathFactory, mermaid_js: Path) -> Iterator[ExampleSite]:
+    """The example site, built as a user would from a fresh clone of this repository, with
+    two additions in a copy of its mkdocs.yml: ``mermaid_js`` (diagrams render offline) and
+    ``site_url`` set to the address it is served from (Material's instant navigation only
+    follows links its sitemap lists under the page's own origin)."""
+    home = tmp_path_factory.mktemp("example-home")
+    (home / "gitconfig").write_text("[user]\n\tname = Test\n\temail = test@example.com\n")
+    clone = home / "clone"
+    Repo(home, home).run("git", "clone", "-q", str(ROOT), str(clone))
+    repo = Repo(clone, home)
+    site = home / "built-site"
+    with SiteServer(site) as server:
+        config = (clone / "example_site" / "mkdocs.yml").read_text("utf-8")
+        plugin = f"  - mlplugin:\n      mermaid_js: {json.dumps(str(mermaid_js))}\n"
+        assert "\n  - mlplugin\n" in config, config
+        config = f"site_url: {server.url}\n" + config.replace("\n  - mlplugin\n", "\n" + plugin)
+        (clone / "example_site" / "mkdocs.browser.yml").write_text(config, "utf-8")
+        (clone / ".git" / "info").mkdir(exist_ok=True)
+        with open(clone / ".git" / "info" / "exclude", "a", encoding="utf-8") as exclude:
+            exclude.write("/example_site/mkdocs.browser.yml\n")
+        build = repo.build("--strict", config="example_site/mkdocs.browser.yml")
+        assert build.ok, build.output
+        assert build.site == site
+        yield ExampleSite(server.url, site, clone / "example_site")
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Path], str]]:
+    """Serve a built site until the test ends; its URL."""
+    with contextlib.ExitStack() as servers:
+        yield lambda site: servers.enter_context(SiteServer(site)).url
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        return SCREENSHOTS
+    return tmp_path_factory.mktemp("screenshots")
+
+
+def assert_is_png(path: Path) -> None:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", path
+    assert len(data) > 10_000, f"{path}: {len(data)} bytes, too small to show a page"
+
+
+# --------------------------------------------------------------------------- the example site
+
+
+def test_example_pipeline_page_draws_the_manifests_nodes_and_edges(
+    example: ExampleSite, open_tab: Callable[..., Tab]
+) -> None:
+    tab = open_tab(example.url)
+    page = tab.open("pipeline/")
+    (diagram,) = tab.wait_for_diagrams(1)
+
+    (project,) = example.manifest()["projects"]
+    stages = {stage["name"] for stage in project["stages"]}
+    data = {tracked["dvcfile"] for tracked in project["tracked"]}
+    assert stages == {"prepare", "featurize", "train", "evaluate"}
+    assert data == {"data/raw/reviews.csv.dvc"}
+    assert set(diagram.nodes) == stages | data
+    assert len(diagram.nodes) == 5
+    assert sorted(diagram.edges) == sorted(tuple(edge) for edge in project["edges"])
+    assert len(diagram.edges) == 5
+    assert diagram.state("data/raw/reviews.csv.dvc") == "data"
+    assert not diagram.markup
+    for label, node in diagram.nodes.items():
+        fill = rgb(node.fill)
+        assert contrast(on(node.text, fill), fill) >= 4.5, f"{label}: {node.text} on {node.fill}"
+
+    legend = page.locator(".ml-legend")
+    assert legend.is_visible()
+    shown = {diagram.state(label) for label in diagram.nodes}
+    items = {item.inner_text() for item in legend.locator(".ml-legend-item").all()}
+    assert items == {STATE_CLASSES[css][0] for css in shown}
+    tab.assert_clean()
+
+
+def test_example_model_card_shows_the_locked_md5_and_the_metric(
+    example: ExampleSite, open_tab: Callable[..., Tab]
+) -> None:
+    lock = yaml.safe_load((example.project / "dvc.lock").read_text("utf-8"))
+    (model,) = [o for o in lock["stages"]["train"]["outs"] if o["path"] == "models/model.json"]
+    metrics = json.loads((example.project / "metrics.json").read_text("utf-8"))
+
+    tab = open_tab(example.url)
+    tab.open("model-card/")
+    text = tab.text("article")
+    assert model["md5"] in text
+    assert f"has MD5 {model['md5']}" in text
+    assert f"accuracy\t{metrics['accuracy']}" in tab.text(".ml-metrics")
+    assert "Provenance: text-classifier" in text
+    tab.assert_clean()
+
+
+def test_example_diagram_stays_readable_in_dark_mode(
+    example: ExampleSite, open_tab: Callable[..., Tab], tmp_path: Path
+) -> None:
+    """The plugin fills nodes with the same light state colours in both palettes (render.py's
+    STATE_CLASSES), so their label text has to stay dark when Material switches to slate."""
+    tab = open_tab(example.url)
+    page = tab.open("pipeline/")
+    (light,) = tab.wait_for_diagrams(1)
+
+    page.get_by_title("Switch to dark mode").click()
+    page.wait_for_function("document.body.dataset.mdColorScheme === 'slate'")
+    (dark,) = tab.wait_for_diagrams(1)
+    shot = tmp_path / "diagram-dark.png"
+    page.locator("div.mermaid").screenshot(path=str(shot))
+    assert shot.stat().st_size > 2_000
+    background = rgb(page.evaluate("getComputedStyle(document.body).backgroundColor"))
+    assert contrast(background, (0, 0, 0)) < 3, f"the page is not dark: {background}"
+
+    assert set(dark.nodes) == set(light.nodes)
+    for label, node in dark.nodes.items():
+        assert node.fill == light.nodes[label].fill, label  # state colours in both schemes
+        fill = rgb(node.fill)
+        ratio = contrast(on(node.text, fill), fill)
+        assert ratio >= 4.5, (
+            f"{label}: label text {node.text} on node fill {node.fill}: contrast {ratio:.1f} "
+            f"(see {shot})"
+        )
+    for item in page.locator(".ml-legend-item").all():
+        colours = item.evaluate(
+            "e => [getComputedStyle(e).color, getComputedStyle(e).backgroundColor]"
+        )
+        fill = rgb(colours[1])
+        assert contrast(on(colours[0], fill), fill) >= 4.5, item.inner_text()
+    tab.assert_clean()
+
+
+def test_diagram_renders_after_instant_navigation(
+    example: ExampleSite, open_tab: Callable[..., Tab]
+) -> None:
+    tab = open_tab(example.url)
+    page = tab.open()
+    page.wait_for_load_state("networkidle")  # Material has read the sitemap
+    page.evaluate("window.__sameDocument = true")
+    nav = page.locator(".md-sidebar--primary")
+
+    nav.get_by_role("link", name="Pipeline", exact=True).click()
+    page.wait_for_url(example.url + "pipeline/")
+    (diagram,) = tab.wait_for_diagrams(1)
+    assert "train" in diagram.nodes
+    assert len(diagram.edges) == 5
+
+    # and again, after navigating away and back
+    nav.get_by_role("link", name="Home", exact=True).click()
+    page.wait_for_url(example.url)
+    nav.get_by_role("link", name="Pipeline", exact=True).click()
+    page.wait_for_url(example.url + "pipeline/")
+    (again,) = tab.wait_for_diagrams(1)
+    assert set(again.nodes) == set(diagram.nodes)
+
+    assert page.evaluate("window.__sameDocument") is True, "the page was reloaded"
+    tab.assert_clean()
+
+
+def test_readme_screenshots_of_the_example_site(
+    example: ExampleSite, open_tab: Callable[..., Tab], screenshot_dir: Path
+) -> None:
+    tab = open_tab(example.url)
+    page = tab.open("pipeline/")
+    tab.wait_for_diagrams(1)
+    page.screenshot(path=str(screenshot_dir / "pipeline.png"))
+
+    tab.open("model-card/")
+    page.screenshot(path=str(screenshot_dir / "model-card.png"))
+
+    tab.open("pipeline/")
+    page.get_by_title("Switch to dark mode").click()
+    page.wait_for_function("document.body.dataset.mdColorScheme === 'slate'")
+    tab.wait_for_diagrams(1)
+    page.screenshot(path=str(screenshot_dir / "pipeline-dark.png"))
+
+    for name in ("pipeline.png", "model-card.png", "pipeline-dark.png"):
+        assert_is_png(screenshot_dir / name)
+    tab.assert_clean()
+
+
+# --------------------------------------------------------------------------- own pipelines
+
+
+def test_a_stale_stage_is_drawn_in_the_stale_colour(
+    pipeline: Repo,
+    mermaid_js: Path,
+    open_tab: Callable[..., Tab],
+    serve: Callable[[Path], str],
+) -> None:
+    pipeline.write("src/train.py", pipeline.read("src/train.py") + "# tuned, not reproduced\n")
+    pipeline.site(
+        {"index.md": "# Pipeline\n\n{ml pipeline}\n"},
+        plugin={"mermaid_js": str(mermaid_js), "checks": {"stale_pipeline": "warn"}},
+    )
+    build = pipeline.build()
+    assert build.ok, build.output
+    assert "stage 'train' is stale: changed deps: modified src/train.py" in build.output
+    tab = open_tab(serve(build.site))
+    page = tab.open()
+    (diagram,) = tab.wait_for_diagrams(1)
+
+    assert diagram.state("train") == "stale"
+    assert {label: diagram.state(label) for label in ("prepare", "evaluate")} == {
+        "prepare": "current",
+        "evaluate": "current",
+    }
+    assert rgb(diagram.nodes["train"].fill) == state_fill("stale")
+    assert rgb(diagram.nodes["prepare"].fill) == state_fill("current")
+    legend = page.locator(".ml-legend-item.ml-stale")
+    assert legend.inner_text() == "stale"
+    assert rgb(legend.evaluate("e => getComputedStyle(e).backgroundColor")) == state_fill("stale")
+    tab.assert_clean()
+
+
+FOREACH = """
+  score:
+    foreach: [a, b, c]
+    do:
+      cmd: python3 src/score.py ${item}
+      deps:
+        - src/score.py
+        - data/prepared.csv
+      outs:
+        - scores/${item}.txt
+"""
+
+
+def test_collapsed_and_focused_views(
+    pipeline: Repo,
+    mermaid_js: Path,
+    open_tab: Callable[..., Tab],
+    serve: Callable[[Path], str],
+) -> None:
+    dvc_yaml = pipeline.read("dvc.yaml")
+    pipeline.write("dvc.yaml", dvc_yaml.replace("\nartifacts:", FOREACH.rstrip() + "\nartifacts:"))
+    pipeline.write("src/score.py", "import sys\nprint(sys.argv[1])\n")
+    pipeline.site(
+        {
+            "index.md": "# Views\n\n## All\n\n{ml pipeline}\n\n## Collapsed\n\n"
+            "{ml pipeline collapse}\n\n## Focus\n\n{ml pipeline focus=train}\n"
+        },
+        plugin={
+            "mermaid_js": str(mermaid_js),
+            "checks": {"stale_pipeline": "ignore"},
+        },
+    )
+    build = pipeline.build()
+    assert build.ok, build.output
+    tab = open_tab(serve(build.site))
+    tab.open()
+    full, collapsed, focused = tab.wait_for_diagrams(3)
+
+    members = {"score@a", "score@b", "score@c"}
+    assert members <= set(full.nodes)
+    assert set(collapsed.nodes) == {
+        "data/raw.csv.dvc",
+        "prepare",
+        "train",
+        "evaluate",
+        "score (3 stages)",
+    }
+    assert sorted(collapsed.edges) == sorted(
+        [
+            ("data/raw.csv.dvc", "prepare"),
+            ("prepare", "train"),
+            ("prepare", "score (3 stages)"),
+            ("train", "evaluate"),
+        ]
+    )
+    assert set(focused.nodes) == {"data/raw.csv.dvc", "prepare", "train", "evaluate"}
+    assert sorted(focused.edges) == sorted(
+        [("data/raw.csv.dvc", "prepare"), ("prepare", "train"), ("train", "evaluate")]
+    )
+    tab.assert_clean()
+
+
+IMG = '<img src=x onerror="window.__pwned=1">'
+SCRIPT = "<script>window.__pwned=1</script>"
+HOSTILE_FILE = "data/<img src=x onerror=window.__pwned=1>.csv"
+
+
+def test_hostile_repository_data_is_shown_as_text_and_never_runs(
+    pipeline: Repo,
+    mermaid_js: Path,
+    open_tab: Callable[..., Tab],
+    serve: Callable[[Path], str],
+) -> None:
+    params = yaml.safe_load(pipeline.read("params.yaml"))
+    params["hostile"] = {"note": IMG + SCRIPT, SCRIPT: IMG}
+    pipeline.write("params.yaml", yaml.safe_dump(params, sort_keys=False))
+    dvc_yaml = pipeline.read("dvc.yaml")
+    assert "    desc: Upper-cases reviews.\n" in dvc_yaml
+    pipeline.write(
+        "dvc.yaml",
+        dvc_yaml.replace(
+            "    desc: Upper-cases reviews.\n", f"    desc: {json.dumps(IMG + SCRIPT)}\n"
+        ),
+    )
+    pipeline.write(HOSTILE_FILE, "a,b\n1,2\n")
+    pipeline.dvc("add", "-q", HOSTILE_FILE)
+    pipeline.site(
+        {
+            "index.md": "# Hostile\n\n"
+            "Note: {ml param hostile.note}\n\n"
+            "Description: {ml artifact classifier desc}\n\n"
+            f'Tracked by: {{ml out "{HOSTILE_FILE}" stage}}\n\n'
+            "{ml params-table}\n\n"
+            "{ml provenance classifier}\n\n"
+            "{ml pipeline}\n"
+        },
+        plugin={"mermaid_js": str(mermaid_js)},
+    )
+    build = pipeline.build()
+    assert build.ok, build.output
+    tab = open_tab(serve(build.site))
+    page = tab.open()
+    (diagram,) = tab.wait_for_diagrams(1)
+    page.wait_for_load_state("networkidle")
+
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert page.locator("article img, article script").count() == 0
+    assert not diagram.markup
+    text = tab.text("article")
+    assert f"Note: {IMG}{SCRIPT}" in text
+    assert f"Description: {IMG}{SCRIPT}" in text
+    assert f"Tracked by: {HOSTILE_FILE}.dvc" in text
+    params_table = tab.text(".ml-params")
+    assert f"hostile.note\t{IMG}{SCRIPT}" in params_table
+    assert f"hostile.{SCRIPT}\t{IMG}" in params_table
+    assert IMG + SCRIPT in tab.text(".ml-provenance")
+    assert f"{HOSTILE_FILE}.dvc" in diagram.nodes
+    tab.assert_clean()
