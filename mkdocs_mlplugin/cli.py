@@ -14,6 +14,7 @@ import argparse
 import json
 import logging
 import os
+import posixpath
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,8 +28,26 @@ class UsageError(Exception):
     """The check cannot run: no config, no plugin in it, an invalid config."""
 
 
+class _Collector(logging.Handler):
+    """Holds what MkDocs says while it loads the config, to be said once, our way."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def messages(self, level: int) -> list[str]:
+        return [r.getMessage() for r in self.records if r.levelno >= level]
+
+
 def collect(config_file: str, strict: bool = False) -> MLPlugin:
-    """Load mkdocs.yml and run the plugin over every page without rendering any."""
+    """Load mkdocs.yml and run the plugin over every page without rendering any.
+
+    MkDocs' own warnings about the config (an unknown option, say) are shown as MkDocs words
+    them and counted in ``plugin.config_warnings``; the plugin's findings are not logged here
+    but returned, for ``report`` to print once."""
     from mkdocs.config import load_config
     from mkdocs.exceptions import ConfigurationError
     from mkdocs.structure.files import get_files
@@ -36,15 +55,31 @@ def collect(config_file: str, strict: bool = False) -> MLPlugin:
 
     if not Path(config_file).is_file():
         raise UsageError(f"{config_file} does not exist: name the site's config with -f.")
+    from mkdocs.exceptions import Abort
+
+    mkdocs_log = logging.getLogger("mkdocs")
+    collector = _Collector()
+    mkdocs_log.addHandler(collector)
+    mkdocs_log.propagate = False
     try:
         config = load_config(config_file, strict=strict)
     except ConfigurationError as exc:
         raise UsageError(f"{config_file} is not a valid MkDocs config: {exc}") from None
+    except Abort:  # MkDocs logged why: an unknown plugin, a bad value
+        why = "; ".join(collector.messages(logging.WARNING)) or "see the MkDocs documentation"
+        raise UsageError(f"{config_file} is not a valid MkDocs config: {why}") from None
+    finally:
+        mkdocs_log.removeHandler(collector)
+        mkdocs_log.propagate = True
+    for message in collector.messages(logging.WARNING):
+        print(f"mkdocs-ml: warning: {config_file}: {message}", file=sys.stderr)
+    mkdocs_log.setLevel(logging.ERROR)  # findings are printed by report(), once
     plugin = config.plugins.get("mlplugin")
     if not isinstance(plugin, MLPlugin):
         raise UsageError(
             f"{config_file} does not use the plugin: add '- mlplugin' under 'plugins:'."
         )
+    plugin.config_warnings = len(collector.messages(logging.WARNING))
     plugin.on_config(config)
     files = get_files(config)
     plugin.on_files(files, config=config)
@@ -87,15 +122,24 @@ def report(plugin: MLPlugin, fmt: str, repo_prefix: str, out: TextIO) -> tuple[i
             out.write(f"{where}{severity}: {finding.message} [{finding.kind}]\n")
     if fmt == "text":
         pages = len(plugin.pages)
-        out.write(f"{errors} errors, {warnings} warnings on {pages} pages.\n")
+        out.write(
+            f"{_count(errors, 'error')}, {_count(warnings, 'warning')} on {_count(pages, 'page')}.\n"
+        )
     return errors, warnings
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _annotation(finding: Finding, severity: str, repo_prefix: str) -> str:
     level = {"error": "error", "warn": "warning"}.get(severity, "notice")
     props = [f"title={_github(f'mlplugin {finding.kind}', prop=True)}"]
     if finding.file:
-        props.insert(0, f"file={_github(repo_prefix + finding.file, prop=True)}")
+        path = posixpath.normpath(
+            repo_prefix + finding.file
+        )  # "docs-site/../dvc.yaml" -> "dvc.yaml"
+        props.insert(0, f"file={_github(path, prop=True)}")
         if finding.line:
             props.insert(1, f"line={finding.line}")
     return f"::{level} {','.join(props)}::{_github(finding.message)}"
@@ -129,7 +173,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.WARNING, format="%(levelname)s: %(message)s", stream=sys.stderr
     )
-    logging.getLogger("mkdocs").setLevel(logging.ERROR)  # findings are printed below, once
     try:
         plugin = collect(args.config_file, strict=getattr(args, "strict", False))
     except UsageError as exc:
@@ -145,6 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `mkdocs-ml manifest | head`: the reader has what it wanted
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep interpreter shutdown quiet
         return 0
+    warnings += plugin.config_warnings
     return 1 if errors or (args.strict and warnings) else 0
 
 

@@ -10,6 +10,7 @@ on_post_build      writes the manifest
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,8 @@ class MLPlugin(BasePlugin[MLConfig]):
         self.pages: list[dict[str, Any]] = []
         self.bound: list[tuple[PageFacts, int | None, dict[str, Any] | None]] = []
         self.documented: dict[str, Any] = {}
+        self.config_warnings = 0  # MkDocs' warnings about mkdocs.yml, counted by the CLI
+        self.docs_version: str | None = None
         self.config_dir = Path.cwd()
         self.git_root: Path | None = None
         self.repo: git.GitRepo | None = None
@@ -68,6 +71,9 @@ class MLPlugin(BasePlugin[MLConfig]):
 
     # ------------------------------------------------------------------ hooks
 
+    # Run after other plugins' on_config: some (techdocs-core) replace the theme, and the
+    # overrides directory must be added to the theme that is finally used.
+    @event_priority(-100)
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self.started = time.monotonic()
         self.findings = []
@@ -75,6 +81,8 @@ class MLPlugin(BasePlugin[MLConfig]):
         self.bound = []
         self.repo = self.git_root = None
         self.config_dir = Path(config.config_file_path or ".").resolve().parent
+        # mike builds each docs version with this set; the manifest and footer name it
+        self.docs_version = os.environ.get("MIKE_DOCS_VERSION") or None
         self.site = SiteFacts(
             date_format=self.config.date_format, show_emails=self.config.show_emails
         )
@@ -280,7 +288,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         """A project-relative path as findings show it: relative to mkdocs.yml's directory."""
         if file is None:
             return None
-        return relative(project.root / file, self.config_dir) or (project.root / file).as_posix()
+        return os.path.relpath(project.root / file, self.config_dir).replace(os.sep, "/")
 
     def _check_pipeline(self, project: dvc.Project) -> None:
         """Decide, from metadata alone, which stages are stale."""
@@ -454,6 +462,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         site = self.site
         project = site.project
         meta: dict[str, Any] = {
+            "docs_version": self.docs_version,
             "git": site.repo.as_dict() if site.repo else None,
             "page": dated(facts.history, site.date_format)
             | {"authors": author_names(facts.history, site.show_emails) if facts.history else []},
@@ -538,6 +547,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         return {
             "manifest_version": 1,
             "generator": f"mkdocs-mlplugin {__version__}",
+            "docs_version": self.docs_version,
             "git": site.repo.as_dict() if site.repo else None,
             "projects": [self._project_manifest(site.project, base)] if site.project else [],
             "pages": self.pages,

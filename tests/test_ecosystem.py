@@ -1,0 +1,291 @@
+"""The plugin beside the tools users already run: ProperDocs, mkdocs-macros, git dates,
+mike, Backstage TechDocs, mkdocs-mermaid2 and ``mkdocs gh-deploy``.
+
+Each test builds a real site from a real git + DVC project with the other tool installed and
+configured as its users configure it, and checks that our facts are on the page and the other
+tool's work is there too.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import Build, Repo
+
+BIN = Path(sys.executable).parent
+
+# A params.yaml value that looks like Jinja, Markdown, a URL and typographic shortcuts: every
+# plugin that rewrites pages after ours must leave it as written.
+NOTE = "{{ 7*7 }} (c) --> https://example.com ~~gone~~ ==marked== ^^up^^"
+
+MODEL_CARD = """\
+---
+ml:
+  artifact: classifier
+---
+# Classifier
+
+Trained with lr {ml param train.lr}; model md5 {ml artifact classifier md5}.
+
+Note: {ml param note}
+"""
+
+
+def text_of(page: str) -> str:
+    """The page as a reader sees it: no tags, entities decoded, whitespace collapsed."""
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", "", page)))
+
+
+def model_md5(repo: Repo) -> str:
+    return yaml.safe_load(repo.read("dvc.lock"))["stages"]["train"]["outs"][0]["md5"]
+
+
+def make_site(
+    repo: Repo,
+    plugins: list[Any],
+    pages: dict[str, str],
+    date: str = "2024-02-01T10:00:00+00:00",
+    **extra: Any,
+) -> None:
+    """mkdocs.yml with exactly PLUGINS (and no theme unless given), PAGES, a NOTE param; commit."""
+    with open(repo.path / "params.yaml", "a", encoding="utf-8") as fh:
+        fh.write(yaml.safe_dump({"note": NOTE}, width=1000))
+    config = {"site_name": "Ecosystem site", **extra, "plugins": plugins}
+    repo.write("mkdocs.yml", yaml.safe_dump(config, sort_keys=False))
+    for name, text in pages.items():
+        repo.write(f"docs/{name}", text)
+    repo.commit("Docs", date=date)
+
+
+def run_tool(repo: Repo, tool: str, *args: str, site: Path | None = None) -> Build:
+    """Run an installed command-line tool in the repository, with this environment on PATH."""
+    result = repo.run(
+        str(BIN / tool),
+        *args,
+        env={"PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"},
+        check=False,
+    )
+    return Build(result.returncode, result.stdout + result.stderr, site or repo.home / "built-site")
+
+
+def assert_model_card_facts(repo: Repo, page: str) -> None:
+    """The model card shows what dvc.lock and params.yaml say, and the note as written."""
+    text = text_of(page)
+    assert f"Trained with lr 0.05; model md5 {model_md5(repo)}." in text
+    assert f"Note: {NOTE}" in text
+
+
+def assert_provenance_footer(repo: Repo, page: str) -> None:
+    short = repo.git("rev-parse", "--short=7", "HEAD")
+    assert f"Built from commit {short} on branch main." in text_of(page)
+
+
+# ---------------------------------------------------------------------------- ProperDocs
+
+
+def test_properdocs_builds_the_model_card_with_the_resolved_facts(pipeline: Repo) -> None:
+    make_site(pipeline, ["mlplugin"], {"index.md": MODEL_CARD}, theme={"name": "material"})
+    site = pipeline.home / "built-site"
+
+    build = run_tool(
+        pipeline, "properdocs", "build", "--strict", "-f", "mkdocs.yml", "-d", str(site)
+    )
+
+    assert build.ok, build.output
+    page = build.page("")
+    assert_model_card_facts(pipeline, page)
+    assert_provenance_footer(pipeline, page)
+    assert build.manifest()["git"]["commit"] == pipeline.git("rev-parse", "HEAD")
+
+
+# ---------------------------------------------------------------------------- mkdocs-macros
+
+MACROS_PAGE = """\
+# Macros
+
+Sum {{ 1 + 1 }}, lr {ml param train.lr}, site {{ config.site_name }}.
+
+Note: {ml param note}
+
+{#
+  A Jinja comment: mkdocs-macros removes these lines from the page.
+#}
+Run {ml stage trian}.
+"""
+
+
+def test_macros_and_ml_references_render_side_by_side_with_source_line_numbers(
+    pipeline: Repo,
+) -> None:
+    """macros is listed first, yet our references are resolved on the source as written: the
+    finding names the line in the file, and a param value that looks like Jinja is not run."""
+    plugins = ["macros", {"mlplugin": {"checks": {"missing_reference": "warn"}}}]
+    make_site(pipeline, plugins, {"index.md": MACROS_PAGE}, theme={"name": "material"})
+    line = MACROS_PAGE.splitlines().index("Run {ml stage trian}.") + 1
+
+    build = pipeline.build()
+
+    assert build.ok, build.output
+    text = text_of(build.page(""))
+    assert "Sum 2, lr 0.05, site Ecosystem site." in text
+    assert f"Note: {NOTE}" in text
+    assert "Run ⚠ {ml stage trian}." in text
+    warnings = [ln for ln in build.output.splitlines() if ln.startswith("WARNING")]
+    assert warnings == [
+        f"WARNING -  mlplugin: docs/index.md:{line}: '{{ml stage trian}}': no stage 'trian'. "
+        "Did you mean 'train'? [missing_reference]"
+    ]
+
+
+# ---------------------------------------------------------------------------- git dates
+
+
+def test_git_revision_dates_and_our_page_dates_agree(pipeline: Repo) -> None:
+    plugins = [
+        {"git-revision-date-localized": {"enable_creation_date": True, "type": "iso_date"}},
+        "mlplugin",
+    ]
+    page = "# Dates\n\nCreated {ml page created}, updated {ml page updated}.\n"
+    make_site(pipeline, plugins, {"index.md": page}, theme={"name": "material"})
+    pipeline.write("docs/index.md", page + "\nA second paragraph.\n")
+    pipeline.commit(
+        "Edit", date="2024-03-05T10:00:00+00:00", author=("Grace Hopper", "grace@example.com")
+    )
+
+    build = pipeline.build("--strict")
+
+    assert build.ok, build.output
+    page_html = build.page("")
+    # theirs: Material shows page.meta.git_revision_date_localized and ..._creation_date_...
+    theirs = re.findall(
+        r'class="git-revision-date-localized-plugin git-revision-date-localized-plugin-iso_date"'
+        r"[^>]*>([^<]*)<",
+        page_html,
+    )
+    assert theirs == ["2024-03-05", "2024-02-01"]
+    # ours: the references and the footer, from page.meta.ml
+    text = text_of(page_html)
+    assert "Created 2024-02-01, updated 2024-03-05." in text
+    footer = re.search(r"Page last updated (\S+) by ([^.]+)\.", text)
+    assert footer, text
+    assert footer.group(1) == "2024-03-05"
+    assert set(footer.group(2).split(", ")) == {"Grace Hopper", "Ada Lovelace"}
+
+
+# ---------------------------------------------------------------------------- mike
+
+
+def test_mike_deploys_a_version_whose_manifest_and_footer_name_it_and_its_commit(pipeline: Repo) -> None:
+    make_site(
+        pipeline,
+        ["mlplugin"],
+        {"index.md": MODEL_CARD},
+        theme={"name": "material"},
+        extra={"version": {"provider": "mike"}},
+    )
+    head = pipeline.git("rev-parse", "HEAD")
+
+    deploy = run_tool(pipeline, "mike", "deploy", "1.0", "latest")
+
+    assert deploy.ok, deploy.output
+    versions = json.loads(pipeline.git("show", "gh-pages:versions.json"))
+    assert versions == [{"version": "1.0", "title": "1.0", "aliases": ["latest"]}]
+    manifest = json.loads(pipeline.git("show", "gh-pages:1.0/ml-manifest.json"))
+    assert manifest["git"]["commit"] == head
+    assert manifest["git"]["branch"] == "main"
+    assert manifest["git"]["dirty"] is False
+    assert manifest["docs_version"] == "1.0"
+    subject = pipeline.git("log", "-1", "--format=%s", "gh-pages")
+    assert subject.startswith(f"Deployed {manifest['git']['short']} to 1.0 with ")
+    page = pipeline.git("show", "gh-pages:1.0/index.html")
+    assert_model_card_facts(pipeline, page)
+    assert_provenance_footer(pipeline, page)
+    assert "Docs version <code>1.0</code>." in page
+
+
+# ---------------------------------------------------------------------------- TechDocs
+
+
+@pytest.mark.parametrize(
+    "plugins",
+    [["techdocs-core", "mlplugin"], ["mlplugin", "techdocs-core"]],
+    ids=["techdocs-first", "mlplugin-first"],
+)
+def test_techdocs_core_builds_the_model_card_with_our_facts_and_footer(
+    pipeline: Repo, plugins: list[str]
+) -> None:
+    """TechDocs replaces the theme with its own Material and adds magiclink, smartsymbols,
+    tilde, mark and caret: values must still show as written, with our footer."""
+    make_site(pipeline, plugins, {"index.md": MODEL_CARD})
+
+    build = pipeline.build("--strict")
+
+    assert build.ok, build.output
+    assert (build.site / "techdocs_metadata.json").is_file()
+    page = build.page("")
+    assert_model_card_facts(pipeline, page)
+    assert 'href="https://example.com' not in page
+    assert not re.search(r"<(del|mark|ins)>", page)
+    assert build.manifest()["pages"][0]["artifact"] == "classifier"
+    assert_provenance_footer(pipeline, page)
+
+
+# ---------------------------------------------------------------------------- mermaid2
+
+
+def test_mermaid2_turns_the_pipeline_into_a_mermaid_diagram(pipeline: Repo) -> None:
+    # mermaid2 fetches its default library URL at build time to check it exists; a local
+    # library keeps the build offline (see the report: the default is not).
+    pipeline.write("docs/js/mermaid.mjs", "export default { initialize() {} };\n")
+    plugins = [{"mermaid2": {"javascript": "js/mermaid.mjs"}}, "mlplugin"]
+    make_site(
+        pipeline, plugins, {"index.md": "# Home\n", "pipeline.md": "# Pipeline\n\n{ml pipeline}\n"}
+    )
+
+    build = pipeline.build("--strict")
+
+    assert build.ok, build.output
+    page = build.page("pipeline")
+    diagram = re.search(r'<(div|pre) class="mermaid">(.*?)</\1>', page, re.DOTALL)
+    assert diagram, page
+    source = html.unescape(diagram.group(2))
+    assert source.startswith("flowchart")
+    labels = dict(re.findall(r'(n\d+)\[\(?"([^"]*)"', source))
+    edges = {(labels[a], labels[b]) for a, b in re.findall(r"(n\d+) --> (n\d+)", source)}
+    assert edges == {
+        ("data/raw.csv.dvc", "prepare"),
+        ("prepare", "train"),
+        ("train", "evaluate"),
+    }
+    assert 'import mermaid from "../js/mermaid.mjs";' in page, "mermaid2 loads the diagram"
+
+
+# ---------------------------------------------------------------------------- gh-deploy
+
+
+def test_gh_deploy_pushes_the_site_and_its_manifest_to_origin(pipeline: Repo) -> None:
+    origin = pipeline.home / "origin.git"
+    pipeline.run("git", "init", "-q", "--bare", str(origin))
+    pipeline.git("remote", "add", "origin", str(origin))
+    make_site(pipeline, ["mlplugin"], {"index.md": MODEL_CARD}, theme={"name": "material"})
+    head = pipeline.git("rev-parse", "HEAD")
+
+    deploy = run_tool(pipeline, "mkdocs", "gh-deploy", "--force")
+
+    assert deploy.ok, deploy.output
+    pushed = f"--git-dir={origin}"
+    manifest = json.loads(pipeline.git(pushed, "show", "gh-pages:ml-manifest.json"))
+    assert manifest["git"]["commit"] == head
+    subject = pipeline.git(pushed, "log", "-1", "--format=%s", "gh-pages")
+    assert subject.startswith(f"Deployed {manifest['git']['short']} with MkDocs version")
+    page = pipeline.git(pushed, "show", "gh-pages:index.html")
+    assert_model_card_facts(pipeline, page)
+    assert_provenance_footer(pipeline, page)
