@@ -28,6 +28,7 @@ class ChecksConfig(base.Config):
     stale_doc = _severity("stale_doc")
     pinned_behind = _severity("pinned_behind")
     diagram_too_large = _severity("diagram_too_large")
+    registry = _severity("registry")
 
 
 class MLConfig(base.Config):
@@ -53,6 +54,10 @@ class MLConfig(base.Config):
     mermaid_js = c.Optional(c.File(exists=True))
     """A local Mermaid build (``mermaid.min.js``, e.g. from the npm package ``mermaid``) to serve
     with the site instead of loading Mermaid from a CDN: diagrams then render offline."""
+
+    registry_page = c.Optional(c.Type(str))
+    """Generate a model registry page at this path in the site (e.g. ``registry.md``): every
+    artifact with its versions, stages and history from GTO tags."""
 
     drift_grace = c.Type(int, default=0)
     """How many commits a page may lag behind a change to the artifact or stage it documents

@@ -24,7 +24,7 @@ from .files import Loader
 from .git import Commit, FileHistory
 
 _HEX = re.compile(r"^[0-9a-fA-F]{4,40}$")
-PIN_KEYS = ("md5", "commit")
+PIN_KEYS = ("md5", "commit", "version")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -182,8 +182,11 @@ def validate_pin(pin: Any) -> str | None:
     if isinstance(pin, str):
         pin = {"md5": pin}
     if not isinstance(pin, dict) or not pin or not set(pin) <= set(PIN_KEYS):
-        return f"'pin:' takes a mapping with {' and/or '.join(PIN_KEYS)} (an md5 prefix, a commit)."
-    for key in PIN_KEYS:
+        return (
+            f"'pin:' takes a mapping with {', '.join(PIN_KEYS)} (an md5 prefix, a commit, a "
+            "registered GTO version)."
+        )
+    for key in ("md5", "commit"):
         if key in pin and not _HEX.match(str(pin[key])):
             return f"'pin: {key}' must be 4 to 40 hexadecimal characters, not '{pin[key]}'."
     return None

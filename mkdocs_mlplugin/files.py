@@ -146,8 +146,11 @@ def parse_yaml(text: str, shown: str) -> Any:
 
 def load_structured(path: Path, shown: str) -> Any:
     """A params or metrics file, by its extension: YAML, JSON or TOML."""
-    text = read_text(path, shown)
-    suffix = path.suffix.lower()
+    return parse_structured(read_text(path, shown), path.suffix.lower(), shown)
+
+
+def parse_structured(text: str, suffix: str, shown: str) -> Any:
+    """Params or metrics text, parsed by the file's extension (SUFFIX, with the dot)."""
     if suffix == ".json":
         try:
             return json.loads(text)

@@ -35,6 +35,8 @@ DEFAULT_SEVERITY: dict[str, str] = {
     "stale_doc": "error",
     # A page pins a version, hash or commit of what it documents, and the current one differs.
     "pinned_behind": "error",
+    # Registry tags are missing from a shallow checkout, or cannot be read.
+    "registry": "warn",
     # A pipeline diagram is over Mermaid's size limits and had to be collapsed or left out.
     "diagram_too_large": "warn",
 }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import time
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-from . import __version__, drift, dvc, git, references, render, status
+from . import __version__, drift, dvc, git, references, registry, render, status
 from .config import MLConfig
 from .findings import Finding, MLPluginError
 from .resolve import (
@@ -30,6 +31,8 @@ from .resolve import (
     author_names,
     dated,
     find_artifact,
+    format_date,
+    registry_page,
     relative,
     render_block,
     resolve,
@@ -104,7 +107,10 @@ class MLPlugin(BasePlugin[MLConfig]):
             files.append(File.generated(config, MERMAID_JS, abs_src_path=self.config.mermaid_js))
         self._read_git()
         self._read_dvc()
+        self._read_registry()
         self.documented = self._documented(files)
+        if self.config.registry_page:
+            self._add_registry_page(files, config)
         return files
 
     def _documented(self, files: Files) -> dict[str, Any]:
@@ -284,6 +290,91 @@ class MLPlugin(BasePlugin[MLConfig]):
         log.debug("read %d DVC files in %s", len(project.files_read), root)
         self._check_pipeline(project)
 
+    def _add_registry_page(self, files: Files, config: MkDocsConfig) -> None:
+        src = self.config.registry_page
+        if files.get_file_from_path(src) is not None:
+            self._add(
+                Finding(
+                    "malformed_reference",
+                    f"registry_page '{src}' exists in docs_dir already; choose another path.",
+                    "mkdocs.yml",
+                )
+            )
+            return
+        page_file = File.generated(config, src, content="")
+        project = self.site.project
+        cards = {}
+        for name, target in self.documented.items():
+            if project is not None:
+                for artifact in project.artifacts.values():
+                    if artifact.path == name:
+                        cards[self.site.registry_names.get(artifact.name, artifact.name)] = (
+                            target.url_relative_to(page_file)
+                        )
+        page_file.content_string = registry_page(self.site, cards)
+        files.append(page_file)
+
+    def _read_registry(self) -> None:
+        """GTO versions and stages from the repository's tags: one git process."""
+        site, repo, project = self.site, self.repo, self.site.project
+        if repo is None:
+            site.registry_problem = site.git_problem
+            return
+        try:
+            site.registry = reg = registry.read(repo)
+        except MLPluginError as exc:
+            site.registry_problem = exc.finding.message
+            self._add(exc.finding)
+            return
+        log.debug(
+            "registry: %d tags, %d GTO events, %d not GTO tags, %d lightweight (ignored by GTO)",
+            reg.tags,
+            len(reg.history),
+            len(reg.ignored),
+            len(reg.lightweight),
+        )
+        if not reg.history and site.repo is not None and site.repo.shallow:
+            site.registry_problem = (
+                "the checkout is shallow and has no tags, so the model registry (GTO tags) is "
+                "empty here: fetch them (actions/checkout: 'fetch-depth: 0', or 'git fetch --tags')."
+            )
+            if project is not None and project.artifacts:
+                self._add(Finding("registry", site.registry_problem))
+        if project is not None:
+            base = relative(project.root, repo.root) or "."
+            for artifact in project.artifacts.values():
+                bare = artifact.name.rsplit(":", 1)[-1]
+                path = posixpath.normpath(posixpath.join(base, artifact.dvcfile))
+                site.registry_names[artifact.name] = (
+                    bare if path == "dvc.yaml" else f"{path}:{bare}"
+                )
+            prefix = "" if base == "." else base + "/"
+            site.metrics_at = lambda wanted: self._metrics_at(prefix, wanted)
+
+    def _metrics_at(
+        self, prefix: str, wanted: list[tuple[str, str]]
+    ) -> dict[tuple[str, str], dict[str, Any] | None]:
+        """Metrics files at commits, from one ``git cat-file --batch``."""
+        from .files import flatten, parse_structured
+
+        if self.repo is None:
+            return {}
+        blobs = self.repo.blobs([f"{commit}:{prefix}{file}" for commit, file in wanted])
+        found: dict[tuple[str, str], dict[str, Any] | None] = {}
+        for commit, file in wanted:
+            blob = blobs.get(f"{commit}:{prefix}{file}")
+            try:
+                text = blob.decode("utf-8") if blob is not None else None
+                data = (
+                    parse_structured(text, posixpath.splitext(file)[1].lower(), file)
+                    if text
+                    else None
+                )
+            except (UnicodeDecodeError, MLPluginError):
+                data = None
+            found[(commit, file)] = flatten(data) if isinstance(data, dict) else None
+        return found
+
     def _shown(self, project: dvc.Project, file: str | None) -> str | None:
         """A project-relative path as findings show it: relative to mkdocs.yml's directory."""
         if file is None:
@@ -399,11 +490,6 @@ class MLPlugin(BasePlugin[MLConfig]):
         project, repo, history = self.site.project, self.repo, self.site.history
         if project is None or repo is None or history is None or not self.bound:
             return
-        if (
-            self.severity(Finding("stale_doc", "")) == "ignore"
-            and self.severity(Finding("pinned_behind", "")) == "ignore"
-        ):
-            return
         base = relative(project.root, self.git_root) or "."
         jobs = []
         specs: list[str] = []
@@ -415,7 +501,7 @@ class MLPlugin(BasePlugin[MLConfig]):
             file_history = history.get(repo_path)
             if pin and "commit" in pin:
                 specs += [f"{pin['commit']}:{repo_path}", f"HEAD:{repo_path}"]
-            elif file_history:
+            if file_history:
                 specs += [f"{c.sha}:{repo_path}" for c in file_history.commits]
             jobs.append((facts, line, pin, subject, repo_path, file_history))
         try:
@@ -427,6 +513,22 @@ class MLPlugin(BasePlugin[MLConfig]):
             self._add(exc.finding)
             return
         for facts, line, pin, subject, repo_path, file_history in jobs:
+            if file_history and facts.meta and facts.meta.get("artifact"):
+                values = [
+                    (c, subject.extract(blobs.get(f"{c.sha}:{repo_path}")))
+                    for c in file_history.commits
+                ]
+                trained = drift.last_change(values)
+                if trained is not None:
+                    facts.meta["artifact"] |= {
+                        "trained_commit": trained.sha,
+                        "trained_date": trained.date,
+                        "trained_display": format_date(trained.date, self.site.date_format),
+                        "trained_subject": trained.subject,
+                    }
+            if pin and "version" in pin:
+                self._check_version_pin(facts, line, pin)
+                pin = {k: v for k, v in pin.items() if k != "version"}
             if pin:
                 at = {
                     "then": subject.extract(blobs.get(f"{pin.get('commit')}:{repo_path}")),
@@ -457,6 +559,47 @@ class MLPlugin(BasePlugin[MLConfig]):
             if message:
                 self._add(Finding("stale_doc", message, facts.src, line))
 
+    def _check_version_pin(self, facts: PageFacts, line: int | None, pin: dict[str, Any]) -> None:
+        """A page pinned to a registered version is behind once a newer one is the latest."""
+        artifact = facts.artifact
+        if artifact is None:
+            self._add(
+                Finding(
+                    "malformed_reference",
+                    "front matter 'ml:': 'pin: version' needs 'artifact:'.",
+                    facts.src,
+                    line,
+                )
+            )
+            return
+        gto_name = self.site.registry_names.get(artifact.name, artifact.name)
+        entry = self.site.registry.artifact(gto_name) if self.site.registry else None
+        latest = entry["latest"] if entry else None
+        pinned = str(pin["version"])
+        known = [v["version"] for v in entry["versions"]] if entry else []
+        if pinned not in known:
+            where = (
+                self.site.registry_problem or f"registered versions: {', '.join(known) or 'none'}"
+            )
+            self._add(
+                Finding(
+                    "pinned_behind",
+                    f"the page pins version {pinned} of '{gto_name}', which GTO does not know ({where}).",
+                    facts.src,
+                    line,
+                )
+            )
+        elif latest != pinned:
+            self._add(
+                Finding(
+                    "pinned_behind",
+                    f"the page pins version {pinned} of '{gto_name}', but the latest registered "
+                    f"version is {latest}. Update the page and its pin.",
+                    facts.src,
+                    line,
+                )
+            )
+
     def _publish(self, page: Page, facts: PageFacts, refs: list[dict[str, Any]]) -> None:
         """Put the page's facts under page.meta['ml'] for templates, and keep them for the manifest."""
         site = self.site
@@ -474,10 +617,17 @@ class MLPlugin(BasePlugin[MLConfig]):
             found = project.producer(facts.artifact.path) if project else None
             if found:
                 artifact |= {"stage": found[0], "md5": found[1].md5, "size": found[1].size}
+            gto_name = site.registry_names.get(facts.artifact.name, facts.artifact.name)
+            entry = site.registry.artifact(gto_name) if site.registry else None
+            artifact |= {
+                "registry_name": gto_name,
+                "version": entry["latest"] if entry else None,
+                "stages": {s: v for s, v in entry["stages"].items() if v} if entry else {},
+            }
             meta["artifact"] = artifact
         if facts.stage is not None:
             meta["stage"] = facts.stage.as_dict()
-        page.meta["ml"] = meta
+        page.meta["ml"] = facts.meta = meta
         self.pages.append(
             {
                 "src": facts.src,

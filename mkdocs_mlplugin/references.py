@@ -21,12 +21,24 @@ INLINE_FIELDS: dict[str, tuple[str, ...]] = {
     "page": ("updated", "created", "commit", "authors"),
     "stage": ("cmd", "desc", "deps", "outs", "wdir", "dvcfile", "status"),
     "out": ("md5", "short", "size", "bytes", "nfiles", "stage"),
-    "artifact": ("path", "type", "desc", "labels", "md5", "short", "size", "bytes", "stage"),
+    "artifact": (
+        "path",
+        "type",
+        "desc",
+        "labels",
+        "md5",
+        "short",
+        "size",
+        "bytes",
+        "stage",
+        "version",
+        "stages",
+    ),
     "param": (),
     "metric": (),
 }
 #: block kinds; each takes at most one name.
-BLOCK_KINDS = ("params-table", "metrics-table", "provenance", "pipeline")
+BLOCK_KINDS = ("params-table", "metrics-table", "provenance", "pipeline", "metrics-history")
 #: options of the pipeline block and the values each takes (None: any name; "": a flag).
 PIPELINE_OPTIONS: dict[str, tuple[str, ...] | None] = {
     "view": ("stages", "outs"),

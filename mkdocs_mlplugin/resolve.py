@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import posixpath
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from .files import flatten, lookup
 from .findings import Finding, MLPluginError, did_you_mean
 from .git import FileHistory, RepoFacts
 from .references import Reference
+from .registry import Registry
 from .status import Verdict
 
 _STRUCTURED = (".yaml", ".yml", ".json", ".toml")
@@ -36,6 +37,13 @@ class SiteFacts:
     project: Project | None = None
     project_problem: str | None = None
     verdicts: dict[str, Verdict] = dataclasses.field(default_factory=dict)
+    registry: Registry | None = None
+    registry_problem: str | None = None
+    registry_names: dict[str, str] = dataclasses.field(default_factory=dict)  # ours -> GTO's
+    # (commit, metrics file) -> flattened metrics, None where git does not have the file
+    metrics_at: (
+        Callable[[list[tuple[str, str]]], dict[tuple[str, str], dict[str, Any] | None]] | None
+    ) = None
     notes: list[Finding] = dataclasses.field(default_factory=list)  # warnings from rendering
     date_format: str = "%Y-%m-%d"
     show_emails: bool = False
@@ -50,6 +58,7 @@ class PageFacts:
     history: FileHistory | None = None
     artifact: Artifact | None = None
     stage: Stage | None = None
+    meta: dict[str, Any] | None = None  # what page.meta['ml'] holds, once published
 
 
 def _fail(kind: str, ref: Reference, page: PageFacts, message: str) -> MLPluginError:
@@ -93,6 +102,11 @@ def resolve(ref: Reference, site: SiteFacts, page: PageFacts) -> Any:
         artifact = find_artifact(project, name, ref, page)
         if ref.field in ("path", "type", "desc", "labels"):
             return getattr(artifact, str(ref.field))
+        if ref.field in ("version", "stages"):
+            entry = registered(site, artifact, ref, page)
+            if ref.field == "version":
+                return entry["latest"]
+            return [f"{stage}: {', '.join(v)}" for stage, v in entry["stages"].items() if v]
         return _hashed_field(project, artifact.path, str(ref.field), ref, page)
     if ref.kind == "param":
         return _param(project, name, ref, page)
@@ -186,6 +200,27 @@ def hashed_value(hashed: Hashed, field: str) -> Any:
         "bytes": hashed.size,
         "nfiles": hashed.nfiles,
     }[field]
+
+
+def registered(
+    site: SiteFacts, artifact: Artifact, ref: Reference, page: PageFacts
+) -> dict[str, Any]:
+    """The artifact's registry entry; a missing_value finding when GTO has no version of it."""
+    gto_name = site.registry_names.get(artifact.name, artifact.name)
+    if site.registry is None:
+        raise _fail(
+            "missing_value", ref, page, site.registry_problem or "the model registry is unknown."
+        )
+    entry = site.registry.artifact(gto_name)
+    if entry is None or entry["latest"] is None:
+        hint = site.registry_problem or (
+            f"register one with 'gto register {gto_name}' (or 'gto register {gto_name} --version "
+            "v1.0.0') and push the tag."
+        )
+        raise _fail(
+            "missing_value", ref, page, f"GTO has no registered version of '{gto_name}': {hint}"
+        )
+    return entry
 
 
 def _untracked(project: Project, path: str) -> str:
@@ -303,6 +338,8 @@ def render_block(
         return params_table(project, _block_stage(project, ref, page), ref, page)
     if ref.kind == "metrics-table":
         return metrics_table(project, ref, page)
+    if ref.kind == "metrics-history":
+        return metrics_history(project, site, _block_artifact(project, ref, page), ref, page)
     return provenance(project, site, _block_artifact(project, ref, page), ref, page, links)
 
 
@@ -450,6 +487,50 @@ def metrics_table(project: Project, ref: Reference, page: PageFacts) -> list[str
     return render.table(("File", "Metric", "Value"), rows, "ml-metrics")
 
 
+def metrics_history(
+    project: Project, site: SiteFacts, artifact: Artifact, ref: Reference, page: PageFacts
+) -> list[str]:
+    """Metrics of every registered version, read from git at each version's commit."""
+    entry = registered(site, artifact, ref, page)
+    files = sorted(project.metrics)
+    if not files:
+        raise _fail("missing_reference", ref, page, "the DVC project declares no metrics files.")
+    versions = [v for v in entry["versions"] if v["registered"]]
+    wanted = [(v["commit"], f) for v in versions for f in files]
+    found = site.metrics_at(wanted) if site.metrics_at else {}
+    keys: list[str] = []
+    for value in found.values():
+        for key in value or {}:
+            if key not in keys:
+                keys.append(key)
+    many = len(files) > 1
+    columns = [
+        (f, k)
+        for f in files
+        for k in keys
+        if any(k in (found.get((v["commit"], f)) or {}) for v in versions)
+    ]
+    headers = ["Version", "Stages", "Commit", *(f"{f}:{k}" if many else k for f, k in columns)]
+    rows = []
+    absent: list[str] = []
+    for v in versions:
+        row: list[object] = [v["version"], ", ".join(v["stages"]), render.Code(v["commit"][:7])]
+        for f, k in columns:
+            values = found.get((v["commit"], f))
+            if values is None and f not in absent:
+                absent.append(f)
+            row.append("" if values is None else values.get(k, ""))
+        rows.append(row)
+    lines = render.table(headers, rows, "ml-metrics-history")
+    if absent:
+        note = (
+            f"{', '.join(absent)} is not in git at some versions' commits (DVC-tracked metrics "
+            "are not in git; track them with 'cache: false' to see them here)."
+        )
+        lines.append(f'<p class="ml-note">{render.text(note)}</p>')
+    return lines
+
+
 def provenance(
     project: Project,
     site: SiteFacts,
@@ -525,3 +606,70 @@ def relative(path: Path, base: Path | None) -> str | None:
 
 def names(items: Iterable[str]) -> str:
     return ", ".join(items)
+
+
+def registry_page(site: SiteFacts, cards: dict[str, str]) -> str:
+    """The generated registry page: every artifact with its type, description, labels, latest
+    version, stage assignments, history, and a link to its model card (CARDS: GTO name -> url)."""
+    project, reg = site.project, site.registry
+    declared = {
+        site.registry_names.get(n, n): a for n, a in (project.artifacts if project else {}).items()
+    }
+    names = sorted(set(declared) | set(reg.artifacts if reg else {}))
+    lines = ["# Model registry", ""]
+    if not reg or not reg.history:
+        note = site.registry_problem or (
+            "No versions are registered yet. Register one with 'gto register NAME', assign a stage "
+            "with 'gto assign NAME --version v1.0.0 --stage prod', and push the tags."
+        )
+        lines += [f'<p class="ml-note">{render.text(note)}</p>', ""]
+    if not names:
+        lines.append("No artifacts are declared in dvc.yaml and no versions are registered.")
+        return "\n".join(lines) + "\n"
+    for name in names:
+        artifact = declared.get(name)
+        entry = reg.artifact(name) if reg else None
+        lines += [f"## {render.text(name)}", ""]
+        rows: list[tuple[str, object]] = []
+        if artifact is not None:
+            rows += [
+                (k, v) for k, v in (("Type", artifact.type), ("Description", artifact.desc)) if v
+            ]
+            if artifact.labels:
+                rows.append(("Labels", artifact.labels))
+            rows.append(("Path", render.Code(artifact.path)))
+        else:
+            rows.append(("Declared", "only in GTO tags, not in any dvc.yaml"))
+        rows.append(("Latest version", (entry or {}).get("latest") or "none registered"))
+        stages = {s: v for s, v in (entry or {}).get("stages", {}).items() if v}
+        rows.append(
+            ("Stages", [f"{s}: {', '.join(v)}" for s, v in stages.items()] or "none assigned")
+        )
+        lines += render.box(name, rows, "ml-registry-entry")
+        if name in cards:
+            lines.append(
+                f'<p class="ml-card-link"><a href="{render.escape_attr(cards[name])}">Model card</a></p>'
+            )
+        events = [e for e in (reg.history if reg else []) if e["artifact"] == name]
+        if events:
+            lines += ["", "### History", ""]
+            lines += render.table(
+                ("Date", "Event", "Version", "Stage", "Commit", "By", "Message"),
+                [
+                    (
+                        e["timestamp"][:10],
+                        e["event"],
+                        e["version"] or "",
+                        e["stage"] or "",
+                        render.Code(e["commit"][:7]),
+                        e["author"]
+                        if not site.show_emails
+                        else f"{e['author']} <{e['author_email']}>",
+                        e["message"],
+                    )
+                    for e in events
+                ],
+                "ml-registry-history",
+            )
+        lines.append("")
+    return "\n".join(lines) + "\n"

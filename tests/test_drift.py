@@ -146,7 +146,7 @@ def test_a_page_pinned_to_a_commit_is_behind_once_the_artifact_changes(pipeline:
 @pytest.mark.parametrize(
     ("pin", "says"),
     [
-        ("version: v1", "'pin:' takes a mapping with md5 and/or commit"),
+        ("colour: red", "'pin:' takes a mapping with md5, commit, version"),
         ("md5: not-hex!", "'pin: md5' must be 4 to 40 hexadecimal characters"),
         (
             "commit: deadbeefdeadbeef",

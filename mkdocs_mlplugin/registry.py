@@ -1,0 +1,201 @@
+"""The model registry from GTO tags, read with one ``git for-each-ref``.
+
+GTO registers versions and stages as annotated git tags (``clf@v1.2.0``, ``clf#prod#3``,
+``clf@v1.2.0!``, ``clf#prod!#4``, ``clf@deprecated``). This module reads every tag in one git
+call and hands them to GTO's own code (``gto.tag.parse_name``, ``gto.tag.index_tag``,
+``gto.base``), in the order GTO applies them, so versions, the latest version and stage
+assignments mean exactly what ``gto show`` and ``gto history`` say. Only GTO's slow tag
+reading is replaced.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from .findings import Finding, MLPluginError
+from .git import GitRepo, open_repo
+
+_FIELDS = (
+    "%(refname:strip=2)",
+    "%(objecttype)",
+    "%(objectname)",
+    "%(*objectname)",
+    "%(taggername)",
+    "%(taggeremail:trim)",
+    "%(taggerdate:raw)",
+    "%(contents)",
+)
+_RECORD = "\x1e"
+
+
+@dataclasses.dataclass
+class Registry:
+    """Every artifact GTO knows of, with versions, stages and history, plus what was skipped."""
+
+    artifacts: dict[str, dict[str, Any]]
+    stages: list[str]
+    history: list[dict[str, Any]]
+    tags: int  # tags read
+    ignored: list[str]  # tag names that are not GTO tags
+    lightweight: list[str]  # GTO tag names that are lightweight tags, which GTO ignores
+
+    def artifact(self, name: str) -> dict[str, Any] | None:
+        return self.artifacts.get(name)
+
+
+def read_tags(repo: GitRepo) -> tuple[list[Any], list[str], list[str], int]:
+    """(annotated GTO tags as scmrepo GitTag objects, non-GTO names, lightweight GTO names, count)."""
+    raw = repo.run("for-each-ref", f"--format={_RECORD}" + "%00".join(_FIELDS), "refs/tags")
+    tags: list[Any] = []
+    ignored: list[str] = []
+    lightweight: list[str] = []
+    records = raw.decode("utf-8", "surrogateescape").split(_RECORD)[1:]
+    if not records:
+        return tags, ignored, lightweight, 0  # GTO is not even imported
+    from gto.tag import parse_name
+    from scmrepo.git.objects import GitTag
+
+    for record in records:
+        name, kind, sha, target, tagger, email, date, message = (
+            record.split("\x00", 7) + [""] * 8
+        )[:8]
+        if not parse_name(name, raise_on_fail=False):
+            ignored.append(name)
+            continue
+        if kind != "tag":
+            lightweight.append(name)
+            continue
+        seconds, _, offset = date.partition(" ")
+        tags.append(
+            GitTag(
+                name=name,
+                hexsha=sha,
+                target=target,
+                tagger_name=tagger,
+                tagger_email=email,
+                tag_time=int(seconds or 0),
+                tag_time_offset=_offset_seconds(offset),
+                message=message.rstrip("\n") + "\n" if message else "",
+            )
+        )
+    return tags, ignored, lightweight, len(records)
+
+
+def _offset_seconds(offset: str) -> int:
+    if len(offset) != 5 or offset[0] not in "+-" or not offset[1:].isdigit():
+        return 0
+    seconds = int(offset[1:3]) * 3600 + int(offset[3:5]) * 60
+    return -seconds if offset[0] == "-" else seconds
+
+
+def build(tags: list[Any], configured_stages: list[str] | None = None) -> Registry:
+    """The registry state from annotated GTO tags, computed by GTO's own event logic."""
+    if not tags:
+        return Registry({}, configured_stages or [], [], 0, [], [])
+    from gto.base import BaseRegistryState
+    from gto.constants import Action
+    from gto.tag import index_tag, parse_name
+
+    state = BaseRegistryState()
+    # GTO's managers apply artifact, then version, then stage events, each sorted by time.
+    for actions in (
+        {Action.CREATE, Action.DEPRECATE},
+        {Action.REGISTER, Action.DEREGISTER},
+        {Action.ASSIGN, Action.UNASSIGN},
+    ):
+        for tag in sorted(
+            (t for t in tags if parse_name(t.name).get("action") in actions),
+            key=lambda t: t.tag_time,
+        ):
+            name = parse_name(tag.name)["name"]
+            state.update_artifact(index_tag(state.find_artifact(name, create_new=True), tag))
+    stages = configured_stages if configured_stages is not None else sorted(state.unique_stages)
+    artifacts = {}
+    for artifact in state.get_artifacts().values():
+        latest = artifact.get_latest_version(registered_only=True)
+        vstages = artifact.get_vstages()
+        versions = []
+        for version in artifact.get_versions(include_non_explicit=True, include_discovered=True):
+            versions.append(
+                {
+                    "version": version.version,
+                    "commit": version.commit_hexsha,
+                    "registered": version.is_registered,
+                    "created_at": version.created_at.isoformat(),
+                    "author": version.author,
+                    "author_email": version.author_email,
+                    "message": version.message,
+                    "stages": [
+                        s.stage
+                        for ss in vstages.values()
+                        for s in ss
+                        if s.version == version.version
+                    ],
+                }
+            )
+        artifacts[artifact.artifact] = {
+            "name": artifact.artifact,
+            "latest": latest.version if latest else None,
+            "latest_commit": latest.commit_hexsha if latest else None,
+            "stages": {stage: [s.version for s in vstages.get(stage, [])] for stage in stages},
+            "registered": artifact.is_registered,
+            "active": artifact.is_active,
+            "versions": versions,
+        }
+    history = []
+    for artifact in state.get_artifacts().values():
+        for event in artifact.get_events():
+            kind = type(event).__name__.lower()
+            if kind == "commit":
+                continue
+            history.append(
+                {
+                    "timestamp": event.created_at.isoformat(),
+                    "artifact": event.artifact,
+                    "event": kind,
+                    "priority": event.priority,
+                    "version": getattr(event, "version", None),
+                    "stage": getattr(event, "stage", None),
+                    "commit": event.commit_hexsha,
+                    "author": event.author,
+                    "author_email": event.author_email,
+                    "message": event.message,
+                    "ref": event.ref,
+                }
+            )
+    history.sort(key=lambda e: (e["timestamp"], e["priority"]), reverse=True)
+    return Registry(artifacts, stages, history, len(tags), [], [])
+
+
+def configured_stages(root: Path) -> list[str] | None:
+    """The ``stages:`` a ``.gto`` config file allows, when it lists them (as GTO reads it)."""
+    path = root / ".gto"
+    if not path.is_file():
+        return None
+    from .files import parse_yaml, read_text
+
+    data = parse_yaml(read_text(path, ".gto"), ".gto")
+    stages = data.get("stages") if isinstance(data, dict) else None
+    return [str(s) for s in stages] if isinstance(stages, list) else None
+
+
+def read(repo: GitRepo) -> Registry:
+    """The registry of the repository: one git process, GTO's semantics."""
+    from gto.exceptions import GTOException
+
+    tags, ignored, lightweight, count = read_tags(repo)
+    try:
+        registry = build(tags, configured_stages(repo.root))
+    except GTOException as exc:
+        raise MLPluginError(
+            Finding("registry", f"the GTO tags cannot be read as a registry: {exc}")
+        ) from None
+    registry.tags, registry.ignored, registry.lightweight = count, ignored, lightweight
+    return registry
+
+
+def read_registry(root: str | Path) -> Registry:
+    """The registry of the git repository at ROOT (for scripts and benchmarks)."""
+    return read(open_repo(Path(root)))
