@@ -29,6 +29,8 @@ class ChecksConfig(base.Config):
     pinned_behind = _severity("pinned_behind")
     diagram_too_large = _severity("diagram_too_large")
     registry = _severity("registry")
+    card_schema = _severity("card_schema")
+    card_section = _severity("card_section")
 
 
 class MLConfig(base.Config):
@@ -58,6 +60,10 @@ class MLConfig(base.Config):
     registry_page = c.Optional(c.Type(str))
     """Generate a model registry page at this path in the site (e.g. ``registry.md``): every
     artifact with its versions, stages and history from GTO tags."""
+
+    card_sections = c.Type((str, list), default="mitchell")
+    """Sections every model card (a page bound to an artifact of type ``model``) must have:
+    ``mitchell`` (Mitchell et al. 2019), ``huggingface`` (the Hub's template) or a list."""
 
     drift_grace = c.Type(int, default=0)
     """How many commits a page may lag behind a change to the artifact or stage it documents

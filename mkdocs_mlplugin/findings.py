@@ -35,6 +35,10 @@ DEFAULT_SEVERITY: dict[str, str] = {
     "stale_doc": "error",
     # A page pins a version, hash or commit of what it documents, and the current one differs.
     "pinned_behind": "error",
+    # A model card's front matter does not follow the Hugging Face model-card metadata.
+    "card_schema": "error",
+    # A model card lacks a required section, has an empty one, or repeats one.
+    "card_section": "warn",
     # Registry tags are missing from a shallow checkout, or cannot be read.
     "registry": "warn",
     # A pipeline diagram is over Mermaid's size limits and had to be collapsed or left out.

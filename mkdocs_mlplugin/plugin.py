@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import posixpath
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-from . import __version__, drift, dvc, git, references, registry, render, status
+from . import __version__, cards, drift, dvc, git, references, registry, render, status
 from .config import MLConfig
 from .findings import Finding, MLPluginError
 from .resolve import (
@@ -150,6 +151,8 @@ class MLPlugin(BasePlugin[MLConfig]):
         facts = self._page_facts(page)
         first_line = _first_line(page, markdown)
         self._bind(page, facts)
+        if facts.artifact is not None and facts.artifact.type == "model":
+            self._check_card(page, facts, markdown, first_line)
         matches = references.scan(markdown, facts.src, first_line)
         rendered: list[str] = []
         refs: list[dict[str, Any]] = []
@@ -485,6 +488,22 @@ class MLPlugin(BasePlugin[MLConfig]):
             return
         self.bound.append((facts, line, pin))
 
+    def _check_card(self, page: Page, facts: PageFacts, markdown: str, first_line: int) -> None:
+        """Hugging Face metadata and required sections of a model card."""
+        lines = _front_matter_lines(page)
+        self.findings.extend(cards.check_metadata(page.meta, facts.src, lines))
+        required = self.config.card_sections
+        if isinstance(required, str):
+            if required not in cards.PRESETS:
+                raise PluginError(
+                    f"mlplugin: card_sections must be {' or '.join(cards.PRESETS)} or a list of "
+                    f"section titles, not '{required}'."
+                )
+            required = cards.PRESETS[required]
+        self.findings.extend(
+            cards.check_sections(markdown, first_line, [str(r) for r in required], facts.src)
+        )
+
     def check_docs(self) -> None:
         """Doc drift and pins for every bound page, with one ``git cat-file`` for all of them."""
         project, repo, history = self.site.project, self.repo, self.site.history
@@ -772,6 +791,21 @@ def _first_line(page: Page, markdown: str) -> int:
     if source is None or not source.endswith(markdown):
         return 1
     return source[: len(source) - len(markdown)].count("\n") + 1
+
+
+def _front_matter_lines(page: Page) -> dict[str, int]:
+    """The line of each top-level key of the page's front matter."""
+    source = _source(page) or ""
+    found: dict[str, int] = {}
+    if not source.startswith("---"):
+        return found
+    for number, line in enumerate(source.splitlines()[1:], start=2):
+        if line.strip() in ("---", "..."):
+            break
+        m = re.match(r"^([A-Za-z0-9_][^:\s]*|'[^']*'|\"[^\"]*\"):", line)
+        if m:
+            found.setdefault(m.group(1).strip("'\""), number)
+    return found
 
 
 def _front_matter_line(page: Page, key: str) -> int | None:

@@ -1,0 +1,218 @@
+"""Model cards: Hugging Face-compatible metadata in front matter, and required sections.
+
+A model card is a page bound to an artifact (front matter ``ml: {artifact: NAME}``). Its front
+matter may carry Hugging Face model-card metadata (``license``, ``datasets``, ``model-index``,
+...), checked here offline with the key and line of each problem; its headings must include
+the configured sections (Mitchell et al. 2019 by default, or the Hugging Face template's).
+Pure functions: text in, findings out.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .findings import Finding
+
+#: Sections of "Model Cards for Model Reporting" (Mitchell et al., 2019).
+MITCHELL = (
+    "Model Details",
+    "Intended Use",
+    "Factors",
+    "Metrics",
+    "Evaluation Data",
+    "Training Data",
+    "Quantitative Analyses",
+    "Ethical Considerations",
+    "Caveats and Recommendations",
+)
+#: Top-level sections of the Hugging Face model card template.
+HUGGINGFACE = (
+    "Model Details",
+    "Uses",
+    "Bias, Risks, and Limitations",
+    "How to Get Started with the Model",
+    "Training Details",
+    "Evaluation",
+)
+PRESETS = {"mitchell": MITCHELL, "huggingface": HUGGINGFACE}
+
+_STR = "a string"
+_STRS = "a list of strings"
+_STR_OR_STRS = "a string or a list of strings"
+#: Hugging Face model-card metadata keys and the shape each takes.
+HF_KEYS: dict[str, str] = {
+    "language": _STR_OR_STRS,
+    "license": _STR,
+    "license_name": _STR,
+    "license_link": _STR,
+    "library_name": _STR,
+    "tags": _STRS,
+    "datasets": _STRS,
+    "metrics": _STRS,
+    "base_model": _STR_OR_STRS,
+    "base_model_relation": _STR,
+    "pipeline_tag": _STR,
+    "thumbnail": _STR,
+    "inference": "true or false",
+    "model-index": "a list of models",
+    "co2_eq_emissions": "a mapping or a number",
+    "new_version": _STR,
+}
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+
+
+def _is(value: Any, shape: str) -> bool:
+    strings = isinstance(value, list) and all(isinstance(v, str) for v in value)
+    return {
+        _STR: isinstance(value, str),
+        _STRS: strings,
+        _STR_OR_STRS: isinstance(value, str) or strings,
+        "true or false": isinstance(value, bool),
+        "a mapping or a number": isinstance(value, (dict, int, float))
+        and not isinstance(value, bool),
+        "a list of models": isinstance(value, list),
+    }[shape]
+
+
+def check_metadata(meta: dict[str, Any], src: str, lines: dict[str, int]) -> list[Finding]:
+    """Hugging Face metadata in front matter: each known key has the right shape, and
+    ``model-index`` follows the Hub's structure. LINES maps a top-level key to its line."""
+    findings = []
+    for key, shape in HF_KEYS.items():
+        if key in meta and not _is(meta[key], shape):
+            findings.append(
+                Finding(
+                    "card_schema",
+                    f"front matter '{key}' must be {shape} (Hugging Face model-card metadata), "
+                    f"not {_kind(meta[key])}.",
+                    src,
+                    lines.get(key),
+                )
+            )
+    index = meta.get("model-index")
+    if isinstance(index, list):
+        for problem in _model_index(index):
+            findings.append(
+                Finding("card_schema", f"front matter {problem}", src, lines.get("model-index"))
+            )
+    return findings
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "empty" if value is None else type(value).__name__
+
+
+def _model_index(index: list[Any]) -> list[str]:
+    problems = []
+    for i, model in enumerate(index):
+        where = f"'model-index[{i}]'"
+        if not isinstance(model, dict) or not isinstance(model.get("name"), str):
+            problems.append(f"{where} needs 'name:' (a string).")
+            continue
+        results = model.get("results")
+        if not isinstance(results, list):
+            problems.append(f"{where} needs 'results:' (a list).")
+            continue
+        for j, result in enumerate(results):
+            at = f"{where}.results[{j}]"
+            if not isinstance(result, dict):
+                problems.append(f"{at} must be a mapping.")
+                continue
+            for part in ("task", "dataset"):
+                if not isinstance(result.get(part), dict) or not isinstance(
+                    result[part].get("type"), str
+                ):
+                    problems.append(f"{at} needs '{part}:' with 'type:' (a string).")
+            metrics = result.get("metrics")
+            if not isinstance(metrics, list) or not metrics:
+                problems.append(f"{at} needs 'metrics:' (a list).")
+                continue
+            for k, metric in enumerate(metrics):
+                if not isinstance(metric, dict) or "type" not in metric or "value" not in metric:
+                    problems.append(f"{at}.metrics[{k}] needs 'type:' and 'value:'.")
+    return problems
+
+
+def headings(markdown: str, first_line: int) -> list[tuple[int, str, int, bool]]:
+    """(level, title, line, has content) of every ATX heading outside code fences."""
+    found: list[tuple[int, str, int, bool]] = []
+    fence: str | None = None
+    body: list[bool] = []
+    for number, line in enumerate(markdown.splitlines(), start=first_line):
+        m = _FENCE.match(line)
+        if m:
+            mark = m.group(1)[0]
+            fence = None if fence == mark else (fence or mark)
+            if body:
+                body[-1] = True
+            continue
+        heading = None if fence else _HEADING.match(line)
+        if heading:
+            found.append((len(heading.group(1)), heading.group(2), number, False))
+            body.append(False)
+        elif line.strip() and body:
+            body[-1] = True
+    # a heading has content when text follows before the next heading at its level or above
+    result = []
+    for i, (level, title, number, _) in enumerate(found):
+        has = body[i]
+        for j in range(i + 1, len(found)):
+            if found[j][0] <= level:
+                break
+            has = has or body[j] or True  # a subsection counts as content
+        result.append((level, title, number, has))
+    return result
+
+
+def check_sections(
+    markdown: str, first_line: int, required: tuple[str, ...] | list[str], src: str
+) -> list[Finding]:
+    """Missing, empty and duplicated sections of a model card."""
+    found = headings(markdown, first_line)
+    findings = []
+    seen: dict[str, int] = {}
+    for _level, title, line, has_content in found:
+        key = _norm(title)
+        if key in seen:
+            findings.append(
+                Finding(
+                    "card_section",
+                    f"section '{title}' appears twice (also on line {seen[key]}).",
+                    src,
+                    line,
+                )
+            )
+        seen.setdefault(key, line)
+        if key in {_norm(r) for r in required} and not has_content:
+            findings.append(
+                Finding("card_section", f"section '{title}' is empty: fill it in.", src, line)
+            )
+    for name in required:
+        if _norm(name) not in seen:
+            findings.append(
+                Finding(
+                    "card_section",
+                    f"the model card has no '{name}' section: add a heading '## {name}' "
+                    "(required sections are set by the plugin's 'card_sections' option).",
+                    src,
+                    None,
+                )
+            )
+    return findings
+
+
+def _norm(title: str) -> str:
+    title = re.sub(r"\{:.*?\}|\{ml[^}]*\}", "", title)  # attr_list and references
+    return re.sub(r"[^a-z0-9]+", " ", title.lower()).strip()

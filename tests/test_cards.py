@@ -1,0 +1,143 @@
+"""Model cards: Hugging Face metadata checked with key and line, required sections enforced."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import Repo
+
+from mkdocs_mlplugin import cards
+
+SECTIONS = "".join(f"## {name}\n\nText.\n\n" for name in cards.MITCHELL)
+
+
+def card(front: str, body: str = SECTIONS) -> str:
+    return f"---\nml:\n  artifact: classifier\n{front}---\n# Classifier\n\n{body}"
+
+
+@pytest.fixture
+def model_pipeline(pipeline: Repo) -> Repo:
+    """The pipeline fixture, its artifact declared as a model (type: model)."""
+    pipeline.write("dvc.yaml", pipeline.read("dvc.yaml"))  # type: model is in conftest already
+    assert "type: model" in pipeline.read("dvc.yaml")
+    return pipeline
+
+
+def test_a_complete_card_with_hub_metadata_builds_strict(model_pipeline: Repo) -> None:
+    front = (
+        "license: apache-2.0\nlanguage: [en, de]\ntags: [nlp]\ndatasets: [imdb]\n"
+        "pipeline_tag: text-classification\nmodel-index:\n  - name: classifier\n    results:\n"
+        "      - task: {type: text-classification}\n        dataset: {type: imdb, name: IMDB}\n"
+        "        metrics:\n          - {type: accuracy, value: 0.9}\n"
+    )
+    model_pipeline.site({"card.md": card(front)})
+    model_pipeline.commit("Card")
+    build = model_pipeline.build("--strict")
+    assert build.ok, build.output
+
+
+@pytest.mark.parametrize(
+    ("front", "line", "says"),
+    [
+        (
+            "tags: nlp\n",
+            4,
+            "front matter 'tags' must be a list of strings (Hugging Face model-card metadata), not a string.",
+        ),
+        ("license: 3\n", 4, "front matter 'license' must be a string"),
+        ("language: [en, 2]\n", 4, "'language' must be a string or a list of strings"),
+        (
+            "inference: maybe\n",
+            4,
+            "'inference' must be true or false (Hugging Face model-card metadata), not a string.",
+        ),
+        (
+            "license: mit\nmodel-index:\n  - results: []\n",
+            5,
+            "'model-index[0]' needs 'name:' (a string).",
+        ),
+        (
+            "model-index:\n  - name: m\n    results:\n      - task: {type: x}\n        metrics: []\n",
+            4,
+            "'model-index[0].results[0]' needs 'dataset:' with 'type:' (a string).",
+        ),
+    ],
+)
+def test_wrong_hub_metadata_names_the_key_and_line(
+    model_pipeline: Repo, front: str, line: int, says: str
+) -> None:
+    model_pipeline.site({"card.md": card(front)})
+    model_pipeline.commit("Card")
+    build = model_pipeline.build()
+    assert not build.ok
+    assert f"docs/card.md:{line}: " in build.output
+    assert says in build.output
+    assert "[card_schema]" in build.output
+
+
+def test_missing_empty_and_repeated_sections_are_reported(model_pipeline: Repo) -> None:
+    body = SECTIONS.replace("## Factors\n\nText.\n\n", "").replace(
+        "## Metrics\n\nText.\n\n", "## Metrics\n\n"
+    )
+    body += "## Intended Use\n\nAgain.\n"
+    model_pipeline.site({"card.md": card("", body)})
+    model_pipeline.commit("Card")
+    build = model_pipeline.build()
+    assert build.ok, "sections are warnings by default"
+    assert (
+        "docs/card.md: the model card has no 'Factors' section: add a heading '## Factors'"
+        in build.output
+    )
+    assert "section 'Metrics' is empty: fill it in." in build.output
+    assert "section 'Intended Use' appears twice (also on line 11)." in build.output
+    assert not model_pipeline.build("--strict").ok
+
+
+def test_the_huggingface_preset_and_custom_lists(model_pipeline: Repo) -> None:
+    hf_body = "".join(f"## {name}\n\nText.\n\n" for name in cards.HUGGINGFACE)
+    model_pipeline.site({"card.md": card("", hf_body)}, plugin={"card_sections": "huggingface"})
+    model_pipeline.commit("Card")
+    assert model_pipeline.build("--strict").ok
+    model_pipeline.site(
+        {"card.md": card("", "## Usage\n\nText.\n")}, plugin={"card_sections": ["Usage", "Limits"]}
+    )
+    build = model_pipeline.build()
+    assert "no 'Limits' section" in build.output
+    assert "no 'Usage' section" not in build.output
+
+
+def test_an_unknown_preset_is_a_clear_error(model_pipeline: Repo) -> None:
+    model_pipeline.site({"card.md": card("")}, plugin={"card_sections": "iso"})
+    build = model_pipeline.build()
+    assert not build.ok
+    assert (
+        "card_sections must be mitchell or huggingface or a list of section titles, not 'iso'."
+        in build.output
+    )
+    assert "Traceback" not in build.output
+
+
+def test_pages_that_are_not_model_cards_are_not_checked(model_pipeline: Repo) -> None:
+    model_pipeline.site(
+        {
+            "index.md": "# Home\n\n## Anything\n",
+            "stage.md": "---\nml:\n  stage: train\n---\n# Train\n",
+        }
+    )
+    model_pipeline.commit("Docs")
+    build = model_pipeline.build("--strict")
+    assert build.ok, build.output
+
+
+@pytest.mark.parametrize(
+    ("markdown", "expected"),
+    [
+        ("## A\n\ntext\n## B\n", [(2, "A", 1, True), (2, "B", 4, False)]),
+        ("## A\n### Sub\ntext\n", [(2, "A", 1, True), (3, "Sub", 2, True)]),
+        ("```\n## Not a heading\n```\n## B\nx\n", [(2, "B", 4, True)]),
+        ("## A ##\n", [(2, "A", 1, False)]),
+    ],
+)
+def test_headings_are_read_outside_code(
+    markdown: str, expected: list[tuple[int, str, int, bool]]
+) -> None:
+    assert cards.headings(markdown, 1) == expected
