@@ -117,31 +117,31 @@ def _kind(value: Any) -> str:
 def _model_index(index: list[Any]) -> list[str]:
     problems = []
     for i, model in enumerate(index):
-        where = f"'model-index[{i}]'"
+        where = f"model-index[{i}]"
         if not isinstance(model, dict) or not isinstance(model.get("name"), str):
-            problems.append(f"{where} needs 'name:' (a string).")
+            problems.append(f"'{where}' needs 'name:' (a string).")
             continue
         results = model.get("results")
         if not isinstance(results, list):
-            problems.append(f"{where} needs 'results:' (a list).")
+            problems.append(f"'{where}' needs 'results:' (a list).")
             continue
         for j, result in enumerate(results):
             at = f"{where}.results[{j}]"
             if not isinstance(result, dict):
-                problems.append(f"{at} must be a mapping.")
+                problems.append(f"'{at}' must be a mapping.")
                 continue
             for part in ("task", "dataset"):
                 if not isinstance(result.get(part), dict) or not isinstance(
                     result[part].get("type"), str
                 ):
-                    problems.append(f"{at} needs '{part}:' with 'type:' (a string).")
+                    problems.append(f"'{at}' needs '{part}:' with 'type:' (a string).")
             metrics = result.get("metrics")
             if not isinstance(metrics, list) or not metrics:
-                problems.append(f"{at} needs 'metrics:' (a list).")
+                problems.append(f"'{at}' needs 'metrics:' (a list).")
                 continue
             for k, metric in enumerate(metrics):
                 if not isinstance(metric, dict) or "type" not in metric or "value" not in metric:
-                    problems.append(f"{at}.metrics[{k}] needs 'type:' and 'value:'.")
+                    problems.append(f"'{at}.metrics[{k}]' needs 'type:' and 'value:'.")
     return problems
 
 
