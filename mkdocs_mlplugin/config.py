@@ -65,6 +65,10 @@ class MLConfig(base.Config):
     """Sections every model card (a page bound to an artifact of type ``model``) must have:
     ``mitchell`` (Mitchell et al. 2019), ``huggingface`` (the Hub's template) or a list."""
 
+    timeline_page = c.Optional(c.Type(str))
+    """Generate a data and model timeline page at this path (e.g. ``timeline.md``): every
+    commit that changed a tracked dataset's or model's hash."""
+
     drift_grace = c.Type(int, default=0)
     """How many commits a page may lag behind a change to the artifact or stage it documents
     before it counts as stale (0: a change in a later commit than the page's last edit)."""

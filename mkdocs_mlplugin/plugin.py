@@ -23,7 +23,7 @@ from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-from . import __version__, cards, drift, dvc, git, references, registry, render, status
+from . import __version__, cards, drift, dvc, git, references, registry, render, status, timeline
 from .config import MLConfig
 from .findings import Finding, MLPluginError
 from .resolve import (
@@ -37,6 +37,7 @@ from .resolve import (
     relative,
     render_block,
     resolve,
+    timeline_page,
 )
 
 log = get_plugin_logger("mlplugin")  # logs as mkdocs.plugins.mlplugin
@@ -112,6 +113,8 @@ class MLPlugin(BasePlugin[MLConfig]):
         self.documented = self._documented(files)
         if self.config.registry_page:
             self._add_registry_page(files, config)
+        if self.config.timeline_page:
+            self._add_timeline_page(files, config)
         return files
 
     def _documented(self, files: Files) -> dict[str, Any]:
@@ -292,6 +295,29 @@ class MLPlugin(BasePlugin[MLConfig]):
         site.project = project
         log.debug("read %d DVC files in %s", len(project.files_read), root)
         self._check_pipeline(project)
+
+    def _add_timeline_page(self, files: Files, config: MkDocsConfig) -> None:
+        src = self.config.timeline_page
+        if files.get_file_from_path(src) is not None:
+            self._add(
+                Finding(
+                    "malformed_reference",
+                    f"timeline_page '{src}' exists in docs_dir already; choose another path.",
+                    "mkdocs.yml",
+                )
+            )
+            return
+        project, repo, history = self.site.project, self.repo, self.site.history
+        found: list[Any] = []
+        if project is not None and repo is not None and history is not None:
+            base = relative(project.root, repo.root) or "."
+            try:
+                found = timeline.changes(
+                    project, history, "" if base == "." else base + "/", repo.blobs
+                )
+            except MLPluginError as exc:
+                self._add(exc.finding)
+        files.append(File.generated(config, src, content=timeline_page(self.site, found)))
 
     def _add_registry_page(self, files: Files, config: MkDocsConfig) -> None:
         src = self.config.registry_page

@@ -673,3 +673,47 @@ def registry_page(site: SiteFacts, cards: dict[str, str]) -> str:
             )
         lines.append("")
     return "\n".join(lines) + "\n"
+
+
+def timeline_page(site: SiteFacts, changes: list[Any]) -> str:
+    """The generated timeline: data refreshes and retrains, newest first."""
+    project = site.project
+    models = {a.path for a in (project.artifacts.values() if project else []) if a.type == "model"}
+    lines = ["# Data and model timeline", ""]
+    if site.history is None:
+        lines.append(
+            f'<p class="ml-note">{render.text(site.history_problem or "git history is unknown.")}</p>'
+        )
+        return "\n".join(lines) + "\n"
+    if not changes:
+        lines.append("No commit has changed a tracked dataset's or model's hash yet.")
+        return "\n".join(lines) + "\n"
+
+    def size_change(old: int | None, new: int | None) -> str:
+        if new is None:
+            return "removed"
+        if old is None:
+            return render.human_size(new)
+        delta = new - old
+        sign = "+" if delta >= 0 else "-"
+        return f"{render.human_size(new)} ({sign}{render.human_size(abs(delta))})"
+
+    rows = [
+        (
+            c.commit.date[:10],
+            render.Code(c.commit.short),
+            c.commit.author,
+            c.commit.subject,
+            render.Code(c.path),
+            "model" if c.path in models else "data",
+            render.Code(f"{(c.old_md5 or 'new')[:8]} -> {(c.new_md5 or 'removed')[:8]}"),
+            size_change(c.old_size, c.new_size),
+        )
+        for c in changes
+    ]
+    lines += render.table(
+        ("Date", "Commit", "Author", "Message", "Output", "Kind", "MD5", "Size"),
+        rows,
+        "ml-timeline",
+    )
+    return "\n".join(lines) + "\n"
