@@ -66,7 +66,7 @@ def test_timeline_lists_retrains_and_data_refreshes_newest_first(pipeline: Repo)
     assert [r[4] for r in table if r[1] == retrain[:7]] == ["data/prepared.csv", "models/model.txt"]
 
 
-def test_timeline_without_history_says_why(pipeline: Repo, tmp_path) -> None:  # noqa: ANN001
+def test_timeline_without_history_says_why(pipeline: Repo, tmp_path) -> None:
     pipeline.site({"index.md": "# Home\n"}, plugin={"timeline_page": "timeline.md"})
     pipeline.commit("Docs")
     clone = tmp_path / "shallow"
