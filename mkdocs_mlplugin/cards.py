@@ -216,3 +216,16 @@ def check_sections(
 def _norm(title: str) -> str:
     title = re.sub(r"\{:.*?\}|\{ml[^}]*\}", "", title)  # attr_list and references
     return re.sub(r"[^a-z0-9]+", " ", title.lower()).strip()
+
+
+def hub_metadata(meta: dict[str, Any]) -> dict[str, Any]:
+    """The Hugging Face metadata keys of a page's front matter, in the Hub's order."""
+    return {key: meta[key] for key in HF_KEYS if key in meta}
+
+
+def hub_readme(metadata: dict[str, Any], body: str) -> str:
+    """A Hub README: YAML metadata between ``---`` lines, then the card's Markdown."""
+    import yaml
+
+    front = yaml.safe_dump(metadata, sort_keys=False, allow_unicode=True) if metadata else ""
+    return f"---\n{front}---\n\n{body.lstrip()}"

@@ -69,6 +69,10 @@ class MLConfig(base.Config):
     """Generate a data and model timeline page at this path (e.g. ``timeline.md``): every
     commit that changed a tracked dataset's or model's hash."""
 
+    hf_export = c.Optional(c.Type(str))
+    """Also write each model card, resolved, as a Hugging Face Hub README (YAML metadata front
+    matter + Markdown) under this folder of the site, e.g. ``hf`` -> ``hf/NAME/README.md``."""
+
     drift_grace = c.Type(int, default=0)
     """How many commits a page may lag behind a change to the artifact or stage it documents
     before it counts as stale (0: a change in a later commit than the page's last edit)."""

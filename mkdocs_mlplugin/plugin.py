@@ -67,6 +67,9 @@ class MLPlugin(BasePlugin[MLConfig]):
         self.pages: list[dict[str, Any]] = []
         self.bound: list[tuple[PageFacts, int | None, dict[str, Any] | None]] = []
         self.documented: dict[str, Any] = {}
+        self.cards: dict[
+            str, tuple[dict[str, Any], str]
+        ] = {}  # artifact -> (Hub metadata, Markdown)
         self.config_warnings = 0  # MkDocs' warnings about mkdocs.yml, counted by the CLI
         self.docs_version: str | None = None
         self.config_dir = Path.cwd()
@@ -84,6 +87,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         self.findings = []
         self.pages = []
         self.bound = []
+        self.cards = {}
         self.repo = self.git_root = None
         self.config_dir = Path(config.config_file_path or ".").resolve().parent
         # mike builds each docs version with this set; the manifest and footer name it
@@ -196,7 +200,10 @@ class MLPlugin(BasePlugin[MLConfig]):
         self.findings.extend(self.site.notes)
         self.site.notes.clear()
         self._publish(page, facts, refs)
-        return references.replace(markdown, matches, rendered)
+        result = references.replace(markdown, matches, rendered)
+        if self.config.hf_export and facts.artifact is not None and facts.artifact.type == "model":
+            self.cards[facts.artifact.name] = (cards.hub_metadata(page.meta), result)
+        return result
 
     def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
         self.check_docs()
@@ -238,6 +245,10 @@ class MLPlugin(BasePlugin[MLConfig]):
             target.write_text(
                 json.dumps(self.manifest(), indent=2, sort_keys=False, default=str) + "\n", "utf-8"
             )
+        for name, (metadata, body) in self.cards.items():
+            folder = Path(config.site_dir) / str(self.config.hf_export) / name.replace(":", "/")
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "README.md").write_text(cards.hub_readme(metadata, body), "utf-8")
 
     # ------------------------------------------------------------------ reading
 
@@ -671,7 +682,10 @@ class MLPlugin(BasePlugin[MLConfig]):
             }
             meta["artifact"] = artifact
         if facts.stage is not None:
-            meta["stage"] = facts.stage.as_dict()
+            verdict = site.verdicts.get(facts.stage.name)
+            meta["stage"] = facts.stage.as_dict() | {
+                "status": verdict.as_dict() if verdict else None
+            }
         page.meta["ml"] = facts.meta = meta
         self.pages.append(
             {

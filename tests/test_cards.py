@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import Repo
 
@@ -141,3 +143,39 @@ def test_headings_are_read_outside_code(
     markdown: str, expected: list[tuple[int, str, int, bool]]
 ) -> None:
     assert cards.headings(markdown, 1) == expected
+
+
+def test_a_card_is_exported_as_a_hub_readme_with_resolved_facts(model_pipeline: Repo) -> None:
+    import yaml
+
+    front = "license: mit\ntags: [nlp]\npipeline_tag: text-classification\n"
+    body = SECTIONS + "The model's md5 is {ml artifact classifier md5}.\n"
+    model_pipeline.site({"card.md": card(front, body)}, plugin={"hf_export": "hf"})
+    model_pipeline.commit("Card")
+    build = model_pipeline.build("--strict")
+    assert build.ok, build.output
+    readme = (build.site / "hf" / "classifier" / "README.md").read_text()
+    head, _, rest = readme[4:].partition("---\n")
+    assert yaml.safe_load(head) == {
+        "license": "mit",
+        "tags": ["nlp"],
+        "pipeline_tag": "text-classification",
+    }
+    md5 = yaml.safe_load(model_pipeline.read("dvc.lock"))["stages"]["train"]["outs"][0]["md5"]
+    assert f">{md5}</span>" in rest
+    assert "{ml " not in rest
+    assert "## Model Details" in rest
+
+
+def test_a_stage_page_gets_a_header_with_the_stage_state(model_pipeline: Repo) -> None:
+    model_pipeline.site({"train.md": "---\nml:\n  stage: train\n---\n# Training\n"})
+    model_pipeline.commit("Stage page")
+    build = model_pipeline.build("--strict")
+    assert build.ok, build.output
+    header = re.search(
+        r'<div class="ml-card-header ml-stage-header".*?</div>', build.page("train"), re.DOTALL
+    )
+    assert header, build.page("train")
+    assert "<strong>train</strong>" in header.group(0)
+    assert 'class="ml-badge ml-state-current"' in header.group(0)
+    assert "<code>python3 src/train.py</code>" in header.group(0)
