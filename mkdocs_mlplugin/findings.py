@@ -38,7 +38,7 @@ DEFAULT_SEVERITY: dict[str, str] = {
     # A model card's front matter does not follow the Hugging Face model-card metadata.
     "card_schema": "error",
     # A model card lacks a required section, has an empty one, or repeats one.
-    "card_section": "warn",
+    "card_section": "info",
     # Registry tags are missing from a shallow checkout, or cannot be read.
     "registry": "warn",
     # A pipeline diagram is over Mermaid's size limits and had to be collapsed or left out.

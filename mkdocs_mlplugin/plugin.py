@@ -160,30 +160,36 @@ class MLPlugin(BasePlugin[MLConfig]):
         self._bind(page, facts)
         if facts.artifact is not None and facts.artifact.type == "model":
             self._check_card(page, facts, markdown, first_line)
+        links = {
+            name: f.url_relative_to(page.file)
+            for name, f in self.documented.items()
+            if f is not page.file
+        }
+        result, refs = self.render_page(markdown, facts, first_line, links)
+        self._publish(page, facts, refs)
+        if self.config.hf_export and facts.artifact is not None and facts.artifact.type == "model":
+            self.cards[facts.artifact.name] = (cards.hub_metadata(page.meta), result)
+        return result
+
+    def render_page(
+        self, markdown: str, facts: PageFacts, first_line: int, links: dict[str, str]
+    ) -> tuple[str, list[dict[str, Any]]]:
+        """MARKDOWN with every reference resolved (or marked, with a finding), and the record
+        of each reference for the manifest. Shared by the plugin and the Markdown extension."""
         matches = references.scan(markdown, facts.src, first_line)
         rendered: list[str] = []
         refs: list[dict[str, Any]] = []
         for match in matches:
             ref = match.reference
+            written = markdown[match.start : match.end]
             if ref is None or match.problem is not None:
                 problem = match.problem or Finding("malformed_reference", "unreadable", facts.src)
                 self.findings.append(problem)
-                rendered.append(render.missing(markdown[match.start : match.end], problem.message))
-                refs.append(
-                    {
-                        "line": problem.line,
-                        "ref": markdown[match.start : match.end],
-                        "value": None,
-                    }
-                )
+                rendered.append(render.missing(written, problem.message))
+                refs.append({"line": problem.line, "ref": written, "value": None})
                 continue
             try:
                 if ref.block:
-                    links = {
-                        name: f.url_relative_to(page.file)
-                        for name, f in self.documented.items()
-                        if f is not page.file
-                    }
                     lines = render_block(ref, self.site, facts, links)
                     rendered.append(render.indent(lines, match.indent))
                     refs.append(
@@ -199,11 +205,17 @@ class MLPlugin(BasePlugin[MLConfig]):
                 refs.append({"line": ref.line, "ref": ref.label(), "value": None})
         self.findings.extend(self.site.notes)
         self.site.notes.clear()
-        self._publish(page, facts, refs)
-        result = references.replace(markdown, matches, rendered)
-        if self.config.hf_export and facts.artifact is not None and facts.artifact.type == "model":
-            self.cards[facts.artifact.name] = (cards.hub_metadata(page.meta), result)
-        return result
+        return references.replace(markdown, matches, rendered), refs
+
+    def read_facts(self, config_dir: Path) -> None:
+        """Read git, DVC and registry facts for a site whose config lives in CONFIG_DIR."""
+        self.config_dir = config_dir
+        self.site = SiteFacts(
+            date_format=self.config.date_format, show_emails=self.config.show_emails
+        )
+        self._read_git()
+        self._read_dvc()
+        self._read_registry()
 
     def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
         self.check_docs()

@@ -387,4 +387,6 @@ def test_the_example_site_builds_strict_from_a_fresh_clone(tmp_path) -> None:
         "docs/model-card.md",
         "docs/pipeline.md",
         "docs/data.md",
+        "registry.md",  # generated: registry_page
+        "timeline.md",  # generated: timeline_page
     }

@@ -24,6 +24,16 @@ def model_pipeline(pipeline: Repo) -> Repo:
     return pipeline
 
 
+def test_sections_are_reported_at_info_level_unless_enforced(model_pipeline: Repo) -> None:
+    model_pipeline.site({"card.md": card("", "## Usage\n\nText.\n")})
+    model_pipeline.commit("Card")
+    build = model_pipeline.build("--strict")
+    assert build.ok, build.output
+    assert (
+        "INFO    -  mlplugin: docs/card.md: the model card has no 'Factors' section" in build.output
+    )
+
+
 def test_a_complete_card_with_hub_metadata_builds_strict(model_pipeline: Repo) -> None:
     front = (
         "license: apache-2.0\nlanguage: [en, de]\ntags: [nlp]\ndatasets: [imdb]\n"
@@ -81,10 +91,10 @@ def test_missing_empty_and_repeated_sections_are_reported(model_pipeline: Repo) 
         "## Metrics\n\nText.\n\n", "## Metrics\n\n"
     )
     body += "## Intended Use\n\nAgain.\n"
-    model_pipeline.site({"card.md": card("", body)})
+    model_pipeline.site({"card.md": card("", body)}, plugin={"checks": {"card_section": "warn"}})
     model_pipeline.commit("Card")
     build = model_pipeline.build()
-    assert build.ok, "sections are warnings by default"
+    assert build.ok, "sections are warnings when enforced with 'warn'"
     assert (
         "docs/card.md: the model card has no 'Factors' section: add a heading '## Factors'"
         in build.output
@@ -96,7 +106,10 @@ def test_missing_empty_and_repeated_sections_are_reported(model_pipeline: Repo) 
 
 def test_the_huggingface_preset_and_custom_lists(model_pipeline: Repo) -> None:
     hf_body = "".join(f"## {name}\n\nText.\n\n" for name in cards.HUGGINGFACE)
-    model_pipeline.site({"card.md": card("", hf_body)}, plugin={"card_sections": "huggingface"})
+    strict = {"card_section": "warn"}
+    model_pipeline.site(
+        {"card.md": card("", hf_body)}, plugin={"card_sections": "huggingface", "checks": strict}
+    )
     model_pipeline.commit("Card")
     assert model_pipeline.build("--strict").ok
     model_pipeline.site(
