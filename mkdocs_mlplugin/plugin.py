@@ -95,6 +95,10 @@ class MLPlugin(BasePlugin[MLConfig]):
         self.site = SiteFacts(
             date_format=self.config.date_format, show_emails=self.config.show_emails
         )
+        # The Markdown extension is for front ends without plugins; here the plugin does its work.
+        for name in [n for n in config.markdown_extensions if n == "mkdocs_mlplugin.markdown"]:
+            config.markdown_extensions.remove(name)
+            config.mdx_configs.pop(name, None)
         if self.config.mermaid_js and MERMAID_JS not in config.extra_javascript:
             config.extra_javascript.append(MERMAID_JS)  # type: ignore[arg-type]
         if (

@@ -134,6 +134,14 @@ def _page(ref: Reference, site: SiteFacts, page: PageFacts) -> Any:
     if site.history is None:
         raise _fail("missing_value", ref, page, site.history_problem or "git history is unknown.")
     history = page.history
+    if page.repo_path is None:
+        raise _fail(
+            "missing_value",
+            ref,
+            page,
+            "which file this page is, and so its git history, is not known here (page facts need "
+            "the MkDocs plugin, and a page inside the git repository).",
+        )
     if history is None or not history.commits:
         raise _fail("missing_value", ref, page, "the page is not committed yet: commit it.")
     if ref.field == "authors":

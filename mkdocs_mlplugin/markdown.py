@@ -1,0 +1,110 @@
+"""``mkdocs_mlplugin.markdown``: the reference syntax as a Python-Markdown extension.
+
+For site generators that run Python-Markdown extensions but not MkDocs plugins (Zensical), and
+for plain ``markdown``. It resolves the same references and blocks from the same core as the
+plugin (``MLPlugin.read_facts`` and ``MLPlugin.render_page``); a reference it cannot resolve
+becomes a visible marker and a warning on the ``mkdocs.plugins.mlplugin`` logger. It cannot fail
+a build: run ``mkdocs-ml check`` first for that.
+
+What needs a page's identity is not available here: per-page git dates (``{ml page ...}``) and
+front matter bindings (name the artifact or stage in blocks: ``{ml provenance NAME}``).
+
+Options: ``root`` (the site's directory, default: the working directory), ``dvc_root``,
+``date_format``, ``show_emails``, as for the plugin.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from markdown import Extension, Markdown
+from markdown.preprocessors import Preprocessor
+
+from .plugin import MLPlugin, log
+from .resolve import PageFacts
+
+#: facts read once per process and site, reread when a file they come from changes
+_CACHE: dict[tuple[Any, ...], tuple[MLPlugin, dict[Path, float]]] = {}
+
+
+def _mtimes(paths: list[Path]) -> dict[Path, float]:
+    stamps = {}
+    for path in paths:
+        try:
+            stamps[path] = path.stat().st_mtime
+        except OSError:
+            stamps[path] = -1.0
+    return stamps
+
+
+def facts_for(options: dict[str, Any]) -> MLPlugin:
+    """A plugin instance holding the site's facts, shared by every page of the site."""
+    root = Path(options.get("root") or os.getcwd()).resolve()
+    config = {
+        key: options[key]
+        for key in ("dvc_root", "date_format", "show_emails")
+        if options.get(key) not in (None, "")
+    }
+    key = (root, tuple(sorted(config.items())))
+    cached = _CACHE.get(key)
+    if cached is not None and _mtimes(list(cached[1])) == cached[1]:
+        return cached[0]
+    plugin = MLPlugin()
+    errors, _warnings = plugin.load_config(config)
+    for name, problem in errors:
+        log.error("markdown extension option '%s': %s", name, problem)
+    plugin.read_facts(root)
+    for finding in plugin.findings:
+        log.warning(
+            "%s%s [%s]",
+            f"{finding.where()}: " if finding.where() else "",
+            finding.message,
+            finding.kind,
+        )
+    plugin.findings.clear()
+    _CACHE[key] = (plugin, _mtimes(plugin.watched()))
+    return plugin
+
+
+class _References(Preprocessor):
+    def __init__(self, md: Markdown, extension: MLExtension) -> None:
+        super().__init__(md)
+        self.extension = extension
+
+    def run(self, lines: list[str]) -> list[str]:
+        plugin = facts_for(self.extension.getConfigs())
+        page = PageFacts(src=self.extension.getConfig("source") or "<markdown>", repo_path=None)
+        before = len(plugin.findings)
+        text, _ = plugin.render_page("\n".join(lines), page, 1, {})
+        for finding in plugin.findings[before:]:
+            log.warning("%s: %s [%s]", finding.where() or page.src, finding.message, finding.kind)
+        del plugin.findings[before:]
+        return text.split("\n")
+
+
+class MLExtension(Extension):
+    """Resolve ``{ml ...}`` references while Markdown is converted."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.config = {
+            "root": [
+                "",
+                "the site's directory (where mkdocs.yml is); default: the working directory",
+            ],
+            "dvc_root": ["", "the DVC project's directory, relative to root; default: found"],
+            "date_format": ["%Y-%m-%d", "strftime format of dates"],
+            "show_emails": [False, "publish author e-mail addresses"],
+            "source": ["", "the page's name in messages"],
+        }
+        super().__init__(**kwargs)
+
+    def extendMarkdown(self, md: Markdown) -> None:
+        # Before fenced code (25) so a pipeline block's ```mermaid fence is processed, and
+        # before raw HTML blocks (20) so the tables it writes are kept as HTML.
+        md.preprocessors.register(_References(md, self), "mlplugin", 35)
+
+
+def makeExtension(**kwargs: Any) -> MLExtension:
+    return MLExtension(**kwargs)
