@@ -80,6 +80,9 @@ def collect(config_file: str, strict: bool = False) -> MLPlugin:
             f"{config_file} does not use the plugin: add '- mlplugin' under 'plugins:'."
         )
     plugin.config_warnings = len(collector.messages(logging.WARNING))
+    # MkDocs names the plugin running an event here (File.generated reads it); the check runs
+    # only this plugin's events, so it names it itself.
+    config.plugins._current_plugin = "mlplugin"
     plugin.on_config(config)
     files = get_files(config)
     plugin.on_files(files, config=config)
@@ -97,8 +100,11 @@ def _github(value: str, prop: bool = False) -> str:
     return value.replace(":", "%3A").replace(",", "%2C") if prop else value
 
 
-def report(plugin: MLPlugin, fmt: str, repo_prefix: str, out: TextIO) -> tuple[int, int]:
-    """Write the findings in FMT; return (errors, warnings)."""
+def report(
+    plugin: MLPlugin, fmt: str, repo_prefix: str, out: TextIO, verbose: bool = False
+) -> tuple[int, int]:
+    """Write the findings in FMT (information only when VERBOSE, or in JSON); return
+    (errors, warnings)."""
     graded = plugin.graded()
     errors = sum(1 for _, s in graded if s == "error")
     warnings = sum(1 for _, s in graded if s == "warn")
@@ -115,6 +121,8 @@ def report(plugin: MLPlugin, fmt: str, repo_prefix: str, out: TextIO) -> tuple[i
         out.write("\n")
         return errors, warnings
     for finding, severity in graded:
+        if severity == "info" and not verbose:
+            continue
         if fmt == "github":
             out.write(_annotation(finding, severity, repo_prefix) + "\n")
         else:
@@ -166,6 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     check.add_argument("-f", "--config-file", default="mkdocs.yml", help="the site's mkdocs.yml")
     check.add_argument("--format", choices=("text", "json", "github"), default="text")
     check.add_argument("--strict", action="store_true", help="warnings fail the check too")
+    check.add_argument("-v", "--verbose", action="store_true", help="also show information")
     manifest = commands.add_parser("manifest", help="print the manifest a build would write")
     manifest.add_argument("-f", "--config-file", default="mkdocs.yml", help="the site's mkdocs.yml")
     args = parser.parse_args(argv)
@@ -183,7 +192,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             json.dump(plugin.manifest(), sys.stdout, indent=2, default=str)
             sys.stdout.write("\n")
             return 0
-        errors, warnings = report(plugin, args.format, _repo_prefix(plugin), sys.stdout)
+        errors, warnings = report(
+            plugin, args.format, _repo_prefix(plugin), sys.stdout, getattr(args, "verbose", False)
+        )
         sys.stdout.flush()
     except BrokenPipeError:  # `mkdocs-ml manifest | head`: the reader has what it wanted
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep interpreter shutdown quiet

@@ -96,7 +96,9 @@ def test_check_reports_a_broken_reference_with_the_words_mkdocs_build_uses(
     pipeline.commit("Docs")
     pipeline.write("docs/draft.md", "# Not committed yet\n")  # an info finding too
 
-    check = ml(pipeline, "check", "-f", "mkdocs.yml")
+    check = ml(
+        pipeline, "check", "-f", "mkdocs.yml", "--verbose"
+    )  # information too, as in the build log
     build = pipeline.build()
 
     assert check.returncode == 1, check.stdout + check.stderr
@@ -127,7 +129,9 @@ def test_a_shallow_ci_checkout_warns_and_fails_only_under_strict(pipeline: Repo)
         assert "warn: the git checkout is shallow" in result.stdout
         assert "fetch-depth: 0" in result.stdout
         assert "docs/index.md:3: warn: '{ml page updated}'" in result.stdout
-        assert result.stdout.splitlines()[-1] == "0 errors, 2 warnings on 1 page."
+        # a shallow clone has no tags either: the registry of the declared artifact is empty
+        assert "warn: the checkout is shallow and has no tags" in result.stdout
+        assert result.stdout.splitlines()[-1] == "0 errors, 3 warnings on 1 page."
 
 
 def test_json_output_counts_errors_and_warnings_and_lists_each_finding(pipeline: Repo) -> None:
@@ -187,7 +191,7 @@ def test_github_annotations_name_pages_by_their_path_from_the_git_root(pipeline:
     pipeline.commit("Docs")
     pipeline.write("docs-site/docs/draft.md", "# Not committed yet\n")
 
-    result = ml(pipeline, "check", "-f", "docs-site/mkdocs.yml", "--format", "github")
+    result = ml(pipeline, "check", "-f", "docs-site/mkdocs.yml", "--format", "github", "-v")
 
     assert result.returncode == 1
     assert sorted(result.stdout.splitlines()) == [
@@ -413,3 +417,14 @@ def test_pre_commit_refuses_a_commit_with_a_broken_reference_and_accepts_the_fix
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
     assert re.search(r"mkdocs-ml check\.+Passed", accepted.stdout + accepted.stderr)
     assert pipeline.git("log", "-1", "--format=%s") == "Fixed page"
+
+
+def test_information_is_shown_only_when_asked(pipeline: Repo) -> None:
+    pipeline.site({"index.md": "# Home\n"})
+    pipeline.commit("Docs")
+    pipeline.write("docs/draft.md", "# Not committed yet\n")
+    quiet = ml(pipeline, "check", "-f", "mkdocs.yml")
+    verbose = ml(pipeline, "check", "-f", "mkdocs.yml", "-v")
+    assert "info:" not in quiet.stdout
+    assert "docs/draft.md: info: the page is not committed yet" in verbose.stdout
+    assert quiet.returncode == verbose.returncode == 0
