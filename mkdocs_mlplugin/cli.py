@@ -18,7 +18,7 @@ import posixpath
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from .findings import Finding
 from .plugin import MLPlugin
@@ -76,8 +76,11 @@ def collect(config_file: str, strict: bool = False) -> MLPlugin:
     mkdocs_log.setLevel(logging.ERROR)  # findings are printed by report(), once
     plugin = config.plugins.get("mlplugin")
     if not isinstance(plugin, MLPlugin):
+        plugin = _from_extension(config)
+    if plugin is None:
         raise UsageError(
-            f"{config_file} does not use the plugin: add '- mlplugin' under 'plugins:'."
+            f"{config_file} uses neither the plugin nor the Markdown extension: add '- mlplugin' "
+            "under 'plugins:' (or 'mkdocs_mlplugin.markdown' under 'markdown_extensions:')."
         )
     plugin.config_warnings = len(collector.messages(logging.WARNING))
     # MkDocs names the plugin running an event here (File.generated reads it); the check runs
@@ -91,6 +94,23 @@ def collect(config_file: str, strict: bool = False) -> MLPlugin:
         page.read_source(config)
         plugin.on_page_markdown(page.markdown or "", page=page, config=config, files=files)
     plugin.check_docs()
+    return plugin
+
+
+def _from_extension(config: Any) -> MLPlugin | None:
+    """A plugin configured like the Markdown extension, for a site built without plugins
+    (Zensical): the check then runs on the same options."""
+    name = "mkdocs_mlplugin.markdown"
+    if name not in config.markdown_extensions:
+        return None
+    options = dict(config.mdx_configs.get(name) or {})
+    wanted = ("dvc_root", "date_format", "show_emails")
+    plugin = MLPlugin()
+    errors, _ = plugin.load_config(
+        {k: v for k, v in options.items() if k in wanted and v not in (None, "")}
+    )
+    if errors:
+        raise UsageError(f"markdown extension options: {errors}")
     return plugin
 
 

@@ -42,6 +42,17 @@ def _env(tmp: Path) -> dict[str, str]:
         DVC_SITE_CACHE_DIR=str(tmp / "dvc-site-cache"),
         DVC_GLOBAL_CONFIG_DIR=str(tmp / "dvc-global"),
         DVC_SYSTEM_CONFIG_DIR=str(tmp / "dvc-system"),
+        # tests/nonet/sitecustomize.py refuses outgoing connections in every Python process
+        # started with this environment and logs each attempt to MLPLUGIN_NET_LOG
+        PYTHONPATH=os.pathsep.join(
+            p
+            for p in (
+                str(Path(__file__).resolve().parent / "nonet"),
+                os.environ.get("PYTHONPATH", ""),
+            )
+            if p
+        ),
+        MLPLUGIN_NET_LOG=str(tmp / "net.log"),
     )
     return env
 
@@ -278,6 +289,51 @@ def make_pipeline(repo: Repo) -> None:
         )
     repo.dvc("repro", "-q")
     repo.commit("Pipeline", date="2024-01-10T09:00:00+00:00")
+
+
+_NET_LOGS_SEEN: dict[Path, int] = {}  # network log -> how much of it a test already blamed
+
+
+@pytest.fixture(autouse=True)
+def no_network(tmp_path: Path) -> Any:
+    """Fail the test when any process it ran tried to reach another machine.
+
+    Subprocesses get tests/nonet on PYTHONPATH (see _env), whose sitecustomize refuses
+    connections to anything but loopback and logs each attempt to MLPLUGIN_NET_LOG; this
+    process is guarded the same way for the duration of the test. The logs checked are the
+    ones below tmp_path and the session's other temporary homes (session fixtures such as
+    pipeline_template, which run before this fixture); each line is blamed on one test only.
+    """
+    import importlib.util
+    import socket
+
+    def logs() -> dict[Path, int]:
+        found = {*tmp_path.parent.glob("*/net.log"), *tmp_path.rglob("net.log")}
+        return {p.resolve(): p.stat().st_size for p in found if p.is_file()}
+
+    nonet = Path(__file__).resolve().parent / "nonet" / "sitecustomize.py"
+    spec = importlib.util.spec_from_file_location("mlplugin_nonet", nonet)
+    assert spec is not None and spec.loader is not None
+    guard = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(guard)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MLPLUGIN_NET_LOG", str(tmp_path / "net.log"))
+        for name, wrapper in guard.wrappers().items():
+            mp.setattr(socket.socket if name.startswith("connect") else socket, name, wrapper)
+        yield
+    now = logs()
+    grown = {
+        path: path.read_bytes()[_NET_LOGS_SEEN.get(path, 0) : size].decode("utf-8", "replace")
+        for path, size in now.items()
+        if size > _NET_LOGS_SEEN.get(path, 0)
+    }
+    _NET_LOGS_SEEN.update(now)
+    if grown:
+        pytest.fail(
+            "the test tried to open network connections:\n"
+            + "\n".join(f"{path}:\n{text}" for path, text in grown.items()),
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="session")

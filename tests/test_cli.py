@@ -291,7 +291,8 @@ def test_a_config_without_the_plugin_is_a_one_line_usage_error(pipeline: Repo) -
         assert result.returncode == 2
         assert result.stdout == ""
         assert result.stderr.splitlines() == [
-            "mkdocs-ml: mkdocs.yml does not use the plugin: add '- mlplugin' under 'plugins:'."
+            "mkdocs-ml: mkdocs.yml uses neither the plugin nor the Markdown extension: add '- mlplugin' "
+            "under 'plugins:' (or 'mkdocs_mlplugin.markdown' under 'markdown_extensions:')."
         ]
 
 

@@ -148,3 +148,18 @@ def test_the_same_broken_page_fails_the_check_and_the_mkdocs_build(tmp_path: Pat
     result = zensical(repo, site)
     assert 'class="ml-missing"' in (site / "site" / "pipeline" / "index.html").read_text()
     assert "no stage 'trian'" in result.stdout + result.stderr
+
+
+def test_the_check_runs_on_a_zensical_config_without_the_plugin(pipeline: Repo) -> None:
+    config = pipeline.site(
+        {"index.md": "# Home\n\n{ml stage trian}\n"},
+        markdown_extensions=["mkdocs_mlplugin.markdown"],
+    )
+    config.write_text(config.read_text().replace("plugins:\n- mlplugin: {}\n", "plugins: []\n"))
+    assert "mlplugin" not in yaml.safe_load(config.read_text())["plugins"]
+    pipeline.commit("Docs")
+    check = pipeline.run(
+        str(Path(sys.executable).with_name("mkdocs-ml")), "check", "-f", "mkdocs.yml", check=False
+    )
+    assert check.returncode == 1, check.stdout + check.stderr
+    assert "docs/index.md:3: error: '{ml stage trian}': no stage 'trian'." in check.stdout
