@@ -389,10 +389,14 @@ class MLPlugin(BasePlugin[MLConfig]):
             len(reg.ignored),
             len(reg.lightweight),
         )
-        if not reg.history and site.repo is not None and site.repo.shallow:
+        if site.repo is not None and site.repo.shallow:
             site.registry_problem = (
                 "the checkout is shallow and has no tags, so the model registry (GTO tags) is "
                 "empty here: fetch them (actions/checkout: 'fetch-depth: 0', or 'git fetch --tags')."
+                if not reg.history
+                else "the checkout is shallow, so it has only the tags of the commits it fetched and "
+                "the model registry (GTO tags) may be incomplete: fetch the full history and tags "
+                "(actions/checkout: 'fetch-depth: 0', or 'git fetch --tags')."
             )
             if project is not None and project.artifacts:
                 self._add(Finding("registry", site.registry_problem))

@@ -11,6 +11,7 @@ reading is replaced.
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +23,7 @@ _FIELDS = (
     "%(objecttype)",
     "%(objectname)",
     "%(*objectname)",
-    "%(taggername)",
-    "%(taggeremail:trim)",
-    "%(taggerdate:raw)",
+    "%(tagger)",
     "%(contents)",
 )
 _RECORD = "\x1e"
@@ -58,16 +57,14 @@ def read_tags(repo: GitRepo) -> tuple[list[Any], list[str], list[str], int]:
     from scmrepo.git.objects import GitTag
 
     for record in records:
-        name, kind, sha, target, tagger, email, date, message = (
-            record.split("\x00", 7) + [""] * 8
-        )[:8]
+        name, kind, sha, target, ident, message = (record.split("\x00", 5) + [""] * 6)[:6]
         if not parse_name(name, raise_on_fail=False):
             ignored.append(name)
             continue
         if kind != "tag":
             lightweight.append(name)
             continue
-        seconds, _, offset = date.partition(" ")
+        tagger, email, seconds, offset = _identity(ident)
         tags.append(
             GitTag(
                 name=name,
@@ -83,6 +80,18 @@ def read_tags(repo: GitRepo) -> tuple[list[Any], list[str], list[str], int]:
     return tags, ignored, lightweight, len(records)
 
 
+_IDENT = re.compile(r"^(?P<name>.*?)\s*<(?P<email>[^<>]*)>\s+(?P<time>\d+)\s+(?P<tz>[+-]\d{4})$")
+
+
+def _identity(ident: str) -> tuple[str, str, str, str]:
+    """(name, email, seconds, offset) of a tagger line, read from the right as GTO's git
+    reader does, so a name containing '<' stays whole."""
+    m = _IDENT.match(ident.strip())
+    if not m:
+        return ident.strip(), "", "0", "+0000"
+    return m["name"], m["email"], m["time"], m["tz"]
+
+
 def _offset_seconds(offset: str) -> int:
     if len(offset) != 5 or offset[0] not in "+-" or not offset[1:].isdigit():
         return 0
@@ -95,7 +104,7 @@ def build(tags: list[Any], configured_stages: list[str] | None = None) -> Regist
     if not tags:
         return Registry({}, configured_stages or [], [], 0, [], [])
     from gto.base import BaseRegistryState
-    from gto.constants import Action
+    from gto.constants import Action, VersionSort
     from gto.tag import index_tag, parse_name
 
     state = BaseRegistryState()
@@ -115,7 +124,7 @@ def build(tags: list[Any], configured_stages: list[str] | None = None) -> Regist
     artifacts = {}
     for artifact in state.get_artifacts().values():
         latest = artifact.get_latest_version(registered_only=True)
-        vstages = artifact.get_vstages()
+        vstages = artifact.get_vstages(sort=VersionSort.Timestamp)  # as `gto show` sorts
         versions = []
         for version in artifact.get_versions(include_non_explicit=True, include_discovered=True):
             versions.append(
@@ -144,28 +153,29 @@ def build(tags: list[Any], configured_stages: list[str] | None = None) -> Regist
             "active": artifact.is_active,
             "versions": versions,
         }
-    history = []
+    events: list[tuple[Any, dict[str, Any]]] = []
     for artifact in state.get_artifacts().values():
         for event in artifact.get_events():
             kind = type(event).__name__.lower()
             if kind == "commit":
                 continue
-            history.append(
-                {
-                    "timestamp": event.created_at.isoformat(),
-                    "artifact": event.artifact,
-                    "event": kind,
-                    "priority": event.priority,
-                    "version": getattr(event, "version", None),
-                    "stage": getattr(event, "stage", None),
-                    "commit": event.commit_hexsha,
-                    "author": event.author,
-                    "author_email": event.author_email,
-                    "message": event.message,
-                    "ref": event.ref,
-                }
-            )
-    history.sort(key=lambda e: (e["timestamp"], e["priority"]), reverse=True)
+            entry = {
+                "timestamp": event.created_at.isoformat(),
+                "artifact": event.artifact,
+                "event": kind,
+                "priority": event.priority,
+                "version": getattr(event, "version", None),
+                "stage": getattr(event, "stage", None),
+                "commit": event.commit_hexsha,
+                "author": event.author,
+                "author_email": event.author_email,
+                "message": event.message,
+                "ref": event.ref,
+            }
+            events.append(((event.created_at, event.priority), entry))
+    # as `gto history`: ascending by (time, priority), then reversed, so ties keep GTO's order
+    events.sort(key=lambda e: e[0])
+    history = [entry for _, entry in reversed(events)]
     return Registry(artifacts, stages, history, len(tags), [], [])
 
 

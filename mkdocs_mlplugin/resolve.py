@@ -519,14 +519,12 @@ def metrics_history(
         if any(k in (found.get((v["commit"], f)) or {}) for v in versions)
     ]
     headers = ["Version", "Stages", "Commit", *(f"{f}:{k}" if many else k for f, k in columns)]
+    absent = [f for f in files if any(found.get((v["commit"], f)) is None for v in versions)]
     rows = []
-    absent: list[str] = []
     for v in versions:
         row: list[object] = [v["version"], ", ".join(v["stages"]), render.Code(v["commit"][:7])]
         for f, k in columns:
             values = found.get((v["commit"], f))
-            if values is None and f not in absent:
-                absent.append(f)
             row.append("" if values is None else values.get(k, ""))
         rows.append(row)
     lines = render.table(headers, rows, "ml-metrics-history")
@@ -625,7 +623,7 @@ def registry_page(site: SiteFacts, cards: dict[str, str]) -> str:
     }
     names = sorted(set(declared) | set(reg.artifacts if reg else {}))
     lines = ["# Model registry", ""]
-    if not reg or not reg.history:
+    if site.registry_problem or not reg or not reg.history:
         note = site.registry_problem or (
             "No versions are registered yet. Register one with 'gto register NAME', assign a stage "
             "with 'gto assign NAME --version v1.0.0 --stage prod', and push the tags."
@@ -648,6 +646,8 @@ def registry_page(site: SiteFacts, cards: dict[str, str]) -> str:
             rows.append(("Path", render.Code(artifact.path)))
         else:
             rows.append(("Declared", "only in GTO tags, not in any dvc.yaml"))
+        if entry is not None and not entry["active"]:
+            rows.append(("Status", "deprecated"))
         rows.append(("Latest version", (entry or {}).get("latest") or "none registered"))
         stages = {s: v for s, v in (entry or {}).get("stages", {}).items() if v}
         rows.append(

@@ -117,8 +117,8 @@ def example(tmp_path_factory: pytest.TempPathFactory, mermaid_js: Path) -> Itera
     with SiteServer(site) as server:
         config = (clone / "example_site" / "mkdocs.yml").read_text("utf-8")
         plugin = f"  - mlplugin:\n      mermaid_js: {json.dumps(str(mermaid_js))}\n"
-        assert "\n  - mlplugin\n" in config, config
-        config = f"site_url: {server.url}\n" + config.replace("\n  - mlplugin\n", "\n" + plugin)
+        assert "\n  - mlplugin:\n" in config, config
+        config = f"site_url: {server.url}\n" + config.replace("\n  - mlplugin:\n", "\n" + plugin, 1)
         (clone / "example_site" / "mkdocs.browser.yml").write_text(config, "utf-8")
         (clone / ".git" / "info").mkdir(exist_ok=True)
         with open(clone / ".git" / "info" / "exclude", "a", encoding="utf-8") as exclude:
