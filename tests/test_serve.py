@@ -42,11 +42,15 @@ def wait_for(url: str, wanted: str, seconds: float = 60) -> str:
 
 @pytest.fixture
 def served(pipeline: Repo) -> Iterator[tuple[Repo, str]]:
-    pipeline.site({"index.md": "# Home\n\nlr {ml param train.lr}; built from {ml git short}.\n"})
+    # a changed param makes its stage stale: a warning here, so the rebuild publishes the page
+    pipeline.site(
+        {"index.md": "# Home\n\nlr {ml param train.lr}; built from {ml git short}.\n"},
+        plugin={"checks": {"stale_pipeline": "warn"}},
+    )
     pipeline.commit("Docs")
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}", "--no-livereload"],
+        [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"],
         cwd=pipeline.path,
         env=pipeline.env,
         stdout=subprocess.DEVNULL,
