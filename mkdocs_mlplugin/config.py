@@ -25,6 +25,7 @@ class ChecksConfig(base.Config):
     uncommitted_page = _severity("uncommitted_page")
     stale_pipeline = _severity("stale_pipeline")
     unverifiable_stage = _severity("unverifiable_stage")
+    orphan_lock_entry = _severity("orphan_lock_entry")
     stale_doc = _severity("stale_doc")
     pinned_behind = _severity("pinned_behind")
     diagram_too_large = _severity("diagram_too_large")

@@ -341,6 +341,21 @@ def _load_pipeline(project: Project, dvcfile: str) -> None:
         if entry is not None:
             _apply_lock(stage, entry, directory)
         project.stages[stage.name] = stage
+    lockfile = posixpath.join(directory, LOCK_FILE) if directory else LOCK_FILE
+    orphans = [name for name in lock if name not in resolved]
+    lock_text = read_text(root / lockfile, lockfile) if orphans else ""
+    for name in orphans:
+        if name not in resolved:
+            project.findings.append(
+                Finding(
+                    "orphan_lock_entry",
+                    f"{lockfile} has an entry for stage '{name}', which {dvcfile} no longer "
+                    "defines; it is ignored, as DVC ignores it. Remove it (edit the lock, or "
+                    "'dvc commit') so the lock says only what the pipeline is.",
+                    lockfile,
+                    key_line(lock_text, ["stages", name]) or key_line(lock_text, [name]),
+                )
+            )
     for name, definition in artifacts.items():
         definition = definition or {}
         project.artifacts[f"{prefix}{name}"] = Artifact(

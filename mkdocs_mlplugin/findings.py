@@ -29,6 +29,8 @@ DEFAULT_SEVERITY: dict[str, str] = {
     "uncommitted_page": "info",
     # A stage whose command, params or deps changed since dvc.lock was written.
     "stale_pipeline": "error",
+    # dvc.lock has an entry for a stage dvc.yaml no longer defines (DVC ignores it too).
+    "orphan_lock_entry": "info",
     # A stage whose state only absent data could tell.
     "unverifiable_stage": "info",
     # A page documents an artifact or stage that changed after the page was last edited.

@@ -81,7 +81,11 @@ def inline(value: object, label: str) -> str:
 
 def missing(label: str, reason: str) -> str:
     """A visible marker where a fact could not be resolved."""
-    return f'<span class="ml-missing" title="{text(reason)}">&#9888; {text(label)}</span>'
+    # styled inline too: front ends without the theme overrides (Zensical) still show it
+    return (
+        f'<span class="ml-missing" style="color:#c62828;font-weight:bold" title="{text(reason)}">'
+        f"&#9888; {text(label)}</span>"
+    )
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]], css: str) -> list[str]:

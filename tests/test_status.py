@@ -620,3 +620,21 @@ def test_fresh_clone_without_cache_or_data_builds_with_every_stage_current(
     }
     assert all(s["dvc_status"] == [] and s["unverifiable"] == [] for s in stages.values())
     assert [f for f in manifest["findings"] if f["kind"].endswith(("_pipeline", "_stage"))] == []
+
+
+def test_a_lock_entry_for_a_removed_stage_is_reported_and_ignored(pipeline: Repo) -> None:
+    text = pipeline.read("dvc.yaml")
+    start = text.index("  evaluate:")
+    end = text.index("artifacts:")
+    pipeline.write("dvc.yaml", text[:start] + text[end:])
+    line = pipeline.read("dvc.lock").splitlines().index("  evaluate:") + 1
+    pipeline.site({"index.md": "# Home\n"})
+    pipeline.commit("Remove the evaluate stage")
+    build = pipeline.build("--strict")
+    assert build.ok, build.output
+    assert (
+        f"INFO    -  mlplugin: dvc.lock:{line}: dvc.lock has an entry for stage 'evaluate', which "
+        "dvc.yaml no longer defines; it is ignored, as DVC ignores it." in build.output
+    )
+    stages = [s["name"] for s in build.manifest()["projects"][0]["stages"]]
+    assert stages == ["prepare", "train"]
