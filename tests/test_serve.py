@@ -29,7 +29,7 @@ def fetch(url: str) -> str | None:
         return None
 
 
-def wait_for(url: str, wanted: str, seconds: float = 60) -> str:
+def wait_for(url: str, wanted: str, seconds: float = 150) -> str:
     deadline = time.monotonic() + seconds
     text = None
     while time.monotonic() < deadline:
