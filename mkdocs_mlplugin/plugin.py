@@ -323,39 +323,30 @@ class MLPlugin(BasePlugin[MLConfig]):
         log.debug("read %d DVC files in %s", len(project.files_read), root)
         self._check_pipeline(project)
 
+    def _taken(self, option: str, src: str, files: Files) -> bool:
+        """Whether a generated page's path is a page of docs_dir already (then a finding)."""
+        if files.get_file_from_path(src) is None:
+            return False
+        message = f"{option} '{src}' exists in docs_dir already; choose another path."
+        self._add(Finding("malformed_reference", message, "mkdocs.yml"))
+        return True
+
     def _add_timeline_page(self, files: Files, config: MkDocsConfig) -> None:
-        src = self.config.timeline_page
-        if files.get_file_from_path(src) is not None:
-            self._add(
-                Finding(
-                    "malformed_reference",
-                    f"timeline_page '{src}' exists in docs_dir already; choose another path.",
-                    "mkdocs.yml",
-                )
-            )
+        src = str(self.config.timeline_page)
+        if self._taken("timeline_page", src, files):
             return
         project, repo, history = self.site.project, self.repo, self.site.history
         found: list[Any] = []
         if project is not None and repo is not None and history is not None:
-            base = relative(project.root, repo.root) or "."
             try:
-                found = timeline.changes(
-                    project, history, "" if base == "." else base + "/", repo.blobs
-                )
+                found = timeline.changes(project, history, repo_prefix(project, repo), repo.blobs)
             except MLPluginError as exc:
                 self._add(exc.finding)
         files.append(File.generated(config, src, content=timeline_page(self.site, found)))
 
     def _add_registry_page(self, files: Files, config: MkDocsConfig) -> None:
-        src = self.config.registry_page
-        if files.get_file_from_path(src) is not None:
-            self._add(
-                Finding(
-                    "malformed_reference",
-                    f"registry_page '{src}' exists in docs_dir already; choose another path.",
-                    "mkdocs.yml",
-                )
-            )
+        src = str(self.config.registry_page)
+        if self._taken("registry_page", src, files):
             return
         page_file = File.generated(config, src, content="")
         project = self.site.project
@@ -401,14 +392,13 @@ class MLPlugin(BasePlugin[MLConfig]):
             if project is not None and project.artifacts:
                 self._add(Finding("registry", site.registry_problem))
         if project is not None:
-            base = relative(project.root, repo.root) or "."
+            prefix = repo_prefix(project, repo)
             for artifact in project.artifacts.values():
                 bare = artifact.name.rsplit(":", 1)[-1]
-                path = posixpath.normpath(posixpath.join(base, artifact.dvcfile))
+                path = prefix + artifact.dvcfile  # GTO names from the git root
                 site.registry_names[artifact.name] = (
                     bare if path == "dvc.yaml" else f"{path}:{bare}"
                 )
-            prefix = "" if base == "." else base + "/"
             site.metrics_at = lambda wanted: self._metrics_at(prefix, wanted)
 
     def _metrics_at(
@@ -566,14 +556,14 @@ class MLPlugin(BasePlugin[MLConfig]):
         project, repo, history = self.site.project, self.repo, self.site.history
         if project is None or repo is None or history is None or not self.bound:
             return
-        base = relative(project.root, self.git_root) or "."
+        prefix = repo_prefix(project, repo)
         jobs = []
         specs: list[str] = []
         for facts, line, pin in self.bound:
             subject = drift.subject_of(project, facts.artifact, facts.stage)
             if subject is None:
                 continue
-            repo_path = subject.file if base == "." else f"{base}/{subject.file}"
+            repo_path = prefix + subject.file
             file_history = history.get(repo_path)
             if pin and "commit" in pin:
                 specs += [f"{pin['commit']}:{repo_path}", f"HEAD:{repo_path}"]
@@ -796,8 +786,7 @@ def check_pipeline(
         return status.pipeline_status(project, lambda path: (project.root / path).exists())
     kept = repo.kept_files(project.root)
     dirs = {parent for path in kept for parent in _parents(path)}
-    base = relative(project.root, repo.root) or "."
-    prefix = "" if base == "." else base + "/"
+    prefix = repo_prefix(project, repo)
     changed = facts.changed if facts else ()
     files = history or {}
 
@@ -823,6 +812,12 @@ def _with_status(stages: list[dict[str, Any]], verdicts: dict[str, status.Verdic
     for stage in stages:
         verdict = verdicts.get(stage["name"])
         stage["status"] = verdict.as_dict() if verdict else None
+
+
+def repo_prefix(project: dvc.Project, repo: git.GitRepo) -> str:
+    """How project-relative paths start from the git root: "" or "sub/dir/"."""
+    base = relative(project.root, repo.root) or "."
+    return "" if base == "." else base + "/"
 
 
 def _parents(path: str) -> list[str]:
