@@ -68,6 +68,7 @@ class Stage:
     always_changed: bool = False
     desc: str | None = None
     locked: bool = False
+    lock_unreadable: bool = False  # dvc.lock exists but cannot be read
     lock_cmd: str | None = None
     lock_deps: dict[str, Hashed] = dataclasses.field(default_factory=dict)
     lock_params: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
@@ -147,6 +148,14 @@ class Project:
     edges: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     findings: list[Finding] = dataclasses.field(default_factory=list)
     files_read: list[str] = dataclasses.field(default_factory=list)
+    unreadable: dict[str, str] = dataclasses.field(default_factory=dict)  # file -> why
+    outside: set[str] = dataclasses.field(default_factory=set)  # declared files outside root
+
+    def contains(self, path: str) -> bool:
+        """Whether PATH (project-relative) stays inside the project, symlinks followed."""
+        root = self.root.resolve()
+        target = (root / path).resolve()
+        return target == root or root in target.parents
 
     def producer(self, path: str) -> tuple[str, Hashed] | None:
         """The stage or .dvc file that outputs PATH exactly, with its recorded hash."""
@@ -312,6 +321,7 @@ def _collect(project: Project, loader: Any, dvcfile: str) -> None:
         loader(project, dvcfile)
     except MLPluginError as exc:
         project.findings.append(exc.finding)
+        project.unreadable[dvcfile] = exc.finding.message
 
 
 def _load_pipeline(project: Project, dvcfile: str) -> None:
@@ -329,19 +339,25 @@ def _load_pipeline(project: Project, dvcfile: str) -> None:
             )
         )
     _validate(data, dvcfile, text, "pipeline")
-    resolved, artifacts, metrics = _resolve(root, dvcfile, data)
+    resolved, artifacts, metrics = _resolve(root, dvcfile, data, text)
     directory = posixpath.dirname(dvcfile)
     prefix = "" if dvcfile == PIPELINE_FILE else f"{dvcfile}:"
-    lock = _load_lock(root, posixpath.join(directory, LOCK_FILE) if directory else LOCK_FILE)
-    project.files_read.append(posixpath.join(directory, LOCK_FILE) if directory else LOCK_FILE)
+    lockfile = posixpath.join(directory, LOCK_FILE) if directory else LOCK_FILE
+    try:
+        lock = _load_lock(root, lockfile)
+    except MLPluginError as exc:  # the pipeline is still known; what it recorded is not
+        project.findings.append(exc.finding)
+        project.unreadable[lockfile] = exc.finding.message
+        lock = {}
+    project.files_read.append(lockfile)
     for name, definition in resolved.items():
         stage = _stage(f"{prefix}{name}", dvcfile, directory, definition)
         stage.line = key_line(text, ["stages", name.split("@")[0]])
         entry = lock.get(name)
         if entry is not None:
             _apply_lock(stage, entry, directory)
+        stage.lock_unreadable = lockfile in project.unreadable
         project.stages[stage.name] = stage
-    lockfile = posixpath.join(directory, LOCK_FILE) if directory else LOCK_FILE
     orphans = [name for name in lock if name not in resolved]
     lock_text = read_text(root / lockfile, lockfile) if orphans else ""
     for name in orphans:
@@ -421,24 +437,74 @@ def key_line(text: str, keys: list[str]) -> int | None:
 
 
 def _resolve(
-    root: Path, dvcfile: str, data: dict[str, Any]
+    root: Path, dvcfile: str, data: dict[str, Any], text: str
 ) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
-    """Stages, artifacts and metrics of a dvc.yaml with vars/foreach/matrix/${} resolved by DVC."""
+    """Stages, artifacts and metrics of a dvc.yaml with vars/foreach/matrix/${} resolved by DVC.
+
+    DVC's resolver reads params.yaml and the ``vars:`` files itself, with no limit on size or
+    YAML aliases; they are checked with the plugin's own reader first. When one is refused and
+    the file needs no interpolation, it is taken as written, as DVC would read it."""
     from dvc.exceptions import DvcException
     from dvc.parsing import DataResolver
 
     directory = (root / dvcfile).parent
+    refused = _refused_vars(root, dvcfile, data)
+    if refused:
+        if "${" in text or any(
+            isinstance(d, dict) and ("foreach" in d or "matrix" in d)
+            for d in (data.get("stages") or {}).values()
+        ):
+            raise MLPluginError(
+                Finding(
+                    "invalid_project_file",
+                    f"{dvcfile} needs {refused} to resolve its ${{...}}, foreach or matrix, and "
+                    f"{refused} cannot be read (see its error).",
+                    dvcfile,
+                    key_line(text, ["vars"]) or key_line(text, ["stages"]),
+                )
+            )
+        return (
+            dict(data.get("stages") or {}),
+            dict(data.get("artifacts") or {}),
+            list(data.get("metrics") or []),
+        )
     try:
         resolver = DataResolver(_ResolverRepo(_parsing_config(root)), str(directory), data)
         stages = resolver.resolve().get("stages") or {}  # None in a file with no stages
         artifacts = resolver.resolve_artifacts() or {}
         metrics = resolver.resolve_metrics() or []
     except DvcException as exc:
-        message = str(exc).replace(str(directory) + os.sep, "")
+        message = _short_path(str(exc).replace(str(directory) + os.sep, ""), root)
+        message = message.replace(f" in '{dvcfile}'", "")
+        where = re.search(
+            r"'((?:stages|vars|artifacts|metrics|params|plots)(?:\.[^']*)?)'", message
+        )
+        keys = where.group(1).split(".") if where else []
         raise MLPluginError(
-            Finding("invalid_project_file", f"{dvcfile}: {_short_path(message, root)}", dvcfile)
+            Finding(
+                "invalid_project_file",
+                f"{dvcfile}: {message}",
+                dvcfile,
+                key_line(text, keys) if keys else None,
+            )
         ) from None
     return stages, artifacts, metrics
+
+
+def _refused_vars(root: Path, dvcfile: str, data: dict[str, Any]) -> str | None:
+    """The first params or vars file DVC's resolver would read that the plugin refuses."""
+    directory = posixpath.dirname(dvcfile)
+    names = [DEFAULT_PARAMS] + [v for v in data.get("vars") or [] if isinstance(v, str)]
+    for name in names:
+        file = posixpath.normpath(posixpath.join(directory, name.split(":")[0]))
+        path = root / file
+        if not path.is_file() or not file.endswith((".yaml", ".yml")):
+            continue
+        try:
+            parse_yaml(read_text(path, file), file)
+        except MLPluginError:
+            return file
+    return None
 
 
 def _short_path(message: str, root: Path) -> str:
@@ -599,8 +665,20 @@ def _load_tracked(project: Project, dvcfile: str) -> None:
 
 
 def redact(url: str) -> str:
-    """A URL without the user:password part."""
-    return _CREDENTIALS.sub("***@", url)
+    """A URL without its user:password part and without the values of its query (signed
+    URLs carry their signature there)."""
+    from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+    if not _URL.match(url):
+        return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return _CREDENTIALS.sub("***@", url.split("?", 1)[0])
+    host = parts.netloc.rpartition("@")[2]
+    netloc = f"***@{host}" if "@" in parts.netloc else host
+    query = "&".join(f"{k}=***" for k, _ in parse_qsl(parts.query, keep_blank_values=True))
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def _load_params(project: Project) -> None:
@@ -608,6 +686,8 @@ def _load_params(project: Project) -> None:
     for stage in project.stages.values():
         files.update(stage.params)
     for file in sorted(files):
+        if not _inside(project, file, "params"):
+            continue
         path = project.root / file
         if not path.is_file():
             continue
@@ -616,6 +696,7 @@ def _load_params(project: Project) -> None:
             project.files_read.append(file)
         except MLPluginError as exc:
             project.findings.append(exc.finding)
+            project.unreadable[file] = exc.finding.message
 
 
 def _load_metrics(project: Project) -> None:
@@ -623,6 +704,9 @@ def _load_metrics(project: Project) -> None:
         for metric in stage.metrics:
             project.metrics.setdefault(metric, None)
     for file in sorted(project.metrics):
+        if not _inside(project, file, "metrics"):
+            del project.metrics[file]
+            continue
         path = project.root / file
         if not path.is_file():
             continue  # DVC-tracked and not pulled: the value is unknown, not wrong
@@ -631,6 +715,34 @@ def _load_metrics(project: Project) -> None:
             project.files_read.append(file)
         except MLPluginError as exc:
             project.findings.append(exc.finding)
+            project.unreadable[file] = exc.finding.message
+
+
+def _inside(project: Project, file: str, what: str) -> bool:
+    """Whether a declared params or metrics FILE is inside the project; a finding where not."""
+    if project.contains(file):
+        return True
+    project.outside.add(file)
+    for stage in project.stages.values():
+        if file in stage.params or file in stage.metrics:
+            text = (project.root / stage.dvcfile).read_text("utf-8", "replace")
+            written = posixpath.relpath(file, stage.wdir) if stage.wdir != "." else file
+            line = next(
+                (i for i, row in enumerate(text.splitlines(), 1) if written in row or file in row),
+                stage.line,
+            )
+            project.findings.append(
+                Finding(
+                    "invalid_project_file",
+                    f"stage '{stage.name}' declares the {what} file '{written}', which is outside "
+                    "the DVC project ('..' or a symlink out of it): it is not read. Keep params "
+                    "and metrics files inside the project.",
+                    stage.dvcfile,
+                    line,
+                )
+            )
+            break
+    return False
 
 
 def param_value(project: Project, file: str, key: str) -> tuple[bool, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -128,7 +129,7 @@ def parse_yaml(text: str, shown: str) -> Any:
             )
         )
     try:
-        return yaml.load(text, Loader=Loader)  # noqa: S506 - a safe loader
+        data = yaml.load(text, Loader=Loader)  # noqa: S506 - a safe loader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -142,6 +143,43 @@ def parse_yaml(text: str, shown: str) -> Any:
         raise MLPluginError(
             Finding("invalid_project_file", f"{shown} is not valid YAML: {exc}.", shown)
         ) from None
+    if expanded_size(data, MAX_VALUES) > MAX_VALUES:
+        raise MLPluginError(
+            Finding(
+                "invalid_project_file",
+                f"{shown} expands to more than {MAX_VALUES:,} values through YAML aliases (a "
+                "'billion laughs' file?): refused. Write the values out instead of aliasing them.",
+                shown,
+            )
+        )
+    return data
+
+
+#: how many values (after YAML aliases are expanded) one file may hold
+MAX_VALUES = 1_000_000
+
+
+def expanded_size(data: Any, limit: int) -> int:
+    """How many values DATA holds with every shared (aliased) part counted each time it is
+    used, as anything that walks or copies it would see; stops counting past LIMIT."""
+    sizes: dict[int, int] = {}
+
+    def size(node: Any) -> int:
+        if not isinstance(node, (dict, list)):
+            return 1
+        key = id(node)
+        if key not in sizes:
+            sizes[key] = limit + 1  # a cycle counts as too large
+            children = node.values() if isinstance(node, dict) else node
+            total = 1
+            for child in children:
+                total += size(child)
+                if total > limit:
+                    break
+            sizes[key] = total
+        return sizes[key]
+
+    return size(data)
 
 
 def load_structured(path: Path, shown: str) -> Any:
@@ -171,8 +209,14 @@ def parse_structured(text: str, suffix: str, shown: str) -> Any:
         try:
             return tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
+            where = re.search(r"\(at line (\d+)", str(exc))
             raise MLPluginError(
-                Finding("invalid_project_file", f"{shown} is not valid TOML: {exc}.", shown)
+                Finding(
+                    "invalid_project_file",
+                    f"{shown} is not valid TOML: {exc}.",
+                    shown,
+                    int(where.group(1)) if where else None,
+                )
             ) from None
     if suffix in (".yaml", ".yml"):
         return parse_yaml(text, shown)

@@ -125,7 +125,9 @@ class GitRepo:
         except gitpython.GitCommandNotFound as exc:
             raise MLPluginError(Finding("git_history", _no_git(exc))) from None
         except gitpython.GitCommandError as exc:
-            stderr = exc.stderr.strip() if isinstance(exc.stderr, str) else str(exc.stderr)
+            stderr = exc.stderr if isinstance(exc.stderr, str) else str(exc.stderr)
+            stderr = stderr.strip().removeprefix("stderr:").strip().strip("'")
+            stderr = " ".join(stderr.split())  # one line: git's advice included
             raise MLPluginError(
                 Finding("git_history", f"'git {args[0]}' failed in {self.root}: {stderr}")
             ) from None
@@ -139,7 +141,11 @@ class GitRepo:
             return None
 
     def facts(self) -> RepoFacts:
-        """Commit, branch, nearest tag, dirty and shallow flags: a handful of git calls."""
+        """Commit, branch, nearest tag, dirty and shallow flags: a handful of git calls.
+
+        Raises MLPluginError when git cannot read the repository at all (git missing, an
+        unsafe owner): that must not look like a repository with no commits."""
+        self.run("rev-parse", "--git-dir")
         commit = self.try_run("rev-parse", "--verify", "--quiet", "HEAD^{commit}") or None
         branch = self.try_run("symbolic-ref", "--quiet", "--short", "HEAD") or None
         describe = tags = None

@@ -10,6 +10,7 @@ on_post_build      writes the manifest
 from __future__ import annotations
 
 import json
+import math
 import os
 import posixpath
 import re
@@ -259,7 +260,7 @@ class MLPlugin(BasePlugin[MLConfig]):
             target = Path(config.site_dir) / self.config.manifest
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(
-                json.dumps(self.manifest(), indent=2, sort_keys=False, default=str) + "\n", "utf-8"
+                json.dumps(self.manifest(), indent=2, default=str, allow_nan=False) + "\n", "utf-8"
             )
         for name, (metadata, body) in self.cards.items():
             folder = Path(config.site_dir) / str(self.config.hf_export) / name.replace(":", "/")
@@ -271,9 +272,9 @@ class MLPlugin(BasePlugin[MLConfig]):
     def _read_git(self) -> None:
         site = self.site
         try:
-            repo = self.repo = git.open_repo(self.config_dir)
+            repo = git.open_repo(self.config_dir)
             site.repo = repo.facts()
-            self.git_root = repo.root
+            self.repo, self.git_root = repo, repo.root
         except MLPluginError as exc:
             site.git_problem = site.history_problem = exc.finding.message
             self._add(exc.finding)
@@ -474,7 +475,16 @@ class MLPlugin(BasePlugin[MLConfig]):
             if self.site.history is not None and repo_path
             else None
         )
-        if self.site.history is not None and history is None and page.file.abs_src_path:
+        other = _other_repository(path, self.git_root) if self.git_root else None
+        no_history = None
+        if other is not None:
+            no_history = (
+                f"the page belongs to another git repository (a submodule or nested repository "
+                f"at {relative(other, self.config_dir) or other}): its dates and authors are not read."
+            )
+            self._add(Finding("uncommitted_page", no_history, src))
+            repo_path, history = None, None
+        elif self.site.history is not None and history is None and page.file.abs_src_path:
             self._add(
                 Finding(
                     "uncommitted_page",
@@ -482,7 +492,7 @@ class MLPlugin(BasePlugin[MLConfig]):
                     src,
                 )
             )
-        return PageFacts(src=src, repo_path=repo_path, history=history)
+        return PageFacts(src=src, repo_path=repo_path, history=history, no_history=no_history)
 
     def _bind(self, page: Page, facts: PageFacts) -> None:
         binding = page.meta.get("ml")
@@ -763,15 +773,17 @@ class MLPlugin(BasePlugin[MLConfig]):
         site = self.site
         base = self.git_root or self.config_dir
         findings = [finding.as_dict(severity) for finding, severity in self.graded()]
-        return {
-            "manifest_version": 1,
-            "generator": f"mkdocs-mlplugin {__version__}",
-            "docs_version": self.docs_version,
-            "git": site.repo.as_dict() if site.repo else None,
-            "projects": [self._project_manifest(site.project, base)] if site.project else [],
-            "pages": self.pages,
-            "findings": findings,
-        }
+        return _strict_json(
+            {
+                "manifest_version": 1,
+                "generator": f"mkdocs-mlplugin {__version__}",
+                "docs_version": self.docs_version,
+                "git": site.repo.as_dict() if site.repo else None,
+                "projects": [self._project_manifest(site.project, base)] if site.project else [],
+                "pages": self.pages,
+                "findings": findings,
+            }
+        )
 
 
 def check_pipeline(
@@ -820,9 +832,31 @@ def repo_prefix(project: dvc.Project, repo: git.GitRepo) -> str:
     return "" if base == "." else base + "/"
 
 
+def _other_repository(path: Path, git_root: Path) -> Path | None:
+    """The root of a git repository (submodule, nested clone) between PATH and GIT_ROOT."""
+    for parent in path.resolve().parents:
+        if parent == git_root:
+            return None
+        if (parent / ".git").exists():
+            return parent
+    return None
+
+
 def _parents(path: str) -> list[str]:
     parts = path.split("/")[:-1]
     return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def _strict_json(value: Any) -> Any:
+    """VALUE with NaN and infinities as the strings "NaN", "Infinity", "-Infinity": the
+    manifest is strict JSON, which jq, JavaScript and Go read."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: _strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict_json(v) for v in value]
+    return value
 
 
 def _jsonable(value: Any) -> Any:

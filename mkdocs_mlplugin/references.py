@@ -51,6 +51,7 @@ PIPELINE_OPTIONS: dict[str, tuple[str, ...] | None] = {
 NAMED = {"stage": "stage", "out": "path", "artifact": "artifact", "param": "key", "metric": "key"}
 
 _REF = re.compile(r"(?<![{\\])\{ml(?:\s+([^{}\n]*?))?\s*\}(?!\})")
+_OPEN = re.compile(r"(?<![{\\])\{ml(?=[\s}]|$)")
 _ESCAPED = re.compile(r"\\(\{ml[\s}])")
 _FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})(.*)$")
 _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)", re.DOTALL)
@@ -176,6 +177,23 @@ def scan(markdown: str, source: str, first_line: int = 1) -> list[Match]:
                 matches.append(Match(pos, start + m.end(), ref, None, before if block else ""))
             except MLPluginError as exc:
                 matches.append(Match(pos, start + m.end(), None, exc.finding))
+        covered = [(m.start, m.end) for m in matches]
+        for m in _OPEN.finditer(chunk):
+            pos = start + m.start()
+            if any(a <= pos < b for a, b in covered):
+                continue
+            end = markdown.find("\n", pos)
+            end = min(end if end != -1 else len(markdown), start + len(chunk))
+            written = markdown[pos:end].rstrip()
+            line = first_line + markdown.count("\n", 0, pos)
+            problem = Finding(
+                "malformed_reference",
+                f"'{written}': the reference is never closed: end it with '}}' on the same line.",
+                source,
+                line,
+            )
+            matches.append(Match(pos, pos + len(written), None, problem))
+    matches.sort(key=lambda m: m.start)
     return matches
 
 

@@ -59,6 +59,7 @@ class PageFacts:
     artifact: Artifact | None = None
     stage: Stage | None = None
     meta: dict[str, Any] | None = None  # what page.meta['ml'] holds, once published
+    no_history: str | None = None  # why the page's git history is not read, when it is not
 
 
 def _fail(kind: str, ref: Reference, page: PageFacts, message: str) -> MLPluginError:
@@ -96,7 +97,7 @@ def resolve(ref: Reference, site: SiteFacts, page: PageFacts) -> Any:
             "dvcfile": stage.dvcfile,
         }[str(ref.field)]
     if ref.kind == "out":
-        path = check_path(name, ref, page)
+        path = check_path(name, ref, page, project)
         return _hashed_field(project, path, str(ref.field), ref, page)
     if ref.kind == "artifact":
         artifact = find_artifact(project, name, ref, page)
@@ -134,6 +135,8 @@ def _page(ref: Reference, site: SiteFacts, page: PageFacts) -> Any:
     if site.history is None:
         raise _fail("missing_value", ref, page, site.history_problem or "git history is unknown.")
     history = page.history
+    if page.no_history:
+        raise _fail("missing_value", ref, page, page.no_history)
     if page.repo_path is None:
         raise _fail(
             "missing_value",
@@ -160,8 +163,9 @@ def format_date(iso: str, fmt: str) -> str:
     return dt.datetime.fromisoformat(iso).strftime(fmt)
 
 
-def check_path(path: str, ref: Reference, page: PageFacts) -> str:
-    """A path as written in a reference, checked to stay inside the DVC project."""
+def check_path(path: str, ref: Reference, page: PageFacts, project: Project | None = None) -> str:
+    """A path as written in a reference, checked to stay inside the DVC project (symlinks
+    followed, when the project is given)."""
     if "\\" in path:
         raise _fail(
             "malformed_reference",
@@ -177,7 +181,11 @@ def check_path(path: str, ref: Reference, page: PageFacts) -> str:
             "paths are relative to the DVC project root, not absolute.",
         )
     normal = posixpath.normpath(path)
-    if normal == ".." or normal.startswith("../"):
+    if (
+        normal == ".."
+        or normal.startswith("../")
+        or (project is not None and not project.contains(normal))
+    ):
         raise _fail("malformed_reference", ref, page, "the path leaves the DVC project.")
     return normal
 
@@ -189,6 +197,15 @@ def _hashed_field(project: Project, path: str, field: str, ref: Reference, page:
     owner, hashed = found
     if field == "stage":
         return owner
+    stage = project.stages.get(owner)
+    if hashed.md5 is None and stage is not None and stage.lock_unreadable:
+        lockfile = stage.dvcfile[: -len("dvc.yaml")] + "dvc.lock"
+        raise _fail(
+            "missing_value",
+            ref,
+            page,
+            f"'{path}' has no known hash: {lockfile} cannot be read (see its error).",
+        )
     if hashed.md5 is None:
         raise _fail(
             "missing_value",
@@ -232,6 +249,9 @@ def registered(
 
 
 def _untracked(project: Project, path: str) -> str:
+    broken = [f for f in project.unreadable if f.endswith(".dvc") and f[: -len(".dvc")] == path]
+    if broken:
+        return f"'{path}' is tracked by {broken[0]}, which cannot be read (see its error)."
     inside = project.containing_out(path)
     if inside:
         return (
@@ -246,6 +266,14 @@ def _untracked(project: Project, path: str) -> str:
 def find_stage(project: Project, name: str, ref: Reference, page: PageFacts) -> Stage:
     if name in project.stages:
         return project.stages[name]
+    if not project.stages:
+        broken = [f for f in project.unreadable if f.endswith("dvc.yaml")]
+        why = (
+            f"{', '.join(broken)} cannot be read (see its error)"
+            if broken
+            else "the DVC project has no dvc.yaml (only data added with 'dvc add')"
+        )
+        raise _fail("missing_reference", ref, page, f"no stage '{name}': {why}.")
     members = [s for s in project.stages if s.split("@")[0] == name]
     if members:
         raise _fail(
@@ -280,7 +308,10 @@ def _split_file(name: str, default: str | None) -> tuple[str | None, str]:
 
 def _param(project: Project, name: str, ref: Reference, page: PageFacts) -> Any:
     file, key = _split_file(name, DEFAULT_PARAMS)
-    file = check_path(file or DEFAULT_PARAMS, ref, page)
+    file = check_path(file or DEFAULT_PARAMS, ref, page, project)
+    if file in project.unreadable:
+        message = f"{file} cannot be read (see its error), so '{key}' is unknown."
+        raise _fail("missing_value", ref, page, message)
     if file not in project.params:
         known = ", ".join(project.params) or "none"
         raise _fail(
@@ -297,7 +328,7 @@ def _param(project: Project, name: str, ref: Reference, page: PageFacts) -> Any:
 
 def _metric(project: Project, name: str, ref: Reference, page: PageFacts) -> Any:
     file, key = _split_file(name, None)
-    files = [check_path(file, ref, page)] if file else sorted(project.metrics)
+    files = [check_path(file, ref, page, project)] if file else sorted(project.metrics)
     if file and file not in project.metrics:
         known = ", ".join(project.metrics) or "none are declared in dvc.yaml"
         raise _fail(
@@ -470,7 +501,7 @@ def params_table(
 def metrics_table(project: Project, ref: Reference, page: PageFacts) -> list[str]:
     files = sorted(project.metrics)
     if ref.name:
-        name = check_path(ref.name, ref, page)
+        name = check_path(ref.name, ref, page, project)
         if name not in project.metrics:
             known = ", ".join(files) or "none"
             raise _fail(

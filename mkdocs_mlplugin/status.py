@@ -140,6 +140,9 @@ class _Checker:
     def verdict(self, stage: Stage) -> Verdict:
         status: list[Any] = []
         unverifiable: list[str] = []
+        if stage.lock_unreadable:
+            why = f"{_lockfile(stage)} cannot be read, so what the stage's last run recorded is unknown"
+            return Verdict(stage.name, UNVERIFIABLE, [], [why], stage.frozen)
         if not stage.frozen:
             deps: dict[str, Any] = {}
             for dep in stage.deps:
@@ -147,7 +150,7 @@ class _Checker:
                 if state:
                     deps[dep] = state
             for file, keys in stage.params.items():
-                state = self._params(stage, file, keys)
+                state = self._params(stage, file, keys, unverifiable)
                 if state:
                     deps[file] = state
             if deps:
@@ -252,7 +255,15 @@ class _Checker:
 
     # ------------------------------------------------------------------ params
 
-    def _params(self, stage: Stage, file: str, keys: list[str] | None) -> Any:
+    def _params(
+        self, stage: Stage, file: str, keys: list[str] | None, unverifiable: list[str]
+    ) -> Any:
+        if file in self.project.outside:
+            unverifiable.append(f"{file}: outside the DVC project, not read")
+            return None
+        if file in self.project.unreadable:
+            unverifiable.append(f"{file}: cannot be read (see its error)")
+            return None
         path = self.project.root / file
         if not path.is_file():
             return "deleted"

@@ -317,7 +317,9 @@ def no_network(tmp_path: Path) -> Any:
     guard = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(guard)
     with pytest.MonkeyPatch.context() as mp:
+        # subprocesses a test starts with this process's environment are guarded too
         mp.setenv("MLPLUGIN_NET_LOG", str(tmp_path / "net.log"))
+        mp.setenv("PYTHONPATH", _env(tmp_path)["PYTHONPATH"])
         for name, wrapper in guard.wrappers().items():
             mp.setattr(socket.socket if name.startswith("connect") else socket, name, wrapper)
         yield

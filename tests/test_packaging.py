@@ -12,7 +12,19 @@ from conftest import ROOT
 
 def test_the_wheel_ships_theme_overrides_and_registers_the_plugin(tmp_path: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", str(tmp_path)],
+        # no build isolation: the tests run offline, with hatchling from the test extras
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(ROOT),
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+        ],
         check=True,
         capture_output=True,
     )
@@ -21,7 +33,9 @@ def test_the_wheel_ships_theme_overrides_and_registers_the_plugin(tmp_path: Path
         names = set(archive.namelist())
         entry_points = next(n for n in names if n.endswith("entry_points.txt"))
         entries = archive.read(entry_points).decode()
-    shipped = {p.relative_to(ROOT).as_posix() for p in (ROOT / "theme_overrides").rglob("*") if p.is_file()}
+    shipped = {
+        p.relative_to(ROOT).as_posix() for p in (ROOT / "theme_overrides").rglob("*") if p.is_file()
+    }
     assert shipped, "theme_overrides/ has templates"
     assert {f"mkdocs_mlplugin/{p}" for p in shipped} <= names
     assert "mkdocs_mlplugin/py.typed" in names
