@@ -547,7 +547,7 @@ def _entries(items: Any) -> Iterator[tuple[str, dict[str, Any]]]:
 def _stage(name: str, dvcfile: str, directory: str, d: dict[str, Any]) -> Stage:
     wdir = _join(directory, str(d.get("wdir", ".")))
     cmd = d.get("cmd", "")
-    cmd = "\n".join(map(str, cmd)) if isinstance(cmd, list) else str(cmd)
+    cmd = redact_text("\n".join(map(str, cmd)) if isinstance(cmd, list) else str(cmd))
     outs: list[Hashed] = []
     metrics: list[str] = []
     for key in ("outs", "metrics", "plots"):
@@ -622,7 +622,7 @@ def _apply_lock(stage: Stage, entry: dict[str, Any], directory: str) -> None:
     wdir = stage.wdir
     stage.locked = True
     cmd = entry.get("cmd", "")
-    stage.lock_cmd = "\n".join(map(str, cmd)) if isinstance(cmd, list) else str(cmd)
+    stage.lock_cmd = redact_text("\n".join(map(str, cmd)) if isinstance(cmd, list) else str(cmd))
     for dep in entry.get("deps") or []:
         hashed = _hashed(dep, wdir)
         stage.lock_deps[hashed.path] = hashed
@@ -662,6 +662,14 @@ def _load_tracked(project: Project, dvcfile: str) -> None:
         source=source,
         frozen=bool(data.get("frozen", False)),
     )
+
+
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+://[^\s'\"]+")
+
+
+def redact_text(text: str) -> str:
+    """TEXT (a command) with credentials taken out of every URL in it."""
+    return _URL_IN_TEXT.sub(lambda m: redact(m.group(0)), text) if "://" in text else text
 
 
 def redact(url: str) -> str:

@@ -500,12 +500,15 @@ class MLPlugin(BasePlugin[MLConfig]):
             return
         line = _front_matter_line(page, "ml")
         ref = references.Reference("front matter", None, None, line or 1, "ml:", False)
-        if not isinstance(binding, dict) or not set(binding) <= {"artifact", "stage", "pin"}:
+        known = {"artifact", "stage", "pin"}
+        if not isinstance(binding, dict) or not set(binding) <= known:
+            extra = sorted(map(str, set(binding) - known)) if isinstance(binding, dict) else []
+            what = f"unknown key {', '.join(repr(k) for k in extra)}; " if extra else ""
             self._add(
                 Finding(
                     "malformed_reference",
-                    "front matter 'ml:' must be a mapping with 'artifact: NAME' and/or "
-                    "'stage: NAME', and optionally 'pin:'.",
+                    f"front matter 'ml:': {what}it takes 'artifact: NAME' and/or 'stage: NAME', "
+                    "and optionally 'pin:'.",
                     facts.src,
                     line,
                 )

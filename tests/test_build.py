@@ -214,7 +214,10 @@ def test_a_stage_that_never_ran_warns_and_says_to_run_dvc_repro(pipeline: Repo) 
         "report.txt",
         "cp metrics.json report.txt",
     )
-    pipeline.site({"index.md": "# Home\n\n{ml out report.txt md5}\n"}, plugin={"checks": {"stale_pipeline": "warn"}})
+    pipeline.site(
+        {"index.md": "# Home\n\n{ml out report.txt md5}\n"},
+        plugin={"checks": {"stale_pipeline": "warn"}},
+    )
     pipeline.commit("Docs")
     build = pipeline.build()
     assert build.ok, build.output
@@ -390,3 +393,26 @@ def test_the_example_site_builds_strict_from_a_fresh_clone(tmp_path) -> None:
         "registry.md",  # generated: registry_page
         "timeline.md",  # generated: timeline_page
     }
+
+
+def test_credentials_in_a_stage_command_are_not_published(pipeline: Repo) -> None:
+    pipeline.dvc(
+        "stage",
+        "add",
+        "-q",
+        "-n",
+        "fetch",
+        "-o",
+        "remote.txt",
+        "python3 -c \"open('remote.txt','w').write('x')\" # from https://bot:hunter2@example.com/x?sig=s3cr3t",
+    )
+    pipeline.dvc("repro", "-q", "fetch")
+    pipeline.site({"index.md": "# Home\n\n{ml stage fetch cmd}\n\n{ml pipeline}\n"})
+    pipeline.commit("Fetch stage")
+    build = pipeline.build("--strict")
+    assert build.ok, build.output
+    published = build.page("") + (build.site / "ml-manifest.json").read_text()
+    assert "hunter2" not in published and "s3cr3t" not in published
+    assert "https://***@example.com/x?sig=***" in text_of(build.page(""))
+    fetch = next(s for s in build.manifest()["projects"][0]["stages"] if s["name"] == "fetch")
+    assert fetch["status"]["state"] == "current", "redacting both sides keeps the verdict"

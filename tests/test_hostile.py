@@ -1335,8 +1335,17 @@ REFERENCE_CASES: dict[str, Ref] = {
         "---\nml: [train]\n---\n# H\n",
         (
             E(
-                "docs/index.md:2: front matter 'ml:' must be a mapping with 'artifact: NAME' and/or "
+                "docs/index.md:2: front matter 'ml:': it takes 'artifact: NAME' and/or "
                 "'stage: NAME', and optionally 'pin:'. [malformed_reference]"
+            ),
+        ),
+    ),
+    "front_matter_ml_unknown_key": Ref(
+        "---\nml:\n  artefact: classifier\n---\n# H\n",
+        (
+            E(
+                "docs/index.md:2: front matter 'ml:': unknown key 'artefact'; it takes 'artifact: "
+                "NAME' and/or 'stage: NAME', and optionally 'pin:'. [malformed_reference]"
             ),
         ),
     ),
