@@ -15,9 +15,10 @@ from typing import Any
 from .graph import Diagram, Node
 
 _SAFE = frozenset(" ")
-# Inside a quoted Mermaid label these are plain text; quotes, '#', '<', '&', backticks and
-# line breaks are not, and are written as entity codes.
-_MERMAID_SAFE = frozenset(" /._-@:,+=()")
+# Inside a quoted Mermaid label these are plain text; everything else is written as an entity
+# code, spaces and ':' included: Mermaid's lexer reads "direction LR" and "style ...:#...;" in
+# any line, quoted or not, and trims spaces at the ends of a label.
+_MERMAID_SAFE = frozenset("/._-@,+=()")
 
 
 def text(value: object) -> str:
@@ -135,11 +136,16 @@ def indent(lines: list[str], prefix: str) -> str:
 
 
 def mermaid_label(value: object) -> str:
-    """A Mermaid node label: quoted, with everything but letters, digits and spaces written
-    as Mermaid entity codes, so no name can close the quote, start a directive or add HTML."""
+    """A Mermaid node label: quoted, with everything but ASCII letters, digits and a few safe
+    marks written as Mermaid entity codes, so no name can close the quote, start a directive,
+    add a style or HTML, or lose a character.
+
+    Mermaid uses "ﬂ°" and "¶ß" internally while it decodes entities, so U+FB02 is written "fl"
+    and "¶ß" gets a zero-width space between; an empty name is a zero-width space."""
+    text = printable(value).replace("\ufb02", "fl").replace("\u00b6\u00df", "\u00b6\u200b\u00df")
     body = "".join(
         ch if (ch.isascii() and ch.isalnum()) or ch in _MERMAID_SAFE else f"#{ord(ch)};"
-        for ch in printable(value)
+        for ch in text or "\u200b"
     )
     return f'"{body}"'
 

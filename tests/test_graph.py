@@ -110,7 +110,7 @@ def test_several_dvc_yaml_files_are_drawn_as_subgraphs() -> None:
     text = "\n".join(lines)
     assert '    subgraph g0["dvc.yaml"]\n        n0["prep"]\n    end\n    style g0 ' in text
     assert '    subgraph g1["sub/dvc.yaml:train"' not in text
-    assert 'subgraph g1["sub/dvc.yaml"]\n        n1["sub/dvc.yaml:train"]\n    end' in text
+    assert 'subgraph g1["sub/dvc.yaml"]\n        n1["sub/dvc.yaml#58;train"]\n    end' in text
     assert '    n2[("data.dvc")]' in text
 
 
