@@ -1,0 +1,202 @@
+"""Fuzzing: every reader and parser the plugin owns, fed arbitrary input, raises nothing but
+the plugin's own MLPluginError (whose finding names the file)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mkdocs_mlplugin import registry
+from mkdocs_mlplugin.dvc import load_project, redact, redact_text
+from mkdocs_mlplugin.files import parse_structured, parse_yaml
+from mkdocs_mlplugin.findings import MLPluginError
+from mkdocs_mlplugin.git import parse_log
+from mkdocs_mlplugin.references import replace, scan
+
+MARKDOWNISH = st.text(
+    alphabet=st.sampled_from(list("{}ml `~\\\n#|*_-:=\"' abcprgtoutsae.0123")), max_size=200
+)
+YAMLISH = st.one_of(
+    st.text(max_size=300),
+    st.text(alphabet=st.sampled_from(list("abc:- \n[]{}&*!|>'\"#%@`0123.\t<=")), max_size=300),
+)
+# structured documents shaped like DVC files, with wrong types in every place
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=20))
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+KEYS = st.sampled_from(
+    [
+        "stages",
+        "cmd",
+        "deps",
+        "outs",
+        "params",
+        "metrics",
+        "plots",
+        "artifacts",
+        "vars",
+        "foreach",
+        "do",
+        "matrix",
+        "wdir",
+        "path",
+        "md5",
+        "size",
+        "schema",
+        "frozen",
+        "always_changed",
+        "hash",
+        "nfiles",
+        "cache",
+    ]
+)
+DVC_DOCS = st.recursive(
+    st.dictionaries(KEYS, VALUES, max_size=4),
+    lambda inner: st.dictionaries(
+        st.one_of(KEYS, st.text(max_size=6)),
+        st.one_of(inner, VALUES, st.lists(inner, max_size=2)),
+        max_size=4,
+    ),
+    max_leaves=20,
+)
+FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@FUZZ
+@given(MARKDOWNISH)
+def test_the_reference_scanner_never_crashes_and_keeps_the_text(markdown: str) -> None:
+    matches = scan(markdown, "docs/p.md", first_line=3)
+    previous_end = 0
+    for match in matches:
+        assert previous_end <= match.start < match.end <= len(markdown)
+        assert (match.reference is None) != (match.problem is None)
+        previous_end = match.end
+    # replacing every match with itself gives the page back (escapes aside)
+    same = replace(markdown, matches, [markdown[m.start : m.end] for m in matches])
+    assert same == markdown or "\\{ml" in markdown
+
+
+@FUZZ
+@given(YAMLISH, st.sampled_from([".yaml", ".json", ".toml", ".py"]))
+def test_structured_readers_raise_only_findings(text: str, suffix: str) -> None:
+    try:
+        parse_structured(text, suffix, f"params{suffix}")
+    except MLPluginError as exc:
+        assert exc.finding.file == f"params{suffix}"
+
+
+@FUZZ
+@given(YAMLISH)
+def test_the_yaml_reader_raises_only_findings(text: str) -> None:
+    try:
+        parse_yaml(text, "dvc.lock")
+    except MLPluginError as exc:
+        assert exc.finding.kind == "invalid_project_file"
+        assert exc.finding.file == "dvc.lock"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(DVC_DOCS, DVC_DOCS, DVC_DOCS, st.booleans())
+def test_a_project_of_arbitrary_dvc_files_loads_with_findings_only(
+    pipeline: dict[str, Any], lock: dict[str, Any], tracked: dict[str, Any], as_text: bool
+) -> None:
+    root = Path(tempfile.mkdtemp())
+    try:
+        (root / ".dvc").mkdir()
+        for name, doc in (("dvc.yaml", pipeline), ("dvc.lock", lock), ("data.csv.dvc", tracked)):
+            text = yaml.safe_dump(doc) if as_text else str(doc)
+            (root / name).write_text(text, "utf-8")
+        project = load_project(root)
+        for finding in project.findings:
+            assert finding.file, finding
+        project.as_dict(root)  # the manifest's view of it, too
+    finally:
+        shutil.rmtree(root)
+
+
+@FUZZ
+@given(st.text(max_size=120), st.text(max_size=40))
+def test_redaction_never_crashes_and_never_keeps_a_password(password: str, query: str) -> None:
+    from urllib.parse import quote, urlsplit
+
+    url = f"https://user:{quote(password, safe='')}@example.com/x?sig={quote(query, safe='')}"
+    redacted = redact(url)
+    parts = urlsplit(redacted)
+    assert parts.netloc == "***@example.com"
+    assert parts.query == "sig=***"
+    assert redact_text(f"curl {url} -o out") == f"curl {redacted} -o out"
+
+
+@FUZZ
+@given(st.binary(max_size=400))
+def test_the_git_log_parser_takes_any_bytes(raw: bytes) -> None:
+    histories = parse_log(b"\x1e" + raw)
+    for history in histories.values():
+        assert history.commits
+
+
+TAG = st.builds(
+    lambda name, kind, version, stage, n, bang: (
+        f"{name}@{version}{bang}"
+        if kind == "version"
+        else f"{name}#{stage}{bang}#{n}"
+        if kind == "stage"
+        else f"{name}@deprecated"
+    ),
+    st.sampled_from(["clf", "det", "sub/dvc.yaml=seg"]),
+    st.sampled_from(["version", "stage", "deprecated"]),
+    st.sampled_from(["v1.0.0", "v1.1.0", "v2.0.0-rc.1", "v0.0.1"]),
+    st.sampled_from(["prod", "dev", "staging"]),
+    st.integers(1, 20),
+    st.sampled_from(["", "!"]),
+)
+
+
+@FUZZ
+@given(
+    st.lists(st.tuples(TAG, st.integers(0, 2_000_000_000), st.text(max_size=30)), max_size=12),
+    st.text(max_size=40),
+)
+def test_the_registry_takes_any_sequence_of_gto_tags(
+    tags: list[tuple[str, int, str]], ident: str
+) -> None:
+    from scmrepo.git.objects import GitTag
+
+    _name, _email, seconds, _offset = registry._identity(ident)  # never raises
+    assert seconds.isdigit()
+    objects = [
+        GitTag(
+            name=n,
+            hexsha="a" * 40,
+            target=f"{i:040x}",
+            tagger_name=who,
+            tagger_email="e@x",
+            tag_time=t,
+            tag_time_offset=0,
+            message="m\n",
+        )
+        for i, (n, t, who) in enumerate(tags)
+    ]
+    try:
+        reg = registry.build(objects)
+    except Exception as exc:
+        from gto.exceptions import GTOException
+
+        assert isinstance(exc, GTOException), repr(exc)
+        return
+    for entry in reg.artifacts.values():
+        assert all(isinstance(v, list) for v in entry["stages"].values())
+    timestamps = [dt.datetime.fromisoformat(e["timestamp"]) for e in reg.history]
+    assert timestamps == sorted(timestamps, reverse=True)
