@@ -192,3 +192,18 @@ def test_a_stage_page_gets_a_header_with_the_stage_state(model_pipeline: Repo) -
     assert "<strong>train</strong>" in header.group(0)
     assert 'class="ml-badge ml-state-current"' in header.group(0)
     assert "<code>python3 src/train.py</code>" in header.group(0)
+
+
+def test_the_plain_mkdocs_theme_still_shows_the_facts(model_pipeline: Repo) -> None:
+    import yaml
+
+    body = "{ml provenance}\n\nmd5 {ml artifact classifier md5}\n\n" + SECTIONS
+    model_pipeline.site({"card.md": card("", body)}, theme={"name": "mkdocs"})
+    model_pipeline.commit("Card")
+    build = model_pipeline.build("--strict")
+    assert build.ok, build.output
+    page = build.page("card")
+    md5 = yaml.safe_load(model_pipeline.read("dvc.lock"))["stages"]["train"]["outs"][0]["md5"]
+    assert f"md5 <span class=\"ml-value\" title=\"artifact classifier md5\">{md5}</span>" in page.replace("&#32;", " ")
+    assert "Provenance" in page
+    assert "ml-footer" not in page and "ml-card-header" not in page  # Material overrides only
