@@ -375,3 +375,34 @@ def snapshot(path: Path) -> dict[str, bytes]:
         if item.is_file() and not item.is_symlink():
             files[item.relative_to(path).as_posix()] = item.read_bytes()
     return files
+
+
+# --------------------------------------------------------------------------- real browser
+
+
+@pytest.fixture(scope="session")
+def mermaid_js(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """mermaid.min.js from the npm package mermaid@11, cached in pytest's cache dir."""
+    from browser_support import npm_mermaid
+
+    cache = getattr(pytestconfig, "cache", None)
+    if cache is not None:
+        dest = cache.mkdir("mlplugin-mermaid11")
+    else:  # -p no:cacheprovider
+        dest = tmp_path_factory.mktemp("mermaid")
+    return npm_mermaid(Path(dest))
+
+
+@pytest.fixture(scope="session")
+def browser() -> Any:
+    """Debian's Chromium driven by Playwright (which downloads no browser), one per session:
+    Playwright's sync API allows one running instance per process."""
+    from browser_support import CHROMIUM, CHROMIUM_ARGS
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield chromium
+        chromium.close()

@@ -27,18 +27,15 @@ from typing import Any
 import pytest
 import yaml
 from browser_support import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     SiteServer,
     Tab,
     contrast,
     hex_rgb,
-    npm_mermaid,
     on,
     rgb,
 )
 from conftest import ROOT, Repo
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from mkdocs_mlplugin.render import STATE_CLASSES
 
@@ -53,27 +50,6 @@ def state_fill(css: str) -> tuple[int, int, int]:
 
 
 # --------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="session")
-def mermaid_js(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """mermaid.min.js from the npm package mermaid@11, cached in pytest's cache dir."""
-    cache = getattr(pytestconfig, "cache", None)
-    if cache is not None:
-        dest = cache.mkdir("mlplugin-mermaid11")
-    else:  # -p no:cacheprovider
-        dest = tmp_path_factory.mktemp("mermaid")
-    return npm_mermaid(Path(dest))
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -53,10 +53,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, SiteServer, is_external, npm_mermaid
+from browser_support import SiteServer, is_external
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from playwright.sync_api import Page, Route, sync_playwright
+from playwright.sync_api import Browser, Page, Route
 
 from mkdocs_mlplugin.graph import Diagram, Node
 from mkdocs_mlplugin.render import STATE_CLASSES, SUBGRAPH_STYLE, flowchart, printable
@@ -219,27 +219,16 @@ class MermaidPage:
 
 
 @pytest.fixture(scope="session")
-def mermaid_min_js(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """mermaid.min.js of mermaid@11 from npm, in the cache the browser tests use."""
-    cache = getattr(pytestconfig, "cache", None)
-    if cache is not None:
-        dest = cache.mkdir("mlplugin-mermaid11")
-    else:  # -p no:cacheprovider
-        dest = tmp_path_factory.mktemp("mermaid")
-    return npm_mermaid(Path(dest))
-
-
-@pytest.fixture(scope="session")
 def mermaid(
-    mermaid_min_js: Path, tmp_path_factory: pytest.TempPathFactory
+    mermaid_js: Path, browser: Browser, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[MermaidPage]:
     """One headless Chromium page with Mermaid loaded, served from a loopback port, for the
     whole session; any request to another host, console error or uncaught exception in it
     fails the test that caused it."""
     site = tmp_path_factory.mktemp("mermaid-page")
     (site / "index.html").write_text(INDEX_HTML, "utf-8")
-    (site / "mermaid.min.js").write_bytes(mermaid_min_js.read_bytes())
-    version_file = mermaid_min_js.parent / "VERSION"
+    (site / "mermaid.min.js").write_bytes(mermaid_js.read_bytes())
+    version_file = mermaid_js.parent / "VERSION"
     version = version_file.read_text().strip() if version_file.is_file() else "11"
     problems: list[str] = []
 
@@ -247,12 +236,9 @@ def mermaid(
         problems.append(f"request to a non-loopback host: {route.request.url}")
         route.abort("blockedbyclient")
 
-    with SiteServer(site) as server, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
+    with SiteServer(site) as server:
+        page = browser.new_page()
         try:
-            page = browser.new_page()
             page.route(is_external, refuse)
             page.on("pageerror", lambda exc: problems.append(f"uncaught: {exc}"))
             page.on(
@@ -269,7 +255,7 @@ def mermaid(
             page.add_script_tag(content=PAGE_SCRIPT)
             yield MermaidPage(page, problems, version)
         finally:
-            browser.close()
+            page.close()
 
 
 # --------------------------------------------------------------------------- names
