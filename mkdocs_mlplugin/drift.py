@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import posixpath
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import yaml
@@ -104,36 +104,54 @@ def parse(blob: bytes | None) -> Any:
         return None
 
 
-def last_change(values: list[tuple[Commit, Any]]) -> Commit | None:
+def last_change(values: Iterable[tuple[Commit, Any]]) -> Commit | None:
     """The commit that gave the value its current (HEAD) form.
 
     VALUES are (commit, value) newest first, over the commits that touched the file. The
     value at the newest is current; walking back, the first commit with another value marks
-    the change as the commit just after it.
+    the change as the commit just after it. VALUES may be lazy: the walk stops there.
     """
-    if not values:
+    walk = iter(values)
+    first = next(walk, None)
+    if first is None:
         return None
-    head = values[0][1]
-    changed = values[0][0]
-    for commit, value in values[1:]:
+    changed, head = first
+    for commit, value in walk:
         if value != head:
             return changed
         changed = commit
     return changed
 
 
+class Blobs:
+    """File contents at commits, parsed on first use only: a drift check walks back from
+    HEAD and usually stops after a few commits, and pages share the same lock file."""
+
+    def __init__(self, raw: dict[str, bytes | None]) -> None:
+        self._raw = raw
+        self._parsed: dict[str, Any] = {}
+
+    def __contains__(self, spec: str) -> bool:
+        return spec in self._raw
+
+    def get(self, spec: str) -> Any:
+        if spec not in self._parsed:
+            self._parsed[spec] = parse(self._raw.get(spec))
+        return self._parsed[spec]
+
+
 def check_drift(
     subject: Subject,
     file_history: FileHistory | None,
     page: FileHistory | None,
-    blobs: dict[str, Any],
+    blobs: Blobs,
     repo_path: str,
     grace: int,
 ) -> str | None:
     """A message when the subject changed after the page's last edit (beyond GRACE commits)."""
     if file_history is None or page is None or page.updated is None:
         return None
-    values = [(c, subject.extract(blobs.get(f"{c.sha}:{repo_path}"))) for c in file_history.commits]
+    values = ((c, subject.extract(blobs.get(f"{c.sha}:{repo_path}"))) for c in file_history.commits)
     changed = last_change(values)
     if changed is None or changed.index >= page.updated.index:
         return None

@@ -584,19 +584,16 @@ class MLPlugin(BasePlugin[MLConfig]):
                 specs += [f"{c.sha}:{repo_path}" for c in file_history.commits]
             jobs.append((facts, line, pin, subject, repo_path, file_history))
         try:
-            blobs = {
-                spec: drift.parse(blob)
-                for spec, blob in repo.blobs(list(dict.fromkeys(specs))).items()
-            }
+            blobs = drift.Blobs(repo.blobs(list(dict.fromkeys(specs))))
         except MLPluginError as exc:
             self._add(exc.finding)
             return
         for facts, line, pin, subject, repo_path, file_history in jobs:
             if file_history and facts.meta and facts.meta.get("artifact"):
-                values = [
+                values = (
                     (c, subject.extract(blobs.get(f"{c.sha}:{repo_path}")))
                     for c in file_history.commits
-                ]
+                )
                 trained = drift.last_change(values)
                 if trained is not None:
                     facts.meta["artifact"] |= {
@@ -616,7 +613,7 @@ class MLPlugin(BasePlugin[MLConfig]):
                 if (
                     "commit" in pin
                     and f"{pin['commit']}:{repo_path}" in blobs
-                    and blobs[f"{pin['commit']}:{repo_path}"] is None
+                    and blobs.get(f"{pin['commit']}:{repo_path}") is None
                 ):
                     self._add(
                         Finding(
