@@ -1,0 +1,1265 @@
+"""The performance benchmarks of mkdocs-mlplugin, in one command.
+
+    python benchmarks/run.py [--sizes a,b] [--repeat N] [--variants plain,ml,revdate]
+                             [--sections builds,serve,check,git,pipeline,tags,profile]
+
+Repositories come from benchmarks/generate.py (made once, kept in --workdir, remade when the
+generator changes). The machine is shared and noisy, so every comparison runs side by side in
+one process, alternating (ABCABC...), and is reported as medians and ratios.
+
+Sections:
+
+builds    for each size, ``mkdocs build`` of the same pages with plain Material, + mlplugin,
+          + git-revision-date-localized (creation dates on): median and min-max wall time,
+          peak RSS, overhead vs plain, and how many times more overhead revision-date has
+pipeline  the 500-stage verdict (dvc.load_project + plugin.check_pipeline) vs ``dvc status``
+          and ``dvc dag``, and whether they agree
+tags      1,000 GTO annotated tags: mkdocs_mlplugin.registry.read_registry vs ``gto show``
+serve     ``mkdocs serve``-style rebuild: build, edit one page, load_config + build again;
+          the second build's time, plain vs plugin
+check     ``mkdocs-ml check`` vs ``mkdocs build`` with the plugin
+git       git processes per build (GIT_TRACE), which must not grow with the site
+profile   where the plugin's time goes, in-process: build phases (Markdown, Jinja templates,
+          garbage collection) plain vs plugin, wall time and memory per hook, cProfile of the
+          hooks only, a diagnostic build with page.meta emptied before the templates run, and
+          the memory the plugin's imports cost
+
+Extras (serve, check, profile) run on (b) when it is among --sizes, else on the first size.
+Everything generated goes to --workdir (default $TMPDIR/mkdocs-mlplugin-bench), nothing into
+the project; raw numbers are written there as results-*.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import dataclasses
+import functools
+import hashlib
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import generate  # noqa: E402
+
+PY = sys.executable
+BIN = Path(sys.executable).parent
+SECTIONS = ("builds", "pipeline", "tags", "serve", "check", "git", "profile")
+VARIANT_NAMES = {
+    "plain": "Material",
+    "ml": "+ mlplugin",
+    "revdate": "+ git-revision-date-localized",
+}
+TIMEOUT = 3600
+
+
+# --------------------------------------------------------------------------- running things
+
+
+@dataclasses.dataclass
+class Run:
+    wall: float  # seconds
+    rss: float  # peak resident set size, MB (the process and the children it waited for)
+    rc: int
+    out: str
+    err: str
+
+
+def measure(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float = TIMEOUT) -> Run:
+    """Run CMD and return its wall time and peak RSS.
+
+    The RSS comes from ``os.wait4`` on that one child: the kernel's maximum RSS of the process
+    and of the descendants it reaped. (``getrusage(RUSAGE_CHILDREN)`` is a high-water mark over
+    every child this process ever waited for, so after the first big build it could no longer
+    tell one run from another.)"""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err)
+        timer = threading.Timer(timeout, proc.kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Run(
+            wall,
+            usage.ru_maxrss / 1024,
+            proc.returncode,
+            out.read().decode("utf-8", "replace"),
+            err.read().decode("utf-8", "replace"),
+        )
+
+
+def tool(name: str, module: str) -> list[str]:
+    """A console script of this venv, or ``python -m`` of its module."""
+    script = BIN / name
+    return [str(script)] if script.exists() else [PY, "-m", module]
+
+
+def child(kind: str, *args: str) -> list[str]:
+    return [PY, str(Path(__file__).resolve()), "--_child", kind, *args]
+
+
+def child_json(run: Run) -> dict[str, Any]:
+    if run.rc != 0:
+        raise RuntimeError(f"child failed ({run.rc}):\n{run.err[-3000:]}")
+    return json.loads(run.out.strip().splitlines()[-1])
+
+
+def loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def fmt_s(value: float) -> str:
+    return f"{value:.3f}" if value < 10 else f"{value:.2f}" if value < 100 else f"{value:.1f}"
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows, strict=False)]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=False))
+    rule = "  ".join("-" * w for w in widths)
+    body = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False)) for row in rows]
+    return "\n".join([line, rule, *body])
+
+
+def say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+# --------------------------------------------------------------------------- repositories
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.work = Path(args.workdir).resolve()
+        self.repos = self.work / "repos"
+        self.sites = self.work / "sites"
+        self.home = self.work / "home"
+        self.repos.mkdir(parents=True, exist_ok=True)
+        self.sites.mkdir(parents=True, exist_ok=True)
+        self.env = generate.git_env(self.home)
+        self.results: dict[str, Any] = {"sections": {}}
+        source = Path(generate.__file__).read_bytes()
+        self.stamp = f"{generate.VERSION}-{hashlib.sha256(source).hexdigest()[:12]}"
+
+    def repo(self, name: str) -> Path:
+        """The generated repository NAME, made (or remade) when missing, stale or touched."""
+        path = self.repos / name
+        stamp_file = path / ".git" / "bench-stamp"
+        fresh = stamp_file.is_file() and stamp_file.read_text() == self.stamp
+        if fresh:
+            status = subprocess.run(
+                ["git", "status", "--porcelain", "--untracked-files=all"],
+                cwd=path,
+                env=self.env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            fresh = status.returncode == 0 and not status.stdout.strip()
+        if not fresh:
+            say(f"  generating '{name}' in {path} ...")
+            info = generate.generate(name, path, self.home)
+            stamp_file.write_text(self.stamp)
+            say(
+                f"  generated '{name}': {info['pages']} pages, {info['commits']} commits, "
+                f"{info['stages']} stages in {info['dvc_yaml_files']} dvc.yaml files, "
+                f"{info['tags']} tags, HEAD {info['head'][:12]}, in {info['seconds']} s"
+            )
+        return path
+
+    def mkdocs_build(self, repo: Path, variant: str, site: str, env: dict | None = None) -> Run:
+        cmd = [
+            *tool("mkdocs", "mkdocs"),
+            "build",
+            "-f",
+            str(repo / f"mkdocs-{variant}.yml"),
+            "-d",
+            str(self.sites / site),
+        ]
+        return measure(cmd, repo, {**self.env, **(env or {})})
+
+
+def ml_summary(run: Run) -> str:
+    """The plugin's one-line INFO summary of a build, or the last error lines."""
+    found = re.findall(
+        r"mlplugin: (\d+ references resolved on \d+ pages, .*?) in [\d.]+ s", run.err
+    )
+    if found:
+        return found[-1]
+    return run.err.strip().splitlines()[-1] if run.err.strip() else "(no output)"
+
+
+# --------------------------------------------------------------------------- builds
+
+
+def section_builds(bench: Bench, sizes: list[str]) -> None:
+    args = bench.args
+    out: dict[str, Any] = {}
+    for size in sizes:
+        spec = generate.SIZES[size]
+        repo = bench.repo(size)
+        variants = [v for v in args.variants if v != "revdate" or size in args.revdate_sizes]
+        say(
+            f"\n## Builds, size ({size}): {spec.pages} pages, {spec.commits} commits, "
+            f"{spec.stages} stages, {spec.tags} tags; {args.repeat} rounds of "
+            f"{''.join(v[0].upper() for v in variants)}  [load {loadavg()}]"
+        )
+        if "revdate" in args.variants and "revdate" not in variants:
+            say(
+                f"  (revision-date-localized skipped at ({size}): add it with --revdate-sizes; "
+                "it runs two `git log --follow` per page)"
+            )
+        warm = bench.mkdocs_build(repo, "plain", f"{size}-plain")  # page cache, .pyc files
+        if warm.rc != 0:
+            say(f"  plain build failed:\n{warm.err[-2000:]}")
+            continue
+        runs: dict[str, list[Run]] = {v: [] for v in variants}
+        for r in range(args.repeat):
+            for v in variants:
+                run = bench.mkdocs_build(repo, v, f"{size}-{v}")
+                if run.rc != 0:
+                    raise SystemExit(f"{v} build of ({size}) failed:\n{run.err[-3000:]}")
+                runs[v].append(run)
+                say(f"  round {r + 1} {v:8} {run.wall:8.2f} s  {run.rss:7.1f} MB")
+        if "ml" in runs:
+            say(f"  mlplugin: {ml_summary(runs['ml'][0])}")
+        base = runs.get("plain")
+        rows = []
+        stats: dict[str, Any] = {}
+        for v in variants:
+            walls = [x.wall for x in runs[v]]
+            rss = [x.rss for x in runs[v]]
+            row = [
+                VARIANT_NAMES[v],
+                fmt_s(median(walls)),
+                f"{fmt_s(min(walls))}-{fmt_s(max(walls))}",
+                f"{median(rss):.0f}",
+            ]
+            stats[v] = {"walls": walls, "rss": rss}
+            if base and v != "plain":
+                ratios = [x.wall / b.wall for x, b in zip(runs[v], base, strict=False)]
+                overhead = median(walls) - median([b.wall for b in base])
+                pct = (median(ratios) - 1) * 100
+                rss_over = median(rss) - median([b.rss for b in base])
+                stats[v] |= {"overhead_s": overhead, "overhead_pct": pct, "rss_over_mb": rss_over}
+                row += [f"{overhead:+.2f} s", f"{pct:+.1f}%", f"{rss_over:+.0f} MB"]
+            else:
+                row += ["", "", ""]
+            rows.append(row)
+        say(
+            table(
+                [
+                    "variant",
+                    "median s",
+                    "min-max s",
+                    "peak RSS MB",
+                    "overhead",
+                    "overhead % (paired)",
+                    "RSS overhead",
+                ],
+                rows,
+            )
+        )
+        if "ml" in stats and "revdate" in stats and "overhead_s" in stats["ml"]:
+            ratio = stats["revdate"]["overhead_s"] / stats["ml"]["overhead_s"]
+            stats["revdate_over_ml"] = ratio
+            say(f"  overhead of revision-date / overhead of mlplugin: {ratio:.1f}x")
+        say(f"  [load {loadavg()}]")
+        out[size] = stats
+    bench.results["sections"]["builds"] = out
+
+
+# --------------------------------------------------------------------------- serve
+
+
+def child_serve(config: str, page: str, site_dir: str) -> None:
+    """Build, edit one page, build again with a fresh load_config (as ``mkdocs serve`` does)."""
+    import logging
+
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    logging.getLogger("mkdocs").setLevel(logging.ERROR)
+    start = time.perf_counter()
+    build(load_config(config, site_dir=site_dir))
+    first = time.perf_counter() - start
+    path = Path(page)
+    original = path.read_bytes()
+    try:
+        path.write_bytes(original + b"\nEdited while serving.\n")
+        start = time.perf_counter()
+        build(load_config(config, site_dir=site_dir))
+        second = time.perf_counter() - start
+    finally:
+        path.write_bytes(original)
+    print(json.dumps({"first": first, "second": second}))
+
+
+def section_serve(bench: Bench, size: str) -> None:
+    repo = bench.repo(size)
+    page = sorted((repo / "docs" / "s00").glob("*.md"))[1]
+    say(
+        f"\n## serve-style rebuild after editing {page.relative_to(repo)}, size ({size}); "
+        f"{bench.args.repeat} rounds of plain/mlplugin  [load {loadavg()}]"
+    )
+    runs: dict[str, list[dict]] = {"plain": [], "ml": []}
+    for r in range(bench.args.repeat):
+        for v in runs:
+            data = child_json(
+                measure(
+                    child(
+                        "serve",
+                        str(repo / f"mkdocs-{v}.yml"),
+                        str(page),
+                        str(bench.sites / f"serve-{size}-{v}"),
+                    ),
+                    repo,
+                    bench.env,
+                )
+            )
+            runs[v].append(data)
+            say(
+                f"  round {r + 1} {v:6} first {data['first']:7.2f} s  rebuild {data['second']:7.2f} s"
+            )
+    rows = []
+    plain2 = [d["second"] for d in runs["plain"]]
+    for v, data in runs.items():
+        second = [d["second"] for d in data]
+        ratios = [a / b for a, b in zip(second, plain2, strict=False)]
+        rows.append(
+            [
+                VARIANT_NAMES[v],
+                fmt_s(median([d["first"] for d in data])),
+                fmt_s(median(second)),
+                f"{fmt_s(min(second))}-{fmt_s(max(second))}",
+                "" if v == "plain" else f"{(median(ratios) - 1) * 100:+.1f}%",
+            ]
+        )
+    say(
+        table(
+            ["variant", "first build s", "rebuild s", "rebuild min-max", "rebuild overhead"], rows
+        )
+    )
+    ratios = [a["second"] / b["second"] for a, b in zip(runs["ml"], runs["plain"], strict=False)]
+    bench.results["sections"]["serve"] = {
+        "size": size,
+        "runs": runs,
+        "overhead_pct": (median(ratios) - 1) * 100,
+    }
+
+
+# --------------------------------------------------------------------------- check vs build
+
+
+def section_check(bench: Bench, size: str) -> None:
+    repo = bench.repo(size)
+    say(
+        f"\n## mkdocs-ml check vs mkdocs build (plugin on), size ({size}); "
+        f"{bench.args.repeat} rounds  [load {loadavg()}]"
+    )
+    config = str(repo / "mkdocs-ml.yml")
+    check_cmd = [*tool("mkdocs-ml", "mkdocs_mlplugin.cli"), "check", "-f", config]
+    runs: dict[str, list[Run]] = {"check": [], "build": []}
+    for r in range(bench.args.repeat):
+        run = measure(check_cmd, repo, bench.env)
+        if run.rc != 0:
+            say(
+                f"  mkdocs-ml check exited {run.rc}: {run.out.strip().splitlines()[-1:]} {run.err[-500:]}"
+            )
+        runs["check"].append(run)
+        runs["build"].append(bench.mkdocs_build(repo, "ml", f"{size}-ml"))
+        say(
+            f"  round {r + 1} check {runs['check'][-1].wall:7.2f} s  "
+            f"build {runs['build'][-1].wall:7.2f} s"
+        )
+    last = runs["check"][0].out.strip().splitlines()
+    say(f"  check says: {last[-1] if last else '(nothing)'}")
+    rows = []
+    for name, data in runs.items():
+        walls = [x.wall for x in data]
+        rows.append(
+            [
+                "mkdocs-ml check" if name == "check" else "mkdocs build (mlplugin)",
+                fmt_s(median(walls)),
+                f"{fmt_s(min(walls))}-{fmt_s(max(walls))}",
+                f"{median([x.rss for x in data]):.0f}",
+            ]
+        )
+    say(table(["command", "median s", "min-max s", "peak RSS MB"], rows))
+    ratios = [b.wall / c.wall for c, b in zip(runs["check"], runs["build"], strict=False)]
+    say(f"  build / check: {median(ratios):.1f}x (median of paired ratios)")
+    bench.results["sections"]["check"] = {
+        "size": size,
+        "check": [x.wall for x in runs["check"]],
+        "build": [x.wall for x in runs["build"]],
+        "speedup": median(ratios),
+    }
+
+
+# --------------------------------------------------------------------------- git processes
+
+
+def git_processes(trace: Path) -> collections.Counter:
+    """git processes from a GIT_TRACE log: each logs one 'built-in' (or 'exec') line."""
+    counts: collections.Counter = collections.Counter()
+    if not trace.exists():
+        return counts
+    for line in trace.read_text("utf-8", "replace").splitlines():
+        m = re.search(r"trace: (?:built-in|exec): git[- ](\S+)", line)
+        if m:
+            counts[m.group(1)] += 1
+    return counts
+
+
+def section_git(bench: Bench, sizes: list[str]) -> None:
+    say(f"\n## git processes per build (GIT_TRACE)  [load {loadavg()}]")
+    rows = []
+    totals: dict[str, int] = {}
+    variants = [("ml", s) for s in sizes]
+    if "a" in sizes and "revdate" in bench.args.variants:
+        variants.append(("revdate", "a"))
+    for variant, size in variants:
+        repo = bench.repo(size)
+        trace = bench.work / f"git-trace-{size}-{variant}.log"
+        trace.unlink(missing_ok=True)
+        run = bench.mkdocs_build(repo, variant, f"{size}-{variant}", env={"GIT_TRACE": str(trace)})
+        counts = git_processes(trace)
+        total = sum(counts.values())
+        if variant == "ml":
+            totals[size] = total
+        spec = generate.SIZES[size]
+        rows.append(
+            [
+                VARIANT_NAMES[variant],
+                f"({size}) {spec.pages} pages",
+                str(total),
+                ", ".join(f"{k} x{n}" if n > 1 else k for k, n in sorted(counts.items())),
+                "" if run.rc == 0 else f"exit {run.rc}",
+            ]
+        )
+    say(table(["variant", "site", "git processes", "commands", ""], rows))
+    if len(totals) > 1:
+        same = len(set(totals.values())) == 1
+        say(f"  mlplugin: same number of git processes at every size: {'yes' if same else 'NO'}")
+    bench.results["sections"]["git"] = {"ml": totals}
+
+
+# --------------------------------------------------------------------------- pipeline verdict
+
+
+#: what the verdict and the registry import lazily, on their first call
+LAZY_VERDICT = (
+    "dvc.parsing",
+    "dvc.schema",
+    "dvc.fs",
+    "dvc_data.hashfile.hash",
+    "voluptuous",
+    "git",
+)
+LAZY_REGISTRY = (
+    "gto.base",
+    "gto.tag",
+    "gto.constants",
+    "gto.exceptions",
+    "scmrepo.git.objects",
+    "git",
+)
+
+
+def preimport(names: tuple[str, ...]) -> float:
+    import importlib
+
+    start = time.perf_counter()
+    for name in names:
+        importlib.import_module(name)
+    return time.perf_counter() - start
+
+
+def child_verdict(root: str, pre: str = "0") -> None:
+    """The plugin's pipeline verdict, timed in a fresh process: imports, git reads,
+    load_project, check_pipeline; then load_project + check_pipeline again (warm). With PRE
+    "1" the modules the first call would import are imported (and timed) beforehand."""
+    lazy = preimport(LAZY_VERDICT) if pre == "1" else None
+    start = time.perf_counter()
+    from mkdocs_mlplugin import dvc, git, plugin
+
+    imported = time.perf_counter()
+    path = Path(root).resolve()
+    repo = git.open_repo(path)
+    facts = repo.facts()
+    history = repo.history(["."])
+    git_read = time.perf_counter()
+    project = dvc.load_project(path)
+    loaded = time.perf_counter()
+    verdicts = plugin.check_pipeline(project, repo, facts, history)
+    checked = time.perf_counter()
+    project2 = dvc.load_project(path)
+    loaded2 = time.perf_counter()
+    plugin.check_pipeline(project2, repo, facts, history)
+    checked2 = time.perf_counter()
+    print(
+        json.dumps(
+            {
+                "lazy_imports": lazy,
+                "import": imported - start,
+                "git": git_read - imported,
+                "load": loaded - git_read,
+                "check": checked - loaded,
+                "warm_load": loaded2 - checked,
+                "warm_check": checked2 - loaded2,
+                "stages": len(project.stages),
+                "edges": [list(e) for e in project.edges],
+                "findings": len(project.findings),
+                "stale": sorted(n for n, v in verdicts.items() if v.state == "stale"),
+                "states": collections.Counter(v.state for v in verdicts.values()),
+            }
+        )
+    )
+
+
+def dvc_stale(status: dict[str, Any]) -> list[str]:
+    """Stages `dvc status --json` calls changed for reasons git-kept files can show: a changed
+    command, changed params, or a modified (not deleted: data is absent) dependency."""
+    stale = []
+    for name, items in status.items():
+        if name.endswith(".dvc"):
+            continue
+        for item in items:
+            if item == "changed command":
+                stale.append(name)
+                break
+            if isinstance(item, dict):
+                deps = item.get("changed deps", {})
+                if any(isinstance(s, dict) or s == "modified" for s in deps.values()):
+                    stale.append(name)
+                    break
+    return sorted(set(stale))
+
+
+def section_pipeline(bench: Bench) -> None:
+    repo = bench.repo("pipeline500")
+    say(
+        f"\n## Pipeline verdict, {generate.SIZES['pipeline500'].stages}-stage project "
+        f"(foreach fan-outs, chains, 46 dvc.yaml files, 2 stages left stale); "
+        f"{bench.args.repeat} rounds  [load {loadavg()}]"
+    )
+    dvc = tool("dvc", "dvc")
+    commands = {
+        "plugin": child("verdict", str(repo)),
+        "plugin, imports first": child("verdict", str(repo), "1"),
+        "dvc status": [*dvc, "status", "--json"],
+        "dvc dag": [*dvc, "dag"],
+        "dvc dag --dot": [*dvc, "dag", "--dot"],
+    }
+    runs: dict[str, list[Run]] = {k: [] for k in commands}
+    for r in range(bench.args.repeat):
+        for name, cmd in commands.items():
+            run = measure(cmd, repo, bench.env)
+            runs[name].append(run)
+            if run.rc != 0:
+                say(f"  {name} exited {run.rc}: {run.err[-800:]}")
+        say(
+            "  round "
+            + str(r + 1)
+            + "  "
+            + "  ".join(f"{k} {v[-1].wall:.2f} s" for k, v in runs.items())
+        )
+    verdicts = [child_json(x) for x in runs["plugin"]]
+    v = {
+        k: median([d[k] for d in verdicts])
+        for k in ("import", "git", "load", "check", "warm_load", "warm_check")
+    }
+    pre = [child_json(x) for x in runs["plugin, imports first"]]
+    p = {k: median([d[k] for d in pre]) for k in ("lazy_imports", "load", "check")}
+    rows = [
+        [
+            "plugin verdict: load_project + check_pipeline, 1st call in a fresh process (*)",
+            fmt_s(v["load"] + v["check"]),
+        ],
+        ["  of which load_project", fmt_s(v["load"])],
+        ["  of which check_pipeline (ls-files, hashing sources, verdicts)", fmt_s(v["check"])],
+        [
+            "plugin verdict, DVC/GitPython modules imported beforehand",
+            fmt_s(p["load"] + p["check"]),
+        ],
+        ["  those imports (dvc.parsing, dvc.schema, dvc_data, ...)", fmt_s(p["lazy_imports"])],
+        [
+            "plugin verdict again in the same process (warm)",
+            fmt_s(v["warm_load"] + v["warm_check"]),
+        ],
+        ["plugin: import mkdocs_mlplugin.{dvc,git,plugin}", fmt_s(v["import"])],
+        ["plugin: git facts + history (a build shares them with page dates)", fmt_s(v["git"])],
+        [
+            "plugin: whole process wall (interpreter start to exit)",
+            fmt_s(median([x.wall for x in runs["plugin"]])),
+        ],
+    ]
+    for name in ("dvc status", "dvc dag", "dvc dag --dot"):
+        rows.append([f"`{name}` wall", fmt_s(median([x.wall for x in runs[name]]))])
+    say(table(["what", "median s"], rows))
+    say(
+        "  (*) git reads and `import mkdocs_mlplugin` excluded; the DVC modules the call imports "
+        "on first use included, as a build pays them"
+    )
+    first = verdicts[0]
+    try:
+        status = json.loads(runs["dvc status"][0].out)
+        dvc_says = dvc_stale(status)
+    except ValueError:
+        status, dvc_says = {}, ["(dvc status output unreadable)"]
+    dot = runs["dvc dag --dot"][0].out
+    dot_edges = set(re.findall(r'"(.+?)" -> "(.+?)"', dot))
+    plugin_edges = {tuple(e) for e in first["edges"]}
+    say(f"  plugin states: {dict(first['states'])}; stale: {', '.join(first['stale']) or 'none'}")
+    say(f"  dvc status: stale (command/params/modified deps): {', '.join(dvc_says) or 'none'}")
+    say(f"  verdicts agree with dvc status: {'yes' if dvc_says == first['stale'] else 'NO'}")
+    say(
+        f"  edges: plugin {len(plugin_edges)}, `dvc dag --dot` {len(dot_edges)}, "
+        f"identical: {'yes' if plugin_edges == dot_edges else 'NO'}"
+    )
+    bench.results["sections"]["pipeline"] = {
+        "verdict_s": v["load"] + v["check"],
+        "verdict_preimported_s": p["load"] + p["check"],
+        "parts": v,
+        "process_s": median([x.wall for x in runs["plugin"]]),
+        "dvc_status_s": median([x.wall for x in runs["dvc status"]]),
+        "dvc_dag_s": median([x.wall for x in runs["dvc dag"]]),
+        "dvc_dag_dot_s": median([x.wall for x in runs["dvc dag --dot"]]),
+        "agree": dvc_says == first["stale"],
+        "edges_identical": plugin_edges == dot_edges,
+    }
+
+
+# --------------------------------------------------------------------------- tags
+
+
+def child_registry(root: str, pre: str = "0") -> None:
+    lazy = preimport(LAZY_REGISTRY) if pre == "1" else None
+    start = time.perf_counter()
+    from mkdocs_mlplugin import registry
+
+    imported = time.perf_counter()
+    result = registry.read_registry(Path(root).resolve())
+    first = time.perf_counter()
+    registry.read_registry(Path(root).resolve())
+    second = time.perf_counter()
+    artifacts = getattr(result, "artifacts", None)
+    latest = (
+        {name: a.get("latest") for name, a in artifacts.items() if isinstance(a, dict)}
+        if isinstance(artifacts, dict)
+        else None
+    )
+    print(
+        json.dumps(
+            {
+                "lazy_imports": lazy,
+                "import": imported - start,
+                "read": first - imported,
+                "read_again": second - first,
+                "type": type(result).__name__,
+                "tags": getattr(result, "tags", None),
+                "latest": latest,
+            }
+        )
+    )
+
+
+def section_tags(bench: Bench) -> None:
+    repo = bench.repo("tags1000")
+    say(f"\n## Registry: {generate.SIZES['tags1000'].tags} GTO annotated tags  [load {loadavg()}]")
+    probe = measure([PY, "-c", "import mkdocs_mlplugin.registry"], repo, bench.env)
+    available = probe.rc == 0
+    gto = [*tool("gto", "gto"), "show", "--json"]
+    runs: dict[str, list[Run]] = {"gto": []}
+    if available:
+        runs["registry"] = []
+        runs["registry, imports first"] = []
+    for _ in range(bench.args.repeat):
+        if available:
+            runs["registry"].append(measure(child("registry", str(repo)), repo, bench.env))
+            runs["registry, imports first"].append(
+                measure(child("registry", str(repo), "1"), repo, bench.env)
+            )
+        runs["gto"].append(measure(gto, repo, bench.env))
+    gto_s = median([x.wall for x in runs["gto"]])
+    result: dict[str, Any] = {"available": available, "gto_show_s": gto_s}
+    if not available:
+        say("  registry: not available in this version")
+        say(f"  (for reference, `gto show --json` on the same repository: {fmt_s(gto_s)} s wall)")
+    else:
+        try:
+            data = [child_json(x) for x in runs["registry"]]
+            pre = [child_json(x) for x in runs["registry, imports first"]]
+        except RuntimeError as exc:
+            say(f"  registry: read_registry failed: {exc}")
+            data = []
+        if data:
+            rows = [
+                [
+                    "read_registry(repo_root), 1st call in a fresh process (*)",
+                    fmt_s(median([d["read"] for d in data])),
+                ],
+                [
+                    "read_registry with GTO, scmrepo, GitPython imported beforehand",
+                    fmt_s(median([d["read"] for d in pre])),
+                ],
+                ["  those imports", fmt_s(median([d["lazy_imports"] for d in pre]))],
+                [
+                    "read_registry again, same process",
+                    fmt_s(median([d["read_again"] for d in data])),
+                ],
+                ["import mkdocs_mlplugin.registry", fmt_s(median([d["import"] for d in data]))],
+                ["whole process wall", fmt_s(median([x.wall for x in runs["registry"]]))],
+                ["`gto show --json` wall", fmt_s(gto_s)],
+            ]
+            say(table(["what", "median s"], rows))
+            say(
+                "  (*) includes importing GTO, pydantic and scmrepo on first use, as a build pays them"
+            )
+            latest = data[0]["latest"]
+            say(
+                f"  read_registry returned a {data[0]['type']}: {data[0]['tags']} tags, "
+                f"{len(latest) if latest is not None else '?'} artifacts"
+            )
+            try:
+                shown = json.loads(runs["gto"][0].out)
+                gto_latest = {name: a.get("version") for name, a in shown.items()}
+                same = latest == gto_latest
+                say(
+                    f"  latest version of every artifact agrees with `gto show`: {'yes' if same else 'NO'}"
+                )
+                result["agree"] = same
+            except (ValueError, AttributeError):
+                say("  (gto show output unreadable)")
+            result |= {
+                "read_s": median([d["read"] for d in data]),
+                "read_preimported_s": median([d["read"] for d in pre]),
+            }
+    bench.results["sections"]["tags"] = result
+
+
+# --------------------------------------------------------------------------- profile
+
+
+def child_profile(config: str, site_dir: str, mode: str, dump: str) -> None:
+    """One in-process build. MODE 'plain': phases only; 'time': also wall time and memory per
+    plugin hook; 'profile': cProfile switched on inside the plugin's hooks only;
+    'empty-meta': the plugin with page.meta emptied again before templates run."""
+    import cProfile
+    import logging
+
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    logging.getLogger("mkdocs").setLevel(logging.ERROR)
+    hooks: dict[str, float] = collections.defaultdict(float)
+    calls: collections.Counter = collections.Counter()
+    memory: dict[str, float] = {}  # resident memory after the hook minus before
+    raised: dict[str, float] = {}  # how much the hook raised the process's peak RSS
+    profiler = cProfile.Profile() if mode == "profile" else None
+    phases: dict[str, float] = collections.defaultdict(float)
+
+    def phase(owner: Any, attr: str, label: str) -> None:
+        """Accumulate the wall time of OWNER.ATTR (outermost calls only) under LABEL."""
+        func = getattr(owner, attr)
+        depth = [0]
+
+        @functools.wraps(func)
+        def timed(*a: Any, **k: Any) -> Any:
+            depth[0] += 1
+            start = time.perf_counter()
+            try:
+                return func(*a, **k)
+            finally:
+                depth[0] -= 1
+                if depth[0] == 0:
+                    phases[label] += time.perf_counter() - start
+
+        setattr(owner, attr, timed)
+
+    import gc
+
+    gc_start: list[float] = []
+
+    def gc_timer(event: str, info: dict) -> None:
+        if event == "start":
+            gc_start.append(time.perf_counter())
+        elif gc_start:
+            phases[f"garbage collection, generation {info['generation']}"] += (
+                time.perf_counter() - gc_start.pop()
+            )
+
+    gc.callbacks.append(gc_timer)
+
+    import jinja2
+    from mkdocs.structure.pages import Page
+
+    phase(jinja2.Template, "render", "templates (Jinja)")
+    phase(Page, "render", "Markdown to HTML")
+    if mode == "empty-meta":
+        # Diagnostic, not a fix: after the plugin's last check, take its facts out of
+        # page.meta again wherever they are all there is, so that page.meta is as empty as in
+        # a plain build when the templates run. (The provenance footer then shows nothing.)
+        from mkdocs_mlplugin.plugin import MLPlugin
+
+        on_env = MLPlugin.on_env
+
+        @functools.wraps(on_env)
+        def emptied(self: Any, env: Any, *, config: Any, files: Any) -> Any:
+            result = on_env(self, env, config=config, files=files)
+            for file in files.documentation_pages():
+                if file.page is not None and set(file.page.meta) == {"ml"}:
+                    del file.page.meta["ml"]
+            return result
+
+        MLPlugin.on_env = emptied  # type: ignore[method-assign]
+    if mode in ("time", "profile"):
+        from mkdocs_mlplugin.plugin import MLPlugin
+
+        for name, func in list(vars(MLPlugin).items()):
+            if not name.startswith("on_") or not callable(func):
+                continue
+
+            def wrap(func: Any, name: str) -> Any:
+                @functools.wraps(func)  # keeps mkdocs_priority
+                def timed(self: Any, *a: Any, **k: Any) -> Any:
+                    start = time.perf_counter()
+                    before = rss_now()
+                    high = peak_rss()
+                    if profiler:
+                        profiler.enable()
+                    try:
+                        return func(self, *a, **k)
+                    finally:
+                        if profiler:
+                            profiler.disable()
+                        hooks[name] += time.perf_counter() - start
+                        calls[name] += 1
+                        memory[name] = memory.get(name, 0.0) + rss_now() - before
+                        raised[name] = raised.get(name, 0.0) + peak_rss() - high
+
+                return timed
+
+            setattr(MLPlugin, name, wrap(func, name))
+    import resource
+
+    start = time.perf_counter()
+    config_obj = load_config(config, site_dir=site_dir)
+    build(config_obj)
+    total = time.perf_counter() - start
+    if profiler:
+        profiler.dump_stats(dump)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        json.dumps(
+            {
+                "total": total,
+                "hooks": hooks,
+                "calls": calls,
+                "memory": memory,
+                "raised": raised,
+                "peak": peak,
+                "phases": phases,
+            }
+        )
+    )
+
+
+def peak_rss() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def rss_now() -> float:
+    """This process's resident set size now, MB."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _short(path: str) -> str:
+    for marker in ("site-packages/", "/work/main/", "lib/python3"):
+        if marker in path:
+            return path.split(marker, 1)[1]
+    return path
+
+
+def rss_of_imports(bench: Bench, modules: str, repo: Path) -> float:
+    code = (
+        f"import resource, {modules}; "
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+    )
+    run = measure([PY, "-c", code], repo, bench.env)
+    return float(run.out.strip()) if run.rc == 0 else float("nan")
+
+
+def section_profile(bench: Bench, size: str) -> None:
+    import pstats
+
+    repo = bench.repo(size)
+    say(f"\n## Profile of the plugin, size ({size})  [load {loadavg()}]")
+    dump = bench.work / f"profile-{size}.pstats"
+    site = str(bench.sites / f"profile-{size}")
+    plain = child_json(
+        measure(
+            child("profile", str(repo / "mkdocs-plain.yml"), site, "plain", str(dump)),
+            repo,
+            bench.env,
+        )
+    )
+    timed = child_json(
+        measure(
+            child("profile", str(repo / "mkdocs-ml.yml"), site, "time", str(dump)), repo, bench.env
+        )
+    )
+    child_json(
+        measure(
+            child("profile", str(repo / "mkdocs-ml.yml"), site, "profile", str(dump)),
+            repo,
+            bench.env,
+        )
+    )
+    empty = child_json(
+        measure(
+            child("profile", str(repo / "mkdocs-ml.yml"), site, "empty-meta", str(dump)),
+            repo,
+            bench.env,
+        )
+    )
+    hook_total = sum(timed["hooks"].values())
+    say(
+        f"  in-process build: plain {plain['total']:.2f} s, with mlplugin {timed['total']:.2f} s "
+        f"(difference {timed['total'] - plain['total']:+.2f} s); inside the plugin's hooks "
+        f"{hook_total:.2f} s; outside them (templates slowed by a non-empty page.meta, garbage "
+        f"collection, the theme overrides, noise) {timed['total'] - plain['total'] - hook_total:+.2f} s"
+    )
+    labels = sorted(
+        set(plain["phases"]) | set(timed["phases"]), key=lambda x: (x.startswith("garbage"), x)
+    )
+
+    def cells(label: str, get: Any) -> list[str]:
+        a, b, c = get(plain), get(timed), get(empty)
+        return [label, fmt_s(a), fmt_s(b), f"{b - a:+.2f} s", fmt_s(c), f"{c - a:+.2f} s"]
+
+    say(
+        table(
+            [
+                "build phase",
+                "plain s",
+                "mlplugin s",
+                "difference",
+                "mlplugin, empty page.meta s",
+                "difference",
+            ],
+            [cells(label, lambda d, label=label: d["phases"].get(label, 0.0)) for label in labels]
+            + [cells("whole build", lambda d: d["total"])],
+        )
+    )
+    say(
+        "  (phases overlap: garbage collection happens inside the others; the plugin's "
+        "on_page_markdown runs before 'Markdown to HTML', not in it)"
+    )
+    rows = [
+        [
+            name,
+            str(timed["calls"][name]),
+            fmt_s(sec),
+            f"{100 * sec / hook_total:.0f}%",
+            f"{timed['memory'].get(name, 0):+.0f}",
+            f"{timed['raised'].get(name, 0):+.0f}",
+        ]
+        for name, sec in sorted(timed["hooks"].items(), key=lambda kv: -kv[1])
+        if sec >= 0.0005
+    ]
+    say(table(["hook", "calls", "wall s", "share", "RSS kept MB", "peak RSS raised MB"], rows))
+    say(
+        f"  peak RSS of the in-process build: plain {plain['peak']:.0f} MB, with mlplugin "
+        f"{timed['peak']:.0f} MB ({timed['peak'] - plain['peak']:+.0f} MB)"
+    )
+
+    stats = pstats.Stats(str(dump)).stats  # type: ignore[attr-defined]
+    prof_total = sum(tt for (_, _, tt, _, _) in stats.values())
+    scale = hook_total / prof_total if prof_total else 1.0
+
+    def label(key: tuple) -> str:
+        file, line, func = key
+        return f"{func} ({_short(file)}:{line})" if file != "~" else func
+
+    say(
+        f"  cProfile inside the hooks: {prof_total:.2f} s profiled; seconds below are scaled to "
+        f"the unprofiled hook time (x{scale:.2f})"
+    )
+    by_tt = sorted(stats.items(), key=lambda kv: -kv[1][2])[:10]
+    say("  top 10 by own time:")
+    say(
+        table(
+            ["function", "calls", "own s", "cumulative s"],
+            [[label(k), str(v[1]), fmt_s(v[2] * scale), fmt_s(v[3] * scale)] for k, v in by_tt],
+        )
+    )
+    ours = [
+        (k, v) for k, v in stats.items() if "mkdocs_mlplugin" in k[0] and k[2] not in ("timed",)
+    ]
+    by_ct = sorted(ours, key=lambda kv: -kv[1][3])[:15]
+    say("  top 15 plugin functions by cumulative time:")
+    say(
+        table(
+            ["function", "calls", "cumulative s", "share of hooks"],
+            [
+                [label(k), str(v[1]), fmt_s(v[3] * scale), f"{100 * v[3] / prof_total:.0f}%"]
+                for k, v in by_ct
+            ],
+        )
+    )
+    base = rss_of_imports(bench, "mkdocs.commands.build, material", repo)
+    plugin = rss_of_imports(
+        bench,
+        "mkdocs.commands.build, material, mkdocs_mlplugin.plugin, dvc.parsing, dvc.schema, "
+        "dvc_data.hashfile.hash, git, gto.base, gto.tag, scmrepo.git.objects",
+        repo,
+    )
+    say(
+        f"  peak RSS of imports alone: mkdocs + material {base:.0f} MB; + the plugin and what it "
+        f"imports (DVC's resolver and schema, dvc_data, GitPython, GTO) {plugin:.0f} MB "
+        f"({plugin - base:+.0f} MB)"
+    )
+    bench.results["sections"]["profile"] = {
+        "plain_total": plain["total"],
+        "ml_total": timed["total"],
+        "hooks": timed["hooks"],
+        "phases": {"plain": plain["phases"], "ml": timed["phases"], "empty_meta": empty["phases"]},
+        "empty_meta_total": empty["total"],
+        "import_rss_mb": plugin - base,
+        "pstats": str(dump),
+    }
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def summary(bench: Bench) -> None:
+    s = bench.results["sections"]
+    lines = []
+
+    def verdict(ok: bool | None) -> str:
+        return "not measured" if ok is None else ("MET" if ok else "MISSED")
+
+    builds = s.get("builds", {})
+    for size in ("b", "c"):
+        ml = builds.get(size, {}).get("ml", {})
+        pct = ml.get("overhead_pct")
+        lines.append(
+            [
+                f"mlplugin overhead <= 5% at ({size})",
+                "n/a" if pct is None else f"{pct:+.1f}%",
+                verdict(None if pct is None else pct <= 5),
+            ]
+        )
+    ratio = builds.get("b", {}).get("revdate_over_ml")
+    lines.append(
+        [
+            "revision-date overhead >= 10x mlplugin's at (b)",
+            "n/a" if ratio is None else f"{ratio:.1f}x",
+            verdict(None if ratio is None else ratio >= 10),
+        ]
+    )
+    serve = s.get("serve", {}).get("overhead_pct")
+    lines.append(
+        [
+            f"serve rebuild <= 10% over plain ({s.get('serve', {}).get('size', '-')})",
+            "n/a" if serve is None else f"{serve:+.1f}%",
+            verdict(None if serve is None else serve <= 10),
+        ]
+    )
+    pipe = s.get("pipeline", {}).get("verdict_s")
+    lines.append(
+        [
+            "500-stage verdict < 1 s",
+            "n/a" if pipe is None else f"{pipe:.2f} s",
+            verdict(None if pipe is None else pipe < 1),
+        ]
+    )
+    tags = s.get("tags", {})
+    read = tags.get("read_s")
+    lines.append(
+        [
+            "1,000 tags < 0.5 s",
+            "registry not available"
+            if tags and not tags.get("available")
+            else ("n/a" if read is None else f"{read:.2f} s"),
+            verdict(None if read is None else read < 0.5),
+        ]
+    )
+    rss = builds.get("c", {}).get("ml", {}).get("rss_over_mb")
+    lines.append(
+        [
+            "peak RSS overhead < 100 MB at (c)",
+            "n/a" if rss is None else f"{rss:+.0f} MB",
+            verdict(None if rss is None else rss < 100),
+        ]
+    )
+    check = s.get("check", {}).get("speedup")
+    lines.append(
+        [
+            f"mkdocs-ml check noticeably faster than build ({s.get('check', {}).get('size', '-')})",
+            "n/a" if check is None else f"{check:.1f}x",
+            verdict(None if check is None else check >= 1.5),
+        ]
+    )
+    git = s.get("git", {}).get("ml", {})
+    lines.append(
+        [
+            "git processes per build equal at every size",
+            ", ".join(f"({k}) {v}" for k, v in git.items()) or "n/a",
+            verdict(None if len(git) < 2 else len(set(git.values())) == 1),
+        ]
+    )
+    say("\n## Targets")
+    say(table(["target", "measured", "verdict"], lines))
+
+
+# --------------------------------------------------------------------------- main
+
+
+def machine() -> str:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = []
+    from importlib import metadata
+
+    for dist in (
+        "mkdocs",
+        "mkdocs-material",
+        "mkdocs-mlplugin",
+        "mkdocs-git-revision-date-localized-plugin",
+        "dvc",
+        "gto",
+    ):
+        try:
+            versions.append(f"{dist} {metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{dist} (not installed)")
+    git = subprocess.run(
+        ["git", "--version"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    return (
+        f"machine: {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {cpu}; "
+        f"Python {platform.python_version()}; {git}\n{'; '.join(versions)}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--_child"]:
+        kind, rest = argv[1], argv[2:]
+        {
+            "serve": child_serve,
+            "verdict": child_verdict,
+            "registry": child_registry,
+            "profile": child_profile,
+        }[kind](*rest)
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="a,b", help="site sizes to build: a, b, c (default a,b)")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="rounds of every comparison (default 3)"
+    )
+    parser.add_argument(
+        "--variants", default="plain,ml,revdate", help="build variants (default all three)"
+    )
+    parser.add_argument(
+        "--revdate-sizes",
+        default="a,b",
+        help="sizes at which revision-date-localized is built (default a,b: at (c) one build takes "
+        "tens of minutes)",
+    )
+    parser.add_argument(
+        "--sections", default=",".join(SECTIONS), help=f"any of {','.join(SECTIONS)}"
+    )
+    parser.add_argument(
+        "--workdir",
+        default=str(Path(tempfile.gettempdir()) / "mkdocs-mlplugin-bench"),
+        help="where generated repositories and built sites go",
+    )
+    args = parser.parse_args(argv)
+    args.sizes = [s for s in args.sizes.split(",") if s]
+    args.variants = [v for v in args.variants.split(",") if v]
+    args.revdate_sizes = [s for s in args.revdate_sizes.split(",") if s]
+    sections = [s for s in args.sections.split(",") if s]
+    for s in args.sizes:
+        if s not in ("a", "b", "c"):
+            parser.error(f"unknown size {s!r}")
+    for v in args.variants:
+        if v not in VARIANT_NAMES:
+            parser.error(f"unknown variant {v!r}")
+    for s in sections:
+        if s not in SECTIONS:
+            parser.error(f"unknown section {s!r}")
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    started = time.perf_counter()
+    bench = Bench(args)
+    say("# mkdocs-mlplugin benchmarks")
+    say(machine())
+    say(
+        f"workdir {bench.work}; sizes {','.join(args.sizes)}; repeat {args.repeat}; load {loadavg()}"
+    )
+    extra = "b" if "b" in args.sizes else args.sizes[0] if args.sizes else "a"
+    if "builds" in sections:
+        section_builds(bench, args.sizes)
+    if "pipeline" in sections:
+        section_pipeline(bench)
+    if "tags" in sections:
+        section_tags(bench)
+    if "serve" in sections:
+        section_serve(bench, extra)
+    if "check" in sections:
+        section_check(bench, extra)
+    if "git" in sections:
+        section_git(bench, args.sizes)
+    if "profile" in sections:
+        section_profile(bench, extra)
+    summary(bench)
+    elapsed = time.perf_counter() - started
+    results = bench.work / f"results-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    bench.results["elapsed_s"] = elapsed
+    results.write_text(json.dumps(bench.results, indent=2, default=str))
+    say(f"\nall done in {elapsed / 60:.1f} min; raw numbers in {results}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
