@@ -124,19 +124,16 @@ def last_change(values: Iterable[tuple[Commit, Any]]) -> Commit | None:
 
 
 class Blobs:
-    """File contents at commits, parsed on first use only: a drift check walks back from
-    HEAD and usually stops after a few commits, and pages share the same lock file."""
+    """File contents at commits, read and parsed on first use only: a drift check walks back
+    from HEAD and usually stops after a few commits, and pages share the same lock file."""
 
-    def __init__(self, raw: dict[str, bytes | None]) -> None:
-        self._raw = raw
+    def __init__(self, read: Callable[[str], bytes | None]) -> None:
+        self._read = read
         self._parsed: dict[str, Any] = {}
-
-    def __contains__(self, spec: str) -> bool:
-        return spec in self._raw
 
     def get(self, spec: str) -> Any:
         if spec not in self._parsed:
-            self._parsed[spec] = parse(self._raw.get(spec))
+            self._parsed[spec] = parse(self._read(spec))
         return self._parsed[spec]
 
 

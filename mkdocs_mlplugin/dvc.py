@@ -8,9 +8,11 @@ what they mean to DVC), and everything else is read from the files DVC keeps in 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import posixpath
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,8 @@ PIPELINE_FILE = "dvc.yaml"
 LOCK_FILE = "dvc.lock"
 DEFAULT_PARAMS = "params.yaml"
 _CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
+#: files modified this recently are read again, whatever their size and time say
+RACY_NS = 2_000_000_000
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
 
 
@@ -150,31 +154,64 @@ class Project:
     files_read: list[str] = dataclasses.field(default_factory=list)
     unreadable: dict[str, str] = dataclasses.field(default_factory=dict)  # file -> why
     outside: set[str] = dataclasses.field(default_factory=set)  # declared files outside root
+    consulted: list[str] = dataclasses.field(default_factory=list)  # every file read, or looked for
+    fingerprint: tuple[Any, ...] = dataclasses.field(default=(), repr=False, compare=False)
+
+    # caches: the resolved root and answers of contains(); the out-path index of producer()
+    _resolved_root: Path | None = dataclasses.field(default=None, repr=False, compare=False)
+    _contained: dict[str, bool] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+    _producers: tuple[tuple[int, int], dict[str, tuple[str, Hashed]]] | None = dataclasses.field(
+        default=None, repr=False, compare=False
+    )
 
     def contains(self, path: str) -> bool:
         """Whether PATH (project-relative) stays inside the project, symlinks followed."""
-        root = self.root.resolve()
-        target = (root / path).resolve()
-        return target == root or root in target.parents
+        known = self._contained.get(path)
+        if known is None:
+            if self._resolved_root is None:
+                self._resolved_root = self.root.resolve()
+            root = self._resolved_root
+            target = (root / path).resolve()
+            known = self._contained[path] = target == root or root in target.parents
+        return known
 
     def producer(self, path: str) -> tuple[str, Hashed] | None:
         """The stage or .dvc file that outputs PATH exactly, with its recorded hash."""
-        for stage in self.stages.values():
-            out = stage.out(path)
-            if out is not None:
-                return stage.name, out
-        for tracked in self.tracked.values():
-            for out in tracked.outs:
-                if out.path == path:
-                    return tracked.dvcfile, out
-        return None
+        return self._out_index()[0].get(path)
 
     def containing_out(self, path: str) -> str | None:
-        """The tracked output directory PATH lies inside, if any."""
-        for out_path in self.out_paths():
-            if path.startswith(out_path + "/"):
+        """The tracked output directory PATH lies inside, if any (the outermost one)."""
+        index = self._out_index()[0]
+        parts = path.split("/")
+        for n in range(1, len(parts)):
+            out_path = "/".join(parts[:n])
+            if out_path in index:
                 return out_path
         return None
+
+    def holds_outs(self, path: str) -> bool:
+        """Whether a tracked output lies inside the directory PATH."""
+        return path in self._out_index()[1]
+
+    def _out_index(self) -> tuple[dict[str, tuple[str, Hashed]], set[str]]:
+        """(out path -> (stage or .dvc file, hash), directories holding outs); rebuilt when stages or .dvc files were
+        added since it was built."""
+        size = (len(self.stages), len(self.tracked))
+        if self._producers is None or self._producers[0] != size:
+            index: dict[str, tuple[str, Hashed]] = {}
+            for stage in self.stages.values():
+                for out in stage.outs:
+                    index.setdefault(out.path, (stage.name, out))
+            for tracked in self.tracked.values():
+                for out in tracked.outs:
+                    index.setdefault(out.path, (tracked.dvcfile, out))
+            parents = {posixpath.dirname(path) for path in index}
+            for parent in list(parents):
+                while parent:
+                    parents.add(parent)
+                    parent = posixpath.dirname(parent)
+            self._producers = (size, index, parents)
+        return self._producers[1], self._producers[2]
 
     def out_paths(self) -> Iterator[str]:
         for stage in self.stages.values():
@@ -302,10 +339,19 @@ class _ResolverRepo:
         self.config = {"parsing": parsing}
 
 
-def load_project(root: Path) -> Project:
-    """Read every DVC file of the project rooted at ROOT. Problems become findings."""
-    project = Project(root=root)
+def load_project(root: Path, previous: Project | None = None) -> Project:
+    """Read every DVC file of the project rooted at ROOT. Problems become findings.
+
+    PREVIOUS, the project an earlier build of the same process read (``mkdocs serve``), is
+    returned as it is when no file it was read from changed and no DVC file came or went."""
     pipelines, tracked = _project_files(root)
+    if (
+        previous is not None
+        and previous.root == root
+        and previous.fingerprint == _fingerprint(root, pipelines, tracked, previous.consulted)
+    ):
+        return previous
+    project = Project(root=root)
     for dvcfile in pipelines:
         _collect(project, _load_pipeline, dvcfile)
     for dvcfile in tracked:
@@ -313,7 +359,33 @@ def load_project(root: Path) -> Project:
     _load_params(project)
     _load_metrics(project)
     project.edges = build_edges(project)
+    project.consulted = sorted(
+        {*project.files_read, *project.params, *project.metrics, *project.consulted}
+        | {".dvc/config", ".dvc/config.local", ".dvcignore"}
+    )
+    project.fingerprint = _fingerprint(root, pipelines, tracked, project.consulted)
     return project
+
+
+def _fingerprint(
+    root: Path, pipelines: list[str], tracked: list[str], files: list[str]
+) -> tuple[Any, ...]:
+    """What the project was read from: its DVC files, and each file's identity, size and
+    modification time (None when absent). A file modified in the last two seconds makes the
+    fingerprint match nothing: a second write within the file system's clock tick would not
+    change its time (git's "racily clean" rule)."""
+    recent = time.time_ns() - RACY_NS
+    stats: list[Any] = []
+    for name in files:
+        try:
+            st = (root / name).stat()
+        except OSError:
+            stats.append(None)
+            continue
+        stats.append(
+            (st.st_ino, st.st_size, st.st_mtime_ns) if st.st_mtime_ns < recent else object()
+        )
+    return (tuple(pipelines), tuple(tracked), tuple(files), tuple(stats))
 
 
 def _collect(project: Project, loader: Any, dvcfile: str) -> None:
@@ -339,7 +411,7 @@ def _load_pipeline(project: Project, dvcfile: str) -> None:
             )
         )
     _validate(data, dvcfile, text, "pipeline")
-    resolved, artifacts, metrics = _resolve(root, dvcfile, data, text)
+    resolved, artifacts, metrics = _resolve(root, dvcfile, data, text, project.consulted)
     directory = posixpath.dirname(dvcfile)
     prefix = "" if dvcfile == PIPELINE_FILE else f"{dvcfile}:"
     lockfile = posixpath.join(directory, LOCK_FILE) if directory else LOCK_FILE
@@ -394,7 +466,7 @@ def _validate(data: dict[str, Any], shown: str, text: str, what: str) -> None:
     from voluptuous import Invalid, MultipleInvalid
 
     checker = {
-        "pipeline": schema.COMPILED_MULTI_STAGE_SCHEMA,
+        "pipeline": _pipeline_schema(),
         "lock": schema.COMPILED_LOCKFILE_SCHEMA,
         "tracked": schema.COMPILED_SINGLE_STAGE_SCHEMA,
     }[what]
@@ -405,6 +477,24 @@ def _validate(data: dict[str, Any], shown: str, text: str, what: str) -> None:
         raise MLPluginError(_schema_finding(error, shown, text)) from None
     except Invalid as exc:
         raise MLPluginError(_schema_finding(exc, shown, text)) from None
+
+
+@functools.cache
+def _pipeline_schema() -> Any:
+    """DVC's dvc.yaml schema, with its per-stage choice between a stage and a foreach/do
+    definition made from two schemas compiled once (DVC compiles one for every stage)."""
+    from collections.abc import Mapping
+
+    from dvc import schema
+    from voluptuous import Schema
+
+    stage, foreach = Schema(schema.STAGE_DEFINITION), Schema(schema.FOREACH_IN)
+    keys = {schema.FOREACH_KWD, schema.DO_KWD}
+
+    def either(data: Any) -> Any:
+        return foreach(data) if isinstance(data, Mapping) and keys & data.keys() else stage(data)
+
+    return Schema({**schema.MULTI_STAGE_SCHEMA, schema.STAGES: {str: either}})
 
 
 def _schema_finding(error: Any, shown: str, text: str) -> Finding:
@@ -437,7 +527,7 @@ def key_line(text: str, keys: list[str]) -> int | None:
 
 
 def _resolve(
-    root: Path, dvcfile: str, data: dict[str, Any], text: str
+    root: Path, dvcfile: str, data: dict[str, Any], text: str, consulted: list[str]
 ) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
     """Stages, artifacts and metrics of a dvc.yaml with vars/foreach/matrix/${} resolved by DVC.
 
@@ -448,7 +538,7 @@ def _resolve(
     from dvc.parsing import DataResolver
 
     directory = (root / dvcfile).parent
-    refused = _refused_vars(root, dvcfile, data)
+    refused = _refused_vars(root, dvcfile, data, consulted)
     if refused:
         if "${" in text or any(
             isinstance(d, dict) and ("foreach" in d or "matrix" in d)
@@ -491,12 +581,16 @@ def _resolve(
     return stages, artifacts, metrics
 
 
-def _refused_vars(root: Path, dvcfile: str, data: dict[str, Any]) -> str | None:
-    """The first params or vars file DVC's resolver would read that the plugin refuses."""
+def _refused_vars(
+    root: Path, dvcfile: str, data: dict[str, Any], consulted: list[str]
+) -> str | None:
+    """The first params or vars file DVC's resolver would read that the plugin refuses.
+    Every file looked at is added to CONSULTED."""
     directory = posixpath.dirname(dvcfile)
     names = [DEFAULT_PARAMS] + [v for v in data.get("vars") or [] if isinstance(v, str)]
     for name in names:
         file = posixpath.normpath(posixpath.join(directory, name.split(":")[0]))
+        consulted.append(file)
         path = root / file
         if not path.is_file() or not file.endswith((".yaml", ".yml")):
             continue

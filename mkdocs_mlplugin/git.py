@@ -7,12 +7,13 @@ changes git state.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from .findings import Finding, MLPluginError
 
@@ -218,6 +219,11 @@ class GitRepo:
                 out[spec] = None  # "<spec> missing" or "ambiguous"
         return out
 
+    def blob_reader(self) -> BlobReader:
+        """A ``git cat-file --batch`` that answers specs one at a time, as they are needed."""
+        self.calls += 1
+        return BlobReader(self.root)
+
     def history(self, paths: Iterable[str]) -> dict[str, FileHistory]:
         """Per-file commit history for every file under PATHS, from one ``git log`` run.
 
@@ -336,3 +342,63 @@ def open_repo(path: Path) -> GitRepo:
     if repo.bare or repo.working_tree_dir is None:
         raise MLPluginError(Finding("git_history", f"{path} is in a bare git repository."))
     return GitRepo(repo)
+
+
+class BlobReader:
+    """One ``git cat-file --batch`` process, asked for ``REV:PATH`` specs on demand: a walk
+    back through history reads only the versions it looks at. Close it when done."""
+
+    def __init__(self, root: Path) -> None:
+        import subprocess
+
+        self.root = root
+        try:
+            process = subprocess.Popen(
+                ["git", "cat-file", "--batch"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                cwd=root,
+                env={**os.environ, **_ENV},
+            )
+        except OSError as exc:
+            raise MLPluginError(
+                Finding("git_history", f"'git cat-file' failed in {root}: {exc}")
+            ) from None
+        self._process: subprocess.Popen[bytes] | None = process
+        self._in: IO[bytes] = process.stdin  # type: ignore[assignment]  # both are pipes
+        self._out: IO[bytes] = process.stdout  # type: ignore[assignment]
+
+    def get(self, spec: str) -> bytes | None:
+        """The blob SPEC names; None when git cannot resolve it or it is not a blob."""
+        if self._process is None or "\n" in spec:
+            return None
+        try:
+            self._in.write(spec.encode("utf-8", "surrogateescape") + b"\n")
+            self._in.flush()
+            header = self._out.readline().split()
+            if len(header) == 3 and header[1] in (b"blob", b"tree", b"commit", b"tag"):
+                data = self._out.read(int(header[2]) + 1)[:-1]
+                return data if header[1] == b"blob" else None
+            if header and header[-1] in (b"missing", b"ambiguous"):
+                return None
+        except (OSError, ValueError):
+            pass
+        self.close()
+        raise MLPluginError(
+            Finding("git_history", f"'git cat-file' stopped answering in {self.root}.")
+        )
+
+    def close(self) -> None:
+        process, self._process = self._process, None
+        if process is not None:
+            for pipe in (self._in, self._out):
+                with contextlib.suppress(OSError):  # git already gone
+                    pipe.close()
+            process.wait()
+
+    def __enter__(self) -> BlobReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

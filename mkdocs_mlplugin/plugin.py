@@ -41,7 +41,8 @@ from .resolve import (
     timeline_page,
 )
 
-log = get_plugin_logger("mlplugin")  # logs as mkdocs.plugins.mlplugin
+log = get_plugin_logger("mlplugin")
+_UNSET = object()  # logs as mkdocs.plugins.mlplugin
 #: where a local Mermaid build is served; Material uses a global `mermaid` when one is loaded
 MERMAID_JS = "assets/javascripts/mermaid.min.js"
 THEME_OVERRIDES = next(
@@ -71,14 +72,25 @@ class MLPlugin(BasePlugin[MLConfig]):
         self.cards: dict[
             str, tuple[dict[str, Any], str]
         ] = {}  # artifact -> (Hub metadata, Markdown)
+        self.published: dict[str, dict[str, Any]] = {}  # src_uri -> page.meta.ml
+        self._binding: Any = _UNSET
         self.config_warnings = 0  # MkDocs' warnings about mkdocs.yml, counted by the CLI
         self.docs_version: str | None = None
         self.config_dir = Path.cwd()
         self.git_root: Path | None = None
         self.repo: git.GitRepo | None = None
         self.started = 0.0
+        # kept across the builds of one ``mkdocs serve``, reused while what they came from is
+        # unchanged: the git history (by HEAD) and the DVC project (by its files' stats)
+        self._history: tuple[tuple[Path, str | None], dict[str, git.FileHistory]] | None = None
+        self._project: dvc.Project | None = None
+        self._bindings: dict[str, tuple[tuple[int, int, int], dict[str, Any] | None]] = {}
 
     # ------------------------------------------------------------------ hooks
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        """Defined so that MkDocs keeps this plugin object across the builds of one
+        ``mkdocs serve``: then a rebuild reuses the facts that did not change."""
 
     # Run after other plugins' on_config: some (techdocs-core) replace the theme, and the
     # overrides directory must be added to the theme that is finally used.
@@ -89,6 +101,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         self.pages = []
         self.bound = []
         self.cards = {}
+        self.published = {}
         self.repo = self.git_root = None
         self.config_dir = Path(config.config_file_path or ".").resolve().parent
         # mike builds each docs version with this set; the manifest and footer name it
@@ -133,15 +146,9 @@ class MLPlugin(BasePlugin[MLConfig]):
         found: dict[str, Any] = {}
         if project is None:
             return found
-        from mkdocs.utils.meta import get_data
-
         for file in files.documentation_pages():
-            try:
-                _, meta = get_data(file.content_string)
-            except (OSError, UnicodeDecodeError, ValueError):
-                continue  # the page reports its own problem when it is built
-            binding = meta.get("ml") if isinstance(meta, dict) else None
-            if not isinstance(binding, dict):
+            binding = self._binding_of(file)
+            if binding is None:
                 continue
             stage = str(binding.get("stage", ""))
             if stage in project.stages:
@@ -153,6 +160,32 @@ class MLPlugin(BasePlugin[MLConfig]):
                 if producer is not None:
                     found.setdefault(producer[0], file)
         return found
+
+    def _binding_of(self, file: File) -> dict[str, Any] | None:
+        """The ``ml:`` mapping of a page's front matter; read again only when the file changed
+        since the last build of this process."""
+        from mkdocs.utils.meta import get_data
+
+        key: tuple[int, int, int] | None = None
+        if file.abs_src_path and not file.generated_by:
+            try:
+                st = os.stat(file.abs_src_path)
+            except OSError:
+                return None  # the page reports its own problem when it is built
+            if st.st_mtime_ns < time.time_ns() - dvc.RACY_NS:
+                key = (st.st_ino, st.st_size, st.st_mtime_ns)
+                known = self._bindings.get(file.abs_src_path)
+                if known is not None and known[0] == key:
+                    return known[1]
+        try:
+            _, meta = get_data(file.content_string)
+        except (OSError, UnicodeDecodeError, ValueError):
+            return None
+        binding = meta.get("ml") if isinstance(meta, dict) else None
+        binding = binding if isinstance(binding, dict) else None
+        if key is not None and file.abs_src_path:
+            self._bindings[file.abs_src_path] = (key, binding)
+        return binding
 
     # Run before other plugins (mkdocs-macros, i18n, ...) change the Markdown, so that line
     # numbers still match the source file.
@@ -232,6 +265,27 @@ class MLPlugin(BasePlugin[MLConfig]):
             )
         return env
 
+    def on_page_context(
+        self, context: dict[str, Any], *, page: Page, config: MkDocsConfig, nav: Any
+    ) -> dict[str, Any]:
+        """Publish the facts as page.meta.ml while this page's own template renders.
+
+        Only then: a page whose meta is not empty makes Material's navigation template take a
+        slower path for that page's entry in every other page's navigation."""
+        meta = self.published.get(page.file.src_uri)
+        if meta is not None:
+            self._binding = page.meta.get("ml", _UNSET)
+            page.meta["ml"] = meta
+        return context
+
+    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
+        if page.file.src_uri in self.published:
+            if self._binding is _UNSET:
+                page.meta.pop("ml", None)
+            else:
+                page.meta["ml"] = self._binding
+        return output
+
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
         """Rebuild on ``dvc repro`` (dvc.lock, params, metrics), ``dvc add`` (.dvc files),
         a commit or a tag (git HEAD and refs)."""
@@ -291,8 +345,13 @@ class MLPlugin(BasePlugin[MLConfig]):
             return
         # The whole repository, not just docs_dir: a page moved into docs/ from elsewhere keeps
         # its history only if git sees both sides of the rename.
+        key = (repo.root, site.repo.commit)
+        if self._history is not None and self._history[0] == key:
+            site.history = self._history[1]  # mkdocs serve: nothing was committed since
+            return
         try:
             site.history = repo.history(["."])
+            self._history = (key, site.history)
         except MLPluginError as exc:
             site.history_problem = exc.finding.message
             self._add(exc.finding)
@@ -313,7 +372,7 @@ class MLPlugin(BasePlugin[MLConfig]):
             )
             log.debug(site.project_problem)
             return
-        project = dvc.load_project(root.resolve())
+        project = self._project = dvc.load_project(root.resolve(), previous=self._project)
         for finding in project.findings:
             self._add(
                 Finding(
@@ -569,26 +628,26 @@ class MLPlugin(BasePlugin[MLConfig]):
         project, repo, history = self.site.project, self.repo, self.site.history
         if project is None or repo is None or history is None or not self.bound:
             return
+        try:
+            with repo.blob_reader() as reader:
+                self._check_docs(project, repo, history, drift.Blobs(reader.get))
+        except MLPluginError as exc:
+            self._add(exc.finding)
+
+    def _check_docs(
+        self,
+        project: dvc.Project,
+        repo: git.GitRepo,
+        history: dict[str, git.FileHistory],
+        blobs: drift.Blobs,
+    ) -> None:
         prefix = repo_prefix(project, repo)
-        jobs = []
-        specs: list[str] = []
         for facts, line, pin in self.bound:
             subject = drift.subject_of(project, facts.artifact, facts.stage)
             if subject is None:
                 continue
             repo_path = prefix + subject.file
             file_history = history.get(repo_path)
-            if pin and "commit" in pin:
-                specs += [f"{pin['commit']}:{repo_path}", f"HEAD:{repo_path}"]
-            if file_history:
-                specs += [f"{c.sha}:{repo_path}" for c in file_history.commits]
-            jobs.append((facts, line, pin, subject, repo_path, file_history))
-        try:
-            blobs = drift.Blobs(repo.blobs(list(dict.fromkeys(specs))))
-        except MLPluginError as exc:
-            self._add(exc.finding)
-            return
-        for facts, line, pin, subject, repo_path, file_history in jobs:
             if file_history and facts.meta and facts.meta.get("artifact"):
                 values = (
                     (c, subject.extract(blobs.get(f"{c.sha}:{repo_path}")))
@@ -606,15 +665,8 @@ class MLPlugin(BasePlugin[MLConfig]):
                 self._check_version_pin(facts, line, pin)
                 pin = {k: v for k, v in pin.items() if k != "version"}
             if pin:
-                at = {
-                    "then": subject.extract(blobs.get(f"{pin.get('commit')}:{repo_path}")),
-                    "now": subject.extract(blobs.get(f"HEAD:{repo_path}")),
-                }
-                if (
-                    "commit" in pin
-                    and f"{pin['commit']}:{repo_path}" in blobs
-                    and blobs.get(f"{pin['commit']}:{repo_path}") is None
-                ):
+                then = blobs.get(f"{pin.get('commit')}:{repo_path}") if "commit" in pin else None
+                if "commit" in pin and then is None:
                     self._add(
                         Finding(
                             "malformed_reference",
@@ -625,6 +677,10 @@ class MLPlugin(BasePlugin[MLConfig]):
                         )
                     )
                     continue
+                at = {
+                    "then": subject.extract(then),
+                    "now": subject.extract(blobs.get(f"HEAD:{repo_path}")),
+                }
                 message = drift.check_pin(subject, pin, at)
                 if message:
                     self._add(Finding("pinned_behind", message, facts.src, line))
@@ -706,7 +762,8 @@ class MLPlugin(BasePlugin[MLConfig]):
             meta["stage"] = facts.stage.as_dict() | {
                 "status": verdict.as_dict() if verdict else None
             }
-        page.meta["ml"] = facts.meta = meta
+        facts.meta = meta
+        self.published[page.file.src_uri] = meta
         self.pages.append(
             {
                 "src": facts.src,

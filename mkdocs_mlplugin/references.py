@@ -199,28 +199,33 @@ def scan(markdown: str, source: str, first_line: int = 1) -> list[Match]:
 
 def replace(markdown: str, matches: list[Match], rendered: list[str]) -> str:
     """MARKDOWN with each match replaced by its rendering, and escaped references unescaped."""
+    ranges = _text_ranges(markdown) if "\\{ml" in markdown else []
     out: list[str] = []
     pos = 0
     for match, text in zip(matches, rendered, strict=True):
-        out.append(_unescape(markdown, pos, match.start))
+        out.append(_unescape(markdown, pos, match.start, ranges))
         out.append(text)
         pos = match.end
-    out.append(_unescape(markdown, pos, len(markdown)))
+    out.append(_unescape(markdown, pos, len(markdown), ranges))
     return "".join(out)
 
 
-def _unescape(markdown: str, start: int, end: int) -> str:
-    """Turn ``\\{ml`` into ``{ml`` outside code; code is copied as it is."""
+def _unescape(markdown: str, start: int, end: int, ranges: list[tuple[int, int]]) -> str:
+    """Turn ``\\{ml`` into ``{ml`` in the text RANGES; code is copied as it is."""
+    if not ranges:
+        return markdown[start:end]
     pieces: list[str] = []
-    for a, b, is_text in _segments(markdown, start, end):
+    for a, b, is_text in _segments(start, end, ranges):
         piece = markdown[a:b]
         pieces.append(_ESCAPED.sub(r"\1", piece) if is_text else piece)
     return "".join(pieces)
 
 
-def _segments(markdown: str, start: int, end: int) -> Iterator[tuple[int, int, bool]]:
+def _segments(
+    start: int, end: int, ranges: list[tuple[int, int]]
+) -> Iterator[tuple[int, int, bool]]:
     pos = start
-    for a, b in _text_ranges(markdown):
+    for a, b in ranges:
         a, b = max(a, start), min(b, end)
         if a >= b:
             continue

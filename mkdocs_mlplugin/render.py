@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .graph import Diagram, Node
 
-_SAFE = frozenset(" ")
+# Characters that are not ASCII letters, digits or space; of these, letters and digits of other
+# scripts stay too, everything else becomes a character reference.
+_NOT_PLAIN = re.compile(r"[^A-Za-z0-9 ]")
+# Controls other than tab and line feed, C1 controls, lone surrogates, noncharacters.
+_UNPRINTABLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef"
+    + "".join(f"\\U{plane:04x}fffe\\U{plane:04x}ffff" for plane in range(17))
+    + "]"
+)
 # Inside a quoted Mermaid label these are plain text; everything else is written as an entity
 # code, spaces and ':' included: Mermaid's lexer reads "direction LR" and "style ...:#...;" in
 # any line, quoted or not, and trims spaces at the ends of a label.
@@ -28,25 +37,18 @@ def text(value: object) -> str:
     character reference, which Python-Markdown passes through untouched and browsers show as
     the character itself. So ``*``, ``_``, ``|``, backticks, ``<`` and ``{`` never act.
     """
-    return "".join(
-        ch if ch.isalnum() or ch in _SAFE else f"&#{ord(ch)};" for ch in printable(value)
-    )
+    return _NOT_PLAIN.sub(_reference, printable(value))
+
+
+def _reference(match: re.Match[str]) -> str:
+    ch = match.group(0)
+    return ch if ch.isalnum() else f"&#{ord(ch)};"
 
 
 def printable(value: object) -> str:
     """VALUE as displayed, with characters HTML cannot carry as text (controls other than tab
     and line break, noncharacters, lone surrogates) shown as U+FFFD."""
-    return "".join("\ufffd" if _unprintable(ord(ch)) else ch for ch in display(value))
-
-
-def _unprintable(code: int) -> bool:
-    return (
-        (code < 32 and code not in (9, 10))
-        or 127 <= code < 160
-        or 0xD800 <= code <= 0xDFFF
-        or 0xFDD0 <= code <= 0xFDEF
-        or (code & 0xFFFE) == 0xFFFE
-    )
+    return _UNPRINTABLE.sub("\ufffd", display(value))
 
 
 def display(value: object) -> str:

@@ -188,7 +188,7 @@ class _Checker:
         if inside is not None:
             unverifiable.append(f"{path}: lies inside the DVC-tracked directory {inside}")
             return None
-        if any(p.startswith(path + "/") for p in self.project.out_paths()):
+        if self.project.holds_outs(path):
             unverifiable.append(f"{path}: a directory holding DVC-tracked data")
             return None
         return self._workspace(

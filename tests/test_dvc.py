@@ -1062,3 +1062,47 @@ def test_loading_a_project_writes_nothing(pipeline: Repo) -> None:
     project = load(pipeline)
     assert project.stages and project.tracked and project.findings
     assert snapshot(pipeline.path) == before
+
+
+SCHEMA_CASES: list[Any] = [
+    {"stages": {"train": {"cmd": "python train.py", "deps": ["a"], "outs": ["b"]}}},
+    {"stages": {"train": {"cmd": ["a", "b"], "params": ["lr", {"p.yaml": ["x"]}]}}},
+    {"stages": {"train": {"cmd": "x", "outs": [{"m.pkl": {"cache": False, "desc": "d"}}]}}},
+    {"stages": {"t": {"foreach": [1, 2], "do": {"cmd": "echo ${item}"}}}},
+    {"stages": {"t": {"foreach": "${xs}", "do": {"cmd": "echo", "outs": [3]}}}},
+    {"stages": {"t": {"matrix": {"a": [1, 2]}, "cmd": "echo ${item.a}"}}},
+    {"stages": {"t": {"foreach": [1]}}},  # foreach without do
+    {"stages": {"t": {"do": {"cmd": "x"}}}},  # do without foreach
+    {"stages": {"t": {"cmd": "x", "deps": "a"}}},  # deps must be a list
+    {"stages": {"t": {"cmd": "x", "frozen": "yes"}}},
+    {"stages": {"t": {"cmd": "x", "unknown": 1}}},
+    {"stages": {"t": {"deps": ["a"]}}},  # no cmd
+    {"stages": {"t": None}},
+    {"stages": {"t": ["cmd"]}},
+    {"stages": {"a": {"cmd": "x"}, "b": {"foreach": {"k": 1}, "do": {"cmd": "y", "bad": 2}}}},
+    {"stages": {"t": {"cmd": "x"}}, "artifacts": {"m": {"path": "m.pkl", "type": "model"}}},
+    {"stages": {"t": {"cmd": "x"}}, "artifacts": {"m": {"type": "model"}}},
+    {"vars": ["params.yaml", {"a": 1}], "stages": {}},
+    {"plots": [{"p.csv": {"x": "a", "y": "b"}}], "metrics": ["m.json"]},
+    {"stages": "not a mapping"},
+]
+
+
+@pytest.mark.parametrize("data", SCHEMA_CASES)
+def test_dvc_yaml_schema_check_agrees_with_dvcs_own(data: Any) -> None:
+    """The plugin compiles DVC's stage schemas once instead of once per stage; what it accepts
+    and the first error it reports (key path and message) must stay DVC's."""
+    from dvc.schema import COMPILED_MULTI_STAGE_SCHEMA
+    from voluptuous import Invalid
+
+    from mkdocs_mlplugin.dvc import _pipeline_schema
+
+    def verdict(schema: Any) -> Any:
+        try:
+            schema(data)
+        except Invalid as exc:
+            first = getattr(exc, "errors", [exc])[0]
+            return (first.path, first.msg)
+        return "valid"
+
+    assert verdict(_pipeline_schema()) == verdict(COMPILED_MULTI_STAGE_SCHEMA)

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import gc
 import html
+import os
 import re
 import resource
+import time
 from pathlib import Path
+from typing import Any
 
 from conftest import Repo
 from mkdocs.commands.build import build
@@ -56,3 +59,67 @@ def test_every_rebuild_shows_the_current_files_and_memory_stays_flat(
     growth = samples[REBUILDS - 1] - samples[19]
     print(f"RSS after 20 rebuilds {samples[19]} KiB, after {REBUILDS}: {samples[REBUILDS - 1]} KiB")
     assert growth < 30 * 1024, f"memory grew by {growth} KiB over {REBUILDS - 20} rebuilds"
+
+
+def _text(path: Path) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", path.read_text("utf-8"))).split())
+
+
+def test_a_rebuild_reuses_what_did_not_change_and_reads_again_what_did(
+    pipeline: Repo, monkeypatch
+) -> None:
+    pipeline.site(
+        {
+            "index.md": "# Home\n\nlr={ml param train.lr} updated={ml page updated}\n\n{ml pipeline}\n",
+            "about.md": "---\nml:\n  stage: train\n---\n# About\n",
+        },
+        plugin={"checks": {"stale_pipeline": "ignore", "stale_doc": "ignore"}},
+    )
+    pipeline.commit("Docs", date="2024-03-01T10:00:00+00:00")
+    monkeypatch.chdir(pipeline.path)
+    site = pipeline.home / "serve-site"
+    a_minute_ago = time.time() - 60
+
+    def age(*names: str) -> None:
+        """As if written a minute ago: older than the two seconds in which a second write
+        could keep the same modification time, so size and time are trusted."""
+        for name in names:
+            os.utime(pipeline.path / name, (a_minute_ago, a_minute_ago))
+
+    def rebuild() -> tuple[Any, str]:
+        config = load_config(str(pipeline.path / "mkdocs.yml"), site_dir=str(site))
+        build(config)
+        return config.plugins["mlplugin"], _text(site / "index.html")
+
+    age(*(str(p.relative_to(pipeline.path)) for p in pipeline.path.rglob("*") if p.is_file()))
+    first, text = rebuild()
+    project, git_runs = first._project, first.repo.calls
+    assert "lr=0.05 updated=2024-03-01" in text
+    assert "Documented: train" in text
+
+    # nothing changed: the same plugin object (as in mkdocs serve) reuses the project, and git
+    # is not asked for the history again
+    second, text = rebuild()
+    assert second is first
+    assert second._project is project
+    assert second.repo.calls < git_runs, "the history was read again although HEAD is the same"
+    assert "lr=0.05 updated=2024-03-01" in text
+
+    # a param changed (an older time than the first read, so only the size gives it away)
+    pipeline.write("params.yaml", pipeline.read("params.yaml").replace("lr: 0.05", "lr: 0.125"))
+    age("params.yaml")
+    third, text = rebuild()
+    assert third._project is not project
+    assert "lr=0.125" in text
+
+    # a page now documents another stage: the diagram's links follow
+    pipeline.write("docs/about.md", "---\nml:\n  stage: evaluate\n---\n# About\n")
+    age("docs/about.md")
+    _, text = rebuild()
+    assert "Documented: evaluate" in text and "Documented: train" not in text
+
+    # a commit: the page dates come from the new history
+    pipeline.write("docs/index.md", pipeline.read("docs/index.md") + "\nEdited.\n")
+    pipeline.commit("Docs again", date="2024-04-02T10:00:00+00:00")
+    _, text = rebuild()
+    assert "updated=2024-04-02" in text
