@@ -15,6 +15,8 @@ import os
 import posixpath
 import re
 import time
+from collections.abc import Iterator, Mapping
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +76,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         ] = {}  # artifact -> (Hub metadata, Markdown)
         self.published: dict[str, dict[str, Any]] = {}  # src_uri -> page.meta.ml
         self._binding: Any = _UNSET
+        self._nested: dict[Path, Path | None] = {}  # directory -> nested repository root
         self.config_warnings = 0  # MkDocs' warnings about mkdocs.yml, counted by the CLI
         self.docs_version: str | None = None
         self.config_dir = Path.cwd()
@@ -84,6 +87,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         # unchanged: the git history (by HEAD) and the DVC project (by its files' stats)
         self._history: tuple[tuple[Path, str | None], dict[str, git.FileHistory]] | None = None
         self._project: dvc.Project | None = None
+        self._history_job: tuple[Any, Future[dict[str, git.FileHistory]]] | None = None
         self._bindings: dict[str, tuple[tuple[int, int, int], dict[str, Any] | None]] = {}
 
     # ------------------------------------------------------------------ hooks
@@ -102,6 +106,8 @@ class MLPlugin(BasePlugin[MLConfig]):
         self.bound = []
         self.cards = {}
         self.published = {}
+        self._nested = {}
+        self._history_job = None
         self.repo = self.git_root = None
         self.config_dir = Path(config.config_file_path or ".").resolve().parent
         # mike builds each docs version with this set; the manifest and footer name it
@@ -131,6 +137,7 @@ class MLPlugin(BasePlugin[MLConfig]):
             files.append(File.generated(config, MERMAID_JS, abs_src_path=self.config.mermaid_js))
         self._read_git()
         self._read_dvc()
+        self._join_history()
         self._read_registry()
         self.documented = self._documented(files)
         if self.config.registry_page:
@@ -198,11 +205,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         self._bind(page, facts)
         if facts.artifact is not None and facts.artifact.type == "model":
             self._check_card(page, facts, markdown, first_line)
-        links = {
-            name: f.url_relative_to(page.file)
-            for name, f in self.documented.items()
-            if f is not page.file
-        }
+        links = _Links(self.documented, page.file)
         result, refs = self.render_page(markdown, facts, first_line, links)
         self._publish(page, facts, refs)
         if self.config.hf_export and facts.artifact is not None and facts.artifact.type == "model":
@@ -210,7 +213,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         return result
 
     def render_page(
-        self, markdown: str, facts: PageFacts, first_line: int, links: dict[str, str]
+        self, markdown: str, facts: PageFacts, first_line: int, links: Mapping[str, str]
     ) -> tuple[str, list[dict[str, Any]]]:
         """MARKDOWN with every reference resolved (or marked, with a finding), and the record
         of each reference for the manifest. Shared by the plugin and the Markdown extension."""
@@ -253,6 +256,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         )
         self._read_git()
         self._read_dvc()
+        self._join_history()
         self._read_registry()
 
     def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
@@ -349,11 +353,24 @@ class MLPlugin(BasePlugin[MLConfig]):
         if self._history is not None and self._history[0] == key:
             site.history = self._history[1]  # mkdocs serve: nothing was committed since
             return
+        # git log runs while the DVC files are read; _join_history() waits for it
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(1, thread_name_prefix="mlplugin-git-log")
+        self._history_job = (key, pool.submit(repo.history, ["."]))
+        pool.shutdown(wait=False)
+
+    def _join_history(self) -> None:
+        """Wait for the git history started by _read_git, if it still runs."""
+        if self._history_job is None:
+            return
+        key, job = self._history_job
+        self._history_job = None
         try:
-            site.history = repo.history(["."])
-            self._history = (key, site.history)
+            self.site.history = job.result()
+            self._history = (key, self.site.history)
         except MLPluginError as exc:
-            site.history_problem = exc.finding.message
+            self.site.history_problem = exc.finding.message
             self._add(exc.finding)
 
     def _read_dvc(self) -> None:
@@ -381,6 +398,7 @@ class MLPlugin(BasePlugin[MLConfig]):
             )
         site.project = project
         log.debug("read %d DVC files in %s", len(project.files_read), root)
+        self._join_history()  # the verdicts of directory deps look at their history
         self._check_pipeline(project)
 
     def _taken(self, option: str, src: str, files: Files) -> bool:
@@ -526,7 +544,7 @@ class MLPlugin(BasePlugin[MLConfig]):
     # ------------------------------------------------------------------ pages
 
     def _page_facts(self, page: Page) -> PageFacts:
-        path = Path(page.file.abs_src_path or page.file.src_path)
+        path = Path(page.file.abs_src_path or page.file.src_path).resolve()
         src = relative(path, self.config_dir) or page.file.src_uri
         repo_path = relative(path, self.git_root) if self.git_root else None
         history = (
@@ -534,7 +552,7 @@ class MLPlugin(BasePlugin[MLConfig]):
             if self.site.history is not None and repo_path
             else None
         )
-        other = _other_repository(path, self.git_root) if self.git_root else None
+        other = self._other_repository(path.parent) if self.git_root else None
         no_history = None
         if other is not None:
             no_history = (
@@ -552,6 +570,13 @@ class MLPlugin(BasePlugin[MLConfig]):
                 )
             )
         return PageFacts(src=src, repo_path=repo_path, history=history, no_history=no_history)
+
+    def _other_repository(self, directory: Path) -> Path | None:
+        """The root of a git repository (submodule, nested clone) between DIRECTORY (resolved)
+        and the git root, looked up once per directory and build."""
+        if directory not in self._nested:
+            self._nested[directory] = _other_repository(directory, self.git_root)
+        return self._nested[directory]
 
     def _bind(self, page: Page, facts: PageFacts) -> None:
         binding = page.meta.get("ml")
@@ -889,9 +914,10 @@ def repo_prefix(project: dvc.Project, repo: git.GitRepo) -> str:
     return "" if base == "." else base + "/"
 
 
-def _other_repository(path: Path, git_root: Path) -> Path | None:
-    """The root of a git repository (submodule, nested clone) between PATH and GIT_ROOT."""
-    for parent in path.resolve().parents:
+def _other_repository(directory: Path, git_root: Path | None) -> Path | None:
+    """The root of a git repository (submodule, nested clone) at or above DIRECTORY (resolved),
+    below GIT_ROOT."""
+    for parent in (directory, *directory.parents):
         if parent == git_root:
             return None
         if (parent / ".git").exists():
@@ -929,6 +955,33 @@ def _source(page: Page) -> str | None:
         return page.file.content_string
     except (OSError, UnicodeDecodeError):
         return None
+
+
+class _Links(Mapping[str, str]):
+    """Stage or path -> URL of the page documenting it, relative to PAGE; worked out on first
+    use only (a diagram or provenance block), not for every page."""
+
+    def __init__(self, documented: dict[str, File], page: File) -> None:
+        self._documented, self._page = documented, page
+        self._urls: dict[str, str] | None = None
+
+    def _all(self) -> dict[str, str]:
+        if self._urls is None:
+            self._urls = {
+                name: f.url_relative_to(self._page)
+                for name, f in self._documented.items()
+                if f is not self._page
+            }
+        return self._urls
+
+    def __getitem__(self, name: str) -> str:
+        return self._all()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
 def _first_line(page: Page, markdown: str) -> int:

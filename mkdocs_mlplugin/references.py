@@ -50,6 +50,9 @@ PIPELINE_OPTIONS: dict[str, tuple[str, ...] | None] = {
 #: kinds whose name is required, and what the name is.
 NAMED = {"stage": "stage", "out": "path", "artifact": "artifact", "param": "key", "metric": "key"}
 
+_SHELL_BLANKS = " \t\r\n"  # shlex's whitespace
+_SHELL_SPECIAL = re.compile("[\"'#]")  # what makes shlex do more than split on blanks
+_BLANKS = re.compile("[ \t\r\n]+")
 _REF = re.compile(r"(?<![{\\])\{ml(?:\s+([^{}\n]*?))?\s*\}(?!\})")
 _OPEN = re.compile(r"(?<![{\\])\{ml(?=[\s}]|$)")
 _ESCAPED = re.compile(r"\\(\{ml[\s}])")
@@ -93,11 +96,8 @@ def parse(body: str, line: int, block: bool, source: str, text: str) -> Referenc
     def bad(message: str) -> MLPluginError:
         return MLPluginError(Finding("malformed_reference", f"'{text}': {message}", source, line))
 
-    lexer = shlex.shlex(body, posix=True)
-    lexer.whitespace_split = True
-    lexer.escape = ""  # a backslash is part of a name (and refused later in paths), not an escape
     try:
-        words = list(lexer)
+        words = split(body)
     except ValueError as exc:
         raise bad(f"{exc} (quote names with spaces in double quotes).") from None
     if not words:
@@ -134,6 +134,18 @@ def parse(body: str, line: int, block: bool, source: str, text: str) -> Referenc
             f"Fields: {', '.join(fields)}."
         )
     return Reference(kind, name, field, line, text, False)
+
+
+def split(body: str) -> list[str]:
+    """The words of a reference, split as a POSIX shell would (quotes group words, ``#``
+    starts a comment); a backslash is part of a name (and refused later in paths)."""
+    if not _SHELL_SPECIAL.search(body):
+        body = body.strip(_SHELL_BLANKS)
+        return _BLANKS.split(body) if body else []
+    lexer = shlex.shlex(body, posix=True)
+    lexer.whitespace_split = True
+    lexer.escape = ""
+    return list(lexer)
 
 
 def _pipeline_options(args: list[str], bad: Any) -> tuple[tuple[str, str], ...]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import posixpath
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -367,7 +367,7 @@ def _metric(project: Project, name: str, ref: Reference, page: PageFacts) -> Any
 
 
 def render_block(
-    ref: Reference, site: SiteFacts, page: PageFacts, links: dict[str, str]
+    ref: Reference, site: SiteFacts, page: PageFacts, links: Mapping[str, str]
 ) -> list[str]:
     """The lines (HTML or a Mermaid fence) that a block reference stands for."""
     project = _project(ref, site, page)
@@ -408,7 +408,7 @@ def _block_artifact(project: Project, ref: Reference, page: PageFacts) -> Artifa
 
 
 def pipeline(
-    project: Project, site: SiteFacts, ref: Reference, page: PageFacts, links: dict[str, str]
+    project: Project, site: SiteFacts, ref: Reference, page: PageFacts, links: Mapping[str, str]
 ) -> list[str]:
     """The pipeline as a Mermaid fence: stages coloured by state (or data, with view=outs),
     optionally collapsed, reduced or focused on one node; a legend and links below."""
@@ -574,7 +574,7 @@ def provenance(
     artifact: Artifact,
     ref: Reference,
     page: PageFacts,
-    links: dict[str, str],
+    links: Mapping[str, str],
 ) -> list[str]:
     rows: list[tuple[str, object]] = [("Artifact", artifact.name)]
     rows += [(k, v) for k, v in (("Type", artifact.type), ("Description", artifact.desc)) if v]

@@ -18,7 +18,7 @@ from mkdocs_mlplugin.dvc import load_project, redact, redact_text
 from mkdocs_mlplugin.files import parse_structured, parse_yaml
 from mkdocs_mlplugin.findings import MLPluginError
 from mkdocs_mlplugin.git import parse_log
-from mkdocs_mlplugin.references import replace, scan
+from mkdocs_mlplugin.references import replace, scan, split
 
 MARKDOWNISH = st.text(
     alphabet=st.sampled_from(list("{}ml `~\\\n#|*_-:=\"' abcprgtoutsae.0123")), max_size=200
@@ -86,6 +86,27 @@ def test_the_reference_scanner_never_crashes_and_keeps_the_text(markdown: str) -
     # replacing every match with itself gives the page back (escapes aside)
     same = replace(markdown, matches, [markdown[m.start : m.end] for m in matches])
     assert same == markdown or "\\{ml" in markdown
+
+
+@FUZZ
+@given(st.text(alphabet=st.sampled_from("ab #'\"\\\t\r\n\x0b\u00a0=.-"), max_size=30))
+def test_reference_words_split_exactly_as_shlex_splits_them(body: str) -> None:
+    """Plain bodies take a fast path; the words must still be shlex's (POSIX quoting,
+    comments), and the same bodies must fail."""
+    import shlex
+
+    lexer = shlex.shlex(body, posix=True)
+    lexer.whitespace_split = True
+    lexer.escape = ""
+    try:
+        expected: list[str] | str = list(lexer)
+    except ValueError as exc:
+        expected = str(exc)
+    try:
+        got: list[str] | str = split(body)
+    except ValueError as exc:
+        got = str(exc)
+    assert got == expected
 
 
 @FUZZ
