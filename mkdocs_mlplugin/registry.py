@@ -51,8 +51,10 @@ def read_tags(repo: GitRepo) -> tuple[list[Any], list[str], list[str], int]:
     ignored: list[str] = []
     lightweight: list[str] = []
     records = raw.decode("utf-8", "surrogateescape").split(_RECORD)[1:]
-    if not records:
-        return tags, ignored, lightweight, 0  # GTO is not even imported
+    names = [record.split("\x00", 1)[0] for record in records]
+    if not any("@" in name or "#" in name for name in names):
+        # every GTO tag name has '@' (a version) or '#' (a stage): GTO is not even imported
+        return tags, names, lightweight, len(records)
     from gto.tag import parse_name
     from scmrepo.git.objects import GitTag
 
@@ -193,12 +195,14 @@ def configured_stages(root: Path) -> list[str] | None:
 
 def read(repo: GitRepo) -> Registry:
     """The registry of the repository: one git process, GTO's semantics."""
-    from gto.exceptions import GTOException
-
     tags, ignored, lightweight, count = read_tags(repo)
     try:
         registry = build(tags, configured_stages(repo.root))
-    except GTOException as exc:
+    except Exception as exc:
+        from gto.exceptions import GTOException  # imported only when GTO has read tags
+
+        if not isinstance(exc, GTOException):
+            raise
         raise MLPluginError(
             Finding("registry", f"the GTO tags cannot be read as a registry: {exc}")
         ) from None

@@ -15,9 +15,14 @@ from typing import Any
 
 from .graph import Diagram, Node
 
-# Characters that are not ASCII letters, digits or space; of these, letters and digits of other
-# scripts stay too, everything else becomes a character reference.
-_NOT_PLAIN = re.compile(r"[^A-Za-z0-9 ]")
+# What text() writes as a character reference: everything but ASCII letters, digits, space and
+# , ; ? % (letters and digits of other scripts are kept by _reference), plus the '.' that is not
+# between two digits and the '-' next to another '-' (ellipses, dashes, www. links otherwise).
+_NOT_PLAIN = re.compile(r"[^A-Za-z0-9 ,;?%.-]|(?<![0-9])\.|\.(?![0-9])|-(?=-)|(?<=-)-")
+# What attribute() writes as a character reference: HTML's specials, and what Markdown reads
+# before it sets a raw tag aside (code, math, escapes, keys, links, autolinks, table cells,
+# CriticMarkup), and line breaks.
+_NOT_ATTRIBUTE = re.compile("[`$\\\\+\\[\\]<>&\"'|{}\x00-\x1f\x7f]")
 # Controls other than tab and line feed, C1 controls, lone surrogates, noncharacters.
 _UNPRINTABLE = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef"
@@ -33,11 +38,18 @@ _MERMAID_SAFE = frozenset("/._-@,+=()")
 def text(value: object) -> str:
     """VALUE as text that Markdown and HTML both show literally.
 
-    Letters, digits and spaces stay as they are; every other character becomes a numeric
-    character reference, which Python-Markdown passes through untouched and browsers show as
-    the character itself. So ``*``, ``_``, ``|``, backticks, ``<`` and ``{`` never act.
+    Letters, digits, spaces, ``, ; ? %``, a lone ``-`` and a ``.`` between digits stay as they
+    are; every other character becomes a numeric character reference, which Python-Markdown
+    passes through untouched and browsers show as the character itself. So ``*``, ``_``,
+    ``|``, backticks, ``<``, ``{``, ``--`` and ``...`` never act, whatever extensions run.
     """
     return _NOT_PLAIN.sub(_reference, printable(value))
+
+
+def attribute(value: object) -> str:
+    """VALUE for an attribute of a raw HTML tag in Markdown: Python-Markdown sets the whole tag
+    aside before emphasis, typography and autolinks run, so fewer characters need escaping."""
+    return _NOT_ATTRIBUTE.sub(lambda m: f"&#{ord(m.group(0))};", printable(value))
 
 
 def _reference(match: re.Match[str]) -> str:
@@ -79,7 +91,7 @@ def human_size(size: int | None) -> str:
 
 def inline(value: object, label: str) -> str:
     """An inline fact, with the reference it came from as a tooltip."""
-    return f'<span class="ml-value" title="{text(label)}">{text(value)}</span>'
+    return f'<span class="ml-value" title="{attribute(label)}">{text(value)}</span>'
 
 
 def missing(label: str, reason: str) -> str:

@@ -416,3 +416,34 @@ def test_credentials_in_a_stage_command_are_not_published(pipeline: Repo) -> Non
     assert "https://***@example.com/x?sig=***" in text_of(build.page(""))
     fetch = next(s for s in build.manifest()["projects"][0]["stages"] if s["name"] == "fetch")
     assert fetch["status"]["state"] == "current", "redacting both sides keeps the verdict"
+
+
+BUILD_AND_LIST_MODULES = """
+import sys
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+build(load_config("mkdocs.yml", site_dir=sys.argv[1]))
+heavy = ("dvc", "dvc_data", "gto", "pydantic", "scmrepo")
+print(" ".join(sorted(m for m in heavy if m in sys.modules)))
+"""
+
+
+def test_a_site_that_uses_no_dvc_and_no_registry_never_imports_them(empty_repo: Repo) -> None:
+    """Lazy work: DVC and GTO are imported only where there is a DVC project or GTO tags."""
+    import sys
+
+    empty_repo.site({"index.md": "# Home\n\nBuilt from {ml git short}, {ml page updated}.\n"})
+    empty_repo.commit("Docs")
+    empty_repo.git("tag", "-a", "v1.0", "-m", "a release tag, not a GTO tag")
+    site = empty_repo.home / "lazy-site"
+    run = empty_repo.run(sys.executable, "-c", BUILD_AND_LIST_MODULES, str(site))
+    assert run.stdout.strip() == "", f"imported on a site without DVC or GTO: {run.stdout}"
+    assert "Built from" in (site / "index.html").read_text("utf-8")
+
+    # the same site once the repository has a DVC pipeline and a GTO tag: now they are read
+    empty_repo.dvc("init", "-q")
+    empty_repo.dvc("stage", "add", "-q", "-n", "hello", "echo hello")
+    empty_repo.commit("DVC")
+    empty_repo.git("tag", "-a", "model@v1.0.0", "-m", "Registering artifact model version v1.0.0")
+    run = empty_repo.run(sys.executable, "-c", BUILD_AND_LIST_MODULES, str(site))
+    assert set(run.stdout.split()) >= {"dvc", "gto"}, run.stdout

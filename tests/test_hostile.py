@@ -152,14 +152,8 @@ def expect(
 
 def values(page: str, label: str) -> list[str]:
     """The resolved ``{ml LABEL}`` values on a built page, as a reader sees them."""
-    found = re.findall(
-        rf'<span class="ml-value" title="{re.escape(_entities(label))}">(.*?)</span>', page, re.S
-    )
-    return [html.unescape(v) for v in found]
-
-
-def _entities(label: str) -> str:
-    return "".join(ch if ch.isalnum() or ch == " " else f"&#{ord(ch)};" for ch in label)
+    found = re.findall(r'<span class="ml-value" title="([^"]*)">(.*?)</span>', page, re.S)
+    return [html.unescape(v) for title, v in found if html.unescape(title) == label]
 
 
 def value(page: str, label: str) -> str:
@@ -173,21 +167,19 @@ def text_of(page: str) -> str:
 
 
 def site_files_containing(build: Build, *needles: str) -> list[str]:
-    """Files of the built site holding any NEEDLE as written, or escaped for HTML (as the
-    plugin writes values: every character but letters, digits and spaces as ``&#N;``) or for
-    a Mermaid label (``#N;``)."""
-    forms = set()
-    for needle in needles:
-        forms |= {
-            needle,
-            html.escape(needle),
-            _entities(needle),
-            "".join(ch if ch.isalnum() or ch == " " else f"#{ord(ch)};" for ch in needle),
-        }
+    """Files of the built site holding any NEEDLE, as written or once HTML character
+    references (``&#N;``, ``&amp;``) or Mermaid ones (``#N;``) are decoded."""
+
+    def readings(data: bytes) -> list[str]:
+        raw = data.decode("utf-8", "replace")
+        mermaid = re.sub(r"#(\d{1,6});", lambda m: chr(min(int(m.group(1)), 0x10FFFF)), raw)
+        return [raw, html.unescape(raw), mermaid]
+
     return sorted(
         f.relative_to(build.site).as_posix()
         for f in build.site.rglob("*")
-        if f.is_file() and any(form.encode() in f.read_bytes() for form in forms)
+        if f.is_file()
+        and any(needle in reading for reading in readings(f.read_bytes()) for needle in needles)
     )
 
 

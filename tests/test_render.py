@@ -47,6 +47,44 @@ def test_an_inline_value_reads_back_exactly_and_adds_no_markup(value: str) -> No
     assert visible_text(page) == f"Value: {render.printable(value)} end."
 
 
+# Every extension that rewrites inline text: typography (smarty, smartsymbols: dashes,
+# ellipses, quotes, fractions, c/o, arrows), emphasis variants, autolinks, emoji, keys, math.
+ALL_INLINE = [
+    *EXTENSIONS,
+    "smarty",
+    "abbr",
+    "footnotes",
+    "def_list",
+    "pymdownx.betterem",
+    "pymdownx.tilde",
+    "pymdownx.caret",
+    "pymdownx.mark",
+    "pymdownx.critic",
+    "pymdownx.magiclink",
+    "pymdownx.emoji",
+    "pymdownx.smartsymbols",
+    "pymdownx.keys",
+    "pymdownx.arithmatex",
+    "pymdownx.inlinehilite",
+]
+# digits, punctuation, and letters that take part in www., c/o and the like (not the letters
+# of ordinals such as 1st, which smartsymbols raises whatever the escaping)
+TYPOGRAPHY = st.text(
+    alphabet=st.sampled_from("0123456789acow .-/,;?%:+=~^*_`|<>&#@!$\\[](){}'\"\n\t"),
+    max_size=24,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(HOSTILE, TYPOGRAPHY))
+def test_no_markdown_extension_changes_an_inline_value(value: str) -> None:
+    """A value reads back character for character with every common inline extension on:
+    '--' stays two hyphens, '1/4' is not a fraction, 'www.a.co' not a link, ':+1:' no emoji."""
+    page = markdown.markdown(f"Value: {render.inline(value, 'param x')} end.", extensions=ALL_INLINE)
+    assert set(re.findall(r"<(\w+)", page)) <= {"p", "span"}, page
+    assert visible_text(page) == f"Value: {render.printable(value)} end."
+
+
 @settings(max_examples=200, deadline=None)
 @given(HOSTILE, HOSTILE)
 def test_a_table_of_values_keeps_its_shape(key: str, value: str) -> None:
