@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import os
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -28,7 +29,7 @@ _ENV = {
 _RECORD = "\x1e"
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)  # one per commit: 20,000 on large sites
 class Commit:
     """A commit as pages show it."""
 
@@ -268,8 +269,8 @@ def parse_log(raw: bytes) -> dict[str, FileHistory]:
         commit = Commit(
             sha=fields[0],
             date=fields[1],
-            author=_clean(fields[2]),
-            email=_clean(fields[3]),
+            author=sys.intern(_clean(fields[2])),  # the same few people author most commits
+            email=sys.intern(_clean(fields[3])),
             subject=_clean(fields[4]) if len(fields) > 4 else "",
             index=index,
         )

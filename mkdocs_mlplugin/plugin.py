@@ -89,6 +89,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         self._project: dvc.Project | None = None
         self._history_job: tuple[Any, Future[dict[str, git.FileHistory]]] | None = None
         self._bindings: dict[str, tuple[tuple[int, int, int], dict[str, Any] | None]] = {}
+        self._registry: registry.Registry | None = None
 
     # ------------------------------------------------------------------ hooks
 
@@ -317,9 +318,9 @@ class MLPlugin(BasePlugin[MLConfig]):
         if self.config.manifest:
             target = Path(config.site_dir) / self.config.manifest
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(
-                json.dumps(self.manifest(), indent=2, default=str, allow_nan=False) + "\n", "utf-8"
-            )
+            with target.open("w", encoding="utf-8") as out:  # streamed: large sites, small peak
+                json.dump(self.manifest(), out, indent=2, default=str, allow_nan=False)
+                out.write("\n")
         for name, (metadata, body) in self.cards.items():
             folder = Path(config.site_dir) / str(self.config.hf_export) / name.replace(":", "/")
             folder.mkdir(parents=True, exist_ok=True)
@@ -446,7 +447,7 @@ class MLPlugin(BasePlugin[MLConfig]):
             site.registry_problem = site.git_problem
             return
         try:
-            site.registry = reg = registry.read(repo)
+            site.registry = reg = self._registry = registry.read(repo, previous=self._registry)
         except MLPluginError as exc:
             site.registry_problem = exc.finding.message
             self._add(exc.finding)

@@ -173,8 +173,13 @@ def scan(markdown: str, source: str, first_line: int = 1) -> list[Match]:
     """Every reference in MARKDOWN outside code, in order. FIRST_LINE is the line of the
     Markdown's first character in the source file (after front matter)."""
     matches: list[Match] = []
+    if "{ml" not in markdown:
+        return matches
     for start, end in _text_ranges(markdown):
         chunk = markdown[start:end]
+        if "{ml" not in chunk:
+            continue
+        starts = set()
         for m in _REF.finditer(chunk):
             pos = start + m.start()
             line = first_line + markdown.count("\n", 0, pos)
@@ -184,15 +189,15 @@ def scan(markdown: str, source: str, first_line: int = 1) -> list[Match]:
             before = markdown[line_start:pos]
             after = markdown[start + m.end() : line_end]
             block = not before.strip() and not after.strip()
+            starts.add(pos)
             try:
                 ref = parse(m.group(1) or "", line, block, source, m.group(0))
                 matches.append(Match(pos, start + m.end(), ref, None, before if block else ""))
             except MLPluginError as exc:
                 matches.append(Match(pos, start + m.end(), None, exc.finding))
-        covered = [(m.start, m.end) for m in matches]
         for m in _OPEN.finditer(chunk):
             pos = start + m.start()
-            if any(a <= pos < b for a, b in covered):
+            if pos in starts:  # a reference cannot hold another '{ml', so it starts there
                 continue
             end = markdown.find("\n", pos)
             end = min(end if end != -1 else len(markdown), start + len(chunk))
@@ -254,6 +259,9 @@ def _text_ranges(markdown: str) -> list[tuple[int, int]]:
     ranges: list[tuple[int, int]] = []
     for start, end in _outside_fences(markdown):
         pos = start
+        if markdown.find("`", start, end) == -1:
+            ranges.append((start, end))
+            continue
         for m in _CODE_SPAN.finditer(markdown, start, end):
             if "\n\n" in m.group(0):
                 continue  # a code span does not cross a paragraph break
@@ -264,6 +272,9 @@ def _text_ranges(markdown: str) -> list[tuple[int, int]]:
 
 
 def _outside_fences(markdown: str) -> Iterator[tuple[int, int]]:
+    if "```" not in markdown and "~~~" not in markdown:
+        yield 0, len(markdown)  # no fence can open
+        return
     pos = 0
     text_start = 0
     fence: tuple[str, int] | None = None

@@ -39,14 +39,21 @@ class Registry:
     tags: int  # tags read
     ignored: list[str]  # tag names that are not GTO tags
     lightweight: list[str]  # GTO tag names that are lightweight tags, which GTO ignores
+    # what it was built from (the tag listing, the .gto stages): a serve rebuild reuses it
+    source: Any = dataclasses.field(default=None, repr=False, compare=False)
 
     def artifact(self, name: str) -> dict[str, Any] | None:
         return self.artifacts.get(name)
 
 
-def read_tags(repo: GitRepo) -> tuple[list[Any], list[str], list[str], int]:
-    """(annotated GTO tags as scmrepo GitTag objects, non-GTO names, lightweight GTO names, count)."""
-    raw = repo.run("for-each-ref", f"--format={_RECORD}" + "%00".join(_FIELDS), "refs/tags")
+def list_tags(repo: GitRepo) -> bytes:
+    """Every tag with what GTO reads of it: one ``git for-each-ref``."""
+    return repo.run("for-each-ref", f"--format={_RECORD}" + "%00".join(_FIELDS), "refs/tags")
+
+
+def read_tags(raw: bytes) -> tuple[list[Any], list[str], list[str], int]:
+    """(annotated GTO tags as scmrepo GitTag objects, non-GTO names, lightweight GTO names,
+    count) from the output of list_tags."""
     tags: list[Any] = []
     ignored: list[str] = []
     lightweight: list[str] = []
@@ -193,11 +200,16 @@ def configured_stages(root: Path) -> list[str] | None:
     return [str(s) for s in stages] if isinstance(stages, list) else None
 
 
-def read(repo: GitRepo) -> Registry:
-    """The registry of the repository: one git process, GTO's semantics."""
-    tags, ignored, lightweight, count = read_tags(repo)
+def read(repo: GitRepo, previous: Registry | None = None) -> Registry:
+    """The registry of the repository: one git process, GTO's semantics. PREVIOUS, read by an
+    earlier build of the same process (``mkdocs serve``), is returned while the tags and the
+    .gto stages are the same."""
+    raw, stages = list_tags(repo), configured_stages(repo.root)
+    if previous is not None and previous.source == (raw, stages):
+        return previous
+    tags, ignored, lightweight, count = read_tags(raw)
     try:
-        registry = build(tags, configured_stages(repo.root))
+        registry = build(tags, stages)
     except Exception as exc:
         from gto.exceptions import GTOException  # imported only when GTO has read tags
 
@@ -207,6 +219,7 @@ def read(repo: GitRepo) -> Registry:
             Finding("registry", f"the GTO tags cannot be read as a registry: {exc}")
         ) from None
     registry.tags, registry.ignored, registry.lightweight = count, ignored, lightweight
+    registry.source = (raw, stages)
     return registry
 
 

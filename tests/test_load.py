@@ -70,12 +70,14 @@ def test_a_rebuild_reuses_what_did_not_change_and_reads_again_what_did(
 ) -> None:
     pipeline.site(
         {
-            "index.md": "# Home\n\nlr={ml param train.lr} updated={ml page updated}\n\n{ml pipeline}\n",
+            "index.md": "# Home\n\nlr={ml param train.lr} updated={ml page updated} "
+            "version={ml artifact classifier version}\n\n{ml pipeline}\n",
             "about.md": "---\nml:\n  stage: train\n---\n# About\n",
         },
         plugin={"checks": {"stale_pipeline": "ignore", "stale_doc": "ignore"}},
     )
     pipeline.commit("Docs", date="2024-03-01T10:00:00+00:00")
+    pipeline.git("tag", "-a", "classifier@v1.0.0", "-m", "Registering artifact classifier v1.0.0")
     monkeypatch.chdir(pipeline.path)
     site = pipeline.home / "serve-site"
     a_minute_ago = time.time() - 60
@@ -93,8 +95,8 @@ def test_a_rebuild_reuses_what_did_not_change_and_reads_again_what_did(
 
     age(*(str(p.relative_to(pipeline.path)) for p in pipeline.path.rglob("*") if p.is_file()))
     first, text = rebuild()
-    project, git_runs = first._project, first.repo.calls
-    assert "lr=0.05 updated=2024-03-01" in text
+    project, git_runs, tags = first._project, first.repo.calls, first._registry
+    assert "lr=0.05 updated=2024-03-01 version=v1.0.0" in text
     assert "Documented: train" in text
 
     # nothing changed: the same plugin object (as in mkdocs serve) reuses the project, and git
@@ -102,6 +104,7 @@ def test_a_rebuild_reuses_what_did_not_change_and_reads_again_what_did(
     second, text = rebuild()
     assert second is first
     assert second._project is project
+    assert second._registry is tags
     assert second.repo.calls < git_runs, "the history was read again although HEAD is the same"
     assert "lr=0.05 updated=2024-03-01" in text
 
@@ -117,6 +120,11 @@ def test_a_rebuild_reuses_what_did_not_change_and_reads_again_what_did(
     age("docs/about.md")
     _, text = rebuild()
     assert "Documented: evaluate" in text and "Documented: train" not in text
+
+    # a new version registered: the registry is read again
+    pipeline.git("tag", "-a", "classifier@v1.1.0", "-m", "Registering artifact classifier v1.1.0")
+    _, text = rebuild()
+    assert "version=v1.1.0" in text
 
     # a commit: the page dates come from the new history
     pipeline.write("docs/index.md", pipeline.read("docs/index.md") + "\nEdited.\n")
