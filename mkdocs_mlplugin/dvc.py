@@ -157,11 +157,11 @@ class Project:
     consulted: list[str] = dataclasses.field(default_factory=list)  # every file read, or looked for
     fingerprint: tuple[Any, ...] = dataclasses.field(default=(), repr=False, compare=False)
 
-    # caches: the resolved root and answers of contains(); the out-path index of producer()
+    # caches: the resolved root and answers of contains(); the out-path index
     _resolved_root: Path | None = dataclasses.field(default=None, repr=False, compare=False)
     _contained: dict[str, bool] = dataclasses.field(default_factory=dict, repr=False, compare=False)
-    _producers: tuple[tuple[int, int], dict[str, tuple[str, Hashed]]] | None = dataclasses.field(
-        default=None, repr=False, compare=False
+    _outs: tuple[tuple[int, int], dict[str, tuple[str, Hashed]], set[str]] | None = (
+        dataclasses.field(default=None, repr=False, compare=False)
     )
 
     def contains(self, path: str) -> bool:
@@ -194,10 +194,10 @@ class Project:
         return path in self._out_index()[1]
 
     def _out_index(self) -> tuple[dict[str, tuple[str, Hashed]], set[str]]:
-        """(out path -> (stage or .dvc file, hash), directories holding outs); rebuilt when stages or .dvc files were
-        added since it was built."""
+        """(out path -> (stage or .dvc file, hash), directories holding outs); rebuilt when
+        stages or .dvc files were added since it was built."""
         size = (len(self.stages), len(self.tracked))
-        if self._producers is None or self._producers[0] != size:
+        if self._outs is None or self._outs[0] != size:
             index: dict[str, tuple[str, Hashed]] = {}
             for stage in self.stages.values():
                 for out in stage.outs:
@@ -210,8 +210,8 @@ class Project:
                 while parent:
                     parents.add(parent)
                     parent = posixpath.dirname(parent)
-            self._producers = (size, index, parents)
-        return self._producers[1], self._producers[2]
+            self._outs = (size, index, parents)
+        return self._outs[1], self._outs[2]
 
     def out_paths(self) -> Iterator[str]:
         for stage in self.stages.values():

@@ -188,37 +188,10 @@ class GitRepo:
     def blobs(self, specs: list[str]) -> dict[str, bytes | None]:
         """The contents of ``REV:PATH`` specs, all from one ``git cat-file --batch``;
         None for a spec git cannot resolve."""
-        import subprocess
-
         if not specs:
             return {}
-        self.calls += 1
-        try:
-            done = subprocess.run(
-                ["git", "cat-file", "--batch"],
-                input="".join(f"{spec}\n" for spec in specs).encode("utf-8", "surrogateescape"),
-                capture_output=True,
-                cwd=self.root,
-                env={**os.environ, **_ENV},
-                check=True,
-            )
-        except (OSError, subprocess.CalledProcessError) as exc:
-            raise MLPluginError(
-                Finding("git_history", f"'git cat-file' failed in {self.root}: {exc}")
-            ) from None
-        out: dict[str, bytes | None] = {}
-        data, pos = done.stdout, 0
-        for spec in specs:
-            end = data.index(b"\n", pos)
-            header = data[pos:end].split()
-            pos = end + 1
-            if len(header) == 3 and header[1] in (b"blob", b"tree", b"commit", b"tag"):
-                size = int(header[2])
-                out[spec] = data[pos : pos + size] if header[1] == b"blob" else None
-                pos += size + 1
-            else:
-                out[spec] = None  # "<spec> missing" or "ambiguous"
-        return out
+        with self.blob_reader() as reader:
+            return {spec: reader.get(spec) for spec in specs}
 
     def blob_reader(self) -> BlobReader:
         """A ``git cat-file --batch`` that answers specs one at a time, as they are needed."""

@@ -16,7 +16,7 @@ import posixpath
 import re
 import time
 from collections.abc import Iterator, Mapping
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +43,8 @@ from .resolve import (
     timeline_page,
 )
 
-log = get_plugin_logger("mlplugin")
-_UNSET = object()  # logs as mkdocs.plugins.mlplugin
+log = get_plugin_logger("mlplugin")  # logs as mkdocs.plugins.mlplugin
+_UNSET = object()  # page.meta had no 'ml' key
 #: where a local Mermaid build is served; Material uses a global `mermaid` when one is loaded
 MERMAID_JS = "assets/javascripts/mermaid.min.js"
 THEME_OVERRIDES = next(
@@ -84,7 +84,8 @@ class MLPlugin(BasePlugin[MLConfig]):
         self.repo: git.GitRepo | None = None
         self.started = 0.0
         # kept across the builds of one ``mkdocs serve``, reused while what they came from is
-        # unchanged: the git history (by HEAD) and the DVC project (by its files' stats)
+        # unchanged: the git history (by HEAD), the DVC project (by its files' stats), the
+        # front matter bindings (by each page's stats) and the registry (by the tag listing)
         self._history: tuple[tuple[Path, str | None], dict[str, git.FileHistory]] | None = None
         self._project: dvc.Project | None = None
         self._history_job: tuple[Any, Future[dict[str, git.FileHistory]]] | None = None
@@ -355,8 +356,6 @@ class MLPlugin(BasePlugin[MLConfig]):
             site.history = self._history[1]  # mkdocs serve: nothing was committed since
             return
         # git log runs while the DVC files are read; _join_history() waits for it
-        from concurrent.futures import ThreadPoolExecutor
-
         pool = ThreadPoolExecutor(1, thread_name_prefix="mlplugin-git-log")
         self._history_job = (key, pool.submit(repo.history, ["."]))
         pool.shutdown(wait=False)

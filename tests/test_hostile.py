@@ -411,6 +411,14 @@ THREE_FORMATS = {
     "conf/b.toml": "[model]\ndepth = 4\n",
     "conf/c.yaml": "aug:\n  flip: true\n",
 }
+# a stage reading one param from each of the three files, run as recorded in its lock
+TUNE_THREE_FORMATS = _stage(
+    "  tune:\n    cmd: python3 src/tune.py\n    params:\n    - conf/a.json:\n      - opt.lr\n"
+    "    - conf/b.toml:\n      - model.depth\n    - conf/c.yaml:\n      - aug.flip\n",
+    "  tune:\n    cmd: python3 src/tune.py\n    params:\n      conf/a.json:\n        opt.lr: 0.01\n"
+    "      conf/b.toml:\n        model.depth: 4\n      conf/c.yaml:\n        aug.flip: true\n",
+    THREE_FORMATS,
+)
 
 DVC_CASES: dict[str, Case] = {
     "missing_dvc_yaml": Case(
@@ -696,13 +704,7 @@ DVC_CASES: dict[str, Case] = {
         ),
     ),
     "params_in_json_toml_and_yaml": Case(
-        _stage(
-            "  tune:\n    cmd: python3 src/tune.py\n    params:\n    - conf/a.json:\n      - opt.lr\n"
-            "    - conf/b.toml:\n      - model.depth\n    - conf/c.yaml:\n      - aug.flip\n",
-            "  tune:\n    cmd: python3 src/tune.py\n    params:\n      conf/a.json:\n        opt.lr: 0.01\n"
-            "      conf/b.toml:\n        model.depth: 4\n      conf/c.yaml:\n        aug.flip: true\n",
-            THREE_FORMATS,
-        ),
+        TUNE_THREE_FORMATS,
         "# Tune\n\n{ml param conf/a.json:opt.lr} {ml param conf/b.toml:model.depth} "
         "{ml param conf/c.yaml:aug.flip}\n\n{ml param conf/a.json:opt.nme}\n",
         (
@@ -713,13 +715,7 @@ DVC_CASES: dict[str, Case] = {
         ),
     ),
     "params_in_json_toml_and_yaml_shown": Case(
-        _stage(
-            "  tune:\n    cmd: python3 src/tune.py\n    params:\n    - conf/a.json:\n      - opt.lr\n"
-            "    - conf/b.toml:\n      - model.depth\n    - conf/c.yaml:\n      - aug.flip\n",
-            "  tune:\n    cmd: python3 src/tune.py\n    params:\n      conf/a.json:\n        opt.lr: 0.01\n"
-            "      conf/b.toml:\n        model.depth: 4\n      conf/c.yaml:\n        aug.flip: true\n",
-            THREE_FORMATS,
-        ),
+        TUNE_THREE_FORMATS,
         "# Tune\n\n{ml param conf/a.json:opt.lr} {ml param conf/b.toml:model.depth} "
         "{ml param conf/c.yaml:aug.flip}\n",
         (),

@@ -76,13 +76,24 @@ TYPOGRAPHY = st.text(
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.one_of(HOSTILE, TYPOGRAPHY))
-def test_no_markdown_extension_changes_an_inline_value(value: str) -> None:
+@given(st.one_of(HOSTILE, TYPOGRAPHY), st.one_of(HOSTILE, TYPOGRAPHY))
+def test_no_markdown_extension_changes_an_inline_value(value: str, label: str) -> None:
     """A value reads back character for character with every common inline extension on:
-    '--' stays two hyphens, '1/4' is not a fraction, 'www.a.co' not a link, ':+1:' no emoji."""
-    page = markdown.markdown(f"Value: {render.inline(value, 'param x')} end.", extensions=ALL_INLINE)
+    '--' stays two hyphens, '1/4' is not a fraction, 'www.a.co' not a link, ':+1:' no emoji;
+    and the reference shown as its tooltip stays inside the title attribute."""
+    page = markdown.markdown(f"Value: {render.inline(value, label)} end.", extensions=ALL_INLINE)
     assert set(re.findall(r"<(\w+)", page)) <= {"p", "span"}, page
     assert visible_text(page) == f"Value: {render.printable(value)} end."
+    titles = re.findall(r'<span class="ml-value" title="([^"]*)">', page)
+    assert [html.unescape(t) for t in titles] == [render.printable(label)], page
+
+
+def test_characters_html_cannot_carry_are_shown_as_replacement_characters() -> None:
+    unprintable = ["\x00", "\x08", "\x0b", "\x1f", "\x7f", "\x85", "\x9f", "\ud800", "\udfff"]
+    unprintable += ["\ufdd0", "\ufdef", "\ufffe", "\uffff", "\U0001fffe", "\U0010ffff"]
+    kept = ["\t", "\n", " ", "a", "\xa0", "\xe9", "\ufdcf", "\ufdf0", "\ufffd", "\U0001f600"]
+    assert render.printable("".join(unprintable)) == "\ufffd" * len(unprintable)
+    assert render.printable("".join(kept)) == "".join(kept)
 
 
 @settings(max_examples=200, deadline=None)
