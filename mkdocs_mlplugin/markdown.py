@@ -22,6 +22,7 @@ from typing import Any
 from markdown import Extension, Markdown
 from markdown.preprocessors import Preprocessor
 
+from .inline import Stash
 from .plugin import MLPlugin, log
 from .resolve import PageFacts
 
@@ -69,15 +70,17 @@ def facts_for(options: dict[str, Any]) -> MLPlugin:
 
 
 class _References(Preprocessor):
-    def __init__(self, md: Markdown, extension: MLExtension) -> None:
+    def __init__(self, md: Markdown, extension: MLExtension, stash: Stash) -> None:
         super().__init__(md)
         self.extension = extension
+        self.stash = stash
 
     def run(self, lines: list[str]) -> list[str]:
         plugin = facts_for(self.extension.getConfigs())
         page = PageFacts(src=self.extension.getConfig("source") or "<markdown>", repo_path=None)
         before = len(plugin.findings)
-        text, _ = plugin.render_page("\n".join(lines), page, 1, {})
+        self.stash.clear()  # a new document
+        text, _ = plugin.render_page("\n".join(lines), page, 1, {}, self.stash)
         for finding in plugin.findings[before:]:
             log.warning("%s: %s [%s]", finding.where() or page.src, finding.message, finding.kind)
         del plugin.findings[before:]
@@ -103,7 +106,9 @@ class MLExtension(Extension):
     def extendMarkdown(self, md: Markdown) -> None:
         # Before fenced code (25) so a pipeline block's ```mermaid fence is processed, and
         # before raw HTML blocks (20) so the tables it writes are kept as HTML.
-        md.preprocessors.register(_References(md, self), "mlplugin", 35)
+        stash = Stash()
+        md.preprocessors.register(_References(md, self, stash), "mlplugin", 35)
+        stash.extension().extendMarkdown(md)
 
 
 def makeExtension(**kwargs: Any) -> MLExtension:

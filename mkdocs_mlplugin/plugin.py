@@ -26,7 +26,19 @@ from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-from . import __version__, cards, drift, dvc, git, references, registry, render, status, timeline
+from . import (
+    __version__,
+    cards,
+    drift,
+    dvc,
+    git,
+    inline,
+    references,
+    registry,
+    render,
+    status,
+    timeline,
+)
 from .config import MLConfig
 from .findings import Finding, MLPluginError
 from .resolve import (
@@ -75,6 +87,7 @@ class MLPlugin(BasePlugin[MLConfig]):
             str, tuple[dict[str, Any], str]
         ] = {}  # artifact -> (Hub metadata, Markdown)
         self.published: dict[str, dict[str, Any]] = {}  # src_uri -> page.meta.ml
+        self.stash = inline.Stash()  # this build's inline facts, put into pages by Markdown
         self._binding: Any = _UNSET
         self._nested: dict[Path, Path | None] = {}  # directory -> nested repository root
         self.config_warnings = 0  # MkDocs' warnings about mkdocs.yml, counted by the CLI
@@ -108,6 +121,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         self.bound = []
         self.cards = {}
         self.published = {}
+        self.stash.clear()
         self._nested = {}
         self._history_job = None
         self.repo = self.git_root = None
@@ -121,6 +135,8 @@ class MLPlugin(BasePlugin[MLConfig]):
         for name in [n for n in config.markdown_extensions if n == "mkdocs_mlplugin.markdown"]:
             config.markdown_extensions.remove(name)
             config.mdx_configs.pop(name, None)
+        if not any(getattr(e, "stash", None) is self.stash for e in config.markdown_extensions):
+            config.markdown_extensions.append(self.stash.extension())  # type: ignore[arg-type]
         if self.config.mermaid_js and MERMAID_JS not in config.extra_javascript:
             config.extra_javascript.append(MERMAID_JS)  # type: ignore[arg-type]
         if (
@@ -208,17 +224,24 @@ class MLPlugin(BasePlugin[MLConfig]):
         if facts.artifact is not None and facts.artifact.type == "model":
             self._check_card(page, facts, markdown, first_line)
         links = _Links(self.documented, page.file)
-        result, refs = self.render_page(markdown, facts, first_line, links)
+        result, refs = self.render_page(markdown, facts, first_line, links, self.stash)
         self._publish(page, facts, refs)
         if self.config.hf_export and facts.artifact is not None and facts.artifact.type == "model":
-            self.cards[facts.artifact.name] = (cards.hub_metadata(page.meta), result)
+            card = self.stash.expand(result)
+            self.cards[facts.artifact.name] = (cards.hub_metadata(page.meta), card)
         return result
 
     def render_page(
-        self, markdown: str, facts: PageFacts, first_line: int, links: Mapping[str, str]
+        self,
+        markdown: str,
+        facts: PageFacts,
+        first_line: int,
+        links: Mapping[str, str],
+        stash: inline.Stash,
     ) -> tuple[str, list[dict[str, Any]]]:
         """MARKDOWN with every reference resolved (or marked, with a finding), and the record
-        of each reference for the manifest. Shared by the plugin and the Markdown extension."""
+        of each reference for the manifest. Shared by the plugin and the Markdown extension.
+        Inline facts are tokens of STASH, which its Markdown extension turns into HTML."""
         matches = references.scan(markdown, facts.src, first_line)
         rendered: list[str] = []
         refs: list[dict[str, Any]] = []
@@ -228,7 +251,8 @@ class MLPlugin(BasePlugin[MLConfig]):
             if ref is None or match.problem is not None:
                 problem = match.problem or Finding("malformed_reference", "unreadable", facts.src)
                 self.findings.append(problem)
-                rendered.append(render.missing(written, problem.message))
+                marker = render.missing(written, problem.message)
+                rendered.append(stash.token(marker, written))
                 refs.append({"line": problem.line, "ref": written, "value": None})
                 continue
             try:
@@ -240,11 +264,13 @@ class MLPlugin(BasePlugin[MLConfig]):
                     )
                 else:
                     value = resolve(ref, self.site, facts)
-                    rendered.append(render.inline(value, ref.label()))
+                    html = render.inline(value, ref.label())
+                    rendered.append(stash.token(html, value))
                     refs.append({"line": ref.line, "ref": ref.label(), "value": _jsonable(value)})
             except MLPluginError as exc:
                 self.findings.append(exc.finding)
-                rendered.append(render.missing(ref.text, exc.finding.message))
+                marker = render.missing(ref.text, exc.finding.message)
+                rendered.append(stash.token(marker, ref.text))
                 refs.append({"line": ref.line, "ref": ref.label(), "value": None})
         self.findings.extend(self.site.notes)
         self.site.notes.clear()
@@ -545,8 +571,8 @@ class MLPlugin(BasePlugin[MLConfig]):
 
     def _page_facts(self, page: Page) -> PageFacts:
         path = Path(page.file.abs_src_path or page.file.src_path).resolve()
-        src = relative(path, self.config_dir) or page.file.src_uri
-        repo_path = relative(path, self.git_root) if self.git_root else None
+        src = relative(path, self.config_dir, resolved=True) or page.file.src_uri
+        repo_path = relative(path, self.git_root, resolved=True) if self.git_root else None
         history = (
             self.site.history.get(repo_path)
             if self.site.history is not None and repo_path

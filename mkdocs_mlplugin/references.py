@@ -53,8 +53,10 @@ NAMED = {"stage": "stage", "out": "path", "artifact": "artifact", "param": "key"
 _SHELL_BLANKS = " \t\r\n"  # shlex's whitespace
 _SHELL_SPECIAL = re.compile("[\"'#]")  # what makes shlex do more than split on blanks
 _BLANKS = re.compile("[ \t\r\n]+")
-_REF = re.compile(r"(?<![{\\])\{ml(?:\s+([^{}\n]*?))?\s*\}(?!\})")
-_OPEN = re.compile(r"(?<![{\\])\{ml(?=[\s}]|$)")
+# '{ml' after '{' or a backslash is not a reference: _quoted checks that, not a lookbehind,
+# which would keep the regex engine from searching for the literal '{ml'
+_REF = re.compile(r"\{ml(?:\s+([^{}\n]*?))?\s*\}(?!\})")
+_OPEN = re.compile(r"\{ml(?=[\s}]|$)")
 _ESCAPED = re.compile(r"\\(\{ml[\s}])")
 _FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})(.*)$")
 _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)", re.DOTALL)
@@ -181,6 +183,8 @@ def scan(markdown: str, source: str, first_line: int = 1) -> list[Match]:
             continue
         starts = set()
         for m in _REF.finditer(chunk):
+            if _quoted(chunk, m.start()):
+                continue
             pos = start + m.start()
             line = first_line + markdown.count("\n", 0, pos)
             line_start = markdown.rfind("\n", 0, pos) + 1
@@ -197,7 +201,8 @@ def scan(markdown: str, source: str, first_line: int = 1) -> list[Match]:
                 matches.append(Match(pos, start + m.end(), None, exc.finding))
         for m in _OPEN.finditer(chunk):
             pos = start + m.start()
-            if pos in starts:  # a reference cannot hold another '{ml', so it starts there
+            # a reference cannot hold another '{ml', so a reference starts there
+            if pos in starts or _quoted(chunk, m.start()):
                 continue
             end = markdown.find("\n", pos)
             end = min(end if end != -1 else len(markdown), start + len(chunk))
@@ -212,6 +217,11 @@ def scan(markdown: str, source: str, first_line: int = 1) -> list[Match]:
             matches.append(Match(pos, pos + len(written), None, problem))
     matches.sort(key=lambda m: m.start)
     return matches
+
+
+def _quoted(chunk: str, pos: int) -> bool:
+    """Whether the '{ml' at POS follows '{' (as in '{{ml ...}}') or a backslash."""
+    return pos > 0 and chunk[pos - 1] in "{\\"
 
 
 def replace(markdown: str, matches: list[Match], rendered: list[str]) -> str:

@@ -632,11 +632,12 @@ def dated(history: FileHistory | None, fmt: str) -> dict[str, Any]:
     }
 
 
-def relative(path: Path, base: Path | None) -> str | None:
+def relative(path: Path, base: Path | None, resolved: bool = False) -> str | None:
+    """PATH relative to BASE (a resolved directory), or None when it is not inside it."""
     if base is None:
         return None
     try:
-        return path.resolve().relative_to(base).as_posix()
+        return (path if resolved else path.resolve()).relative_to(base).as_posix()
     except ValueError:
         return None
 

@@ -447,3 +447,52 @@ def test_a_site_that_uses_no_dvc_and_no_registry_never_imports_them(empty_repo: 
     empty_repo.git("tag", "-a", "model@v1.0.0", "-m", "Registering artifact model version v1.0.0")
     run = empty_repo.run(sys.executable, "-c", BUILD_AND_LIST_MODULES, str(site))
     assert set(run.stdout.split()) >= {"dvc", "gto"}, run.stdout
+
+
+def test_facts_in_titles_raw_html_attributes_and_blog_excerpts_read_as_values(
+    pipeline: Repo,
+) -> None:
+    """Wherever a reference stands, readers see the value: the page title (tab, navigation,
+    table of contents, search), raw HTML and its attributes, link text, image alt text, and a
+    blog post's excerpt that Material renders again for the blog index."""
+    pipeline.site(
+        {
+            "index.md": "# Home\n",
+            "model.md": (
+                "# Model lr {ml param train.lr}\n\n"
+                "## Trained {ml param train.epochs} epochs\n\n"
+                '<div class="box">\n<abbr title="lr {ml param train.lr}">LR</abbr> is '
+                "{ml param train.lr}\n</div>\n\n"
+                "[lr {ml param train.lr}](#x) ![epochs {ml param train.epochs}](a.png)\n"
+            ),
+            "blog/index.md": "# Blog\n",
+            "blog/posts/run.md": (
+                "---\ndate: 2024-01-02\n---\n\n# Run\n\nNew run with lr {ml param train.lr}.\n\n"
+                "<!-- more -->\n\nMore.\n"
+            ),
+        },
+        markdown_extensions=["attr_list", "tables", {"toc": {"permalink": True}}],
+        plugins=["search", "blog", "mlplugin"],
+    )
+    pipeline.commit("Docs")
+    build = pipeline.build()
+    assert build.ok, build.output
+    page = build.page("model")
+    assert "<title>Model lr 0.05 - Test site</title>" in page
+    assert re.search(
+        r'href="model/"[^>]*>\s*<span class="md-ellipsis">\s*Model lr 0.05', build.page("")
+    )
+    assert '<h2 id="trained-3-epochs">Trained <span class="ml-value"' in page
+    assert re.search(
+        r'href="#trained-3-epochs"[^>]*>\s*<span class="md-ellipsis">\s*Trained 3 epochs', page
+    )
+    assert '<abbr title="lr 0.05">LR</abbr> is <span class="ml-value"' in page
+    assert re.search(r'<a href="#x">lr <span class="ml-value" title="param train.lr">0.05', page)
+    assert 'alt="epochs 3"' in page
+    blog = text_of(build.page("blog"))
+    assert "New run with lr 0.05." in blog
+    search = (build.site / "search" / "search_index.json").read_text("utf-8")
+    assert "Model lr 0.05" in search
+    for path in build.site.rglob("*"):
+        if path.suffix in {".html", ".json", ".xml"}:
+            assert "\ue000" not in path.read_text("utf-8"), path
