@@ -480,14 +480,7 @@ LAZY_VERDICT = (
     "voluptuous",
     "git",
 )
-LAZY_REGISTRY = (
-    "gto.base",
-    "gto.tag",
-    "gto.constants",
-    "gto.exceptions",
-    "scmrepo.git.objects",
-    "git",
-)
+LAZY_REGISTRY = ("semver", "git")
 
 
 def preimport(names: tuple[str, ...]) -> float:
@@ -1042,7 +1035,7 @@ def section_profile(bench: Bench, size: str) -> None:
     plugin = rss_of_imports(
         bench,
         "mkdocs.commands.build, material, mkdocs_mlplugin.plugin, dvc.parsing, dvc.schema, "
-        "dvc_data.hashfile.hash, git, gto.base, gto.tag, scmrepo.git.objects",
+        "dvc_data.hashfile.hash, git, semver",
         repo,
     )
     say(

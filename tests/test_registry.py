@@ -36,8 +36,11 @@ from typing import Any
 import pytest
 import yaml
 from conftest import Build, Repo, init_repo
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mkdocs_mlplugin import registry
+from mkdocs_mlplugin.findings import MLPluginError
 from mkdocs_mlplugin.git import open_repo
 
 GTO = Path(sys.executable).with_name("gto")
@@ -470,6 +473,159 @@ def test_the_registry_is_what_gto_says(
     assert reg.lightweight == expected.lightweight
     assert reg.tags == len(repo.git("tag", "--list").split())
     assert sorted(n for n, e in reg.artifacts.items() if not e["active"]) == expected.inactive
+
+
+# --------------------------------------------------------------------------- GTO's own code
+#
+# The registry gives tags GTO's meaning without importing GTO. Here GTO's own functions
+# (gto.tag.parse_name, gto.tag.index_tag, gto.base) are the oracle, on generated tag sets with
+# what real registries rarely show but GTO defines: tags in the same second, time zones,
+# versions known from stage tags only, two versions on one commit, deregistered and
+# re-registered versions, SemVer build metadata, deprecations.
+
+
+def gto_build(tags: list[registry.Tag]) -> dict[str, Any]:
+    """The registry by GTO's own code, in the shape registry.build returns."""
+    from gto.base import BaseRegistryState
+    from gto.constants import Action, VersionSort
+    from gto.tag import index_tag, parse_name
+    from scmrepo.git.objects import GitTag
+
+    objects = [
+        GitTag(t.name, "0" * 40, t.target, t.tagger, t.email, t.seconds, t.offset, t.message)
+        for t in tags
+        if parse_name(t.name, raise_on_fail=False)
+    ]
+    state = BaseRegistryState()
+    for actions in (
+        {Action.CREATE, Action.DEPRECATE},
+        {Action.REGISTER, Action.DEREGISTER},
+        {Action.ASSIGN, Action.UNASSIGN},
+    ):
+        chosen = [t for t in objects if parse_name(t.name).get("action") in actions]
+        for tag in sorted(chosen, key=lambda t: t.tag_time):
+            name = parse_name(tag.name)["name"]
+            state.update_artifact(index_tag(state.find_artifact(name, create_new=True), tag))
+    stages = sorted(state.unique_stages)
+    artifacts = {}
+    for artifact in state.get_artifacts().values():
+        latest = artifact.get_latest_version(registered_only=True)
+        vstages = artifact.get_vstages(sort=VersionSort.Timestamp)
+        artifacts[artifact.artifact] = {
+            "name": artifact.artifact,
+            "latest": latest.version if latest else None,
+            "latest_commit": latest.commit_hexsha if latest else None,
+            "stages": {s: [v.version for v in vstages.get(s, [])] for s in stages},
+            "registered": artifact.is_registered,
+            "active": artifact.is_active,
+            "versions": [
+                {
+                    "version": v.version,
+                    "commit": v.commit_hexsha,
+                    "registered": v.is_registered,
+                    "created_at": v.created_at.isoformat(),
+                    "author": v.author,
+                    "author_email": v.author_email,
+                    "message": v.message,
+                    "stages": [
+                        s.stage for ss in vstages.values() for s in ss if s.version == v.version
+                    ],
+                }
+                for v in artifact.get_versions(include_non_explicit=True, include_discovered=True)
+            ],
+        }
+    events = [
+        ((e.created_at, e.priority), e)
+        for a in state.get_artifacts().values()
+        for e in a.get_events()
+        if type(e).__name__ != "Commit"
+    ]
+    events.sort(key=lambda item: item[0])
+    history = [
+        {
+            "timestamp": e.created_at.isoformat(),
+            "artifact": e.artifact,
+            "event": type(e).__name__.lower(),
+            "priority": e.priority,
+            "version": getattr(e, "version", None),
+            "stage": getattr(e, "stage", None),
+            "commit": e.commit_hexsha,
+            "author": e.author,
+            "author_email": e.author_email,
+            "message": e.message,
+            "ref": e.ref,
+        }
+        for _, e in reversed(events)
+    ]
+    return {"artifacts": artifacts, "stages": stages, "history": history}
+
+
+GTO_TAG_NAME = st.builds(
+    lambda artifact, action, version, stage, cancel, counter: (
+        f"{artifact}@{version}{cancel}{counter}"
+        if action == "version"
+        else f"{artifact}#{stage}{cancel}{counter}"
+        if action == "stage"
+        else f"{artifact}@{action}{counter}"
+    ),
+    st.sampled_from(["clf", "det", "sub/dvc.yaml=seg"]),
+    st.sampled_from(["version", "version", "stage", "stage", "deprecated", "created"]),
+    st.sampled_from(["v1.0.0", "v1.1.0", "v1.0.0+build.2", "v2.0.0-rc.1", "v0.10.0", "v0.9.0"]),
+    st.sampled_from(["prod", "staging", "dev"]),
+    st.sampled_from(["", "", "!"]),
+    st.sampled_from(["", "#1", "#2", "#17"]),
+)
+GTO_TAG = st.builds(
+    registry.Tag,
+    name=GTO_TAG_NAME,
+    target=st.sampled_from(["a" * 40, "b" * 40, "c" * 40]),  # few commits: collisions
+    tagger=st.sampled_from(["Bob", "Carol Ops", ""]),
+    email=st.sampled_from(["bob@example.com", "c@x"]),
+    seconds=st.sampled_from([1_700_000_000, 1_700_000_060, 1_700_003_600]),  # ties
+    offset=st.sampled_from([0, 3600, -25200, 20700]),
+    message=st.sampled_from(["", "Registered\n", "  Roll back  \n"]),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(GTO_TAG, max_size=14, unique_by=lambda t: t.name))
+def test_the_registry_means_what_gtos_own_code_says(tags: list[registry.Tag]) -> None:
+    try:
+        expected: dict[str, Any] | None = gto_build(tags)
+    except Exception as exc:  # GTO refuses two versions on one commit
+        from gto.exceptions import ManyVersions
+
+        assert isinstance(exc, ManyVersions), repr(exc)
+        expected = None
+    if expected is None:
+        with pytest.raises(MLPluginError, match="on the same commit"):
+            registry.build(tags)
+        return
+    ours = registry.build(tags)
+    assert ours.artifacts == expected["artifacts"]
+    assert ours.stages == expected["stages"]
+    assert ours.history == expected["history"]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.one_of(
+        GTO_TAG_NAME,
+        st.text(alphabet="ab1-_./=:@#!v0.+", max_size=20),
+        st.from_regex(r"[a-z0-9/._=-]{1,8}[@#][a-z0-9.+!#-]{0,14}", fullmatch=True),
+    )
+)
+def test_tag_names_are_read_as_gto_reads_them(name: str) -> None:
+    from gto.constants import Action
+    from gto.tag import parse_name
+
+    theirs = parse_name(name, raise_on_fail=False)
+    ours = registry.parse_name(name)
+    if not theirs:
+        assert ours is None
+        return
+    action = theirs.get("action", Action.CREATE).value
+    assert ours == (theirs["name"], action, theirs.get("version"), theirs.get("stage"))
 
 
 # --------------------------------------------------------------------------- work count
