@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import os
 import sys
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -111,12 +112,14 @@ class GitRepo:
         self.root = Path(repo.working_tree_dir or ".").resolve()
         self.git_dir = Path(repo.common_dir).resolve()  # refs live here, also for worktrees
         self.calls = 0  # how many git processes this object has run (tests bound it)
+        self._counting = threading.Lock()  # git runs in the plugin's threads too
 
     def run(self, *args: str) -> bytes:
         """Run ``git ARGS`` and return its standard output; raise MLPluginError on failure."""
         import git as gitpython
 
-        self.calls += 1
+        with self._counting:
+            self.calls += 1
         try:
             out = self._repo.git.execute(
                 ["git", *args],
@@ -195,7 +198,8 @@ class GitRepo:
 
     def blob_reader(self) -> BlobReader:
         """A ``git cat-file --batch`` that answers specs one at a time, as they are needed."""
-        self.calls += 1
+        with self._counting:
+            self.calls += 1
         return BlobReader(self.root)
 
     def history(self, paths: Iterable[str]) -> dict[str, FileHistory]:

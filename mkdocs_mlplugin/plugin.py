@@ -88,8 +88,10 @@ class MLPlugin(BasePlugin[MLConfig]):
         ] = {}  # artifact -> (Hub metadata, Markdown)
         self.published: dict[str, dict[str, Any]] = {}  # src_uri -> page.meta.ml
         self.stash = inline.Stash()  # this build's inline facts, put into pages by Markdown
+        self._resolved_inline: dict[tuple[str, str | None, str | None], Any] = {}
         self._binding: Any = _UNSET
         self._nested: dict[Path, Path | None] = {}  # directory -> nested repository root
+        self._real_dirs: dict[str, Path] = {}  # directory -> the same, links resolved
         self.config_warnings = 0  # MkDocs' warnings about mkdocs.yml, counted by the CLI
         self.docs_version: str | None = None
         self.config_dir = Path.cwd()
@@ -102,6 +104,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         self._history: tuple[tuple[Path, str | None], dict[str, git.FileHistory]] | None = None
         self._project: dvc.Project | None = None
         self._history_job: tuple[Any, Future[dict[str, git.FileHistory]]] | None = None
+        self._tags_job: Future[bytes] | None = None
         self._bindings: dict[str, tuple[tuple[int, int, int], dict[str, Any] | None]] = {}
         self._registry: registry.Registry | None = None
 
@@ -122,8 +125,9 @@ class MLPlugin(BasePlugin[MLConfig]):
         self.cards = {}
         self.published = {}
         self.stash.clear()
-        self._nested = {}
-        self._history_job = None
+        self._resolved_inline = {}
+        self._nested, self._real_dirs = {}, {}
+        self._history_job = self._tags_job = None
         self.repo = self.git_root = None
         self.config_dir = Path(config.config_file_path or ".").resolve().parent
         # mike builds each docs version with this set; the manifest and footer name it
@@ -202,6 +206,8 @@ class MLPlugin(BasePlugin[MLConfig]):
                 known = self._bindings.get(file.abs_src_path)
                 if known is not None and known[0] == key:
                     return known[1]
+            if not _has_front_matter(file.abs_src_path):
+                return None  # most pages: the first bytes say there is no front matter
         try:
             _, meta = get_data(file.content_string)
         except (OSError, UnicodeDecodeError, ValueError):
@@ -263,10 +269,9 @@ class MLPlugin(BasePlugin[MLConfig]):
                         {"line": ref.line, "ref": ref.label(), "value": None, "block": True}
                     )
                 else:
-                    value = resolve(ref, self.site, facts)
-                    html = render.inline(value, ref.label())
+                    html, value, label, shown = self._inline(ref, facts)
                     rendered.append(stash.token(html, value))
-                    refs.append({"line": ref.line, "ref": ref.label(), "value": _jsonable(value)})
+                    refs.append({"line": ref.line, "ref": label, "value": shown})
             except MLPluginError as exc:
                 self.findings.append(exc.finding)
                 marker = render.missing(ref.text, exc.finding.message)
@@ -276,12 +281,28 @@ class MLPlugin(BasePlugin[MLConfig]):
         self.site.notes.clear()
         return references.replace(markdown, matches, rendered), refs
 
+    def _inline(self, ref: references.Reference, facts: PageFacts) -> tuple[str, Any, str, Any]:
+        """(HTML, value, label, value for the manifest) of an inline reference. Only page facts
+        differ from page to page: the others are resolved once per build and kind, name and
+        field (a failure, which names the page and line, is never kept)."""
+        key = (ref.kind, ref.name, ref.field)
+        known = self._resolved_inline.get(key)
+        if known is not None:
+            return known
+        value = resolve(ref, self.site, facts)
+        label = ref.label()
+        result = (render.inline(value, label), value, label, _jsonable(value))
+        if ref.kind != "page":
+            self._resolved_inline[key] = result
+        return result
+
     def read_facts(self, config_dir: Path) -> None:
         """Read git, DVC and registry facts for a site whose config lives in CONFIG_DIR."""
         self.config_dir = config_dir
         self.site = SiteFacts(
             date_format=self.config.date_format, show_emails=self.config.show_emails
         )
+        self._resolved_inline = {}
         self._read_git()
         self._read_dvc()
         self._join_history()
@@ -365,6 +386,11 @@ class MLPlugin(BasePlugin[MLConfig]):
             site.git_problem = site.history_problem = exc.finding.message
             self._add(exc.finding)
             return
+        # git's own work runs while the DVC files are read: the tag listing for the registry,
+        # and (below) the history; _read_registry and _join_history wait for them
+        pool = ThreadPoolExecutor(2, thread_name_prefix="mlplugin-git")
+        self._tags_job = pool.submit(registry.list_tags, repo)
+        pool.shutdown(wait=False)
         if site.repo.shallow:
             site.history_problem = (
                 "the git checkout is shallow, so page dates and authors would be wrong; they are "
@@ -381,8 +407,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         if self._history is not None and self._history[0] == key:
             site.history = self._history[1]  # mkdocs serve: nothing was committed since
             return
-        # git log runs while the DVC files are read; _join_history() waits for it
-        pool = ThreadPoolExecutor(1, thread_name_prefix="mlplugin-git-log")
+        pool = ThreadPoolExecutor(1, thread_name_prefix="mlplugin-git")
         self._history_job = (key, pool.submit(repo.history, ["."]))
         pool.shutdown(wait=False)
 
@@ -471,8 +496,10 @@ class MLPlugin(BasePlugin[MLConfig]):
         if repo is None:
             site.registry_problem = site.git_problem
             return
+        tags, self._tags_job = self._tags_job, None
         try:
-            site.registry = reg = self._registry = registry.read(repo, previous=self._registry)
+            raw = tags.result() if tags is not None else None
+            site.registry = reg = self._registry = registry.read(repo, self._registry, raw)
         except MLPluginError as exc:
             site.registry_problem = exc.finding.message
             self._add(exc.finding)
@@ -570,7 +597,7 @@ class MLPlugin(BasePlugin[MLConfig]):
     # ------------------------------------------------------------------ pages
 
     def _page_facts(self, page: Page) -> PageFacts:
-        path = Path(page.file.abs_src_path or page.file.src_path).resolve()
+        path = self._resolved(page.file.abs_src_path or page.file.src_path)
         src = relative(path, self.config_dir, resolved=True) or page.file.src_uri
         repo_path = relative(path, self.git_root, resolved=True) if self.git_root else None
         history = (
@@ -596,6 +623,14 @@ class MLPlugin(BasePlugin[MLConfig]):
                 )
             )
         return PageFacts(src=src, repo_path=repo_path, history=history, no_history=no_history)
+
+    def _resolved(self, path: str) -> Path:
+        """PATH with symbolic links resolved, each directory resolved once per build."""
+        directory, name = os.path.split(os.path.abspath(path))
+        real = self._real_dirs.get(directory)
+        if real is None:
+            real = self._real_dirs[directory] = Path(directory).resolve()
+        return Path(path).resolve() if os.path.islink(path) else real / name
 
     def _other_repository(self, directory: Path) -> Path | None:
         """The root of a git repository (submodule, nested clone) between DIRECTORY (resolved)
@@ -969,6 +1004,8 @@ def _strict_json(value: Any) -> Any:
 
 
 def _jsonable(value: Any) -> Any:
+    if value is None or type(value) in (str, int, bool):
+        return value
     try:
         json.dumps(value, allow_nan=False)
     except (TypeError, ValueError):
@@ -1008,6 +1045,16 @@ class _Links(Mapping[str, str]):
 
     def __len__(self) -> int:
         return len(self._all())
+
+
+def _has_front_matter(path: str) -> bool:
+    """Whether the file starts as YAML front matter does ('---', after a byte order mark)."""
+    try:
+        with open(path, "rb") as fh:
+            start = fh.read(6)
+    except OSError:
+        return True  # let the full read say what is wrong
+    return start.removeprefix(b"\xef\xbb\xbf").startswith(b"---")
 
 
 def _first_line(page: Page, markdown: str) -> int:

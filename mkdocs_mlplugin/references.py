@@ -8,6 +8,7 @@ This module only parses: resolving and rendering live elsewhere.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 import shlex
 from collections.abc import Iterator
@@ -59,6 +60,8 @@ _REF = re.compile(r"\{ml(?:\s+([^{}\n]*?))?\s*\}(?!\})")
 _OPEN = re.compile(r"\{ml(?=[\s}]|$)")
 _ESCAPED = re.compile(r"\\(\{ml[\s}])")
 _FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})(.*)$")
+_FENCE_LINE = re.compile(r"^([^\S\n]*)(`{3,}|~{3,})(.*)$", re.MULTILINE)
+_ODD_BREAKS = re.compile("[\r\v\f\x1c-\x1e\x85\u2028\u2029]")  # splitlines() cuts there too
 _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)", re.DOTALL)
 
 
@@ -285,24 +288,29 @@ def _outside_fences(markdown: str) -> Iterator[tuple[int, int]]:
     if "```" not in markdown and "~~~" not in markdown:
         yield 0, len(markdown)  # no fence can open
         return
-    pos = 0
+    if _ODD_BREAKS.search(markdown):  # lines as str.splitlines() cuts them
+        lines = markdown.splitlines(keepends=True)
+        starts = itertools.accumulate((len(line) for line in lines), initial=0)
+        fences = (
+            (start, start + len(line), _FENCE.match(line.rstrip("\r\n")))
+            for start, line in zip(starts, lines, strict=False)  # starts has one more
+        )
+    else:  # only '\n' ends lines: look at the lines that can be fences, found by one search
+        fences = (
+            (m.start(), min(m.end() + 1, len(markdown)), m) for m in _FENCE_LINE.finditer(markdown)
+        )
     text_start = 0
     fence: tuple[str, int] | None = None
-    for line in markdown.splitlines(keepends=True):
-        m = _FENCE.match(line.rstrip("\r\n"))
+    for start, end, m in fences:
+        if m is None:
+            continue
         if fence is None:
-            if m and not (m.group(2)[0] == "`" and "`" in m.group(3)):
+            if not (m.group(2)[0] == "`" and "`" in m.group(3)):
                 fence = (m.group(2)[0], len(m.group(2)))
-                if pos > text_start:
-                    yield text_start, pos
-        elif (
-            m
-            and m.group(2)[0] == fence[0]
-            and len(m.group(2)) >= fence[1]
-            and not m.group(3).strip()
-        ):
+                if start > text_start:
+                    yield text_start, start
+        elif m.group(2)[0] == fence[0] and len(m.group(2)) >= fence[1] and not m.group(3).strip():
             fence = None
-            text_start = pos + len(line)
-        pos += len(line)
-    if fence is None and pos > text_start:
-        yield text_start, pos
+            text_start = end
+    if fence is None and len(markdown) > text_start:
+        yield text_start, len(markdown)

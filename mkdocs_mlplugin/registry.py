@@ -434,11 +434,11 @@ def configured_stages(root: Path) -> list[str] | None:
     return [str(s) for s in stages] if isinstance(stages, list) else None
 
 
-def read(repo: GitRepo, previous: Registry | None = None) -> Registry:
-    """The registry of the repository: one git process, GTO's semantics. PREVIOUS, read by an
-    earlier build of the same process (``mkdocs serve``), is returned while the tags and the
-    .gto stages are the same."""
-    raw, stages = list_tags(repo), configured_stages(repo.root)
+def read(repo: GitRepo, previous: Registry | None = None, raw: bytes | None = None) -> Registry:
+    """The registry of the repository: one git process (RAW, its output, when it already
+    ran), GTO's semantics. PREVIOUS, read by an earlier build of the same process
+    (``mkdocs serve``), is returned while the tags and the .gto stages are the same."""
+    raw, stages = raw if raw is not None else list_tags(repo), configured_stages(repo.root)
     if previous is not None and previous.source == (raw, stages):
         return previous
     tags, ignored, lightweight, count = read_tags(raw)

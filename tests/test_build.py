@@ -89,6 +89,8 @@ def test_every_missing_reference_is_reported_with_page_line_and_a_suggestion(
             "index.md": "---\ntitle: Home\n---\n\n# Home\n\nRun {ml stage trian}.\n",
             "other.md": "# Other\n\nlr: {ml param train.rl}\n\nsize {ml out models/modle.txt size}\n\n"
             "{ml metric accuracy} {ml artifact clasifier}\n",
+            # the same broken reference on another page is reported there too
+            "again.md": "# Again\n\nlr {ml param train.lr}, then {ml stage trian}.\n",
         }
     )
     pipeline.commit("Docs")
@@ -109,7 +111,8 @@ def test_every_missing_reference_is_reported_with_page_line_and_a_suggestion(
         "docs/other.md:7: '{ml artifact clasifier}': no artifact 'clasifier'. Did you mean 'classifier'?"
         in build.output
     )
-    assert "4 errors" in build.output
+    assert "docs/again.md:3: '{ml stage trian}': no stage 'trian'." in build.output
+    assert "5 errors" in build.output
     assert not (build.site / "index.html").exists(), "no page is written when references are broken"
 
 
