@@ -717,7 +717,7 @@ def section_tags(bench: Bench) -> None:
                     fmt_s(median([d["read"] for d in data])),
                 ],
                 [
-                    "read_registry with GTO, scmrepo, GitPython imported beforehand",
+                    "read_registry with semver and GitPython imported beforehand",
                     fmt_s(median([d["read"] for d in pre])),
                 ],
                 ["  those imports", fmt_s(median([d["lazy_imports"] for d in pre]))],
@@ -730,9 +730,7 @@ def section_tags(bench: Bench) -> None:
                 ["`gto show --json` wall", fmt_s(gto_s)],
             ]
             say(table(["what", "median s"], rows))
-            say(
-                "  (*) includes importing GTO, pydantic and scmrepo on first use, as a build pays them"
-            )
+            say("  (*) includes importing semver and GitPython on first use, as a build pays them")
             latest = data[0]["latest"]
             say(
                 f"  read_registry returned a {data[0]['type']}: {data[0]['tags']} tags, "

@@ -388,7 +388,7 @@ class MLPlugin(BasePlugin[MLConfig]):
             return
         # git's own work runs while the DVC files are read: the tag listing for the registry,
         # and (below) the history; _read_registry and _join_history wait for them
-        pool = ThreadPoolExecutor(2, thread_name_prefix="mlplugin-git")
+        pool = ThreadPoolExecutor(1, thread_name_prefix="mlplugin-git")
         self._tags_job = pool.submit(registry.list_tags, repo)
         pool.shutdown(wait=False)
         if site.repo.shallow:
