@@ -308,6 +308,14 @@ class MLPlugin(BasePlugin[MLConfig]):
         self._join_history()
         self._read_registry()
 
+    # First of the plugins: from here on page.markdown holds the facts as the HTML the page got.
+    @event_priority(100)
+    def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        """Put the facts back into page.markdown as HTML once it is converted: plugins that
+        read it later (RSS descriptions, excerpts rendered again) see values, not tokens."""
+        page.markdown = self.stash.expand(page.markdown or "")
+        return html
+
     def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
         self.check_docs()
         errors = self._report()

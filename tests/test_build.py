@@ -481,10 +481,25 @@ def test_facts_in_titles_raw_html_attributes_and_blog_excerpts_read_as_values(
         },
         markdown_extensions=["attr_list", "tables", {"toc": {"permalink": True}}],
         plugins=["search", "blog", "mlplugin"],
+        hooks=["hooks.py"],
+    )
+    # what another plugin reading page.markdown after conversion sees (RSS feeds do)
+    pipeline.write(
+        "hooks.py",
+        """
+        import pathlib
+
+        def on_post_page(output, page, config):
+            if page.file.src_uri == "model.md":
+                pathlib.Path(config.config_file_path).with_name("seen.md").write_text(page.markdown)
+        """,
     )
     pipeline.commit("Docs")
     build = pipeline.build()
     assert build.ok, build.output
+    seen = pipeline.read("seen.md")
+    assert '[lr <span class="ml-value" title="param train.lr">0.05</span>](#x)' in seen
+    assert "\ue000" not in seen
     page = build.page("model")
     assert "<title>Model lr 0.05 - Test site</title>" in page
     assert re.search(
