@@ -4,6 +4,7 @@ the plugin's own MLPluginError (whose finding names the file)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -19,7 +20,7 @@ from mkdocs_mlplugin.dvc import load_project, redact, redact_text
 from mkdocs_mlplugin.files import parse_structured, parse_yaml
 from mkdocs_mlplugin.findings import MLPluginError
 from mkdocs_mlplugin.git import parse_log
-from mkdocs_mlplugin.references import replace, scan, split
+from mkdocs_mlplugin.references import _outside_fences, replace, scan, split
 
 MARKDOWNISH = st.text(
     alphabet=st.sampled_from(list("{}ml `~\\\n#|*_-:=\"' abcprgtoutsae.0123")), max_size=200
@@ -87,6 +88,44 @@ def test_the_reference_scanner_never_crashes_and_keeps_the_text(markdown: str) -
     # replacing every match with itself gives the page back (escapes aside)
     same = replace(markdown, matches, [markdown[m.start : m.end] for m in matches])
     assert same == markdown or "\\{ml" in markdown
+
+
+def fenced_text_by_lines(markdown: str) -> list[tuple[int, int]]:
+    """The definition the scanner's fence search must agree with: lines as str.splitlines()
+    cuts them, each looked at in turn."""
+    fence_line = re.compile(r"^(\s*)(`{3,}|~{3,})(.*)$")
+    ranges, pos, text_start, fence = [], 0, 0, None
+    for line in markdown.splitlines(keepends=True):
+        m = fence_line.match(line.rstrip("\r\n"))
+        if fence is None and m and not (m.group(2)[0] == "`" and "`" in m.group(3)):
+            fence = (m.group(2)[0], len(m.group(2)))
+            if pos > text_start:
+                ranges.append((text_start, pos))
+        elif (
+            fence
+            and m
+            and m.group(2)[0] == fence[0]
+            and len(m.group(2)) >= fence[1]
+            and not (m.group(3).strip())
+        ):
+            fence, text_start = None, pos + len(line)
+        pos += len(line)
+    if fence is None and pos > text_start:
+        ranges.append((text_start, pos))
+    return ranges
+
+
+FENCE_PIECES = ["```", "~~~", "````", "`", "~", "\n", "\n", " ", "\t", "py", "x", "`x`", "{ml a}"]
+LINE_ENDS = ["\r\n", "\r", "\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\xa0", "\x1f"]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from(FENCE_PIECES + LINE_ENDS), max_size=20).map("".join))
+def test_fenced_code_is_found_as_line_by_line_reading_finds_it(markdown: str) -> None:
+    """The scanner finds fence lines with one search over the page; that must give the text
+    ranges a line-by-line reading gives, whatever ends the lines."""
+    found = [(a, b) for a, b in _outside_fences(markdown) if a < b]
+    assert found == fenced_text_by_lines(markdown)
 
 
 @FUZZ
@@ -171,7 +210,9 @@ def test_the_git_log_parser_takes_any_bytes(raw: bytes) -> None:
 
 @FUZZ
 @given(
-    st.lists(st.tuples(GTO_TAG_NAME, st.integers(0, 2_000_000_000), st.text(max_size=30)), max_size=12),
+    st.lists(
+        st.tuples(GTO_TAG_NAME, st.integers(0, 2_000_000_000), st.text(max_size=30)), max_size=12
+    ),
     st.text(max_size=40),
 )
 def test_the_registry_takes_any_sequence_of_gto_tags(
