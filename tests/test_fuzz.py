@@ -115,6 +115,23 @@ def fenced_text_by_lines(markdown: str) -> list[tuple[int, int]]:
     return ranges
 
 
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.lists(st.sampled_from(["{ml", "{ml ", "{", "}", "\\", " ", "\n", "git", "x"]), max_size=16)
+)
+def test_references_start_where_the_syntax_says(pieces: list[str]) -> None:
+    """'{ml ...}' is a reference unless a '{' or a backslash comes just before it; the scanner
+    looks for the literal '{ml' and checks that character itself."""
+    markdown = "".join(pieces)
+    syntax = re.compile(r"(?<![{\\])\{ml(?:\s+([^{}\n]*?))?\s*\}(?!\})")
+    found = [(m.start, m.end) for m in scan(markdown, "p.md") if m.reference or m.problem]
+    expected = [m.span() for m in syntax.finditer(markdown)]
+    assert [f for f in found if f in expected] == expected
+    unclosed = re.compile(r"(?<![{\\])\{ml(?=[\s}]|$)")
+    starts = {m.start() for m in unclosed.finditer(markdown)} | {a for a, _ in expected}
+    assert {a for a, _ in found} == starts
+
+
 FENCE_PIECES = ["```", "~~~", "````", "`", "~", "\n", "\n", " ", "\t", "py", "x", "`x`", "{ml a}"]
 LINE_ENDS = ["\r\n", "\r", "\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\xa0", "\x1f"]
 
