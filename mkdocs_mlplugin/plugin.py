@@ -15,10 +15,10 @@ import os
 import posixpath
 import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
@@ -55,6 +55,7 @@ from .resolve import (
     timeline_page,
 )
 
+T = TypeVar("T")
 log = get_plugin_logger("mlplugin")  # logs as mkdocs.plugins.mlplugin
 _UNSET = object()  # page.meta had no 'ml' key
 #: where a local Mermaid build is served; Material uses a global `mermaid` when one is loaded
@@ -396,9 +397,7 @@ class MLPlugin(BasePlugin[MLConfig]):
             return
         # git's own work runs while the DVC files are read: the tag listing for the registry,
         # and (below) the history; _read_registry and _join_history wait for them
-        pool = ThreadPoolExecutor(1, thread_name_prefix="mlplugin-git")
-        self._tags_job = pool.submit(registry.list_tags, repo)
-        pool.shutdown(wait=False)
+        self._tags_job = _in_background(registry.list_tags, repo)
         if site.repo.shallow:
             site.history_problem = (
                 "the git checkout is shallow, so page dates and authors would be wrong; they are "
@@ -415,9 +414,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         if self._history is not None and self._history[0] == key:
             site.history = self._history[1]  # mkdocs serve: nothing was committed since
             return
-        pool = ThreadPoolExecutor(1, thread_name_prefix="mlplugin-git")
-        self._history_job = (key, pool.submit(repo.history, ["."]))
-        pool.shutdown(wait=False)
+        self._history_job = (key, _in_background(repo.history, ["."]))
 
     def _join_history(self) -> None:
         """Wait for the git history started by _read_git, if it still runs."""
@@ -1053,6 +1050,15 @@ class _Links(Mapping[str, str]):
 
     def __len__(self) -> int:
         return len(self._all())
+
+
+def _in_background(work: Callable[..., T], *args: Any) -> Future[T]:
+    """WORK(*ARGS) in a thread of its own: git runs while Python reads the DVC files."""
+    pool = ThreadPoolExecutor(1, thread_name_prefix="mlplugin-git")
+    try:
+        return pool.submit(work, *args)
+    finally:
+        pool.shutdown(wait=False)
 
 
 def _has_front_matter(path: str) -> bool:

@@ -151,6 +151,12 @@ def _offset_seconds(offset: str) -> int:
 # the way GTO sorts it: a stable sort by time, then reversed ("newest first"). The tests check
 # this against GTO's own code on generated tag sets, and against the gto CLI on real tags.
 
+_EVENT_OF = {
+    "register": "registration",
+    "deregister": "deregistration",
+    "assign": "assignment",
+    "unassign": "unassignment",
+}
 _PRIORITY = {
     "deprecation": 2,
     "registration": 3,
@@ -220,12 +226,14 @@ class _Version:
     def direct(self) -> list[_Event]:
         return _newest_first(self.registrations + self.deregistrations)
 
+    def _staged(self) -> list[_Event]:
+        return [e for s in self.stages.values() for e in s.events()]
+
     def indirect(self) -> list[_Event]:
-        return _newest_first([e for s in self.stages.values() for e in s.events()])
+        return _newest_first(self._staged())
 
     def events(self) -> list[_Event]:
-        staged = [e for s in self.stages.values() for e in s.events()]
-        return _newest_first(self.registrations + self.deregistrations + staged)
+        return _newest_first(self.registrations + self.deregistrations + self._staged())
 
     @property
     def discovered(self) -> bool:  # known from stage tags only
@@ -356,13 +364,7 @@ def build(tags: list[Tag], configured_stages: list[str] | None = None) -> Regist
                 continue
             if action in ("assign", "unassign"):
                 version = artifact.find(None, tag.target).name
-            kind = {
-                "register": "registration",
-                "deregister": "deregistration",
-                "assign": "assignment",
-                "unassign": "unassignment",
-            }[action]
-            event = _Event(kind, tag, name, version, stage)
+            event = _Event(_EVENT_OF[action], tag, name, version, stage)
             artifact.find(version, tag.target).add(event)
     if configured_stages is not None:
         stages = configured_stages

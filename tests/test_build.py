@@ -519,3 +519,22 @@ def test_facts_in_titles_raw_html_attributes_and_blog_excerpts_read_as_values(
     for path in build.site.rglob("*"):
         if path.suffix in {".html", ".json", ".xml"}:
             assert "\ue000" not in path.read_text("utf-8"), path
+
+
+def test_pages_saved_with_a_byte_order_mark_or_linked_in_keep_their_facts(pipeline: Repo) -> None:
+    """A page saved by an editor that writes a byte order mark still binds its stage (the
+    diagram links to it); a page that is a symbolic link has the dates of the file it points to."""
+    import os
+
+    pipeline.write("notes/real.md", "# Real\n\nUpdated {ml page updated}.\n")
+    pipeline.commit("Notes", date="2024-03-04T05:06:07+00:00")
+    pipeline.site({"index.md": "# Home\n\n{ml pipeline}\n"})
+    page = b"---\nml:\n  stage: train\n---\n\n# Train\n"
+    (pipeline.path / "docs" / "train.md").write_bytes(b"\xef\xbb\xbf" + page)
+    os.symlink("../notes/real.md", pipeline.path / "docs" / "linked.md")
+    pipeline.commit("Docs", date="2024-05-06T07:08:09+00:00")
+    build = pipeline.build()
+    assert build.ok, build.output
+    links = re.search(r'<p class="ml-node-links">(.*?)</p>', build.page(""), re.DOTALL)
+    assert links and re.search(r'<a href="train/">train</a>', links.group(1)), build.page("")
+    assert "Updated 2024-03-04." in text_of(build.page("linked"))
