@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from . import fastpath
 from .files import flatten, load_structured, lookup, parse_yaml, read_text
 from .findings import Finding, MLPluginError
 
@@ -462,6 +463,8 @@ def _load_pipeline(project: Project, dvcfile: str) -> None:
 
 def _validate(data: dict[str, Any], shown: str, text: str, what: str) -> None:
     """Check the file against DVC's own schema; the finding names the key and its line."""
+    if fastpath.certainly_valid(data, what):
+        return
     from dvc import schema
     from voluptuous import Invalid, MultipleInvalid
 
@@ -534,9 +537,6 @@ def _resolve(
     DVC's resolver reads params.yaml and the ``vars:`` files itself, with no limit on size or
     YAML aliases; they are checked with the plugin's own reader first. When one is refused and
     the file needs no interpolation, it is taken as written, as DVC would read it."""
-    from dvc.exceptions import DvcException
-    from dvc.parsing import DataResolver
-
     directory = (root / dvcfile).parent
     refused = _refused_vars(root, dvcfile, data, consulted)
     if refused:
@@ -558,6 +558,12 @@ def _resolve(
             dict(data.get("artifacts") or {}),
             list(data.get("metrics") or []),
         )
+    plain = fastpath.resolve(root, dvcfile, data)
+    if plain is not None:
+        return plain
+    from dvc.exceptions import DvcException
+    from dvc.parsing import DataResolver
+
     try:
         resolver = DataResolver(_ResolverRepo(_parsing_config(root)), str(directory), data)
         stages = resolver.resolve().get("stages") or {}  # None in a file with no stages
@@ -576,6 +582,18 @@ def _resolve(
                 f"{dvcfile}: {message}",
                 dvcfile,
                 key_line(text, keys) if keys else None,
+            )
+        ) from None
+    except (AssertionError, TypeError, ValueError) as exc:  # DVC: "unexpected error"
+        raise MLPluginError(
+            Finding(
+                "invalid_project_file",
+                f"DVC's resolver fails on this file ({type(exc).__name__}: {exc}), "
+                "and so do 'dvc repro' and 'dvc stage list'. Look for a foreach member whose "
+                "name is empty, or a value DVC cannot interpolate in params.yaml or 'vars' "
+                "(a date: quote it).",
+                dvcfile,
+                key_line(text, ["stages"]),
             )
         ) from None
     return stages, artifacts, metrics

@@ -432,8 +432,8 @@ print(" ".join(sorted(m for m in heavy if m in sys.modules)))
 
 
 def test_a_site_that_uses_no_dvc_and_no_registry_never_imports_them(empty_repo: Repo) -> None:
-    """Lazy work: DVC is imported only where there is a DVC project; GTO (and pydantic) never:
-    the registry is read without them."""
+    """Lazy work: DVC is imported only where a DVC file needs it (outside the common forms the
+    plugin reads itself); GTO (and pydantic) never: the registry is read without them."""
     import sys
 
     empty_repo.site({"index.md": "# Home\n\nBuilt from {ml git short}, {ml page updated}.\n"})
@@ -453,8 +453,16 @@ def test_a_site_that_uses_no_dvc_and_no_registry_never_imports_them(empty_repo: 
     empty_repo.commit("DVC")
     empty_repo.git("tag", "-a", "model@v1.0.0", "-m", "Registering artifact model version v1.0.0")
     run = empty_repo.run(sys.executable, "-c", BUILD_AND_LIST_MODULES, str(site))
-    assert run.stdout.split() == ["dvc", "dvc_data"], run.stdout
+    assert run.stdout.split() == [], "files in DVC's common forms are read without DVC"
     assert 'title="artifact model version">v1.0.0</span>' in (site / "index.html").read_text()
+
+    # a matrix stage is outside those forms: DVC's own resolver reads the file
+    matrix = "  sweep:\n    matrix:\n      lr: [1, 2]\n    cmd: echo ${item.lr}\n"
+    empty_repo.write("dvc.yaml", dvc_yaml.replace("stages:\n", "stages:\n" + matrix))
+    empty_repo.write("docs/index.md", "# Home\n\nSweep: {ml stage sweep@1 cmd}.\n")
+    run = empty_repo.run(sys.executable, "-c", BUILD_AND_LIST_MODULES, str(site))
+    assert run.stdout.split() == ["dvc", "dvc_data"], run.stdout
+    assert "echo 1" in (site / "index.html").read_text()
 
 
 def test_facts_in_titles_raw_html_attributes_and_blog_excerpts_read_as_values(

@@ -669,6 +669,31 @@ DVC_CASES: dict[str, Case] = {
             ),
         ),
     ),
+    "foreach_member_named_empty": Case(
+        _stage("  sweep:\n    foreach: ['', a]\n    do:\n      cmd: echo ${item}\n"),
+        HOME,
+        (
+            E(
+                rx(
+                    r"dvc\.yaml:1: DVC's resolver fails on this file \(AssertionError: \), and so "
+                    r"do 'dvc repro'.*foreach member whose name is empty.* \[invalid_project_file\]"
+                )
+            ),
+        ),
+    ),
+    "date_in_params": Case(
+        lambda repo: repo.write("params.yaml", repo.read("params.yaml") + "released: 2024-01-01\n"),
+        HOME,
+        (
+            E(
+                rx(
+                    r"dvc\.yaml:1: DVC's resolver fails on this file \(TypeError: Unsupported value "
+                    r"of type 'date' in 'params\.yaml:released'\).*a date: quote it\)\. "
+                    r"\[invalid_project_file\]"
+                )
+            ),
+        ),
+    ),
     "vars_file_missing": Case(
         lambda repo: (repo.path / "dvc.yaml").write_text(
             "vars:\n  - config/missing.yaml\n" + repo.read("dvc.yaml")
