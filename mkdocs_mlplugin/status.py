@@ -20,7 +20,7 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .dvc import Project, Stage, dvcignore
 from .files import load_structured, lookup
@@ -64,6 +64,22 @@ class Verdict:
         }
 
 
+def file_md5(fobj: BinaryIO, algorithm: str) -> str:
+    """The hash DVC records for a file's bytes. DVC 3's "md5" is the md5 of the bytes, done
+    here with hashlib (importing DVC's hashing modules costs a build 0.08 s); DVC 2's
+    "md5-dos2unix" first rewrites line ends in text files, by DVC's own rules."""
+    if algorithm != "md5":
+        from dvc_data.hashfile.hash import fobj_md5
+
+        return fobj_md5(fobj, name=algorithm)
+    import hashlib
+
+    digest = hashlib.md5(usedforsecurity=False)
+    while chunk := fobj.read(2**20):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
 class Hasher:
     """md5 of workspace files and directories the way DVC computes them, cached by
     (path, size, mtime) so a ``serve`` rebuild hashes only what changed."""
@@ -76,10 +92,8 @@ class Hasher:
         st = path.stat()
         key = (str(path), st.st_size, st.st_mtime_ns, algorithm)
         if key not in self._cache:
-            from dvc_data.hashfile.hash import fobj_md5
-
             with path.open("rb") as fobj:
-                self._cache[key] = fobj_md5(fobj, name=algorithm)
+                self._cache[key] = file_md5(fobj, algorithm)
             self.hashed += 1
         return self._cache[key]
 

@@ -21,6 +21,7 @@ status, and a fresh clone with no data builds with every stage current.
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import shutil
 from collections.abc import Callable
@@ -30,11 +31,13 @@ from typing import Any
 import pytest
 import yaml
 from conftest import Repo, init_repo
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mkdocs_mlplugin.dvc import load_project
 from mkdocs_mlplugin.git import open_repo
 from mkdocs_mlplugin.plugin import check_pipeline
-from mkdocs_mlplugin.status import CURRENT, STALE, Verdict
+from mkdocs_mlplugin.status import CURRENT, STALE, Verdict, file_md5
 
 GITCONFIG = "[init]\n\tdefaultBranch = main\n[user]\n\tname = Test\n\temail = test@example.com\n"
 
@@ -638,3 +641,17 @@ def test_a_lock_entry_for_a_removed_stage_is_reported_and_ignored(pipeline: Repo
     )
     stages = [s["name"] for s in build.manifest()["projects"][0]["stages"]]
     assert stages == ["prepare", "train"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=3000) | st.text(alphabet="ab\r\n\x00é", max_size=3000).map(str.encode))
+def test_file_hashes_are_dvcs(data: bytes) -> None:
+    """The workspace hash of a file is the one DVC's own hashing gives, for DVC 3's md5 (done
+    without DVC) and DVC 2's md5-dos2unix (done by DVC), text, CRLF text or binary; and across
+    the 1 MiB read boundary."""
+    from dvc_data.hashfile.hash import fobj_md5
+
+    for content in (data, data * (2**20 // max(len(data), 1) + 1)):
+        for algorithm in ("md5", "md5-dos2unix"):
+            ours = file_md5(io.BytesIO(content), algorithm)
+            assert ours == fobj_md5(io.BytesIO(content), name=algorithm), algorithm
