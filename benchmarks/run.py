@@ -226,7 +226,8 @@ def section_builds(bench: Bench, sizes: list[str]) -> None:
         say(
             f"\n## Builds, size ({size}): {spec.pages} pages, {spec.commits} commits, "
             f"{spec.stages} stages, {spec.tags} tags; {args.repeat} rounds of "
-            f"{''.join(v[0].upper() for v in variants)}  [load {loadavg()}]"
+            f"{''.join(v[0].upper() for v in variants)}, reversed every other round  "
+            f"[load {loadavg()}]"
         )
         if "revdate" in args.variants and "revdate" not in variants:
             say(
@@ -239,7 +240,9 @@ def section_builds(bench: Bench, sizes: list[str]) -> None:
             continue
         runs: dict[str, list[Run]] = {v: [] for v in variants}
         for r in range(args.repeat):
-            for v in variants:
+            # every other round in reverse order, so that a drift of the machine's speed
+            # within a round weighs on every variant alike
+            for v in variants if r % 2 == 0 else variants[::-1]:
                 run = bench.mkdocs_build(repo, v, f"{size}-{v}")
                 if run.rc != 0:
                     raise SystemExit(f"{v} build of ({size}) failed:\n{run.err[-3000:]}")
@@ -324,11 +327,12 @@ def section_serve(bench: Bench, size: str) -> None:
     page = sorted((repo / "docs" / "s00").glob("*.md"))[1]
     say(
         f"\n## serve-style rebuild after editing {page.relative_to(repo)}, size ({size}); "
-        f"{bench.args.repeat} rounds of plain/mlplugin  [load {loadavg()}]"
+        f"{bench.args.repeat} rounds of plain/mlplugin, reversed every other round  "
+        f"[load {loadavg()}]"
     )
     runs: dict[str, list[dict]] = {"plain": [], "ml": []}
     for r in range(bench.args.repeat):
-        for v in runs:
+        for v in list(runs) if r % 2 == 0 else list(runs)[::-1]:  # as for builds
             data = child_json(
                 measure(
                     child(
