@@ -584,7 +584,7 @@ def _resolve(
                 key_line(text, keys) if keys else None,
             )
         ) from None
-    except (AssertionError, TypeError, ValueError) as exc:  # DVC: "unexpected error"
+    except (AssertionError, TypeError) as exc:  # DVC itself: "unexpected error"
         raise MLPluginError(
             Finding(
                 "invalid_project_file",

@@ -224,7 +224,7 @@ def _context(root: Path, directory: str, items: list[Any]) -> dict[str, Any]:
     loaded = set()
     for index, item in enumerate(["params.yaml", *items]):
         if isinstance(item, dict):
-            _merge(context, item)
+            _merge(context, _checked(item))
             continue
         if ":" in item or not item.endswith((".yaml", ".yml")):
             raise _Unsure  # a key selection, or JSON, TOML or Python vars
@@ -236,10 +236,7 @@ def _context(root: Path, directory: str, items: list[Any]) -> dict[str, Any]:
             if index == 0 and not path.exists():
                 continue  # DVC uses params.yaml only when it is there
             raise _Unsure
-        values = parse_yaml(read_text(path, file), file)
-        if type(values) is not dict:
-            raise _Unsure
-        _merge(context, values)
+        _merge(context, _checked(parse_yaml(read_text(path, file), file)))
         loaded.add(file)
     return context
 
@@ -248,14 +245,18 @@ def _merge(into: dict[str, Any], update: dict[str, Any]) -> None:
     """Merge UPDATE into INTO as DVC does (mappings merge, anything else defined twice is an
     error), copying mappings so that INTO shares none with UPDATE."""
     for key, value in update.items():
-        if type(key) is not str or not _plain(value):
-            raise _Unsure
         if type(value) is dict and type(into.get(key, {})) is dict:
             _merge(into.setdefault(key, {}), value)
         elif key in into:
             raise _Unsure  # DVC: "cannot redefine ..."
         else:
             into[key] = value
+
+
+def _checked(values: Any) -> dict[str, Any]:
+    if type(values) is not dict or not _plain(values):
+        raise _Unsure
+    return values
 
 
 def _plain(value: Any) -> bool:
