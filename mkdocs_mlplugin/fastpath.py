@@ -361,14 +361,14 @@ def _select(context: dict[str, Any], inner: str) -> Any:
 
 
 def _str_of(value: Any) -> str:
+    """VALUE as str() gives it; None, lists, mappings and dates are left to DVC."""
     if not isinstance(value, _SCALARS):
         raise _Unsure
     return str(value)
 
 
 def _to_str(value: Any) -> str:
+    """VALUE as DVC writes it into text: booleans as true/false."""
     if value is True or value is False:
         return "true" if value else "false"
-    if not isinstance(value, _SCALARS):
-        raise _Unsure  # None, lists, mappings, dates: DVC has its own rules or errors
-    return str(value)
+    return _str_of(value)

@@ -16,6 +16,7 @@ What only absent data could tell is reported as not verifiable, never as stale.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 from collections.abc import Callable
@@ -72,8 +73,6 @@ def file_md5(fobj: BinaryIO, algorithm: str) -> str:
         from dvc_data.hashfile.hash import fobj_md5
 
         return fobj_md5(fobj, name=algorithm)
-    import hashlib
-
     digest = hashlib.md5(usedforsecurity=False)
     while chunk := fobj.read(2**20):
         digest.update(chunk)
@@ -99,8 +98,6 @@ class Hasher:
 
     def tree(self, path: Path, algorithm: str, ignored: Callable[[Path], bool]) -> str:
         """A directory's ``.dir`` hash: md5 of the sorted JSON list of its files' hashes."""
-        import hashlib
-
         entries = []
         for dirpath, dirnames, filenames in os.walk(path):
             dirnames[:] = [d for d in dirnames if not ignored(Path(dirpath) / d)]
