@@ -58,6 +58,13 @@ from .resolve import (
 T = TypeVar("T")
 log = get_plugin_logger("mlplugin")  # logs as mkdocs.plugins.mlplugin
 _UNSET = object()  # page.meta had no 'ml' key
+# the repository and what threads read of it: facts, tag listing, history (None: reused)
+_GitStart = tuple[
+    "git.GitRepo",
+    "Future[git.RepoFacts]",
+    "Future[bytes]",
+    "Future[dict[str, git.FileHistory]] | None",
+]
 #: where a local Mermaid build is served; Material uses a global `mermaid` when one is loaded
 MERMAID_JS = "assets/javascripts/mermaid.min.js"
 THEME_OVERRIDES = next(
@@ -106,6 +113,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         self._project: dvc.Project | None = None
         self._history_job: tuple[Any, Future[dict[str, git.FileHistory]]] | None = None
         self._tags_job: Future[bytes] | None = None
+        self._git_start: _GitStart | MLPluginError | None = None  # set by on_config
         self._bindings: dict[str, tuple[tuple[int, int, int], dict[str, Any] | None]] = {}
         self._registry: registry.Registry | None = None
 
@@ -131,6 +139,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         self._history_job = self._tags_job = None
         self.repo = self.git_root = None
         self.config_dir = Path(config.config_file_path or ".").resolve().parent
+        self._git_start = self._start_git()
         # mike builds each docs version with this set; the manifest and footer name it
         self.docs_version = os.environ.get("MIKE_DOCS_VERSION") or None
         self.site = SiteFacts(
@@ -304,6 +313,7 @@ class MLPlugin(BasePlugin[MLConfig]):
             date_format=self.config.date_format, show_emails=self.config.show_emails
         )
         self._resolved_inline = {}
+        self._git_start = None
         self._read_git()
         self._read_dvc()
         self._join_history()
@@ -385,19 +395,35 @@ class MLPlugin(BasePlugin[MLConfig]):
 
     # ------------------------------------------------------------------ reading
 
-    def _read_git(self) -> None:
-        site = self.site
+    def _start_git(self) -> _GitStart | MLPluginError:
+        """Open the git repository and start reading it in threads (git runs in processes of
+        its own) while MkDocs collects the files and the plugin reads the DVC files: the
+        facts (commit, branch, tags, status), the tag listing for the registry, and the
+        history unless a serve rebuild of this repository may reuse it. _read_git,
+        _read_registry and _join_history wait for them."""
         try:
             repo = git.open_repo(self.config_dir)
-            site.repo = repo.facts()
-            self.repo, self.git_root = repo, repo.root
+        except MLPluginError as exc:
+            return exc
+        tags = _in_background(registry.list_tags, repo)
+        facts = _in_background(repo.facts)
+        reusable = self._history is not None and self._history[0][0] == repo.root
+        history = None if reusable else _in_background(repo.history, ["."])
+        return repo, facts, tags, history
+
+    def _read_git(self) -> None:
+        site = self.site
+        started, self._git_start = self._git_start or self._start_git(), None
+        try:
+            if isinstance(started, MLPluginError):
+                raise started
+            repo, facts, tags, history = started
+            site.repo = facts.result()  # git cannot read the repository: the threads fail too
         except MLPluginError as exc:
             site.git_problem = site.history_problem = exc.finding.message
             self._add(exc.finding)
             return
-        # git's own work runs while the DVC files are read: the tag listing for the registry,
-        # and (below) the history; _read_registry and _join_history wait for them
-        self._tags_job = _in_background(registry.list_tags, repo)
+        self.repo, self.git_root, self._tags_job = repo, repo.root, tags
         if site.repo.shallow:
             site.history_problem = (
                 "the git checkout is shallow, so page dates and authors would be wrong; they are "
@@ -414,7 +440,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         if self._history is not None and self._history[0] == key:
             site.history = self._history[1]  # mkdocs serve: nothing was committed since
             return
-        self._history_job = (key, _in_background(repo.history, ["."]))
+        self._history_job = (key, history or _in_background(repo.history, ["."]))
 
     def _join_history(self) -> None:
         """Wait for the git history started by _read_git, if it still runs."""
