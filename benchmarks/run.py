@@ -5,7 +5,9 @@
 
 Repositories come from benchmarks/generate.py (made once, kept in --workdir, remade when the
 generator changes). The machine is shared and noisy, so every comparison runs side by side in
-one process, alternating (ABCABC...), and is reported as medians and ratios.
+one process, alternating (ABCABC...), and is reported as medians and ratios. Each variant is
+built once, untimed, before its timed rounds in a repository, and every build reads compiled
+bytecode from one cache in --workdir, as an installed package would.
 
 Sections:
 
@@ -161,6 +163,12 @@ class Bench:
         self.repos.mkdir(parents=True, exist_ok=True)
         self.sites.mkdir(parents=True, exist_ok=True)
         self.env = generate.git_env(self.home)
+        # Every build runs from compiled bytecode, as an installed package does (pip compiles
+        # it): one cache in the workdir for all of them, written by each variant's warm-up
+        # build, and read whatever PYTHONDONTWRITEBYTECODE the caller has set.
+        self.env.pop("PYTHONDONTWRITEBYTECODE", None)
+        self.env["PYTHONPYCACHEPREFIX"] = str(self.work / "pycache")
+        self.warmed: set[tuple[Path, str]] = set()
         self.results: dict[str, Any] = {"sections": {}}
         source = Path(generate.__file__).read_bytes()
         self.stamp = f"{generate.VERSION}-{hashlib.sha256(source).hexdigest()[:12]}"
@@ -190,6 +198,18 @@ class Bench:
                 f"{info['tags']} tags, HEAD {info['head'][:12]}, in {info['seconds']} s"
             )
         return path
+
+    def warm(self, repo: Path, variants: list[str]) -> str | None:
+        """One untimed build of each variant not built yet in REPO: bytecode compiled, the
+        pages and the git objects it reads in the page cache. The error of a failed build."""
+        for variant in variants:
+            if (repo, variant) in self.warmed:
+                continue
+            run = self.mkdocs_build(repo, variant, f"{repo.name}-{variant}")
+            if run.rc != 0:
+                return f"{variant} build of {repo.name} failed:\n{run.err[-2000:]}"
+            self.warmed.add((repo, variant))
+        return None
 
     def mkdocs_build(self, repo: Path, variant: str, site: str, env: dict | None = None) -> Run:
         cmd = [
@@ -234,9 +254,9 @@ def section_builds(bench: Bench, sizes: list[str]) -> None:
                 f"  (revision-date-localized skipped at ({size}): add it with --revdate-sizes; "
                 "it runs two `git log --follow` per page)"
             )
-        warm = bench.mkdocs_build(repo, "plain", f"{size}-plain")  # page cache, .pyc files
-        if warm.rc != 0:
-            say(f"  plain build failed:\n{warm.err[-2000:]}")
+        failed = bench.warm(repo, variants)
+        if failed:
+            say(f"  {failed}")
             continue
         runs: dict[str, list[Run]] = {v: [] for v in variants}
         for r in range(args.repeat):
@@ -331,6 +351,7 @@ def section_serve(bench: Bench, size: str) -> None:
         f"[load {loadavg()}]"
     )
     runs: dict[str, list[dict]] = {"plain": [], "ml": []}
+    bench.warm(repo, list(runs))
     for r in range(bench.args.repeat):
         for v in list(runs) if r % 2 == 0 else list(runs)[::-1]:  # as for builds
             data = child_json(
@@ -388,6 +409,7 @@ def section_check(bench: Bench, size: str) -> None:
     config = str(repo / "mkdocs-ml.yml")
     check_cmd = [*tool("mkdocs-ml", "mkdocs_mlplugin.cli"), "check", "-f", config]
     runs: dict[str, list[Run]] = {"check": [], "build": []}
+    bench.warm(repo, ["ml"])
     for r in range(bench.args.repeat):
         run = measure(check_cmd, repo, bench.env)
         if run.rc != 0:
@@ -913,6 +935,7 @@ def section_profile(bench: Bench, size: str) -> None:
     import pstats
 
     repo = bench.repo(size)
+    bench.warm(repo, ["plain", "ml"])
     say(f"\n## Profile of the plugin, size ({size})  [load {loadavg()}]")
     dump = bench.work / f"profile-{size}.pstats"
     site = str(bench.sites / f"profile-{size}")
