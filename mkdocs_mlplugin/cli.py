@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .findings import Finding
-from .plugin import MLPlugin
+from .plugin import MLPlugin, write_manifest
 
 
 class UsageError(Exception):
@@ -209,8 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         if args.command == "manifest":
-            json.dump(plugin.manifest(), sys.stdout, indent=2, default=str)
-            sys.stdout.write("\n")
+            write_manifest(plugin.manifest(), sys.stdout)
             return 0
         errors, warnings = report(
             plugin, args.format, _repo_prefix(plugin), sys.stdout, getattr(args, "verbose", False)

@@ -268,6 +268,13 @@ def test_manifest_command_prints_the_manifest_a_build_writes(pipeline: Repo) -> 
         "docs/model.md",
     ]
     assert manifest["findings"][0]["kind"] == "uncommitted_page"
+    # byte for byte what the build wrote; each page and each finding on a line of its own
+    written = (build.site / "ml-manifest.json").read_text("utf-8")
+    assert printed.stdout == written
+    lines = [line.strip().rstrip(",") for line in written.splitlines()]
+    for record in [*manifest["pages"], *manifest["findings"]]:
+        assert json.dumps(record) in lines
+    assert written.startswith('{\n  "manifest_version": 1,\n  "generator": ')
 
 
 # ---------------------------------------------------------------------------- usage errors
