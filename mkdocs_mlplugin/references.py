@@ -180,6 +180,7 @@ def scan(markdown: str, source: str, first_line: int = 1) -> list[Match]:
     matches: list[Match] = []
     if "{ml" not in markdown:
         return matches
+    line, counted = first_line, 0  # the line of position COUNTED; references come in order
     for start, end in _text_ranges(markdown):
         chunk = markdown[start:end]
         if "{ml" not in chunk:
@@ -189,7 +190,8 @@ def scan(markdown: str, source: str, first_line: int = 1) -> list[Match]:
             if _quoted(chunk, m.start()):
                 continue
             pos = start + m.start()
-            line = first_line + markdown.count("\n", 0, pos)
+            line += markdown.count("\n", counted, pos)
+            counted = pos
             line_start = markdown.rfind("\n", 0, pos) + 1
             line_end = markdown.find("\n", start + m.end())
             line_end = len(markdown) if line_end == -1 else line_end
@@ -202,6 +204,8 @@ def scan(markdown: str, source: str, first_line: int = 1) -> list[Match]:
                 matches.append(Match(pos, start + m.end(), ref, None, before if block else ""))
             except MLPluginError as exc:
                 matches.append(Match(pos, start + m.end(), None, exc.finding))
+        if len(starts) == chunk.count("{ml"):
+            continue  # every '{ml' starts a reference: none is left open
         for m in _OPEN.finditer(chunk):
             pos = start + m.start()
             # a reference cannot hold another '{ml', so a reference starts there
@@ -210,12 +214,11 @@ def scan(markdown: str, source: str, first_line: int = 1) -> list[Match]:
             end = markdown.find("\n", pos)
             end = min(end if end != -1 else len(markdown), start + len(chunk))
             written = markdown[pos:end].rstrip()
-            line = first_line + markdown.count("\n", 0, pos)
             problem = Finding(
                 "malformed_reference",
                 f"'{written}': the reference is never closed: end it with '}}' on the same line.",
                 source,
-                line,
+                first_line + markdown.count("\n", 0, pos),
             )
             matches.append(Match(pos, pos + len(written), None, problem))
     matches.sort(key=lambda m: m.start)
