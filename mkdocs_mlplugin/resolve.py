@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import posixpath
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -159,6 +160,7 @@ def author_names(history: FileHistory, show_emails: bool) -> list[str]:
     return [f"{n} <{e}>" if show_emails and e else n for n, e in history.authors()]
 
 
+@functools.lru_cache(maxsize=4096)  # pages share commits, and each shows its dates twice
 def format_date(iso: str, fmt: str) -> str:
     return dt.datetime.fromisoformat(iso).strftime(fmt)
 
