@@ -351,7 +351,10 @@ def section_serve(bench: Bench, size: str) -> None:
         f"[load {loadavg()}]"
     )
     runs: dict[str, list[dict]] = {"plain": [], "ml": []}
-    bench.warm(repo, list(runs))
+    failed = bench.warm(repo, list(runs))
+    if failed:
+        say(f"  {failed}")
+        return
     for r in range(bench.args.repeat):
         for v in list(runs) if r % 2 == 0 else list(runs)[::-1]:  # as for builds
             data = child_json(
@@ -409,7 +412,10 @@ def section_check(bench: Bench, size: str) -> None:
     config = str(repo / "mkdocs-ml.yml")
     check_cmd = [*tool("mkdocs-ml", "mkdocs_mlplugin.cli"), "check", "-f", config]
     runs: dict[str, list[Run]] = {"check": [], "build": []}
-    bench.warm(repo, ["ml"])
+    failed = bench.warm(repo, ["ml"])
+    if failed:
+        say(f"  {failed}")
+        return
     for r in range(bench.args.repeat):
         run = measure(check_cmd, repo, bench.env)
         if run.rc != 0:
@@ -935,7 +941,10 @@ def section_profile(bench: Bench, size: str) -> None:
     import pstats
 
     repo = bench.repo(size)
-    bench.warm(repo, ["plain", "ml"])
+    failed = bench.warm(repo, ["plain", "ml"])
+    if failed:
+        say(f"  {failed}")
+        return
     say(f"\n## Profile of the plugin, size ({size})  [load {loadavg()}]")
     dump = bench.work / f"profile-{size}.pstats"
     site = str(bench.sites / f"profile-{size}")
