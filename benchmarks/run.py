@@ -13,7 +13,9 @@ Sections:
 
 builds    for each size, ``mkdocs build`` of the same pages with plain Material, + mlplugin,
           + git-revision-date-localized (creation dates on): median and min-max wall time,
-          peak RSS, overhead vs plain, and how many times more overhead revision-date has
+          peak RSS, overhead vs plain (wall time, and CPU time: user + system of the build
+          and its git processes, which waiting on a busy machine does not inflate), and how
+          many times more overhead revision-date has
 pipeline  the 500-stage verdict (dvc.load_project + plugin.check_pipeline) vs ``dvc status``
           and ``dvc dag``, and whether they agree
 tags      1,000 GTO annotated tags: mkdocs_mlplugin.registry.read_registry vs ``gto show``
@@ -76,10 +78,11 @@ class Run:
     rc: int
     out: str
     err: str
+    cpu: float = float("nan")  # user + system CPU seconds, the process and its reaped children
 
 
 def measure(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float = TIMEOUT) -> Run:
-    """Run CMD and return its wall time and peak RSS.
+    """Run CMD and return its wall time, CPU time and peak RSS.
 
     The RSS comes from ``os.wait4`` on that one child: the kernel's maximum RSS of the process
     and of the descendants it reaped. (``getrusage(RUSAGE_CHILDREN)`` is a high-water mark over
@@ -104,6 +107,7 @@ def measure(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float = TIM
             proc.returncode,
             out.read().decode("utf-8", "replace"),
             err.read().decode("utf-8", "replace"),
+            usage.ru_utime + usage.ru_stime,
         )
 
 
@@ -267,7 +271,10 @@ def section_builds(bench: Bench, sizes: list[str]) -> None:
                 if run.rc != 0:
                     raise SystemExit(f"{v} build of ({size}) failed:\n{run.err[-3000:]}")
                 runs[v].append(run)
-                say(f"  round {r + 1} {v:8} {run.wall:8.2f} s  {run.rss:7.1f} MB")
+                say(
+                    f"  round {r + 1} {v:8} {run.wall:8.2f} s  CPU {run.cpu:8.2f} s  "
+                    f"{run.rss:7.1f} MB"
+                )
         if "ml" in runs:
             say(f"  mlplugin: {ml_summary(runs['ml'][0])}")
         base = runs.get("plain")
@@ -282,16 +289,29 @@ def section_builds(bench: Bench, sizes: list[str]) -> None:
                 f"{fmt_s(min(walls))}-{fmt_s(max(walls))}",
                 f"{median(rss):.0f}",
             ]
-            stats[v] = {"walls": walls, "rss": rss}
+            cpus = [x.cpu for x in runs[v]]
+            stats[v] = {"walls": walls, "rss": rss, "cpus": cpus}
             if base and v != "plain":
                 ratios = [x.wall / b.wall for x, b in zip(runs[v], base, strict=False)]
                 overhead = median(walls) - median([b.wall for b in base])
                 pct = (median(ratios) - 1) * 100
+                cpu_ratios = [x.cpu / b.cpu for x, b in zip(runs[v], base, strict=False)]
+                cpu_pct = (median(cpu_ratios) - 1) * 100
                 rss_over = median(rss) - median([b.rss for b in base])
-                stats[v] |= {"overhead_s": overhead, "overhead_pct": pct, "rss_over_mb": rss_over}
-                row += [f"{overhead:+.2f} s", f"{pct:+.1f}%", f"{rss_over:+.0f} MB"]
+                stats[v] |= {
+                    "overhead_s": overhead,
+                    "overhead_pct": pct,
+                    "cpu_overhead_pct": cpu_pct,
+                    "rss_over_mb": rss_over,
+                }
+                row += [
+                    f"{overhead:+.2f} s",
+                    f"{pct:+.1f}%",
+                    f"{cpu_pct:+.1f}%",
+                    f"{rss_over:+.0f} MB",
+                ]
             else:
-                row += ["", "", ""]
+                row += ["", "", "", ""]
             rows.append(row)
         say(
             table(
@@ -302,6 +322,7 @@ def section_builds(bench: Bench, sizes: list[str]) -> None:
                     "peak RSS MB",
                     "overhead",
                     "overhead % (paired)",
+                    "CPU overhead % (paired)",
                     "RSS overhead",
                 ],
                 rows,
