@@ -859,9 +859,10 @@ def child_profile(config: str, site_dir: str, mode: str, dump: str) -> None:
     phase(jinja2.Template, "render", "templates (Jinja)")
     phase(Page, "render", "Markdown to HTML")
     if mode == "empty-meta":
-        # Diagnostic, not a fix: after the plugin's last check, take its facts out of
-        # page.meta again wherever they are all there is, so that page.meta is as empty as in
-        # a plain build when the templates run. (The provenance footer then shows nothing.)
+        # Diagnostic, not a fix: page.meta as empty as in a plain build while the templates
+        # run. The plugin's binding ('ml:' in front matter) is taken out after its last check,
+        # and its facts are not published as page.meta.ml for the page's own templates (the
+        # provenance footer then shows nothing).
         from mkdocs_mlplugin.plugin import MLPlugin
 
         on_env = MLPlugin.on_env
@@ -872,6 +873,7 @@ def child_profile(config: str, site_dir: str, mode: str, dump: str) -> None:
             for file in files.documentation_pages():
                 if file.page is not None and set(file.page.meta) == {"ml"}:
                     del file.page.meta["ml"]
+            self.published.clear()  # on_page_context and on_post_page then leave meta alone
             return result
 
         MLPlugin.on_env = emptied  # type: ignore[method-assign]
@@ -927,6 +929,21 @@ def child_profile(config: str, site_dir: str, mode: str, dump: str) -> None:
     )
 
 
+def _median_profile(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The per-key medians of several child_profile results."""
+
+    def per_key(field: str) -> dict[str, float]:
+        keys = {k for r in runs for k in r[field]}
+        return {k: median([r[field].get(k, 0.0) for r in runs]) for k in keys}
+
+    return {
+        "total": median([r["total"] for r in runs]),
+        "peak": median([r["peak"] for r in runs]),
+        "calls": runs[0]["calls"],
+        **{field: per_key(field) for field in ("hooks", "memory", "raised", "phases")},
+    }
+
+
 def peak_rss() -> float:
     import resource
 
@@ -969,32 +986,26 @@ def section_profile(bench: Bench, size: str) -> None:
     say(f"\n## Profile of the plugin, size ({size})  [load {loadavg()}]")
     dump = bench.work / f"profile-{size}.pstats"
     site = str(bench.sites / f"profile-{size}")
-    plain = child_json(
-        measure(
-            child("profile", str(repo / "mkdocs-plain.yml"), site, "plain", str(dump)),
-            repo,
-            bench.env,
+
+    def one(config: str, mode: str) -> dict[str, Any]:
+        return child_json(
+            measure(child("profile", str(repo / config), site, mode, str(dump)), repo, bench.env)
         )
-    )
-    timed = child_json(
-        measure(
-            child("profile", str(repo / "mkdocs-ml.yml"), site, "time", str(dump)), repo, bench.env
-        )
-    )
-    child_json(
-        measure(
-            child("profile", str(repo / "mkdocs-ml.yml"), site, "profile", str(dump)),
-            repo,
-            bench.env,
-        )
-    )
-    empty = child_json(
-        measure(
-            child("profile", str(repo / "mkdocs-ml.yml"), site, "empty-meta", str(dump)),
-            repo,
-            bench.env,
-        )
-    )
+
+    # One build is too noisy to attribute a second to a phase: the plain, timed and
+    # empty-meta builds alternate over --repeat rounds, and each number is a median.
+    order = [
+        ("plain", "mkdocs-plain.yml"),
+        ("time", "mkdocs-ml.yml"),
+        ("empty-meta", "mkdocs-ml.yml"),
+    ]
+    runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode, _ in order}
+    for r in range(bench.args.repeat):
+        for mode, config in order if r % 2 == 0 else order[::-1]:
+            runs[mode].append(one(config, mode))
+    one("mkdocs-ml.yml", "profile")  # cProfile of the hooks, written to DUMP
+    say(f"  {bench.args.repeat} rounds of plain, timed and empty-meta builds, alternating; medians")
+    plain, timed, empty = (_median_profile(runs[mode]) for mode, _ in order)
     hook_total = sum(timed["hooks"].values())
     say(
         f"  in-process build: plain {plain['total']:.2f} s, with mlplugin {timed['total']:.2f} s "
