@@ -14,8 +14,9 @@ Sections:
 builds    for each size, ``mkdocs build`` of the same pages with plain Material, + mlplugin,
           + git-revision-date-localized (creation dates on): median and min-max wall time,
           peak RSS, overhead vs plain (wall time, and CPU time: user + system of the build
-          and its git processes, which waiting on a busy machine does not inflate), and how
-          many times more overhead revision-date has
+          and its git processes, which waiting on a busy machine does not inflate), how
+          many times more overhead revision-date has, and the share of the machine's CPU time
+          its hypervisor gave elsewhere meanwhile (steal, from /proc/stat)
 pipeline  the 500-stage verdict (dvc.load_project + plugin.check_pipeline) vs ``dvc status``
           and ``dvc dag``, and whether they agree
 tags      1,000 GTO annotated tags: mkdocs_mlplugin.registry.read_registry vs ``gto show``
@@ -79,16 +80,28 @@ class Run:
     out: str
     err: str
     cpu: float = float("nan")  # user + system CPU seconds, the process and its reaped children
+    steal: float = float("nan")  # % of the machine's CPU time the hypervisor gave elsewhere
+
+
+def cpu_ticks() -> tuple[int, int]:
+    """The machine's (steal, total) CPU ticks so far, from /proc/stat; (0, 0) elsewhere."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    except (OSError, ValueError):
+        return 0, 0
+    return fields[7], sum(fields)
 
 
 def measure(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float = TIMEOUT) -> Run:
-    """Run CMD and return its wall time, CPU time and peak RSS.
+    """Run CMD and return its wall time, CPU time, peak RSS and the machine's steal time.
 
     The RSS comes from ``os.wait4`` on that one child: the kernel's maximum RSS of the process
     and of the descendants it reaped. (``getrusage(RUSAGE_CHILDREN)`` is a high-water mark over
     every child this process ever waited for, so after the first big build it could no longer
     tell one run from another.)"""
+    os.sync()  # the previous run's writes are flushed now, not during this run
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        steal0, total0 = cpu_ticks()
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err)
         timer = threading.Timer(timeout, proc.kill)
@@ -98,6 +111,7 @@ def measure(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float = TIM
         finally:
             timer.cancel()
         wall = time.perf_counter() - start
+        steal1, total1 = cpu_ticks()
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
@@ -108,6 +122,7 @@ def measure(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float = TIM
             out.read().decode("utf-8", "replace"),
             err.read().decode("utf-8", "replace"),
             usage.ru_utime + usage.ru_stime,
+            100 * (steal1 - steal0) / (total1 - total0) if total1 > total0 else float("nan"),
         )
 
 
@@ -273,7 +288,7 @@ def section_builds(bench: Bench, sizes: list[str]) -> None:
                 runs[v].append(run)
                 say(
                     f"  round {r + 1} {v:8} {run.wall:8.2f} s  CPU {run.cpu:8.2f} s  "
-                    f"{run.rss:7.1f} MB"
+                    f"{run.rss:7.1f} MB  steal {run.steal:4.1f}%"
                 )
         if "ml" in runs:
             say(f"  mlplugin: {ml_summary(runs['ml'][0])}")
@@ -290,7 +305,12 @@ def section_builds(bench: Bench, sizes: list[str]) -> None:
                 f"{median(rss):.0f}",
             ]
             cpus = [x.cpu for x in runs[v]]
-            stats[v] = {"walls": walls, "rss": rss, "cpus": cpus}
+            stats[v] = {
+                "walls": walls,
+                "rss": rss,
+                "cpus": cpus,
+                "steal": [x.steal for x in runs[v]],
+            }
             if base and v != "plain":
                 ratios = [x.wall / b.wall for x, b in zip(runs[v], base, strict=False)]
                 overhead = median(walls) - median([b.wall for b in base])
@@ -327,6 +347,11 @@ def section_builds(bench: Bench, sizes: list[str]) -> None:
                 ],
                 rows,
             )
+        )
+        steals = [x.steal for v in variants for x in runs[v]]
+        say(
+            f"  CPU time the hypervisor gave to other machines during these builds: median "
+            f"{median(steals):.1f}%, max {max(steals):.1f}% (noise no alternation can remove)"
         )
         if "ml" in stats and "revdate" in stats and "overhead_s" in stats["ml"]:
             ratio = stats["revdate"]["overhead_s"] / stats["ml"]["overhead_s"]
