@@ -132,6 +132,12 @@ def tool(name: str, module: str) -> list[str]:
     return [str(script)] if script.exists() else [PY, "-m", module]
 
 
+def in_round(items: list[Any], r: int) -> list[Any]:
+    """ITEMS in the order of round R: reversed every other round, so that a drift of the
+    machine's speed within a round weighs on every item alike."""
+    return items if r % 2 == 0 else items[::-1]
+
+
 def child(kind: str, *args: str) -> list[str]:
     return [PY, str(Path(__file__).resolve()), "--_child", kind, *args]
 
@@ -279,9 +285,7 @@ def section_builds(bench: Bench, sizes: list[str]) -> None:
             continue
         runs: dict[str, list[Run]] = {v: [] for v in variants}
         for r in range(args.repeat):
-            # every other round in reverse order, so that a drift of the machine's speed
-            # within a round weighs on every variant alike
-            for v in variants if r % 2 == 0 else variants[::-1]:
+            for v in in_round(variants, r):
                 run = bench.mkdocs_build(repo, v, f"{size}-{v}")
                 if run.rc != 0:
                     raise SystemExit(f"{v} build of ({size}) failed:\n{run.err[-3000:]}")
@@ -402,7 +406,7 @@ def section_serve(bench: Bench, size: str) -> None:
         say(f"  {failed}")
         return
     for r in range(bench.args.repeat):
-        for v in list(runs) if r % 2 == 0 else list(runs)[::-1]:  # as for builds
+        for v in in_round(list(runs), r):
             data = child_json(
                 measure(
                     child(
@@ -1028,7 +1032,7 @@ def section_profile(bench: Bench, size: str) -> None:
     ]
     runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode, _ in order}
     for r in range(bench.args.repeat):
-        for mode, config in order if r % 2 == 0 else order[::-1]:
+        for mode, config in in_round(order, r):
             runs[mode].append(one(config, mode))
     one("mkdocs-ml.yml", "profile")  # cProfile of the hooks, written to DUMP
     say(f"  {bench.args.repeat} rounds of plain, timed and empty-meta builds, alternating; medians")
