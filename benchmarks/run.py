@@ -1,7 +1,7 @@
 """The performance benchmarks of mkdocs-mlplugin, in one command.
 
     python benchmarks/run.py [--sizes a,b] [--repeat N] [--variants plain,ml,revdate]
-                             [--sections builds,serve,check,git,pipeline,tags,profile]
+                             [--sections builds,paired,serve,check,git,pipeline,tags,profile]
 
 Repositories come from benchmarks/generate.py (made once, kept in --workdir, remade when the
 generator changes). The machine is shared and noisy, so every comparison runs side by side in
@@ -17,6 +17,11 @@ builds    for each size, ``mkdocs build`` of the same pages with plain Material,
           and its git processes, which waiting on a busy machine does not inflate), how
           many times more overhead revision-date has, and the share of the machine's CPU time
           its hypervisor gave elsewhere meanwhile (steal, from /proc/stat)
+paired    the same two builds, plain and + mlplugin, made in one process step by step as
+          ``mkdocs build`` makes them, the page steps in alternating chunks of 25 pages: the
+          time of each step, plain vs plugin, with the plugin's import; a drift of the
+          machine's speed falls on both alike, so this resolves differences that separate
+          builds on a noisy machine cannot
 pipeline  the 500-stage verdict (dvc.load_project + plugin.check_pipeline) vs ``dvc status``
           and ``dvc dag``, and whether they agree
 tags      1,000 GTO annotated tags: mkdocs_mlplugin.registry.read_registry vs ``gto show``
@@ -29,7 +34,7 @@ profile   where the plugin's time goes, in-process: build phases (Markdown, Jinj
           hooks only, a diagnostic build with page.meta emptied before the templates run, and
           the memory the plugin's imports cost
 
-Extras (serve, check, profile) run on (b) when it is among --sizes, else on the first size.
+Extras (paired, serve, check, profile) run on (b) when it is among --sizes, else on the first size.
 Everything generated goes to --workdir (default $TMPDIR/mkdocs-mlplugin-bench), nothing into
 the project; raw numbers are written there as results-*.json.
 """
@@ -60,7 +65,7 @@ import generate  # noqa: E402
 
 PY = sys.executable
 BIN = Path(sys.executable).parent
-SECTIONS = ("builds", "pipeline", "tags", "serve", "check", "git", "profile")
+SECTIONS = ("builds", "paired", "pipeline", "tags", "serve", "check", "git", "profile")
 VARIANT_NAMES = {
     "plain": "Material",
     "ml": "+ mlplugin",
@@ -447,6 +452,178 @@ def section_serve(bench: Bench, size: str) -> None:
         "size": size,
         "runs": runs,
         "overhead_pct": (median(ratios) - 1) * 100,
+    }
+
+
+# --------------------------------------------------------------------------- paired phases
+
+#: pages per chunk of the paired section: small enough that the machine's speed barely
+#: changes between a chunk of one site and the same chunk of the other
+PAIR_CHUNK = 25
+#: the build's steps as the paired section names them, in the order they run
+PAIR_PHASES = (
+    "import",
+    "setup",
+    "pages read",
+    "on_env",
+    "assets",
+    "pages built",
+    "anchors",
+    "post_build",
+)
+
+
+def child_paired(plain_config: str, ml_config: str, site_root: str, first: str) -> None:
+    """Both sites built in one process, step by step as ``mkdocs build`` runs them, the page
+    steps in alternating chunks of PAIR_CHUNK pages (each chunk of the plain site next to the
+    same chunk of the plugin's): a drift in the machine's speed, which between two separate
+    builds here is as large as the difference sought, falls on both sites alike. FIRST names
+    the variant that goes first in the first chunk and in the steps run once per site."""
+    import logging
+
+    from mkdocs.commands import build as mk
+    from mkdocs.config import load_config
+    from mkdocs.structure.files import get_files, set_exclusions
+    from mkdocs.structure.nav import get_navigation
+    from mkdocs.structure.pages import Page
+
+    logging.getLogger("mkdocs").setLevel(logging.ERROR)
+    times: dict[str, dict[str, float]] = {"plain": {}, "ml": {}}
+
+    def timed(variant: str, phase: str, func: Any, *args: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return func(*args)
+        finally:
+            spent = time.perf_counter() - start
+            times[variant][phase] = times[variant].get(phase, 0.0) + spent
+
+    configs = {"plain": load_config(plain_config, site_dir=f"{site_root}-plain")}
+    # Material and MkDocs are imported by now; what the plugin's own import costs on top:
+    times["plain"]["import"] = 0.0
+    timed("ml", "import", preimport, ("mkdocs_mlplugin.plugin",))
+    configs["ml"] = load_config(ml_config, site_dir=f"{site_root}-ml")
+    order = ["plain", "ml"] if first == "plain" else ["ml", "plain"]
+    sites: dict[str, dict[str, Any]] = {}
+
+    def setup(config: Any) -> dict[str, Any]:
+        config = config.plugins.on_config(config)
+        config.plugins.on_pre_build(config=config)
+        mk.utils.clean_directory(config.site_dir)
+        files = get_files(config)
+        env = config.theme.get_env()
+        files.add_files_from_theme(env, config)
+        files = config.plugins.on_files(files, config=config)
+        set_exclusions(files, config)
+        nav = get_navigation(files, config)
+        nav = config.plugins.on_nav(nav, config=config, files=files)
+        docs = list(files.documentation_pages())
+        for file in docs:
+            if file.page is None:
+                Page(None, file, config)
+        return {"config": config, "files": files, "env": env, "nav": nav, "docs": docs}
+
+    def once(phase: str, func: Any) -> None:
+        for v in order:
+            timed(v, phase, func, sites[v])
+
+    def chunked(phase: str, func: Any) -> None:
+        def each(site: dict[str, Any], files: list[Any]) -> None:
+            for file in files:
+                func(site, file)
+
+        count = max(len(site["docs"]) for site in sites.values())
+        for n, i in enumerate(range(0, count, PAIR_CHUNK)):
+            for v in in_round(order, n):
+                timed(v, phase, each, sites[v], sites[v]["docs"][i : i + PAIR_CHUNK])
+
+    # Untimed: a first chunk of the plain site, so that neither timed site pays what only the
+    # first build in a process pays (Pygments' lexers, Python-Markdown's extensions, ...)
+    warm = setup(load_config(plain_config, site_dir=f"{site_root}-warm"))
+    for file in warm["docs"][:PAIR_CHUNK]:
+        mk._populate_page(file.page, warm["config"], warm["files"])
+    for file in warm["docs"][:PAIR_CHUNK]:
+        mk._build_page(file.page, warm["config"], warm["docs"], warm["nav"], warm["env"])
+    del warm
+    for v in order:
+        sites[v] = timed(v, "setup", setup, configs[v])
+    chunked("pages read", lambda s, f: mk._populate_page(f.page, s["config"], s["files"]))
+
+    def on_env(s: dict[str, Any]) -> None:
+        s["env"] = s["config"].plugins.on_env(s["env"], config=s["config"], files=s["files"])
+
+    def assets(s: dict[str, Any]) -> None:
+        s["files"].copy_static_files()
+        for template in s["config"].theme.static_templates:
+            mk._build_theme_template(template, s["env"], s["files"], s["config"], s["nav"])
+        for template in s["config"].extra_templates:
+            mk._build_extra_template(template, s["files"], s["config"], s["nav"])
+
+    once("on_env", on_env)
+    once("assets", assets)
+    chunked(
+        "pages built",
+        lambda s, f: mk._build_page(f.page, s["config"], s["docs"], s["nav"], s["env"]),
+    )
+    chunked(
+        "anchors",
+        lambda s, f: f.page.validate_anchor_links(
+            files=s["files"], log_level=s["config"].validation.links.anchors
+        ),
+    )
+    once("post_build", lambda s: s["config"].plugins.on_post_build(config=s["config"]))
+    pages = {v: len(site["docs"]) for v, site in sites.items()}
+    print(json.dumps({"times": times, "pages": pages}))
+
+
+def section_paired(bench: Bench, size: str) -> None:
+    repo = bench.repo(size)
+    say(
+        f"\n## Paired phases, size ({size}): both sites built in one process, pages in "
+        f"alternating chunks of {PAIR_CHUNK}; {bench.args.repeat} rounds  [load {loadavg()}]"
+    )
+    failed = bench.warm(repo, ["plain", "ml"])
+    if failed:
+        say(f"  {failed}")
+        return
+    rounds: list[dict[str, Any]] = []
+    for r in range(bench.args.repeat):
+        first = in_round(["plain", "ml"], r)[0]
+        run = measure(
+            child(
+                "paired",
+                str(repo / "mkdocs-plain.yml"),
+                str(repo / "mkdocs-ml.yml"),
+                str(bench.sites / f"paired-{size}"),
+                first,
+            ),
+            repo,
+            bench.env,
+        )
+        data = child_json(run)
+        totals = {v: sum(data["times"][v].values()) for v in ("plain", "ml")}
+        data["overhead_pct"] = (totals["ml"] / totals["plain"] - 1) * 100
+        rounds.append(data)
+        say(
+            f"  round {r + 1} ({first} first): plain {totals['plain']:6.2f} s  "
+            f"mlplugin {totals['ml']:6.2f} s  {data['overhead_pct']:+.1f}%"
+        )
+    rows = []
+    for phase in PAIR_PHASES:
+        plain = median([d["times"]["plain"].get(phase, 0.0) for d in rounds])
+        ml = median([d["times"]["ml"].get(phase, 0.0) for d in rounds])
+        rows.append([phase, fmt_s(plain), fmt_s(ml), f"{ml - plain:+.2f}"])
+    say(table(["step", "Material s", "+ mlplugin s", "difference s"], rows))
+    overheads = [d["overhead_pct"] for d in rounds]
+    say(
+        f"  overhead {median(overheads):+.1f}% (median; rounds "
+        f"{', '.join(f'{x:+.1f}%' for x in overheads)}); pages "
+        f"{rounds[0]['pages']['plain']} and {rounds[0]['pages']['ml']}"
+    )
+    bench.results["sections"]["paired"] = {
+        "size": size,
+        "rounds": rounds,
+        "overhead_pct": median(overheads),
     }
 
 
@@ -1165,6 +1342,16 @@ def summary(bench: Bench) -> None:
                 verdict(None if pct is None else pct <= 5),
             ]
         )
+    paired = s.get("paired", {})
+    if paired:
+        pct = paired["overhead_pct"]
+        lines.append(
+            [
+                f"mlplugin overhead <= 5% at ({paired['size']}), paired phases",
+                f"{pct:+.1f}%",
+                verdict(pct <= 5),
+            ]
+        )
     ratio = builds.get("b", {}).get("revdate_over_ml")
     lines.append(
         [
@@ -1273,6 +1460,7 @@ def main(argv: list[str] | None = None) -> int:
             "verdict": child_verdict,
             "registry": child_registry,
             "profile": child_profile,
+            "paired": child_paired,
         }[kind](*rest)
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -1323,6 +1511,8 @@ def main(argv: list[str] | None = None) -> int:
     extra = "b" if "b" in args.sizes else args.sizes[0] if args.sizes else "a"
     if "builds" in sections:
         section_builds(bench, args.sizes)
+    if "paired" in sections:
+        section_paired(bench, extra)
     if "pipeline" in sections:
         section_pipeline(bench)
     if "tags" in sections:
