@@ -204,6 +204,9 @@ def test_the_plain_mkdocs_theme_still_shows_the_facts(model_pipeline: Repo) -> N
     assert build.ok, build.output
     page = build.page("card")
     md5 = yaml.safe_load(model_pipeline.read("dvc.lock"))["stages"]["train"]["outs"][0]["md5"]
-    assert f"md5 <span class=\"ml-value\" title=\"artifact classifier md5\">{md5}</span>" in page.replace("&#32;", " ")
+    assert (
+        f'md5 <span class="ml-value" title="artifact classifier md5">{md5}</span>'
+        in page.replace("&#32;", " ")
+    )
     assert "Provenance" in page
     assert "ml-footer" not in page and "ml-card-header" not in page  # Material overrides only

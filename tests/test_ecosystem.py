@@ -183,7 +183,9 @@ def test_git_revision_dates_and_our_page_dates_agree(pipeline: Repo) -> None:
 # ---------------------------------------------------------------------------- mike
 
 
-def test_mike_deploys_a_version_whose_manifest_and_footer_name_it_and_its_commit(pipeline: Repo) -> None:
+def test_mike_deploys_a_version_whose_manifest_and_footer_name_it_and_its_commit(
+    pipeline: Repo,
+) -> None:
     make_site(
         pipeline,
         ["mlplugin"],

@@ -86,11 +86,23 @@ def traced_build(repo: Repo, trace: Path, *args: str) -> tuple[Build, list[str]]
     """``mkdocs build`` with GIT_TRACE on: the build and every git process it started."""
     site = repo.home / "built-site"
     result = repo.run(
-        sys.executable, "-m", "mkdocs", "build", "-q", "-f", "mkdocs.yml", "-d", str(site), *args,
-        check=False, env={"GIT_TRACE": str(trace)},
+        sys.executable,
+        "-m",
+        "mkdocs",
+        "build",
+        "-q",
+        "-f",
+        "mkdocs.yml",
+        "-d",
+        str(site),
+        *args,
+        check=False,
+        env={"GIT_TRACE": str(trace)},
     )
     lines = trace.read_text("utf-8").splitlines() if trace.exists() else []
-    processes = [line.split("trace: built-in: ", 1)[1] for line in lines if "trace: built-in: git " in line]
+    processes = [
+        line.split("trace: built-in: ", 1)[1] for line in lines if "trace: built-in: git " in line
+    ]
     return Build(result.returncode, result.stdout + result.stderr, site), processes
 
 
@@ -102,20 +114,32 @@ def raw_commit(repo: Repo, author: bytes, epoch: int, message: str = "raw") -> s
     parent = repo.git("rev-parse", "HEAD")
     body = (
         f"tree {tree}\nparent {parent}\n".encode()
-        + b"author " + author + f" {epoch} +0100\n".encode()
-        + b"committer " + author + f" {epoch} +0100\n\n{message}\n".encode()
+        + b"author "
+        + author
+        + f" {epoch} +0100\n".encode()
+        + b"committer "
+        + author
+        + f" {epoch} +0100\n\n{message}\n".encode()
     )
     made = subprocess.run(
         ["git", "hash-object", "-t", "commit", "-w", "--stdin"],
-        cwd=repo.path, env=repo.env, input=body, capture_output=True, check=True,
+        cwd=repo.path,
+        env=repo.env,
+        input=body,
+        capture_output=True,
+        check=True,
     )
     sha = made.stdout.decode().strip()
     repo.git("update-ref", "HEAD", sha)
     return sha
 
 
-def committed_site(tmp_path: Path, pages: dict[str, str], plugin: dict[str, Any] | None = None,
-                   date: str = "2024-03-05T10:00:00+00:00") -> Repo:
+def committed_site(
+    tmp_path: Path,
+    pages: dict[str, str],
+    plugin: dict[str, Any] | None = None,
+    date: str = "2024-03-05T10:00:00+00:00",
+) -> Repo:
     """A repository holding a site with PAGES, all committed by Ada at DATE."""
     repo = init_repo(tmp_path / "repo", tmp_path)
     repo.site(pages, plugin=plugin)
@@ -126,7 +150,9 @@ def committed_site(tmp_path: Path, pages: dict[str, str], plugin: dict[str, Any]
 # --------------------------------------------------------------------------- 1. history
 
 
-def test_each_page_gets_the_dates_and_commits_of_the_commits_that_touched_it(tmp_path: Path) -> None:
+def test_each_page_gets_the_dates_and_commits_of_the_commits_that_touched_it(
+    tmp_path: Path,
+) -> None:
     repo = init_repo(tmp_path / "repo", tmp_path)
     repo.write("docs/index.md", "# Home\n")
     repo.write("docs/guide.md", "# Guide\n")
@@ -192,7 +218,9 @@ def test_moving_the_docs_folder_keeps_page_creation_dates_and_authors(tmp_path: 
     """Renaming ``documentation/`` to ``docs/`` is a rename of every page: the pages were not
     created on the day of the move, and the people who wrote them are still their authors."""
     repo = init_repo(tmp_path / "repo", tmp_path)
-    repo.write("documentation/index.md", "# Home\n\nCreated {ml page created} by {ml page authors}.\n")
+    repo.write(
+        "documentation/index.md", "# Home\n\nCreated {ml page created} by {ml page authors}.\n"
+    )
     repo.commit("Write the docs", date="2023-06-01T08:00:00+00:00", author=BOB)
     repo.git("mv", "documentation", "docs")
     repo.site({})  # mkdocs.yml, using docs/ as MkDocs expects
@@ -229,7 +257,11 @@ def test_page_renamed_and_renamed_back_is_read_without_hanging(tmp_path: Path) -
     try:
         result = subprocess.run(
             [sys.executable, "-c", code, str(repo.path)],
-            env=repo.env, capture_output=True, text=True, timeout=10, check=False,
+            env=repo.env,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
         )
     except subprocess.TimeoutExpired:
         pytest.fail(
@@ -276,8 +308,16 @@ def test_page_changed_on_a_merged_branch_has_a_sensible_updated_date(tmp_path: P
     repo.git("checkout", "-q", "main")
     repo.write("docs/shared.md", "top\n\n" + "middle\n" * 10 + "\nBOTTOM (main)\n")
     repo.commit("Main work", date="2024-02-03T08:00:00+00:00")
-    repo.run("git", "merge", "-q", "--no-ff", "-m", "Merge feature", "feature",
-             env=dated_env("2024-02-04T08:00:00+00:00"))
+    repo.run(
+        "git",
+        "merge",
+        "-q",
+        "--no-ff",
+        "-m",
+        "Merge feature",
+        "feature",
+        env=dated_env("2024-02-04T08:00:00+00:00"),
+    )
     assert "TOP (feature)" in repo.read("docs/shared.md")
     assert "BOTTOM (main)" in repo.read("docs/shared.md")
 
@@ -310,7 +350,9 @@ def test_author_name_declared_latin1_is_shown_correctly(tmp_path: Path) -> None:
 
 
 def test_author_name_that_is_not_utf8_does_not_break_the_build(tmp_path: Path) -> None:
-    repo = committed_site(tmp_path, {"index.md": "Written by {ml page authors} on {ml page updated}.\n"})
+    repo = committed_site(
+        tmp_path, {"index.md": "Written by {ml page authors} on {ml page updated}.\n"}
+    )
     repo.write("docs/index.md", "Written by {ml page authors} on {ml page updated}, edited.\n")
     epoch = int(dt.datetime(2024, 4, 2, 9, 0, tzinfo=dt.timezone.utc).timestamp())
     raw_commit(repo, b"Bj\xf6rn \xff\xfeSvensson <bjorn@example.com>", epoch)
@@ -346,7 +388,9 @@ def forty_pages(tmp_path_factory: pytest.TempPathFactory) -> Repo:
     rename into a subdirectory, a page deleted and written again."""
     home = tmp_path_factory.mktemp("forty")
     repo = init_repo(home / "repo", home)
-    repo.site({f"p{i:02}.md": page_text(i) for i in range(20)}, plugin={"date_format": FORTY_FORMAT})
+    repo.site(
+        {f"p{i:02}.md": page_text(i) for i in range(20)}, plugin={"date_format": FORTY_FORMAT}
+    )
     repo.commit("First half", date="2024-01-01T08:00:00+00:00", author=ADA)
     for i in range(20, 40):
         repo.write(f"docs/p{i:02}.md", page_text(i))
@@ -367,9 +411,13 @@ def forty_pages(tmp_path_factory: pytest.TempPathFactory) -> Repo:
 
 
 def test_git_work_does_not_grow_with_the_number_of_pages(tmp_path: Path, forty_pages: Repo) -> None:
-    one_page = committed_site(tmp_path, {"p00.md": page_text(0)}, plugin={"date_format": FORTY_FORMAT})
-    pages_40 = sorted(p.relative_to(forty_pages.path).as_posix()
-                      for p in (forty_pages.path / "docs").rglob("*.md"))
+    one_page = committed_site(
+        tmp_path, {"p00.md": page_text(0)}, plugin={"date_format": FORTY_FORMAT}
+    )
+    pages_40 = sorted(
+        p.relative_to(forty_pages.path).as_posix()
+        for p in (forty_pages.path / "docs").rglob("*.md")
+    )
     assert len(pages_40) == 40
 
     # The API the build uses: a fixed handful of git processes, and ONE for all the history.
@@ -428,11 +476,27 @@ FACTS_PAGE = (
 
 def test_site_shows_commit_branch_describe_and_tags_of_head(tmp_path: Path) -> None:
     repo = committed_site(tmp_path, {"index.md": FACTS_PAGE}, date="2024-03-01T08:00:00+00:00")
-    repo.run("git", "tag", "-a", "v1.0", "-m", "First release", env=dated_env("2024-03-01T09:00:00+00:00"))
+    repo.run(
+        "git",
+        "tag",
+        "-a",
+        "v1.0",
+        "-m",
+        "First release",
+        env=dated_env("2024-03-01T09:00:00+00:00"),
+    )
     repo.write("docs/more.md", "# More\n")
     head = repo.commit("More", date="2024-03-02T08:00:00+00:00")
     repo.git("tag", "nightly")  # lightweight
-    repo.run("git", "tag", "-a", "v1.1", "-m", "Second release", env=dated_env("2024-03-10T09:00:00+00:00"))
+    repo.run(
+        "git",
+        "tag",
+        "-a",
+        "v1.1",
+        "-m",
+        "Second release",
+        env=dated_env("2024-03-10T09:00:00+00:00"),
+    )
 
     build = repo.build("--strict")
 
@@ -451,14 +515,20 @@ def test_site_shows_commit_branch_describe_and_tags_of_head(tmp_path: Path) -> N
     assert facts["dirty"] is False and facts["shallow"] is False
 
 
-def test_describe_counts_commits_since_the_nearest_tag_lightweight_or_annotated(tmp_path: Path) -> None:
+def test_describe_counts_commits_since_the_nearest_tag_lightweight_or_annotated(
+    tmp_path: Path,
+) -> None:
     repo = init_repo(tmp_path / "repo", tmp_path)
     repo.write("a.txt", "1\n")
     repo.commit("one", date="2024-01-01T00:00:00+00:00")
-    repo.run("git", "tag", "-a", "v1.0", "-m", "release", env=dated_env("2024-01-01T01:00:00+00:00"))
+    repo.run(
+        "git", "tag", "-a", "v1.0", "-m", "release", env=dated_env("2024-01-01T01:00:00+00:00")
+    )
     repo.write("a.txt", "2\n")
     repo.commit("two", date="2024-01-02T00:00:00+00:00")
-    assert open_repo(repo.path).facts().describe == repo.git("describe", "--tags", "--always", "--abbrev=7")
+    assert open_repo(repo.path).facts().describe == repo.git(
+        "describe", "--tags", "--always", "--abbrev=7"
+    )
     repo.git("tag", "rc1")
     repo.write("a.txt", "3\n")
     head = repo.commit("three", date="2024-01-03T00:00:00+00:00")
@@ -525,14 +595,27 @@ def test_repository_without_commits_warns_instead_of_crashing(tmp_path: Path) ->
 
 
 def test_shallow_clone_warns_to_fetch_full_history_and_leaves_dates_unknown(tmp_path: Path) -> None:
-    source = committed_site(tmp_path, {"index.md": "updated {ml page updated}, commit {ml git short}\n"},
-                            date="2024-01-01T08:00:00+00:00")
+    source = committed_site(
+        tmp_path,
+        {"index.md": "updated {ml page updated}, commit {ml git short}\n"},
+        date="2024-01-01T08:00:00+00:00",
+    )
     source.write("docs/index.md", "updated {ml page updated}, commit {ml git short}\n\nEdited.\n")
     source.commit("Edit", date="2024-02-01T08:00:00+00:00", author=BOB)
-    source.write("docs/index.md", "updated {ml page updated}, commit {ml git short}\n\nEdited twice.\n")
+    source.write(
+        "docs/index.md", "updated {ml page updated}, commit {ml git short}\n\nEdited twice.\n"
+    )
     head = source.commit("Edit again", date="2024-03-01T08:00:00+00:00")
-    source.run("git", "clone", "-q", "--depth", "1", f"file://{source.path}", str(tmp_path / "clone"),
-               cwd=tmp_path)
+    source.run(
+        "git",
+        "clone",
+        "-q",
+        "--depth",
+        "1",
+        f"file://{source.path}",
+        str(tmp_path / "clone"),
+        cwd=tmp_path,
+    )
     clone = Repo(tmp_path / "clone", tmp_path)
     assert clone.git("rev-parse", "--is-shallow-repository") == "true"
 
@@ -578,8 +661,12 @@ def test_directory_outside_git_warns_and_marks_page_facts_missing(tmp_path: Path
 
 
 def two_author_site(tmp_path: Path, plugin: dict[str, Any]) -> Repo:
-    repo = committed_site(tmp_path, {"index.md": "By {ml page authors}.\n"}, plugin=plugin,
-                          date="2024-01-01T08:00:00+00:00")
+    repo = committed_site(
+        tmp_path,
+        {"index.md": "By {ml page authors}.\n"},
+        plugin=plugin,
+        date="2024-01-01T08:00:00+00:00",
+    )
     repo.write("docs/index.md", "By {ml page authors}.\n\nEdited by Bob.\n")
     repo.commit("Bob edits", date="2024-01-02T08:00:00+00:00", author=BOB)
     return repo
@@ -597,7 +684,8 @@ def test_author_emails_are_not_published_by_default(tmp_path: Path) -> None:
     leaks = [
         f.relative_to(build.site).as_posix()
         for f in build.site.rglob("*")
-        if f.is_file() and any(e.encode() in f.read_bytes() for e in (ADA[1], BOB[1], "test@example.com"))
+        if f.is_file()
+        and any(e.encode() in f.read_bytes() for e in (ADA[1], BOB[1], "test@example.com"))
     ]
     assert leaks == []
 
@@ -632,7 +720,9 @@ def assert_git_status_would_have_written(repo: Repo, before: dict[str, bytes]) -
 
 
 def test_successful_build_leaves_the_repository_byte_identical(tmp_path: Path) -> None:
-    repo = committed_site(tmp_path, {"index.md": "{ml git short} {ml git dirty} {ml page updated}\n"})
+    repo = committed_site(
+        tmp_path, {"index.md": "{ml git short} {ml git dirty} {ml page updated}\n"}
+    )
     stale_and_dirty(repo)
     before = snapshot(repo.path)
 
@@ -662,9 +752,15 @@ def test_failing_build_leaves_the_repository_byte_identical(tmp_path: Path) -> N
 # --------------------------------------------------------------------------- 6. footer
 
 
-def test_footer_shows_short_commit_branch_and_last_update_in_the_date_format(tmp_path: Path) -> None:
-    repo = committed_site(tmp_path, {"index.md": "# Model card\n"}, plugin={"date_format": "%d %B %Y"},
-                          date="2024-03-05T10:00:00+00:00")
+def test_footer_shows_short_commit_branch_and_last_update_in_the_date_format(
+    tmp_path: Path,
+) -> None:
+    repo = committed_site(
+        tmp_path,
+        {"index.md": "# Model card\n"},
+        plugin={"date_format": "%d %B %Y"},
+        date="2024-03-05T10:00:00+00:00",
+    )
     repo.write("docs/index.md", "# Model card\n\nNew section.\n")
     head = repo.commit("Update card", date="2024-04-07T23:30:00-04:00", author=BOB)
 

@@ -37,7 +37,9 @@ def wait_for(url: str, wanted: str, seconds: float = 150) -> str:
         if text is not None and wanted in text:
             return text
         time.sleep(0.5)
-    raise AssertionError(f"{wanted!r} did not appear at {url} within {seconds} s; last page:\n{text}")
+    raise AssertionError(
+        f"{wanted!r} did not appear at {url} within {seconds} s; last page:\n{text}"
+    )
 
 
 @pytest.fixture
