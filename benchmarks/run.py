@@ -20,8 +20,8 @@ builds    for each size, ``mkdocs build`` of the same pages with plain Material,
 paired    the same two builds, plain and + mlplugin, made in one process step by step as
           ``mkdocs build`` makes them, the page steps in alternating chunks of 25 pages: the
           time of each step, plain vs plugin, with the plugin's import; a drift of the
-          machine's speed falls on both alike, so this resolves differences that separate
-          builds on a noisy machine cannot
+          machine's speed falls on both alike, so it resolves smaller differences than
+          separate builds do (both sites held in one process slow every step a little)
 pipeline  the 500-stage verdict (dvc.load_project + plugin.check_pipeline) vs ``dvc status``
           and ``dvc dag``, and whether they agree
 tags      1,000 GTO annotated tags: mkdocs_mlplugin.registry.read_registry vs ``gto show``
