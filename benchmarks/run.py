@@ -460,17 +460,6 @@ def section_serve(bench: Bench, size: str) -> None:
 #: pages per chunk of the paired section: small enough that the machine's speed barely
 #: changes between a chunk of one site and the same chunk of the other
 PAIR_CHUNK = 25
-#: the build's steps as the paired section names them, in the order they run
-PAIR_PHASES = (
-    "import",
-    "setup",
-    "pages read",
-    "on_env",
-    "assets",
-    "pages built",
-    "anchors",
-    "post_build",
-)
 
 
 def child_paired(plain_config: str, ml_config: str, site_root: str, first: str) -> None:
@@ -609,7 +598,7 @@ def section_paired(bench: Bench, size: str) -> None:
             f"mlplugin {totals['ml']:6.2f} s  {data['overhead_pct']:+.1f}%"
         )
     rows = []
-    for phase in PAIR_PHASES:
+    for phase in rounds[0]["times"]["ml"]:  # the steps, in the order they ran
         plain = median([d["times"]["plain"].get(phase, 0.0) for d in rounds])
         ml = median([d["times"]["ml"].get(phase, 0.0) for d in rounds])
         rows.append([phase, fmt_s(plain), fmt_s(ml), f"{ml - plain:+.2f}"])
