@@ -1,7 +1,7 @@
 """The performance benchmarks of mkdocs-mlplugin, in one command.
 
     python benchmarks/run.py [--sizes a,b] [--repeat N] [--variants plain,ml,revdate]
-                             [--sections builds,paired,serve,check,git,pipeline,tags,profile]
+                             [--sections builds,paired,work,serve,check,git,pipeline,tags,profile]
 
 Repositories come from benchmarks/generate.py (made once, kept in --workdir, remade when the
 generator changes). The machine is shared and noisy, so every comparison runs side by side in
@@ -22,6 +22,11 @@ paired    the same two builds, plain and + mlplugin, made in one process step by
           time of each step, plain vs plugin, with the plugin's import; a drift of the
           machine's speed falls on both alike, so it resolves smaller differences than
           separate builds do (both sites held in one process slow every step a little)
+work      the instructions the plain and the plugin's build execute (and their git
+          processes), counted by valgrind's cachegrind without its cache model: a count that
+          does not depend on the machine's speed or load, repeatable to about 0.1%, so both
+          builds run at once; and the interpreter functions that account for the difference.
+          Needs valgrind; a build runs about 25 times slower under it
 pipeline  the 500-stage verdict (dvc.load_project + plugin.check_pipeline) vs ``dvc status``
           and ``dvc dag``, and whether they agree
 tags      1,000 GTO annotated tags: mkdocs_mlplugin.registry.read_registry vs ``gto show``
@@ -34,7 +39,7 @@ profile   where the plugin's time goes, in-process: build phases (Markdown, Jinj
           hooks only, a diagnostic build with page.meta emptied before the templates run, and
           the memory the plugin's imports cost
 
-Extras (paired, serve, check, profile) run on (b) when it is among --sizes, else on the first size.
+Extras (paired, work, serve, check, profile) run on (b) when it is among --sizes, else on the first size.
 Everything generated goes to --workdir (default $TMPDIR/mkdocs-mlplugin-bench), nothing into
 the project; raw numbers are written there as results-*.json.
 """
@@ -43,6 +48,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import concurrent.futures
 import dataclasses
 import functools
 import hashlib
@@ -50,6 +56,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -65,7 +72,7 @@ import generate  # noqa: E402
 
 PY = sys.executable
 BIN = Path(sys.executable).parent
-SECTIONS = ("builds", "paired", "pipeline", "tags", "serve", "check", "git", "profile")
+SECTIONS = ("builds", "paired", "work", "pipeline", "tags", "serve", "check", "git", "profile")
 VARIANT_NAMES = {
     "plain": "Material",
     "ml": "+ mlplugin",
@@ -613,6 +620,147 @@ def section_paired(bench: Bench, size: str) -> None:
         "size": size,
         "rounds": rounds,
         "overhead_pct": median(overheads),
+    }
+
+
+# --------------------------------------------------------------------------- work
+
+
+def cachegrind_file(path: Path) -> tuple[str, int, dict[str, int]]:
+    """(command, instructions, instructions by function) of one cachegrind output file made
+    with ``--cache-sim=no``, whose only event is Ir."""
+    command, total, by_fn = "", 0, collections.Counter()
+    fn = "?"
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        for line in lines:
+            if line[:1].isdigit():
+                by_fn[fn] += int(line.split()[1])
+            elif line.startswith("fn="):
+                fn = line[3:].strip()
+            elif line.startswith("cmd:"):
+                command = line[4:].strip()
+            elif line.startswith("summary:"):
+                total = int(line.split()[1])
+    return command, total, dict(by_fn)
+
+
+def section_work(bench: Bench, size: str) -> None:
+    """Instructions each build executes, counted by valgrind (cachegrind, no cache model):
+    the same count whatever else the machine is doing, so the two builds run at once."""
+    repo = bench.repo(size)
+    say(
+        f"\n## Work, size ({size}): instructions executed by each build and its git processes, "
+        f"counted by valgrind's cachegrind  [load {loadavg()}]"
+    )
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        say("  valgrind is not installed (e.g. apt-get install valgrind): skipped")
+        return
+    failed = bench.warm(repo, ["plain", "ml"])
+    if failed:
+        say(f"  {failed}")
+        return
+    outdir = bench.work / f"work-{size}"
+    shutil.rmtree(outdir, ignore_errors=True)
+    outdir.mkdir(parents=True)
+    # Python's string hashing is seeded per process: fixed, dicts and sets iterate alike
+    env = {**bench.env, "PYTHONHASHSEED": "0"}
+
+    def count(variant: str) -> Run:
+        cmd = [
+            valgrind,
+            "--tool=cachegrind",
+            "--cache-sim=no",
+            "--trace-children=yes",
+            f"--cachegrind-out-file={outdir / variant}.%p.out",
+            PY,
+            "-m",
+            "mkdocs",
+            "build",
+            "-f",
+            str(repo / f"mkdocs-{variant}.yml"),
+            "-d",
+            str(bench.sites / f"work-{size}-{variant}"),
+        ]
+        return measure(cmd, repo, env, timeout=6 * TIMEOUT)
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        runs = dict(zip(["plain", "ml"], pool.map(count, ["plain", "ml"]), strict=True))
+    data: dict[str, dict[str, Any]] = {}
+    for variant, run in runs.items():
+        if run.rc != 0:
+            say(f"  {variant} build under valgrind failed ({run.rc}):\n{run.err[-2000:]}")
+            return
+        build, others, children = 0, 0, 0
+        by_fn: collections.Counter[str] = collections.Counter()
+        for path in outdir.glob(f"{variant}.*.out"):
+            command, total, fns = cachegrind_file(path)
+            if " -m mkdocs build" in command:
+                build = total
+                by_fn.update(fns)
+            else:
+                others += total
+                children += 1
+        data[variant] = {
+            "build": build,
+            "children": others,
+            "processes": children,
+            "wall": run.wall,
+            "by_fn": by_fn,
+        }
+    plain, ml = data["plain"], data["ml"]
+    rows = [
+        [
+            VARIANT_NAMES[v],
+            f"{d['build'] / 1e9:.2f}",
+            f"{d['children'] / 1e9:.3f} ({d['processes']})",
+            f"{(d['build'] + d['children']) / 1e9:.2f}",
+            f"{d['wall'] / 60:.1f}",
+        ]
+        for v, d in data.items()
+    ]
+    say(
+        table(
+            [
+                "variant",
+                "build G instr.",
+                "git G instr. (processes)",
+                "total G",
+                "under valgrind min",
+            ],
+            rows,
+        )
+    )
+    overhead = (ml["build"] / plain["build"] - 1) * 100
+    total = ((ml["build"] + ml["children"]) / (plain["build"] + plain["children"]) - 1) * 100
+    say(f"  overhead in instructions: build {overhead:+.1f}%, with git's processes {total:+.1f}%")
+    diffs = sorted(
+        (
+            (ml["by_fn"].get(f, 0) - plain["by_fn"].get(f, 0), f)
+            for f in ml["by_fn"].keys() | plain["by_fn"].keys()
+        ),
+        key=lambda x: -abs(x[0]),
+    )[:12]
+    say("  where the build's extra instructions are (interpreter functions, plugin minus plain):")
+    say(
+        table(
+            ["function", "Material M", "+ mlplugin M", "difference M"],
+            [
+                [
+                    fn.rsplit("/", 1)[-1],
+                    f"{plain['by_fn'].get(fn, 0) / 1e6:.0f}",
+                    f"{ml['by_fn'].get(fn, 0) / 1e6:.0f}",
+                    f"{d / 1e6:+.0f}",
+                ]
+                for d, fn in diffs
+            ],
+        )
+    )
+    bench.results["sections"]["work"] = {
+        "size": size,
+        "overhead_pct": overhead,
+        "overhead_with_git_pct": total,
+        **{v: {k: x for k, x in d.items() if k != "by_fn"} for v, d in data.items()},
     }
 
 
@@ -1331,16 +1479,20 @@ def summary(bench: Bench) -> None:
                 verdict(None if pct is None else pct <= 5),
             ]
         )
-    paired = s.get("paired", {})
-    if paired:
-        pct = paired["overhead_pct"]
-        lines.append(
-            [
-                f"mlplugin overhead <= 5% at ({paired['size']}), paired phases",
-                f"{pct:+.1f}%",
-                verdict(pct <= 5),
-            ]
-        )
+    for name, key, how in (
+        ("paired", "overhead_pct", "paired phases"),
+        ("work", "overhead_with_git_pct", "instructions"),
+    ):
+        found = s.get(name)
+        if found:
+            pct = found[key]
+            lines.append(
+                [
+                    f"mlplugin overhead <= 5% at ({found['size']}), {how}",
+                    f"{pct:+.1f}%",
+                    verdict(pct <= 5),
+                ]
+            )
     ratio = builds.get("b", {}).get("revdate_over_ml")
     lines.append(
         [
@@ -1502,6 +1654,8 @@ def main(argv: list[str] | None = None) -> int:
         section_builds(bench, args.sizes)
     if "paired" in sections:
         section_paired(bench, extra)
+    if "work" in sections:
+        section_work(bench, extra)
     if "pipeline" in sections:
         section_pipeline(bench)
     if "tags" in sections:
