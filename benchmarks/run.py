@@ -1,7 +1,8 @@
 """The performance benchmarks of mkdocs-mlplugin, in one command.
 
     python benchmarks/run.py [--sizes a,b] [--repeat N] [--variants plain,ml,revdate]
-                             [--sections builds,paired,work,serve,check,git,pipeline,tags,profile]
+                             [--sections builds,together,paired,work,serve,check,git,pipeline,
+                                         tags,profile] [--work-cache]
 
 Repositories come from benchmarks/generate.py (made once, kept in --workdir, remade when the
 generator changes). The machine is shared and noisy, so every comparison runs side by side in
@@ -17,6 +18,10 @@ builds    for each size, ``mkdocs build`` of the same pages with plain Material,
           and its git processes, which waiting on a busy machine does not inflate), how
           many times more overhead revision-date has, and the share of the machine's CPU time
           its hypervisor gave elsewhere meanwhile (steal, from /proc/stat)
+together  for each size, the plain and the plugin's build started at the same moment, each
+          pinned to its own CPU, the CPUs swapped every round: wall and CPU time per round, so
+          that a change of the machine's speed falls on both builds (where it is the same on
+          both CPUs)
 paired    the same two builds, plain and + mlplugin, made in one process step by step as
           ``mkdocs build`` makes them, the page steps in alternating chunks of 25 pages: the
           time of each step, plain vs plugin, with the plugin's import; a drift of the
@@ -26,7 +31,9 @@ work      the instructions the plain and the plugin's build execute (and their g
           processes), counted by valgrind's cachegrind without its cache model: a count that
           does not depend on the machine's speed or load, repeatable to about 0.1%, so both
           builds run at once; and the interpreter functions that account for the difference.
-          Needs valgrind; a build runs about 25 times slower under it
+          Needs valgrind; a build runs about 25 times slower under it. With --work-cache,
+          cachegrind also simulates this CPU's first-level caches and its L2 (as the last
+          level), and the misses of each are printed: about 80 times slower
 pipeline  the 500-stage verdict (dvc.load_project + plugin.check_pipeline) vs ``dvc status``
           and ``dvc dag``, and whether they agree
 tags      1,000 GTO annotated tags: mkdocs_mlplugin.registry.read_registry vs ``gto show``
@@ -49,6 +56,7 @@ from __future__ import annotations
 import argparse
 import collections
 import concurrent.futures
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -72,7 +80,18 @@ import generate  # noqa: E402
 
 PY = sys.executable
 BIN = Path(sys.executable).parent
-SECTIONS = ("builds", "paired", "work", "pipeline", "tags", "serve", "check", "git", "profile")
+SECTIONS = (
+    "builds",
+    "together",
+    "paired",
+    "work",
+    "pipeline",
+    "tags",
+    "serve",
+    "check",
+    "git",
+    "profile",
+)
 VARIANT_NAMES = {
     "plain": "Material",
     "ml": "+ mlplugin",
@@ -378,6 +397,177 @@ def section_builds(bench: Bench, sizes: list[str]) -> None:
     bench.results["sections"]["builds"] = out
 
 
+# --------------------------------------------------------------------------- builds at once
+
+
+def measure_together(cmds: list[list[str]], cwd: Path, env: dict[str, str]) -> list[Run]:
+    """Start every command in CMDS at the same moment, the i-th pinned to the i-th CPU, and return
+    each one's wall time, CPU time and peak RSS (from ``os.wait4``, which reports each child as
+    it ends): a drift of the machine's speed falls on all of them at once."""
+    cpus = sorted(os.sched_getaffinity(0))
+    os.sync()
+    with contextlib.ExitStack() as stack:
+        files = [
+            (
+                stack.enter_context(tempfile.TemporaryFile()),
+                stack.enter_context(tempfile.TemporaryFile()),
+            )
+            for _ in cmds
+        ]
+        steal0, total0 = cpu_ticks()
+        start = time.perf_counter()
+        procs = {}
+        for cpu, (cmd, (out, err)) in enumerate(zip(cmds, files, strict=True)):
+            proc = subprocess.Popen(
+                cmd,
+                cwd=cwd,
+                env=env,
+                stdout=out,
+                stderr=err,
+                preexec_fn=functools.partial(os.sched_setaffinity, 0, {cpus[cpu]}),
+            )
+            procs[proc.pid] = (cpu, proc)
+        timer = threading.Timer(TIMEOUT, lambda: [p.kill() for _, p in procs.values()])
+        timer.start()
+        ended: dict[int, tuple[float, int, Any]] = {}
+        try:
+            while len(ended) < len(procs):
+                pid, status, usage = os.wait4(-1, 0)
+                if pid in procs:
+                    cpu, proc = procs[pid]
+                    ended[cpu] = (time.perf_counter() - start, status, usage)
+                    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here
+        finally:
+            timer.cancel()
+        steal1, total1 = cpu_ticks()
+        steal = 100 * (steal1 - steal0) / (total1 - total0) if total1 > total0 else float("nan")
+        runs = []
+        for cpu, (out, err) in enumerate(files):
+            wall, status, usage = ended[cpu]
+            out.seek(0)
+            err.seek(0)
+            runs.append(
+                Run(
+                    wall,
+                    usage.ru_maxrss / 1024,
+                    os.waitstatus_to_exitcode(status),
+                    out.read().decode("utf-8", "replace"),
+                    err.read().decode("utf-8", "replace"),
+                    usage.ru_utime + usage.ru_stime,
+                    steal,
+                )
+            )
+        return runs
+
+
+def section_together(bench: Bench, sizes: list[str]) -> None:
+    """Plain and + mlplugin builds started at the same moment, one per CPU, swapping CPUs every
+    round: whole builds as ``mkdocs build`` makes them, with the machine's drift on both."""
+    args = bench.args
+    out: dict[str, Any] = {}
+    cpus = sorted(os.sched_getaffinity(0))
+    for size in sizes:
+        repo = bench.repo(size)
+        say(
+            f"\n## Builds at once, size ({size}): plain and + mlplugin started together, each on "
+            f"its own CPU, {args.repeat} rounds, CPUs swapped every round  [load {loadavg()}]"
+        )
+        if len(cpus) < 2:
+            say("  this machine lets the benchmark use one CPU only: skipped")
+            continue
+        failed = bench.warm(repo, ["plain", "ml"])
+        if failed:
+            say(f"  {failed}")
+            continue
+        runs: dict[str, list[Run]] = {"plain": [], "ml": []}
+        # round 0, untimed: the first builds side by side ran slower than the ones after
+        for r in range(-1, args.repeat):
+            order = in_round(["plain", "ml"], r)
+            cmds = [
+                [
+                    *tool("mkdocs", "mkdocs"),
+                    "build",
+                    "-f",
+                    str(repo / f"mkdocs-{v}.yml"),
+                    "-d",
+                    str(bench.sites / f"{size}-{v}"),
+                ]
+                for v in order
+            ]
+            env = dict(bench.env)
+            done = dict(zip(order, measure_together(cmds, repo, env), strict=True))
+            for v, run in done.items():
+                if run.rc != 0:
+                    raise SystemExit(f"{v} build of ({size}) failed:\n{run.err[-3000:]}")
+            if r < 0:
+                continue
+            for v, run in done.items():
+                runs[v].append(run)
+            plain, ml = runs["plain"][-1], runs["ml"][-1]
+            say(
+                f"  round {r + 1} (plain on CPU {cpus[order.index('plain')]})  "
+                f"plain {plain.wall:7.2f} s  CPU {plain.cpu:7.2f} s   "
+                f"ml {ml.wall:7.2f} s  CPU {ml.cpu:7.2f} s   "
+                f"{(ml.wall / plain.wall - 1) * 100:+5.1f}%  CPU {(ml.cpu / plain.cpu - 1) * 100:+5.1f}%"
+                f"  steal {plain.steal:4.1f}%"
+            )
+        stats: dict[str, Any] = {
+            v: {
+                "walls": [x.wall for x in rs],
+                "cpus": [x.cpu for x in rs],
+                "rss": [x.rss for x in rs],
+            }
+            for v, rs in runs.items()
+        }
+        wall_ratios = [m.wall / p.wall for m, p in zip(runs["ml"], runs["plain"], strict=True)]
+        cpu_ratios = [m.cpu / p.cpu for m, p in zip(runs["ml"], runs["plain"], strict=True)]
+        stats["ml"] |= {
+            "overhead_pct": (median(wall_ratios) - 1) * 100,
+            "cpu_overhead_pct": (median(cpu_ratios) - 1) * 100,
+            "rss_over_mb": median(stats["ml"]["rss"]) - median(stats["plain"]["rss"]),
+        }
+        rows = []
+        for v, rs in runs.items():
+            walls = [x.wall for x in rs]
+            ml_stats = stats[v] if v == "ml" else {}
+            rows.append(
+                [
+                    VARIANT_NAMES[v],
+                    fmt_s(median(walls)),
+                    f"{fmt_s(min(walls))}-{fmt_s(max(walls))}",
+                    fmt_s(median([x.cpu for x in rs])),
+                    f"{median([x.rss for x in rs]):.0f}",
+                    f"{ml_stats['overhead_pct']:+.1f}%" if ml_stats else "",
+                    f"{ml_stats['cpu_overhead_pct']:+.1f}%" if ml_stats else "",
+                    f"{ml_stats['rss_over_mb']:+.0f} MB" if ml_stats else "",
+                ]
+            )
+        say(
+            table(
+                [
+                    "variant",
+                    "median s",
+                    "min-max s",
+                    "CPU s",
+                    "peak RSS MB",
+                    "overhead % (per round)",
+                    "CPU overhead % (per round)",
+                    "RSS overhead",
+                ],
+                rows,
+            )
+        )
+        say(
+            "  per-round overheads, wall: "
+            + ", ".join(f"{(x - 1) * 100:+.1f}%" for x in wall_ratios)
+            + "; CPU: "
+            + ", ".join(f"{(x - 1) * 100:+.1f}%" for x in cpu_ratios)
+        )
+        say(f"  [load {loadavg()}]")
+        out[size] = stats
+    bench.results["sections"]["together"] = out
+
+
 # --------------------------------------------------------------------------- serve
 
 
@@ -626,22 +816,79 @@ def section_paired(bench: Bench, size: str) -> None:
 # --------------------------------------------------------------------------- work
 
 
-def cachegrind_file(path: Path) -> tuple[str, int, dict[str, int]]:
-    """(command, instructions, instructions by function) of one cachegrind output file made
-    with ``--cache-sim=no``, whose only event is Ir."""
-    command, total, by_fn = "", 0, collections.Counter()
+def cachegrind_file(path: Path) -> tuple[str, dict[str, int], dict[str, int]]:
+    """(command, totals by event, instructions by function) of one cachegrind output file.
+    The events are Ir alone with ``--cache-sim=no``, and the misses of each cache level too
+    with ``--cache-sim=yes``; a function that appears under several files is summed."""
+    command, events, totals, by_fn = "", ["Ir"], {}, collections.Counter()
     fn = "?"
     with path.open(encoding="utf-8", errors="replace") as lines:
         for line in lines:
             if line[:1].isdigit():
-                by_fn[fn] += int(line.split()[1])
+                counts = line.split(maxsplit=2)
+                by_fn[fn] += int(counts[1]) if len(counts) > 1 else 0
             elif line.startswith("fn="):
                 fn = line[3:].strip()
             elif line.startswith("cmd:"):
                 command = line[4:].strip()
+            elif line.startswith("events:"):
+                events = line.split()[1:]
             elif line.startswith("summary:"):
-                total = int(line.split()[1])
-    return command, total, dict(by_fn)
+                totals = dict(zip(events, (int(x) for x in line.split()[1:]), strict=False))
+    return command, totals, dict(by_fn)
+
+
+def l2_cache() -> tuple[int, int, int]:
+    """(size, ways, line) of this machine's level-2 cache, from sysfs; 2 MB 16-way otherwise."""
+    base = Path("/sys/devices/system/cpu/cpu0/cache")
+    for index in sorted(base.glob("index*")):
+        try:
+            if (index / "level").read_text().strip() != "2":
+                continue
+            size = (index / "size").read_text().strip()
+            ways = int((index / "ways_of_associativity").read_text())
+            line = int((index / "coherency_line_size").read_text())
+        except (OSError, ValueError):
+            break
+        factor = {"K": 1024, "M": 1024 * 1024}.get(size[-1:], 1)
+        return int(size.rstrip("KM")) * factor, ways, line
+    return 2 * 1024 * 1024, 16, 64
+
+
+def say_cache_misses(plain: dict[str, Any], ml: dict[str, Any]) -> None:
+    """The simulated misses of each cache level: the build's process, then with its git
+    processes (each starts with cold caches)."""
+
+    def misses(events: dict[str, int]) -> dict[str, int]:
+        return {
+            "instructions": events.get("Ir", 0),
+            "data accesses": events.get("Dr", 0) + events.get("Dw", 0),
+            "L1 misses": sum(events.get(k, 0) for k in ("I1mr", "D1mr", "D1mw")),
+            "L2 misses": sum(events.get(k, 0) for k in ("ILmr", "DLmr", "DLmw")),
+        }
+
+    rows = []
+    for where, keys in (("build", ("events",)), ("with git", ("events", "git_events"))):
+        p, m = (
+            misses(dict(sum((collections.Counter(d[k]) for k in keys), collections.Counter())))
+            for d in (plain, ml)
+        )
+        for name in p:
+            per = (
+                f"{1000 * p[name] / p['instructions']:.3f} -> "
+                f"{1000 * m[name] / m['instructions']:.3f}"
+                if name != "instructions" and p["instructions"] and m["instructions"]
+                else ""
+            )
+            grow = f"{(m[name] / p[name] - 1) * 100:+.1f}%" if p[name] else ""
+            rows.append([where, name, f"{p[name] / 1e6:.1f}", f"{m[name] / 1e6:.1f}", grow, per])
+    say("  cache model (cachegrind: this CPU's first-level caches, and its L2 as the last level):")
+    say(
+        table(
+            ["", "event", "Material M", "+ mlplugin M", "difference", "per 1,000 instructions"],
+            rows,
+        )
+    )
 
 
 def section_work(bench: Bench, size: str) -> None:
@@ -666,11 +913,17 @@ def section_work(bench: Bench, size: str) -> None:
     # Python's string hashing is seeded per process: fixed, dicts and sets iterate alike
     env = {**bench.env, "PYTHONHASHSEED": "0"}
 
+    # with --work-cache, cachegrind's model of this CPU's first-level caches and, as its last
+    # level, the per-core L2 (the level both builds' data overflow many times over)
+    cache = ["--cache-sim=no"]
+    if bench.args.work_cache:
+        cache = ["--cache-sim=yes", f"--LL={','.join(map(str, l2_cache()))}"]
+
     def count(variant: str) -> Run:
         cmd = [
             valgrind,
             "--tool=cachegrind",
-            "--cache-sim=no",
+            *cache,
             "--trace-children=yes",
             f"--cachegrind-out-file={outdir / variant}.%p.out",
             PY,
@@ -692,20 +945,26 @@ def section_work(bench: Bench, size: str) -> None:
             say(f"  {variant} build under valgrind failed ({run.rc}):\n{run.err[-2000:]}")
             return
         build, others, children = 0, 0, 0
+        events: dict[str, int] = {}
+        git_events: collections.Counter[str] = collections.Counter()
         by_fn: collections.Counter[str] = collections.Counter()
         for path in outdir.glob(f"{variant}.*.out"):
-            command, total, fns = cachegrind_file(path)
+            command, totals, fns = cachegrind_file(path)
             if " -m mkdocs build" in command:
-                build = total
+                build = totals.get("Ir", 0)
+                events = totals
                 by_fn.update(fns)
             else:
-                others += total
+                others += totals.get("Ir", 0)
+                git_events.update(totals)
                 children += 1
         data[variant] = {
             "build": build,
             "children": others,
             "processes": children,
             "wall": run.wall,
+            "events": events,
+            "git_events": dict(git_events),
             "by_fn": by_fn,
         }
     plain, ml = data["plain"], data["ml"]
@@ -734,6 +993,8 @@ def section_work(bench: Bench, size: str) -> None:
     overhead = (ml["build"] / plain["build"] - 1) * 100
     total = ((ml["build"] + ml["children"]) / (plain["build"] + plain["children"]) - 1) * 100
     say(f"  overhead in instructions: build {overhead:+.1f}%, with git's processes {total:+.1f}%")
+    if bench.args.work_cache:
+        say_cache_misses(plain, ml)
     diffs = sorted(
         (
             (ml["by_fn"].get(f, 0) - plain["by_fn"].get(f, 0), f)
@@ -1479,6 +1740,15 @@ def summary(bench: Bench) -> None:
                 verdict(None if pct is None else pct <= 5),
             ]
         )
+    for size, found in s.get("together", {}).items():
+        pct = found["ml"]["overhead_pct"]
+        lines.append(
+            [
+                f"mlplugin overhead <= 5% at ({size}), builds at once",
+                f"{pct:+.1f}% (CPU {found['ml']['cpu_overhead_pct']:+.1f}%)",
+                verdict(pct <= 5),
+            ]
+        )
     for name, key, how in (
         ("paired", "overhead_pct", "paired phases"),
         ("work", "overhead_with_git_pct", "instructions"),
@@ -1622,6 +1892,12 @@ def main(argv: list[str] | None = None) -> int:
         "--sections", default=",".join(SECTIONS), help=f"any of {','.join(SECTIONS)}"
     )
     parser.add_argument(
+        "--work-cache",
+        action="store_true",
+        help="the work section also simulates the caches (first level and L2): about 90 times "
+        "slower than a build instead of 25",
+    )
+    parser.add_argument(
         "--workdir",
         default=str(Path(tempfile.gettempdir()) / "mkdocs-mlplugin-bench"),
         help="where generated repositories and built sites go",
@@ -1652,6 +1928,8 @@ def main(argv: list[str] | None = None) -> int:
     extra = "b" if "b" in args.sizes else args.sizes[0] if args.sizes else "a"
     if "builds" in sections:
         section_builds(bench, args.sizes)
+    if "together" in sections:
+        section_together(bench, args.sizes)
     if "paired" in sections:
         section_paired(bench, extra)
     if "work" in sections:
