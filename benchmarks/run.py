@@ -1,8 +1,8 @@
 """The performance benchmarks of mkdocs-mlplugin, in one command.
 
     python benchmarks/run.py [--sizes a,b] [--repeat N] [--variants plain,ml,revdate]
-                             [--sections builds,together,paired,work,serve,check,git,pipeline,
-                                         tags,profile] [--work-cache]
+                             [--sections builds,together,paired,work,serve,serve-work,check,
+                                         git,pipeline,tags,profile] [--work-cache]
 
 Repositories come from benchmarks/generate.py (made once, kept in --workdir, remade when the
 generator changes). The machine is shared and noisy, so every comparison runs side by side in
@@ -39,6 +39,11 @@ pipeline  the 500-stage verdict (dvc.load_project + plugin.check_pipeline) vs ``
 tags      1,000 GTO annotated tags: mkdocs_mlplugin.registry.read_registry vs ``gto show``
 serve     ``mkdocs serve``-style rebuild: build, edit one page, load_config + build again;
           the second build's time, plain vs plugin
+serve-work
+          the instructions of that rebuild alone (and of the git processes it starts),
+          plain vs plugin, counted by valgrind's callgrind, switched on just before the
+          rebuild and off after it with callgrind_control; both variants at once. Needs
+          valgrind; the first build runs about 5 times slower under it, the rebuild about 40
 check     ``mkdocs-ml check`` vs ``mkdocs build`` with the plugin
 git       git processes per build (GIT_TRACE), which must not grow with the site
 profile   where the plugin's time goes, in-process: build phases (Markdown, Jinja templates,
@@ -46,7 +51,8 @@ profile   where the plugin's time goes, in-process: build phases (Markdown, Jinj
           hooks only, a diagnostic build with page.meta emptied before the templates run, and
           the memory the plugin's imports cost
 
-Extras (paired, work, serve, check, profile) run on (b) when it is among --sizes, else on the first size.
+Extras (paired, work, serve, serve-work, check, profile) run on (b) when it is among --sizes,
+else on the first size.
 Everything generated goes to --workdir (default $TMPDIR/mkdocs-mlplugin-bench), nothing into
 the project; raw numbers are written there as results-*.json.
 """
@@ -88,6 +94,7 @@ SECTIONS = (
     "pipeline",
     "tags",
     "serve",
+    "serve-work",
     "check",
     "git",
     "profile",
@@ -571,8 +578,22 @@ def section_together(bench: Bench, sizes: list[str]) -> None:
 # --------------------------------------------------------------------------- serve
 
 
-def child_serve(config: str, page: str, site_dir: str) -> None:
-    """Build, edit one page, build again with a fresh load_config (as ``mkdocs serve`` does)."""
+def wait_for(path: Path, proc: subprocess.Popen | None = None, timeout: float = TIMEOUT) -> bool:
+    """Wait until PATH exists; False if PROC ends first or TIMEOUT passes."""
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if (proc is not None and proc.poll() is not None) or time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def child_serve(config: str, page: str, site_dir: str, signals: str = "") -> None:
+    """Build, edit one page, build again with a fresh load_config (as ``mkdocs serve`` does).
+
+    With SIGNALS (a directory), the rebuild waits for the file ``go`` there, after writing
+    ``ready``, and the process waits for ``end`` after writing ``done``: the serve-work
+    section turns valgrind's counting on and off in between."""
     import logging
 
     from mkdocs.commands.build import build
@@ -586,9 +607,15 @@ def child_serve(config: str, page: str, site_dir: str) -> None:
     original = path.read_bytes()
     try:
         path.write_bytes(original + b"\nEdited while serving.\n")
+        if signals:
+            (Path(signals) / "ready").touch()
+            wait_for(Path(signals) / "go")
         start = time.perf_counter()
         build(load_config(config, site_dir=site_dir))
         second = time.perf_counter() - start
+        if signals:
+            (Path(signals) / "done").touch()
+            wait_for(Path(signals) / "end")
     finally:
         path.write_bytes(original)
     print(json.dumps({"first": first, "second": second}))
@@ -649,6 +676,155 @@ def section_serve(bench: Bench, size: str) -> None:
         "size": size,
         "runs": runs,
         "overhead_pct": (median(ratios) - 1) * 100,
+    }
+
+
+def valgrind_outdir(bench: Bench, repo: Path, name: str) -> Path | None:
+    """An empty directory NAME in the workdir for valgrind's output, both variants warmed up
+    in REPO; None, having said why, when valgrind is missing or a build fails."""
+    if not (shutil.which("valgrind") and shutil.which("callgrind_control")):
+        say("  valgrind is not installed (e.g. apt-get install valgrind): skipped")
+        return None
+    failed = bench.warm(repo, ["plain", "ml"])
+    if failed:
+        say(f"  {failed}")
+        return None
+    outdir = bench.work / name
+    shutil.rmtree(outdir, ignore_errors=True)
+    outdir.mkdir(parents=True)
+    return outdir
+
+
+#: stands in for git on PATH in the serve-work section: the git processes started while the
+#: rebuild is counted run under cachegrind, the others as they are
+GIT_COUNTER = """#!/bin/sh
+if [ -e "$MLBENCH_SIGNALS/go" ] && [ ! -e "$MLBENCH_SIGNALS/done" ]; then
+  exec "$MLBENCH_VALGRIND" --tool=cachegrind --cache-sim=no --trace-children=yes \\
+    "--cachegrind-out-file=$MLBENCH_SIGNALS/git.%p.out" "$MLBENCH_GIT" "$@"
+fi
+exec "$MLBENCH_GIT" "$@"
+"""
+
+
+def section_serve_work(bench: Bench, size: str) -> None:
+    """Instructions of the serve-style rebuild alone, plain vs plugin, counted by valgrind.
+
+    Each process runs under callgrind with its counting off, makes the first build, edits
+    the page and waits; ``callgrind_control`` turns counting on, the rebuild runs, counting
+    goes off before the process ends. git processes started meanwhile run under cachegrind
+    (a ``git`` on PATH that hands them to it). The first build runs at about a fifth of its
+    speed, the rebuild at about a fortieth; both variants at once."""
+    repo = bench.repo(size)
+    page = sorted((repo / "docs" / "s00").glob("*.md"))[1]
+    say(
+        f"\n## Serve work, size ({size}): instructions of the rebuild after editing "
+        f"{page.relative_to(repo)}, counted by valgrind  [load {loadavg()}]"
+    )
+    outdir = valgrind_outdir(bench, repo, f"serve-work-{size}")
+    valgrind, control = shutil.which("valgrind"), shutil.which("callgrind_control")
+    if outdir is None or valgrind is None or control is None:
+        return
+    (outdir / "bin").mkdir()
+    counter = outdir / "bin" / "git"
+    counter.write_text(GIT_COUNTER)
+    counter.chmod(0o755)
+    real_git = shutil.which("git", path=bench.env.get("PATH"))
+
+    def count(variant: str) -> dict[str, Any]:
+        signals = outdir / variant
+        signals.mkdir()
+        env = {
+            **bench.env,
+            "PYTHONHASHSEED": "0",
+            "PATH": f"{counter.parent}{os.pathsep}{bench.env.get('PATH', '')}",
+            "MLBENCH_SIGNALS": str(signals),
+            "MLBENCH_VALGRIND": valgrind,
+            "MLBENCH_GIT": real_git or "git",
+        }
+        cmd = [
+            valgrind,
+            "--tool=callgrind",
+            "--instr-atstart=no",
+            f"--callgrind-out-file={signals / 'rebuild.out'}",
+            *child(
+                "serve",
+                str(repo / f"mkdocs-{variant}.yml"),
+                str(page),
+                str(bench.sites / f"serve-work-{size}-{variant}"),
+                str(signals),
+            ),
+        ]
+        with (signals / "stdout").open("wb") as out, (signals / "stderr").open("wb") as err:
+            start = time.perf_counter()
+            proc = subprocess.Popen(cmd, cwd=repo, env=env, stdout=out, stderr=err)
+            try:
+                if not wait_for(signals / "ready", proc, 6 * TIMEOUT):
+                    return {"error": "the first build under valgrind did not finish"}
+                first = time.perf_counter() - start
+                on = subprocess.run(
+                    [control, "--instr=on", str(proc.pid)], capture_output=True, text=True
+                )
+                if on.returncode != 0:
+                    return {"error": f"callgrind_control --instr=on failed: {on.stdout}{on.stderr}"}
+                (signals / "go").touch()
+                start = time.perf_counter()
+                if not wait_for(signals / "done", proc, 6 * TIMEOUT):
+                    return {"error": "the rebuild under valgrind did not finish"}
+                second = time.perf_counter() - start
+                subprocess.run([control, "--instr=off", str(proc.pid)], capture_output=True)
+                (signals / "end").touch()
+                rc = proc.wait()
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+        if rc != 0:
+            return {"error": f"failed ({rc}):\n{(signals / 'stderr').read_text()[-2000:]}"}
+        gits = [cachegrind_file(path)[1].get("Ir", 0) for path in signals.glob("git.*.out")]
+        return {
+            "rebuild": cachegrind_file(signals / "rebuild.out")[1].get("Ir", 0),
+            "git": sum(gits),
+            "processes": len(gits),
+            "first_wall": first,
+            "rebuild_wall": second,
+        }
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        data = dict(zip(["plain", "ml"], pool.map(count, ["plain", "ml"]), strict=True))
+    for variant, d in data.items():
+        if "error" in d:
+            say(f"  {variant}: {d['error']}")
+            return
+    say(
+        table(
+            [
+                "variant",
+                "rebuild G instr.",
+                "git G instr. (processes)",
+                "total G",
+                "under valgrind: first build min, rebuild min",
+            ],
+            [
+                [
+                    VARIANT_NAMES[v],
+                    f"{d['rebuild'] / 1e9:.2f}",
+                    f"{d['git'] / 1e9:.3f} ({d['processes']})",
+                    f"{(d['rebuild'] + d['git']) / 1e9:.2f}",
+                    f"{d['first_wall'] / 60:.1f}, {d['rebuild_wall'] / 60:.1f}",
+                ]
+                for v, d in data.items()
+            ],
+        )
+    )
+    plain, ml = data["plain"], data["ml"]
+    overhead = (ml["rebuild"] / plain["rebuild"] - 1) * 100
+    total = ((ml["rebuild"] + ml["git"]) / (plain["rebuild"] + plain["git"]) - 1) * 100
+    say(f"  rebuild overhead in instructions: {overhead:+.1f}%, with git's processes {total:+.1f}%")
+    bench.results["sections"]["serve-work"] = {
+        "size": size,
+        "overhead_pct": overhead,
+        "overhead_with_git_pct": total,
+        **data,
     }
 
 
@@ -819,7 +995,8 @@ def section_paired(bench: Bench, size: str) -> None:
 def cachegrind_file(path: Path) -> tuple[str, dict[str, int], dict[str, int]]:
     """(command, totals by event, instructions by function) of one cachegrind output file.
     The events are Ir alone with ``--cache-sim=no``, and the misses of each cache level too
-    with ``--cache-sim=yes``; a function that appears under several files is summed."""
+    with ``--cache-sim=yes``; a function that appears under several files is summed. The
+    totals of a callgrind file are read too (its functions are not)."""
     command, events, totals, by_fn = "", ["Ir"], {}, collections.Counter()
     fn = "?"
     with path.open(encoding="utf-8", errors="replace") as lines:
@@ -833,8 +1010,11 @@ def cachegrind_file(path: Path) -> tuple[str, dict[str, int], dict[str, int]]:
                 command = line[4:].strip()
             elif line.startswith("events:"):
                 events = line.split()[1:]
-            elif line.startswith("summary:"):
-                totals = dict(zip(events, (int(x) for x in line.split()[1:]), strict=False))
+            elif line.startswith(("summary:", "totals:")):
+                # callgrind writes both, and a summary of 0 when its counting was toggled
+                values = [int(x) for x in line.split()[1:]]
+                if any(values) or not totals:
+                    totals = dict(zip(events, values, strict=False))
     return command, totals, dict(by_fn)
 
 
@@ -899,17 +1079,10 @@ def section_work(bench: Bench, size: str) -> None:
         f"\n## Work, size ({size}): instructions executed by each build and its git processes, "
         f"counted by valgrind's cachegrind  [load {loadavg()}]"
     )
+    outdir = valgrind_outdir(bench, repo, f"work-{size}")
     valgrind = shutil.which("valgrind")
-    if valgrind is None:
-        say("  valgrind is not installed (e.g. apt-get install valgrind): skipped")
+    if outdir is None or valgrind is None:
         return
-    failed = bench.warm(repo, ["plain", "ml"])
-    if failed:
-        say(f"  {failed}")
-        return
-    outdir = bench.work / f"work-{size}"
-    shutil.rmtree(outdir, ignore_errors=True)
-    outdir.mkdir(parents=True)
     # Python's string hashing is seeded per process: fixed, dicts and sets iterate alike
     env = {**bench.env, "PYTHONHASHSEED": "0"}
 
@@ -1779,6 +1952,16 @@ def summary(bench: Bench) -> None:
             verdict(None if serve is None else serve <= 10),
         ]
     )
+    counted = s.get("serve-work")
+    if counted:
+        pct = counted["overhead_with_git_pct"]
+        lines.append(
+            [
+                f"serve rebuild <= 10% over plain ({counted['size']}), instructions",
+                f"{pct:+.1f}%",
+                verdict(pct <= 10),
+            ]
+        )
     pipe = s.get("pipeline", {}).get("verdict_s")
     lines.append(
         [
@@ -1940,6 +2123,8 @@ def main(argv: list[str] | None = None) -> int:
         section_tags(bench)
     if "serve" in sections:
         section_serve(bench, extra)
+    if "serve-work" in sections:
+        section_serve_work(bench, extra)
     if "check" in sections:
         section_check(bench, extra)
     if "git" in sections:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import json
 import os
+import shutil
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 from conftest import ROOT
@@ -92,3 +96,94 @@ def test_builds_at_once_each_run_on_its_own_cpu(tmp_path: Path) -> None:
     assert runs[0].wall >= 0.6
     if len(cpus) > 1:
         assert runs[-1].wall < runs[0].wall
+
+
+def test_callgrind_totals_when_counting_was_toggled(tmp_path: Path) -> None:
+    # callgrind 3.19 with --instr-atstart=no and counting switched on later: the summary it
+    # writes at the top is 0, the real count is in the totals at the end
+    out = tmp_path / "rebuild.out"
+    out.write_text(
+        "# callgrind format\n"
+        "version: 1\n"
+        "creator: callgrind-3.19.0\n"
+        "cmd:  /venv/bin/python run.py --_child serve mkdocs-ml.yml\n"
+        "positions: line\n"
+        "events: Ir\n"
+        "summary: 0\n"
+        "fl=(1) Python/ceval.c\n"
+        "fn=(1) _PyEval_EvalFrameDefault\n"
+        "10 6000\n"
+        "totals: 6513938436\n"
+    )
+    command, totals, _ = _bench().cachegrind_file(out)
+    assert command == "/venv/bin/python run.py --_child serve mkdocs-ml.yml"
+    assert totals == {"Ir": 6513938436}
+
+
+def test_git_goes_to_the_counter_only_while_the_rebuild_is_counted(tmp_path: Path) -> None:
+    counter = tmp_path / "git"
+    counter.write_text(_bench().GIT_COUNTER)
+    counter.chmod(0o755)
+    # stands in for valgrind: says how it was called
+    fake = tmp_path / "valgrind"
+    fake.write_text('#!/bin/sh\necho "counted: $*"\n')
+    fake.chmod(0o755)
+    signals = tmp_path / "signals"
+    signals.mkdir()
+    env = {
+        **os.environ,
+        "MLBENCH_SIGNALS": str(signals),
+        "MLBENCH_VALGRIND": str(fake),
+        "MLBENCH_GIT": shutil.which("git"),
+    }
+
+    def run() -> str:
+        return subprocess.run(
+            [str(counter), "--version"], env=env, capture_output=True, text=True, check=True
+        ).stdout
+
+    assert run().startswith("git version")  # the first build: git as it is
+    (signals / "go").touch()
+    counted = run()  # the rebuild
+    assert counted.startswith("counted: --tool=cachegrind ")
+    assert f"--cachegrind-out-file={signals}/git.%p.out {shutil.which('git')} --version" in counted
+    (signals / "done").touch()
+    assert run().startswith("git version")  # after it
+
+
+def test_serve_child_waits_for_its_signals_around_the_rebuild(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    page = docs / "index.md"
+    page.write_text("# Home\n")
+    config = tmp_path / "mkdocs.yml"
+    config.write_text("site_name: t\n")
+    signals = tmp_path / "signals"
+    signals.mkdir()
+    site = tmp_path / "site"
+    child = subprocess.Popen(
+        [*_bench().child("serve", str(config), str(page), str(site), str(signals))],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert _bench().wait_for(signals / "ready", child, timeout=120)
+        assert "Edited while serving." in page.read_text()  # edited before the rebuild
+        assert "Edited while serving." not in (site / "index.html").read_text()
+        time.sleep(1)
+        assert not (signals / "done").exists()  # the rebuild waits for "go"
+        (signals / "go").touch()
+        assert _bench().wait_for(signals / "done", child, timeout=120)
+        assert "Edited while serving." in (site / "index.html").read_text()
+        time.sleep(0.5)
+        assert child.poll() is None  # and the process for "end"
+        (signals / "end").touch()
+        out, err = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 0, err
+    times = json.loads(out.strip().splitlines()[-1])
+    assert times["first"] > 0 and times["second"] > 0
+    assert page.read_text() == "# Home\n"  # the page as it was
