@@ -3,6 +3,7 @@
     python benchmarks/run.py [--sizes a,b] [--repeat N] [--variants plain,ml,revdate]
                              [--sections builds,together,paired,work,serve,serve-work,check,
                                          git,pipeline,tags,profile] [--work-cache]
+                             [--work-branches]
 
 Repositories come from benchmarks/generate.py (made once, kept in --workdir, remade when the
 generator changes). The machine is shared and noisy, so every comparison runs side by side in
@@ -33,7 +34,10 @@ work      the instructions the plain and the plugin's build execute (and their g
           builds run at once; and the interpreter functions that account for the difference.
           Needs valgrind; a build runs about 25 times slower under it. With --work-cache,
           cachegrind also simulates this CPU's first-level caches and its L2 (as the last
-          level), and the misses of each are printed: about 80 times slower
+          level), and the misses of each are printed: about 80 times slower. With
+          --work-branches, cachegrind also models a branch predictor (a simple one: a modern
+          CPU predicts better, so its counts are an upper bound) and prints the branches and
+          mispredictions of each build
 pipeline  the 500-stage verdict (dvc.load_project + plugin.check_pipeline) vs ``dvc status``
           and ``dvc dag``, and whether they agree
 tags      1,000 GTO annotated tags: mkdocs_mlplugin.registry.read_registry vs ``gto show``
@@ -1071,6 +1075,28 @@ def say_cache_misses(plain: dict[str, Any], ml: dict[str, Any]) -> None:
     )
 
 
+def say_branches(plain: dict[str, Any], ml: dict[str, Any]) -> None:
+    """The branches of each build's process, and the mispredictions cachegrind's predictor
+    model makes on them (conditional: Bc, Bcm; indirect, as the interpreter's dispatch: Bi,
+    Bim)."""
+    rows = []
+    for name, key in (
+        ("conditional branches", "Bc"),
+        ("  mispredicted", "Bcm"),
+        ("indirect branches", "Bi"),
+        ("  mispredicted", "Bim"),
+    ):
+        p, m = plain["events"].get(key, 0), ml["events"].get(key, 0)
+        pi, mi = plain["events"].get("Ir", 0), ml["events"].get("Ir", 0)
+        per = f"{1000 * p / pi:.3f} -> {1000 * m / mi:.3f}" if pi and mi else ""
+        grow = f"{(m / p - 1) * 100:+.1f}%" if p else ""
+        rows.append([name, f"{p / 1e6:.1f}", f"{m / 1e6:.1f}", grow, per])
+    say("  branch predictor model (cachegrind's; the build's process):")
+    say(
+        table(["event", "Material M", "+ mlplugin M", "difference", "per 1,000 instructions"], rows)
+    )
+
+
 def section_work(bench: Bench, size: str) -> None:
     """Instructions each build executes, counted by valgrind (cachegrind, no cache model):
     the same count whatever else the machine is doing, so the two builds run at once."""
@@ -1091,6 +1117,8 @@ def section_work(bench: Bench, size: str) -> None:
     cache = ["--cache-sim=no"]
     if bench.args.work_cache:
         cache = ["--cache-sim=yes", f"--LL={','.join(map(str, l2_cache()))}"]
+    if bench.args.work_branches:
+        cache.append("--branch-sim=yes")
 
     def count(variant: str) -> Run:
         cmd = [
@@ -1168,6 +1196,8 @@ def section_work(bench: Bench, size: str) -> None:
     say(f"  overhead in instructions: build {overhead:+.1f}%, with git's processes {total:+.1f}%")
     if bench.args.work_cache:
         say_cache_misses(plain, ml)
+    if bench.args.work_branches:
+        say_branches(plain, ml)
     diffs = sorted(
         (
             (ml["by_fn"].get(f, 0) - plain["by_fn"].get(f, 0), f)
@@ -2079,6 +2109,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="the work section also simulates the caches (first level and L2): about 90 times "
         "slower than a build instead of 25",
+    )
+    parser.add_argument(
+        "--work-branches",
+        action="store_true",
+        help="the work section also models a branch predictor and counts its mispredictions "
+        "(slower than counting alone; a simple predictor, so an upper bound)",
     )
     parser.add_argument(
         "--workdir",

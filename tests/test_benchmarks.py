@@ -77,6 +77,34 @@ def test_cachegrind_cache_model_events_by_name(tmp_path: Path) -> None:
     assert by_fn == {"main": 100}
 
 
+def test_branch_model_events_and_mispredictions_per_instruction(tmp_path: Path, capsys) -> None:
+    # --branch-sim=yes (cache model off): Ir, then conditional and indirect branches and the
+    # mispredictions of each
+    bench = _bench()
+    events = {}
+    for name, summary in (("plain", "2000 300 30 100 10"), ("ml", "4000 500 60 300 60")):
+        out = tmp_path / f"{name}.1.out"
+        out.write_text(
+            "cmd: /venv/bin/python -m mkdocs build\n"
+            "events: Ir Bc Bcm Bi Bim\n"
+            "fl=Python/ceval.c\n"
+            "fn=_PyEval_EvalFrameDefault\n"
+            f"10 {summary}\n"
+            f"summary: {summary}\n"
+        )
+        events[name] = {"events": bench.cachegrind_file(out)[1]}
+    assert events["ml"]["events"] == {"Ir": 4000, "Bc": 500, "Bcm": 60, "Bi": 300, "Bim": 60}
+    bench.say_branches(events["plain"], events["ml"])
+    body = [line.split() for line in capsys.readouterr().out.splitlines()[3:]]
+    # event, plain M, plugin M, growth, then plain -> plugin per 1,000 instructions
+    assert body == [
+        ["conditional", "branches", "0.0", "0.0", "+66.7%", "150.000", "->", "125.000"],
+        ["mispredicted", "0.0", "0.0", "+100.0%", "15.000", "->", "15.000"],
+        ["indirect", "branches", "0.0", "0.0", "+200.0%", "50.000", "->", "75.000"],
+        ["mispredicted", "0.0", "0.0", "+500.0%", "5.000", "->", "15.000"],
+    ]
+
+
 def test_builds_at_once_each_run_on_its_own_cpu(tmp_path: Path) -> None:
     bench = _bench()
     cpus = sorted(os.sched_getaffinity(0))
