@@ -1,8 +1,8 @@
 """The performance benchmarks of mkdocs-mlplugin, in one command.
 
     python benchmarks/run.py [--sizes a,b] [--repeat N] [--variants plain,ml,revdate]
-                             [--sections builds,together,paired,work,serve,serve-work,check,
-                                         git,pipeline,tags,profile] [--work-cache]
+                             [--sections builds,phases,together,paired,work,serve,serve-work,
+                                         check,git,pipeline,tags,profile] [--work-cache]
                              [--work-branches]
 
 Repositories come from benchmarks/generate.py (made once, kept in --workdir, remade when the
@@ -19,6 +19,12 @@ builds    for each size, ``mkdocs build`` of the same pages with plain Material,
           and its git processes, which waiting on a busy machine does not inflate), how
           many times more overhead revision-date has, and the share of the machine's CPU time
           its hypervisor gave elsewhere meanwhile (steal, from /proc/stat)
+phases    whole builds, plain and + mlplugin, from MkDocs' own command line in a child that
+          stamps the time after the files and env events and before post_build: each phase's
+          median, min-max and paired difference. The plugin reads git, DVC and the pages
+          before rendering; while the templates render it only sets and clears page.meta.ml,
+          so the phases outside rendering hold its own work, and the rendering phase the
+          machine's drift
 together  for each size, the plain and the plugin's build started at the same moment, each
           pinned to its own CPU, the CPUs swapped every round: wall and CPU time per round, so
           that a change of the machine's speed falls on both builds (where it is the same on
@@ -55,7 +61,7 @@ profile   where the plugin's time goes, in-process: build phases (Markdown, Jinj
           hooks only, a diagnostic build with page.meta emptied before the templates run, and
           the memory the plugin's imports cost
 
-Extras (paired, work, serve, serve-work, check, profile) run on (b) when it is among --sizes,
+Extras (phases, paired, work, serve, serve-work, check, profile) run on (b) when it is among --sizes,
 else on the first size.
 Everything generated goes to --workdir (default $TMPDIR/mkdocs-mlplugin-bench), nothing into
 the project; raw numbers are written there as results-*.json.
@@ -92,6 +98,7 @@ PY = sys.executable
 BIN = Path(sys.executable).parent
 SECTIONS = (
     "builds",
+    "phases",
     "together",
     "paired",
     "work",
@@ -123,6 +130,7 @@ class Run:
     err: str
     cpu: float = float("nan")  # user + system CPU seconds, the process and its reaped children
     steal: float = float("nan")  # % of the machine's CPU time the hypervisor gave elsewhere
+    began: float = float("nan")  # CLOCK_MONOTONIC just before the process was started
 
 
 def cpu_ticks() -> tuple[int, int]:
@@ -144,6 +152,7 @@ def measure(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float = TIM
     os.sync()  # the previous run's writes are flushed now, not during this run
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         steal0, total0 = cpu_ticks()
+        began = now()
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err)
         timer = threading.Timer(timeout, proc.kill)
@@ -165,6 +174,7 @@ def measure(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float = TIM
             err.read().decode("utf-8", "replace"),
             usage.ru_utime + usage.ru_stime,
             100 * (steal1 - steal0) / (total1 - total0) if total1 > total0 else float("nan"),
+            began,
         )
 
 
@@ -406,6 +416,133 @@ def section_builds(bench: Bench, sizes: list[str]) -> None:
         say(f"  [load {loadavg()}]")
         out[size] = stats
     bench.results["sections"]["builds"] = out
+
+
+# --------------------------------------------------------------------------- phases
+
+#: the phases of a build, between the moments child_phases stamps, and what each one holds
+PHASES = (
+    ("start", "start to on_files: Python, config, plugins, on_config, the files, on_files"),
+    ("pages", "to on_env: nav, every page read, on_page_markdown, Markdown to HTML, on_env"),
+    ("rendering", "to on_post_build: static files, every page's templates, anchors checked"),
+    ("end", "on_post_build and the process's exit"),
+)
+
+
+def now() -> float:
+    """CLOCK_MONOTONIC: one clock for this process and its children."""
+    return time.clock_gettime(time.CLOCK_MONOTONIC)
+
+
+def child_phases(config: str, site_dir: str) -> None:
+    """``mkdocs build`` from MkDocs' own command line, with the moment after the ``files``
+    and ``env`` events and before ``post_build`` stamped (every plugin's handlers of an event
+    run inside it); prints the stamps."""
+    from mkdocs.__main__ import cli
+    from mkdocs.plugins import PluginCollection
+
+    stamps: dict[str, float] = {}
+    run_event = PluginCollection.run_event
+
+    def stamped(self: Any, name: str, item: Any = None, **kwargs: Any) -> Any:
+        if name == "post_build":
+            stamps["rendering"] = now()
+        result = run_event(self, name, item, **kwargs)
+        if name == "files":
+            stamps["start"] = now()
+        elif name == "env":
+            stamps["pages"] = now()
+        return result
+
+    PluginCollection.run_event = stamped  # type: ignore[method-assign]
+    cli.main(["build", "-f", config, "-d", site_dir], prog_name="mkdocs", standalone_mode=False)
+    print(json.dumps(stamps))
+
+
+def phase_times(run: Run, stamps: dict[str, float]) -> dict[str, float]:
+    """The seconds of each of PHASES in RUN, from the child's STAMPS and the run's start and
+    wall time; 'end' runs to the moment the process was reaped."""
+    times, last = {}, run.began
+    for name, _ in PHASES[:-1]:
+        times[name] = stamps[name] - last
+        last = stamps[name]
+    times["end"] = run.began + run.wall - last
+    return times
+
+
+def section_phases(bench: Bench, size: str) -> None:
+    repo = bench.repo(size)
+    variants = ["plain", "ml"]
+    failed = bench.warm(repo, variants)
+    if failed:
+        say(f"  {failed}")
+        return
+    rounds = bench.args.repeat
+    say(
+        f"\n## Phases of whole builds, size ({size}): {rounds} rounds of PM, reversed every "
+        f"other round  [load {loadavg()}]"
+    )
+    times: dict[str, list[dict[str, float]]] = {v: [] for v in variants}
+    cpus: dict[str, list[float]] = {v: [] for v in variants}
+    for r in range(rounds):
+        for v in in_round(variants, r):
+            config, site = str(repo / f"mkdocs-{v}.yml"), str(bench.sites / f"phases-{size}-{v}")
+            run = measure(child("phases", config, site), repo, bench.env)
+            got = phase_times(run, child_json(run))
+            times[v].append(got)
+            cpus[v].append(run.cpu)
+            say(
+                f"  round {r + 1} {v:5} "
+                + "  ".join(f"{name} {got[name]:6.2f} s" for name, _ in PHASES)
+                + f"  whole {run.wall:6.2f} s"
+            )
+    groups = [(name, [name]) for name, _ in PHASES] + [
+        ("outside rendering", ["start", "pages", "end"]),
+        ("whole build", [name for name, _ in PHASES]),
+    ]
+    plain_whole = median([sum(t.values()) for t in times["plain"]])
+    rows, out = [], {}
+    for label, names in groups:
+        plain = [sum(t[n] for n in names) for t in times["plain"]]
+        ml = [sum(t[n] for n in names) for t in times["ml"]]
+        diffs = [b - a for a, b in zip(plain, ml, strict=True)]
+        share = 100 * median(diffs) / plain_whole
+        out[label] = {"plain": plain, "ml": ml, "difference_s": median(diffs), "share_pct": share}
+        rows.append(
+            [
+                label,
+                f"{median(plain):.2f} ({min(plain):.2f}-{max(plain):.2f})",
+                f"{median(ml):.2f} ({min(ml):.2f}-{max(ml):.2f})",
+                f"{median(diffs):+.2f} s ({min(diffs):+.2f} to {max(diffs):+.2f})",
+                f"{share:+.1f}%",
+            ]
+        )
+    say(
+        table(
+            [
+                "phase",
+                "Material s (min-max)",
+                "+ mlplugin s (min-max)",
+                "difference, median of rounds (range)",
+                "of a plain build",
+            ],
+            rows,
+        )
+    )
+    for name, what in PHASES:
+        say(f"  {name}: {what}")
+    cpu_pct = 100 * (median([b / a for a, b in zip(cpus["plain"], cpus["ml"], strict=True)]) - 1)
+    say(
+        f"  CPU time of the whole builds (user + system, with git): {cpu_pct:+.1f}% (paired); "
+        "a phase whose range of differences spans zero is one this machine cannot resolve"
+    )
+    bench.results["sections"]["phases"] = {
+        "size": size,
+        "phases": out,
+        "outside_rendering_pct": out["outside rendering"]["share_pct"],
+        "overhead_pct": out["whole build"]["share_pct"],
+        "cpu_overhead_pct": cpu_pct,
+    }
 
 
 # --------------------------------------------------------------------------- builds at once
@@ -1953,6 +2090,7 @@ def summary(bench: Bench) -> None:
             ]
         )
     for name, key, how in (
+        ("phases", "outside_rendering_pct", "outside rendering"),
         ("paired", "overhead_pct", "paired phases"),
         ("work", "overhead_with_git_pct", "instructions"),
     ):
@@ -2085,6 +2223,7 @@ def main(argv: list[str] | None = None) -> int:
             "registry": child_registry,
             "profile": child_profile,
             "paired": child_paired,
+            "phases": child_phases,
         }[kind](*rest)
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -2147,6 +2286,8 @@ def main(argv: list[str] | None = None) -> int:
     extra = "b" if "b" in args.sizes else args.sizes[0] if args.sizes else "a"
     if "builds" in sections:
         section_builds(bench, args.sizes)
+    if "phases" in sections:
+        section_phases(bench, extra)
     if "together" in sections:
         section_together(bench, args.sizes)
     if "paired" in sections:

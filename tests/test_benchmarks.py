@@ -215,3 +215,30 @@ def test_serve_child_waits_for_its_signals_around_the_rebuild(tmp_path: Path) ->
     times = json.loads(out.strip().splitlines()[-1])
     assert times["first"] > 0 and times["second"] > 0
     assert page.read_text() == "# Home\n"  # the page as it was
+
+
+def test_phases_child_puts_each_hook_s_time_in_its_phase(tmp_path: Path) -> None:
+    # a hooks file that sleeps in one event of each phase: each sleep must land in its phase
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "index.md").write_text("# Home\n")
+    (tmp_path / "hooks.py").write_text(
+        "import time\n"
+        "def on_config(config):\n    time.sleep(0.2)\n"
+        "def on_page_markdown(markdown, page, config, files):\n    time.sleep(0.4)\n"
+        "def on_page_context(context, page, config, nav):\n    time.sleep(0.6)\n"
+        "def on_post_build(config):\n    time.sleep(0.8)\n"
+    )
+    config = tmp_path / "mkdocs.yml"
+    config.write_text("site_name: t\nhooks:\n  - hooks.py\n")
+    bench = _bench()
+    site = tmp_path / "site"
+    run = bench.measure(bench.child("phases", str(config), str(site)), tmp_path, dict(os.environ))
+    times = bench.phase_times(run, bench.child_json(run))
+    assert list(times) == [name for name, _ in bench.PHASES]
+    assert times["start"] >= 0.2
+    assert times["pages"] >= 0.4
+    assert times["rendering"] >= 0.6
+    assert times["end"] >= 0.8
+    assert abs(sum(times.values()) - run.wall) < 1e-6
+    assert "Home" in (site / "index.html").read_text()
