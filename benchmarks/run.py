@@ -22,9 +22,10 @@ builds    for each size, ``mkdocs build`` of the same pages with plain Material,
 phases    whole builds, plain and + mlplugin, from MkDocs' own command line in a child that
           stamps the time after the files and env events and before post_build: each phase's
           median, min-max and paired difference. The plugin reads git, DVC and the pages
-          before rendering; while the templates render it only sets and clears page.meta.ml,
-          so the phases outside rendering hold its own work, and the rendering phase the
-          machine's drift
+          before rendering and writes the manifest after it, so the phases outside rendering
+          hold its own work; in the rendering phase it adds only its theme overrides, the
+          page.meta.ml it sets and clears, and the collector's walk over its objects, next
+          to the machine's drift
 together  for each size, the plain and the plugin's build started at the same moment, each
           pinned to its own CPU, the CPUs swapped every round: wall and CPU time per round, so
           that a change of the machine's speed falls on both builds (where it is the same on
@@ -61,8 +62,8 @@ profile   where the plugin's time goes, in-process: build phases (Markdown, Jinj
           hooks only, a diagnostic build with page.meta emptied before the templates run, and
           the memory the plugin's imports cost
 
-Extras (phases, paired, work, serve, serve-work, check, profile) run on (b) when it is among --sizes,
-else on the first size.
+Extras (phases, paired, work, serve, serve-work, check, profile) run on (b) when it is among
+--sizes, else on the first size.
 Everything generated goes to --workdir (default $TMPDIR/mkdocs-mlplugin-bench), nothing into
 the project; raw numbers are written there as results-*.json.
 """
