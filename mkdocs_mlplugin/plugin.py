@@ -98,8 +98,10 @@ class MLPlugin(BasePlugin[MLConfig]):
         self.stash = inline.Stash()  # this build's inline facts, put into pages by Markdown
         self._resolved_inline: dict[tuple[str, str | None, str | None], Any] = {}
         self._binding: Any = _UNSET
-        self._nested: dict[Path, Path | None] = {}  # directory -> nested repository root
-        self._real_dirs: dict[str, Path] = {}  # directory -> the same, links resolved
+        self._git_meta: tuple[git.RepoFacts | None, dict[str, Any] | None] = (None, None)
+        # directory -> its path from mkdocs.yml's directory and from the git root, as a prefix
+        # of its files' paths, and the nested repository holding it
+        self._dirs: dict[str, tuple[str | None, str | None, Path | None]] = {}
         self.config_warnings = 0  # MkDocs' warnings about mkdocs.yml, counted by the CLI
         self.docs_version: str | None = None
         self.config_dir = Path.cwd()
@@ -114,7 +116,10 @@ class MLPlugin(BasePlugin[MLConfig]):
         self._history_job: tuple[Any, Future[dict[str, git.FileHistory]]] | None = None
         self._tags_job: Future[bytes] | None = None
         self._git_start: _GitStart | MLPluginError | None = None  # set by on_config
-        self._bindings: dict[str, tuple[tuple[int, int, int], dict[str, Any] | None]] = {}
+        self._bindings: dict[str, tuple[tuple[int, int, int], dict[str, Any] | None, bool]] = {}
+        # pages whose first line holds text (no front matter, no blank line): their Markdown
+        # body starts on line 1, so the page need not be read again to number its lines
+        self._body_first: set[str] = set()
         self._registry: registry.Registry | None = None
 
     # ------------------------------------------------------------------ hooks
@@ -135,7 +140,8 @@ class MLPlugin(BasePlugin[MLConfig]):
         self.published = {}
         self.stash.clear()
         self._resolved_inline = {}
-        self._nested, self._real_dirs = {}, {}
+        self._dirs = {}
+        self._body_first = set()
         self._history_job = self._tags_job = None
         self.repo = self.git_root = None
         self.config_dir = Path(config.config_file_path or ".").resolve().parent
@@ -206,26 +212,35 @@ class MLPlugin(BasePlugin[MLConfig]):
         from mkdocs.utils.meta import get_data
 
         key: tuple[int, int, int] | None = None
-        if file.abs_src_path and not file.generated_by:
+        path = file.abs_src_path
+        if path and not file.generated_by:
             try:
-                st = os.stat(file.abs_src_path)
+                st = os.stat(path)
             except OSError:
                 return None  # the page reports its own problem when it is built
             if st.st_mtime_ns < time.time_ns() - dvc.RACY_NS:
                 key = (st.st_ino, st.st_size, st.st_mtime_ns)
-                known = self._bindings.get(file.abs_src_path)
+                known = self._bindings.get(path)
                 if known is not None and known[0] == key:
+                    if known[2]:
+                        self._body_first.add(path)
                     return known[1]
-            if not _has_front_matter(file.abs_src_path):
-                return None  # most pages: the first bytes say there is no front matter
+            opening = _opening(path)
+            if opening != FRONT_MATTER:
+                # most pages: the first bytes say there is no front matter
+                if opening == BODY_FIRST:
+                    self._body_first.add(path)
+                if key is not None:
+                    self._bindings[path] = (key, None, opening == BODY_FIRST)
+                return None
         try:
             _, meta = get_data(file.content_string)
         except (OSError, UnicodeDecodeError, ValueError):
             return None
         binding = meta.get("ml") if isinstance(meta, dict) else None
         binding = binding if isinstance(binding, dict) else None
-        if key is not None and file.abs_src_path:
-            self._bindings[file.abs_src_path] = (key, binding)
+        if key is not None and path:
+            self._bindings[path] = (key, binding, False)
         return binding
 
     # Run before other plugins (mkdocs-macros, i18n, ...) change the Markdown, so that line
@@ -235,7 +250,10 @@ class MLPlugin(BasePlugin[MLConfig]):
         self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files
     ) -> str:
         facts = self._page_facts(page)
-        first_line = _first_line(page, markdown)
+        if not page.meta and page.file.abs_src_path in self._body_first:
+            first_line = 1  # as _first_line finds it, without reading the page again
+        else:
+            first_line = _first_line(page, markdown)
         self._bind(page, facts)
         if facts.artifact is not None and facts.artifact.type == "model":
             self._check_card(page, facts, markdown, first_line)
@@ -627,15 +645,13 @@ class MLPlugin(BasePlugin[MLConfig]):
     # ------------------------------------------------------------------ pages
 
     def _page_facts(self, page: Page) -> PageFacts:
-        path = self._resolved(page.file.abs_src_path or page.file.src_path)
-        src = relative(path, self.config_dir, resolved=True) or page.file.src_uri
-        repo_path = relative(path, self.git_root, resolved=True) if self.git_root else None
+        src, repo_path, other = self._place(page.file.abs_src_path or page.file.src_path)
+        src = src or page.file.src_uri
         history = (
             self.site.history.get(repo_path)
             if self.site.history is not None and repo_path
             else None
         )
-        other = self._other_repository(path.parent) if self.git_root else None
         no_history = None
         if other is not None:
             no_history = (
@@ -654,20 +670,31 @@ class MLPlugin(BasePlugin[MLConfig]):
             )
         return PageFacts(src=src, repo_path=repo_path, history=history, no_history=no_history)
 
-    def _resolved(self, path: str) -> Path:
-        """PATH with symbolic links resolved, each directory resolved once per build."""
-        directory, name = os.path.split(os.path.abspath(path))
-        real = self._real_dirs.get(directory)
-        if real is None:
-            real = self._real_dirs[directory] = Path(directory).resolve()
-        return Path(path).resolve() if os.path.islink(path) else real / name
-
-    def _other_repository(self, directory: Path) -> Path | None:
-        """The root of a git repository (submodule, nested clone) between DIRECTORY (resolved)
-        and the git root, looked up once per directory and build."""
-        if directory not in self._nested:
-            self._nested[directory] = _other_repository(directory, self.git_root)
-        return self._nested[directory]
+    def _place(self, path: str) -> tuple[str | None, str | None, Path | None]:
+        """Where the file at PATH is, symbolic links resolved: its path relative to mkdocs.yml's
+        directory and to the git root (None outside them), and the root of a nested git
+        repository (submodule, clone) holding it below the git root. Each directory is looked
+        up once per build."""
+        if os.path.islink(path):
+            real = Path(path).resolve()
+            directory, name = str(real.parent), real.name
+        else:
+            directory, name = os.path.split(os.path.abspath(path))
+        place = self._dirs.get(directory)
+        if place is None:
+            real_dir = Path(directory).resolve()
+            in_repo = self.git_root is not None
+            place = self._dirs[directory] = (
+                _prefix(relative(real_dir, self.config_dir, resolved=True)),
+                _prefix(relative(real_dir, self.git_root, resolved=True)) if in_repo else None,
+                _other_repository(real_dir, self.git_root) if in_repo else None,
+            )
+        src, repo_path, other = place
+        return (
+            None if src is None else src + name,
+            None if repo_path is None else repo_path + name,
+            other,
+        )
 
     def _bind(self, page: Page, facts: PageFacts) -> None:
         binding = page.meta.get("ml")
@@ -852,9 +879,11 @@ class MLPlugin(BasePlugin[MLConfig]):
         """Put the page's facts under page.meta['ml'] for templates, and keep them for the manifest."""
         site = self.site
         project = site.project
+        if self._git_meta[0] is not site.repo:  # one mapping for every page of the build
+            self._git_meta = (site.repo, site.repo.as_dict() if site.repo else None)
         meta: dict[str, Any] = {
             "docs_version": self.docs_version,
-            "git": site.repo.as_dict() if site.repo else None,
+            "git": self._git_meta[1],
             "page": dated(facts.history, site.date_format)
             | {"authors": author_names(facts.history, site.show_emails) if facts.history else []},
             "artifact": None,
@@ -1037,6 +1066,14 @@ def _other_repository(directory: Path, git_root: Path | None) -> Path | None:
     return None
 
 
+def _prefix(directory: str | None) -> str | None:
+    """What a relative DIRECTORY puts before the names of its files: "" for ".", "a/b/" for
+    "a/b"."""
+    if directory is None:
+        return None
+    return "" if directory == "." else directory + "/"
+
+
 def _parents(path: str) -> list[str]:
     parts = path.split("/")[:-1]
     return ["/".join(parts[: i + 1]) for i in range(len(parts))]
@@ -1107,14 +1144,25 @@ def _in_background(work: Callable[..., T], *args: Any) -> Future[T]:
         pool.shutdown(wait=False)
 
 
-def _has_front_matter(path: str) -> bool:
-    """Whether the file starts as YAML front matter does ('---', after a byte order mark)."""
+FRONT_MATTER, BODY_FIRST, OTHER = "front matter", "body first", "other"
+
+
+def _opening(path: str) -> str:
+    """How the file starts: FRONT_MATTER ('---' after a byte order mark: it may hold front
+    matter), BODY_FIRST (a first line that holds text, so MkDocs takes no blank line away
+    before the body), or OTHER."""
     try:
         with open(path, "rb") as fh:
-            start = fh.read(6)
+            start = fh.read(256).removeprefix(b"\xef\xbb\xbf")
     except OSError:
-        return True  # let the full read say what is wrong
-    return start.removeprefix(b"\xef\xbb\xbf").startswith(b"---")
+        return FRONT_MATTER  # let the full read say what is wrong
+    if start.startswith(b"---"):
+        return FRONT_MATTER
+    line, newline, _ = start.partition(b"\n")
+    try:
+        return BODY_FIRST if newline and line.decode("utf-8").strip() else OTHER
+    except UnicodeDecodeError:
+        return OTHER
 
 
 def _first_line(page: Page, markdown: str) -> int:

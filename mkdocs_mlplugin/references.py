@@ -7,12 +7,12 @@ This module only parses: resolving and rendering live elsewhere.
 
 from __future__ import annotations
 
-import dataclasses
+import functools
 import itertools
 import re
 import shlex
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from .findings import Finding, MLPluginError
 
@@ -65,8 +65,7 @@ _ODD_BREAKS = re.compile("[\r\v\f\x1c-\x1e\x85\u2028\u2029]")  # splitlines() cu
 _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)", re.DOTALL)
 
 
-@dataclasses.dataclass(frozen=True)
-class Reference:
+class Reference(NamedTuple):  # a tuple: pages hold thousands, made faster than a dataclass
     """One ``{ml ...}`` reference in a page."""
 
     kind: str
@@ -84,8 +83,7 @@ class Reference:
         return " ".join(p for p in (self.kind, self.name, self.field) if p)
 
 
-@dataclasses.dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
     """Where a reference stands in the Markdown, and what it says (or why it cannot be read)."""
 
     start: int
@@ -97,9 +95,33 @@ class Match:
 
 def parse(body: str, line: int, block: bool, source: str, text: str) -> Reference:
     """Parse the inside of ``{ml ...}``; MLPluginError with a finding when it is malformed."""
+    parsed = _parsed(body, block, text)
+    if isinstance(parsed, str):
+        raise MLPluginError(Finding("malformed_reference", parsed, source, line))
+    kind, name, field, is_block, options = parsed
+    return Reference(kind, name, field, line, text, is_block, options)
 
-    def bad(message: str) -> MLPluginError:
-        return MLPluginError(Finding("malformed_reference", f"'{text}': {message}", source, line))
+
+class _Malformed(Exception):
+    """Why a reference cannot be read."""
+
+
+_Parsed = tuple[str, str | None, str | None, bool, tuple[tuple[str, str], ...]]
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(body: str, block: bool, text: str) -> _Parsed | str:
+    """(kind, name, field, block, options) of a reference, or the message saying why it is
+    malformed. Pages repeat the same few references, so each is read once per process."""
+    try:
+        return _read(body, block, text)
+    except _Malformed as exc:
+        return str(exc)
+
+
+def _read(body: str, block: bool, text: str) -> _Parsed:
+    def bad(message: str) -> _Malformed:
+        return _Malformed(f"'{text}': {message}")
 
     try:
         words = split(body)
@@ -113,10 +135,10 @@ def parse(body: str, line: int, block: bool, source: str, text: str) -> Referenc
         if not block:
             raise bad(f"'{kind}' is a block: put it alone on its own line.")
         if kind == "pipeline":
-            return Reference(kind, None, None, line, text, True, _pipeline_options(args, bad))
+            return kind, None, None, True, _pipeline_options(args, bad)
         if len(args) > 1:
             raise bad(f"'{kind}' takes at most one name.")
-        return Reference(kind, args[0] if args else None, None, line, text, True)
+        return kind, args[0] if args else None, None, True, ()
     if kind not in INLINE_FIELDS:
         from .findings import did_you_mean
 
@@ -138,7 +160,7 @@ def parse(body: str, line: int, block: bool, source: str, text: str) -> Referenc
             f"'{kind}' has no field '{field}'.{did_you_mean(str(field), fields)} "
             f"Fields: {', '.join(fields)}."
         )
-    return Reference(kind, name, field, line, text, False)
+    return kind, name, field, False, ()
 
 
 def split(body: str) -> list[str]:
@@ -278,13 +300,43 @@ def _text_ranges(markdown: str) -> list[tuple[int, int]]:
         if markdown.find("`", start, end) == -1:
             ranges.append((start, end))
             continue
-        for m in _CODE_SPAN.finditer(markdown, start, end):
+        for m in _code_spans(markdown, start, end):
             if "\n\n" in m.group(0):
                 continue  # a code span does not cross a paragraph break
             ranges.append((pos, m.start()))
             pos = m.end()
         ranges.append((pos, end))
     return [(a, b) for a, b in ranges if a < b]
+
+
+def _fence_lines(markdown: str) -> list[re.Match[str]]:
+    """What ``_FENCE_LINE.finditer(markdown)`` finds, in order, with the regular expression
+    tried only at the start of lines that hold a fence's three backticks or tildes (the
+    search itself would try it at every line of the page)."""
+    starts: set[int] = set()
+    for mark in ("```", "~~~"):
+        pos = markdown.find(mark)
+        while pos != -1:
+            line_start = markdown.rfind("\n", 0, pos) + 1
+            starts.add(line_start)
+            line_end = markdown.find("\n", pos)
+            pos = -1 if line_end == -1 else markdown.find(mark, line_end)
+    found = (_FENCE_LINE.match(markdown, start) for start in sorted(starts))
+    return [m for m in found if m is not None]
+
+
+def _code_spans(markdown: str, start: int, end: int) -> Iterator[re.Match[str]]:
+    """What ``_CODE_SPAN.finditer(markdown, start, end)`` finds, with the regular expression
+    tried only where a backtick stands (the search would try it at every character)."""
+    pos = markdown.find("`", start, end)
+    while pos != -1:
+        m = _CODE_SPAN.match(markdown, pos, end)
+        if m is not None:
+            yield m
+            pos = m.end()
+        else:
+            pos += 1
+        pos = markdown.find("`", pos, end)
 
 
 def _outside_fences(markdown: str) -> Iterator[tuple[int, int]]:
@@ -298,10 +350,8 @@ def _outside_fences(markdown: str) -> Iterator[tuple[int, int]]:
             (start, start + len(line), _FENCE.match(line.rstrip("\r\n")))
             for start, line in zip(starts, lines, strict=False)  # starts has one more
         )
-    else:  # only '\n' ends lines: look at the lines that can be fences, found by one search
-        fences = (
-            (m.start(), min(m.end() + 1, len(markdown)), m) for m in _FENCE_LINE.finditer(markdown)
-        )
+    else:  # only '\n' ends lines: look only at the lines that hold three backticks or tildes
+        fences = ((m.start(), min(m.end() + 1, len(markdown)), m) for m in _fence_lines(markdown))
     text_start = 0
     fence: tuple[str, int] | None = None
     for start, end, m in fences:

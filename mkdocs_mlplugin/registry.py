@@ -11,6 +11,7 @@ hold it to GTO's own code on generated tag sets and to the gto CLI on real repos
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -266,19 +267,29 @@ class _Version:
 
 def _by_semver(versions: list[_Version]) -> list[_Version]:
     """Highest SemVer first, then names that are not SemVer (commit hashes), Z to A."""
-    import semver
-
     parsed: list[tuple[Any, _Version]] = []
     other: list[_Version] = []
     for version in versions:
-        try:
-            if not version.name.startswith("v"):
-                raise ValueError(version.name)
-            parsed.append((semver.Version.parse(version.name[1:]), version))
-        except (ValueError, TypeError, IndexError):
+        semver = _semver(version.name)
+        if semver is None:
             other.append(version)
+        else:
+            parsed.append((semver, version))
     ordered = [v for _, v in sorted(parsed, key=lambda p: p[0])[::-1]]
     return ordered + sorted(other, key=lambda v: v.name)[::-1]
+
+
+@functools.lru_cache(maxsize=4096)  # each artifact's versions are ordered again per stage
+def _semver(name: str) -> Any:
+    """The ``semver`` package's reading of a version name 'vX.Y.Z...', or None."""
+    import semver
+
+    if not name.startswith("v"):
+        return None
+    try:
+        return semver.Version.parse(name[1:])
+    except (ValueError, TypeError, IndexError):
+        return None
 
 
 class _Artifact:

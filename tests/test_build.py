@@ -116,6 +116,30 @@ def test_every_missing_reference_is_reported_with_page_line_and_a_suggestion(
     assert not (build.site / "index.html").exists(), "no page is written when references are broken"
 
 
+def test_line_numbers_are_the_source_file_lines_however_the_page_opens(pipeline: Repo) -> None:
+    """Pages whose first line holds text are numbered without being read again; pages that
+    open with front matter, MultiMarkdown meta, blank lines or a byte order mark are read, and
+    every finding names the line of the source file."""
+    openings = {
+        "text.md": b"# Text\n\n{ml stage trian}\n",  # line 3
+        "blank.md": b"\n\n# Blank lines first\n\n{ml stage trian}\n",  # line 5
+        "spaces.md": b"   \n# A first line of spaces\n{ml stage trian}\n",  # line 3
+        "yaml.md": b"---\ntitle: Front matter\n---\n\n# Yaml\n\n{ml stage trian}\n",  # line 7
+        "mmd.md": b"Title: MultiMarkdown meta\n\n# Meta\n{ml stage trian}\n",  # line 4
+        "bom.md": b"\xef\xbb\xbf# Byte order mark\n\n\n{ml stage trian}\n",  # line 4
+        "crlf.md": b"# Windows\r\n\r\n{ml stage trian}\r\n",  # line 3
+    }
+    pipeline.site({"index.md": "# Home\n"})
+    for name, text in openings.items():
+        (pipeline.path / "docs" / name).write_bytes(text)
+    pipeline.commit("Docs")
+    build = pipeline.build()
+    assert not build.ok and "Traceback" not in build.output
+    lines = {"text": 3, "blank": 5, "spaces": 3, "yaml": 7, "mmd": 4, "bom": 4, "crlf": 3}
+    for page, line in lines.items():
+        assert f"docs/{page}.md:{line}: '{{ml stage trian}}': no stage 'trian'." in build.output
+
+
 def test_severities_are_configurable_like_mkdocs_validation(pipeline: Repo) -> None:
     pages = {"index.md": "# Home\n\n{ml stage nope}\n"}
     pipeline.site(pages, plugin={"checks": {"missing_reference": "warn"}})

@@ -20,7 +20,16 @@ from mkdocs_mlplugin.dvc import load_project, redact, redact_text
 from mkdocs_mlplugin.files import parse_structured, parse_yaml
 from mkdocs_mlplugin.findings import MLPluginError
 from mkdocs_mlplugin.git import parse_log
-from mkdocs_mlplugin.references import _outside_fences, replace, scan, split
+from mkdocs_mlplugin.references import (
+    _CODE_SPAN,
+    _FENCE_LINE,
+    _code_spans,
+    _fence_lines,
+    _outside_fences,
+    replace,
+    scan,
+    split,
+)
 
 MARKDOWNISH = st.text(
     alphabet=st.sampled_from(list("{}ml `~\\\n#|*_-:=\"' abcprgtoutsae.0123")), max_size=200
@@ -139,10 +148,31 @@ LINE_ENDS = ["\r\n", "\r", "\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\xa0", "\x
 @settings(max_examples=2000, deadline=None)
 @given(st.lists(st.sampled_from(FENCE_PIECES + LINE_ENDS), max_size=20).map("".join))
 def test_fenced_code_is_found_as_line_by_line_reading_finds_it(markdown: str) -> None:
-    """The scanner finds fence lines with one search over the page; that must give the text
-    ranges a line-by-line reading gives, whatever ends the lines."""
+    """The scanner looks only at the lines that hold three backticks or tildes; that must give
+    the text ranges a line-by-line reading gives, whatever ends the lines."""
     found = [(a, b) for a, b in _outside_fences(markdown) if a < b]
     assert found == fenced_text_by_lines(markdown)
+
+
+CODE_PIECES = ["`", "``", "```", "x", " ", "\n", "\n\n", "{ml a}", "~~~"]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.lists(st.sampled_from(CODE_PIECES), max_size=20).map("".join),
+    st.integers(0, 30),
+    st.integers(0, 30),
+)
+def test_code_spans_and_fence_lines_are_what_the_full_searches_find(
+    markdown: str, start: int, length: int
+) -> None:
+    """Code spans and fence lines are looked for only where a backtick or a fence's three
+    characters stand; the regular expressions searched over the whole page find the same."""
+    end = min(start + length, len(markdown))
+    found = [m.span() for m in _code_spans(markdown, start, end)]
+    assert found == [m.span() for m in _CODE_SPAN.finditer(markdown, start, end)]
+    lines = [m.span() for m in _fence_lines(markdown)]
+    assert lines == [m.span() for m in _FENCE_LINE.finditer(markdown)]
 
 
 @FUZZ
