@@ -73,17 +73,40 @@ def _bad_number(node: Any) -> yaml.YAMLError:
     )
 
 
-def _yaml12_resolvers() -> None:
-    import re
-
-    from ruamel.yaml.resolver import implicit_resolvers
-
-    for versions, tag, regexp, first in implicit_resolvers:
-        if (1, 2) in versions:
-            Loader.add_implicit_resolver(tag, re.compile(regexp.pattern, regexp.flags), list(first))
-
-
-_yaml12_resolvers()
+_DIGITS = "0123456789"
+#: YAML 1.2's implicit types as ruamel.yaml resolves them, in its order: tag, the whole plain
+#: scalar's pattern, the characters such a scalar starts with ("": the empty scalar). Written
+#: out here because importing ruamel.yaml costs more than reading a site's DVC files; a test
+#: holds this table to ruamel's own.
+YAML12_RESOLVERS: list[tuple[str, str, str | list[str]]] = [
+    ("bool", r"true|True|TRUE|false|False|FALSE", "tTfF"),
+    (
+        "float",
+        r"[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+"
+        r"|[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)"
+        r"|\.(?:nan|NaN|NAN)",
+        "-+" + _DIGITS + ".",
+    ),
+    ("int", r"[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?[0-9_]+|[-+]?0x[0-9a-fA-F_]+", "-+" + _DIGITS),
+    ("merge", r"<<", "<"),
+    ("null", r"~|null|Null|NULL|", ["~", "n", "N", ""]),
+    (
+        "timestamp",
+        r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+        r"|[0-9]{4}-[0-9][0-9]?-[0-9][0-9]?"
+        r"(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?"
+        r"(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9]{2})?))?",
+        _DIGITS,
+    ),
+    ("value", r"=", "="),
+    ("yaml", r"!|&|\*", "!&*"),
+]
+for _name, _pattern, _first in YAML12_RESOLVERS:
+    Loader.add_implicit_resolver(
+        f"tag:yaml.org,2002:{_name}", re.compile(f"^(?:{_pattern})$"), list(_first)
+    )
 Loader.add_constructor("tag:yaml.org,2002:bool", Loader.construct_yaml_bool)
 Loader.add_constructor("tag:yaml.org,2002:int", Loader.construct_yaml_int)
 Loader.add_constructor("tag:yaml.org,2002:float", Loader.construct_yaml_float)

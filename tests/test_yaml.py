@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from mkdocs_mlplugin.files import Loader, parse_yaml
+from mkdocs_mlplugin.files import YAML12_RESOLVERS, Loader, parse_yaml
 from mkdocs_mlplugin.findings import MLPluginError
 
 WORDS = [
@@ -135,3 +136,26 @@ def test_a_duplicated_key_is_an_error_with_its_line_as_in_dvc() -> None:
     finding = caught.value.finding
     assert (finding.file, finding.line) == ("params.yaml", 4)
     assert "duplicate key 'lr'" in finding.message
+
+
+SCALAR_TEXT = st.text(
+    alphabet=st.sampled_from(list("0123456789+-._:eExXbBoOtTZ \tnNaAfFlLsSuU~<=!&*iI"))
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(SCALAR, SCALAR_TEXT))
+def test_the_implicit_types_are_ruamels_yaml_1_2_table(text: str) -> None:
+    """The plugin writes out the YAML 1.2 table of implicit types instead of importing
+    ruamel.yaml for it: the same tags, in the same order, for the same first characters, and
+    each pattern takes the same plain scalars as ruamel's."""
+    from ruamel.yaml.resolver import implicit_resolvers
+
+    theirs = [(tag, rx, list(first)) for v, tag, rx, first in implicit_resolvers if (1, 2) in v]
+    ours = [
+        (f"tag:yaml.org,2002:{name}", re.compile(f"^(?:{pattern})$"), list(first))
+        for name, pattern, first in YAML12_RESOLVERS
+    ]
+    assert [(t, f) for t, _, f in ours] == [(t, f) for t, _, f in theirs]
+    for (tag, mine, _), (_, rx, _) in zip(ours, theirs, strict=True):
+        assert bool(mine.match(text)) == bool(rx.match(text)), (tag, text)
