@@ -1,8 +1,9 @@
 """Read-only git facts: the repository's state and, from one pass over history, per-file dates.
 
-git is run through GitPython with a fixed argument list, never a shell, with
-``GIT_OPTIONAL_LOCKS=0`` so that not even ``git status`` refreshes the index: a build never
-changes git state.
+git itself is run, with a fixed argument list, never a shell, with ``GIT_OPTIONAL_LOCKS=0``
+so that not even ``git status`` refreshes the index: a build never changes git state. Which
+repository a directory belongs to is what ``git rev-parse`` says (worktrees, ``.git`` files
+of submodules, ``GIT_DIR`` and ``safe.directory`` included), not a reading of our own.
 """
 
 from __future__ import annotations
@@ -15,12 +16,9 @@ import sys
 import threading
 from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO
 
 from .findings import Finding, MLPluginError
-
-if TYPE_CHECKING:
-    import git as gitpython
 
 _ENV = {
     "GIT_OPTIONAL_LOCKS": "0",  # no index refresh, no lock files
@@ -107,36 +105,22 @@ class RepoFacts:
 class GitRepo:
     """A git work tree, opened read-only."""
 
-    def __init__(self, repo: gitpython.Repo) -> None:
-        self._repo = repo
-        self.root = Path(repo.working_tree_dir or ".").resolve()
-        self.git_dir = Path(repo.common_dir).resolve()  # refs live here, also for worktrees
+    def __init__(self, root: Path, git_dir: Path) -> None:
+        self.root = root
+        self.git_dir = git_dir  # refs live here, also for worktrees
         self.calls = 0  # how many git processes this object has run (tests bound it)
         self._counting = threading.Lock()  # git runs in the plugin's threads too
 
     def run(self, *args: str) -> bytes:
         """Run ``git ARGS`` and return its standard output; raise MLPluginError on failure."""
-        import git as gitpython
-
         with self._counting:
             self.calls += 1
-        try:
-            out = self._repo.git.execute(
-                ["git", *args],
-                env=_ENV,
-                stdout_as_string=False,
-                strip_newline_in_stdout=False,
-            )
-        except gitpython.GitCommandNotFound as exc:
-            raise MLPluginError(Finding("git_history", _no_git(exc))) from None
-        except gitpython.GitCommandError as exc:
-            stderr = exc.stderr if isinstance(exc.stderr, str) else str(exc.stderr)
-            stderr = stderr.strip().removeprefix("stderr:").strip().strip("'")
-            stderr = " ".join(stderr.split())  # one line: git's advice included
+        code, out, err = _git(self.root, args)
+        if code:
             raise MLPluginError(
-                Finding("git_history", f"'git {args[0]}' failed in {self.root}: {stderr}")
-            ) from None
-        return out if isinstance(out, bytes) else str(out).encode()
+                Finding("git_history", f"'git {args[0]}' failed in {self.root}: {err}")
+            )
+        return out
 
     def try_run(self, *args: str) -> str | None:
         """Like run, decoded, or None where git says no (no tag, unborn HEAD, ...)."""
@@ -148,9 +132,8 @@ class GitRepo:
     def facts(self) -> RepoFacts:
         """Commit, branch, nearest tag, dirty and shallow flags: a handful of git calls.
 
-        Raises MLPluginError when git cannot read the repository at all (git missing, an
-        unsafe owner): that must not look like a repository with no commits."""
-        self.run("rev-parse", "--git-dir")
+        That git can read the repository at all (git installed, an owner it trusts) was
+        checked by open_repo: a failure here is no commit yet, not an unreadable repository."""
         commit = self.try_run("rev-parse", "--verify", "--quiet", "HEAD^{commit}") or None
         branch = self.try_run("symbolic-ref", "--quiet", "--short", "HEAD") or None
         describe = tags = None
@@ -301,25 +284,48 @@ def _no_git(exc: BaseException) -> str:
 
 
 def open_repo(path: Path) -> GitRepo:
-    """The git work tree containing PATH; MLPluginError when there is none."""
-    os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")  # a missing git is our message, not theirs
-    try:
-        import git as gitpython
-    except ImportError as exc:
-        raise MLPluginError(Finding("git_history", _no_git(exc))) from None
-    try:
-        repo = gitpython.Repo(path, search_parent_directories=True)
-    except (gitpython.InvalidGitRepositoryError, gitpython.NoSuchPathError):
-        raise MLPluginError(
-            Finding(
-                "git_history",
-                f"{path} is not inside a git repository: commit, branch and page dates are "
-                "unknown. Run the build from a git checkout.",
-            )
-        ) from None
-    if repo.bare or repo.working_tree_dir is None:
+    """The git work tree containing PATH, as ``git rev-parse`` finds it; MLPluginError when
+    there is none."""
+    outside = MLPluginError(
+        Finding(
+            "git_history",
+            f"{path} is not inside a git repository: commit, branch and page dates are "
+            "unknown. Run the build from a git checkout.",
+        )
+    )
+    if not path.is_dir():
+        raise outside
+    asked = ("rev-parse", "--is-bare-repository", "--git-common-dir", "--show-toplevel")
+    code, out, err = _git(path, asked)
+    lines = out.decode("utf-8", "surrogateescape").split("\n")
+    if lines[0] == "true":
         raise MLPluginError(Finding("git_history", f"{path} is in a bare git repository."))
-    return GitRepo(repo)
+    if code and "not a git repository" in err:
+        raise outside
+    if code or len(lines) != 4:  # a line break in a path would make the answer ambiguous
+        problem = err or f"unexpected answer {out!r}"
+        raise MLPluginError(Finding("git_history", f"'git rev-parse' failed in {path}: {problem}"))
+    return GitRepo(Path(lines[2]).resolve(), (path / lines[1]).resolve())
+
+
+def _git(cwd: Path, args: Iterable[str]) -> tuple[int, bytes, str]:
+    """(exit code, standard output, standard error on one line) of ``git ARGS`` in CWD;
+    MLPluginError when git cannot be started."""
+    import subprocess
+
+    try:
+        done = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            env={**os.environ, **_ENV},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            check=False,
+        )
+    except OSError as exc:
+        raise MLPluginError(Finding("git_history", _no_git(exc))) from None
+    err = " ".join(done.stderr.decode("utf-8", "replace").split())  # git's advice included
+    return done.returncode, done.stdout, err
 
 
 class BlobReader:
