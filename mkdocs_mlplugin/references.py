@@ -61,7 +61,7 @@ _OPEN = re.compile(r"\{ml(?=[\s}]|$)")
 _ESCAPED = re.compile(r"\\(\{ml[\s}])")
 _FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})(.*)$")
 _FENCE_LINE = re.compile(r"^([^\S\n]*)(`{3,}|~{3,})(.*)$", re.MULTILINE)
-_ODD_BREAKS = re.compile("[\r\v\f\x1c-\x1e\x85\u2028\u2029]")  # splitlines() cuts there too
+_ODD_BREAKS = "\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"  # splitlines() cuts there too
 _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)", re.DOTALL)
 
 
@@ -343,7 +343,9 @@ def _outside_fences(markdown: str) -> Iterator[tuple[int, int]]:
     if "```" not in markdown and "~~~" not in markdown:
         yield 0, len(markdown)  # no fence can open
         return
-    if _ODD_BREAKS.search(markdown):  # lines as str.splitlines() cuts them
+    # lines as str.splitlines() cuts them (one search per character: many times faster than
+    # a regular expression's character class over the page)
+    if any(ch in markdown for ch in _ODD_BREAKS):
         lines = markdown.splitlines(keepends=True)
         starts = itertools.accumulate((len(line) for line in lines), initial=0)
         fences = (
