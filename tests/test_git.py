@@ -515,6 +515,31 @@ def test_site_shows_commit_branch_describe_and_tags_of_head(tmp_path: Path) -> N
     assert facts["dirty"] is False and facts["shallow"] is False
 
 
+def test_a_linked_worktree_is_read_as_git_reads_it(tmp_path: Path) -> None:
+    """A build in a linked worktree ('git worktree add') shows that worktree's branch, commit
+    and page dates; its refs live in the main repository's git directory."""
+    repo = committed_site(tmp_path, {"index.md": FACTS_PAGE}, date="2024-03-01T08:00:00+00:00")
+    tree = tmp_path / "tree"
+    repo.git("worktree", "add", "-q", "-b", "docs-wt", str(tree))
+    linked = Repo(tree, repo.home)
+    linked.write("docs/more.md", "# More\n")
+    head = linked.commit("More in the worktree", date="2024-03-05T08:00:00+00:00")
+
+    opened = open_repo(tree / "docs")
+    assert opened.root == tree.resolve()
+    assert opened.git_dir == (repo.path / ".git").resolve()
+    build = linked.build("--strict")
+    assert build.ok, build.output
+    page = build.page("")
+    assert value(page, "git branch") == "docs-wt"
+    assert value(page, "git commit") == head != repo.git("rev-parse", "HEAD")
+    dates = {p["src"]: p["updated"] for p in build.manifest()["pages"]}
+    assert dates == {
+        "docs/index.md": "2024-03-01T08:00:00+00:00",
+        "docs/more.md": "2024-03-05T08:00:00+00:00",
+    }
+
+
 def test_describe_counts_commits_since_the_nearest_tag_lightweight_or_annotated(
     tmp_path: Path,
 ) -> None:
