@@ -1469,10 +1469,9 @@ def section_git(bench: Bench, sizes: list[str]) -> None:
 # --------------------------------------------------------------------------- pipeline verdict
 
 
-#: what the verdict and the registry import lazily, on their first call (DVC's own modules
-#: only for files outside the common forms, which the benchmark's projects do not have; git is
-#: run directly, GitPython never imported)
-LAZY_VERDICT: tuple[str, ...] = ()
+#: what the registry imports lazily, on its first call (the verdict imports nothing more: DVC's
+#: own modules only for files outside the common forms, which the benchmark's projects do not
+#: have, and git is run directly)
 LAZY_REGISTRY = ("semver",)
 
 
@@ -1485,11 +1484,9 @@ def preimport(names: tuple[str, ...]) -> float:
     return time.perf_counter() - start
 
 
-def child_verdict(root: str, pre: str = "0") -> None:
+def child_verdict(root: str) -> None:
     """The plugin's pipeline verdict, timed in a fresh process: imports, git reads,
-    load_project, check_pipeline; then load_project + check_pipeline again (warm). With PRE
-    "1" the modules the first call would import are imported (and timed) beforehand."""
-    lazy = preimport(LAZY_VERDICT) if pre == "1" else None
+    load_project, check_pipeline; then load_project + check_pipeline again (warm)."""
     start = time.perf_counter()
     from mkdocs_mlplugin import dvc, git, plugin
 
@@ -1510,7 +1507,6 @@ def child_verdict(root: str, pre: str = "0") -> None:
     print(
         json.dumps(
             {
-                "lazy_imports": lazy,
                 "import": imported - start,
                 "git": git_read - imported,
                 "load": loaded - git_read,
@@ -1556,7 +1552,6 @@ def section_pipeline(bench: Bench) -> None:
     dvc = tool("dvc", "dvc")
     commands = {
         "plugin": child("verdict", str(repo)),
-        "plugin, imports first": child("verdict", str(repo), "1"),
         "dvc status": [*dvc, "status", "--json"],
         "dvc dag": [*dvc, "dag"],
         "dvc dag --dot": [*dvc, "dag", "--dot"],
@@ -1579,8 +1574,6 @@ def section_pipeline(bench: Bench) -> None:
         k: median([d[k] for d in verdicts])
         for k in ("import", "git", "load", "check", "warm_load", "warm_check")
     }
-    pre = [child_json(x) for x in runs["plugin, imports first"]]
-    p = {k: median([d[k] for d in pre]) for k in ("lazy_imports", "load", "check")}
     rows = [
         [
             "plugin verdict: load_project + check_pipeline, 1st call in a fresh process (*)",
@@ -1588,11 +1581,6 @@ def section_pipeline(bench: Bench) -> None:
         ],
         ["  of which load_project", fmt_s(v["load"])],
         ["  of which check_pipeline (ls-files, hashing sources, verdicts)", fmt_s(v["check"])],
-        [
-            f"plugin verdict, {', '.join(LAZY_VERDICT) or 'nothing'} imported beforehand",
-            fmt_s(p["load"] + p["check"]),
-        ],
-        ["  that import", fmt_s(p["lazy_imports"])],
         [
             "plugin verdict again in the same process (warm)",
             fmt_s(v["warm_load"] + v["warm_check"]),
@@ -1629,7 +1617,6 @@ def section_pipeline(bench: Bench) -> None:
     )
     bench.results["sections"]["pipeline"] = {
         "verdict_s": v["load"] + v["check"],
-        "verdict_preimported_s": p["load"] + p["check"],
         "parts": v,
         "process_s": median([x.wall for x in runs["plugin"]]),
         "dvc_status_s": median([x.wall for x in runs["dvc status"]]),
