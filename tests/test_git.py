@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 from conftest import ADA, Build, Repo, init_repo, snapshot
 
+from mkdocs_mlplugin.findings import MLPluginError
 from mkdocs_mlplugin.git import FileHistory, open_repo
 
 BOB = ("Bob Babbage", "bob@example.com")
@@ -538,6 +539,17 @@ def test_a_linked_worktree_is_read_as_git_reads_it(tmp_path: Path) -> None:
         "docs/index.md": "2024-03-01T08:00:00+00:00",
         "docs/more.md": "2024-03-05T08:00:00+00:00",
     }
+
+
+def test_a_bare_repository_is_named_as_such(tmp_path: Path) -> None:
+    """A directory of a bare repository has no work tree to date pages from: the finding says
+    so, not that there is no repository or that git failed."""
+    bare = tmp_path / "bare.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
+    with pytest.raises(MLPluginError) as raised:
+        open_repo(bare)
+    assert raised.value.finding.message == f"{bare} is in a bare git repository."
+    assert raised.value.finding.kind == "git_history"
 
 
 def test_describe_counts_commits_since_the_nearest_tag_lightweight_or_annotated(
