@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import importlib.util
 import json
+import math
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -242,3 +244,49 @@ def test_phases_child_puts_each_hook_s_time_in_its_phase(tmp_path: Path) -> None
     assert times["end"] >= 0.8
     assert abs(sum(times.values()) - run.wall) < 1e-6
     assert "Home" in (site / "index.html").read_text()
+
+
+def test_median_interval_covers_the_median_about_as_often_as_it_says() -> None:
+    # skewed rounds (an exponential's median is ln 2): the interval must hold the true median
+    # in about 95% of runs, neither less (too narrow) nor nearly always (min to max)
+    bench = _bench()
+    rng = random.Random(6)  # noqa: S311 - repeatable samples, not secrets
+    for n in (6, 9, 31):
+        hits = 0
+        for _ in range(2000):
+            low, high = bench.median_interval([rng.expovariate(1) for _ in range(n)])
+            hits += low <= math.log(2) <= high
+        assert 0.94 <= hits / 2000 <= (0.99 if n > 6 else 1), (n, hits)
+
+
+def test_median_interval_needs_six_rounds_and_uses_order_statistics() -> None:
+    bench = _bench()
+    assert bench.median_interval([3.0, 1.0, 2.0, 5.0, 4.0]) is None
+    assert bench.median_interval([6.0, 1.0, 5.0, 2.0, 4.0, 3.0]) == (1.0, 6.0)
+    assert bench.median_interval([float(x) for x in reversed(range(31))]) == (9.0, 21.0)
+
+
+def test_timed_targets_are_judged_by_the_interval(capsys) -> None:
+    bench = _bench()
+    assert bench.within([1.0, 2.0, 3.0, 2.5, 1.5, 4.9], 5)[1] == "MET"
+    assert bench.within([1.0, 2.0, 3.0, 2.5, 1.5, 5.1], 5)[1] == "NOT SETTLED"
+    assert bench.within([6.0, 7.0, 5.5, 9.0, 8.0, 6.5], 5)[1] == "MISSED"
+    assert bench.within([1.0, 1.0, 1.0], 5) == ("+1.0% (3 rounds: too few)", "NOT SETTLED")
+    spread = [-3.0, 2.1, 14.7, 19.8, 1.0, 2.0, 3.0, 4.0, 9.0]
+    results = {
+        "sections": {
+            "builds": {"b": {"ml": {"overhead_pct": 2.1, "overhead_rounds_pct": spread}}},
+            "phases": {
+                "size": "b",
+                "overhead_rounds_pct": [4.0, 4.5, 3.0, 2.0, 4.9, 3.5],
+                "outside_rendering_rounds_pct": [6.0, 7.0, 8.0, 6.5, 7.5, 9.0],
+            },
+        }
+    }
+    bench.summary(type("Bench", (), {"results": results})())
+    rows = {line.split("  ")[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert rows["mlplugin overhead <= 5% at (b)"].rstrip().endswith("NOT SETTLED")
+    assert "95%: +1.0 to +14.7" in rows["mlplugin overhead <= 5% at (b)"]
+    assert rows["mlplugin overhead <= 5% at (b), whole builds (phases)"].rstrip().endswith("MET")
+    assert rows["mlplugin overhead <= 5% at (b), outside rendering"].rstrip().endswith("MISSED")
+    assert rows["mlplugin overhead <= 5% at (c)"].rstrip().endswith("not measured")
