@@ -1,9 +1,9 @@
 """The performance benchmarks of mkdocs-mlplugin, in one command.
 
     python benchmarks/run.py [--sizes a,b] [--repeat N] [--variants plain,ml,revdate]
-                             [--sections builds,phases,together,paired,work,serve,serve-work,
-                                         check,git,pipeline,tags,profile] [--work-cache]
-                             [--work-branches]
+                             [--sections builds,phases,together,paired,work,render-work,
+                                         serve,serve-work,check,git,pipeline,tags,profile]
+                             [--work-cache] [--work-branches]
 
 Repositories come from benchmarks/generate.py (made once, kept in --workdir, remade when the
 generator changes). The machine is shared and noisy, so every comparison runs side by side in
@@ -45,6 +45,11 @@ work      the instructions the plain and the plugin's build execute (and their g
           --work-branches, cachegrind also models a branch predictor (a simple one: a modern
           CPU predicts better, so its counts are an upper bound) and prints the branches and
           mispredictions of each build
+render-work
+          the instructions of the rendering phase alone (after on_env, before post_build:
+          every page's templates), plain vs plugin, counted by valgrind's callgrind switched
+          on and off around it; both variants at once. Needs valgrind; the rendering runs about
+          40 times slower under it
 pipeline  the 500-stage verdict (dvc.load_project + plugin.check_pipeline) vs ``dvc status``
           and ``dvc dag``, and whether they agree
 tags      1,000 GTO annotated tags: mkdocs_mlplugin.registry.read_registry vs ``gto show``
@@ -62,7 +67,7 @@ profile   where the plugin's time goes, in-process: build phases (Markdown, Jinj
           hooks only, a diagnostic build with page.meta emptied before the templates run, and
           the memory the plugin's imports cost
 
-Extras (phases, paired, work, serve, serve-work, check, profile) run on (b) when it is among
+Extras (phases, paired, work, render-work, serve, serve-work, check, profile) run on (b) when it is among
 --sizes, else on the first size.
 
 A timed target is judged by the per-round overheads: a 95% interval for their median, from
@@ -110,6 +115,7 @@ SECTIONS = (
     "together",
     "paired",
     "work",
+    "render-work",
     "pipeline",
     "tags",
     "serve",
@@ -475,24 +481,35 @@ def now() -> float:
     return time.clock_gettime(time.CLOCK_MONOTONIC)
 
 
-def child_phases(config: str, site_dir: str) -> None:
+def child_phases(config: str, site_dir: str, signals: str = "") -> None:
     """``mkdocs build`` from MkDocs' own command line, with the moment after the ``files``
     and ``env`` events and before ``post_build`` stamped (every plugin's handlers of an event
-    run inside it); prints the stamps."""
+    run inside it); prints the stamps.
+
+    With SIGNALS (a directory), the rendering phase waits for the file ``go`` there, after
+    writing ``ready``, and the build waits for ``end`` after it, having written ``done``: the
+    render-work section counts the rendering's instructions in between."""
     from mkdocs.__main__ import cli
     from mkdocs.plugins import PluginCollection
 
     stamps: dict[str, float] = {}
     run_event = PluginCollection.run_event
 
+    def handshake(write: str, wait: str) -> None:
+        if signals:
+            (Path(signals) / write).touch()
+            wait_for(Path(signals) / wait)
+
     def stamped(self: Any, name: str, item: Any = None, **kwargs: Any) -> Any:
         if name == "post_build":
             stamps["rendering"] = now()
+            handshake("done", "end")
         result = run_event(self, name, item, **kwargs)
         if name == "files":
             stamps["start"] = now()
         elif name == "env":
             stamps["pages"] = now()
+            handshake("ready", "go")
         return result
 
     PluginCollection.run_event = stamped  # type: ignore[method-assign]
@@ -873,10 +890,12 @@ def section_serve(bench: Bench, size: str) -> None:
     }
 
 
-def valgrind_outdir(bench: Bench, repo: Path, name: str) -> Path | None:
+def valgrind_outdir(bench: Bench, repo: Path, name: str) -> tuple[Path, str] | None:
     """An empty directory NAME in the workdir for valgrind's output, both variants warmed up
-    in REPO; None, having said why, when valgrind is missing or a build fails."""
-    if not (shutil.which("valgrind") and shutil.which("callgrind_control")):
+    in REPO, and valgrind's path; None, having said why, when valgrind is missing or a build
+    fails."""
+    valgrind = shutil.which("valgrind")
+    if not (valgrind and shutil.which("callgrind_control")):
         say("  valgrind is not installed (e.g. apt-get install valgrind): skipped")
         return None
     failed = bench.warm(repo, ["plain", "ml"])
@@ -886,7 +905,7 @@ def valgrind_outdir(bench: Bench, repo: Path, name: str) -> Path | None:
     outdir = bench.work / name
     shutil.rmtree(outdir, ignore_errors=True)
     outdir.mkdir(parents=True)
-    return outdir
+    return outdir, valgrind
 
 
 #: stands in for git on PATH in the serve-work section: the git processes started while the
@@ -898,6 +917,48 @@ if [ -e "$MLBENCH_SIGNALS/go" ] && [ ! -e "$MLBENCH_SIGNALS/done" ]; then
 fi
 exec "$MLBENCH_GIT" "$@"
 """
+
+
+def callgrind_span(
+    cmd: list[str], repo: Path, env: dict[str, str], signals: Path
+) -> dict[str, Any]:
+    """Run CMD (valgrind's callgrind with counting off, writing SIGNALS/counted.out, around a
+    child that writes ``ready`` and waits for ``go``, then writes ``done`` and waits for
+    ``end``, all in SIGNALS) and count the instructions between ``go`` and ``done`` alone:
+    ``callgrind_control`` turns counting on and off around them. Returns the count and the
+    minutes before and during the counted span, or an error."""
+    control = shutil.which("callgrind_control") or "callgrind_control"
+    with (signals / "stdout").open("wb") as out, (signals / "stderr").open("wb") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=repo, env=env, stdout=out, stderr=err)
+        try:
+            if not wait_for(signals / "ready", proc, 6 * TIMEOUT):
+                return {"error": "the build under valgrind did not reach the counted part"}
+            before = time.perf_counter() - start
+            on = subprocess.run(
+                [control, "--instr=on", str(proc.pid)], capture_output=True, text=True
+            )
+            if on.returncode != 0:
+                return {"error": f"callgrind_control --instr=on failed: {on.stdout}{on.stderr}"}
+            (signals / "go").touch()
+            start = time.perf_counter()
+            if not wait_for(signals / "done", proc, 6 * TIMEOUT):
+                return {"error": "the counted part under valgrind did not finish"}
+            span = time.perf_counter() - start
+            subprocess.run([control, "--instr=off", str(proc.pid)], capture_output=True)
+            (signals / "end").touch()
+            rc = proc.wait()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    if rc != 0:
+        return {"error": f"failed ({rc}):\n{(signals / 'stderr').read_text()[-2000:]}"}
+    return {
+        "counted": cachegrind_file(signals / "counted.out")[1].get("Ir", 0),
+        "before_wall": before,
+        "span_wall": span,
+    }
 
 
 def section_serve_work(bench: Bench, size: str) -> None:
@@ -914,10 +975,10 @@ def section_serve_work(bench: Bench, size: str) -> None:
         f"\n## Serve work, size ({size}): instructions of the rebuild after editing "
         f"{page.relative_to(repo)}, counted by valgrind  [load {loadavg()}]"
     )
-    outdir = valgrind_outdir(bench, repo, f"serve-work-{size}")
-    valgrind, control = shutil.which("valgrind"), shutil.which("callgrind_control")
-    if outdir is None or valgrind is None or control is None:
+    found = valgrind_outdir(bench, repo, f"serve-work-{size}")
+    if found is None:
         return
+    outdir, valgrind = found
     (outdir / "bin").mkdir()
     counter = outdir / "bin" / "git"
     counter.write_text(GIT_COUNTER)
@@ -939,7 +1000,7 @@ def section_serve_work(bench: Bench, size: str) -> None:
             valgrind,
             "--tool=callgrind",
             "--instr-atstart=no",
-            f"--callgrind-out-file={signals / 'rebuild.out'}",
+            f"--callgrind-out-file={signals / 'counted.out'}",
             *child(
                 "serve",
                 str(repo / f"mkdocs-{variant}.yml"),
@@ -948,39 +1009,16 @@ def section_serve_work(bench: Bench, size: str) -> None:
                 str(signals),
             ),
         ]
-        with (signals / "stdout").open("wb") as out, (signals / "stderr").open("wb") as err:
-            start = time.perf_counter()
-            proc = subprocess.Popen(cmd, cwd=repo, env=env, stdout=out, stderr=err)
-            try:
-                if not wait_for(signals / "ready", proc, 6 * TIMEOUT):
-                    return {"error": "the first build under valgrind did not finish"}
-                first = time.perf_counter() - start
-                on = subprocess.run(
-                    [control, "--instr=on", str(proc.pid)], capture_output=True, text=True
-                )
-                if on.returncode != 0:
-                    return {"error": f"callgrind_control --instr=on failed: {on.stdout}{on.stderr}"}
-                (signals / "go").touch()
-                start = time.perf_counter()
-                if not wait_for(signals / "done", proc, 6 * TIMEOUT):
-                    return {"error": "the rebuild under valgrind did not finish"}
-                second = time.perf_counter() - start
-                subprocess.run([control, "--instr=off", str(proc.pid)], capture_output=True)
-                (signals / "end").touch()
-                rc = proc.wait()
-            finally:
-                if proc.poll() is None:
-                    proc.kill()
-                    proc.wait()
-        if rc != 0:
-            return {"error": f"failed ({rc}):\n{(signals / 'stderr').read_text()[-2000:]}"}
+        span = callgrind_span(cmd, repo, env, signals)
+        if "error" in span:
+            return span
         gits = [cachegrind_file(path)[1].get("Ir", 0) for path in signals.glob("git.*.out")]
         return {
-            "rebuild": cachegrind_file(signals / "rebuild.out")[1].get("Ir", 0),
+            "rebuild": span["counted"],
             "git": sum(gits),
             "processes": len(gits),
-            "first_wall": first,
-            "rebuild_wall": second,
+            "first_wall": span["before_wall"],
+            "rebuild_wall": span["span_wall"],
         }
 
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
@@ -1020,6 +1058,64 @@ def section_serve_work(bench: Bench, size: str) -> None:
         "overhead_with_git_pct": total,
         **data,
     }
+
+
+def section_render_work(bench: Bench, size: str) -> None:
+    """Instructions of the rendering phase alone (from after ``on_env`` to ``on_post_build``:
+    static files, every page's templates, anchors checked), plain vs plugin, counted by
+    callgrind switched on and off around it; both variants at once, PYTHONHASHSEED=0. The
+    plugin's own work is outside this phase, so the difference is what it adds to Material's
+    templates: its theme overrides, page.meta.ml set and cleared, the collector walking its
+    objects."""
+    repo = bench.repo(size)
+    say(
+        f"\n## Render work, size ({size}): instructions of the rendering phase, counted by "
+        f"valgrind  [load {loadavg()}]"
+    )
+    found = valgrind_outdir(bench, repo, f"render-work-{size}")
+    if found is None:
+        return
+    outdir, valgrind = found
+
+    def count(variant: str) -> dict[str, Any]:
+        signals = outdir / variant
+        signals.mkdir()
+        cmd = [
+            valgrind,
+            "--tool=callgrind",
+            "--instr-atstart=no",
+            f"--callgrind-out-file={signals / 'counted.out'}",
+            *child(
+                "phases",
+                str(repo / f"mkdocs-{variant}.yml"),
+                str(bench.sites / f"render-work-{size}-{variant}"),
+                str(signals),
+            ),
+        ]
+        return callgrind_span(cmd, repo, {**bench.env, "PYTHONHASHSEED": "0"}, signals)
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        data = dict(zip(["plain", "ml"], pool.map(count, ["plain", "ml"]), strict=True))
+    for variant, d in data.items():
+        if "error" in d:
+            say(f"  {variant}: {d['error']}")
+            return
+    say(
+        table(
+            ["variant", "rendering G instr.", "under valgrind: before it min, rendering min"],
+            [
+                [
+                    VARIANT_NAMES[v],
+                    f"{d['counted'] / 1e9:.2f}",
+                    f"{d['before_wall'] / 60:.1f}, {d['span_wall'] / 60:.1f}",
+                ]
+                for v, d in data.items()
+            ],
+        )
+    )
+    overhead = (data["ml"]["counted"] / data["plain"]["counted"] - 1) * 100
+    say(f"  rendering overhead in instructions: {overhead:+.2f}%")
+    bench.results["sections"]["render-work"] = {"size": size, "overhead_pct": overhead, **data}
 
 
 # --------------------------------------------------------------------------- paired phases
@@ -1295,10 +1391,10 @@ def section_work(bench: Bench, size: str) -> None:
         f"\n## Work, size ({size}): instructions executed by each build and its git processes, "
         f"counted by valgrind's cachegrind  [load {loadavg()}]"
     )
-    outdir = valgrind_outdir(bench, repo, f"work-{size}")
-    valgrind = shutil.which("valgrind")
-    if outdir is None or valgrind is None:
+    found = valgrind_outdir(bench, repo, f"work-{size}")
+    if found is None:
         return
+    outdir, valgrind = found
     # Python's string hashing is seeded per process: fixed, dicts and sets iterate alike
     env = {**bench.env, "PYTHONHASHSEED": "0"}
 
@@ -2351,6 +2447,8 @@ def main(argv: list[str] | None = None) -> int:
         section_paired(bench, extra)
     if "work" in sections:
         section_work(bench, extra)
+    if "render-work" in sections:
+        section_render_work(bench, extra)
     if "pipeline" in sections:
         section_pipeline(bench)
     if "tags" in sections:

@@ -181,6 +181,13 @@ def test_git_goes_to_the_counter_only_while_the_rebuild_is_counted(tmp_path: Pat
     assert run().startswith("git version")  # after it
 
 
+def _signalled_child(kind: str, *args: str) -> subprocess.Popen:
+    """The benchmark's child KIND, started as the valgrind sections start it."""
+    return subprocess.Popen(
+        _bench().child(kind, *args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
 def test_serve_child_waits_for_its_signals_around_the_rebuild(tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -191,12 +198,7 @@ def test_serve_child_waits_for_its_signals_around_the_rebuild(tmp_path: Path) ->
     signals = tmp_path / "signals"
     signals.mkdir()
     site = tmp_path / "site"
-    child = subprocess.Popen(
-        [*_bench().child("serve", str(config), str(page), str(site), str(signals))],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    child = _signalled_child("serve", str(config), str(page), str(site), str(signals))
     try:
         assert _bench().wait_for(signals / "ready", child, timeout=120)
         assert "Edited while serving." in page.read_text()  # edited before the rebuild
@@ -290,3 +292,81 @@ def test_timed_targets_are_judged_by_the_interval(capsys) -> None:
     assert rows["mlplugin overhead <= 5% at (b), whole builds (phases)"].rstrip().endswith("MET")
     assert rows["mlplugin overhead <= 5% at (b), outside rendering"].rstrip().endswith("MISSED")
     assert rows["mlplugin overhead <= 5% at (c)"].rstrip().endswith("not measured")
+
+
+def test_phases_child_waits_for_its_signals_around_the_rendering(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "index.md").write_text("# Home\n")
+    config = tmp_path / "mkdocs.yml"
+    config.write_text("site_name: t\n")
+    signals = tmp_path / "signals"
+    signals.mkdir()
+    site = tmp_path / "site"
+    bench = _bench()
+    child = _signalled_child("phases", str(config), str(site), str(signals))
+    try:
+        assert bench.wait_for(signals / "ready", child, timeout=120)
+        time.sleep(1)
+        assert not (site / "index.html").exists()  # the pages wait for "go"
+        (signals / "go").touch()
+        assert bench.wait_for(signals / "done", child, timeout=120)
+        assert "Home" in (site / "index.html").read_text()
+        time.sleep(0.5)
+        assert child.poll() is None  # and the rest of the build for "end"
+        (signals / "end").touch()
+        out, err = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 0, err
+    assert set(json.loads(out.strip().splitlines()[-1])) == {"start", "pages", "rendering"}
+
+
+def test_callgrind_span_counts_between_go_and_done(tmp_path: Path, monkeypatch) -> None:
+    # a stand-in valgrind runs the command after its options and writes an output file with
+    # a count; a stand-in callgrind_control records what it was asked, in order
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "control.log"
+    (bin_dir / "callgrind_control").write_text(f'#!/bin/sh\necho "$1 $2" >> {log}\n')
+    fake = bin_dir / "valgrind"
+    fake.write_text(
+        "#!/bin/sh\n"
+        'out=""\n'
+        'while [ "${1#--}" != "$1" ]; do\n'
+        '  case "$1" in --callgrind-out-file=*) out="${1#*=}";; esac; shift\n'
+        "done\n"
+        '"$@" || exit $?\n'
+        'printf "events: Ir\\nsummary: 4242\\n" > "$out"\n'
+    )
+    for tool in bin_dir.iterdir():
+        tool.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    signals = tmp_path / "signals"
+    signals.mkdir()
+    step = (
+        "import pathlib, time, sys\n"
+        "s = pathlib.Path(sys.argv[1])\n"
+        "def wait(name):\n"
+        "    while not (s / name).exists(): time.sleep(0.01)\n"
+        "(s / 'ready').touch(); wait('go')\n"
+        "(s / 'log').write_text(open(sys.argv[2]).read())\n"  # what control said by then
+        "(s / 'done').touch(); wait('end')\n"
+    )
+    cmd = [
+        str(fake),
+        "--tool=callgrind",
+        f"--callgrind-out-file={signals / 'counted.out'}",
+        sys.executable,
+        "-c",
+        step,
+        str(signals),
+        str(log),
+    ]
+    span = _bench().callgrind_span(cmd, tmp_path, dict(os.environ), signals)
+    assert span["counted"] == 4242, span
+    said = log.read_text().split()
+    assert said[0] == "--instr=on" and said[2] == "--instr=off" and said[1] == said[3]
+    assert (signals / "log").read_text().split() == said[:2]  # on before go, off after done
+    assert span["before_wall"] >= 0 and span["span_wall"] >= 0
