@@ -73,8 +73,8 @@ Extras (phases, paired, work, render-work, serve, serve-work, check, profile) ru
 A timed target is judged by the per-round overheads: a 95% interval for their median, from
 their order alone (the k-th smallest to the k-th largest, k from the binomial distribution),
 is MET when all of it is within the target, MISSED when none of it is, NOT SETTLED otherwise
-or with fewer than 6 rounds. On a machine whose builds drift by 10% between rounds, 5% takes
-about 30 rounds to settle.
+or with fewer than 6 rounds. On a machine whose builds drift by a third between rounds, 31
+rounds did not settle 5% at (b) (README, Performance).
 Everything generated goes to --workdir (default $TMPDIR/mkdocs-mlplugin-bench), nothing into
 the project; raw numbers are written there as results-*.json.
 """
@@ -481,6 +481,14 @@ def now() -> float:
     return time.clock_gettime(time.CLOCK_MONOTONIC)
 
 
+def handshake(signals: str, write: str, wait: str) -> None:
+    """With SIGNALS (a directory; "" for none), write the file WRITE there and wait for WAIT:
+    how a child lets the valgrind sections switch counting on or off (callgrind_span)."""
+    if signals:
+        (Path(signals) / write).touch()
+        wait_for(Path(signals) / wait)
+
+
 def child_phases(config: str, site_dir: str, signals: str = "") -> None:
     """``mkdocs build`` from MkDocs' own command line, with the moment after the ``files``
     and ``env`` events and before ``post_build`` stamped (every plugin's handlers of an event
@@ -495,21 +503,16 @@ def child_phases(config: str, site_dir: str, signals: str = "") -> None:
     stamps: dict[str, float] = {}
     run_event = PluginCollection.run_event
 
-    def handshake(write: str, wait: str) -> None:
-        if signals:
-            (Path(signals) / write).touch()
-            wait_for(Path(signals) / wait)
-
     def stamped(self: Any, name: str, item: Any = None, **kwargs: Any) -> Any:
         if name == "post_build":
             stamps["rendering"] = now()
-            handshake("done", "end")
+            handshake(signals, "done", "end")
         result = run_event(self, name, item, **kwargs)
         if name == "files":
             stamps["start"] = now()
         elif name == "env":
             stamps["pages"] = now()
-            handshake("ready", "go")
+            handshake(signals, "ready", "go")
         return result
 
     PluginCollection.run_event = stamped  # type: ignore[method-assign]
@@ -817,15 +820,11 @@ def child_serve(config: str, page: str, site_dir: str, signals: str = "") -> Non
     original = path.read_bytes()
     try:
         path.write_bytes(original + b"\nEdited while serving.\n")
-        if signals:
-            (Path(signals) / "ready").touch()
-            wait_for(Path(signals) / "go")
+        handshake(signals, "ready", "go")
         start = time.perf_counter()
         build(load_config(config, site_dir=site_dir))
         second = time.perf_counter() - start
-        if signals:
-            (Path(signals) / "done").touch()
-            wait_for(Path(signals) / "end")
+        handshake(signals, "done", "end")
     finally:
         path.write_bytes(original)
     print(json.dumps({"first": first, "second": second}))
