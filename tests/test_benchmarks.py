@@ -370,3 +370,27 @@ def test_callgrind_span_counts_between_go_and_done(tmp_path: Path, monkeypatch) 
     assert said[0] == "--instr=on" and said[2] == "--instr=off" and said[1] == said[3]
     assert (signals / "log").read_text().split() == said[:2]  # on before go, off after done
     assert span["before_wall"] >= 0 and span["span_wall"] >= 0
+
+
+def test_peak_rss_of_all_processes_counts_a_child_beside_its_parent(tmp_path: Path) -> None:
+    bench = _bench()
+    # the parent holds 60 MB while its child holds 80 MB: the largest process is the child,
+    # the build as a whole held both
+    child = "import time; b = bytearray(80 << 20); time.sleep(0.6)"
+    script = (
+        "import subprocess, sys\n"
+        "held = bytearray(60 << 20)\n"
+        f"subprocess.run([sys.executable, '-c', {child!r}], check=True)\n"
+    )
+    run = bench.measure([sys.executable, "-c", script], tmp_path, dict(os.environ))
+    assert run.rc == 0
+    assert 80 < run.rss < 130
+    assert run.tree_rss > 140
+    assert run.tree_rss - run.rss > 50
+
+
+def test_descendants_follow_parents_down_and_only_down() -> None:
+    bench = _bench()
+    parents = {10: 1, 11: 10, 12: 11, 13: 10, 20: 1, 21: 20}
+    assert bench.descendants(parents, 10) == {10, 11, 12, 13}
+    assert bench.descendants(parents, 12) == {12}
