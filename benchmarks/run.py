@@ -2295,13 +2295,17 @@ def summary(bench: Bench) -> None:
     def verdict(ok: bool | None) -> str:
         return "not measured" if ok is None else ("MET" if ok else "MISSED")
 
+    def targeted(target: str) -> bool:
+        """The issue sets the 5% at (b) and (c): at (a) the fixed cost of a build dominates."""
+        return "at (a)" not in target
+
     def timed(target: str, pcts: list[float] | None, limit: float, extra: str = "") -> None:
         """A wall-time target, judged by the interval around the median of its rounds."""
         if pcts is None:
             lines.append([target, "n/a", verdict(None)])
         else:
             cell, said = within(pcts, limit)
-            lines.append([target, cell + extra, said])
+            lines.append([target, cell + extra, said if targeted(target) else "(no target)"])
 
     builds = s.get("builds", {})
     for size in ("b", "c"):
@@ -2343,7 +2347,7 @@ def summary(bench: Bench) -> None:
             [
                 f"mlplugin overhead <= 5% at ({work['size']}), instructions",
                 f"{pct:+.1f}%",
-                verdict(pct <= 5),
+                verdict(pct <= 5) if work["size"] != "a" else "(no target)",
             ]
         )
     ratio = builds.get("b", {}).get("revdate_over_ml")

@@ -292,6 +292,13 @@ def test_timed_targets_are_judged_by_the_interval(capsys) -> None:
     assert rows["mlplugin overhead <= 5% at (b), whole builds (phases)"].rstrip().endswith("MET")
     assert rows["mlplugin overhead <= 5% at (b), outside rendering"].rstrip().endswith("MISSED")
     assert rows["mlplugin overhead <= 5% at (c)"].rstrip().endswith("not measured")
+    # the extras ran on (a) alone: measured, but the 5% is set for (b) and (c)
+    results["sections"]["phases"]["size"] = "a"
+    bench.summary(type("Bench", (), {"results": results})())
+    rows = {line.split("  ")[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert (
+        rows["mlplugin overhead <= 5% at (a), outside rendering"].rstrip().endswith("(no target)")
+    )
 
 
 def test_phases_child_waits_for_its_signals_around_the_rendering(tmp_path: Path) -> None:
