@@ -100,7 +100,7 @@ def parse(blob: bytes | None) -> Any:
         return None
     try:
         return yaml.load(blob, Loader=Loader)  # noqa: S506 - a safe loader
-    except yaml.YAMLError:
+    except (yaml.YAMLError, AttributeError, TypeError, ValueError):  # as parse_yaml refuses
         return None
 
 

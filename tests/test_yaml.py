@@ -159,3 +159,86 @@ def test_the_implicit_types_are_ruamels_yaml_1_2_table(text: str) -> None:
     assert [(t, f) for t, _, f in ours] == [(t, f) for t, _, f in theirs]
     for (tag, mine, _), (_, rx, _) in zip(ours, theirs, strict=True):
         assert bool(mine.match(text)) == bool(rx.match(text)), (tag, text)
+
+
+class _General(Loader):
+    """The same loader with PyYAML's general construction only."""
+
+    def construct_document(self, node: Any) -> Any:
+        return yaml.constructor.BaseConstructor.construct_document(self, node)
+
+
+def _flow(draw: Any, depth: int, anchors: list[str]) -> str:
+    """A flow-style YAML value: maps with few key names (so keys repeat), lists, scalars,
+    anchors and aliases, merge keys, explicit tags."""
+    kind = draw(st.sampled_from(["scalar", "scalar", "map", "list", "alias", "tag"]))
+    if depth > 2 or kind == "scalar":
+        return draw(st.one_of(SCALAR, st.sampled_from(["'quoted'", '"x: y"', "''"])))
+    if kind == "alias":
+        return f"*{draw(st.sampled_from(anchors))}" if anchors else "plain"
+    if kind == "tag":
+        tag = draw(st.sampled_from(["!!str", "!!int", "!!float", "!!timestamp", "!!set", "!x"]))
+        return f"{tag} {draw(SCALAR)}"
+    anchor = ""
+    if draw(st.booleans()):
+        anchors.append(f"a{len(anchors)}")
+        anchor = f"&{anchors[-1]} "
+    size = draw(st.integers(0, 3))
+    if kind == "list":
+        items = [_flow(draw, depth + 1, anchors) for _ in range(size)]
+        return anchor + "[" + ", ".join(items) + "]"
+    pairs = []
+    for _ in range(size):
+        key = draw(st.sampled_from(["a", "b", "c", "1", "01", "true", "null", "<<"]))
+        value = f"*{anchors[0]}" if key == "<<" and anchors else _flow(draw, depth + 1, anchors)
+        pairs.append(f"{key}: {value}")
+    return anchor + "{" + ", ".join(pairs) + "}"
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.data())
+def test_the_direct_construction_gives_what_pyyaml_s_own_gives(data: Any) -> None:
+    """Documents of maps, lists and plain scalars are built without PyYAML's general
+    construction, for speed; with aliases, merges, duplicate keys, timestamps and tags they
+    fall back to it. Either way the value, or the error, is PyYAML's own."""
+    text = "doc: " + _flow(data.draw, 0, [])
+    try:
+        expected = yaml.load(text, Loader=_General)  # noqa: S506 - a safe loader
+    except Exception as exc:  # PyYAML raises more than YAMLError ('!!timestamp yes')
+        with pytest.raises(type(exc)) as caught:
+            yaml.load(text, Loader=Loader)  # noqa: S506
+        assert str(caught.value) == str(exc), text
+        return
+    # repr tells 1 from 1.0 and True, and stops at a list that holds itself
+    assert repr(yaml.load(text, Loader=Loader)) == repr(expected), text  # noqa: S506
+
+
+def test_a_dvc_lock_is_built_directly_and_an_alias_the_general_way(monkeypatch) -> None:
+    lock = (
+        "schema: '2.0'\nstages:\n  train:\n    cmd: python train.py\n    deps:\n"
+        "    - path: data.csv\n      md5: 3b1f\n      size: 120\n    outs:\n"
+        "    - path: model.pkl\n      md5: 9c2e\n      size: 88\n      isexec: false\n"
+    )
+    general = []
+    construct = yaml.constructor.BaseConstructor.construct_document
+    monkeypatch.setattr(
+        yaml.constructor.BaseConstructor,
+        "construct_document",
+        lambda self, node: general.append(node) or construct(self, node),
+    )
+    assert yaml.load(lock, Loader=Loader)["stages"]["train"]["outs"][0]["size"] == 88  # noqa: S506
+    assert general == []
+    shared = yaml.load("a: &x {n: 1}\nb: *x\n", Loader=Loader)  # noqa: S506
+    assert shared["a"] is shared["b"]  # as PyYAML shares an aliased value
+    assert len(general) == 1
+
+
+@pytest.mark.parametrize(
+    "text", ["x: !!timestamp yes", "x: !!timestamp 2024-13-45", "x: !!set [a]"]
+)
+def test_a_value_its_tag_cannot_read_is_an_error_naming_the_file(text: str) -> None:
+    with pytest.raises(MLPluginError) as caught:
+        parse_yaml(text, "params.yaml")
+    finding = caught.value.finding
+    assert finding.file == "params.yaml"
+    assert finding.message.startswith("params.yaml is not valid YAML: an explicitly tagged")
