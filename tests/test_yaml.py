@@ -189,7 +189,7 @@ def _flow(draw: Any, depth: int, anchors: list[str]) -> str:
         return anchor + "[" + ", ".join(items) + "]"
     pairs = []
     for _ in range(size):
-        key = draw(st.sampled_from(["a", "b", "c", "1", "01", "true", "null", "<<"]))
+        key = draw(st.sampled_from(["a", "b", "c", "1", "01", "true", "null", "=", "<<"]))
         value = f"*{anchors[0]}" if key == "<<" and anchors else _flow(draw, depth + 1, anchors)
         pairs.append(f"{key}: {value}")
     return anchor + "{" + ", ".join(pairs) + "}"
