@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from .dvc import LOCK_FILE, Artifact, Project, Stage
-from .files import Loader
+from .files import CONSTRUCTION_ERRORS, Loader
 from .git import Commit, FileHistory
 
 _HEX = re.compile(r"^[0-9a-fA-F]{4,40}$")
@@ -100,7 +100,7 @@ def parse(blob: bytes | None) -> Any:
         return None
     try:
         return yaml.load(blob, Loader=Loader)  # noqa: S506 - a safe loader
-    except (yaml.YAMLError, AttributeError, TypeError, ValueError):  # as parse_yaml refuses
+    except (yaml.YAMLError, *CONSTRUCTION_ERRORS):  # unreadable, as parse_yaml says
         return None
 
 

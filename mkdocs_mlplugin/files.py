@@ -102,7 +102,7 @@ class _Plain:
             return node.value
         if type(node) is yaml.ScalarNode:
             construct = self.scalars.get(tag)
-            if construct is None:
+            if construct is None:  # a timestamp, a merge key ('<<'), '=', any other tag
                 raise _General
             return construct(node)
         if id(node) in self.seen:  # an alias: PyYAML shares one object
@@ -111,7 +111,7 @@ class _Plain:
         if tag == _MAP and type(node) is yaml.MappingNode:
             mapping: dict[Any, Any] = {}
             for key_node, value_node in node.value:
-                if type(key_node) is not yaml.ScalarNode or key_node.tag == _MERGE:
+                if type(key_node) is not yaml.ScalarNode:
                     raise _General
                 key = self.value(key_node)
                 if key in mapping:
@@ -123,7 +123,10 @@ class _Plain:
         raise _General
 
 
-_STR, _MAP, _SEQ, _MERGE = (f"tag:yaml.org,2002:{name}" for name in ("str", "map", "seq", "merge"))
+_STR, _MAP, _SEQ = (f"tag:yaml.org,2002:{name}" for name in ("str", "map", "seq"))
+#: what PyYAML's constructors raise besides YAMLError, on an explicitly tagged value its tag
+#: cannot read ('!!timestamp yes', '!!set [a]', a date with month 13)
+CONSTRUCTION_ERRORS = (AttributeError, TypeError, ValueError)
 
 
 def _bad_number(node: Any) -> yaml.YAMLError:
@@ -225,7 +228,7 @@ def parse_yaml(text: str, shown: str) -> Any:
         raise MLPluginError(
             Finding("invalid_project_file", f"{shown} is not valid YAML: {exc}.", shown)
         ) from None
-    except (AttributeError, TypeError, ValueError) as exc:  # PyYAML's constructors, on a tag
+    except CONSTRUCTION_ERRORS as exc:
         raise MLPluginError(
             Finding(
                 "invalid_project_file",

@@ -294,11 +294,13 @@ def test_timed_targets_are_judged_by_the_interval(capsys) -> None:
     assert rows["mlplugin overhead <= 5% at (c)"].rstrip().endswith("not measured")
     # the extras ran on (a) alone: measured, but the 5% is set for (b) and (c)
     results["sections"]["phases"]["size"] = "a"
+    results["sections"]["serve"] = {"size": "a", "overhead_rounds_pct": [12.0] * 6}
     bench.summary(type("Bench", (), {"results": results})())
     rows = {line.split("  ")[0]: line for line in capsys.readouterr().out.splitlines()}
     assert (
         rows["mlplugin overhead <= 5% at (a), outside rendering"].rstrip().endswith("(no target)")
     )
+    assert rows["serve rebuild <= 10% over plain (a)"].rstrip().endswith("MISSED")  # any size
 
 
 def test_phases_child_waits_for_its_signals_around_the_rendering(tmp_path: Path) -> None:

@@ -242,3 +242,10 @@ def test_a_value_its_tag_cannot_read_is_an_error_naming_the_file(text: str) -> N
     finding = caught.value.finding
     assert finding.file == "params.yaml"
     assert finding.message.startswith("params.yaml is not valid YAML: an explicitly tagged")
+
+
+def test_an_old_lock_version_its_tags_cannot_read_counts_as_unreadable() -> None:
+    from mkdocs_mlplugin import drift
+
+    assert drift.parse(b"stages: !!timestamp yes\n") is None
+    assert drift.parse(b"stages: {train: {cmd: run}}\n") == {"stages": {"train": {"cmd": "run"}}}
