@@ -2,7 +2,8 @@
 
     python benchmarks/run.py [--sizes a,b] [--repeat N] [--variants plain,ml,revdate]
                              [--sections builds,phases,together,paired,work,render-work,
-                                         serve,serve-work,check,git,pipeline,tags,profile]
+                                         serve,serve-work,serve-paired,check,git,pipeline,
+                                         tags,profile]
                              [--work-cache] [--work-branches]
 
 Repositories come from benchmarks/generate.py (made once, kept in --workdir, remade when the
@@ -62,6 +63,10 @@ serve-work
           plain vs plugin, counted by valgrind's callgrind, switched on just before the
           rebuild and off after it with callgrind_control; both variants at once. Needs
           valgrind; the first build runs about 5 times slower under it, the rebuild about 40
+serve-paired
+          that rebuild made as the paired section makes builds: both sites in one process,
+          built once untimed, the page edited, then each site rebuilt from a fresh
+          load_config, step by step and in alternating chunks of pages
 check     ``mkdocs-ml check`` vs ``mkdocs build`` with the plugin
 git       git processes per build (GIT_TRACE), which must not grow with the site
 profile   where the plugin's time goes, in-process: build phases (Markdown, Jinja templates,
@@ -69,8 +74,8 @@ profile   where the plugin's time goes, in-process: build phases (Markdown, Jinj
           hooks only, a diagnostic build with page.meta emptied before the templates run, and
           the memory the plugin's imports cost
 
-Extras (phases, paired, work, render-work, serve, serve-work, check, profile) run on (b) when it is among
---sizes, else on the first size.
+Extras (phases, paired, work, render-work, serve, serve-work, serve-paired, check, profile) run
+on (b) when it is among --sizes, else on the first size.
 
 A timed target is judged by the per-round overheads: a 95% interval for their median, from
 their order alone (the k-th smallest to the k-th largest, k from the binomial distribution),
@@ -122,6 +127,7 @@ SECTIONS = (
     "tags",
     "serve",
     "serve-work",
+    "serve-paired",
     "check",
     "git",
     "profile",
@@ -888,6 +894,14 @@ def wait_for(path: Path, proc: subprocess.Popen | None = None, timeout: float = 
     return True
 
 
+SERVE_EDIT = b"\nEdited while serving.\n"  # what a serve-style rebuild adds to its page
+
+
+def serve_page(repo: Path) -> Path:
+    """The page the serve-style rebuilds edit."""
+    return sorted((repo / "docs" / "s00").glob("*.md"))[1]
+
+
 def child_serve(config: str, page: str, site_dir: str, signals: str = "") -> None:
     """Build, edit one page, build again with a fresh load_config (as ``mkdocs serve`` does).
 
@@ -906,7 +920,7 @@ def child_serve(config: str, page: str, site_dir: str, signals: str = "") -> Non
     path = Path(page)
     original = path.read_bytes()
     try:
-        path.write_bytes(original + b"\nEdited while serving.\n")
+        path.write_bytes(original + SERVE_EDIT)
         handshake(signals, "ready", "go")
         start = time.perf_counter()
         build(load_config(config, site_dir=site_dir))
@@ -919,7 +933,7 @@ def child_serve(config: str, page: str, site_dir: str, signals: str = "") -> Non
 
 def section_serve(bench: Bench, size: str) -> None:
     repo = bench.repo(size)
-    page = sorted((repo / "docs" / "s00").glob("*.md"))[1]
+    page = serve_page(repo)
     say(
         f"\n## serve-style rebuild after editing {page.relative_to(repo)}, size ({size}); "
         f"{bench.args.repeat} rounds of plain/mlplugin, reversed every other round  "
@@ -1056,7 +1070,7 @@ def section_serve_work(bench: Bench, size: str) -> None:
     (a ``git`` on PATH that hands them to it). The first build runs at about a fifth of its
     speed, the rebuild at about a fortieth; both variants at once."""
     repo = bench.repo(size)
-    page = sorted((repo / "docs" / "s00").glob("*.md"))[1]
+    page = serve_page(repo)
     say(
         f"\n## Serve work, size ({size}): instructions of the rebuild after editing "
         f"{page.relative_to(repo)}, counted by valgrind  [load {loadavg()}]"
@@ -1211,12 +1225,18 @@ def section_render_work(bench: Bench, size: str) -> None:
 PAIR_CHUNK = 25
 
 
-def child_paired(plain_config: str, ml_config: str, site_root: str, first: str) -> None:
+def child_paired(
+    plain_config: str, ml_config: str, site_root: str, first: str, page: str = ""
+) -> None:
     """Both sites built in one process, step by step as ``mkdocs build`` runs them, the page
     steps in alternating chunks of PAIR_CHUNK pages (each chunk of the plain site next to the
     same chunk of the plugin's): a drift in the machine's speed, which between two separate
     builds here is as large as the difference sought, falls on both sites alike. FIRST names
-    the variant that goes first in the first chunk and in the steps run once per site."""
+    the variant that goes first in the first chunk and in the steps run once per site.
+
+    With PAGE, the timed builds are ``mkdocs serve`` rebuilds: both sites are built once
+    untimed, PAGE is edited (and put back at the end), and each site is built again from a
+    fresh load_config, which keeps the plugin object as serve keeps it."""
     import logging
 
     from mkdocs.commands import build as mk
@@ -1226,23 +1246,11 @@ def child_paired(plain_config: str, ml_config: str, site_root: str, first: str) 
     from mkdocs.structure.pages import Page
 
     logging.getLogger("mkdocs").setLevel(logging.ERROR)
-    times: dict[str, dict[str, float]] = {"plain": {}, "ml": {}}
-
-    def timed(variant: str, phase: str, func: Any, *args: Any) -> Any:
-        start = time.perf_counter()
-        try:
-            return func(*args)
-        finally:
-            spent = time.perf_counter() - start
-            times[variant][phase] = times[variant].get(phase, 0.0) + spent
-
-    configs = {"plain": load_config(plain_config, site_dir=f"{site_root}-plain")}
-    # Material and MkDocs are imported by now; what the plugin's own import costs on top:
-    times["plain"]["import"] = 0.0
-    timed("ml", "import", preimport, ("mkdocs_mlplugin.plugin",))
-    configs["ml"] = load_config(ml_config, site_dir=f"{site_root}-ml")
+    config_files = {"plain": plain_config, "ml": ml_config}
     order = ["plain", "ml"] if first == "plain" else ["ml", "plain"]
-    sites: dict[str, dict[str, Any]] = {}
+
+    def load(variant: str) -> Any:
+        return load_config(config_files[variant], site_dir=f"{site_root}-{variant}")
 
     def setup(config: Any) -> dict[str, Any]:
         config = config.plugins.on_config(config)
@@ -1261,20 +1269,69 @@ def child_paired(plain_config: str, ml_config: str, site_root: str, first: str) 
                 Page(None, file, config)
         return {"config": config, "files": files, "env": env, "nav": nav, "docs": docs}
 
-    def once(phase: str, func: Any) -> None:
+    def build_both(configs: dict[str, Any], times: dict[str, dict[str, float]]) -> None:
+        """Build both sites step by step, adding each step's seconds to TIMES."""
+
+        def timed(variant: str, phase: str, func: Any, *args: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return func(*args)
+            finally:
+                spent = time.perf_counter() - start
+                times[variant][phase] = times[variant].get(phase, 0.0) + spent
+
+        sites: dict[str, dict[str, Any]] = {}
+
+        def once(phase: str, func: Any) -> None:
+            for v in order:
+                timed(v, phase, func, sites[v])
+
+        def chunked(phase: str, func: Any) -> None:
+            def each(site: dict[str, Any], files: list[Any]) -> None:
+                for file in files:
+                    func(site, file)
+
+            count = max(len(site["docs"]) for site in sites.values())
+            for n, i in enumerate(range(0, count, PAIR_CHUNK)):
+                for v in in_round(order, n):
+                    timed(v, phase, each, sites[v], sites[v]["docs"][i : i + PAIR_CHUNK])
+
         for v in order:
-            timed(v, phase, func, sites[v])
+            sites[v] = timed(v, "setup", setup, configs[v])
+        chunked("pages read", lambda s, f: mk._populate_page(f.page, s["config"], s["files"]))
 
-    def chunked(phase: str, func: Any) -> None:
-        def each(site: dict[str, Any], files: list[Any]) -> None:
-            for file in files:
-                func(site, file)
+        def on_env(s: dict[str, Any]) -> None:
+            s["env"] = s["config"].plugins.on_env(s["env"], config=s["config"], files=s["files"])
 
-        count = max(len(site["docs"]) for site in sites.values())
-        for n, i in enumerate(range(0, count, PAIR_CHUNK)):
-            for v in in_round(order, n):
-                timed(v, phase, each, sites[v], sites[v]["docs"][i : i + PAIR_CHUNK])
+        def assets(s: dict[str, Any]) -> None:
+            s["files"].copy_static_files()
+            for template in s["config"].theme.static_templates:
+                mk._build_theme_template(template, s["env"], s["files"], s["config"], s["nav"])
+            for template in s["config"].extra_templates:
+                mk._build_extra_template(template, s["files"], s["config"], s["nav"])
 
+        once("on_env", on_env)
+        once("assets", assets)
+        chunked(
+            "pages built",
+            lambda s, f: mk._build_page(f.page, s["config"], s["docs"], s["nav"], s["env"]),
+        )
+        chunked(
+            "anchors",
+            lambda s, f: f.page.validate_anchor_links(
+                files=s["files"], log_level=s["config"].validation.links.anchors
+            ),
+        )
+        once("post_build", lambda s: s["config"].plugins.on_post_build(config=s["config"]))
+        pages.update({v: len(site["docs"]) for v, site in sites.items()})
+
+    times: dict[str, dict[str, float]] = {"plain": {}, "ml": {}}
+    pages: dict[str, int] = {}
+    configs = {"plain": load("plain")}
+    # Material and MkDocs are imported by now; what the plugin's own import costs on top:
+    times["plain"]["import"] = 0.0
+    times["ml"]["import"] = preimport(("mkdocs_mlplugin.plugin",))
+    configs["ml"] = load("ml")
     # Untimed: a first chunk of the plain site, so that neither timed site pays what only the
     # first build in a process pays (Pygments' lexers, Python-Markdown's extensions, ...)
     warm = setup(load_config(plain_config, site_dir=f"{site_root}-warm"))
@@ -1283,41 +1340,29 @@ def child_paired(plain_config: str, ml_config: str, site_root: str, first: str) 
     for file in warm["docs"][:PAIR_CHUNK]:
         mk._build_page(file.page, warm["config"], warm["docs"], warm["nav"], warm["env"])
     del warm
-    for v in order:
-        sites[v] = timed(v, "setup", setup, configs[v])
-    chunked("pages read", lambda s, f: mk._populate_page(f.page, s["config"], s["files"]))
-
-    def on_env(s: dict[str, Any]) -> None:
-        s["env"] = s["config"].plugins.on_env(s["env"], config=s["config"], files=s["files"])
-
-    def assets(s: dict[str, Any]) -> None:
-        s["files"].copy_static_files()
-        for template in s["config"].theme.static_templates:
-            mk._build_theme_template(template, s["env"], s["files"], s["config"], s["nav"])
-        for template in s["config"].extra_templates:
-            mk._build_extra_template(template, s["files"], s["config"], s["nav"])
-
-    once("on_env", on_env)
-    once("assets", assets)
-    chunked(
-        "pages built",
-        lambda s, f: mk._build_page(f.page, s["config"], s["docs"], s["nav"], s["env"]),
-    )
-    chunked(
-        "anchors",
-        lambda s, f: f.page.validate_anchor_links(
-            files=s["files"], log_level=s["config"].validation.links.anchors
-        ),
-    )
-    once("post_build", lambda s: s["config"].plugins.on_post_build(config=s["config"]))
-    pages = {v: len(site["docs"]) for v, site in sites.items()}
+    if not page:
+        build_both(configs, times)
+    else:
+        build_both(configs, {"plain": {}, "ml": {}})  # serve's first build, untimed
+        path = Path(page)
+        original = path.read_bytes()
+        try:
+            path.write_bytes(original + SERVE_EDIT)
+            times = {"plain": {}, "ml": {}}  # a rebuild imports nothing
+            build_both({v: load(v) for v in order}, times)
+        finally:
+            path.write_bytes(original)
     print(json.dumps({"times": times, "pages": pages}))
 
 
-def section_paired(bench: Bench, size: str) -> None:
+def section_paired(bench: Bench, size: str, serve: bool = False) -> None:
+    """The paired steps of whole builds, or with SERVE of serve-style rebuilds."""
     repo = bench.repo(size)
+    name = "serve-paired" if serve else "paired"
+    page = serve_page(repo) if serve else None
+    what = f"serve-style rebuilds after editing {page.relative_to(repo)}" if page else "builds"
     say(
-        f"\n## Paired phases, size ({size}): both sites built in one process, pages in "
+        f"\n## Paired {what}, size ({size}): both sites built in one process, pages in "
         f"alternating chunks of {PAIR_CHUNK}; {bench.args.repeat} rounds  [load {loadavg()}]"
     )
     failed = bench.warm(repo, ["plain", "ml"])
@@ -1332,8 +1377,9 @@ def section_paired(bench: Bench, size: str) -> None:
                 "paired",
                 str(repo / "mkdocs-plain.yml"),
                 str(repo / "mkdocs-ml.yml"),
-                str(bench.sites / f"paired-{size}"),
+                str(bench.sites / f"{name}-{size}"),
                 first,
+                *([str(page)] if page else []),
             ),
             repo,
             bench.env,
@@ -1358,7 +1404,7 @@ def section_paired(bench: Bench, size: str) -> None:
         f"{', '.join(f'{x:+.1f}%' for x in overheads)}); pages "
         f"{rounds[0]['pages']['plain']} and {rounds[0]['pages']['ml']}"
     )
-    bench.results["sections"]["paired"] = {
+    bench.results["sections"][name] = {
         "size": size,
         "rounds": rounds,
         "overhead_pct": median(overheads),
@@ -2368,6 +2414,14 @@ def summary(bench: Bench) -> None:
         s.get("serve", {}).get("overhead_rounds_pct"),
         10,
     )
+    serve_paired = s.get("serve-paired")
+    if serve_paired:
+        timed(
+            f"serve rebuild <= 10% over plain ({serve_paired['size']}), paired",
+            "",
+            [d["overhead_pct"] for d in serve_paired["rounds"]],
+            10,
+        )
     counted = s.get("serve-work")
     if counted:
         pct = counted["overhead_with_git_pct"]
@@ -2540,6 +2594,8 @@ def main(argv: list[str] | None = None) -> int:
         section_together(bench, args.sizes)
     if "paired" in sections:
         section_paired(bench, extra)
+    if "serve-paired" in sections:
+        section_paired(bench, extra, serve=True)
     if "work" in sections:
         section_work(bench, extra)
     if "render-work" in sections:

@@ -295,12 +295,15 @@ def test_timed_targets_are_judged_by_the_interval(capsys) -> None:
     # the extras ran on (a) alone: measured, but the 5% is set for (b) and (c)
     results["sections"]["phases"]["size"] = "a"
     results["sections"]["serve"] = {"size": "a", "overhead_rounds_pct": [12.0] * 6}
+    rebuilds = [{"overhead_pct": x} for x in (3.0, 9.5, 4.0, 1.0, 6.0, 2.0)]
+    results["sections"]["serve-paired"] = {"size": "a", "rounds": rebuilds}
     bench.summary(type("Bench", (), {"results": results})())
     rows = {line.split("  ")[0]: line for line in capsys.readouterr().out.splitlines()}
     assert (
         rows["mlplugin overhead <= 5% at (a), outside rendering"].rstrip().endswith("(no target)")
     )
     assert rows["serve rebuild <= 10% over plain (a)"].rstrip().endswith("MISSED")  # any size
+    assert rows["serve rebuild <= 10% over plain (a), paired"].rstrip().endswith("MET")
 
 
 def test_phases_child_waits_for_its_signals_around_the_rendering(tmp_path: Path) -> None:
@@ -403,3 +406,54 @@ def test_descendants_follow_parents_down_and_only_down() -> None:
     parents = {10: 1, 11: 10, 12: 11, 13: 10, 20: 1, 21: 20}
     assert bench.descendants(parents, 10) == {10, 11, 12, 13}
     assert bench.descendants(parents, 12) == {12}
+
+
+def _paired_sites(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A page, a plain config and a config whose hooks take 0.3 s reading an edited page."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    page = docs / "index.md"
+    page.write_text("# Home\n")
+    (tmp_path / "hooks.py").write_text(
+        "import time\n"
+        "def on_page_markdown(markdown, page, config, files):\n"
+        "    if 'Edited while serving.' in markdown:\n"
+        "        time.sleep(0.3)\n"
+    )
+    plain = tmp_path / "plain.yml"
+    plain.write_text("site_name: t\n")
+    hooked = tmp_path / "hooked.yml"
+    hooked.write_text("site_name: t\nhooks:\n  - hooks.py\n")
+    return page, plain, hooked
+
+
+def test_paired_child_times_the_rebuild_after_the_edit_in_serve_mode(tmp_path: Path) -> None:
+    page, plain, hooked = _paired_sites(tmp_path)
+    bench = _bench()
+    root = tmp_path / "site"
+    args = (str(plain), str(hooked), str(root), "ml", str(page))
+    run = bench.measure(bench.child("paired", *args), tmp_path, dict(os.environ))
+    assert run.rc == 0, run.err
+    data = bench.child_json(run)
+    times = data["times"]
+    # the timed builds are the rebuilds: they read the edited page, and import nothing
+    assert times["ml"]["pages read"] >= 0.3
+    assert times["plain"]["pages read"] < 0.3
+    assert "import" not in times["ml"]
+    assert data["pages"] == {"plain": 1, "ml": 1}
+    for variant in ("plain", "ml"):
+        assert "Edited while serving." in (tmp_path / f"site-{variant}" / "index.html").read_text()
+    assert page.read_text() == "# Home\n"  # the page as it was
+
+
+def test_paired_child_times_a_whole_build_without_a_page(tmp_path: Path) -> None:
+    page, plain, hooked = _paired_sites(tmp_path)
+    page.write_text("# Home\n\nEdited while serving.\n")
+    bench = _bench()
+    args = (str(plain), str(hooked), str(tmp_path / "site"), "plain")
+    run = bench.measure(bench.child("paired", *args), tmp_path, dict(os.environ))
+    assert run.rc == 0, run.err
+    times = bench.child_json(run)["times"]
+    assert list(times["ml"])[:3] == ["import", "setup", "pages read"]
+    assert times["ml"]["pages read"] >= 0.3
+    assert times["plain"]["pages read"] < 0.3
