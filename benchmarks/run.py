@@ -1269,8 +1269,8 @@ def child_paired(
                 Page(None, file, config)
         return {"config": config, "files": files, "env": env, "nav": nav, "docs": docs}
 
-    def build_both(configs: dict[str, Any], times: dict[str, dict[str, float]]) -> None:
-        """Build both sites step by step, adding each step's seconds to TIMES."""
+    def build_both(configs: dict[str, Any], times: dict[str, dict[str, float]]) -> dict[str, int]:
+        """Build both sites step by step, adding each step's seconds to TIMES; their pages."""
 
         def timed(variant: str, phase: str, func: Any, *args: Any) -> Any:
             start = time.perf_counter()
@@ -1323,33 +1323,32 @@ def child_paired(
             ),
         )
         once("post_build", lambda s: s["config"].plugins.on_post_build(config=s["config"]))
-        pages.update({v: len(site["docs"]) for v, site in sites.items()})
+        return {v: len(site["docs"]) for v, site in sites.items()}
 
     times: dict[str, dict[str, float]] = {"plain": {}, "ml": {}}
-    pages: dict[str, int] = {}
     configs = {"plain": load("plain")}
     # Material and MkDocs are imported by now; what the plugin's own import costs on top:
     times["plain"]["import"] = 0.0
     times["ml"]["import"] = preimport(("mkdocs_mlplugin.plugin",))
     configs["ml"] = load("ml")
-    # Untimed: a first chunk of the plain site, so that neither timed site pays what only the
-    # first build in a process pays (Pygments' lexers, Python-Markdown's extensions, ...)
-    warm = setup(load_config(plain_config, site_dir=f"{site_root}-warm"))
-    for file in warm["docs"][:PAIR_CHUNK]:
-        mk._populate_page(file.page, warm["config"], warm["files"])
-    for file in warm["docs"][:PAIR_CHUNK]:
-        mk._build_page(file.page, warm["config"], warm["docs"], warm["nav"], warm["env"])
-    del warm
     if not page:
-        build_both(configs, times)
+        # Untimed: a first chunk of the plain site, so that neither timed site pays what only
+        # the first build in a process pays (Pygments' lexers, Python-Markdown's extensions, ...)
+        warm = setup(load_config(plain_config, site_dir=f"{site_root}-warm"))
+        for file in warm["docs"][:PAIR_CHUNK]:
+            mk._populate_page(file.page, warm["config"], warm["files"])
+        for file in warm["docs"][:PAIR_CHUNK]:
+            mk._build_page(file.page, warm["config"], warm["docs"], warm["nav"], warm["env"])
+        del warm
+        pages = build_both(configs, times)
     else:
-        build_both(configs, {"plain": {}, "ml": {}})  # serve's first build, untimed
+        build_both(configs, {"plain": {}, "ml": {}})  # serve's first build, untimed: the warm-up
         path = Path(page)
         original = path.read_bytes()
         try:
             path.write_bytes(original + SERVE_EDIT)
             times = {"plain": {}, "ml": {}}  # a rebuild imports nothing
-            build_both({v: load(v) for v in order}, times)
+            pages = build_both({v: load(v) for v in order}, times)
         finally:
             path.write_bytes(original)
     print(json.dumps({"times": times, "pages": pages}))
@@ -2385,7 +2384,7 @@ def summary(bench: Bench) -> None:
     paired = s.get("paired")
     if paired:
         timed(
-            f"mlplugin overhead <= 5% at ({paired['size']}), paired phases",
+            f"mlplugin overhead <= 5% at ({paired['size']}), paired steps",
             paired["size"],
             [d["overhead_pct"] for d in paired["rounds"]],
             5,
