@@ -284,6 +284,18 @@ def find_project(start: Path, stop: Path | None, configured: Path | None) -> Pat
     return found[0] if found else None
 
 
+def enclosing_project(directory: Path, stop: Path) -> Path | None:
+    """The nearest directory at or above DIRECTORY (not above STOP) that holds ``.dvc/``,
+    resolved; None when there is none."""
+    directory = directory.resolve()
+    for candidate in (directory, *directory.parents):
+        if (candidate / ".dvc").is_dir():
+            return candidate
+        if candidate == stop:
+            break
+    return None
+
+
 def _walk(top: Path) -> Iterator[tuple[str, list[str]]]:
     """os.walk below TOP, skipping .git, .dvc and nested DVC projects' insides."""
     for dirpath, dirnames, filenames in os.walk(top):

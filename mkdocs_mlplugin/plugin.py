@@ -102,6 +102,8 @@ class MLPlugin(BasePlugin[MLConfig]):
         # directory -> its path from mkdocs.yml's directory and from the git root, as a prefix
         # of its files' paths, and the nested repository holding it
         self._dirs: dict[str, tuple[str | None, str | None, Path | None]] = {}
+        # directory -> the DVC project holding it (pages of several projects, monorepo-style)
+        self._dir_projects: dict[str, Path | None] = {}
         self.config_warnings = 0  # MkDocs' warnings about mkdocs.yml, counted by the CLI
         self.docs_version: str | None = None
         self.config_dir = Path.cwd()
@@ -141,6 +143,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         self.stash.clear()
         self._resolved_inline = {}
         self._dirs = {}
+        self._dir_projects = {}
         self._body_first = set()
         self._history_job = self._tags_job = None
         self.repo = self.git_root = None
@@ -314,13 +317,13 @@ class MLPlugin(BasePlugin[MLConfig]):
         differ from page to page: the others are resolved once per build and kind, name and
         field (a failure, which names the page and line, is never kept)."""
         key = (ref.kind, ref.name, ref.field)
-        known = self._resolved_inline.get(key)
+        known = self._resolved_inline.get(key) if facts.foreign_project is None else None
         if known is not None:
             return known
         value = resolve(ref, self.site, facts)
         label = ref.label()
         result = (render.inline(value, label), value, label, _jsonable(value))
-        if ref.kind != "page":
+        if ref.kind != "page" and facts.foreign_project is None:
             self._resolved_inline[key] = result
         return result
 
@@ -668,7 +671,38 @@ class MLPlugin(BasePlugin[MLConfig]):
                     src,
                 )
             )
-        return PageFacts(src=src, repo_path=repo_path, history=history, no_history=no_history)
+        return PageFacts(
+            src=src,
+            repo_path=repo_path,
+            history=history,
+            no_history=no_history,
+            foreign_project=self._foreign_project(page.file.abs_src_path),
+        )
+
+    def _foreign_project(self, path: str | None) -> str | None:
+        """Why the page at PATH gets no DVC fact: it lies inside another DVC project than the
+        one this site reads (as when mkdocs-monorepo-plugin includes the docs of several
+        projects), whose stages, params and metrics are not this project's. None otherwise."""
+        if not path or self.git_root is None:
+            return None
+        directory = os.path.dirname(os.path.abspath(path))
+        if directory not in self._dir_projects:
+            self._dir_projects[directory] = dvc.enclosing_project(Path(directory), self.git_root)
+        root = self._dir_projects[directory]
+        project = self.site.project
+        if root is None or (project is not None and root == project.root):
+            return None
+        shown = relative(root, self.git_root) or str(root)
+        reads = (
+            f"reads the DVC project in {relative(project.root, self.git_root) or '.'}"
+            if project is not None
+            else "reads no DVC project"
+        )
+        return (
+            f"this page lies in the DVC project in {shown}, but this site {reads}; one site "
+            "reads one DVC project. Build that project's docs with a mkdocs.yml of its own, or "
+            "point 'dvc_root' at it."
+        )
 
     def _place(self, path: str) -> tuple[str | None, str | None, Path | None]:
         """Where the file at PATH is, symbolic links resolved: its path relative to mkdocs.yml's
@@ -728,11 +762,11 @@ class MLPlugin(BasePlugin[MLConfig]):
                 return
             pin = {"md5": pin} if isinstance(pin, str) else pin
         project = self.site.project
-        if project is None:
+        if project is None or facts.foreign_project is not None:
             self._add(
                 Finding(
                     "missing_reference",
-                    f"front matter 'ml:': {self.site.project_problem}",
+                    f"front matter 'ml:': {facts.foreign_project or self.site.project_problem}",
                     facts.src,
                     line,
                 )

@@ -61,6 +61,8 @@ class PageFacts:
     stage: Stage | None = None
     meta: dict[str, Any] | None = None  # what page.meta['ml'] holds, once published
     no_history: str | None = None  # why the page's git history is not read, when it is not
+    # why no DVC fact can be given on this page: it lies in another DVC project than the site's
+    foreign_project: str | None = None
 
 
 def _fail(kind: str, ref: Reference, page: PageFacts, message: str) -> MLPluginError:
@@ -68,6 +70,8 @@ def _fail(kind: str, ref: Reference, page: PageFacts, message: str) -> MLPluginE
 
 
 def _project(ref: Reference, site: SiteFacts, page: PageFacts) -> Project:
+    if page.foreign_project is not None:
+        raise _fail("missing_reference", ref, page, page.foreign_project)
     if site.project is None:
         raise _fail("missing_reference", ref, page, site.project_problem or "no DVC project.")
     return site.project

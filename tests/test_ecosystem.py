@@ -291,3 +291,46 @@ def test_gh_deploy_pushes_the_site_and_its_manifest_to_origin(pipeline: Repo) ->
     page = pipeline.git(pushed, "show", "gh-pages:index.html")
     assert_model_card_facts(pipeline, page)
     assert_provenance_footer(pipeline, page)
+
+
+def test_monorepo_page_of_another_dvc_project_gets_none_of_this_projects_facts(
+    empty_repo: Repo,
+) -> None:
+    """mkdocs-monorepo-plugin (bundled with TechDocs) includes project b's docs into the site
+    of project a: b's page names a stage that a has too, but a's command must not be shown
+    there; the page is named with the reason and a's own page keeps a's facts."""
+    repo = empty_repo
+    for project, command in (("a", "python train.py --lr 1"), ("b", "python fit.py --depth 9")):
+        (repo.path / project).mkdir()
+        repo.dvc("init", "--subdir", "-q", cwd=repo.path / project)
+        repo.dvc("stage", "add", "-n", "train", command, cwd=repo.path / project)
+    page = "# {title}\n\nTrained by {{ml stage train}}.\n"
+    repo.write("docs/index.md", page.format(title="Project a"))
+    repo.write("b/docs/index.md", page.format(title="Project b"))
+    repo.write("b/mkdocs.yml", "site_name: b\nnav:\n  - Home: index.md\n")
+    repo.write(
+        "mkdocs.yml",
+        yaml.safe_dump(
+            {
+                "site_name": "monorepo",
+                "nav": [{"A": "index.md"}, {"B": "!include b/mkdocs.yml"}],
+                "plugins": [
+                    "monorepo",
+                    {"mlplugin": {"dvc_root": "a", "checks": {"missing_reference": "warn"}}},
+                ],
+            }
+        ),
+    )
+    repo.commit("two DVC projects, one site")
+
+    build = repo.build()
+    assert build.ok, build.output
+    warning = [line for line in build.output.splitlines() if "b/docs/index.md:3" in line]
+    assert warning and "lies in the DVC project in b" in warning[0], build.output
+    assert "reads the DVC project in a" in warning[0]
+    b_page = text_of(build.page("b"))
+    assert "python train.py" not in b_page and "Trained by ⚠" in b_page
+    assert "Trained by python train.py --lr 1." in text_of(build.page(""))
+
+    strict = repo.build("--strict")
+    assert not strict.ok
