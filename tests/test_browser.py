@@ -413,3 +413,43 @@ def test_hostile_repository_data_is_shown_as_text_and_never_runs(
     assert IMG + SCRIPT in tab.text(".ml-provenance")
     assert f"{HOSTILE_FILE}.dvc" in diagram.nodes
     tab.assert_clean()
+
+
+def test_hostile_facts_in_the_theme_overrides_never_run(
+    pipeline: Repo, open_tab: Callable[..., Tab], serve: Callable[[Path], str]
+) -> None:
+    """The stage header's tooltip, the model card header and the footer, each with repository
+    data that closes its attribute and adds an element, rendered by Material in Chromium."""
+    dep = 'src/a"><img src=x onerror="document.title=\'pwned\'">.py'
+    pipeline.write(dep, "print(1)\n")
+    dvc_yaml = pipeline.read("dvc.yaml")
+    assert "    - src/train.py\n" in dvc_yaml
+    dvc_yaml = dvc_yaml.replace(
+        "    - src/train.py\n", f"    - src/train.py\n    - {json.dumps(dep)}\n"
+    )
+    dvc_yaml = dvc_yaml.replace("    type: model\n", f"    type: {json.dumps(IMG)}\n")
+    pipeline.write("dvc.yaml", dvc_yaml)
+    branch = '"><img/src=x/onerror=window.__pwned=1>'
+    pipeline.git("checkout", "-q", "-b", branch)
+    pipeline.site(
+        {
+            "index.md": "---\nml:\n  stage: train\n---\n# Train\n",
+            "card.md": "---\nml:\n  artifact: classifier\n---\n# Card\n",
+        },
+        plugin={"checks": {"stale_pipeline": "warn", "card_section": "ignore"}},
+    )
+    pipeline.commit("Hostile facts")
+    build = pipeline.build()
+    assert "stage 'train' is stale" in build.output and dep in build.output, build.output
+    tab = open_tab(serve(build.site))
+    for path in ("", "card/"):
+        page = tab.open(path)
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("typeof window.__pwned") == "undefined"
+        assert page.title() != "pwned"
+        assert page.locator("article img, .ml-card-header img, .ml-footer img").count() == 0
+        assert branch in tab.text(".ml-footer")
+    header = tab.open("").locator(".ml-stage-header .ml-badge.ml-state-stale")
+    assert dep in header.get_attribute("title")
+    assert tab.open("card/").locator(".ml-card-header .ml-type").inner_text() == IMG
+    tab.assert_clean()
