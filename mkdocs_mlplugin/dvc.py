@@ -922,3 +922,36 @@ def _index(
     while parent:
         below.setdefault(parent, []).append(owner)
         parent = posixpath.dirname(parent)
+
+
+def declared_metrics(data: Any, dvcfile: str, shown: str) -> dict[str, bool]:
+    """Metrics file (project-relative) -> whether DVC caches it (so git does not hold it), from
+    the parsed contents of DVCFILE as written (another commit's: not resolved, so a path with
+    ``${...}`` and foreach/matrix stages are left out): the stages' ``metrics:`` and the
+    top-level ``metrics:`` list, as DVC collects them. SHOWN names the file in findings."""
+    if data is None:  # an empty file
+        return {}
+    if not isinstance(data, dict):
+        raise MLPluginError(
+            Finding("invalid_project_file", f"{shown} must be a mapping with a 'stages:' key.")
+        )
+    directory = posixpath.dirname(dvcfile)
+    stages = data.get("stages")
+    declared: dict[str, bool] = {}
+    cached: set[str] = set()
+    for name, definition in (stages if isinstance(stages, dict) else {}).items():
+        if not isinstance(definition, dict) or "foreach" in definition or "matrix" in definition:
+            continue
+        try:
+            stage = _stage(str(name), dvcfile, directory, definition)
+        except (TypeError, ValueError, AttributeError):
+            raise MLPluginError(
+                Finding("invalid_project_file", f"{shown}: stage '{name}' is not a valid stage.")
+            ) from None
+        cached |= {out.path for out in stage.outs if out.cache}
+        declared |= {path: path in cached for path in stage.metrics}
+    for metric in data.get("metrics") or []:
+        if isinstance(metric, str):
+            path = _join(directory, metric)
+            declared.setdefault(path, path in cached)
+    return {path: c for path, c in declared.items() if "${" not in path}

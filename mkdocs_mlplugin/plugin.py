@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import posixpath
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -581,31 +580,10 @@ class MLPlugin(BasePlugin[MLConfig]):
                 site.registry_names[artifact.name] = (
                     bare if path == "dvc.yaml" else f"{path}:{bare}"
                 )
-            site.metrics_at = lambda wanted: self._metrics_at(prefix, wanted)
-
-    def _metrics_at(
-        self, prefix: str, wanted: list[tuple[str, str]]
-    ) -> dict[tuple[str, str], dict[str, Any] | None]:
-        """Metrics files at commits, from one ``git cat-file --batch``."""
-        from .files import flatten, parse_structured
-
-        if self.repo is None:
-            return {}
-        blobs = self.repo.blobs([f"{commit}:{prefix}{file}" for commit, file in wanted])
-        found: dict[tuple[str, str], dict[str, Any] | None] = {}
-        for commit, file in wanted:
-            blob = blobs.get(f"{commit}:{prefix}{file}")
-            try:
-                text = blob.decode("utf-8") if blob is not None else None
-                data = (
-                    parse_structured(text, posixpath.splitext(file)[1].lower(), file)
-                    if text
-                    else None
-                )
-            except (UnicodeDecodeError, MLPluginError):
-                data = None
-            found[(commit, file)] = flatten(data) if isinstance(data, dict) else None
-        return found
+            history = site.history
+            site.metrics_at = lambda commits: timeline.metrics_at(
+                commits, timeline.pipeline_files(project, history, prefix), prefix, repo.blobs
+            )
 
     def _shown(self, project: dvc.Project, file: str | None) -> str | None:
         """A project-relative path as findings show it: relative to mkdocs.yml's directory."""

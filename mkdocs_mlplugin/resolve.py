@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import functools
 import posixpath
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from .git import FileHistory, RepoFacts
 from .references import Reference
 from .registry import Registry
 from .status import Verdict
+from .timeline import MetricsAt
 
 _STRUCTURED = (".yaml", ".yml", ".json", ".toml")
 
@@ -41,10 +43,8 @@ class SiteFacts:
     registry: Registry | None = None
     registry_problem: str | None = None
     registry_names: dict[str, str] = dataclasses.field(default_factory=dict)  # ours -> GTO's
-    # (commit, metrics file) -> flattened metrics, None where git does not have the file
-    metrics_at: (
-        Callable[[list[tuple[str, str]]], dict[tuple[str, str], dict[str, Any] | None]] | None
-    ) = None
+    # commits -> the metrics files each commit's dvc.yaml files declared, with their values
+    metrics_at: Callable[[list[str]], dict[str, MetricsAt]] | None = None
     notes: list[Finding] = dataclasses.field(default_factory=list)  # warnings from rendering
     date_format: str = "%Y-%m-%d"
     show_emails: bool = False
@@ -535,43 +535,70 @@ def metrics_table(project: Project, ref: Reference, page: PageFacts) -> list[str
 def metrics_history(
     project: Project, site: SiteFacts, artifact: Artifact, ref: Reference, page: PageFacts
 ) -> list[str]:
-    """Metrics of every registered version, read from git at each version's commit."""
+    """Metrics of every registered version, read as ``dvc metrics show --all-tags`` reads
+    them: from git at each version's commit, in the metrics files that commit's dvc.yaml
+    files declared."""
     entry = registered(site, artifact, ref, page)
-    files = sorted(project.metrics)
-    if not files:
-        raise _fail("missing_reference", ref, page, "the DVC project declares no metrics files.")
     versions = [v for v in entry["versions"] if v["registered"]]
-    wanted = [(v["commit"], f) for v in versions for f in files]
-    found = site.metrics_at(wanted) if site.metrics_at else {}
-    keys: list[str] = []
-    for value in found.values():
-        for key in value or {}:
-            if key not in keys:
-                keys.append(key)
-    many = len(files) > 1
-    columns = [
-        (f, k)
-        for f in files
-        for k in keys
-        if any(k in (found.get((v["commit"], f)) or {}) for v in versions)
+    found = site.metrics_at([v["commit"] for v in versions]) if site.metrics_at else {}
+    at = [(v, found.get(v["commit"]) or MetricsAt()) for v in versions]
+    if not project.metrics and not any(m.values for _, m in at):
+        raise _fail("missing_reference", ref, page, "the DVC project declares no metrics files.")
+    # a key is its own column, whichever file held it (metrics files move between versions),
+    # unless one version has it in two files: then each file's is a column
+    ambiguous = {
+        key
+        for _, m in at
+        for key, count in Counter(k for values in m.values.values() for k in values or {}).items()
+        if count > 1
+    }
+    cells = [
+        {
+            (f"{file}:{key}" if key in ambiguous else key): value
+            for file, values in sorted(m.values.items())
+            for key, value in (values or {}).items()
+        }
+        for _, m in at
     ]
-    headers = ["Version", "Stages", "Commit", *(f"{f}:{k}" if many else k for f, k in columns)]
-    absent = [f for f in files if any(found.get((v["commit"], f)) is None for v in versions)]
-    rows = []
-    for v in versions:
-        row: list[object] = [v["version"], ", ".join(v["stages"]), render.Code(v["commit"][:7])]
-        for f, k in columns:
-            values = found.get((v["commit"], f))
-            row.append("" if values is None else values.get(k, ""))
-        rows.append(row)
-    lines = render.table(headers, rows, "ml-metrics-history")
-    if absent:
-        note = (
-            f"{', '.join(absent)} is not in git at some versions' commits (DVC-tracked metrics "
-            "are not in git; track them with 'cache: false' to see them here)."
+    columns = list(dict.fromkeys(label for row in cells for label in row))
+    rows = [
+        [v["version"], ", ".join(v["stages"]), render.Code(v["commit"][:7])]
+        + [row.get(label, "") for label in columns]
+        for (v, _), row in zip(at, cells, strict=True)
+    ]
+    lines = render.table(["Version", "Stages", "Commit", *columns], rows, "ml-metrics-history")
+    notes = []
+    read = {
+        v["version"]: ", ".join(sorted(m.values)) or ("unknown" if m.problems else "none declared")
+        for v, m in at
+    }
+    if len(set(read.values())) > 1:
+        notes.append(
+            "Metrics files declared at each version's commit: "
+            + "; ".join(f"{version}: {files}" for version, files in read.items())
+            + "."
         )
-        lines.append(f'<p class="ml-note">{render.text(note)}</p>')
+    for v, m in at:
+        cached = sorted(f for f in m.cached if m.values.get(f) is None)
+        missing = sorted(f for f, values in m.values.items() if values is None and f not in cached)
+        if cached:
+            notes.append(
+                f"{v['version']}: {names(cached)} {_is(cached)} DVC-tracked at commit "
+                f"{v['commit'][:7]} (cached by DVC, not kept in git), so not shown here; "
+                "declare metrics with 'cache: false' to keep them in git."
+            )
+        if missing:
+            notes.append(
+                f"{v['version']}: {names(missing)} {_is(missing)} declared at commit "
+                f"{v['commit'][:7]} but not in git there."
+            )
+        notes.extend(f"{v['version']}: {problem}" for problem in m.problems)
+    lines += [f'<p class="ml-note">{render.text(note)}</p>' for note in notes]
     return lines
+
+
+def _is(items: list[str]) -> str:
+    return "is" if len(items) == 1 else "are"
 
 
 def provenance(

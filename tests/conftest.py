@@ -356,16 +356,21 @@ def empty_repo(tmp_path: Path) -> Repo:
     return init_repo(tmp_path / "repo", tmp_path)
 
 
-@pytest.fixture
-def pipeline(tmp_path: Path, pipeline_template: Path) -> Repo:
-    """A copy of the template DVC project, with its git history, data and cache."""
-    dest = tmp_path / "repo"
-    shutil.copytree(pipeline_template, dest, symlinks=True)
-    repo = Repo(dest, tmp_path)
-    (tmp_path / "gitconfig").write_text(
+def copy_pipeline(template: Path, home: Path) -> Repo:
+    """A copy of the template DVC project in HOME/repo, with its git history, data and cache."""
+    dest = home / "repo"
+    shutil.copytree(template, dest, symlinks=True)
+    repo = Repo(dest, home)
+    (home / "gitconfig").write_text(
         "[init]\n\tdefaultBranch = main\n[user]\n\tname = Test\n\temail = test@example.com\n"
     )
     return repo
+
+
+@pytest.fixture
+def pipeline(tmp_path: Path, pipeline_template: Path) -> Repo:
+    """A copy of the template DVC project, with its git history, data and cache."""
+    return copy_pipeline(pipeline_template, tmp_path)
 
 
 def snapshot(path: Path) -> dict[str, bytes]:

@@ -896,8 +896,9 @@ def test_metrics_history_says_when_metrics_are_not_in_git(pipeline: Repo) -> Non
     assert [r[0] for r in rows(table)[1:]] == ["v1.0.0"]
     note = re.search(r'<p class="ml-note">(.*?)</p>', page, re.S)
     assert note, "no note under the table"
-    assert "metrics.json is not in git" in text_of(note.group(1))
-    assert "DVC-tracked metrics are not in git" in text_of(note.group(1))
+    commit = pipeline.git("rev-parse", "--short=7", "HEAD~1")
+    assert f"v1.0.0: metrics.json is DVC-tracked at commit {commit}" in text_of(note.group(1))
+    assert "not kept in git" in text_of(note.group(1))
 
 
 # --------------------------------------------------------------------------- the registry page

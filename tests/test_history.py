@@ -1,0 +1,170 @@
+"""Facts of past versions: what each registered version's commit declared and recorded.
+
+Every repository is made from scratch with the dvc and gto CLIs (fixed dates); what the site
+shows is held to what ``dvc metrics show --all-tags --json`` says on the same repository.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import Build, Repo, copy_pipeline
+from test_registry import NO_CARD_CHECKS, Gto, blocks, flat, rows, text_of
+
+CARD = """\
+---
+ml:
+  artifact: classifier
+---
+# Classifier
+
+{ml metrics-history}
+"""
+
+
+def set_metrics(repo: Repo, path: str, values: dict[str, Any], top_level: bool = False) -> None:
+    """Make the evaluate stage write VALUES to PATH (JSON, or YAML by its suffix) and declare
+    PATH as its metrics file (cache: false), or, with TOP_LEVEL, as an output named in the
+    top-level 'metrics:' list of dvc.yaml, as DVC allows both."""
+    writer = "json.dump" if path.endswith(".json") else "yaml.safe_dump"
+    repo.write(
+        "src/evaluate.py",
+        "import json, os, yaml\n"
+        f"os.makedirs(os.path.dirname({path!r}) or '.', exist_ok=True)\n"
+        f"{writer}({values!r}, open({path!r}, 'w'))\n",
+    )
+    config = yaml.safe_load(repo.read("dvc.yaml"))
+    evaluate = config["stages"]["evaluate"]
+    evaluate.pop("metrics", None)
+    evaluate.pop("outs", None)
+    config.pop("metrics", None)
+    if top_level:
+        evaluate["outs"] = [{path: {"cache": False}}]
+        config["metrics"] = [path]
+    else:
+        evaluate["metrics"] = [{path: {"cache": False}}]
+    repo.write("dvc.yaml", yaml.safe_dump(config, sort_keys=False))
+
+
+@dataclasses.dataclass
+class MovedMetrics:
+    repo: Repo
+    build: Build
+    commits: dict[str, str]  # version -> commit
+
+
+@pytest.fixture(scope="module")
+def moved_metrics(
+    tmp_path_factory: pytest.TempPathFactory, pipeline_template: Path
+) -> MovedMetrics:
+    """Four versions of the classifier whose metrics file moved: metrics.json (v1.0.0),
+    eval/metrics.json (v1.1.0), eval/scores.yaml named in the top-level 'metrics:' (v2.0.0),
+    and reports/metrics.json at HEAD (v2.1.0), each made by 'dvc repro'."""
+    repo = copy_pipeline(pipeline_template, tmp_path_factory.mktemp("moved-metrics"))
+    gto = Gto(repo)
+    commits = {"v1.0.0": repo.git("rev-parse", "HEAD")}
+    gto("register", "classifier", "--version", "v1.0.0")
+    gto.run()
+    steps = [
+        ("v1.1.0", "eval/metrics.json", {"accuracy": 0.91, "loss": 0.2}, False),
+        ("v2.0.0", "eval/scores.yaml", {"accuracy": 0.93, "f1": {"macro": 0.9}}, True),
+        ("v2.1.0", "reports/metrics.json", {"accuracy": 0.95, "loss": 0.1}, False),
+    ]
+    for day, (version, path, values, top_level) in enumerate(steps, start=11):
+        old = yaml.safe_load(repo.read("dvc.yaml"))
+        for declared in [*old.get("metrics", []), *old["stages"]["evaluate"].get("metrics", [])]:
+            name = declared if isinstance(declared, str) else next(iter(declared))
+            repo.git("rm", "-q", "--cached", name)
+            (repo.path / name).unlink()
+        set_metrics(repo, path, values, top_level)
+        repo.dvc("repro", "-q")
+        commits[version] = repo.commit(
+            f"Evaluate into {path}", date=f"2024-01-{day}T09:00:00+00:00"
+        )
+        gto("register", "classifier", "--version", version)
+        gto.run()
+    repo.site({"card.md": CARD}, plugin=NO_CARD_CHECKS)
+    repo.commit("Docs", date="2024-01-26T09:00:00+00:00")
+    build = repo.build("--strict")
+    assert build.ok, build.output
+    return MovedMetrics(repo, build, commits)
+
+
+def dvc_metrics(repo: Repo) -> dict[str, dict[str, Any]]:
+    """``dvc metrics show --all-tags --json``: tag -> {metrics file: flattened values}."""
+    shown = json.loads(repo.dvc("metrics", "show", "--all-tags", "--json"))
+    return {
+        rev: {file: flat(entry["data"]) for file, entry in (found.get("data") or {}).items()}
+        for rev, found in shown.items()
+    }
+
+
+def test_metrics_history_reads_the_files_each_version_declared_as_dvc_does(
+    moved_metrics: MovedMetrics,
+) -> None:
+    site = moved_metrics
+    dvc = dvc_metrics(site.repo)
+    (table,) = blocks(site.build.page("card"), "ml-metrics-history")
+    header, *body = rows(table)
+    assert header[:3] == ["Version", "Stages", "Commit"]
+    assert [r[0] for r in body] == ["v2.1.0", "v2.0.0", "v1.1.0", "v1.0.0"]
+    for row in body:
+        version, commit = row[0], site.commits[row[0]]
+        assert row[2] == commit[:7]
+        (files,) = [dvc[f"classifier@{version}"]]
+        assert len(files) == 1, files  # each version declared one metrics file
+        (values,) = files.values()
+        shown = {k: v for k, v in zip(header[3:], row[3:], strict=True) if v}
+        assert shown == {k: str(v) for k, v in values.items()}, version
+    # every key of every version has its column, once
+    assert sorted(header[3:]) == ["accuracy", "f1.macro", "loss", "test.n"]
+    page = text_of(site.build.page("card"))
+    assert "not in git" not in page
+
+
+def test_metrics_history_names_the_files_read_when_they_moved(
+    moved_metrics: MovedMetrics,
+) -> None:
+    page = moved_metrics.build.page("card")
+    note = re.search(r'<p class="ml-note">(.*?)</p>', page, re.S)
+    assert note, "no note under the table"
+    said = text_of(note.group(1))
+    assert "v1.0.0: metrics.json" in said
+    assert "v1.1.0: eval/metrics.json" in said
+    assert "v2.0.0: eval/scores.yaml" in said
+    assert "v2.1.0: reports/metrics.json" in said
+
+
+def test_a_version_whose_dvc_yaml_cannot_be_read_says_so_naming_the_commit(
+    pipeline: Repo,
+) -> None:
+    good = pipeline.read("dvc.yaml")
+    pipeline.write("dvc.yaml", good + "  oops: [\n")
+    broken = pipeline.commit("A broken dvc.yaml", date="2024-01-11T09:00:00+00:00")
+    gto = Gto(pipeline)
+    gto("register", "classifier", "--version", "v1.0.0")
+    gto.run()
+    pipeline.write("dvc.yaml", good)
+    pipeline.commit("Fixed", date="2024-01-12T09:00:00+00:00")
+    gto("register", "classifier", "--version", "v1.1.0")
+    gto.run()
+    pipeline.site({"card.md": CARD}, plugin=NO_CARD_CHECKS)
+    pipeline.commit("Docs", date="2024-01-26T09:00:00+00:00")
+    build = pipeline.build("--strict")
+    assert build.ok, build.output
+    page = build.page("card")
+    (table,) = blocks(page, "ml-metrics-history")
+    header, *body = rows(table)
+    by_version = {r[0]: dict(zip(header[3:], r[3:], strict=True)) for r in body}
+    assert by_version["v1.1.0"]["accuracy"] == "0.9"
+    assert set(by_version["v1.0.0"].values()) == {""}
+    notes = [text_of(n) for n in re.findall(r'<p class="ml-note">(.*?)</p>', page, re.S)]
+    assert any(
+        n.startswith(f"v1.0.0: dvc.yaml at commit {broken[:7]} is not valid YAML") for n in notes
+    ), notes
