@@ -47,6 +47,7 @@ from .resolve import (
     dated,
     find_artifact,
     format_date,
+    param_group,
     registry_page,
     relative,
     render_block,
@@ -292,9 +293,13 @@ class MLPlugin(BasePlugin[MLConfig]):
                 refs.append({"line": problem.line, "ref": written, "value": None})
                 continue
             try:
+                lines, indent = None, match.indent
                 if ref.block:
                     lines = render_block(ref, self.site, facts, links)
-                    rendered.append(render.indent(lines, match.indent))
+                elif ref.kind == "param" and (alone := _alone(markdown, match)) is not None:
+                    lines, indent = param_group(ref, self.site, facts), alone  # None: one value
+                if lines is not None:
+                    rendered.append(render.indent(lines, indent))
                     refs.append(
                         {"line": ref.line, "ref": ref.label(), "value": None, "block": True}
                     )
@@ -321,7 +326,9 @@ class MLPlugin(BasePlugin[MLConfig]):
             return known
         value = resolve(ref, self.site, facts)
         label = ref.label()
-        result = (render.inline(value, label), value, label, _jsonable(value))
+        # values of params and metrics files read as DVC prints them: false, null, [5]
+        shown = render.Value(value) if ref.kind in ("param", "metric") else value
+        result = (render.inline(shown, label), shown, label, _jsonable(value))
         if ref.kind != "page" and facts.foreign_project is None:
             self._resolved_inline[key] = result
         return result
@@ -1111,6 +1118,15 @@ def _jsonable(value: Any) -> Any:
     except (TypeError, ValueError):
         return render.display(value)
     return value
+
+
+def _alone(markdown: str, match: references.Match) -> str | None:
+    """The indentation of a reference that stands alone on its line, else None."""
+    start = markdown.rfind("\n", 0, match.start) + 1
+    end = markdown.find("\n", match.end)
+    before = markdown[start : match.start]
+    after = markdown[match.end : len(markdown) if end == -1 else end]
+    return before if not before.strip() and not after.strip() else None
 
 
 def _source(page: Page) -> str | None:

@@ -65,7 +65,9 @@ def printable(value: object) -> str:
 
 def display(value: object) -> str:
     """How a fact reads on a page: numbers as Python writes them, lists comma-separated,
-    mappings as compact JSON, booleans as yes/no."""
+    mappings as compact JSON, booleans as yes/no; a Value as its file wrote it (literal)."""
+    if isinstance(value, Value):
+        return literal(value.value)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -75,6 +77,28 @@ def display(value: object) -> str:
     if isinstance(value, dict):
         return json.dumps(value, sort_keys=True, default=str, allow_nan=True)
     return str(value)
+
+
+def literal(value: object) -> str:
+    """A value of a params or metrics file as ``dvc params diff --json`` writes it: ``true``,
+    ``false``, ``null``, numbers as Python writes them (``1e-3`` reads ``0.001``, as in DVC),
+    strings as they are, lists (one item too) and mappings as JSON: ``[5]``, not ``5``."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple, dict)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+class Value:
+    """A value read from a params or metrics file, shown as ``literal`` writes it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: object) -> None:
+        self.value = value
 
 
 def human_size(size: int | None) -> str:

@@ -313,6 +313,45 @@ def _split_file(name: str, default: str | None) -> tuple[str | None, str]:
 
 
 def _param(project: Project, name: str, ref: Reference, page: PageFacts) -> Any:
+    file, key, value = _param_lookup(project, name, ref, page)
+    if isinstance(value, dict):
+        keys = list(flatten(value, key))
+        if not keys:
+            raise _fail(
+                "missing_reference", ref, page, f"'{key}' in {file} is empty: it holds no params."
+            )
+        example = keys[0] if file == DEFAULT_PARAMS and ":" not in name else f"{file}:{keys[0]}"
+        shown = ", ".join(keys[:5]) + (", ..." if len(keys) > 5 else "")
+        raise _fail(
+            "malformed_reference",
+            ref,
+            page,
+            f"'{key}' in {file} is a group of {len(keys)} params ({shown}): name one, e.g. "
+            f"{{ml param {example}}}, or put the reference alone on its line for a table of them.",
+        )
+    return value
+
+
+def param_group(ref: Reference, site: SiteFacts, page: PageFacts) -> list[str] | None:
+    """A table of the params under a group key (``{ml param train}`` alone on its line),
+    flattened to dotted keys as ``dvc params diff`` lists them; None for a single value."""
+    file, key, value = _param_lookup(_project(ref, site, page), ref.name or "", ref, page)
+    if not isinstance(value, dict):
+        return None
+    rows = [(render.Code(file), render.Code(k), v) for k, v in flatten(value, key).items()]
+    return _values_table(("File", "Param", "Value"), rows, "ml-params")
+
+
+def _values_table(headers: tuple[str, ...], rows: list[tuple[Any, ...]], css: str) -> list[str]:
+    """A table whose last column holds values of params or metrics files, shown as DVC
+    shows them (``false``, ``null``, ``[5]``)."""
+    return render.table(headers, [(*r[:-1], render.Value(r[-1])) for r in rows], css)
+
+
+def _param_lookup(
+    project: Project, name: str, ref: Reference, page: PageFacts
+) -> tuple[str, str, Any]:
+    """(params file, key, value) of a param reference."""
     file, key = _split_file(name, DEFAULT_PARAMS)
     file = check_path(file or DEFAULT_PARAMS, ref, page, project)
     if file in project.unreadable:
@@ -329,7 +368,7 @@ def _param(project: Project, name: str, ref: Reference, page: PageFacts) -> Any:
         raise _fail(
             "missing_reference", ref, page, f"no param '{key}' in {file}.{did_you_mean(key, keys)}"
         )
-    return value
+    return file, key, value
 
 
 def _metric(project: Project, name: str, ref: Reference, page: PageFacts) -> Any:
@@ -480,7 +519,7 @@ def params_table(
     if stage is None:
         for file, data in project.params.items():
             rows.extend((render.Code(file), render.Code(k), v) for k, v in flatten(data).items())
-        return render.table(("File", "Param", "Value"), rows, "ml-params")
+        return _values_table(("File", "Param", "Value"), rows, "ml-params")
     for file, keys in stage.params.items():
         data = project.params.get(file)
         if data is None:
@@ -500,8 +539,10 @@ def params_table(
                     page,
                     f"stage '{stage.name}' reads param '{key}', which is not in {file}.",
                 )
-            rows.append((render.Code(file), render.Code(key), value))
-    return render.table(("File", "Param", "Value"), rows, "ml-params")
+            # a section (params: [train]) is listed key by key, as dvc params diff lists it
+            flat = flatten(value, key) if isinstance(value, dict) else {key: value}
+            rows.extend((render.Code(file), render.Code(k), v) for k, v in flat.items())
+    return _values_table(("File", "Param", "Value"), rows, "ml-params")
 
 
 def metrics_table(project: Project, ref: Reference, page: PageFacts) -> list[str]:
@@ -529,7 +570,7 @@ def metrics_table(project: Project, ref: Reference, page: PageFacts) -> list[str
                 "or track it in git with 'cache: false'.",
             )
         rows.extend((render.Code(file), render.Code(k), v) for k, v in values.items())
-    return render.table(("File", "Metric", "Value"), rows, "ml-metrics")
+    return _values_table(("File", "Metric", "Value"), rows, "ml-metrics")
 
 
 def metrics_history(
@@ -563,7 +604,7 @@ def metrics_history(
     columns = list(dict.fromkeys(label for row in cells for label in row))
     rows = [
         [v["version"], ", ".join(v["stages"]), render.Code(v["commit"][:7])]
-        + [row.get(label, "") for label in columns]
+        + [render.Value(row[label]) if label in row else "" for label in columns]
         for (v, _), row in zip(at, cells, strict=True)
     ]
     lines = render.table(["Version", "Stages", "Commit", *columns], rows, "ml-metrics-history")
@@ -638,9 +679,9 @@ def provenance(
         ]
         rows.append(("Inputs", render.Code("; ".join(inputs))))
         params = [
-            f"{k}={render.display(v)}"
+            f"{k}={render.literal(v)}"
             for values in stage.lock_params.values()
-            for k, v in values.items()
+            for k, v in flatten(values).items()  # a section (params: [train]) key by key
         ]
         if params:
             rows.append(("Params", render.Code(", ".join(params))))

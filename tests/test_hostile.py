@@ -394,7 +394,7 @@ def _three_params_formats(build: Build, repo: Repo) -> None:
     page = build.page("")
     assert value(page, "param conf/a.json:opt.lr") == "0.01"
     assert value(page, "param conf/b.toml:model.depth") == "4"
-    assert value(page, "param conf/c.yaml:aug.flip") == "yes"
+    assert value(page, "param conf/c.yaml:aug.flip") == "true"  # as dvc params diff --json
     params = build.manifest()["projects"][0]["params"]
     assert params["conf/a.json"] == {"opt": {"lr": 0.01, "name": "adam"}}
     assert params["conf/b.toml"] == {"model": {"depth": 4}}

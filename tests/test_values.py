@@ -1,0 +1,219 @@
+"""Values of params and metrics files shown as DVC shows them, checked against the dvc CLI.
+
+A real DVC project (made with the dvc CLI) with booleans, nulls, numbers in several spellings,
+one-item lists and a stage that depends on a whole params section (``params: [train]``); the
+pages are built with ``mkdocs build`` and read back as HTML.
+"""
+
+from __future__ import annotations
+
+import ast
+import html.parser
+import json
+import sys
+from typing import Any
+
+import pytest
+from conftest import Repo
+
+PARAMS = """\
+train:
+  lr: 1e-3
+  decay: 0.001
+  big: 1.0e+10
+  shuffle: false
+  augment: true
+  warmup: null
+  answer: "yes"
+  layers: [64]
+  sizes: [1, 2]
+  octal: 0o10
+  ratio: 1.50
+  optimizer:
+    name: adam
+    betas: [0.9, 0.999]
+seed: 7
+"""
+
+
+class Tables(html.parser.HTMLParser):
+    """The text of every table cell of a page, by table (with its CSS classes)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[tuple[str, list[list[str]]]] = []
+        self.classes: list[str] = []
+        self.cell: list[str] | None = None
+        self.spans: list[tuple[str, str]] = []  # (title, text) of ml-value spans
+        self.span: list[str] | None = None
+        self.title = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "div":
+            self.classes.append(a.get("class") or "")
+        elif tag == "table":
+            self.tables.append((next((c for c in reversed(self.classes) if c), ""), []))
+        elif tag == "tr" and self.tables:
+            self.tables[-1][1].append([])
+        elif tag in ("td", "th"):
+            self.cell = []
+        elif tag == "span" and a.get("class") == "ml-value":
+            self.span, self.title = [], a.get("title") or ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "div" and self.classes:
+            self.classes.pop()
+        elif tag in ("td", "th") and self.cell is not None and self.tables:
+            self.tables[-1][1][-1].append("".join(self.cell))
+            self.cell = None
+        elif tag == "span" and self.span is not None:
+            self.spans.append((self.title, "".join(self.span)))
+            self.span = None
+
+    def handle_data(self, data: str) -> None:
+        if self.cell is not None:
+            self.cell.append(data)
+        if self.span is not None:
+            self.span.append(data)
+
+
+def parsed(page: str) -> Tables:
+    tables = Tables()
+    tables.feed(page)
+    return tables
+
+
+def rows(page: str, css: str) -> list[list[str]]:
+    return [r for c, t in parsed(page).tables if css in c for r in t if r and r[0] != "File"]
+
+
+def dvc_params(repo: Repo) -> dict[str, Any]:
+    """``dvc params diff --all --json``: every param DVC knows, with its value."""
+    raw = repo.run(sys.executable, "-m", "dvc", "params", "diff", "--all", "--json").stdout
+    return {
+        f"{file}:{key}": entry["new"]
+        for file, params in json.loads(raw).items()
+        for key, entry in params.items()
+    }
+
+
+def as_dvc_writes(value: Any) -> Any:
+    """A value of dvc's JSON as the value it stands for: lists come as Python's repr."""
+    if isinstance(value, str) and value.startswith("["):
+        return ast.literal_eval(value)
+    return value
+
+
+@pytest.fixture
+def params_project(empty_repo: Repo) -> Repo:
+    repo = empty_repo
+    repo.dvc("init", "-q")
+    repo.write("params.yaml", PARAMS)
+    repo.write("src/train.py", "open('model.txt', 'w').write('m')\n")
+    repo.dvc(
+        "stage", "add", "-q", "-n", "train", "-d", "src/train.py", "-p", "train",
+        "-o", "model.txt", "python3 src/train.py",
+    )  # fmt: skip
+    with open(repo.path / "dvc.yaml", "a", encoding="utf-8") as fh:
+        fh.write("artifacts:\n  model:\n    path: model.txt\n    type: model\n")
+    repo.dvc("repro", "-q")
+    return repo
+
+
+def test_params_table_agrees_with_dvc_params_diff(params_project: Repo) -> None:
+    repo = params_project
+    repo.site({"index.md": "# Params\n\n{ml params-table}\n"})
+    repo.commit("Params")
+    build = repo.build("--strict")
+    assert build.ok, build.output
+    shown = {f"{f}:{k}": v for f, k, v in rows(build.page(""), "ml-params")}
+    dvc = dvc_params(repo)
+    assert set(shown) == set(dvc)  # the same dotted keys, no more, no fewer
+    for key, value in dvc.items():
+        text = shown[key]
+        if isinstance(value, str) and not value.startswith("["):
+            assert text == value, key
+        else:  # numbers, booleans, null and lists: the JSON literal DVC writes
+            assert json.loads(text) == as_dvc_writes(value), key
+            assert type(json.loads(text)) is type(as_dvc_writes(value)), key
+    # as DVC writes them: false (not "no"), null (not empty), 0.001 for 1e-3, [64] for a
+    # one-item list, and the string "yes" apart from the boolean true
+    assert shown["params.yaml:train.shuffle"] == "false"
+    assert shown["params.yaml:train.augment"] == "true"
+    assert shown["params.yaml:train.warmup"] == "null"
+    assert shown["params.yaml:train.lr"] == "0.001" == json.dumps(dvc["params.yaml:train.lr"])
+    assert shown["params.yaml:train.layers"] == "[64]"
+    assert shown["params.yaml:train.answer"] == "yes"
+    assert shown["params.yaml:train.octal"] == "8"
+
+
+def test_section_params_are_flattened_in_the_stage_table_and_the_provenance(
+    params_project: Repo,
+) -> None:
+    repo = params_project
+    page = "---\nml:\n  artifact: model\n---\n# Model\n\n{ml params-table}\n\n{ml provenance}\n"
+    repo.site({"model.md": page})
+    repo.commit("Model page")
+    build = repo.build("--strict")
+    assert build.ok, build.output
+    html = build.page("model")
+    dvc = {k: v for k, v in dvc_params(repo).items() if k.startswith("params.yaml:train.")}
+    table = {f"{f}:{k}": v for f, k, v in rows(html, "ml-params")}
+    assert set(table) == set(dvc)  # train.lr, train.optimizer.name, ...: not one JSON blob
+    assert table["params.yaml:train.optimizer.betas"] == "[0.9, 0.999]"
+    (box,) = [t for c, t in parsed(html).tables if "ml-provenance" in c]
+    params = dict(row for row in box if len(row) == 2)["Params"]
+    assert "{" not in params
+    shown = dict(item.split("=", 1) for item in params.removeprefix("train.").split(", train."))
+    assert {f"params.yaml:train.{k}" for k in shown} == set(dvc)
+    assert shown["shuffle"] == "false"
+    assert shown["warmup"] == "null"
+    assert shown["layers"] == "[64]"
+
+
+def test_inline_params_read_as_dvc_writes_them(params_project: Repo) -> None:
+    repo = params_project
+    page = (
+        "Shuffle {ml param train.shuffle}, warmup {ml param train.warmup}, "
+        "layers {ml param train.layers}, lr {ml param train.lr}, answer {ml param train.answer}.\n"
+    )
+    repo.site({"index.md": page})
+    repo.commit("Inline")
+    build = repo.build("--strict")
+    assert build.ok, build.output
+    values = [text for title, text in parsed(build.page("")).spans]
+    assert values == ["false", "null", "[64]", "0.001", "yes"]
+    refs = build.manifest()["pages"][0]["references"]
+    assert [r["value"] for r in refs] == [False, None, [64], 0.001, "yes"]
+
+
+def test_a_group_of_params_is_a_table_alone_on_its_line_and_an_error_in_text(
+    params_project: Repo,
+) -> None:
+    repo = params_project
+    repo.site(
+        {
+            "table.md": "# Optimizer\n\n{ml param train.optimizer}\n",
+            "text.md": "# Text\n\nWe use {ml param train.optimizer} here.\n",
+        }
+    )
+    repo.commit("Groups")
+    build = repo.build()
+    assert not build.ok
+    assert (
+        "docs/text.md:3: '{ml param train.optimizer}': 'train.optimizer' in params.yaml is a "
+        "group of 2 params (train.optimizer.name, train.optimizer.betas): name one, e.g. "
+        "{ml param train.optimizer.name}, or put the reference alone on its line for a table "
+        "of them. [malformed_reference]"
+    ) in build.output
+    assert "table.md" not in build.output
+    repo.write("docs/text.md", "# Text\n\nWe use {ml param train.optimizer.name} here.\n")
+    repo.commit("Fixed")
+    build = repo.build("--strict")
+    assert build.ok, build.output
+    assert rows(build.page("table"), "ml-params") == [
+        ["params.yaml", "train.optimizer.name", "adam"],
+        ["params.yaml", "train.optimizer.betas", "[0.9, 0.999]"],
+    ]
+    assert [text for _, text in parsed(build.page("text")).spans] == ["adam"]
