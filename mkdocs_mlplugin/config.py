@@ -51,6 +51,10 @@ class MLConfig(base.Config):
     show_emails = c.Type(bool, default=False)
     """Publish author e-mail addresses in page facts and the manifest."""
 
+    co_authors = c.Type(bool, default=True)
+    """Count the people named in ``Co-authored-by:`` trailers of commits as authors of the
+    pages those commits changed (as ``git shortlog --group=author --group=trailer:co-authored-by``)."""
+
     theme_overrides = c.Type(bool, default=True)
     """Add the plugin's Material template overrides (provenance footer, fact styles)."""
 

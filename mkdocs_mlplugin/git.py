@@ -26,6 +26,8 @@ _ENV = {
     "LC_ALL": "C",  # messages we may show are in one language
 }
 _RECORD = "\x1e"
+_TRAILER = "\x1f"  # between Co-authored-by: values
+_CO_AUTHORS = "%(trailers:key=Co-authored-by,valueonly,unfold,separator=%x1f)"
 # git log keeps up to 96 MB of unpacked delta bases by default; at 20,000 commits that cache is
 # most of its memory and, capped at 8 MB, gives the same output in about the same time.
 _LOG_MEMORY = ("-c", "core.deltaBaseCacheLimit=8m")
@@ -41,6 +43,7 @@ class Commit:
     email: str
     subject: str = ""
     index: int = 0  # position in history: 0 is HEAD, larger is older
+    co_authors: tuple[tuple[str, str], ...] = ()  # (name, email) of Co-authored-by: trailers
 
     @property
     def short(self) -> str:
@@ -64,11 +67,14 @@ class FileHistory:
     def created(self) -> Commit | None:
         return self.commits[-1] if self.commits else None
 
-    def authors(self) -> list[tuple[str, str]]:
-        """(name, email) of everyone who changed the file, most recent first, once each."""
+    def authors(self, co_authors: bool = True) -> list[tuple[str, str]]:
+        """(name, email) of everyone who changed the file, most recent first, once each, as
+        .mailmap names them; with CO_AUTHORS, those of Co-authored-by: trailers too."""
         seen: dict[str, tuple[str, str]] = {}
         for commit in self.commits:
             seen.setdefault(commit.email.lower() or commit.author, (commit.author, commit.email))
+            for name, email in commit.co_authors if co_authors else ():
+                seen.setdefault(email.lower() or name, (name, email))
         return list(seen.values())
 
 
@@ -204,13 +210,42 @@ class GitRepo:
             "-M",
             "--name-status",
             "-z",
-            f"--format={_RECORD}%H%x00%aI%x00%an%x00%ae%x00%s",
+            f"--format={_RECORD}%H%x00%aI%x00%aN%x00%aE%x00%s%x00{_CO_AUTHORS}",
             "HEAD",
             "--",
             *pathspecs,
             options=_LOG_MEMORY,
         )
-        return parse_log(raw)
+        histories = parse_log(raw)
+        self._map_co_authors(histories)
+        return histories
+
+    def _map_co_authors(self, histories: dict[str, FileHistory]) -> None:
+        """Co-authors named as .mailmap names them (git log maps authors, not trailers), as
+        ``git shortlog --group=trailer:co-authored-by`` does: one ``git check-mailmap``,
+        only when some commit has co-authors with an e-mail address."""
+        idents = {a for h in histories.values() for c in h.commits for a in c.co_authors}
+        contacts = sorted(
+            f"{n} <{e}>" for n, e in idents if e and not any(ch in n + e for ch in "<>\n")
+        )
+        if not contacts:
+            return
+        try:
+            out = self.run("check-mailmap", "--", *contacts).decode("utf-8", "surrogateescape")
+        except MLPluginError:
+            return  # co-authors keep their names as written
+        lines = out.split("\n")[: len(contacts)]
+        if len(lines) != len(contacts):
+            return
+        mapped = {_ident(a): _ident(b) for a, b in zip(contacts, lines, strict=True)}
+        changed: dict[str, Commit] = {}
+        for history in histories.values():
+            for i, commit in enumerate(history.commits):
+                if commit.co_authors and commit.sha not in changed:
+                    names = tuple(mapped.get(a, a) for a in commit.co_authors)
+                    changed[commit.sha] = dataclasses.replace(commit, co_authors=names)
+                if commit.sha in changed:
+                    history.commits[i] = changed[commit.sha]
 
 
 def parse_log(raw: bytes) -> dict[str, FileHistory]:
@@ -238,6 +273,7 @@ def parse_log(raw: bytes) -> dict[str, FileHistory]:
             email=sys.intern(_clean(fields[3])),
             subject=_clean(fields[4]) if len(fields) > 4 else "",
             index=index,
+            co_authors=_co_authors(fields[5]) if len(fields) > 5 else (),
         )
         parts = changes.split("\x00")
         i = 0
@@ -260,6 +296,19 @@ def parse_log(raw: bytes) -> dict[str, FileHistory]:
                     continue  # a deletion is not part of the history of what exists now
                 histories.setdefault(current(path), FileHistory()).commits.append(commit)
     return histories
+
+
+def _co_authors(trailers: str) -> tuple[tuple[str, str], ...]:
+    """(name, email) of each Co-authored-by: trailer value (``Name <email>``)."""
+    found = [_ident(_clean(v)) for v in trailers.split(_TRAILER) if v.strip()]
+    return tuple(dict.fromkeys(a for a in found if a[0] or a[1]))
+
+
+def _ident(value: str) -> tuple[str, str]:
+    """(name, email) of ``Name <email>``; a value without ``<email>`` is a name."""
+    name, sep, rest = value.partition("<")
+    email, closed, _ = rest.partition(">")
+    return (name.strip(), email.strip()) if sep and closed else (value.strip(), "")
 
 
 def _porcelain_paths(status: str) -> list[tuple[str, str]]:

@@ -151,9 +151,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         self._git_start = self._start_git()
         # mike builds each docs version with this set; the manifest and footer name it
         self.docs_version = os.environ.get("MIKE_DOCS_VERSION") or None
-        self.site = SiteFacts(
-            date_format=self.config.date_format, show_emails=self.config.show_emails
-        )
+        self.site = self._new_site()
         # The Markdown extension is for front ends without plugins; here the plugin does its work.
         for name in [n for n in config.markdown_extensions if n == "mkdocs_mlplugin.markdown"]:
             config.markdown_extensions.remove(name)
@@ -333,12 +331,17 @@ class MLPlugin(BasePlugin[MLConfig]):
             self._resolved_inline[key] = result
         return result
 
+    def _new_site(self) -> SiteFacts:
+        return SiteFacts(
+            date_format=self.config.date_format,
+            show_emails=self.config.show_emails,
+            co_authors=self.config.co_authors,
+        )
+
     def read_facts(self, config_dir: Path) -> None:
         """Read git, DVC and registry facts for a site whose config lives in CONFIG_DIR."""
         self.config_dir = config_dir
-        self.site = SiteFacts(
-            date_format=self.config.date_format, show_emails=self.config.show_emails
-        )
+        self.site = self._new_site()
         self._resolved_inline = {}
         self._git_start = None
         self._read_git()
@@ -904,7 +907,7 @@ class MLPlugin(BasePlugin[MLConfig]):
             "docs_version": self.docs_version,
             "git": self._git_meta[1],
             "page": dated(facts.history, site.date_format)
-            | {"authors": author_names(facts.history, site.show_emails) if facts.history else []},
+            | {"authors": author_names(facts.history, site) if facts.history else []},
             "artifact": None,
             "stage": None,
         }

@@ -48,6 +48,7 @@ class SiteFacts:
     notes: list[Finding] = dataclasses.field(default_factory=list)  # warnings from rendering
     date_format: str = "%Y-%m-%d"
     show_emails: bool = False
+    co_authors: bool = True  # Co-authored-by: trailers count as authors
 
 
 @dataclasses.dataclass
@@ -153,15 +154,18 @@ def _page(ref: Reference, site: SiteFacts, page: PageFacts) -> Any:
     if history is None or not history.commits:
         raise _fail("missing_value", ref, page, "the page is not committed yet: commit it.")
     if ref.field == "authors":
-        return author_names(history, site.show_emails)
+        return author_names(history, site)
     if ref.field == "commit":
         return history.updated.short if history.updated else None
     commit = history.created if ref.field == "created" else history.updated
     return format_date(commit.date, site.date_format) if commit else None
 
 
-def author_names(history: FileHistory, show_emails: bool) -> list[str]:
-    return [f"{n} <{e}>" if show_emails and e else n for n, e in history.authors()]
+def author_names(history: FileHistory, site: SiteFacts) -> list[str]:
+    """Everyone who changed the file, as .mailmap names them, co-authors too unless the
+    ``co_authors`` option is off; with their e-mail addresses when ``show_emails`` is on."""
+    authors = history.authors(site.co_authors)
+    return [f"{n} <{e}>" if site.show_emails and e else n for n, e in authors]
 
 
 @functools.lru_cache(maxsize=4096)  # pages share commits, and each shows its dates twice

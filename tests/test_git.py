@@ -739,6 +739,63 @@ def test_show_emails_publishes_author_emails(tmp_path: Path) -> None:
     assert "bob@example.com" in (footer(build.page("")) or "")
 
 
+def mailmapped_site(tmp_path: Path, plugin: dict[str, Any]) -> Repo:
+    """A page written by Ada under an old name and address, then edited by Bob with Carol
+    (under her old address) and Ada as co-authors; a .mailmap names both as they are now."""
+    repo = committed_site(tmp_path, {"index.md": "By {ml page authors}.\n"}, plugin=plugin)
+    repo.write("docs/index.md", "Draft by {ml page authors}.\n")
+    repo.commit("Draft", date="2024-03-06T10:00:00+00:00", author=("ada l", "ADA@old.example"))
+    repo.write("docs/index.md", "Written by {ml page authors}.\n")
+    repo.commit(
+        "Pair on the page\n\nTogether.\n\nCo-authored-by: C. Hopper <carol@old.example>\n"
+        "co-authored-by: Ada Lovelace <ada@example.com>\nSigned-off-by: Bob <bob@example.com>\n",
+        date="2024-03-07T10:00:00+00:00",
+        author=BOB,
+    )
+    repo.write(
+        ".mailmap",
+        "Ada Lovelace <ada@example.com> <ADA@old.example>\n"
+        "Carol Hopper <carol@example.com> <carol@old.example>\n",
+    )
+    repo.commit("Mailmap", date="2024-03-08T10:00:00+00:00")
+    return repo
+
+
+def test_authors_are_named_as_mailmap_and_shortlog_name_them_co_authors_included(
+    tmp_path: Path,
+) -> None:
+    repo = mailmapped_site(tmp_path, {"show_emails": True})
+
+    build = repo.build("--strict")
+
+    assert build.ok, build.output
+    shown = build.manifest()["pages"][0]["authors"]
+    assert shown == [
+        "Bob Babbage <bob@example.com>",
+        "Carol Hopper <carol@example.com>",
+        "Ada Lovelace <ada@example.com>",
+    ]
+    assert value(build.page(""), "page authors") == ", ".join(shown)
+    # what git itself counts as the page's authors, .mailmap applied to trailers too
+    shortlog = repo.git(
+        "shortlog", "-se", "--group=author", "--group=trailer:co-authored-by", "HEAD",
+        "--", "docs/index.md",
+    )  # fmt: skip
+    assert sorted(line.split("\t", 1)[1] for line in shortlog.splitlines()) == sorted(shown)
+    assert "ada l" not in build.page("") and "old.example" not in build.page("")
+
+
+def test_co_authors_can_be_left_out(tmp_path: Path) -> None:
+    repo = mailmapped_site(tmp_path, {"co_authors": False})
+
+    build = repo.build("--strict")
+
+    assert build.ok, build.output
+    logged = repo.git("log", "--format=%aN", "--", "docs/index.md").splitlines()
+    assert build.manifest()["pages"][0]["authors"] == list(dict.fromkeys(logged))
+    assert value(build.page(""), "page authors") == "Bob Babbage, Ada Lovelace"
+
+
 # --------------------------------------------------------------------------- 5. read-only
 
 
