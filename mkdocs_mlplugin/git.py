@@ -58,6 +58,7 @@ class FileHistory:
     """The commits that touched one file, newest first, renames followed."""
 
     commits: list[Commit] = dataclasses.field(default_factory=list)
+    deleted: list[Commit] = dataclasses.field(default_factory=list)  # commits that deleted it
 
     @property
     def updated(self) -> Commit | None:
@@ -195,11 +196,12 @@ class GitRepo:
             self.calls += 1
         return BlobReader(self.root)
 
-    def history(self, paths: Iterable[str]) -> dict[str, FileHistory]:
+    def history(self, paths: Iterable[str], renames: bool = True) -> dict[str, FileHistory]:
         """Per-file commit history for every file under PATHS, from one ``git log`` run.
 
         Keys are paths relative to the repository root, as they are now: a renamed file keeps
-        the history of its old names.
+        the history of its old names. With RENAMES false, a rename is a deletion of the old
+        path and an addition of the new one, so each key is the path the file had then.
         """
         pathspecs = sorted({p for p in paths if p is not None})
         if not pathspecs:
@@ -207,7 +209,7 @@ class GitRepo:
         raw = self.run(
             "log",
             "--no-color",
-            "-M",
+            "-M" if renames else "--no-renames",
             "--name-status",
             "-z",
             f"--format={_RECORD}%H%x00%aI%x00%aN%x00%aE%x00%s%x00{_CO_AUTHORS}",
@@ -292,8 +294,9 @@ def parse_log(raw: bytes) -> dict[str, FileHistory]:
             else:
                 path = parts[i + 1]
                 i += 2
-                if status[0] == "D":
-                    continue  # a deletion is not part of the history of what exists now
+                if status[0] == "D":  # not part of the history of what exists now
+                    histories.setdefault(current(path), FileHistory()).deleted.append(commit)
+                    continue
                 histories.setdefault(current(path), FileHistory()).commits.append(commit)
     return histories
 

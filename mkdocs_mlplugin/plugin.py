@@ -528,7 +528,10 @@ class MLPlugin(BasePlugin[MLConfig]):
         found: list[Any] = []
         if project is not None and repo is not None and history is not None:
             try:
-                found = timeline.changes(project, history, repo_prefix(project, repo), repo.blobs)
+                prefix = repo_prefix(project, repo)
+                records = repo.history(timeline.record_pathspecs(prefix), renames=False)
+                nested = timeline.nested_projects(history, prefix)
+                found = timeline.changes(records, prefix, repo.blobs, nested)
             except MLPluginError as exc:
                 self._add(exc.finding)
         files.append(File.generated(config, src, content=timeline_page(self.site, found)))

@@ -32,58 +32,130 @@ class Change:
     new_size: int | None
 
 
-def record_files(project: Project) -> list[str]:
-    """Project-relative dvc.lock and .dvc files that record output hashes."""
-    locks = {
-        posixpath.join(posixpath.dirname(s.dvcfile), LOCK_FILE) for s in project.stages.values()
-    }
-    return sorted(locks | set(project.tracked))
+def record_pathspecs(prefix: str) -> list[str]:
+    """git pathspecs of every dvc.lock and .dvc file below PREFIX, also of those long gone
+    (a pathspec's '*' matches '/' too)."""
+    return [f"{prefix}*.dvc", f"{prefix}*{LOCK_FILE}"]
 
 
-def outs_of(data: Any, file: str) -> dict[str, tuple[str | None, int | None]]:
-    """path -> (md5, size) of every output a parsed dvc.lock or .dvc file records."""
+def is_record(path: str) -> bool:
+    """Whether PATH is a dvc.lock or .dvc file."""
+    name = posixpath.basename(path)
+    return name == LOCK_FILE or (name.endswith(".dvc") and name != ".dvc")
+
+
+def nested_projects(history: dict[str, FileHistory] | None, prefix: str) -> list[str]:
+    """Directories below PREFIX (relative to it) that held a DVC project of their own."""
+    tail = "/.dvc/config"
+    return [
+        k[len(prefix) : -len(tail)]
+        for k in history or {}
+        if k.startswith(prefix) and k.endswith(tail)
+    ]
+
+
+def _outside(path: str, nested: list[str]) -> bool:
+    return not any(path.startswith(n + "/") for n in nested)
+
+
+def outs_of(
+    data: Any, file: str, wdirs: dict[str, str] | None = None
+) -> dict[str, tuple[str | None, int | None]]:
+    """path -> (md5, size) of every output a parsed dvc.lock or .dvc file records. A lock
+    entry's paths are relative to its stage's wdir: WDIRS, stage name -> project-relative
+    wdir, from the dvc.yaml of the same commit (default: the lock file's directory)."""
     base = posixpath.dirname(file)
     if not isinstance(data, dict):
         return {}
     if file.endswith(".dvc"):
-        entries = [o for o in data.get("outs") or [] if isinstance(o, dict)]
+        entries = [(base, o) for o in data.get("outs") or [] if isinstance(o, dict)]
     else:
         stages = data.get("stages") if "schema" in data else data
         entries = [
-            o
-            for stage in (stages or {}).values()
+            ((wdirs or {}).get(str(name).split("@")[0], base), o)
+            for name, stage in (stages if isinstance(stages, dict) else {}).items()
             if isinstance(stage, dict)
             for o in stage.get("outs") or []
             if isinstance(o, dict)
         ]
     return {
-        posixpath.normpath(posixpath.join(base, str(o.get("path")))): (o.get("md5"), o.get("size"))
-        for o in entries
+        posixpath.normpath(posixpath.join(wdir, str(o.get("path")))): (o.get("md5"), o.get("size"))
+        for wdir, o in entries
     }
 
 
+def stage_wdirs(data: Any, dvcfile: str) -> dict[str, str]:
+    """Stage name (of a foreach/matrix group: its name) -> project-relative wdir, for the
+    stages of a parsed dvc.yaml that set a literal one."""
+    stages = data.get("stages") if isinstance(data, dict) else None
+    found: dict[str, str] = {}
+    for name, stage in (stages if isinstance(stages, dict) else {}).items():
+        body = stage.get("do", stage) if isinstance(stage, dict) else None
+        wdir = body.get("wdir") if isinstance(body, dict) else None
+        if isinstance(wdir, str) and "${" not in wdir:
+            found[str(name)] = posixpath.normpath(posixpath.join(posixpath.dirname(dvcfile), wdir))
+    return found
+
+
 def changes(
-    project: Project,
-    history: dict[str, FileHistory],
+    records: dict[str, FileHistory],
     prefix: str,
     blobs: Callable[[list[str]], dict[str, bytes | None]],
+    nested: list[str] = (),  # type: ignore[assignment]
 ) -> list[Change]:
-    """Every change of a recorded output hash, newest first."""
-    files = {f: history.get(prefix + f) for f in record_files(project)}
-    specs = [f"{c.sha}:{prefix}{f}" for f, h in files.items() if h for c in h.commits]
+    """Every change of a recorded output hash, newest first.
+
+    RECORDS is the history of the dvc.lock and .dvc files (``record_pathspecs``) with renames
+    not followed, so that each key is the path a file had: files deleted since, moved (``dvc
+    move``) or of a pipeline removed since count too. An output's hash is what any of them
+    records for it at a commit: an output that moves from a .dvc file to a stage, or whose
+    .dvc file moves, keeps its hash."""
+    files = {
+        k[len(prefix) :]: h
+        for k, h in records.items()
+        if k.startswith(prefix) and is_record(k) and _outside(k[len(prefix) :], nested)
+    }
+    # commit -> {file: whether it exists after the commit}, for every commit touching one
+    events: dict[str, tuple[Commit, dict[str, bool]]] = {}
+    for file, history in files.items():
+        for commit in history.commits:
+            events.setdefault(commit.sha, (commit, {}))[1][file] = True
+        for commit in history.deleted:
+            events.setdefault(commit.sha, (commit, {}))[1][file] = False
+    kept = [(sha, f) for sha, (_, fs) in events.items() for f, k in fs.items() if k]
+    pipelines = [
+        (sha, posixpath.join(posixpath.dirname(f), PIPELINE_FILE))
+        for sha, f in kept
+        if posixpath.basename(f) == LOCK_FILE
+    ]
+    specs = [f"{sha}:{prefix}{f}" for sha, f in kept + pipelines]
     contents = blobs(specs) if specs else {}
+    state: dict[str, dict[str, tuple[str | None, int | None]]] = {}  # file -> its outputs
+
+    def recorded(
+        path: str, files: dict[str, dict[str, tuple[str | None, int | None]]]
+    ) -> tuple[str | None, int | None, str | None]:
+        for file in sorted(files):
+            if path in files[file]:
+                return (*files[file][path], file)
+        return None, None, None
+
     found: list[Change] = []
-    for file, file_history in files.items():
-        if file_history is None:
-            continue
-        previous: dict[str, tuple[str | None, int | None]] = {}
-        for commit in reversed(file_history.commits):  # oldest first
-            now = outs_of(parse(contents.get(f"{commit.sha}:{prefix}{file}")), file)
-            for path in sorted(set(previous) | set(now)):
-                old, new = previous.get(path, (None, None)), now.get(path, (None, None))
-                if old[0] != new[0]:
-                    found.append(Change(commit, path, file, old[0], new[0], old[1], new[1]))
-            previous = now
+    for commit, touched in sorted(events.values(), key=lambda e: -e[0].index):  # oldest first
+        before = dict(state)
+        for file, kept in touched.items():
+            blob = contents.get(f"{commit.sha}:{prefix}{file}") if kept else None
+            wdirs = None
+            if posixpath.basename(file) == LOCK_FILE:
+                dvcfile = posixpath.join(posixpath.dirname(file), PIPELINE_FILE)
+                wdirs = stage_wdirs(parse(contents.get(f"{commit.sha}:{prefix}{dvcfile}")), dvcfile)
+            state[file] = outs_of(parse(blob), file, wdirs)
+        paths = {p for f in touched for p in (*before.get(f, {}), *state[f])}
+        for path in sorted(paths):
+            old, new = recorded(path, before), recorded(path, state)
+            if old[0] != new[0]:
+                file = new[2] or old[2] or ""
+                found.append(Change(commit, path, file, old[0], new[0], old[1], new[1]))
     found.sort(key=lambda c: (c.commit.index, c.path))
     return found
 
@@ -108,13 +180,12 @@ def pipeline_files(
     found = {s.dvcfile for s in project.stages.values()} | {
         f for f in project.unreadable if posixpath.basename(f) == PIPELINE_FILE
     }
+    nested = nested_projects(history, prefix)
     known = [k[len(prefix) :] for k in history or {} if k.startswith(prefix)]
-    nested = [k[: -len("/.dvc/config")] for k in known if k.endswith("/.dvc/config")]
     found |= {
         path
         for path in known
-        if posixpath.basename(path) == PIPELINE_FILE
-        and not any(path.startswith(n + "/") for n in nested)
+        if posixpath.basename(path) == PIPELINE_FILE and _outside(path, nested)
     }
     return sorted(found)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 
 import yaml
@@ -77,3 +78,77 @@ def test_timeline_without_history_says_why(pipeline: Repo, tmp_path) -> None:
     text = html.unescape(re.sub(r"<[^>]+>", "", build.page("timeline")))
     assert "the git checkout is shallow" in text
     assert "fetch-depth: 0" in text
+
+
+def dvc_diff(repo: Repo, old: str, new: str) -> set[str]:
+    """The outputs ``dvc diff --json OLD NEW`` says were added, deleted, modified or renamed."""
+    said = json.loads(repo.dvc("diff", "--json", old, new) or "{}")
+    paths = {e["path"] for kind in ("added", "deleted", "modified") for e in said.get(kind, [])}
+    for entry in said.get("renamed", []):
+        paths |= {entry["path"]["old"], entry["path"]["new"]}
+    return paths
+
+
+def test_timeline_keeps_outputs_whose_dvc_files_are_gone(pipeline: Repo) -> None:
+    """A model added with 'dvc add', retrained, moved with 'dvc move' and removed with 'dvc
+    remove', and a sub-pipeline whose dvc.yaml and dvc.lock were deleted: none of their DVC
+    files exist at HEAD, and every change is on the timeline, as 'dvc diff' sees it."""
+    pipeline.write("models/big.bin", "weights v1\n")
+    pipeline.dvc("add", "-q", "models/big.bin")
+    added = pipeline.commit("Add the big model", date="2024-02-01T00:00:00+00:00")
+    pipeline.write("models/big.bin", "weights v2, retrained\n")
+    pipeline.dvc("add", "-q", "models/big.bin")
+    retrained = pipeline.commit("Retrain the big model", date="2024-02-02T00:00:00+00:00")
+    pipeline.dvc("move", "models/big.bin", "models/huge.bin")
+    moved = pipeline.commit("Rename the big model", date="2024-02-03T00:00:00+00:00")
+    pipeline.dvc("remove", "models/huge.bin.dvc")
+    removed = pipeline.commit("Drop the big model", date="2024-02-04T00:00:00+00:00")
+    pipeline.write("extra/make.py", "open('extra/out.txt', 'w').write('extra\\n')\n")
+    pipeline.dvc(
+        "stage",
+        "add",
+        "-q",
+        "-f",
+        "-n",
+        "extra",
+        "-d",
+        "extra/make.py",
+        "-o",
+        "extra/out.txt",
+        "--wdir",
+        "..",
+        "python3 extra/make.py",
+        cwd=pipeline.path / "extra",
+    )
+    pipeline.dvc("repro", "-q", "extra/dvc.yaml")
+    sub = pipeline.commit("A sub-pipeline", date="2024-02-05T00:00:00+00:00")
+    pipeline.git("rm", "-q", "-r", "extra")
+    dropped = pipeline.commit("Drop the sub-pipeline", date="2024-02-06T00:00:00+00:00")
+    for gone in ("models/big.bin.dvc", "models/huge.bin.dvc", "extra/dvc.lock"):
+        assert not (pipeline.path / gone).exists()
+    pipeline.site({"index.md": "# Home\n"}, plugin={"timeline_page": "timeline.md"})
+    pipeline.commit("Docs", date="2024-02-07T00:00:00+00:00")
+    build = pipeline.build("--strict")
+    assert build.ok, build.output
+    table = rows(build.page("timeline"))
+    by_commit: dict[str, dict[str, list[str]]] = {}
+    for row in table:
+        by_commit.setdefault(row[1], {})[row[4]] = row
+    md5 = {
+        c: yaml.safe_load(pipeline.git("show", f"{c}:models/{name}.bin.dvc"))["outs"][0]["md5"]
+        for c, name in ((added, "big"), (retrained, "big"), (moved, "huge"))
+    }
+    assert by_commit[added[:7]]["models/big.bin"][6] == f"new -> {md5[added][:8]}"
+    assert by_commit[added[:7]]["models/big.bin"][3] == "Add the big model"
+    assert (
+        by_commit[retrained[:7]]["models/big.bin"][6] == f"{md5[added][:8]} -> {md5[retrained][:8]}"
+    )
+    assert by_commit[moved[:7]]["models/big.bin"][6] == f"{md5[retrained][:8]} -> removed"
+    assert by_commit[moved[:7]]["models/huge.bin"][6] == f"new -> {md5[moved][:8]}"
+    assert by_commit[removed[:7]]["models/huge.bin"][6] == f"{md5[moved][:8]} -> removed"
+    assert by_commit[removed[:7]]["models/huge.bin"][7] == "removed"
+    assert list(by_commit[sub[:7]]) == ["extra/out.txt"]
+    assert by_commit[dropped[:7]]["extra/out.txt"][6].endswith("-> removed")
+    # each commit's rows are the outputs 'dvc diff' says changed in it
+    for commit in (added, retrained, moved, removed, sub, dropped):
+        assert set(by_commit[commit[:7]]) == dvc_diff(pipeline, f"{commit}~1", commit), commit
