@@ -9,10 +9,14 @@ Pure functions: text in, findings out.
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import re
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from .findings import Finding
+from .findings import Finding, MLPluginError
+from .render import literal
 
 #: Sections of "Model Cards for Model Reporting" (Mitchell et al., 2019).
 MITCHELL = (
@@ -218,9 +222,96 @@ def _norm(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", title.lower()).strip()
 
 
-def hub_metadata(meta: dict[str, Any]) -> dict[str, Any]:
-    """The Hugging Face metadata keys of a page's front matter, in the Hub's order."""
-    return {key: meta[key] for key in HF_KEYS if key in meta}
+#: a model-index metric's value that is a reference: value: "{ml metric KEY}"
+_METRIC_VALUE = re.compile(r'^\s*\{ml\s+metric\s+("[^"]*"|[^\s{}"]+)\s*\}\s*$')
+#: the key of a model-index metric that names the DVC metric its value must equal
+DVC_METRIC = "dvc_metric"
+#: the value of a DVC metric by key (and the front matter line asking), or MLPluginError
+Measured = Callable[[str, int | None], Any]
+
+
+def metric_links(meta: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], str, bool]]:
+    """(where, entry, DVC metric key, whether the value is a reference) of each model-index
+    metric tied to a DVC metric: by ``dvc_metric: KEY``, or by ``value: "{ml metric KEY}"``."""
+    index = meta.get("model-index")
+    for i, model in enumerate(index if isinstance(index, list) else []):
+        results = model.get("results") if isinstance(model, dict) else None
+        for j, result in enumerate(results if isinstance(results, list) else []):
+            metrics = result.get("metrics") if isinstance(result, dict) else None
+            for k, metric in enumerate(metrics if isinstance(metrics, list) else []):
+                if not isinstance(metric, dict):
+                    continue
+                where = f"model-index[{i}].results[{j}].metrics[{k}]"
+                value = metric.get("value")
+                named = _METRIC_VALUE.match(value) if isinstance(value, str) else None
+                if named:
+                    yield where, metric, named.group(1).strip('"'), True
+                elif metric.get(DVC_METRIC) is not None:
+                    yield where, metric, str(metric[DVC_METRIC]), False
+
+
+def check_metric_values(
+    meta: dict[str, Any], src: str, line_of: Callable[[str], int | None], measured: Measured
+) -> list[Finding]:
+    """Model-index metrics tied to a DVC metric: a typed value that differs from what DVC
+    measured is a ``card_metric_mismatch`` with both values; a DVC metric that cannot be read
+    is that reference's own finding. LINE_OF gives the front matter line of a DVC metric key."""
+    findings = []
+    for where, metric, key, is_reference in metric_links(meta):
+        line = line_of(key)
+        try:
+            real = measured(key, line)
+        except MLPluginError as exc:
+            message = f"front matter '{where}': {exc.finding.message}"
+            findings.append(Finding(exc.finding.kind, message, src, line))
+            continue
+        typed = metric.get("value")
+        if is_reference or agrees(typed, real):
+            continue
+        what = f" ({metric['type']})" if isinstance(metric.get("type"), str) else ""
+        findings.append(
+            Finding(
+                "card_metric_mismatch",
+                f"front matter '{where}'{what} says {literal(typed)}, but DVC's metric '{key}' is "
+                f"{literal(real)}: write value: {literal(real)}, or value: '{{ml metric {key}}}' to "
+                "have it filled in.",
+                src,
+                line,
+            )
+        )
+    return findings
+
+
+def agrees(typed: Any, real: Any) -> bool:
+    """Whether a value typed into a card says what DVC measured: equal, or the measured
+    number rounded to as many decimals as the typed one has (0.975 for 0.97512)."""
+    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (typed, real))
+    if not numbers:
+        return bool(typed == real and type(typed) is type(real))
+    if typed == real:
+        return True
+    written = repr(float(typed))
+    if "e" in written or "n" in written:  # 1e-05, nan, inf: only equal values agree
+        return False
+    decimals = len(written.partition(".")[2].rstrip("0"))
+    return bool(round(float(real), decimals) == float(typed))
+
+
+def hub_metadata(meta: dict[str, Any], measured: Measured | None = None) -> dict[str, Any]:
+    """The Hugging Face metadata keys of a page's front matter, in the Hub's order. With
+    MEASURED, model-index values written as ``{ml metric KEY}`` are the DVC values they name,
+    and ``dvc_metric:`` keys (not the Hub's) are left out."""
+    hub = {key: meta[key] for key in HF_KEYS if key in meta}
+    if measured is None or "model-index" not in hub:
+        return hub
+    hub["model-index"] = copy.deepcopy(hub["model-index"])
+    for _where, metric, key, is_reference in metric_links(hub):
+        metric.pop(DVC_METRIC, None)
+        if is_reference:
+            # one that cannot be resolved stays as written: the build reports it
+            with contextlib.suppress(MLPluginError):
+                metric["value"] = measured(key, None)
+    return hub
 
 
 def hub_readme(metadata: dict[str, Any], body: str) -> str:

@@ -32,6 +32,7 @@ class ChecksConfig(base.Config):
     registry = _severity("registry")
     card_schema = _severity("card_schema")
     card_section = _severity("card_section")
+    card_metric_mismatch = _severity("card_metric_mismatch")
 
 
 class MLConfig(base.Config):

@@ -39,6 +39,8 @@ DEFAULT_SEVERITY: dict[str, str] = {
     "pinned_behind": "error",
     # A model card's front matter does not follow the Hugging Face model-card metadata.
     "card_schema": "error",
+    # A model card's model-index value differs from the DVC metric it names.
+    "card_metric_mismatch": "error",
     # A model card lacks a required section, has an empty one, or repeats one.
     "card_section": "info",
     # Registry tags are missing from a shallow checkout, or cannot be read.

@@ -263,7 +263,8 @@ class MLPlugin(BasePlugin[MLConfig]):
         self._publish(page, facts, refs)
         if self.config.hf_export and facts.artifact is not None and facts.artifact.type == "model":
             card = self.stash.expand(result)
-            self.cards[facts.artifact.name] = (cards.hub_metadata(page.meta), card)
+            metadata = cards.hub_metadata(page.meta, self._measured(facts))
+            self.cards[facts.artifact.name] = (metadata, card)
         return result
 
     def render_page(
@@ -779,6 +780,20 @@ class MLPlugin(BasePlugin[MLConfig]):
         """Hugging Face metadata and required sections of a model card."""
         lines = _front_matter_lines(page)
         self.findings.extend(cards.check_metadata(page.meta, facts.src, lines))
+        front = (_source(page) or "").splitlines()
+
+        def line_of(key: str) -> int | None:
+            """The front matter line that ties a model-index value to the DVC metric KEY."""
+            for number, text in enumerate(front[1:], start=2):
+                if text.strip() in ("---", "..."):
+                    break
+                if key in text and (cards.DVC_METRIC in text or "{ml" in text):
+                    return number
+            return lines.get("model-index")
+
+        self.findings.extend(
+            cards.check_metric_values(page.meta, facts.src, line_of, self._measured(facts))
+        )
         required = self.config.card_sections
         if isinstance(required, str):
             if required not in cards.PRESETS:
@@ -790,6 +805,16 @@ class MLPlugin(BasePlugin[MLConfig]):
         self.findings.extend(
             cards.check_sections(markdown, first_line, [str(r) for r in required], facts.src)
         )
+
+    def _measured(self, facts: PageFacts) -> cards.Measured:
+        """The value of a DVC metric, resolved as ``{ml metric KEY}`` on the page's line."""
+
+        def measured(key: str, line: int | None) -> Any:
+            text = f"{{ml metric {key}}}"
+            ref = references.Reference("metric", key, None, line or 1, text, False)
+            return resolve(ref, self.site, facts)
+
+        return measured
 
     def check_docs(self) -> None:
         """Doc drift and pins for every bound page, with one ``git cat-file`` for all of them."""

@@ -210,3 +210,83 @@ def test_the_plain_mkdocs_theme_still_shows_the_facts(model_pipeline: Repo) -> N
     )
     assert "Provenance" in page
     assert "ml-footer" not in page and "ml-card-header" not in page  # Material overrides only
+
+
+MODEL_INDEX = (
+    "model-index:\n  - name: classifier\n    results:\n"
+    "      - task: {type: text-classification}\n        dataset: {type: imdb, name: IMDB}\n"
+    "        metrics:\n"
+    "          - {type: accuracy, value: ACCURACY, dvc_metric: accuracy}\n"
+    "          - {type: loss, value: 0.25, dvc_metric: loss}\n"
+    "          - {type: n, name: Test size, value: '{ml metric test.n}'}\n"
+)
+
+
+def test_a_hand_typed_card_metric_must_equal_the_dvc_metric_it_names(
+    model_pipeline: Repo,
+) -> None:
+    """metrics.json says accuracy 0.9 (the pipeline fixture); the card typed 0.5."""
+    import yaml
+
+    front = MODEL_INDEX.replace("ACCURACY", "0.5")
+    model_pipeline.site({"card.md": card(front)}, plugin={"hf_export": "hf"})
+    model_pipeline.commit("Card")
+    build = model_pipeline.build()
+    assert not build.ok
+    assert (
+        "docs/card.md:10: front matter 'model-index[0].results[0].metrics[0]' (accuracy) says "
+        "0.5, but DVC's metric 'accuracy' is 0.9: write value: 0.9, or value: "
+        "'{ml metric accuracy}' to have it filled in. [card_metric_mismatch]"
+    ) in build.output
+    assert build.output.count("[card_metric_mismatch]") == 1  # loss 0.25 is what DVC says
+
+    model_pipeline.write("docs/card.md", card(front.replace("value: 0.5", "value: 0.9")))
+    model_pipeline.commit("Fixed")
+    build = model_pipeline.build("--strict")
+    assert build.ok, build.output
+    readme = (build.site / "hf" / "classifier" / "README.md").read_text()
+    hub = yaml.safe_load(readme[4:].partition("---\n")[0])
+    metrics = hub["model-index"][0]["results"][0]["metrics"]
+    # the Hub gets the measured values, in the Hub's keys only
+    assert metrics == [
+        {"type": "accuracy", "value": 0.9},
+        {"type": "loss", "value": 0.25},
+        {"type": "n", "name": "Test size", "value": 3},
+    ]
+
+
+def test_a_card_metric_naming_no_dvc_metric_is_reported_at_its_line(
+    model_pipeline: Repo,
+) -> None:
+    front = MODEL_INDEX.replace("ACCURACY", "0.9").replace("dvc_metric: loss", "dvc_metric: los")
+    model_pipeline.site(
+        {"card.md": card(front)}, plugin={"checks": {"card_metric_mismatch": "warn"}}
+    )
+    model_pipeline.commit("Card")
+    build = model_pipeline.build()
+    assert not build.ok
+    assert (
+        "docs/card.md:11: front matter 'model-index[0].results[0].metrics[1]': '{ml metric los}': "
+        "no metric 'los'. Did you mean 'loss'? [missing_reference]"
+    ) in build.output
+
+
+@pytest.mark.parametrize(
+    ("typed", "measured", "agrees"),
+    [
+        (0.975, 0.975, True),
+        (0.975, 0.97512, True),  # rounded to the decimals the card writes
+        (0.98, 0.97512, True),
+        (0.97, 0.97512, False),
+        (0.5, 0.975, False),
+        (97.5, 0.975, False),  # a percentage is not the fraction DVC measured
+        (1, 1.0, True),
+        (True, 1, False),
+        ("0.9", 0.9, False),
+        (1e-05, 1.2e-05, False),
+    ],
+)
+def test_when_a_typed_value_agrees_with_the_measured_one(
+    typed: object, measured: object, agrees: bool
+) -> None:
+    assert cards.agrees(typed, measured) is agrees
