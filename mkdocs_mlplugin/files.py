@@ -42,19 +42,72 @@ class Loader(_Base):  # type: ignore[misc, valid-type]
         except (_General, yaml.YAMLError, RecursionError):
             return super().construct_document(node)  # its errors, in its order
 
+    def flatten_mapping(self, node: Any) -> None:
+        """Merge keys (``<<: *base``, ``<<: [*a, *b]``) as ruamel.yaml merges them: the merged
+        pairs go before the mapping's own (which override them), a list's mappings in reverse
+        order (so the first one listed wins), and a second ``<<`` in one mapping is an error.
+        A mapping with a merge is not checked for duplicate keys, as in ruamel.yaml."""
+        merge: list[tuple[Any, Any]] = []
+        index = 0
+        while index < len(node.value):
+            key_node, value_node = node.value[index]
+            if key_node.tag == _MERGE:
+                if merge:
+                    raise yaml.constructor.ConstructorError(
+                        "while constructing a mapping",
+                        node.start_mark,
+                        "found duplicate merge key '<<'",
+                        key_node.start_mark,
+                    )
+                del node.value[index]
+                sources = value_node.value if type(value_node) is yaml.SequenceNode else None
+                for source in reversed(sources) if sources is not None else [value_node]:
+                    if type(source) is not yaml.MappingNode:
+                        raise yaml.constructor.ConstructorError(
+                            "while constructing a mapping",
+                            node.start_mark,
+                            f"expected a mapping or list of mappings for merging, but found "
+                            f"{source.id}",
+                            source.start_mark,
+                        )
+                    self.flatten_mapping(source)
+                    merge.extend(source.value)
+            else:
+                if key_node.tag == "tag:yaml.org,2002:value":
+                    key_node.tag = _STR
+                index += 1
+        if merge:
+            node.value = merge + node.value
+            node.merged = True
+
     def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, Any] = {}
-        for key_node, _ in node.value:
+        if type(node) is not yaml.MappingNode:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"expected a mapping node, but found {node.id}", node.start_mark
+            )
+        self.flatten_mapping(node)
+        checked = not getattr(node, "merged", False)
+        mapping: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
             key = self.construct_object(key_node, deep=True)
-            if key in seen and key_node.tag != "tag:yaml.org,2002:merge":
+            try:
+                duplicate = checked and key in mapping
+            except TypeError:  # a list or mapping as a key
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    "found unhashable key",
+                    key_node.start_mark,
+                ) from None
+            if duplicate:
                 raise yaml.constructor.ConstructorError(
                     "while constructing a mapping",
                     node.start_mark,
                     f"found duplicate key '{key}'",
                     key_node.start_mark,
                 )
-            seen[key] = True
-        return super().construct_mapping(node, deep=deep)
+            mapping[key] = self.construct_object(value_node, deep=deep)
+        return mapping
 
     def construct_yaml_bool(self, node: Any) -> bool:
         return self.construct_scalar(node).lower() == "true"
@@ -69,6 +122,10 @@ class Loader(_Base):  # type: ignore[misc, valid-type]
                     return sign * int(text[2:], base)
             return sign * int(text)
         except ValueError:
+            if text.isdigit() and len(text) > _MAX_DIGITS:
+                raise yaml.constructor.ConstructorError(
+                    None, None, _too_many_digits(len(text)), node.start_mark
+                ) from None
             raise _bad_number(node) from None
 
     def construct_yaml_float(self, node: Any) -> float:
@@ -123,7 +180,7 @@ class _Plain:
         raise _General
 
 
-_STR, _MAP, _SEQ = (f"tag:yaml.org,2002:{name}" for name in ("str", "map", "seq"))
+_STR, _MAP, _SEQ, _MERGE = (f"tag:yaml.org,2002:{name}" for name in ("str", "map", "seq", "merge"))
 #: what PyYAML's constructors raise besides YAMLError, on an explicitly tagged value its tag
 #: cannot read ('!!timestamp yes', '!!set [a]', a date with month 13)
 CONSTRUCTION_ERRORS = (AttributeError, TypeError, ValueError)
@@ -237,43 +294,156 @@ def parse_yaml(text: str, shown: str) -> Any:
                 shown,
             )
         ) from None
-    if expanded_size(data, MAX_VALUES) > MAX_VALUES:
+    except RecursionError:
+        data = _DEEP
+    return _checked(data, text, shown, ".yaml")
+
+
+#: how many values (after YAML aliases are expanded) one file may hold
+MAX_VALUES = 1_000_000
+#: how deeply mappings and lists may nest in one file: DVC's files nest a few levels, and the
+#: code that reads them (Python's JSON and TOML readers too) calls itself once per level
+MAX_DEPTH = 100
+_MAX_DIGITS = 4300  # Python's limit on the digits of an integer read from text
+_DEEP = object()  # a parser gave up: nested too deeply
+
+
+def _too_many_digits(digits: int) -> str:
+    return (
+        f"an integer of {digits:,} digits, more than the {_MAX_DIGITS:,} Python (and so DVC) "
+        "reads; write it as a string or a float"
+    )
+
+
+def _long_integer(text: str, shown: str) -> MLPluginError:
+    """The finding for an integer too long to read (Python's parsers raise ValueError)."""
+    found = re.search(rf"[0-9][0-9_]{{{_MAX_DIGITS},}}", text)
+    return MLPluginError(
+        Finding(
+            "invalid_project_file",
+            f"{shown} holds "
+            + (_too_many_digits(len(found.group(0).replace("_", ""))) if found else "a number")
+            + ".",
+            shown,
+            text.count("\n", 0, found.start()) + 1 if found else None,
+        )
+    )
+
+
+def _checked(data: Any, text: str, shown: str, suffix: str) -> Any:
+    """DATA, parsed from TEXT; a finding when it nests more than MAX_DEPTH levels deep or
+    holds more than MAX_VALUES values, naming the line where it goes too deep."""
+    values, deep = (0, True) if data is _DEEP else measure(data, _children)
+    if deep is not None:
+        raise MLPluginError(
+            Finding(
+                "invalid_project_file",
+                f"{shown} nests mappings or lists more than {MAX_DEPTH} levels deep: refused.",
+                shown,
+                _deep_line(text, suffix),
+            )
+        )
+    if values > MAX_VALUES:
+        aliases = suffix in (".yaml", ".yml")
         raise MLPluginError(
             Finding(
                 "invalid_project_file",
                 f"{shown} expands to more than {MAX_VALUES:,} values through YAML aliases (a "
-                "'billion laughs' file?): refused. Write the values out instead of aliasing them.",
+                "'billion laughs' file?): refused. Write the values out instead of aliasing them."
+                if aliases
+                else f"{shown} holds more than {MAX_VALUES:,} values: refused.",
                 shown,
             )
         )
     return data
 
 
-#: how many values (after YAML aliases are expanded) one file may hold
-MAX_VALUES = 1_000_000
+def _children(value: Any) -> Any:
+    if isinstance(value, dict):
+        return value.values()
+    return value if isinstance(value, list) else None
 
 
-def expanded_size(data: Any, limit: int) -> int:
-    """How many values DATA holds with every shared (aliased) part counted each time it is
-    used, as anything that walks or copies it would see; stops counting past LIMIT."""
-    sizes: dict[int, int] = {}
+def _node_children(node: Any) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return node.value if isinstance(node, yaml.SequenceNode) else None
 
-    def size(node: Any) -> int:
-        if not isinstance(node, (dict, list)):
-            return 1
-        key = id(node)
-        if key not in sizes:
-            sizes[key] = limit + 1  # a cycle counts as too large
-            children = node.values() if isinstance(node, dict) else node
-            total = 1
-            for child in children:
-                total += size(child)
-                if total > limit:
-                    break
-            sizes[key] = total
-        return sizes[key]
 
-    return size(data)
+def measure(
+    root: Any, children: Any, max_values: int = MAX_VALUES, max_depth: int = MAX_DEPTH
+) -> tuple[int, Any]:
+    """(values, deep): how many values ROOT holds with every shared (aliased) part counted
+    each time it is used, as anything that walks or copies it would see (counting stops past
+    MAX_VALUES; a cycle counts as more); and the first container found nested more than
+    MAX_DEPTH levels deep, or None. CHILDREN(x) is x's items, or None for a scalar. Walks
+    without recursion, each shared part once."""
+    if children(root) is None:
+        return 1, None
+    done: dict[int, tuple[int, int]] = {}  # id -> (values, levels) of a finished container
+    open_ids = {id(root)}
+    stack: list[tuple[Any, Any, list[int]]] = [(root, iter(children(root)), [1, 1])]
+    while stack:
+        node, items, counts = stack[-1]
+        for child in items:
+            below = children(child)
+            if below is None:
+                counts[0] += 1
+            elif id(child) in done or id(child) in open_ids:
+                values, levels = done.get(id(child), (max_values + 1, 1))  # open: a cycle
+                counts[0] += values
+                counts[1] = max(counts[1], levels + 1)
+                if len(stack) + levels > max_depth:
+                    return counts[0], child
+            elif len(stack) >= max_depth:
+                return counts[0], child
+            else:
+                open_ids.add(id(child))
+                stack.append((child, iter(below), [1, 1]))
+                break
+            if counts[0] > max_values:
+                return counts[0], None
+        else:
+            stack.pop()
+            open_ids.discard(id(node))
+            done[id(node)] = (counts[0], counts[1])
+            if not stack:
+                return counts[0], None
+            parent = stack[-1][2]
+            parent[0] += counts[0]
+            parent[1] = max(parent[1], counts[1] + 1)
+            if parent[0] > max_values:
+                return parent[0], None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _deep_line(text: str, suffix: str) -> int | None:
+    """The line where TEXT's nesting passes MAX_DEPTH levels (found again only then)."""
+    if suffix in (".yaml", ".yml"):
+        try:
+            _, deep = measure(yaml.compose(text, Loader=Loader), _node_children)
+        except (yaml.YAMLError, RecursionError):
+            deep = None
+        if deep is not None:
+            return deep.start_mark.line + 1
+    depth, quote, escaped = 0, "", False
+    for i, ch in enumerate(text):  # brackets outside strings: JSON, TOML, YAML's flow style
+        if quote:
+            if escaped:
+                escaped = False
+            elif ch == "\\" and quote == '"':
+                escaped = True
+            elif ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return text.count("\n", 0, i) + 1
+        elif ch in "]}":
+            depth -= 1
+    return None
 
 
 def load_structured(path: Path, shown: str) -> Any:
@@ -285,7 +455,7 @@ def parse_structured(text: str, suffix: str, shown: str) -> Any:
     """Params or metrics text, parsed by the file's extension (SUFFIX, with the dot)."""
     if suffix == ".json":
         try:
-            return json.loads(text)
+            data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise MLPluginError(
                 Finding(
@@ -295,13 +465,18 @@ def parse_structured(text: str, suffix: str, shown: str) -> Any:
                     exc.lineno,
                 )
             ) from None
+        except ValueError:  # an integer longer than Python reads
+            raise _long_integer(text, shown) from None
+        except RecursionError:
+            data = _DEEP
+        return _checked(data, text, shown, suffix)
     if suffix == ".toml":
         try:
             import tomllib
         except ImportError:  # pragma: no cover - Python 3.10
             import tomli as tomllib  # type: ignore[no-redef]
         try:
-            return tomllib.loads(text)
+            data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             where = re.search(r"\(at line (\d+)", str(exc))
             raise MLPluginError(
@@ -312,6 +487,11 @@ def parse_structured(text: str, suffix: str, shown: str) -> Any:
                     int(where.group(1)) if where else None,
                 )
             ) from None
+        except ValueError:
+            raise _long_integer(text, shown) from None
+        except RecursionError:
+            data = _DEEP
+        return _checked(data, text, shown, suffix)
     if suffix in (".yaml", ".yml"):
         return parse_yaml(text, shown)
     raise MLPluginError(

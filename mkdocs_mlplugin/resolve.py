@@ -400,6 +400,7 @@ def _metric(project: Project, name: str, ref: Reference, page: PageFacts) -> Any
         return hits[0][1][key]
     absent = [f for f in files if project.metrics[f] is None]
     if absent:
+        _unreadable_metrics(project, absent, key, ref, page)
         raise _fail(
             "missing_value",
             ref,
@@ -410,6 +411,17 @@ def _metric(project: Project, name: str, ref: Reference, page: PageFacts) -> Any
         )
     known = [k for f in files for k in (project.metrics[f] or {})]
     raise _fail("missing_reference", ref, page, f"no metric '{key}'.{did_you_mean(key, known)}")
+
+
+def _unreadable_metrics(
+    project: Project, files: list[str], key: str | None, ref: Reference, page: PageFacts
+) -> None:
+    """The finding for metrics FILES that are there but cannot be read, if any is."""
+    broken = [f for f in files if f in project.unreadable]
+    if broken:
+        what = f", so '{key}' is unknown" if key else ""
+        message = f"metrics file {', '.join(broken)} cannot be read (see its error){what}."
+        raise _fail("missing_value", ref, page, message)
 
 
 # --------------------------------------------------------------------------- blocks
@@ -566,6 +578,7 @@ def metrics_table(project: Project, ref: Reference, page: PageFacts) -> list[str
     for file in files:
         values = project.metrics[file]
         if values is None:
+            _unreadable_metrics(project, [file], None, ref, page)
             raise _fail(
                 "missing_value",
                 ref,
