@@ -17,10 +17,9 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import yaml
-
 from .dvc import LOCK_FILE, Artifact, Project, Stage
-from .files import CONSTRUCTION_ERRORS, Loader
+from .files import parse_blob, parse_yaml
+from .findings import MLPluginError
 from .git import Commit, FileHistory
 
 _HEX = re.compile(r"^[0-9a-fA-F]{4,40}$")
@@ -95,13 +94,34 @@ def _tracked_out(data: Any, base: str, path: str) -> Any:
     return None
 
 
-def parse(blob: bytes | None) -> Any:
+@dataclasses.dataclass(frozen=True)
+class Unreadable:
+    """A file as an old commit has it, which cannot be read: why, and where in it."""
+
+    reason: str
+    line: int | None = None
+
+
+def parse(blob: bytes | None, shown: str = LOCK_FILE) -> Any:
+    """An old version of a dvc.lock or .dvc file (None: absent), read with the guards the
+    current one is read with; Unreadable when it cannot be read."""
     if blob is None:
         return None
     try:
-        return yaml.load(blob, Loader=Loader)  # noqa: S506 - a safe loader
-    except (yaml.YAMLError, *CONSTRUCTION_ERRORS):  # unreadable, as parse_yaml says
-        return None
+        return parse_blob(blob, shown, parse_yaml)
+    except MLPluginError as exc:
+        return Unreadable(exc.finding.message, exc.finding.line)
+
+
+def versions(
+    subject: Subject, commits: Iterable[Commit], blobs: Blobs, repo_path: str
+) -> Iterable[tuple[Commit, Any]]:
+    """(commit, the subject's value there) for COMMITS, lazily; versions that cannot be read
+    are left out (Blobs keeps them, to be reported)."""
+    for commit in commits:
+        data = blobs.get(f"{commit.sha}:{repo_path}")
+        if not isinstance(data, Unreadable):
+            yield commit, subject.extract(data)
 
 
 def last_change(values: Iterable[tuple[Commit, Any]]) -> Commit | None:
@@ -133,8 +153,12 @@ class Blobs:
 
     def get(self, spec: str) -> Any:
         if spec not in self._parsed:
-            self._parsed[spec] = parse(self._read(spec))
+            self._parsed[spec] = parse(self._read(spec), spec.split(":", 1)[-1])
         return self._parsed[spec]
+
+    def unreadable(self) -> dict[str, Unreadable]:
+        """The versions read so far that could not be read, by 'commit:path'."""
+        return {k: v for k, v in self._parsed.items() if isinstance(v, Unreadable)}
 
 
 def check_drift(
@@ -148,8 +172,7 @@ def check_drift(
     """A message when the subject changed after the page's last edit (beyond GRACE commits)."""
     if file_history is None or page is None or page.updated is None:
         return None
-    values = ((c, subject.extract(blobs.get(f"{c.sha}:{repo_path}"))) for c in file_history.commits)
-    changed = last_change(values)
+    changed = last_change(versions(subject, file_history.commits, blobs, repo_path))
     if changed is None or changed.index >= page.updated.index:
         return None
     if page.updated.index - changed.index <= grace:

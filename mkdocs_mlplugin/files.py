@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -255,6 +256,21 @@ def read_text(path: Path, shown: str, kind: str = "invalid_project_file") -> str
         raise MLPluginError(
             Finding(kind, f"{shown} is not valid UTF-8 (byte {exc.start}).", shown, line)
         ) from None
+
+
+def parse_blob(blob: bytes, shown: str, parser: Callable[[str, str], Any]) -> Any:
+    """A file's contents from git, parsed with PARSER within the bounds of read_text."""
+    problem = None
+    if len(blob) > MAX_BYTES:
+        problem = f"{shown} is {len(blob)} bytes, over the {MAX_BYTES} byte limit."
+    elif b"\x00" in blob:
+        problem = f"{shown} is a binary file, not text."
+    else:
+        try:
+            return parser(blob.decode("utf-8-sig"), shown)
+        except UnicodeDecodeError as exc:
+            problem = f"{shown} is not valid UTF-8 (byte {exc.start})."
+    raise MLPluginError(Finding("invalid_project_file", problem))
 
 
 def parse_yaml(text: str, shown: str) -> Any:

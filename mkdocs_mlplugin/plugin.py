@@ -528,13 +528,15 @@ class MLPlugin(BasePlugin[MLConfig]):
         project, repo, history = self.site.project, self.repo, self.site.history
         found: list[Any] = []
         if project is not None and repo is not None and history is not None:
+            unreadable: dict[str, drift.Unreadable] = {}
             try:
                 prefix = repo_prefix(project, repo)
                 records = repo.history(timeline.record_pathspecs(prefix), renames=False)
                 nested = timeline.nested_projects(history, prefix)
-                found = timeline.changes(records, prefix, repo.blobs, nested)
+                found = timeline.changes(records, prefix, repo.blobs, nested, unreadable)
             except MLPluginError as exc:
                 self._add(exc.finding)
+            self._unreadable_versions(project, repo, unreadable, "the timeline")
         files.append(File.generated(config, src, content=timeline_page(self.site, found)))
 
     def _add_registry_page(self, files: Files, config: MkDocsConfig) -> None:
@@ -823,9 +825,33 @@ class MLPlugin(BasePlugin[MLConfig]):
             return
         try:
             with repo.blob_reader() as reader:
-                self._check_docs(project, repo, history, drift.Blobs(reader.get))
+                blobs = drift.Blobs(reader.get)
+                self._check_docs(project, repo, history, blobs)
         except MLPluginError as exc:
             self._add(exc.finding)
+        else:
+            self._unreadable_versions(project, repo, blobs.unreadable(), "doc drift")
+
+    def _unreadable_versions(
+        self,
+        project: dvc.Project,
+        repo: git.GitRepo,
+        unreadable: dict[str, drift.Unreadable],
+        what: str,
+    ) -> None:
+        """A finding for each old version of a DVC file that could not be read."""
+        prefix = repo_prefix(project, repo)
+        for spec, bad in sorted(unreadable.items()):
+            commit, path = spec.split(":", 1)
+            where = f" (line {bad.line} there)" if bad.line else ""
+            self._add(
+                Finding(
+                    "git_history",
+                    f"{path} as committed in {commit[:12]} cannot be read{where}, so {what} "
+                    f"skips that version: {bad.reason}",
+                    self._shown(project, path[len(prefix) :]),
+                )
+            )
 
     def _check_docs(
         self,
@@ -842,11 +868,8 @@ class MLPlugin(BasePlugin[MLConfig]):
             repo_path = prefix + subject.file
             file_history = history.get(repo_path)
             if file_history and facts.meta and facts.meta.get("artifact"):
-                values = (
-                    (c, subject.extract(blobs.get(f"{c.sha}:{repo_path}")))
-                    for c in file_history.commits
-                )
-                trained = drift.last_change(values)
+                versions = drift.versions(subject, file_history.commits, blobs, repo_path)
+                trained = drift.last_change(versions)
                 if trained is not None:
                     facts.meta["artifact"] |= {
                         "trained_commit": trained.sha,
@@ -859,6 +882,8 @@ class MLPlugin(BasePlugin[MLConfig]):
                 pin = {k: v for k, v in pin.items() if k != "version"}
             if pin:
                 then = blobs.get(f"{pin.get('commit')}:{repo_path}") if "commit" in pin else None
+                if isinstance(then, drift.Unreadable):
+                    continue  # reported with the other versions that cannot be read
                 if "commit" in pin and then is None:
                     self._add(
                         Finding(

@@ -14,10 +14,10 @@ import posixpath
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .drift import parse
+from .drift import Unreadable, parse
 from .dvc import LOCK_FILE, PIPELINE_FILE, Project, declared_metrics
-from .files import MAX_BYTES, flatten, parse_structured, parse_yaml
-from .findings import Finding, MLPluginError
+from .files import flatten, parse_blob, parse_structured, parse_yaml
+from .findings import MLPluginError
 from .git import Commit, FileHistory
 
 
@@ -102,6 +102,7 @@ def changes(
     prefix: str,
     blobs: Callable[[list[str]], dict[str, bytes | None]],
     nested: list[str] = (),  # type: ignore[assignment]
+    unreadable: dict[str, Unreadable] | None = None,
 ) -> list[Change]:
     """Every change of a recorded output hash, newest first.
 
@@ -109,7 +110,8 @@ def changes(
     not followed, so that each key is the path a file had: files deleted since, moved (``dvc
     move``) or of a pipeline removed since count too. An output's hash is what any of them
     records for it at a commit: an output that moves from a .dvc file to a stage, or whose
-    .dvc file moves, keeps its hash."""
+    .dvc file moves, keeps its hash. A version that cannot be read is skipped (its changes show
+    at the next one that can) and put in UNREADABLE, by 'commit:path'."""
     files = {
         k[len(prefix) :]: h
         for k, h in records.items()
@@ -149,7 +151,13 @@ def changes(
             if posixpath.basename(file) == LOCK_FILE:
                 dvcfile = posixpath.join(posixpath.dirname(file), PIPELINE_FILE)
                 wdirs = stage_wdirs(parse(contents.get(f"{commit.sha}:{prefix}{dvcfile}")), dvcfile)
-            state[file] = outs_of(parse(blob), file, wdirs)
+            data = parse(blob, prefix + file)
+            if isinstance(data, Unreadable):  # skipped: its changes show at the next version
+                if unreadable is not None:
+                    unreadable[f"{commit.sha}:{prefix}{file}"] = data
+                state.setdefault(file, {})
+                continue
+            state[file] = outs_of(data, file, wdirs)
         paths = {p for f in touched for p in (*before.get(f, {}), *state[f])}
         for path in sorted(paths):
             old, new = recorded(path, before), recorded(path, state)
@@ -205,7 +213,7 @@ def metrics_at(
         at = found[commit]
         shown = f"{dvcfile} at commit {commit[:7]}"
         try:
-            declared = declared_metrics(_parse(blob, shown, parse_yaml), dvcfile, shown)
+            declared = declared_metrics(parse_blob(blob, shown, parse_yaml), dvcfile, shown)
         except MLPluginError as exc:
             at.problems.append(exc.finding.message)
             continue
@@ -218,7 +226,7 @@ def metrics_at(
         at = found[commit]
         suffix = posixpath.splitext(file)[1].lower()
         try:
-            data = _parse(
+            data = parse_blob(
                 blob,
                 f"{file} at commit {commit[:7]}",
                 lambda text, shown: parse_structured(text, suffix, shown),  # noqa: B023
@@ -242,18 +250,3 @@ def _read(
         blob = contents.get(spec)
         if blob is not None:
             yield commit, file, blob
-
-
-def _parse(blob: bytes, shown: str, parser: Callable[[str, str], Any]) -> Any:
-    """A file's contents from git, parsed with PARSER within the bounds of files.read_text."""
-    problem = None
-    if len(blob) > MAX_BYTES:
-        problem = f"{shown} is {len(blob)} bytes, over the {MAX_BYTES} byte limit."
-    elif b"\x00" in blob:
-        problem = f"{shown} is a binary file, not text."
-    else:
-        try:
-            return parser(blob.decode("utf-8-sig"), shown)
-        except UnicodeDecodeError as exc:
-            problem = f"{shown} is not valid UTF-8 (byte {exc.start})."
-    raise MLPluginError(Finding("invalid_project_file", problem))

@@ -169,3 +169,49 @@ def test_a_stage_of_a_dvc_lock_with_deep_nesting_names_the_lock(pipeline: Repo) 
     assert re.search(
         r"dvc\.lock:2: dvc\.lock nests mappings or lists more than 100 levels deep", build.output
     ), build.output
+
+
+# --------------------------------------------------------------------------- old dvc.lock files
+
+BROKEN_LOCKS = {
+    "syntax": "schema: '2.0'\nstages: [unclosed\n",
+    "conflict": "schema: '2.0'\n<<<<<<< HEAD\nstages: {}\n=======\nstages: {}\n>>>>>>> x\n",
+    "deep": "schema: '2.0'\nstages: " + "[" * 600 + "]" * 600 + "\n",
+    "long-integer": "schema: '2.0'\nstages:\n  train:\n    outs:\n    - size: " + DIGITS + "\n",
+    "alias-bomb": "a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n"
+    + "".join(
+        f"{c}: &{c} [{', '.join([f'*{p}'] * 10)}]\n"
+        for p, c in zip("abcdef", "bcdefg", strict=True)
+    )
+    + "stages: {}\n",
+    "not-utf8": "schema: '2.0'\nstages: {train: {cmd: caf\udce9}}\n",
+}
+
+
+@pytest.mark.parametrize("broken", list(BROKEN_LOCKS.values()), ids=list(BROKEN_LOCKS))
+def test_a_malformed_dvc_lock_at_an_old_commit_is_a_finding_naming_the_commit(
+    pipeline: Repo, broken: str
+) -> None:
+    """A dvc.lock that an old commit left broken is read by doc drift (a model card) and the
+    timeline: each says which commit it cannot read, and skips that version; the card, whose
+    artifact did not change since, is not called stale."""
+    good = pipeline.read("dvc.lock")
+    (pipeline.path / "dvc.lock").write_bytes(broken.encode("utf-8", "surrogateescape"))
+    bad = pipeline.commit("Break the lock", date="2024-01-20T00:00:00+00:00")
+    pipeline.write("dvc.lock", good)
+    pipeline.commit("Restore the lock", date="2024-01-21T00:00:00+00:00")
+    card = "---\nml:\n  artifact: classifier\n---\n# Card\n\n{ml provenance}\n"
+    plugin = {"timeline_page": "tl.md", "checks": {"card_section": "ignore"}}
+    pipeline.site({"index.md": "# Home\n", "card.md": card}, plugin=plugin)
+    pipeline.commit("Docs", date="2024-02-01T10:00:00+00:00")
+    build = pipeline.build("--strict")
+    said = rx(
+        rf"dvc\.lock: dvc\.lock as committed in {bad[:12]} cannot be read(?: \(line \d+ there\))?, "
+        r"so (doc drift|the timeline) skips that version: dvc\.lock .* \[git_history\]"
+    )
+    expect(build, W(said), W(said))
+    assert "doc drift skips" in build.output and "the timeline skips" in build.output
+    pipeline.write("mkdocs.yml", pipeline.read("mkdocs.yml"))
+    build = pipeline.build()
+    assert build.ok, build.output
+    assert "Break the lock" not in build.page("tl")  # the broken version shows no change
