@@ -1092,8 +1092,13 @@ def check_pipeline(
 ) -> dict[str, status.Verdict]:
     """Pipeline verdicts with what git says: which files it keeps (only those are hashed) and,
     for directory deps, whether a file in them changed after dvc.lock was committed."""
-    if repo is None:
-        return status.pipeline_status(project, lambda path: (project.root / path).exists())
+    if repo is None:  # files present count as kept, except the data DVC caches
+
+        def present(path: str) -> bool:
+            found = project.producer(path)
+            return (project.root / path).exists() and (found is None or not found[1].cache)
+
+        return status.pipeline_status(project, present)
     kept = repo.kept_files(project.root)
     dirs = {parent for path in kept for parent in _parents(path)}
     prefix = repo_prefix(project, repo)

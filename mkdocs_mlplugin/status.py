@@ -7,7 +7,12 @@ For each stage the verdict compares, as DVC does:
 - deps and ``cache: false`` outs kept in git: their content hashed the way DVC hashes it
   (md5, or md5-dos2unix for lock entries written by DVC 2) against the lock;
 - deps produced by another stage or a .dvc file: the hash the producer records now against
-  the hash this stage's lock recorded when it ran, so no data needs to be present;
+  the hash this stage's lock recorded when it ran, so no data needs to be present; but where
+  git keeps such a dep (a ``cache: false`` out, or a file added to git), its content in git;
+- a directory kept in git whose hash differs from the lock: files git ignores (caches, logs)
+  may have been in it when the lock was written, so the difference is a change only where
+  git's files cannot be the lock's minus some others: as many files as the lock counts or
+  more, more bytes than it counts, or a file git shows changed since the lock was committed;
 - ``frozen`` (deps not checked) and ``always_changed`` (always stale).
 
 What only absent data could tell is reported as not verifiable, never as stale.
@@ -23,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .dvc import Project, Stage, dvcignore
+from .dvc import Hashed, Project, Stage, dvcignore
 from .files import load_structured, lookup
 from .findings import MLPluginError
 
@@ -168,7 +173,7 @@ class _Checker:
                 status.append({"changed deps": deps})
         outs: dict[str, str] = {}
         for out in stage.outs:
-            state = self._out(stage, out.path, out.md5, out.hash_name, out.cache, unverifiable)
+            state = self._out(stage, out, unverifiable)
             if state:
                 outs[out.path] = state
         if outs:
@@ -185,7 +190,7 @@ class _Checker:
     def _dep(self, stage: Stage, path: str, unverifiable: list[str]) -> str | None:
         locked = stage.lock_deps.get(path)
         found = self.project.producer(path)
-        if found is not None:
+        if found is not None and not self.in_git(path):
             owner, recorded = found
             if locked is None or locked.md5 is None:
                 return "modified"
@@ -195,32 +200,21 @@ class _Checker:
                 )
                 return None
             return "modified" if recorded.md5 != locked.md5 else None
-        inside = self.project.containing_out(path)
-        if inside is not None:
-            unverifiable.append(f"{path}: lies inside the DVC-tracked directory {inside}")
-            return None
-        if self.project.holds_outs(path):
-            unverifiable.append(f"{path}: a directory holding DVC-tracked data")
-            return None
-        return self._workspace(
-            path,
-            locked.md5 if locked else None,
-            locked.hash_name if locked else "md5",
-            locked is not None,
-            unverifiable,
-            _lockfile(stage),
-        )
+        if found is None:
+            inside = self.project.containing_out(path)
+            if inside is not None:
+                unverifiable.append(f"{path}: lies inside the DVC-tracked directory {inside}")
+                return None
+            if self.project.holds_outs(path):
+                unverifiable.append(f"{path}: a directory holding DVC-tracked data")
+                return None
+        # kept in git (the producer's out too, when there is one): DVC compares the content
+        return self._workspace(path, locked, unverifiable, _lockfile(stage))
 
     def _workspace(
-        self,
-        path: str,
-        md5: str | None,
-        hash_name: str | None,
-        recorded: bool,
-        unverifiable: list[str],
-        lockfile: str,
+        self, path: str, locked: Hashed | None, unverifiable: list[str], lockfile: str
     ) -> str | None:
-        """Compare a path kept in git with the hash the lock recorded for it."""
+        """Compare a path kept in git with the hash the lock recorded for it (LOCKED)."""
         full = self.project.root / path
         if not self.in_git(path):
             if full.exists():
@@ -230,33 +224,69 @@ class _Checker:
             return None
         if not full.exists():
             return "deleted"
-        if not recorded or md5 is None:
+        if locked is None or locked.md5 is None:
             return "modified"
-        algorithm = hash_name or "md5-dos2unix"
+        algorithm = locked.hash_name or "md5-dos2unix"
         if not full.is_dir():
-            return "modified" if self.hasher.file(full, algorithm) != md5 else None
-        if self.hasher.tree(full, algorithm, self._ignored) == md5:
+            return "modified" if self.hasher.file(full, algorithm) != locked.md5 else None
+        if self.hasher.tree(full, algorithm, self._ignored) == locked.md5:
             return None
-        # A directory's hash covers every file in it, also files git ignores (caches, logs)
-        # that were there when dvc.lock was written and are not in a fresh checkout. So the
-        # difference is a change only when such files are here too, or git shows one.
-        if self._has_unkept_files(full) or self.changed_since(path, lockfile):
+        return self._directory(path, locked, unverifiable, lockfile)
+
+    def _directory(
+        self, path: str, locked: Hashed, unverifiable: list[str], lockfile: str
+    ) -> str | None:
+        """A directory kept in git whose hash differs from the lock's. The lock's hash covers
+        every file that was in it, also files git ignores (caches, logs) that a fresh checkout
+        lacks; so git's files prove a change unless they could be the lock's files minus some
+        others: fewer files, and no more bytes, than the lock counts."""
+        count, size, unkept = self._kept_contents(self.project.root / path)
+        if unkept or self.changed_since(path, lockfile):
+            return "modified"  # files git does not keep are here too, or git shows a change
+        if locked.nfiles is not None and locked.nfiles <= count:
             return "modified"
+        # DVC 2's md5-dos2unix entries: checkouts may change line ends, and with them sizes
+        sized = locked.size is not None and locked.hash_name is not None
+        if sized and locked.size < size:  # type: ignore[operator]
+            return "modified"
+        if locked.nfiles is None:
+            unverifiable.append(
+                f"{path}: its hash differs from {lockfile}, which does not record how many "
+                f"files it had; no file git keeps in it changed since {lockfile} was "
+                "committed, and files git ignores may have been there when it was written"
+            )
+            return None
+        extra = locked.nfiles - count
+        held = f"{count} {_files(count)}" + (f" ({size} bytes)" if sized else "")
+        more = f"{extra} other {_files(extra)}" + (
+            f" ({locked.size - size} bytes)" if sized else ""  # type: ignore[operator]
+        )
         unverifiable.append(
-            f"{path}: its hash differs from dvc.lock, but no file git keeps in it changed since "
-            "dvc.lock was committed; files git ignores may have been there when it was written"
+            f"{path}: {lockfile} records {locked.nfiles} {_files(locked.nfiles)}"
+            + (f" ({locked.size} bytes)" if sized else "")
+            + f" under another hash; git keeps {held} there, none changed since {lockfile} was "
+            f"committed. The {more} may be files git ignores that were there when {lockfile} "
+            "was written (caches, logs), or files removed since"
         )
         return None
 
-    def _has_unkept_files(self, directory: Path) -> bool:
+    def _kept_contents(self, directory: Path) -> tuple[int, int, bool]:
+        """How many files, of how many bytes, DVC would hash in DIRECTORY that git keeps;
+        and whether any file it would hash is one git does not keep."""
+        count = size = 0
+        unkept = False
         for dirpath, dirnames, filenames in os.walk(directory):
             dirnames[:] = [d for d in dirnames if not self._ignored(Path(dirpath) / d)]
             for name in filenames:
                 item = Path(dirpath) / name
-                rel = item.relative_to(self.project.root).as_posix()
-                if not self._ignored(item) and not self.in_git(rel):
-                    return True
-        return False
+                if self._ignored(item):
+                    continue
+                if self.in_git(item.relative_to(self.project.root).as_posix()):
+                    count += 1
+                    size += item.stat().st_size
+                else:
+                    unkept = True
+        return count, size, unkept
 
     def _ignored(self, path: Path) -> bool:
         if self.ignore is None:
@@ -309,21 +339,18 @@ class _Checker:
 
     # ------------------------------------------------------------------ outs
 
-    def _out(
-        self,
-        stage: Stage,
-        path: str,
-        md5: str | None,
-        hash_name: str | None,
-        cache: bool,
-        unverifiable: list[str],
-    ) -> str | None:
-        if md5 is None:  # never recorded: the stage has not run since the out was declared
+    def _out(self, stage: Stage, out: Hashed, unverifiable: list[str]) -> str | None:
+        path = out.path
+        if out.md5 is None:  # never recorded: the stage has not run since the out was declared
             return "modified" if (self.project.root / path).exists() else "deleted"
-        if cache:
+        if out.cache and not self.in_git(path):
             return None  # data: its hash in the lock is the truth, the workspace copy is not needed
-        return self._workspace(path, md5, hash_name, True, unverifiable, _lockfile(stage))
+        return self._workspace(path, out, unverifiable, _lockfile(stage))
 
 
 def _lockfile(stage: Stage) -> str:
     return stage.dvcfile[: -len("dvc.yaml")] + "dvc.lock"
+
+
+def _files(n: int) -> str:
+    return "file" if n == 1 else "files"

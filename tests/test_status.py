@@ -37,7 +37,7 @@ from hypothesis import strategies as st
 from mkdocs_mlplugin.dvc import load_project
 from mkdocs_mlplugin.git import open_repo
 from mkdocs_mlplugin.plugin import check_pipeline
-from mkdocs_mlplugin.status import CURRENT, STALE, Verdict, file_md5
+from mkdocs_mlplugin.status import CURRENT, STALE, UNVERIFIABLE, Verdict, file_md5
 
 GITCONFIG = "[init]\n\tdefaultBranch = main\n[user]\n\tname = Test\n\temail = test@example.com\n"
 
@@ -211,6 +211,51 @@ def grid(tmp_path: Path, grid_template: Path) -> Repo:
     return copy_project(grid_template, tmp_path)
 
 
+@pytest.fixture(scope="module")
+def gitkept_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Outputs git keeps, read by later stages: 'fit' writes model/clf.pkl (cache: false),
+    'score' reads it and writes the directory reports/ (cache: false), 'summarize' reads
+    reports/. All of them committed, as DVC leaves cache: false outputs to git."""
+    home = tmp_path_factory.mktemp("gitkept-home")
+    repo = init_repo(home / "repo", home)
+    repo.dvc("init", "-q")
+    repo.dvc("config", "core.autostage", "false")
+    repo.write(
+        "src/fit.py",
+        "import pathlib\npathlib.Path('model').mkdir(exist_ok=True)\n"
+        "pathlib.Path('model/clf.pkl').write_bytes(b'weights v1')\n",
+    )
+    repo.write(
+        "src/score.py",
+        "import pathlib\nmodel = pathlib.Path('model/clf.pkl').read_bytes()\n"
+        "pathlib.Path('reports').mkdir(exist_ok=True)\n"
+        "for name in ('accuracy', 'recall', 'precision', 'f1'):\n"
+        "    pathlib.Path(f'reports/{name}.txt').write_text(f'{name} of {len(model)}\\n')\n",
+    )
+    repo.dvc(
+        "stage", "add", "-q", "-n", "fit", "-d", "src/fit.py", "-O", "model/clf.pkl",
+        "python3 src/fit.py",
+    )  # fmt: skip
+    repo.dvc(
+        "stage", "add", "-q", "-n", "score", "-d", "src/score.py", "-d", "model/clf.pkl",
+        "-O", "reports", "python3 src/score.py",
+    )  # fmt: skip
+    repo.dvc(
+        "stage", "add", "-q", "-n", "summarize", "-d", "reports", "-o", "summary.txt",
+        "ls reports > summary.txt",
+    )  # fmt: skip
+    repo.dvc("repro", "-q")
+    repo.commit("Fit, score, summarize")
+    assert "model/clf.pkl" in repo.git("ls-files", "model", "reports")
+    assert "nfiles: 4" in repo.read("dvc.lock")
+    return repo.path
+
+
+@pytest.fixture
+def gitkept(tmp_path: Path, gitkept_template: Path) -> Repo:
+    return copy_project(gitkept_template, tmp_path)
+
+
 # --------------------------------------------------------------------------- mutations
 
 
@@ -326,6 +371,15 @@ def matrix_in_exponent_notation(repo: Repo) -> None:
     )
     repo.dvc("repro", "-q", "sweep")
     assert (repo.path / "out" / "sweep-0.001.txt").is_file()
+
+
+def commit_then_relock(repo: Repo) -> None:
+    """Commit what the case changed, then run a new, unrelated stage and commit dvc.lock: the
+    lock is now newer in git than the change, as when any other stage is re-run later."""
+    repo.commit("Change by hand", date="2024-02-01T09:00:00+00:00")
+    repo.dvc("stage", "add", "-q", "-n", "notes", "-o", "notes.txt", "echo notes > notes.txt")
+    repo.dvc("repro", "-q", "notes")
+    repo.commit("Notes stage", date="2024-02-02T09:00:00+00:00")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -448,6 +502,58 @@ CASES = [
         ),
         base="dirdep",
     ),
+    Case(
+        "dir_dep_file_added_then_lock_committed",
+        lambda r: (r.write("src/new.py", "pass\n"), commit_then_relock(r)),
+        base="dirdep",
+    ),
+    Case(
+        "dir_dep_file_edited_then_lock_committed",
+        lambda r: (append(r, "src/prepare.py", "# x\n"), commit_then_relock(r)),
+        base="dirdep",
+    ),
+    Case(
+        "cached_out_added_to_git_then_edited",
+        lambda r: (
+            r.git("add", "-f", "data/prepared.csv"),
+            r.commit("Keep the prepared data in git too"),
+            append(r, "data/prepared.csv", "odd,0\n"),
+        ),
+    ),
+    Case("gitkept_nothing_changed", lambda r: None, base="gitkept"),
+    Case(
+        "gitkept_dep_edited_and_committed",
+        lambda r: (append(r, "model/clf.pkl", " tuned"), r.commit("Tune the model by hand")),
+        base="gitkept",
+    ),
+    Case("gitkept_dep_deleted", lambda r: (r.path / "model" / "clf.pkl").unlink(), base="gitkept"),
+    Case(
+        "gitkept_dep_producer_rerun",
+        lambda r: (
+            edit(r, "src/fit.py", "weights v1", "weights v2"),
+            r.dvc("repro", "-q", "--single-item", "fit"),
+        ),
+        base="gitkept",
+    ),
+    Case(
+        "gitkept_dir_file_added_then_lock_committed",
+        lambda r: (r.write("reports/auc.txt", "auc\n"), commit_then_relock(r)),
+        base="gitkept",
+    ),
+    Case(
+        "gitkept_dir_file_edited_same_size_then_lock_committed",
+        lambda r: (edit(r, "reports/f1.txt", "f1 of", "F1 of"), commit_then_relock(r)),
+        base="gitkept",
+    ),
+    Case(
+        "gitkept_dir_file_grown_one_removed_then_lock_committed",
+        lambda r: (
+            append(r, "reports/f1.txt", "and a much longer line than the recall file had\n"),
+            (r.path / "reports" / "recall.txt").unlink(),
+            commit_then_relock(r),
+        ),
+        base="gitkept",
+    ),
     Case("foreach_and_matrix_nothing_changed", lambda r: None, base="grid"),
     Case(
         "foreach_member_param_modified",
@@ -495,11 +601,17 @@ def test_verdicts_do_not_move_without_cache_or_data_while_dvc_status_degrades(
     remove_what_a_fresh_clone_lacks(mutated)
     assert verdicts(mutated) == before
     degraded = dvc_status(mutated)
-    # every stage here reads or writes DVC data: DVC now lists the stages the plugin calls
-    # current, and only for data that is deleted or not in the cache
+    # DVC now lists the stages the plugin calls current that read or write DVC data, and only
+    # for data that is deleted or not in the cache; stages that read and write only what git
+    # keeps it still calls current
     assert degraded
+    locked = yaml.safe_load(mutated.read("dvc.lock"))["stages"]
     for name, verdict in before.items():
         if verdict.state == CURRENT:
+            entries = [*locked[name].get("deps", []), *locked[name].get("outs", [])]
+            if all((mutated.path / e["path"]).exists() for e in entries):
+                assert name not in degraded, (name, degraded)
+                continue
             assert name in degraded, (name, degraded)
             assert changed_words(degraded[name]) <= {"deleted", "not in cache"}, (name, degraded)
 
@@ -530,6 +642,40 @@ def test_fresh_clone_lacking_a_git_ignored_file_inside_a_dir_dep_is_not_stale(
     assert not (dirdep.path / "src" / "__pycache__").exists()
     after = verdicts(dirdep)["lint"]
     assert after.state != STALE, after
+    # and it says what it compared: the lock's count and bytes against git's
+    kept = dirdep.git("ls-files", "src").split()
+    size = sum((dirdep.path / name).stat().st_size for name in kept)
+    extra = len("bytecode\n")
+    assert after.unverifiable == [
+        f"src: dvc.lock records {len(kept) + 1} files ({size + extra} bytes) under another "
+        f"hash; git keeps {len(kept)} files ({size} bytes) there, none changed since dvc.lock "
+        f"was committed. The 1 other file ({extra} bytes) may be files git ignores that were "
+        "there when dvc.lock was written (caches, logs), or files removed since"
+    ]
+
+
+def test_a_file_removed_from_a_git_kept_directory_before_the_lock_was_committed_is_not_verifiable(
+    gitkept: Repo,
+) -> None:
+    """git's files in reports/ are the lock's minus one: a file removed, or one git ignores
+    that a fresh checkout lacks; git cannot tell which, so neither stage is called current
+    (DVC, which has the workspace, says modified) nor stale."""
+    (gitkept.path / "reports" / "recall.txt").unlink()
+    commit_then_relock(gitkept)
+    theirs = dvc_status(gitkept)
+    assert theirs == {
+        "score": [{"changed outs": {"reports": "modified"}}],
+        "summarize": [{"changed deps": {"reports": "modified"}}],
+    }
+    ours = verdicts(gitkept)
+    for name in theirs:
+        assert (ours[name].state, ours[name].status) == (UNVERIFIABLE, []), ours[name]
+        assert ours[name].unverifiable[0].startswith("reports: dvc.lock records 4 files ("), ours[
+            name
+        ]
+        assert "git keeps 3 files (" in ours[name].unverifiable[0]
+        assert "The 1 other file (" in ours[name].unverifiable[0]
+    assert (ours["fit"].state, ours["notes"].state) == (CURRENT, CURRENT)
 
 
 # --------------------------------------------------------------------------- builds
@@ -559,6 +705,26 @@ def test_stale_stage_fails_the_build_at_its_dvc_yaml_line_in_dvc_words(pipeline:
     assert "stage 'prepare' is stale" not in build.output
     assert "stage 'evaluate' is stale" not in build.output
     assert "the site was not built" in build.output
+
+
+def test_a_stage_reading_an_output_git_keeps_is_stale_when_git_has_other_content(
+    gitkept: Repo,
+) -> None:
+    """model/clf.pkl is 'fit's cache: false output, kept in git, and 'score's input. Edited by
+    hand and committed, both stages are stale in DVC's words, on the page's diagram too."""
+    append(gitkept, "model/clf.pkl", " tuned")
+    gitkept.site({"index.md": PIPELINE_PAGE}, plugin={"checks": {"stale_pipeline": "warn"}})
+    gitkept.commit("Tune the model by hand, docs")
+    assert dvc_status(gitkept) == {
+        "fit": [{"changed outs": {"model/clf.pkl": "modified"}}],
+        "score": [{"changed deps": {"model/clf.pkl": "modified"}}],
+    }
+    build = gitkept.build()
+    assert build.ok, build.output
+    assert "stage 'score' is stale: changed deps: modified model/clf.pkl." in build.output
+    stages = {s["name"]: s["status"] for s in build.manifest()["projects"][0]["stages"]}
+    assert stages["score"]["state"] == STALE
+    assert stages["score"]["reasons"] == ["changed deps: modified model/clf.pkl"]
 
 
 def test_stale_pipeline_as_warn_builds_and_manifest_has_each_stage_status(
