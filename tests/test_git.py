@@ -597,6 +597,59 @@ def test_untracked_file_is_not_dirty_but_a_changed_tracked_file_is(tmp_path: Pat
     assert dirty.manifest()["git"]["dirty"] is True
 
 
+@pytest.mark.parametrize(
+    "change", ["untracked_page", "staged_page", "modified_page", "untracked_image", "ignored_page"]
+)
+def test_uncommitted_docs_make_the_site_dirty_and_flag_their_pages(
+    tmp_path: Path, change: str
+) -> None:
+    """A page not committed, or a file of docs_dir git does not have yet, is what the site was
+    built from: the footer and the manifest say so, site-wide and on the page itself."""
+    repo = committed_site(
+        tmp_path,
+        {"index.md": "dirty {ml git dirty}\n", "about.md": "# About\n"},
+        plugin={"checks": {"uncommitted_page": "info"}},
+    )
+    flagged = {"docs/index.md": False, "docs/about.md": False}
+    if change in ("untracked_page", "staged_page", "ignored_page"):
+        repo.write("docs/draft.md", "# Draft\n")
+        flagged["docs/draft.md"] = True
+        if change == "staged_page":
+            repo.git("add", "docs/draft.md")
+        if change == "ignored_page":
+            repo.write(".gitignore", "draft.md\n")
+            repo.commit("Ignore drafts")
+    elif change == "modified_page":
+        repo.write("docs/about.md", "# About\n\nNot committed yet.\n")
+        flagged["docs/about.md"] = True
+    else:
+        repo.write("docs/img/plot.svg", "<svg xmlns='http://www.w3.org/2000/svg'/>\n")
+
+    build = repo.build("--strict")
+
+    assert build.ok, build.output
+    manifest = build.manifest()
+    assert manifest["git"]["dirty"] is True
+    assert value(build.page(""), "git dirty") == "yes"
+    assert "with uncommitted changes" in (footer(build.page("")) or "")
+    assert {p["src"]: p["uncommitted"] for p in manifest["pages"]} == flagged
+    for src, uncommitted in flagged.items():
+        text = footer(
+            build.page(src.removeprefix("docs/").removesuffix(".md").replace("index", ""))
+        )
+        assert ("This page is not committed as shown." in (text or "")) is uncommitted, (src, text)
+
+
+def test_pages_are_flagged_uncommitted_only_where_they_differ_from_head(tmp_path: Path) -> None:
+    repo = committed_site(tmp_path, {"index.md": "# Home\n"})
+    repo.write("notes.txt", "outside docs_dir, not committed\n")
+    build = repo.build("--strict")
+    assert build.ok, build.output
+    assert build.manifest()["git"]["dirty"] is False
+    assert [p["uncommitted"] for p in build.manifest()["pages"]] == [False]
+    assert "not committed" not in (footer(build.page("")) or "")
+
+
 def test_detached_head_shows_as_detached_instead_of_a_branch(tmp_path: Path) -> None:
     repo = committed_site(tmp_path, {"index.md": "branch {ml git branch}, commit {ml git short}\n"})
     head = repo.git("rev-parse", "HEAD")
