@@ -1222,6 +1222,8 @@ def _strict_json(value: Any) -> Any:
 def _jsonable(value: Any) -> Any:
     if value is None or type(value) in (str, int, bool):
         return value
+    if isinstance(value, render.Empty):
+        return None  # the page shows a dash and says why; the manifest holds no value
     try:
         json.dumps(value, allow_nan=False)
     except (TypeError, ValueError):

@@ -70,6 +70,8 @@ def display(value: object) -> str:
         return literal(value.value)
     if value is None:
         return ""
+    if isinstance(value, Empty):
+        return EMPTY
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, (list, tuple)):
@@ -113,8 +115,36 @@ def human_size(size: int | None) -> str:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+EMPTY = "\u2014"  # what an empty fact shows: an em dash
+
+
+class Empty:
+    """A fact that exists but holds nothing (an unset desc, no tags, the file count of a
+    file): shown as a dash whose tooltip says why, never as empty text."""
+
+    __slots__ = ("why",)
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Empty) and other.why == self.why
+
+    def __hash__(self) -> int:
+        return hash(self.why)
+
+    def __repr__(self) -> str:
+        return f"Empty({self.why!r})"
+
+
 def inline(value: object, label: str) -> str:
-    """An inline fact, with the reference it came from as a tooltip."""
+    """An inline fact, with the reference it came from as a tooltip; an empty one as a dash,
+    its tooltip saying why."""
+    if isinstance(value, Empty):
+        return (
+            f'<span class="ml-value ml-empty" title="{attribute(f"{label}: {value.why}")}">'
+            f"{text(EMPTY)}</span>"
+        )
     return f'<span class="ml-value" title="{attribute(label)}">{text(value)}</span>'
 
 

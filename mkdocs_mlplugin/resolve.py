@@ -82,7 +82,50 @@ def _project(ref: Reference, site: SiteFacts, page: PageFacts) -> Project:
 
 
 def resolve(ref: Reference, site: SiteFacts, page: PageFacts) -> Any:
-    """The value an inline reference stands for."""
+    """The value an inline reference stands for; a fact that exists but holds nothing (an
+    unset desc, no tags, the file count of a file) as render.Empty, saying why. Params and
+    metrics are values of their files, shown as the files hold them."""
+    value = _value(ref, site, page)
+    if ref.kind not in ("param", "metric") and (value is None or value in ("", [], {})):
+        return render.Empty(_why_empty(ref, site, page))
+    return value
+
+
+def _why_empty(ref: Reference, site: SiteFacts, page: PageFacts) -> str:
+    """Why the fact REF names, which resolved, holds nothing."""
+    field, name = str(ref.field), ref.name or ""
+    if ref.kind == "git":
+        commit = site.repo.short if site.repo else None
+        if field == "tags":
+            return f"no tag points at the commit built from ({commit})."
+        return f"git gives no {field} for the commit built from ({commit})."
+    if ref.kind == "page":
+        return f"git records no {field} for this page."
+    project = _project(ref, site, page)
+    if ref.kind == "stage":
+        stage = find_stage(project, name, ref, page)
+        what = {"deps": "declares no deps", "outs": "declares no outs"}.get(
+            field, f"has no '{field}'"
+        )
+        return f"stage '{stage.name}' {what} in {stage.dvcfile}."
+    if ref.kind == "artifact" and field in ("path", "type", "desc", "labels", "stages"):
+        artifact = find_artifact(project, name, ref, page)
+        if field == "stages":
+            return f"no version of '{artifact.name}' is assigned to a stage in the registry."
+        return f"artifact '{artifact.name}' has no '{field}' in {artifact.dvcfile}."
+    path = find_artifact(project, name, ref, page).path if ref.kind == "artifact" else name
+    found = project.producer(posixpath.normpath(path))
+    if found is None:
+        return f"DVC records no {field} for '{path}'."
+    owner, hashed = found
+    if field == "nfiles" and not hashed.is_dir:
+        return f"'{path}' is a file: DVC counts files (nfiles) only for directories."
+    stage = project.stages.get(owner)
+    where = f"the dvc.lock entry of stage '{owner}'" if stage else owner
+    return f"{where} records no {field} for '{path}'."
+
+
+def _value(ref: Reference, site: SiteFacts, page: PageFacts) -> Any:
     if ref.kind == "git":
         return _git(ref, site, page)
     if ref.kind == "page":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import subprocess
@@ -570,3 +571,42 @@ def test_pages_saved_with_a_byte_order_mark_or_linked_in_keep_their_facts(pipeli
     links = re.search(r'<p class="ml-node-links">(.*?)</p>', build.page(""), re.DOTALL)
     assert links and re.search(r'<a href="train/">train</a>', links.group(1)), build.page("")
     assert "Updated 2024-03-04." in text_of(build.page("linked"))
+
+
+EMPTY_FACTS_PAGE = """\
+# Facts
+
+Files in data/raw.csv: {ml out data/raw.csv nfiles}
+
+Training: {ml stage train desc}
+
+Tags: {ml git tags}
+
+Labels: {ml artifact bare labels}
+"""
+
+
+def test_a_fact_that_exists_but_is_empty_shows_a_dash_saying_why(pipeline: Repo) -> None:
+    """The file count of a file, a stage with no desc, a commit with no tag, an artifact with
+    no labels: each is a dash whose tooltip says why, never empty text, and null in the
+    manifest."""
+    with open(pipeline.path / "dvc.yaml", "a", encoding="utf-8") as fh:
+        fh.write("  bare:\n    path: models/model.txt\n")
+    pipeline.site({"index.md": EMPTY_FACTS_PAGE})
+    short = pipeline.commit("Docs")[:7]
+    assert pipeline.git("tag", "--points-at", "HEAD") == ""
+    build = pipeline.build("--strict")
+    assert build.ok, build.output
+    page = build.page("")
+    spans = re.findall(r'<span class="ml-value[^"]*" title="([^"]*)">(.*?)</span>', page)
+    shown = {html.unescape(title): html.unescape(value) for title, value in spans}
+    assert shown == {
+        "out data/raw.csv nfiles: 'data/raw.csv' is a file: DVC counts files (nfiles) only "
+        "for directories.": "\u2014",
+        "stage train desc: stage 'train' has no 'desc' in dvc.yaml.": "\u2014",
+        f"git tags: no tag points at the commit built from ({short}).": "\u2014",
+        "artifact bare labels: artifact 'bare' has no 'labels' in dvc.yaml.": "\u2014",
+    }
+    assert "Training: \u2014" in text_of(page)
+    references = build.manifest()["pages"][0]["references"]
+    assert [r["value"] for r in references] == [None, None, None, None]

@@ -88,6 +88,21 @@ def test_no_markdown_extension_changes_an_inline_value(value: str, label: str) -
     assert [html.unescape(t) for t in titles] == [render.printable(label)], page
 
 
+@settings(max_examples=200, deadline=None)
+@given(HOSTILE, HOSTILE)
+def test_an_empty_fact_is_a_dash_whose_tooltip_says_why(why: str, label: str) -> None:
+    """Whatever the reason's text, the page shows a dash, and the tooltip holds the reference
+    and the reason, inside the title attribute."""
+    page = markdown.markdown(
+        f"Value: {render.inline(render.Empty(why), label)} end.", extensions=ALL_INLINE
+    )
+    assert set(re.findall(r"<(\w+)", page)) <= {"p", "span"}, page
+    assert visible_text(page) == "Value: \u2014 end."
+    titles = re.findall(r'<span class="ml-value ml-empty" title="([^"]*)">', page)
+    assert [html.unescape(t) for t in titles] == [render.printable(f"{label}: {why}")], page
+    assert render.display(render.Empty(why)) == "\u2014"
+
+
 def test_characters_html_cannot_carry_are_shown_as_replacement_characters() -> None:
     unprintable = ["\x00", "\x08", "\x0b", "\x1f", "\x7f", "\x85", "\x9f", "\ud800", "\udfff"]
     unprintable += ["\ufdd0", "\ufdef", "\ufffe", "\uffff", "\U0001fffe", "\U0010ffff"]
