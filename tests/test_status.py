@@ -821,3 +821,51 @@ def test_file_hashes_are_dvcs(data: bytes) -> None:
         for algorithm in ("md5", "md5-dos2unix"):
             ours = file_md5(io.BytesIO(content), algorithm)
             assert ours == fobj_md5(io.BytesIO(content), name=algorithm), algorithm
+
+
+NAMES = st.text(alphabet="ab-_.\u00e9 ", min_size=1, max_size=3).filter(
+    lambda n: n not in (".", "..") and n.strip() == n
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.dictionaries(
+        st.lists(NAMES, min_size=1, max_size=3).map(tuple),
+        st.binary(max_size=40) | st.text(alphabet="ab\r\n", max_size=40).map(str.encode),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_directory_hashes_are_dvcs(files: dict[tuple[str, ...], bytes]) -> None:
+    """A directory's hash is the one DVC's own tree building gives (md5 of the JSON list of
+    relpath and md5, sorted by relpath), for DVC 3's md5 and DVC 2's md5-dos2unix, whatever
+    the names ('a-b' sorts before 'a/b') and contents; its nfiles and size are what the
+    plugin counts."""
+    import tempfile
+
+    from dvc_data.hashfile.build import build
+    from dvc_data.hashfile.db.local import LocalHashFileDB
+    from dvc_objects.fs.local import LocalFileSystem
+
+    from mkdocs_mlplugin.status import Hasher
+
+    with tempfile.TemporaryDirectory() as tmp:
+        top = Path(tmp) / "d"
+        for parts, content in files.items():
+            target = top.joinpath(*parts)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if target.exists():
+                    continue  # a directory of another file
+                target.write_bytes(content)
+            except (FileExistsError, NotADirectoryError):
+                continue  # a file where another one needs a directory
+        fs = LocalFileSystem()
+        for algorithm in ("md5", "md5-dos2unix"):
+            odb = LocalHashFileDB(fs, str(Path(tmp) / f"odb-{algorithm}"))
+            _, meta, tree = build(odb, str(top), fs, algorithm)
+            ours = Hasher().tree(top, algorithm, lambda _path: False)
+            assert ours == tree.hash_info.value, algorithm
+        stored = [f for f in top.rglob("*") if f.is_file()]
+        assert (len(stored), sum(f.stat().st_size for f in stored)) == (meta.nfiles, meta.size)
