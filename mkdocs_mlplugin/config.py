@@ -38,9 +38,11 @@ class ChecksConfig(base.Config):
 class MLConfig(base.Config):
     """Options of the ``mlplugin`` plugin."""
 
-    dvc_root = c.Optional(c.Type(str))
-    """The DVC project's directory (the one holding ``.dvc/``), relative to mkdocs.yml.
-    Unset: the nearest one at or above mkdocs.yml's directory, else the only one below it."""
+    dvc_root = c.Optional(c.Type((str, list)))
+    """The DVC project's directory (the one holding ``.dvc/``), relative to mkdocs.yml, or a
+    list of them for a site over several projects: a page inside one of them is answered by
+    it, any other page by the first. Unset: the nearest one at or above mkdocs.yml's
+    directory, else the only one below it."""
 
     manifest = c.Type(str, default="ml-manifest.json")
     """Where the machine-readable manifest is written, relative to the site directory.

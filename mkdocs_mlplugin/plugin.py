@@ -105,6 +105,10 @@ class MLPlugin(BasePlugin[MLConfig]):
         self._dirs: dict[str, tuple[str | None, str | None, Path | None]] = {}
         # directory -> the DVC project holding it (pages of several projects, monorepo-style)
         self._dir_projects: dict[str, Path | None] = {}
+        # the site's other DVC projects (dvc_root: [a, b]): root -> the facts as that project's
+        # pages see them; and the projects themselves, reused by serve rebuilds like _project
+        self._views: dict[Path, SiteFacts] = {}
+        self._others: dict[Path, dvc.Project] = {}
         self.config_warnings = 0  # MkDocs' warnings about mkdocs.yml, counted by the CLI
         self.docs_version: str | None = None
         self.config_dir = Path.cwd()
@@ -148,6 +152,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         self._resolved_inline = {}
         self._dirs = {}
         self._dir_projects = {}
+        self._views = {}
         self._body_first = set()
         self._history_job = self._tags_job = None
         self.repo = self.git_root = None
@@ -297,19 +302,20 @@ class MLPlugin(BasePlugin[MLConfig]):
                 rendered.append(stash.token(marker, written))
                 refs.append({"line": problem.line, "ref": written, "value": None})
                 continue
+            ref, site = self._answering(ref, facts)
             try:
                 lines, indent = None, match.indent
                 if ref.block:
-                    lines = render_block(ref, self.site, facts, links)
+                    lines = render_block(ref, site, facts, links)
                 elif ref.kind == "param" and (alone := _alone(markdown, match)) is not None:
-                    lines, indent = param_group(ref, self.site, facts), alone  # None: one value
+                    lines, indent = param_group(ref, site, facts), alone  # None: one value
                 if lines is not None:
                     rendered.append(render.indent(lines, indent))
                     refs.append(
                         {"line": ref.line, "ref": ref.label(), "value": None, "block": True}
                     )
                 else:
-                    html, value, label, shown = self._inline(ref, facts)
+                    html, value, label, shown = self._inline(ref, facts, site)
                     rendered.append(stash.token(html, value))
                     refs.append({"line": ref.line, "ref": label, "value": shown})
             except MLPluginError as exc:
@@ -321,15 +327,40 @@ class MLPlugin(BasePlugin[MLConfig]):
         self.site.notes.clear()
         return references.replace(markdown, matches, rendered), refs
 
-    def _inline(self, ref: references.Reference, facts: PageFacts) -> tuple[str, Any, str, Any]:
+    def _answering(
+        self, ref: references.Reference, facts: PageFacts
+    ) -> tuple[references.Reference, SiteFacts]:
+        """REF as the DVC project that answers it names things, and that project's facts. A
+        name that starts with one of the site's projects' directories from the git root
+        (``b/dvc.yaml:train``, ``b/data/raw.csv``) is that project's; any other is the page's
+        own project's (the first of 'dvc_root' for a page outside all of them)."""
+        if self._views and ref.name and self.git_root is not None:
+            for view in (self.site, *self._views.values()):
+                where = relative(view.project.root, self.git_root) if view.project else None
+                if where and where != "." and ref.name.startswith(where + "/"):
+                    name = ref.name[len(where) + 1 :]
+                    # the project's own top dvc.yaml names its stages and artifacts bare
+                    name = name.removeprefix("dvc.yaml:")
+                    return ref._replace(name=name), view
+        return ref, self._site_of(facts)
+
+    def _site_of(self, facts: PageFacts) -> SiteFacts:
+        """The facts as the page's own DVC project sees them."""
+        if facts.project_root is None:
+            return self.site
+        return self._views.get(facts.project_root, self.site)
+
+    def _inline(
+        self, ref: references.Reference, facts: PageFacts, site: SiteFacts
+    ) -> tuple[str, Any, str, Any]:
         """(HTML, value, label, value for the manifest) of an inline reference. Only page facts
-        differ from page to page: the others are resolved once per build and kind, name and
-        field (a failure, which names the page and line, is never kept)."""
-        key = (ref.kind, ref.name, ref.field)
+        differ from page to page: the others are resolved once per build and project, kind,
+        name and field (a failure, which names the page and line, is never kept)."""
+        key = (ref.kind, ref.name, ref.field, site.project.root if site.project else None)
         known = self._resolved_inline.get(key) if facts.foreign_project is None else None
         if known is not None:
             return known
-        value = resolve(ref, self.site, facts)
+        value = resolve(ref, site, facts)
         label = ref.label()
         # values of params and metrics files read as DVC prints them: false, null, [5]
         shown = render.Value(value) if ref.kind in ("param", "metric") else value
@@ -405,8 +436,10 @@ class MLPlugin(BasePlugin[MLConfig]):
     def watched(self) -> list[Path]:
         """The files whose changes change the facts."""
         paths: list[Path] = []
-        project = self.site.project
-        if project is not None:
+        for view in (self.site, *self._views.values()):
+            project = view.project
+            if project is None:
+                continue
             names = [*project.files_read, *project.params, *project.metrics, ".dvc/config"]
             paths += [project.root / name for name in names]
             paths += [
@@ -494,9 +527,21 @@ class MLPlugin(BasePlugin[MLConfig]):
 
     def _read_dvc(self) -> None:
         site = self.site
-        configured = self.config_dir / self.config.dvc_root if self.config.dvc_root else None
+        roots = self.config.dvc_root
+        roots = [roots] if isinstance(roots, str) else list(roots or [])
+        if not all(isinstance(r, str) and r for r in roots):
+            site.project_problem = (
+                "the plugin's 'dvc_root' option must be a directory, or a list of directories, "
+                f"relative to mkdocs.yml; it is {roots!r}."
+            )
+            self._add(Finding("invalid_project_file", site.project_problem, "mkdocs.yml"))
+            return
+        configured = self.config_dir / roots[0] if roots else None
         try:
             root = dvc.find_project(self.config_dir, self.git_root, configured)
+            others = [
+                dvc.find_project(self.config_dir, None, self.config_dir / r) for r in roots[1:]
+            ]
         except MLPluginError as exc:
             site.project_problem = exc.finding.message
             self._add(exc.finding)
@@ -508,17 +553,33 @@ class MLPlugin(BasePlugin[MLConfig]):
             )
             log.debug(site.project_problem)
             return
-        project = self._project = dvc.load_project(root.resolve(), previous=self._project)
+        project = self._project = self._load_project(root, self._project)
+        site.project = project
+        self._join_history()  # the verdicts of directory deps look at their history
+        site.verdicts = self._check_pipeline(project)
+        for other in others:
+            if other is None or other.resolve() in (project.root, *self._views):
+                continue
+            loaded = self._others[other.resolve()] = self._load_project(
+                other, self._others.get(other.resolve())
+            )
+            # the rest of the view (registry names, metrics history) once the registry is read
+            self._views[loaded.root] = dataclasses.replace(
+                site, project=loaded, verdicts=self._check_pipeline(loaded)
+            )
+
+    def _load_project(self, root: Path, previous: dvc.Project | None) -> dvc.Project:
+        """The DVC project at ROOT (PREVIOUS reused where its files did not change), its
+        problems added as findings."""
+        project = dvc.load_project(root.resolve(), previous=previous)
         for finding in project.findings:
             self._add(
                 Finding(
                     finding.kind, finding.message, self._shown(project, finding.file), finding.line
                 )
             )
-        site.project = project
         log.debug("read %d DVC files in %s", len(project.files_read), root)
-        self._join_history()  # the verdicts of directory deps look at their history
-        self._check_pipeline(project)
+        return project
 
     def _taken(self, option: str, src: str, files: Files) -> bool:
         """Whether a generated page's path is a page of docs_dir already (then a finding)."""
@@ -596,17 +657,12 @@ class MLPlugin(BasePlugin[MLConfig]):
             if project is not None and project.artifacts:
                 self._add(Finding("registry", site.registry_problem))
         if project is not None:
-            prefix = repo_prefix(project, repo)
-            for artifact in project.artifacts.values():
-                bare = artifact.name.rsplit(":", 1)[-1]
-                path = prefix + artifact.dvcfile  # GTO names from the git root
-                site.registry_names[artifact.name] = (
-                    bare if path == "dvc.yaml" else f"{path}:{bare}"
-                )
-            history = site.history
-            site.metrics_at = lambda commits: timeline.metrics_at(
-                commits, timeline.pipeline_files(project, history, prefix), prefix, repo.blobs
+            _name_artifacts(site, project, repo)
+        for root, view in self._views.items():
+            self._views[root] = dataclasses.replace(
+                site, project=view.project, verdicts=view.verdicts, registry_names={}
             )
+            _name_artifacts(self._views[root], self._others[root], repo)
 
     def _shown(self, project: dvc.Project, file: str | None) -> str | None:
         """A project-relative path as findings show it: relative to mkdocs.yml's directory."""
@@ -614,14 +670,13 @@ class MLPlugin(BasePlugin[MLConfig]):
             return None
         return os.path.relpath(project.root / file, self.config_dir).replace(os.sep, "/")
 
-    def _check_pipeline(self, project: dvc.Project) -> None:
+    def _check_pipeline(self, project: dvc.Project) -> dict[str, status.Verdict]:
         """Decide, from metadata alone, which stages are stale."""
         try:
             verdicts = check_pipeline(project, self.repo, self.site.repo, self.site.history)
         except MLPluginError as exc:
             self._add(exc.finding)
-            return
-        self.site.verdicts = verdicts
+            return {}
         for verdict in verdicts.values():
             stage = project.stages[verdict.stage]
             where = self._shown(project, stage.dvcfile)
@@ -645,6 +700,7 @@ class MLPlugin(BasePlugin[MLConfig]):
                         stage.line,
                     )
                 )
+        return verdicts
 
     # ------------------------------------------------------------------ pages
 
@@ -672,37 +728,43 @@ class MLPlugin(BasePlugin[MLConfig]):
                     src,
                 )
             )
+        root, foreign = self._page_project(page.file.abs_src_path)
         return PageFacts(
             src=src,
             repo_path=repo_path,
             history=history,
             no_history=no_history,
-            foreign_project=self._foreign_project(page.file.abs_src_path),
+            foreign_project=foreign,
+            project_root=root,
         )
 
-    def _foreign_project(self, path: str | None) -> str | None:
-        """Why the page at PATH gets no DVC fact: it lies inside another DVC project than the
-        one this site reads (as when mkdocs-monorepo-plugin includes the docs of several
-        projects), whose stages, params and metrics are not this project's. None otherwise."""
+    def _page_project(self, path: str | None) -> tuple[Path | None, str | None]:
+        """Which of the site's DVC projects answers the references of the page at PATH: the
+        root of another one than the first (dvc_root: [a, b]) when the page lies inside it,
+        else None; and why the page gets no DVC fact at all when it lies inside a DVC project
+        the site does not read (as when mkdocs-monorepo-plugin includes the docs of several
+        projects), whose stages, params and metrics are none of the site's."""
         if not path or self.git_root is None:
-            return None
+            return None, None
         directory = os.path.dirname(os.path.abspath(path))
         if directory not in self._dir_projects:
             self._dir_projects[directory] = dvc.enclosing_project(Path(directory), self.git_root)
         root = self._dir_projects[directory]
         project = self.site.project
         if root is None or (project is not None and root == project.root):
-            return None
+            return None, None
+        if root in self._views:
+            return root, None
         shown = relative(root, self.git_root) or str(root)
         reads = (
             f"reads the DVC project in {relative(project.root, self.git_root) or '.'}"
             if project is not None
             else "reads no DVC project"
         )
-        return (
-            f"this page lies in the DVC project in {shown}, but this site {reads}; one site "
-            "reads one DVC project. Build that project's docs with a mkdocs.yml of its own, or "
-            "point 'dvc_root' at it."
+        return None, (
+            f"this page lies in the DVC project in {shown}, but this site {reads}: add "
+            f"'{os.path.relpath(root, self.config_dir)}' to the plugin's 'dvc_root' list, or "
+            "build that project's docs with a mkdocs.yml of its own."
         )
 
     def _place(self, path: str) -> tuple[str | None, str | None, Path | None]:
@@ -821,23 +883,28 @@ class MLPlugin(BasePlugin[MLConfig]):
         def measured(key: str, line: int | None) -> Any:
             text = f"{{ml metric {key}}}"
             ref = references.Reference("metric", key, None, line or 1, text, False)
-            return resolve(ref, self.site, facts)
+            return resolve(*self._answering(ref, facts), facts)
 
         return measured
 
     def check_docs(self) -> None:
         """Doc drift and pins for every bound page, with one ``git cat-file`` for all of them."""
-        project, repo, history = self.site.project, self.repo, self.site.history
-        if project is None or repo is None or history is None or not self.bound:
+        repo, history = self.repo, self.site.history
+        if repo is None or history is None or not self.bound:
             return
-        try:
-            with repo.blob_reader() as reader:
-                blobs = drift.Blobs(reader.get)
-                self._check_docs(project, repo, history, blobs)
-        except MLPluginError as exc:
-            self._add(exc.finding)
-        else:
-            self._unreadable_versions(project, repo, blobs.unreadable(), "doc drift")
+        for view in (self.site, *self._views.values()):
+            project = view.project
+            bound = [b for b in self.bound if self._site_of(b[0]) is view]
+            if project is None or not bound:
+                continue
+            try:
+                with repo.blob_reader() as reader:
+                    blobs = drift.Blobs(reader.get)
+                    self._check_docs(project, repo, history, blobs, bound)
+            except MLPluginError as exc:
+                self._add(exc.finding)
+            else:
+                self._unreadable_versions(project, repo, blobs.unreadable(), "doc drift")
 
     def _unreadable_versions(
         self,
@@ -866,9 +933,10 @@ class MLPlugin(BasePlugin[MLConfig]):
         repo: git.GitRepo,
         history: dict[str, git.FileHistory],
         blobs: drift.Blobs,
+        bound: list[tuple[PageFacts, int | None, dict[str, Any] | None]],
     ) -> None:
         prefix = repo_prefix(project, repo)
-        for facts, line, pin in self.bound:
+        for facts, line, pin in bound:
             subject = drift.subject_of(project, facts.artifact, facts.stage)
             if subject is None:
                 continue
@@ -1088,9 +1156,10 @@ class MLPlugin(BasePlugin[MLConfig]):
         )
         return errors
 
-    def _project_manifest(self, project: dvc.Project, base: Path) -> dict[str, Any]:
+    @staticmethod
+    def _project_manifest(project: dvc.Project, site: SiteFacts, base: Path) -> dict[str, Any]:
         data = project.as_dict(base)
-        _with_status(data["stages"], self.site.verdicts)
+        _with_status(data["stages"], site.verdicts)
         return data
 
     def manifest(self) -> dict[str, Any]:
@@ -1103,10 +1172,28 @@ class MLPlugin(BasePlugin[MLConfig]):
             "generator": f"mkdocs-mlplugin {__version__}",
             "docs_version": self.docs_version,
             "git": site.repo.as_dict() if site.repo else None,
-            "projects": [self._project_manifest(site.project, base)] if site.project else [],
+            "projects": [
+                self._project_manifest(view.project, view, base)
+                for view in (site, *self._views.values())
+                if view.project is not None
+            ],
             "pages": self.pages,
             "findings": findings,
         }
+
+
+def _name_artifacts(site: SiteFacts, project: dvc.Project, repo: git.GitRepo) -> None:
+    """What GTO calls PROJECT's artifacts (names from the git root), and how to read the
+    metrics its dvc.yaml files declared at any commit, into SITE."""
+    prefix = repo_prefix(project, repo)
+    for artifact in project.artifacts.values():
+        bare = artifact.name.rsplit(":", 1)[-1]
+        path = prefix + artifact.dvcfile  # GTO names from the git root
+        site.registry_names[artifact.name] = bare if path == "dvc.yaml" else f"{path}:{bare}"
+    history = site.history
+    site.metrics_at = lambda commits: timeline.metrics_at(
+        commits, timeline.pipeline_files(project, history, prefix), prefix, repo.blobs
+    )
 
 
 def write_manifest(manifest: dict[str, Any], out: TextIO) -> None:

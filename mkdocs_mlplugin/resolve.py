@@ -62,8 +62,9 @@ class PageFacts:
     stage: Stage | None = None
     meta: dict[str, Any] | None = None  # what page.meta['ml'] holds, once published
     no_history: str | None = None  # why the page's git history is not read, when it is not
-    # why no DVC fact can be given on this page: it lies in another DVC project than the site's
+    # why no DVC fact can be given on this page: it lies in a DVC project the site does not read
     foreign_project: str | None = None
+    project_root: Path | None = None  # the DVC project holding the page, if any
 
 
 def _fail(kind: str, ref: Reference, page: PageFacts, message: str) -> MLPluginError:

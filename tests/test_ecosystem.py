@@ -334,3 +334,60 @@ def test_monorepo_page_of_another_dvc_project_gets_none_of_this_projects_facts(
 
     strict = repo.build("--strict")
     assert not strict.ok
+
+
+def test_site_over_two_dvc_projects_answers_each_page_from_its_own(empty_repo: Repo) -> None:
+    """dvc_root: [a, b] with mkdocs-monorepo-plugin: each project's page shows its own stage,
+    a page names the other project's stage from the git root (b/dvc.yaml:train), b's stale
+    stage is reported at b's dvc.yaml, and the manifest lists both projects."""
+    repo = empty_repo
+    for project, command in (("a", "echo train --lr 1"), ("b", "echo fit --depth 9")):
+        (repo.path / project).mkdir()
+        repo.dvc("init", "--subdir", "-q", cwd=repo.path / project)
+        repo.write(f"{project}/params.yaml", "depth: 9\n")
+        repo.dvc("stage", "add", "-n", "train", "-p", "depth", command, cwd=repo.path / project)
+        repo.dvc("repro", "-q", cwd=repo.path / project)
+    repo.write("docs/index.md", "# A\n\n{ml stage train}; b runs {ml stage b/dvc.yaml:train}.\n")
+    repo.write("b/docs/index.md", "# B\n\nTrained by {ml stage train}, depth {ml param depth}.\n")
+    repo.write("b/mkdocs.yml", "site_name: b\nnav:\n  - Home: index.md\n")
+    repo.write(
+        "mkdocs.yml",
+        yaml.safe_dump(
+            {
+                "site_name": "monorepo",
+                "nav": [{"A": "index.md"}, {"B": "!include b/mkdocs.yml"}],
+                "plugins": [
+                    "monorepo",
+                    {
+                        "mlplugin": {
+                            "dvc_root": ["a", "b"],
+                            "checks": {"stale_pipeline": "warn", "stale_doc": "warn"},
+                        }
+                    },
+                ],
+            }
+        ),
+    )
+    repo.commit("two DVC projects, one site")
+
+    build = repo.build()
+    assert build.ok, build.output
+    assert "echo train --lr 1; b runs echo fit --depth 9." in text_of(build.page(""))
+    assert "Trained by echo fit --depth 9, depth 9." in text_of(build.page("b"))
+    manifest = build.manifest()
+    assert [p["root"] for p in manifest["projects"]] == ["a", "b"]
+    assert all(s["status"]["state"] == "current" for p in manifest["projects"] for s in p["stages"])
+
+    repo.write("b/params.yaml", "depth: 12\n")  # b's stage is stale now, a's is not
+    build = repo.build()
+    stale = [f for f in build.manifest()["findings"] if f["kind"] == "stale_pipeline"]
+    assert [(f["file"], f["line"]) for f in stale] == [("b/dvc.yaml", 2)], stale
+    assert "Trained by echo fit --depth 9, depth 12." in text_of(build.page("b"))
+
+    # b's page documents b's stage: a retrain of b committed without the page is drift there
+    repo.write("b/docs/index.md", "---\nml: {stage: train}\n---\n" + repo.read("b/docs/index.md"))
+    repo.commit("b's page documents its stage", date="2024-03-02T12:00:00+00:00")
+    repo.dvc("repro", "-q", cwd=repo.path / "b")
+    repo.commit("retrain b", date="2024-03-03T12:00:00+00:00")
+    drift = [f for f in repo.build().manifest()["findings"] if f["kind"] == "stale_doc"]
+    assert [f["file"] for f in drift] == ["b/docs/index.md"], drift
