@@ -751,16 +751,12 @@ class MLPlugin(BasePlugin[MLConfig]):
             self._dir_projects[directory] = dvc.enclosing_project(Path(directory), self.git_root)
         root = self._dir_projects[directory]
         project = self.site.project
-        if root is None or (project is not None and root == project.root):
-            return None, None
+        if root is None or project is None or root == project.root:
+            return None, None  # without a project, every reference says why there is none
         if root in self._views:
             return root, None
         shown = relative(root, self.git_root) or str(root)
-        reads = (
-            f"reads the DVC project in {relative(project.root, self.git_root) or '.'}"
-            if project is not None
-            else "reads no DVC project"
-        )
+        reads = f"reads the DVC project in {relative(project.root, self.git_root) or '.'}"
         return None, (
             f"this page lies in the DVC project in {shown}, but this site {reads}: add "
             f"'{os.path.relpath(root, self.config_dir)}' to the plugin's 'dvc_root' list, or "
