@@ -58,6 +58,10 @@ class Finding:
     message: str
     file: str | None = None
     line: int | None = None
+    # what this follows from, when something else is the root cause: "file:PATH" (a project
+    # file that cannot be read) or "binding:PAGE" (a page's 'ml:' binding); reported with the
+    # root's finding instead of on its own
+    cause: str | None = dataclasses.field(default=None, compare=False)
 
     def where(self) -> str:
         """``file:line``, ``file`` or an empty string."""

@@ -573,10 +573,12 @@ class MLPlugin(BasePlugin[MLConfig]):
         problems added as findings."""
         project = dvc.load_project(root.resolve(), previous=previous)
         for finding in project.findings:
+            file = finding.file
+            # the finding of a file that cannot be read is the root of what that file blocks
+            broken = file in project.unreadable and project.unreadable[file] == finding.message
             self._add(
-                Finding(
-                    finding.kind, finding.message, self._shown(project, finding.file), finding.line
-                )
+                Finding(finding.kind, finding.message, self._shown(project, file), finding.line),
+                root=f"file:{file}" if broken else None,
             )
         log.debug("read %d DVC files in %s", len(project.files_read), root)
         return project
@@ -796,10 +798,16 @@ class MLPlugin(BasePlugin[MLConfig]):
         line = _front_matter_line(page, "ml")
         ref = references.Reference("front matter", None, None, line or 1, "ml:", False)
         known = {"artifact", "stage", "pin"}
+
+        def failed(finding: Finding) -> None:
+            """The binding failed: what needs it on the page is reported with FINDING."""
+            facts.binding_failed = True
+            self._add(finding, root=f"binding:{facts.src}")
+
         if not isinstance(binding, dict) or not set(binding) <= known:
             extra = sorted(map(str, set(binding) - known)) if isinstance(binding, dict) else []
             what = f"unknown key {', '.join(repr(k) for k in extra)}; " if extra else ""
-            self._add(
+            failed(
                 Finding(
                     "malformed_reference",
                     f"front matter 'ml:': {what}it takes 'artifact: NAME' and/or 'stage: NAME', "
@@ -813,7 +821,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         if pin is not None:
             problem = drift.validate_pin(pin)
             if problem:
-                self._add(
+                failed(
                     Finding(
                         "malformed_reference", f"front matter 'ml:': {problem}", facts.src, line
                     )
@@ -822,7 +830,7 @@ class MLPlugin(BasePlugin[MLConfig]):
             pin = {"md5": pin} if isinstance(pin, str) else pin
         project = self.site.project
         if project is None or facts.foreign_project is not None:
-            self._add(
+            failed(
                 Finding(
                     "missing_reference",
                     f"front matter 'ml:': {facts.foreign_project or self.site.project_problem}",
@@ -839,7 +847,7 @@ class MLPlugin(BasePlugin[MLConfig]):
             if "stage" in binding:
                 facts.stage = find_stage(project, str(binding["stage"]), ref, facts)
         except MLPluginError as exc:
-            self._add(exc.finding)
+            failed(exc.finding)
             return
         self.bound.append((facts, line, pin))
 
@@ -1111,16 +1119,43 @@ class MLPlugin(BasePlugin[MLConfig]):
 
     # ------------------------------------------------------------------ findings
 
-    def _add(self, finding: Finding) -> None:
+    def _add(self, finding: Finding, root: str | None = None) -> None:
+        """Collect FINDING; ROOT names what it is the root cause of (see Finding.cause)."""
         self.findings.append(finding)
+        if root is not None:
+            self.site.roots.setdefault(root, finding)
 
     def severity(self, finding: Finding) -> str:
         return str(self.config.checks.get(finding.kind, "error"))
 
     def graded(self) -> list[tuple[Finding, str]]:
-        """Every finding once, with its configured severity; ignored ones left out."""
-        graded = [(f, self.severity(f)) for f in dict.fromkeys(self.findings)]
-        return [(f, s) for f, s in graded if s != "ignore"]
+        """Every finding once, with its configured severity; ignored ones left out. A finding
+        that follows from another one that is reported (a reference to a stage of a dvc.yaml
+        that cannot be read) is not listed: its root says how many references it blocked."""
+        findings = list(dict.fromkeys(self.findings))
+        graded = {f: self.severity(f) for f in findings}
+        blocked: dict[Finding, list[Finding]] = {}
+        for finding in findings:
+            root = self._root(finding)
+            if root is not None and graded.get(root, "ignore") != "ignore":
+                blocked.setdefault(root, []).append(finding)
+        consequences = {f for fs in blocked.values() for f in fs}
+        return [
+            (_blocking(f, blocked[f]) if f in blocked else f, s)
+            for f, s in graded.items()
+            if s != "ignore" and f not in consequences
+        ]
+
+    def _root(self, finding: Finding) -> Finding | None:
+        """The reported finding FINDING follows from, through causes of causes."""
+        root, seen = None, set()
+        while finding.cause is not None and finding.cause not in seen:
+            seen.add(finding.cause)
+            cause = self.site.roots.get(finding.cause)
+            if cause is None or cause is finding:
+                break
+            root = finding = cause
+        return root
 
     def _report(self) -> int:
         """Log every finding once, at its severity; return how many are errors."""
@@ -1190,6 +1225,21 @@ def _name_artifacts(site: SiteFacts, project: dvc.Project, repo: git.GitRepo) ->
     site.metrics_at = lambda commits: timeline.metrics_at(
         commits, timeline.pipeline_files(project, history, prefix), prefix, repo.blobs
     )
+
+
+def _blocking(root: Finding, consequences: list[Finding]) -> Finding:
+    """ROOT, its message saying how many references on which pages it blocked."""
+    pages = sorted({f.file for f in consequences if f.file})
+    n = len(consequences)
+    where = (
+        "on this page"
+        if pages == [root.file]
+        else f"on {len(pages)} page{'s' if len(pages) != 1 else ''} ({', '.join(pages[:5])}"
+        + (", ..." if len(pages) > 5 else "")
+        + ")"
+    )
+    blocks = f"It blocks {n} reference{'s' if n != 1 else ''} {where}, not listed on their own."
+    return dataclasses.replace(root, message=f"{root.message} {blocks}")
 
 
 def write_manifest(manifest: dict[str, Any], out: TextIO) -> None:

@@ -46,6 +46,7 @@ class SiteFacts:
     # commits -> the metrics files each commit's dvc.yaml files declared, with their values
     metrics_at: Callable[[list[str]], dict[str, MetricsAt]] | None = None
     notes: list[Finding] = dataclasses.field(default_factory=list)  # warnings from rendering
+    roots: dict[str, Finding] = dataclasses.field(default_factory=dict)  # cause -> its finding
     date_format: str = "%Y-%m-%d"
     show_emails: bool = False
     co_authors: bool = True  # Co-authored-by: trailers count as authors
@@ -65,17 +66,39 @@ class PageFacts:
     # why no DVC fact can be given on this page: it lies in a DVC project the site does not read
     foreign_project: str | None = None
     project_root: Path | None = None  # the DVC project holding the page, if any
+    binding_failed: bool = False  # the page's 'ml:' binding names what does not exist
 
 
-def _fail(kind: str, ref: Reference, page: PageFacts, message: str) -> MLPluginError:
-    return MLPluginError(Finding(kind, f"'{ref.text}': {message}", page.src, ref.line))
+def _fail(
+    kind: str, ref: Reference, page: PageFacts, message: str, cause: str | None = None
+) -> MLPluginError:
+    return MLPluginError(Finding(kind, f"'{ref.text}': {message}", page.src, ref.line, cause))
+
+
+def _blocked(
+    ref: Reference, page: PageFacts, file: str, message: str, kind: str = "missing_reference"
+) -> MLPluginError:
+    """A reference that FILE, which cannot be read, keeps from being answered: a consequence,
+    reported with FILE's own finding."""
+    return _fail(
+        kind, ref, page, f"{message}: {file} cannot be read (see its error).", f"file:{file}"
+    )
+
+
+def _broken_pipeline(project: Project, name: str = "") -> str | None:
+    """A dvc.yaml that cannot be read, where a stage, artifact, output, params or metrics file
+    that is not found may be declared: the one NAME (``sub/dvc.yaml:train``) names, else any."""
+    broken = sorted(f for f in project.unreadable if posixpath.basename(f) == "dvc.yaml")
+    named = name.rpartition(":")[0]
+    return named if named in broken else next(iter(broken), None)
 
 
 def _project(ref: Reference, site: SiteFacts, page: PageFacts) -> Project:
     if page.foreign_project is not None:
         raise _fail("missing_reference", ref, page, page.foreign_project)
     if site.project is None:
-        raise _fail("missing_reference", ref, page, site.project_problem or "no DVC project.")
+        problem = site.project_problem or "no DVC project."
+        raise _fail("missing_reference", ref, page, problem)
     return site.project
 
 
@@ -167,9 +190,8 @@ def _value(ref: Reference, site: SiteFacts, page: PageFacts) -> Any:
 def _git(ref: Reference, site: SiteFacts, page: PageFacts) -> Any:
     repo = site.repo
     if repo is None or repo.commit is None:
-        raise _fail(
-            "missing_value", ref, page, site.git_problem or "the repository has no commit yet."
-        )
+        problem = site.git_problem or "the repository has no commit yet."
+        raise _fail("missing_value", ref, page, problem)
     if ref.field == "branch":
         return repo.branch or "(detached HEAD)"
     return {
@@ -183,7 +205,8 @@ def _git(ref: Reference, site: SiteFacts, page: PageFacts) -> Any:
 
 def _page(ref: Reference, site: SiteFacts, page: PageFacts) -> Any:
     if site.history is None:
-        raise _fail("missing_value", ref, page, site.history_problem or "git history is unknown.")
+        problem = site.history_problem or "git history is unknown."
+        raise _fail("missing_value", ref, page, problem)
     history = page.history
     if page.no_history:
         raise _fail("missing_value", ref, page, page.no_history)
@@ -247,19 +270,14 @@ def check_path(path: str, ref: Reference, page: PageFacts, project: Project | No
 def _hashed_field(project: Project, path: str, field: str, ref: Reference, page: PageFacts) -> Any:
     found = project.producer(path)
     if found is None:
-        raise _fail("missing_reference", ref, page, _untracked(project, path))
+        raise _untracked(project, path, ref, page)
     owner, hashed = found
     if field == "stage":
         return owner
     stage = project.stages.get(owner)
     if hashed.md5 is None and stage is not None and stage.lock_unreadable:
         lockfile = stage.dvcfile[: -len("dvc.yaml")] + "dvc.lock"
-        raise _fail(
-            "missing_value",
-            ref,
-            page,
-            f"'{path}' has no known hash: {lockfile} cannot be read (see its error).",
-        )
+        raise _blocked(ref, page, lockfile, f"'{path}' has no known hash", "missing_value")
     if hashed.md5 is None:
         raise _fail(
             "missing_value",
@@ -302,31 +320,39 @@ def registered(
     return entry
 
 
-def _untracked(project: Project, path: str) -> str:
+def _untracked(
+    project: Project, path: str, ref: Reference, page: PageFacts, what: str = ""
+) -> MLPluginError:
+    """Why no stage or .dvc file records PATH (WHAT before the message)."""
     broken = [f for f in project.unreadable if f.endswith(".dvc") and f[: -len(".dvc")] == path]
     if broken:
-        return f"'{path}' is tracked by {broken[0]}, which cannot be read (see its error)."
+        return _blocked(ref, page, broken[0], f"{what}'{path}' is tracked by {broken[0]}")
     inside = project.containing_out(path)
     if inside:
-        return (
+        message = (
             f"'{path}' lies inside the tracked directory '{inside}'; DVC records one hash for "
             f"the whole directory: reference '{inside}'."
         )
-    if (project.root / path).exists():
-        return f"'{path}' exists but DVC does not track it (no stage outputs it, no .dvc file adds it)."
-    return f"no stage or .dvc file outputs '{path}'.{did_you_mean(path, project.out_paths())}"
+    elif (pipeline := _broken_pipeline(project)) is not None:
+        message = f"{what}no stage or .dvc file that can be read outputs '{path}'"
+        return _blocked(ref, page, pipeline, message)
+    elif (project.root / path).exists():
+        message = f"'{path}' exists but DVC does not track it (no stage outputs it, no .dvc file adds it)."
+    else:
+        message = (
+            f"no stage or .dvc file outputs '{path}'.{did_you_mean(path, project.out_paths())}"
+        )
+    return _fail("missing_reference", ref, page, what + message)
 
 
 def find_stage(project: Project, name: str, ref: Reference, page: PageFacts) -> Stage:
     if name in project.stages:
         return project.stages[name]
+    broken = _broken_pipeline(project, name)
+    if broken is not None:
+        raise _blocked(ref, page, broken, f"no stage '{name}' is known")
     if not project.stages:
-        broken = [f for f in project.unreadable if f.endswith("dvc.yaml")]
-        why = (
-            f"{', '.join(broken)} cannot be read (see its error)"
-            if broken
-            else "the DVC project has no dvc.yaml (only data added with 'dvc add')"
-        )
+        why = "the DVC project has no dvc.yaml (only data added with 'dvc add')"
         raise _fail("missing_reference", ref, page, f"no stage '{name}': {why}.")
     members = [s for s in project.stages if s.split("@")[0] == name]
     if members:
@@ -344,6 +370,9 @@ def find_stage(project: Project, name: str, ref: Reference, page: PageFacts) -> 
 def find_artifact(project: Project, name: str, ref: Reference, page: PageFacts) -> Artifact:
     if name in project.artifacts:
         return project.artifacts[name]
+    broken = _broken_pipeline(project, name)
+    if broken is not None:
+        raise _blocked(ref, page, broken, f"no artifact '{name}' is known")
     known = ", ".join(project.artifacts) or "none are declared in dvc.yaml"
     raise _fail(
         "missing_reference",
@@ -403,8 +432,10 @@ def _param_lookup(
     file, key = _split_file(name, DEFAULT_PARAMS)
     file = check_path(file or DEFAULT_PARAMS, ref, page, project)
     if file in project.unreadable:
-        message = f"{file} cannot be read (see its error), so '{key}' is unknown."
-        raise _fail("missing_value", ref, page, message)
+        raise _blocked(ref, page, file, f"'{key}' is unknown", "missing_value")
+    broken = _broken_pipeline(project)
+    if file not in project.params and broken is not None:
+        raise _blocked(ref, page, broken, f"no params file '{file}' is known")
     if file not in project.params:
         known = ", ".join(project.params) or "none"
         raise _fail(
@@ -422,6 +453,9 @@ def _param_lookup(
 def _metric(project: Project, name: str, ref: Reference, page: PageFacts) -> Any:
     file, key = _split_file(name, None)
     files = [check_path(file, ref, page, project)] if file else sorted(project.metrics)
+    broken = _broken_pipeline(project)
+    if broken is not None and (not files or (file and file not in project.metrics)):
+        raise _blocked(ref, page, broken, "the metrics files it declares are not known")
     if file and file not in project.metrics:
         known = ", ".join(project.metrics) or "none are declared in dvc.yaml"
         raise _fail(
@@ -442,6 +476,10 @@ def _metric(project: Project, name: str, ref: Reference, page: PageFacts) -> Any
         )
     if hits:
         return hits[0][1][key]
+    unreadable = [f for f in files if f in project.unreadable]
+    unreadable += [broken] if broken and not file else []
+    if unreadable:
+        raise _blocked(ref, page, unreadable[0], f"metric '{key}' is not known")
     absent = [f for f in files if project.metrics[f] is None]
     if absent:
         _unreadable_metrics(project, absent, key, ref, page)
@@ -496,7 +534,15 @@ def _block_stage(project: Project, ref: Reference, page: PageFacts) -> Stage | N
         found = project.producer(page.artifact.path)
         if found and found[0] in project.stages:
             return project.stages[found[0]]
+    if page.binding_failed:
+        raise _unbound(ref, page)
     return None
+
+
+def _unbound(ref: Reference, page: PageFacts) -> MLPluginError:
+    """A block that needs the page's binding, which failed: reported with the binding."""
+    message = "the page's 'ml:' binding names what does not exist (see its error)."
+    return _fail("missing_reference", ref, page, message, f"binding:{page.src}")
 
 
 def _block_artifact(project: Project, ref: Reference, page: PageFacts) -> Artifact:
@@ -504,6 +550,8 @@ def _block_artifact(project: Project, ref: Reference, page: PageFacts) -> Artifa
         return find_artifact(project, ref.name, ref, page)
     if page.artifact is not None:
         return page.artifact
+    if page.binding_failed:
+        raise _unbound(ref, page)
     raise _fail(
         "malformed_reference",
         ref,
@@ -718,12 +766,7 @@ def provenance(
     rows.append(("Path", render.Code(artifact.path)))
     found = project.producer(artifact.path)
     if found is None:
-        raise _fail(
-            "missing_reference",
-            ref,
-            page,
-            f"artifact '{artifact.name}': {_untracked(project, artifact.path)}",
-        )
+        raise _untracked(project, artifact.path, ref, page, f"artifact '{artifact.name}': ")
     owner, hashed = found
     if hashed.md5:
         rows.append(("MD5", render.Code(hashed.md5)))

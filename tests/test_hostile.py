@@ -483,7 +483,8 @@ DVC_CASES: dict[str, Case] = {
         (
             E(
                 "data/raw.csv.dvc:4: data/raw.csv.dvc is not valid YAML: did not find expected key "
-                "(while parsing a block mapping that started on line 1). [invalid_project_file]"
+                "(while parsing a block mapping that started on line 1). It blocks 1 reference "
+                "on 1 page (docs/index.md), not listed on their own. [invalid_project_file]"
             ),
         ),
         allowed=(
@@ -532,7 +533,8 @@ DVC_CASES: dict[str, Case] = {
         (
             E(
                 "dvc.lock:41: dvc.lock has an unresolved git merge conflict (a '<<<<<<<' marker); "
-                "resolve the conflict and commit the file. [invalid_project_file]"
+                "resolve the conflict and commit the file. It blocks 1 reference on 1 page "
+                "(docs/index.md), not listed on their own. [invalid_project_file]"
             ),
         ),
         allowed=(
@@ -572,7 +574,8 @@ DVC_CASES: dict[str, Case] = {
         (
             E(
                 "params.yaml:5: params.yaml has an unresolved git merge conflict (a '<<<<<<<' "
-                "marker); resolve the conflict and commit the file. [invalid_project_file]"
+                "marker); resolve the conflict and commit the file. It blocks 1 reference on 1 "
+                "page (docs/index.md), not listed on their own. [invalid_project_file]"
             ),
         ),
         allowed=(UNVERIFIABLE, PARAMS_CASCADE, _param_ref_names_broken_file(3)),
@@ -792,7 +795,8 @@ DVC_CASES: dict[str, Case] = {
         (
             E(
                 f"params.yaml: params.yaml is {len(PARAMS_TEXT) + HUGE + 9} bytes, over the "
-                "10485760 byte limit. [invalid_project_file]"
+                "10485760 byte limit. It blocks 1 reference on 1 page (docs/index.md), not listed "
+                "on their own. [invalid_project_file]"
             ),
         ),
         # the values the stages read did not change; the plugin just refuses to read the file:
