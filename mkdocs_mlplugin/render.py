@@ -172,6 +172,8 @@ def cell(value: object) -> str:
     """A table cell: code-like values (hashes, paths, commands) in <code>."""
     if isinstance(value, Code):
         return f"<code>{text(value.value)}</code>"
+    if isinstance(value, Empty):
+        return f'<span class="ml-empty" title="{attribute(value.why)}">{text(EMPTY)}</span>'
     return text(value)
 
 

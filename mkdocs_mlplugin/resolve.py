@@ -144,9 +144,12 @@ def _why_empty(ref: Reference, site: SiteFacts, page: PageFacts) -> str:
     owner, hashed = found
     if field == "nfiles" and not hashed.is_dir:
         return f"'{path}' is a file: DVC counts files (nfiles) only for directories."
-    stage = project.stages.get(owner)
-    where = f"the dvc.lock entry of stage '{owner}'" if stage else owner
-    return f"{where} records no {field} for '{path}'."
+    return f"{_recorder(project, owner)} records no {field} for '{path}'."
+
+
+def _recorder(project: Project, owner: str) -> str:
+    """What records the hashes of OWNER's outputs: a stage's dvc.lock entry, or a .dvc file."""
+    return f"the dvc.lock entry of stage '{owner}'" if owner in project.stages else owner
 
 
 def _value(ref: Reference, site: SiteFacts, page: PageFacts) -> Any:
@@ -770,7 +773,14 @@ def provenance(
     owner, hashed = found
     if hashed.md5:
         rows.append(("MD5", render.Code(hashed.md5)))
-        rows.append(("Size", render.human_size(hashed.size)))
+        rows.append(
+            (
+                "Size",
+                render.human_size(hashed.size)
+                if hashed.size is not None
+                else render.Empty(f"{_recorder(project, owner)} records no size for it."),
+            )
+        )
     else:
         rows.append(("MD5", f"not recorded: stage '{owner}' has not run"))
     stage = project.stages.get(owner)

@@ -610,3 +610,31 @@ def test_a_fact_that_exists_but_is_empty_shows_a_dash_saying_why(pipeline: Repo)
     assert "Training: \u2014" in text_of(page)
     references = build.manifest()["pages"][0]["references"]
     assert [r["value"] for r in references] == [None, None, None, None]
+
+
+def test_a_size_the_lock_does_not_record_is_a_dash_saying_why(pipeline: Repo) -> None:
+    """dvc.lock as early DVC versions wrote it, with no sizes: the inline size and the
+    provenance box's Size row show a dash whose tooltip names what records no size."""
+    text = pipeline.read("dvc.lock")
+    assert "size: " in text
+    (pipeline.path / "dvc.lock").write_text(
+        "".join(ln for ln in text.splitlines(True) if not ln.strip().startswith("size: ")),
+        "utf-8",
+    )
+    pipeline.site(
+        {
+            "index.md": "# Model\n\nSize: {ml artifact classifier size}\n\n{ml provenance classifier}\n"
+        }
+    )
+    pipeline.commit("Docs, a lock without sizes")
+    build = pipeline.build()
+    assert build.ok, build.output
+    page = build.page("")
+    why = "the dvc.lock entry of stage &#39;train&#39; records no size"
+    assert (
+        f'<span class="ml-value ml-empty" title="artifact classifier size: {why} for '
+        '&#39;models/model.txt&#39;.">&#8212;</span>'
+    ) in page
+    assert f'<td><span class="ml-empty" title="{why} for it.">&#8212;</span></td>' in page
+    assert "Size: \u2014" in text_of(page)
+    assert "Size\u2014" in text_of(page)
