@@ -190,7 +190,7 @@ class _Checker:
     def _dep(self, stage: Stage, path: str, unverifiable: list[str]) -> str | None:
         locked = stage.lock_deps.get(path)
         found = self.project.producer(path)
-        if found is not None and not self.in_git(path):
+        if found is not None and not self._git_keeps(found[1]):
             owner, recorded = found
             if locked is None or locked.md5 is None:
                 return "modified"
@@ -210,6 +210,12 @@ class _Checker:
                 return None
         # kept in git (the producer's out too, when there is one): DVC compares the content
         return self._workspace(path, locked, unverifiable, _lockfile(stage))
+
+    def _git_keeps(self, out: Hashed) -> bool:
+        """Whether git keeps the output OUT, so that its content in git is what DVC hashes:
+        a ``cache: false`` output, or a file DVC caches that was added to git too (not a
+        directory DVC caches, of which git may keep a few files only)."""
+        return self.in_git(out.path) and not (out.cache and out.is_dir)
 
     def _workspace(
         self, path: str, locked: Hashed | None, unverifiable: list[str], lockfile: str
@@ -343,7 +349,7 @@ class _Checker:
         path = out.path
         if out.md5 is None:  # never recorded: the stage has not run since the out was declared
             return "modified" if (self.project.root / path).exists() else "deleted"
-        if out.cache and not self.in_git(path):
+        if out.cache and not self._git_keeps(out):
             return None  # data: its hash in the lock is the truth, the workspace copy is not needed
         return self._workspace(path, out, unverifiable, _lockfile(stage))
 

@@ -678,6 +678,34 @@ def test_a_file_removed_from_a_git_kept_directory_before_the_lock_was_committed_
     assert (ours["fit"].state, ours["notes"].state) == (CURRENT, CURRENT)
 
 
+def test_a_cached_directory_with_one_file_in_git_is_judged_by_the_hashes_dvc_records(
+    pipeline: Repo,
+) -> None:
+    """parts/ is data DVC caches, yet one file of it was added to git. A fresh clone has that
+    file only: the directory is not what git keeps, so 'count', which reads it, is judged by
+    the hash 'split' records, and stays current (DVC, lacking the data, sees a change)."""
+    pipeline.dvc(
+        "stage", "add", "-q", "-n", "split", "-o", "parts",
+        "mkdir -p parts && echo a > parts/a.txt && echo b > parts/b.txt",
+    )  # fmt: skip
+    pipeline.dvc(
+        "stage", "add", "-q", "-n", "count", "-d", "parts", "-o", "n.txt", "ls parts > n.txt"
+    )
+    pipeline.dvc("repro", "-q", "split", "count")
+    pipeline.git("add", "-f", "parts/a.txt")
+    pipeline.commit("Split, count; one part in git")
+    before = verdicts(pipeline)
+    assert_agrees_with_dvc(before, dvc_status(pipeline))
+    pipeline.git("clean", "-q", "-f", "-d", "-X")  # what a fresh clone lacks
+    assert (pipeline.path / "parts" / "a.txt").is_file()
+    assert not (pipeline.path / "parts" / "b.txt").exists()
+    assert verdicts(pipeline) == before
+    assert dvc_status(pipeline)["count"] == [
+        {"changed deps": {"parts": "modified"}},
+        {"changed outs": {"n.txt": "not in cache"}},
+    ]
+
+
 # --------------------------------------------------------------------------- builds
 
 
