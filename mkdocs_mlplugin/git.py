@@ -1,9 +1,12 @@
 """Read-only git facts: the repository's state and, from one pass over history, per-file dates.
 
 git itself is run, with a fixed argument list, never a shell, with ``GIT_OPTIONAL_LOCKS=0``
-so that not even ``git status`` refreshes the index: a build never changes git state. Which
-repository a directory belongs to is what ``git rev-parse`` says (worktrees, ``.git`` files
-of submodules, ``GIT_DIR`` and ``safe.directory`` included), not a reading of our own.
+so that not even ``git status`` refreshes the index: a build never changes git state; and with
+lazy fetching and every transport off, so that a partial clone's missing objects are reported,
+never fetched. Output is read by NUL-delimited fields and lengths, never by separators a commit
+could contain. Which repository a directory belongs to is what ``git rev-parse`` says
+(worktrees, ``.git`` files of submodules, ``GIT_DIR`` and ``safe.directory`` included), not a
+reading of our own.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import os
+import re
 import sys
 import threading
 from collections.abc import Iterable
@@ -20,14 +24,21 @@ from typing import IO
 
 from .findings import Finding, MLPluginError
 
+# Every git process runs with this environment and these options (_command): a build reads
+# what is on disk and never reaches another machine. In a partial clone git would fetch a
+# missing object from the promisor remote; GIT_NO_LAZY_FETCH (git 2.39.4, 2.45) makes that an
+# error, and for older git no transport is allowed at all (GIT_ALLOW_PROTOCOL naming none
+# overrides any protocol.*.allow of the repository; protocol.allow=never says it again).
 _ENV = {
     "GIT_OPTIONAL_LOCKS": "0",  # no index refresh, no lock files
     "GIT_TERMINAL_PROMPT": "0",  # never ask for credentials
+    "GIT_NO_LAZY_FETCH": "1",  # a missing object is reported, not fetched
+    "GIT_ALLOW_PROTOCOL": "",  # no transport: file, ssh, http(s), git, ext, remote helpers
     "LC_ALL": "C",  # messages we may show are in one language
 }
-_RECORD = "\x1e"
-_TRAILER = "\x1f"  # between Co-authored-by: values
-_CO_AUTHORS = "%(trailers:key=Co-authored-by,valueonly,unfold,separator=%x1f)"
+# A commit's Co-authored-by: values, one a line: unfolded, a trailer value holds no line break
+_CO_AUTHORS = "%(trailers:key=Co-authored-by,valueonly,unfold,separator=%x0a)"
+_OPTIONS = ("-c", "protocol.allow=never")
 # git log keeps up to 96 MB of unpacked delta bases by default; at 20,000 commits that cache is
 # most of its memory and, capped at 8 MB, gives the same output in about the same time.
 _LOG_MEMORY = ("-c", "core.deltaBaseCacheLimit=8m")
@@ -38,7 +49,7 @@ class Commit:
     """A commit as pages show it."""
 
     sha: str
-    date: str  # ISO 8601 author date, with the author's offset
+    date: str  # ISO 8601 author date, with the author's offset; "" when it is no calendar date
     author: str
     email: str
     subject: str = ""
@@ -115,11 +126,26 @@ class RepoFacts:
 class GitRepo:
     """A git work tree, opened read-only."""
 
-    def __init__(self, root: Path, git_dir: Path) -> None:
+    def __init__(self, root: Path, git_dir: Path, head_dir: Path | None = None) -> None:
         self.root = root
         self.git_dir = git_dir  # refs live here, also for worktrees
+        self.head_dir = head_dir or git_dir  # HEAD lives here: a linked worktree has its own
         self.calls = 0  # how many git processes this object has run (tests bound it)
         self._counting = threading.Lock()  # git runs in the plugin's threads too
+        self._partial: str | None = None
+        self._asking = threading.Lock()
+
+    @property
+    def partial(self) -> str:
+        """The setting that makes the repository a partial clone, as git reads it
+        (``extensions.partialclone``, or a ``remote.NAME.promisor`` that is true), else "".
+        One git process, the first time it is asked."""
+        with self._asking:
+            if self._partial is None:
+                with self._counting:
+                    self.calls += 1
+                self._partial = _promisor(self.root)
+            return self._partial
 
     def run(self, *args: str, options: tuple[str, ...] = ()) -> bytes:
         """Run ``git OPTIONS ARGS`` and return its standard output; raise MLPluginError on
@@ -159,6 +185,7 @@ class GitRepo:
             status = ""
         changed = _porcelain_paths(status)
         shallow = self.try_run("rev-parse", "--is-shallow-repository") == "true"
+        _ = self.partial  # a repository fact, asked once
         return RepoFacts(
             root=str(self.root),
             commit=commit,
@@ -194,9 +221,9 @@ class GitRepo:
         """A ``git cat-file --batch`` that answers specs one at a time, as they are needed."""
         with self._counting:
             self.calls += 1
-        return BlobReader(self.root)
+        return BlobReader(self.root, self.partial)
 
-    def history(self, paths: Iterable[str], renames: bool = True) -> dict[str, FileHistory]:
+    def history(self, paths: Iterable[str], renames: bool = True) -> Histories:
         """Per-file commit history for every file under PATHS, from one ``git log`` run.
 
         Keys are paths relative to the repository root, as they are now: a renamed file keeps
@@ -205,14 +232,17 @@ class GitRepo:
         """
         pathspecs = sorted({p for p in paths if p is not None})
         if not pathspecs:
-            return {}
+            return Histories()
         raw = self.run(
             "log",
             "--no-color",
-            "-M" if renames else "--no-renames",
+            # rename detection compares file contents; a partial clone lacks past ones and the
+            # build never fetches them, so there only renames that kept the file are followed
+            ("-M100%" if self.partial else "-M") if renames else "--no-renames",
             "--name-status",
             "-z",
-            f"--format={_RECORD}%H%x00%aI%x00%aN%x00%aE%x00%s%x00{_CO_AUTHORS}",
+            f"--format={_LOG_FORMAT}",
+            "--date=raw",
             "HEAD",
             "--",
             *pathspecs,
@@ -250,10 +280,45 @@ class GitRepo:
                     history.commits[i] = changed[commit.sha]
 
 
-def parse_log(raw: bytes) -> dict[str, FileHistory]:
-    """Parse ``git log --name-status -z`` output (newest first) into per-file histories."""
-    text = raw.decode("utf-8", "surrogateescape")
-    histories: dict[str, FileHistory] = {}
+# One record per commit: these fields, each ended by NUL (git ends the last one), then, when
+# the commit changed a file, a line feed and the -z name-status entries. No field git formats
+# can hold a NUL byte (git's own formatting stops at one), so splitting at NUL cannot be
+# steered by what a commit says; paths are NUL-ended by -z and taken by position.
+# The author date is taken raw (seconds and zone, as the commit has them): git's own ISO format
+# stops git log with "Timestamp before Unix epoch" on some dates a commit can hold.
+# Authors as .mailmap names them (%aN, %aE), as git shortlog counts them.
+_LOG_FORMAT = f"%H%x00%ad%x00%aN%x00%aE%x00%s%x00{_CO_AUTHORS}"
+_LOG_FIELDS = 6
+_STATUS = re.compile(rb"[A-Z][0-9]*")
+_SHA = re.compile(rb"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+
+
+class Histories(dict[str, FileHistory]):
+    """Per-file histories, with the commits whose dates could not be read."""
+
+    undated: list[tuple[Commit, str]]  # (commit, the date git gave) for each unreadable date
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.undated = []
+
+    def problems(self) -> list[Finding]:
+        return [
+            Finding(
+                "git_history",
+                f"commit {commit.short} ({commit.subject!r}) has the author date {raw!r}, which "
+                "is no calendar date (a zone beyond +/-23:59, or a year after 9999): the pages "
+                "it dates show no date.",
+            )
+            for commit, raw in self.undated
+        ]
+
+
+def parse_log(raw: bytes) -> Histories:
+    """Parse ``git log --name-status -z --format=_LOG_FORMAT`` output (newest first) into
+    per-file histories. Output that does not have this shape is an MLPluginError."""
+    tokens = raw.split(b"\x00")
+    histories = Histories()
     renamed_to: dict[str, str] = {}  # old path -> the path it has now
 
     def current(path: str) -> str:
@@ -263,38 +328,47 @@ def parse_log(raw: bytes) -> dict[str, FileHistory]:
             seen.add(path)
         return path
 
-    for index, record in enumerate(text.split(_RECORD)[1:]):
-        header, _, changes = record.partition("\x00\n")
-        fields = header.split("\x00")
-        if len(fields) < 4:
-            continue
+    def text(token: bytes) -> str:
+        return token.decode("utf-8", "surrogateescape")
+
+    i, index, end = 0, 0, len(tokens) - 1  # the output ends with NUL: the last token is empty
+    unknown = MLPluginError(Finding("git_history", "'git log' gave output of an unknown shape."))
+    while i < end:
+        fields = tokens[i : i + _LOG_FIELDS]
+        if len(fields) < _LOG_FIELDS or not _SHA.fullmatch(fields[0]):
+            raise unknown
+        sha, raw_date, author, email, subject, co_authors = (text(f) for f in fields)
+        i += _LOG_FIELDS
+        date = iso_date(raw_date)
         commit = Commit(
-            sha=fields[0],
-            date=fields[1],
-            author=sys.intern(_clean(fields[2])),  # the same few people author most commits
-            email=sys.intern(_clean(fields[3])),
-            subject=_clean(fields[4]) if len(fields) > 4 else "",
+            sha=sha,
+            date=date,
+            author=sys.intern(_clean(author)),  # the same few people author most commits
+            email=sys.intern(_clean(email)),
+            subject=_clean(subject),
             index=index,
-            co_authors=_co_authors(fields[5]) if len(fields) > 5 else (),
+            co_authors=_co_authors(co_authors),
         )
-        parts = changes.split("\x00")
-        i = 0
-        while i < len(parts):
-            status = parts[i]
-            if not status:
-                i += 1
-                continue
-            if status[0] in "RC":
-                old, new = parts[i + 1], parts[i + 2]
-                i += 3
-                now = current(new)
-                histories.setdefault(now, FileHistory()).commits.append(commit)
-                if status[0] == "R" and old != now:  # renamed back and forth: same file
-                    renamed_to[old] = now
-            else:
-                path = parts[i + 1]
+        index += 1
+        if not date:
+            histories.undated.append((commit, _clean(raw_date)))
+        if i < end and tokens[i].startswith(b"\n"):
+            tokens[i] = tokens[i][1:]
+            while i < end and _STATUS.fullmatch(tokens[i]):
+                status = tokens[i]
+                if i + (3 if status[:1] in b"RC" else 2) > end:
+                    raise unknown
+                if status[:1] in b"RC":
+                    old, new = text(tokens[i + 1]), text(tokens[i + 2])
+                    i += 3
+                    now = current(new)
+                    histories.setdefault(now, FileHistory()).commits.append(commit)
+                    if status[:1] == b"R" and old != now:  # renamed back and forth: same file
+                        renamed_to[old] = now
+                    continue
+                path = text(tokens[i + 1])
                 i += 2
-                if status[0] == "D":  # not part of the history of what exists now
+                if status[:1] == b"D":  # not part of the history of what exists now
                     histories.setdefault(current(path), FileHistory()).deleted.append(commit)
                     continue
                 histories.setdefault(current(path), FileHistory()).commits.append(commit)
@@ -303,7 +377,7 @@ def parse_log(raw: bytes) -> dict[str, FileHistory]:
 
 def _co_authors(trailers: str) -> tuple[tuple[str, str], ...]:
     """(name, email) of each Co-authored-by: trailer value (``Name <email>``)."""
-    found = [_ident(_clean(v)) for v in trailers.split(_TRAILER) if v.strip()]
+    found = [_ident(_clean(v)) for v in trailers.split("\n") if v.strip()]
     return tuple(dict.fromkeys(a for a in found if a[0] or a[1]))
 
 
@@ -312,6 +386,21 @@ def _ident(value: str) -> tuple[str, str]:
     name, sep, rest = value.partition("<")
     email, closed, _ = rest.partition(">")
     return (name.strip(), email.strip()) if sep and closed else (value.strip(), "")
+
+
+def iso_date(raw: str) -> str:
+    """ISO 8601 of a raw git date (``1700000000 +0130``), in its own zone, as ``git log
+    --date=iso-strict`` writes it; "" when it is no calendar date (a zone beyond 24 hours, a
+    year after 9999, no number)."""
+    seconds, _, zone = raw.partition(" ")
+    try:
+        if len(zone) != 5 or zone[0] not in "+-" or not zone[1:].isdigit():
+            return ""
+        minutes = int(zone[1:3]) * 60 + int(zone[3:5])
+        offset = dt.timezone(dt.timedelta(minutes=-minutes if zone[0] == "-" else minutes))
+        return dt.datetime.fromtimestamp(int(seconds), offset).isoformat()
+    except (ValueError, OverflowError, OSError):
+        return ""
 
 
 def _porcelain_paths(status: str) -> list[tuple[str, str]]:
@@ -352,17 +441,69 @@ def open_repo(path: Path) -> GitRepo:
     )
     if not path.is_dir():
         raise outside
-    asked = ("rev-parse", "--is-bare-repository", "--git-common-dir", "--show-toplevel")
-    code, out, err = _git(path, asked)
+    asked = (
+        "rev-parse",
+        "--is-bare-repository",
+        "--absolute-git-dir",
+        "--git-common-dir",
+        "--show-toplevel",
+    )
+    # GIT_DIR set without a work tree: git takes the current directory as the top of the work
+    # tree, so git is asked from there, as `git log` in the same shell would be
+    alone = os.environ.get("GIT_DIR") and not os.environ.get("GIT_WORK_TREE")
+    where = Path.cwd() if alone else path
+    code, out, err = _git(where, asked)
     lines = out.decode("utf-8", "surrogateescape").split("\n")
     if lines[0] == "true":
         raise MLPluginError(Finding("git_history", f"{path} is in a bare git repository."))
     if code and "not a git repository" in err:
         raise outside
-    if code or len(lines) != 4:  # a line break in a path would make the answer ambiguous
+    if code or len(lines) != 5:  # a line break in a path would make the answer ambiguous
         problem = err or f"unexpected answer {out!r}"
         raise MLPluginError(Finding("git_history", f"'git rev-parse' failed in {path}: {problem}"))
-    return GitRepo(Path(lines[2]).resolve(), (path / lines[1]).resolve())
+    return GitRepo(Path(lines[3]).resolve(), (where / lines[2]).resolve(), Path(lines[1]).resolve())
+
+
+def _promisor(root: Path) -> str:
+    """GitRepo.partial."""
+    asked = ("config", "-z", "--get-regexp", r"^(extensions\.partialclone|remote\..*\.promisor)$")
+    _code, out, _err = _git(root, asked)
+    for entry in out.decode("utf-8", "surrogateescape").split("\x00"):
+        key, newline, value = entry.partition("\n")
+        if key == "extensions.partialclone" and value:
+            return f"{key}={value}"
+        if key.endswith(".promisor") and _true(value, bool(newline)):
+            return f"{key}={value or 'true'}"
+    return ""
+
+
+def _true(value: str, given: bool) -> bool:
+    """A git boolean: a key with no '=' is true; true/yes/on or a non-zero number."""
+    if not given:
+        return True
+    value = value.strip().lower()
+    if value in ("true", "yes", "on"):
+        return True
+    try:
+        return int(value, 0) != 0
+    except ValueError:
+        return False
+
+
+def partial_clone_problem(setting: str) -> str:
+    """What a partial clone (SETTING, from GitRepo.partial) leaves out, and the fix."""
+    return (
+        f"the repository is a partial clone ({setting}): it lacks past versions of files, and "
+        "the build never fetches them, so a page renamed with changes has its history only "
+        "from the rename on, and doc drift, pins and the timeline cannot read the versions that "
+        "are missing. Clone without --filter (actions/checkout: no 'filter' input, "
+        "'fetch-depth: 0') for full page dates and checks."
+    )
+
+
+def _command(args: Iterable[str]) -> tuple[list[str], dict[str, str]]:
+    """The argument list and environment of every git process the plugin runs."""
+    return ["git", *_OPTIONS, *args], {**os.environ, **_ENV}
 
 
 def _git(cwd: Path, args: Iterable[str]) -> tuple[int, bytes, str]:
@@ -370,14 +511,10 @@ def _git(cwd: Path, args: Iterable[str]) -> tuple[int, bytes, str]:
     MLPluginError when git cannot be started."""
     import subprocess
 
+    command, env = _command(args)
     try:
         done = subprocess.run(
-            ["git", *args],
-            cwd=cwd,
-            env={**os.environ, **_ENV},
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            check=False,
+            command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, check=False
         )
     except OSError as exc:
         raise MLPluginError(Finding("git_history", _no_git(exc))) from None
@@ -389,20 +526,25 @@ class BlobReader:
     """One ``git cat-file --batch`` process, asked for ``REV:PATH`` specs on demand: a walk
     back through history reads only the versions it looks at. Close it when done."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, partial: str = "") -> None:
         import subprocess
+        import tempfile
 
-        self.root = root
+        self.root, self.partial = root, partial
+        # a file, not a pipe: git never blocks on it; closed by close()
+        self._errors = tempfile.TemporaryFile()  # noqa: SIM115
+        command, env = _command(["cat-file", "--batch"])
         try:
             process = subprocess.Popen(
-                ["git", "cat-file", "--batch"],
+                command,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
+                stderr=self._errors,
                 cwd=root,
-                env={**os.environ, **_ENV},
+                env=env,
             )
         except OSError as exc:
+            self._errors.close()
             raise MLPluginError(
                 Finding("git_history", f"'git cat-file' failed in {root}: {exc}")
             ) from None
@@ -425,18 +567,29 @@ class BlobReader:
                 return None
         except (OSError, ValueError):
             pass
-        self.close()
-        raise MLPluginError(
-            Finding("git_history", f"'git cat-file' stopped answering in {self.root}.")
-        )
+        said = self.close()
+        if self.partial and "promisor remote" in said:  # git would have fetched it
+            message = (
+                f"'{spec}' is not in this partial clone, and the build never fetches: what "
+                "needs it is left out (see the partial clone warning)."
+            )
+        else:
+            message = f"'git cat-file' stopped answering in {self.root}: {said}"
+        raise MLPluginError(Finding("git_history", message))
 
-    def close(self) -> None:
+    def close(self) -> str:
+        """End git; what it said on standard error, on one line."""
         process, self._process = self._process, None
-        if process is not None:
-            for pipe in (self._in, self._out):
-                with contextlib.suppress(OSError):  # git already gone
-                    pipe.close()
-            process.wait()
+        if process is None:
+            return ""
+        for pipe in (self._in, self._out):
+            with contextlib.suppress(OSError):  # git already gone
+                pipe.close()
+        process.wait()
+        self._errors.seek(0)
+        said = self._errors.read(4096).decode("utf-8", "replace")
+        self._errors.close()
+        return " ".join(said.split())
 
     def __enter__(self) -> BlobReader:
         return self

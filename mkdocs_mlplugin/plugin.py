@@ -64,7 +64,7 @@ _GitStart = tuple[
     "git.GitRepo",
     "Future[git.RepoFacts]",
     "Future[bytes]",
-    "Future[dict[str, git.FileHistory]] | None",
+    "Future[git.Histories] | None",
 ]
 #: where a local Mermaid build is served; Material uses a global `mermaid` when one is loaded
 MERMAID_JS = "assets/javascripts/mermaid.min.js"
@@ -121,9 +121,9 @@ class MLPlugin(BasePlugin[MLConfig]):
         # kept across the builds of one ``mkdocs serve``, reused while what they came from is
         # unchanged: the git history (by HEAD), the DVC project (by its files' stats), the
         # front matter bindings (by each page's stats) and the registry (by the tag listing)
-        self._history: tuple[tuple[Path, str | None], dict[str, git.FileHistory]] | None = None
+        self._history: tuple[tuple[Path, str | None], git.Histories] | None = None
         self._project: dvc.Project | None = None
-        self._history_job: tuple[Any, Future[dict[str, git.FileHistory]]] | None = None
+        self._history_job: tuple[Any, Future[git.Histories]] | None = None
         self._tags_job: Future[bytes] | None = None
         self._git_start: _GitStart | MLPluginError | None = None  # set by on_config
         self._bindings: dict[str, tuple[tuple[int, int, int], dict[str, Any] | None, bool]] = {}
@@ -446,9 +446,9 @@ class MLPlugin(BasePlugin[MLConfig]):
                 project.root / stage.dvcfile.replace("dvc.yaml", "dvc.lock")
                 for stage in project.stages.values()
             ]
-        if self.repo is not None:
+        if self.repo is not None:  # HEAD of this worktree, refs shared by all worktrees
             git_dir = Path(self.repo.git_dir)
-            paths += [git_dir / "HEAD", git_dir / "refs", git_dir / "packed-refs"]
+            paths += [self.repo.head_dir / "HEAD", git_dir / "refs", git_dir / "packed-refs"]
         return sorted({p for p in paths if p.exists()})
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
@@ -494,6 +494,8 @@ class MLPlugin(BasePlugin[MLConfig]):
             return
         self.repo, self.git_root, self._tags_job = repo, repo.root, tags
         self._uncommitted = frozenset(site.repo.changed)
+        if repo.partial:
+            self._add(Finding("git_history", git.partial_clone_problem(repo.partial)))
         if site.repo.shallow:
             site.history_problem = (
                 "the git checkout is shallow, so page dates and authors would be wrong; they are "
@@ -509,6 +511,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         key = (repo.root, site.repo.commit)
         if self._history is not None and self._history[0] == key:
             site.history = self._history[1]  # mkdocs serve: nothing was committed since
+            self.findings.extend(self._history[1].problems())
             return
         self._history_job = (key, history or _in_background(repo.history, ["."]))
 
@@ -519,8 +522,9 @@ class MLPlugin(BasePlugin[MLConfig]):
         key, job = self._history_job
         self._history_job = None
         try:
-            self.site.history = job.result()
-            self._history = (key, self.site.history)
+            found = job.result()
+            self.site.history, self._history = found, (key, found)
+            self.findings.extend(found.problems())
         except MLPluginError as exc:
             self.site.history_problem = exc.finding.message
             self._add(exc.finding)
@@ -597,6 +601,7 @@ class MLPlugin(BasePlugin[MLConfig]):
             return
         project, repo, history = self.site.project, self.repo, self.site.history
         found: list[Any] = []
+        problem = None
         if project is not None and repo is not None and history is not None:
             unreadable: dict[str, drift.Unreadable] = {}
             try:
@@ -606,8 +611,10 @@ class MLPlugin(BasePlugin[MLConfig]):
                 found = timeline.changes(records, prefix, repo.blobs, nested, unreadable)
             except MLPluginError as exc:
                 self._add(exc.finding)
+                problem = exc.finding.message
             self._unreadable_versions(project, repo, unreadable, "the timeline")
-        files.append(File.generated(config, src, content=timeline_page(self.site, found)))
+        page = timeline_page(self.site, found, problem)
+        files.append(File.generated(config, src, content=page))
 
     def _add_registry_page(self, files: Files, config: MkDocsConfig) -> None:
         src = str(self.config.registry_page)
@@ -640,6 +647,13 @@ class MLPlugin(BasePlugin[MLConfig]):
             site.registry_problem = exc.finding.message
             self._add(exc.finding)
             return
+        for name, date in reg.undated:
+            message = (
+                f"GTO tag '{name}' has the tagger date '{date}', which is no calendar date (a zone "
+                "beyond +/-23:59, or a year after 9999): the registry leaves the tag out. Tag "
+                "again with a real date."
+            )
+            self._add(Finding("registry", message))
         log.debug(
             "registry: %d tags, %d GTO events, %d not GTO tags, %d lightweight (ignored by GTO)",
             reg.tags,
@@ -952,7 +966,7 @@ class MLPlugin(BasePlugin[MLConfig]):
                 if trained is not None:
                     facts.meta["artifact"] |= {
                         "trained_commit": trained.sha,
-                        "trained_date": trained.date,
+                        "trained_date": trained.date or None,
                         "trained_display": format_date(trained.date, self.site.date_format),
                         "trained_subject": trained.subject,
                     }

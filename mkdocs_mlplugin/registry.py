@@ -28,7 +28,6 @@ _FIELDS = (
     "%(tagger)",
     "%(contents)",
 )
-_RECORD = "\x1e"
 
 
 @dataclasses.dataclass
@@ -41,6 +40,8 @@ class Registry:
     tags: int  # tags read
     ignored: list[str]  # tag names that are not GTO tags
     lightweight: list[str]  # GTO tag names that are lightweight tags, which GTO ignores
+    # GTO tags left out because their date is no calendar date: (name, the date as written)
+    undated: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     # what it was built from (the tag listing, the .gto stages): a serve rebuild reuses it
     source: Any = dataclasses.field(default=None, repr=False, compare=False)
 
@@ -49,8 +50,10 @@ class Registry:
 
 
 def list_tags(repo: GitRepo) -> bytes:
-    """Every tag with what GTO reads of it: one ``git for-each-ref``."""
-    return repo.run("for-each-ref", f"--format={_RECORD}" + "%00".join(_FIELDS), "refs/tags")
+    """Every tag with what GTO reads of it: one ``git for-each-ref``, each field ended by NUL
+    (git ends each record with a line feed). No field git formats holds a NUL byte, so what a
+    tag says cannot move the fields of another."""
+    return repo.run("for-each-ref", "--format=" + "%00".join(_FIELDS) + "%00", "refs/tags")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,15 +105,24 @@ def parse_name(name: str) -> tuple[str, str, str | None, str | None] | None:
     return artifact, "deprecate" if m["deprecated"] else "create", None, None
 
 
-def read_tags(raw: bytes) -> tuple[list[Tag], list[str], list[str], int]:
-    """(annotated GTO tags, non-GTO names, lightweight GTO names, count) from the output of
-    list_tags."""
+def read_tags(
+    raw: bytes,
+) -> tuple[list[Tag], list[str], list[str], int, list[tuple[str, str]]]:
+    """(annotated GTO tags, non-GTO names, lightweight GTO names, count, GTO tags whose date is
+    no calendar date with that date) from the output of list_tags."""
     tags: list[Tag] = []
     ignored: list[str] = []
     lightweight: list[str] = []
-    records = raw.decode("utf-8", "surrogateescape").split(_RECORD)[1:]
-    for record in records:
-        name, kind, _sha, target, ident, message = (record.split("\x00", 5) + [""] * 6)[:6]
+    undated: list[tuple[str, str]] = []
+    tokens = raw.decode("utf-8", "surrogateescape").split("\x00")
+    count = len(tokens) // len(_FIELDS)
+    if len(tokens) % len(_FIELDS) != 1 or tokens[-1] not in ("", "\n"):
+        raise MLPluginError(
+            Finding("registry", "'git for-each-ref' gave output of an unknown shape.")
+        )
+    for at in range(0, count * len(_FIELDS), len(_FIELDS)):
+        name, kind, _sha, target, ident, message = tokens[at : at + len(_FIELDS)]
+        name = name[1:] if at else name  # the line feed that ended the record before
         if parse_name(name) is None:
             ignored.append(name)
             continue
@@ -119,10 +131,14 @@ def read_tags(raw: bytes) -> tuple[list[Tag], list[str], list[str], int]:
             continue
         tagger, email, seconds, offset = _identity(ident)
         text = message.rstrip("\n") + "\n" if message else ""
-        tags.append(
-            Tag(name, target, tagger, email, int(seconds or 0), _offset_seconds(offset), text)
-        )
-    return tags, ignored, lightweight, len(records)
+        tag = Tag(name, target, tagger, email, int(seconds or 0), _offset_seconds(offset), text)
+        try:
+            tag.time  # noqa: B018  # a zone beyond 24 hours, a year after 9999
+        except (ValueError, OverflowError, OSError):
+            undated.append((name, f"{seconds} {offset}"))
+            continue
+        tags.append(tag)
+    return tags, ignored, lightweight, count, undated
 
 
 _IDENT = re.compile(r"^(?P<name>.*?)\s*<(?P<email>[^<>]*)>\s+(?P<time>\d+)\s+(?P<tz>[+-]\d{4})$")
@@ -454,9 +470,10 @@ def read(repo: GitRepo, previous: Registry | None = None, raw: bytes | None = No
     raw, stages = raw if raw is not None else list_tags(repo), configured_stages(repo.root)
     if previous is not None and previous.source == (raw, stages):
         return previous
-    tags, ignored, lightweight, count = read_tags(raw)
+    tags, ignored, lightweight, count, undated = read_tags(raw)
     registry = build(tags, stages)
     registry.tags, registry.ignored, registry.lightweight = count, ignored, lightweight
+    registry.undated = undated
     registry.source = (raw, stages)
     return registry
 

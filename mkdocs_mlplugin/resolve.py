@@ -228,6 +228,13 @@ def _page(ref: Reference, site: SiteFacts, page: PageFacts) -> Any:
     if ref.field == "commit":
         return history.updated.short if history.updated else None
     commit = history.created if ref.field == "created" else history.updated
+    if commit is not None and not commit.date:
+        raise _fail(
+            "missing_value",
+            ref,
+            page,
+            f"commit {commit.short}, which dates it, has no calendar date.",
+        )
     return format_date(commit.date, site.date_format) if commit else None
 
 
@@ -239,8 +246,9 @@ def author_names(history: FileHistory, site: SiteFacts) -> list[str]:
 
 
 @functools.lru_cache(maxsize=4096)  # pages share commits, and each shows its dates twice
-def format_date(iso: str, fmt: str) -> str:
-    return dt.datetime.fromisoformat(iso).strftime(fmt)
+def format_date(iso: str, fmt: str) -> str | None:
+    """ISO, a commit's date, in FMT; None for a commit whose date is no calendar date."""
+    return dt.datetime.fromisoformat(iso).strftime(fmt) if iso else None
 
 
 def check_path(path: str, ref: Reference, page: PageFacts, project: Project | None = None) -> str:
@@ -811,8 +819,8 @@ def dated(history: FileHistory | None, fmt: str) -> dict[str, Any]:
     if created is None or updated is None:
         return {"created": None, "updated": None, "created_commit": None, "updated_commit": None}
     return {
-        "created": created.date,
-        "updated": updated.date,
+        "created": created.date or None,
+        "updated": updated.date or None,
         "created_commit": created.sha,
         "updated_commit": updated.sha,
         "created_display": format_date(created.date, fmt),
@@ -903,15 +911,15 @@ def registry_page(site: SiteFacts, cards: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def timeline_page(site: SiteFacts, changes: list[Any]) -> str:
-    """The generated timeline: data refreshes and retrains, newest first."""
+def timeline_page(site: SiteFacts, changes: list[Any], problem: str | None = None) -> str:
+    """The generated timeline: data refreshes and retrains, newest first (PROBLEM: why the
+    changes could not be read)."""
     project = site.project
     models = {a.path for a in (project.artifacts.values() if project else []) if a.type == "model"}
     lines = ["# Data and model timeline", ""]
-    if site.history is None:
-        lines.append(
-            f'<p class="ml-note">{render.text(site.history_problem or "git history is unknown.")}</p>'
-        )
+    if site.history is None or problem:
+        unknown = problem or site.history_problem or "git history is unknown."
+        lines.append(f'<p class="ml-note">{render.text(unknown)}</p>')
         return "\n".join(lines) + "\n"
     if not changes:
         lines.append("No commit has changed a tracked dataset's or model's hash yet.")
