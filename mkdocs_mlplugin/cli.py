@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from .findings import Finding
+from .findings import Finding, visible
 from .plugin import MLPlugin, write_manifest
 
 
@@ -72,7 +72,7 @@ def collect(config_file: str, strict: bool = False) -> MLPlugin:
         mkdocs_log.removeHandler(collector)
         mkdocs_log.propagate = True
     for message in collector.messages(logging.WARNING):
-        print(f"mkdocs-ml: warning: {config_file}: {message}", file=sys.stderr)
+        print(visible(f"mkdocs-ml: warning: {config_file}: {message}"), file=sys.stderr)
     mkdocs_log.setLevel(logging.ERROR)  # findings are printed by report(), once
     plugin = config.plugins.get("mlplugin")
     if not isinstance(plugin, MLPlugin):
@@ -115,8 +115,9 @@ def _from_extension(config: Any) -> MLPlugin | None:
 
 
 def _github(value: str, prop: bool = False) -> str:
-    """Escape for a GitHub Actions workflow command (data, or a property value)."""
-    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """VALUE made visible (one line, no controls), then escaped as GitHub Actions' workflow
+    commands require for data, or for a property value."""
+    value = visible(value).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     return value.replace(":", "%3A").replace(",", "%2C") if prop else value
 
 
@@ -147,7 +148,7 @@ def report(
             out.write(_annotation(finding, severity, repo_prefix) + "\n")
         else:
             where = f"{finding.where()}: " if finding.where() else ""
-            out.write(f"{where}{severity}: {finding.message} [{finding.kind}]\n")
+            out.write(visible(f"{where}{severity}: {finding.message} [{finding.kind}]") + "\n")
     if fmt == "text":
         pages = len(plugin.pages)
         out.write(
@@ -205,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         plugin = collect(args.config_file, strict=getattr(args, "strict", False))
     except UsageError as exc:
-        print(f"mkdocs-ml: {exc}", file=sys.stderr)
+        print(visible(f"mkdocs-ml: {exc}"), file=sys.stderr)
         return 2
     try:
         if args.command == "manifest":

@@ -33,6 +33,7 @@ class ChecksConfig(base.Config):
     card_schema = _severity("card_schema")
     card_section = _severity("card_section")
     card_metric_mismatch = _severity("card_metric_mismatch")
+    unsafe_value = _severity("unsafe_value")
 
 
 class MLConfig(base.Config):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import logging
+import re
 from collections.abc import Iterable
 
 SEVERITIES = ("error", "warn", "info", "ignore")
@@ -47,6 +49,8 @@ DEFAULT_SEVERITY: dict[str, str] = {
     "registry": "warn",
     # A pipeline diagram is over Mermaid's size limits and had to be collapsed or left out.
     "diagram_too_large": "warn",
+    # A value refused inside raw HTML: a URL with an unsafe scheme, an event handler, srcdoc.
+    "unsafe_value": "error",
 }
 
 
@@ -68,6 +72,11 @@ class Finding:
         if self.file is None:
             return ""
         return f"{self.file}:{self.line}" if self.line else self.file
+
+    def line_text(self) -> str:
+        """``FILE:LINE: message [kind]``, as logged and printed (before ``visible``)."""
+        where = self.where()
+        return f"{where + ': ' if where else ''}{self.message} [{self.kind}]"
 
     def as_dict(self, severity: str) -> dict[str, object]:
         """The finding as it appears in the manifest."""
@@ -92,3 +101,39 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """A " Did you mean 'x'?" suffix when a candidate is close, else an empty string."""
     close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
     return f" Did you mean '{close[0]}'?" if close else ""
+
+
+# What a log line or a terminal must not get raw: the backslash (it starts what stands for the
+# others), C0 and C1 controls and DEL (line breaks, ESC sequences, BEL), the line and paragraph
+# separators, the bidirectional controls (text that reads in another order than it runs) and
+# lone surrogates (no encoding can write them).
+_INVISIBLE = re.compile(
+    "[\\\\\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+_NAMED = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _shown(match: re.Match[str]) -> str:
+    ch = match.group(0)
+    named = _NAMED.get(ch)
+    if named is not None:
+        return named
+    return f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"
+
+
+def visible(value: object) -> str:
+    """VALUE as one line of a log or a terminal, every character readable: a line break is
+    written ``\\n``, ESC ``\\x1b``, U+2028 ``\\u2028``, a backslash ``\\\\``, the way Python
+    writes them in a string, so the original can be read back exactly. Every log record of the
+    plugin and every line ``mkdocs-ml check`` prints goes through it: repository data (a file
+    name, a params key, a commit message) cannot start a line of its own, move the cursor or
+    turn text around."""
+    return _INVISIBLE.sub(_shown, str(value))
+
+
+class VisibleFilter(logging.Filter):
+    """Makes every record of the logger it is added to one line of visible characters."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = visible(record.getMessage()), None
+        return True

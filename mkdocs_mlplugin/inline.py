@@ -9,21 +9,40 @@ with the escaped value alone inside a tag (an attribute). Python-Markdown and Mk
 postprocessors on headings too, so the table of contents, anchors and page titles read the
 value as they read inline HTML.
 
+Where a token stands is read as a browser reads the HTML, from the start: in text, in a comment
+or a script, or in an attribute of a tag, and which one. In an attribute the value alone is
+written, and refused (with a finding; the attribute gets nothing of it) where a browser would run
+it: in an event handler or ``srcdoc``, or in a URL attribute (``href``, ``src``, ...) whose whole
+value would then have another scheme than http, https or mailto.
+
 Tokens carry a random part chosen once per stash, so text in a page cannot stand for a fact.
 """
 
 from __future__ import annotations
 
+import html
 import re
 import secrets
+from collections.abc import Callable
+from typing import NamedTuple
 
 from markdown import Extension, Markdown
 from markdown.postprocessors import Postprocessor
 
+from .findings import Finding
+from .render import display, unsafe_url
 from .render import text as as_text
 
 _OPEN, _CLOSE = "\ue000", "\ue001"
 _DIGIT, _BASE = 0xE100, 0x1000  # digits of the index: U+E100..U+F0FF
+
+
+class Source(NamedTuple):
+    """Where a fact was asked for: the page, the line and the reference as written."""
+
+    page: str
+    line: int
+    reference: str
 
 
 class Stash:
@@ -34,62 +53,231 @@ class Stash:
         self._prefix = _OPEN + nonce
         digits = f"[{chr(_DIGIT)}-{chr(_DIGIT + _BASE - 1)}]"
         self.pattern = re.compile(f"{re.escape(self._prefix)}({digits}+){_CLOSE}")
-        self._items: list[tuple[str, object]] = []
+        self._items: list[tuple[str, object, Source | None]] = []
+        #: values refused in an attribute since the last take_refused()
+        self.refused: list[Finding] = []
 
-    def token(self, html: str, value: object) -> str:
-        """A token for a fact: HTML where it stands in text, VALUE (escaped) inside a tag."""
+    def token(self, html: str, value: object, source: Source | None = None) -> str:
+        """A token for a fact: HTML where it stands in text, VALUE (escaped) inside a tag.
+        SOURCE names the reference in the finding made when the value is refused there."""
         index, digits = len(self._items), ""
-        self._items.append((html, value))
+        self._items.append((html, value, source))
         while True:
             index, digit = divmod(index, _BASE)
             digits = chr(_DIGIT + digit) + digits
             if not index:
                 return f"{self._prefix}{digits}{_CLOSE}"
 
-    def item(self, match: re.Match[str]) -> tuple[str, object] | None:
+    def item(self, match: re.Match[str]) -> tuple[str, object, Source | None] | None:
         index = 0
         for ch in match.group(1):
             index = index * _BASE + ord(ch) - _DIGIT
         return self._items[index] if index < len(self._items) else None
 
     def expand(self, text: str) -> str:
-        """TEXT (Markdown or HTML) with every token replaced by its HTML."""
+        """TEXT (Markdown or HTML) with every token replaced: by its HTML in text, by its value
+        in an attribute of raw HTML, where it is allowed (no finding is made here: the page's
+        conversion made it)."""
+        return self.put_back(text, record=False)
+
+    def put_back(self, text: str, record: bool = True) -> str:
+        """TEXT (HTML) with every token replaced by its fact, as the context it stands in
+        allows; with RECORD, each value refused in an attribute is a finding in ``refused``."""
         if _OPEN not in text:
             return text
-        return self.pattern.sub(lambda m: (self.item(m) or (m.group(0), None))[0], text)
+        found = [(m, self.item(m)) for m in self.pattern.finditer(text)]
+        found = [(m, item) for m, item in found if item is not None]
+        if not found:
+            return text
+        places = contexts(text, [m.start() for m, _ in found])
+        out: list[str] = []
+        end = 0
+        refused_in: set[int] = set()
+        for (m, (fact_html, value, source)), place in zip(found, places, strict=True):
+            out.append(text[end : m.start()])
+            end = m.end()
+            if place is None:
+                out.append(fact_html)
+                continue
+            if place.value_start in refused_in:
+                continue
+            why = _refused(place, self.expand_value(text[place.value_start : place.value_end]))
+            if not why:
+                out.append(as_text(value))
+                continue
+            refused_in.add(place.value_start)
+            if record and source is not None:
+                self.refused.append(_refusal(source, value, why))
+        out.append(text[end:])
+        return "".join(out)
+
+    def expand_value(self, text: str) -> str:
+        """TEXT, part of an attribute's value, with each token as the value it would write."""
+        return self.pattern.sub(
+            lambda m: as_text((self.item(m) or ("", m.group(0), None))[1]), text
+        )
+
+    def take_refused(self) -> list[Finding]:
+        refused, self.refused = self.refused, []
+        return refused
 
     def clear(self) -> None:
         self._items.clear()
+        self.refused.clear()
 
-    def extension(self) -> Extension:
-        """The Python-Markdown extension that puts this stash's facts into pages."""
-        return _StashExtension(self)
+    def extension(self, report: Report | None = None) -> Extension:
+        """The Python-Markdown extension that puts this stash's facts into pages; REPORT, if
+        given, gets the values refused in each conversion (else they wait in ``refused``)."""
+        return _StashExtension(self, report)
+
+
+Report = Callable[[list[Finding]], None]
 
 
 class _PutBack(Postprocessor):
-    def __init__(self, stash: Stash, md: Markdown) -> None:
+    def __init__(self, stash: Stash, md: Markdown, report: Report | None) -> None:
         super().__init__(md)
         self.stash = stash
+        self.report = report
 
     def run(self, text: str) -> str:
-        if _OPEN not in text:
-            return text
-
-        def put_back(m: re.Match[str]) -> str:
-            item = self.stash.item(m)
-            if item is None:
-                return m.group(0)
-            in_tag = text.rfind("<", 0, m.start()) > text.rfind(">", 0, m.start())
-            return as_text(item[1]) if in_tag else item[0]
-
-        return self.stash.pattern.sub(put_back, text)
+        text = self.stash.put_back(text)
+        if self.report is not None and self.stash.refused:
+            self.report(self.stash.take_refused())
+        return text
 
 
 class _StashExtension(Extension):
-    def __init__(self, stash: Stash) -> None:
+    def __init__(self, stash: Stash, report: Report | None) -> None:
         super().__init__()
         self.stash = stash
+        self.report = report
 
     def extendMarkdown(self, md: Markdown) -> None:
         # after raw HTML blocks, which may hold tokens, are put back (30)
-        md.postprocessors.register(_PutBack(self.stash, md), "mlplugin-facts", 25)
+        md.postprocessors.register(_PutBack(self.stash, md, self.report), "mlplugin-facts", 25)
+
+
+def _refused(place: Place, value: str) -> str | None:
+    """Why a fact may not be written at PLACE, whose attribute's whole value is VALUE (as
+    written, entities not decoded), or None."""
+    if not place.name:
+        return "a fact stands only in text or in the value of an attribute"
+    why = unsafe_url(place.name, html.unescape(value))
+    return f"in the {place.name} attribute {why}" if why else None
+
+
+def _refusal(source: Source, value: object, why: str) -> Finding:
+    return Finding(
+        "unsafe_value",
+        f"'{source.reference}': the value '{display(value)}' is left out of the page's HTML: "
+        f"{why}.",
+        source.page,
+        source.line,
+    )
+
+
+# --------------------------------------------------------------------------- where a token is
+
+
+class Place(NamedTuple):
+    """A token inside a tag: the attribute whose value holds it ('' in a tag or attribute
+    name), and where that value starts and ends in the text."""
+
+    name: str
+    value_start: int
+    value_end: int
+
+
+_SPACE = "\t\n\f\r "
+_TAG_NAME = re.compile(f"[A-Za-z][^{_SPACE}/>]*")
+# one attribute, after the blanks and slashes before it: its name, and its value if it has
+# one, double-quoted, single-quoted or unquoted (a quote left open runs to the end)
+_ATTRIBUTE = re.compile(
+    f"[{_SPACE}/]*([^{_SPACE}/>][^{_SPACE}/>=]*)"
+    f"(?:[{_SPACE}]*=[{_SPACE}]*(?:\"([^\"]*)\"?|'([^']*)'?|([^{_SPACE}>]*)))?"
+)
+_TAG_END = re.compile(f"[{_SPACE}/]*(>)?")
+_COMMENT_END = re.compile("-->|--!>")
+#: elements whose content is text up to their end tag (scripting on, as in a browser)
+_RAWTEXT = frozenset(
+    {"script", "style", "xmp", "iframe", "noembed", "noframes", "noscript", "textarea", "title"}
+)
+
+
+def contexts(text: str, positions: list[int]) -> list[Place | None]:
+    """For each of POSITIONS (ascending) in the HTML TEXT: None where a browser reads it as
+    text (or in a comment, or in a script), else the Place in the tag that holds it.
+
+    Read from the start as HTML's tokenizer reads it: comments, tags with their quoted and
+    unquoted attributes (a '>' inside quotes does not end a tag), and the elements whose content
+    is not markup (script, style, textarea, ...)."""
+    found: list[Place | None] = []
+    k, i, n = 0, 0, len(text)
+    while k < len(positions):
+        lt = text.find("<", i)
+        if lt < 0 or lt > positions[k]:
+            found.append(None)  # in text
+            k += 1
+            continue
+        nxt = text[lt + 1 : lt + 2]
+        if text.startswith("<!--", lt):
+            if text.startswith(("<!-->", "<!--->"), lt):
+                end = text.index(">", lt) + 1
+            else:
+                m = _COMMENT_END.search(text, lt + 4)
+                end = m.end() if m else n
+        elif nxt in ("!", "?") or (nxt == "/" and not text[lt + 2 : lt + 3].isalpha()):
+            gt = text.find(">", lt)
+            end = gt + 1 if gt >= 0 else n
+        elif nxt.isascii() and (nxt.isalpha() or nxt == "/"):
+            end, places, name = _tag(text, lt)
+            while k < len(positions) and positions[k] < end:
+                inside = (p for p in places if p.value_start <= positions[k] < p.value_end)
+                found.append(next(inside, Place("", lt, lt)))
+                k += 1
+            if name in _RAWTEXT and nxt != "/":
+                close = re.compile(f"</{name}[{_SPACE}/>]", re.IGNORECASE).search(text, end)
+                raw_end = close.start() if close else n
+                while k < len(positions) and positions[k] < raw_end:
+                    found.append(None)
+                    k += 1
+                end = raw_end
+            i = end
+            continue
+        else:
+            i = lt + 1
+            continue
+        while k < len(positions) and positions[k] < end:
+            found.append(None)  # in a comment
+            k += 1
+        i = end
+    return found
+
+
+def _tag(text: str, lt: int) -> tuple[int, list[Place], str]:
+    """The tag at LT: where it ends, the value of each attribute, its lower-case name."""
+    start = lt + (2 if text[lt + 1] == "/" else 1)
+    m = _TAG_NAME.match(text, start)
+    if m is None:
+        return lt + 1, [], ""
+    name = m.group(0).lower()
+    places: list[Place] = []
+    pos = m.end()
+    n = len(text)
+    while pos < n:
+        end = _TAG_END.match(text, pos)
+        if end.group(1):
+            return end.end(), places, name
+        a = _ATTRIBUTE.match(text, pos)
+        if a is None or a.end() == pos:
+            pos = end.end()
+            if pos >= n:
+                break
+            continue
+        for group in (2, 3, 4):
+            if a.group(group) is not None:
+                places.append(Place(a.group(1).lower(), a.start(group), a.end(group)))
+                break
+        pos = a.end()
+    return n, places, name

@@ -22,6 +22,7 @@ from typing import Any
 from markdown import Extension, Markdown
 from markdown.preprocessors import Preprocessor
 
+from .findings import Finding
 from .inline import Stash
 from .plugin import MLPlugin, log
 from .resolve import PageFacts
@@ -58,15 +59,15 @@ def facts_for(options: dict[str, Any]) -> MLPlugin:
         log.error("markdown extension option '%s': %s", name, problem)
     plugin.read_facts(root)
     for finding in plugin.findings:
-        log.warning(
-            "%s%s [%s]",
-            f"{finding.where()}: " if finding.where() else "",
-            finding.message,
-            finding.kind,
-        )
+        log.warning(finding.line_text())
     plugin.findings.clear()
     _CACHE[key] = (plugin, _mtimes(plugin.watched()))
     return plugin
+
+
+def _warn(findings: list[Finding]) -> None:
+    for finding in findings:
+        log.warning(finding.line_text())
 
 
 class _References(Preprocessor):
@@ -82,7 +83,9 @@ class _References(Preprocessor):
         self.stash.clear()  # a new document
         text, _ = plugin.render_page("\n".join(lines), page, 1, {}, self.stash)
         for finding in plugin.findings[before:]:
-            log.warning("%s: %s [%s]", finding.where() or page.src, finding.message, finding.kind)
+            log.warning(
+                finding.line_text() if finding.where() else f"{page.src}: {finding.line_text()}"
+            )
         del plugin.findings[before:]
         return text.split("\n")
 
@@ -108,7 +111,7 @@ class MLExtension(Extension):
         # before raw HTML blocks (20) so the tables it writes are kept as HTML.
         stash = Stash()
         md.preprocessors.register(_References(md, self, stash), "mlplugin", 35)
-        stash.extension().extendMarkdown(md)
+        stash.extension(_warn).extendMarkdown(md)
 
 
 def makeExtension(**kwargs: Any) -> MLExtension:

@@ -40,7 +40,7 @@ from . import (
     timeline,
 )
 from .config import MLConfig
-from .findings import Finding, MLPluginError
+from .findings import Finding, MLPluginError, VisibleFilter, visible
 from .resolve import (
     PageFacts,
     SiteFacts,
@@ -58,6 +58,7 @@ from .resolve import (
 
 T = TypeVar("T")
 log = get_plugin_logger("mlplugin")  # logs as mkdocs.plugins.mlplugin
+log.logger.addFilter(VisibleFilter())  # every record on one line, controls made visible
 _UNSET = object()  # page.meta had no 'ml' key
 # the repository and what threads read of it: facts, tag listing, history (None: reused)
 _GitStart = tuple[
@@ -316,12 +317,14 @@ class MLPlugin(BasePlugin[MLConfig]):
                     )
                 else:
                     html, value, label, shown = self._inline(ref, facts, site)
-                    rendered.append(stash.token(html, value))
+                    source = inline.Source(facts.src, ref.line, ref.text)
+                    rendered.append(stash.token(html, value, source))
                     refs.append({"line": ref.line, "ref": label, "value": shown})
             except MLPluginError as exc:
                 self.findings.append(exc.finding)
                 marker = render.missing(ref.text, exc.finding.message)
-                rendered.append(stash.token(marker, ref.text))
+                source = inline.Source(facts.src, ref.line, ref.text)
+                rendered.append(stash.token(marker, ref.text, source))
                 refs.append({"line": ref.line, "ref": ref.label(), "value": None})
         self.findings.extend(self.site.notes)
         self.site.notes.clear()
@@ -393,6 +396,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         """Put the facts back into page.markdown as HTML once it is converted: plugins that
         read it later (RSS descriptions, excerpts rendered again) see values, not tokens."""
         page.markdown = self.stash.expand(page.markdown or "")
+        self.findings.extend(self.stash.take_refused())  # made while the page was converted
         return html
 
     def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
@@ -888,7 +892,7 @@ class MLPlugin(BasePlugin[MLConfig]):
             if required not in cards.PRESETS:
                 raise PluginError(
                     f"mlplugin: card_sections must be {' or '.join(cards.PRESETS)} or a list of "
-                    f"section titles, not '{required}'."
+                    f"section titles, not '{visible(required)}'."
                 )
             required = cards.PRESETS[required]
         self.findings.extend(
@@ -1176,8 +1180,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         errors = 0
         graded = self.graded()
         for finding, severity in graded:
-            where = f"{finding.where()}: " if finding.where() else ""
-            message = f"{where}{finding.message} [{finding.kind}]"
+            message = finding.line_text()
             if severity == "error":
                 errors += 1
                 log.error(message)

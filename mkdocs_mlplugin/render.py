@@ -11,7 +11,6 @@ import html
 import json
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from .graph import Diagram, Node
 
@@ -272,9 +271,7 @@ def node_links(links: Sequence[tuple[str, str]]) -> list[str]:
     """Links to the pages that document nodes of the diagram."""
     if not links:
         return []
-    items = ", ".join(
-        f'<a href="{html.escape(url, quote=True)}">{text(name)}</a>' for name, url in links
-    )
+    items = ", ".join(f'<a href="{href(url)}">{text(name)}</a>' for name, url in links)
     return [f'<p class="ml-node-links">Documented: {items}</p>']
 
 
@@ -292,9 +289,85 @@ def legend(classes: Sequence[str]) -> list[str]:
     return [f'<p class="ml-legend">{" ".join(items)}</p>'] if items else []
 
 
+# --------------------------------------------------------------------------- URLs
+
+#: the schemes a URL the plugin writes into a page may have (a relative URL has none)
+SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+#: attributes whose value a browser reads as a URL (or, for srcset/ping/archive, as URLs)
+URL_ATTRIBUTES = frozenset(
+    {
+        "action",
+        "archive",
+        "background",
+        "by",
+        "cite",
+        "classid",
+        "codebase",
+        "data",
+        "dynsrc",
+        "formaction",
+        "from",
+        "href",
+        "icon",
+        "imagesrcset",
+        "longdesc",
+        "lowsrc",
+        "manifest",
+        "ping",
+        "poster",
+        "profile",
+        "src",
+        "srcset",
+        "to",
+        "usemap",
+        "values",
+        "xlink:href",
+    }
+)
+# What the URL parser does first: it trims C0 controls and spaces at both ends and drops every
+# tab and line break; then a scheme is an ASCII letter, then letters, digits, + - . up to ':'.
+_URL_TRIM = re.compile("^[\x00-\x20]+|[\x00-\x20]+$")
+_URL_DROPPED = re.compile("[\t\n\r]")
+_SCHEME = re.compile("([A-Za-z][A-Za-z0-9+.-]*):")
+_URL_LIST = re.compile(r"[\s,;]+")
+#: attributes that hold a list of URLs (with descriptors, or separated by ';')
+_URL_LISTS = frozenset({"srcset", "imagesrcset", "ping", "archive", "values"})
+
+
+def url_scheme(url: str) -> str | None:
+    """The scheme a browser reads in URL (lower case), or None for a relative URL."""
+    found = _SCHEME.match(_URL_DROPPED.sub("", _URL_TRIM.sub("", url)))
+    return found.group(1).lower() if found else None
+
+
+def unsafe_url(attribute: str, value: str) -> str | None:
+    """Why VALUE (as the browser reads it: entities decoded) must not be the value of
+    ATTRIBUTE of an HTML tag, or None when it may. Event handlers and ``srcdoc`` hold code
+    and markup, so no value may; URL attributes only relative, http, https and mailto URLs
+    (each of the list in srcset and the like)."""
+    name = attribute.lower()
+    if name.startswith("on") or name == "srcdoc":
+        return "it holds code, not a value"
+    if name not in URL_ATTRIBUTES:
+        return None
+    for url in _URL_LIST.split(value) if name in _URL_LISTS else [value]:
+        scheme = url_scheme(url)
+        if scheme is not None and scheme not in SAFE_SCHEMES:
+            return (
+                f"the URL would have the scheme '{scheme}', and only relative, http, https and "
+                "mailto URLs are written there"
+            )
+    return None
+
+
+def href(url: str) -> str:
+    """URL for an href attribute the plugin writes, escaped. A URL with another scheme than
+    http, https or mailto (a page named 'javascript:x.md' makes the relative link
+    'javascript:x/') gets './' in front: a relative link, which no browser reads as a scheme."""
+    if unsafe_url("href", url):
+        url = "./" + url
+    return html.escape(url, quote=True)
+
+
 def fence(lines: list[str], language: str) -> list[str]:
     return [f"```{language}", *lines, "```"]
-
-
-def escape_attr(value: Any) -> str:
-    return html.escape(display(value), quote=True)

@@ -884,7 +884,7 @@ def registry_page(site: SiteFacts, cards: dict[str, str]) -> str:
         lines += render.box(name, rows, "ml-registry-entry")
         if name in cards:
             lines.append(
-                f'<p class="ml-card-link"><a href="{render.escape_attr(cards[name])}">Model card</a></p>'
+                f'<p class="ml-card-link"><a href="{render.href(cards[name])}">Model card</a></p>'
             )
         events = [e for e in (reg.history if reg else []) if e["artifact"] == name]
         if events:

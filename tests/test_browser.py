@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import html
 import json
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -35,8 +37,12 @@ from browser_support import (
     rgb,
 )
 from conftest import ROOT, Repo
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from playwright.sync_api import Browser
 
+from mkdocs_mlplugin import render
+from mkdocs_mlplugin.inline import contexts
 from mkdocs_mlplugin.render import STATE_CLASSES
 
 SCREENSHOTS = ROOT / "example_site" / "docs" / "assets" / "screenshots"
@@ -453,3 +459,254 @@ def test_hostile_facts_in_the_theme_overrides_never_run(
     assert dep in header.get_attribute("title")
     assert tab.open("card/").locator(".ml-card-header .ml-type").inner_text() == IMG
     tab.assert_clean()
+
+
+#: URLs that run script when followed (setting window.name, which outlives a navigation),
+#: written as a browser still reads them as javascript:, or with other unsafe schemes
+SCRIPT_URLS = {
+    "plain": "javascript:window.name='pwned'",
+    "tab": "java\tscript:window.name='pwned'",
+    "entity": "java&#x09;script:window.name='pwned'",
+    "blank": " \x01javascript:window.name='pwned'",
+    "upper": "JAVASCRIPT:window.name='pwned'",
+    "data": "data:text/html,<script>opener.name='pwned'</script>",
+    "vbscript": "vbscript:msgbox(1)",
+}
+UNSAFE_PAGE = """\
+# Links
+
+<a id="raw" href="{ml param link}">raw</a>
+
+[markdown]({ml param link}){ #md }
+
+<a id="split" href="java{ml param half}">split</a>
+
+<a id="site" href="{ml param site}">site</a>
+
+<form action="{ml param link}"><button id="send">send</button></form>
+
+<button id="handler" onclick="{ml param code}">handler</button>
+
+<iframe srcdoc='{ml param code}'></iframe>
+"""
+
+
+@pytest.mark.parametrize("url", list(SCRIPT_URLS.values()), ids=list(SCRIPT_URLS))
+def test_a_script_url_from_the_repository_never_reaches_an_attribute(
+    pipeline: Repo, open_tab: Callable[..., Tab], serve: Callable[[Path], str], url: str
+) -> None:
+    """A params value in raw HTML's URL attributes, a Markdown link, an event handler and
+    srcdoc: refused with a finding at its line, the attribute left without it; clicking every
+    link and button in Chromium runs nothing. A safe URL is written."""
+    params = yaml.safe_load(pipeline.read("params.yaml"))
+    params.update(
+        link=url,
+        half="script:window.name='pwned'",
+        site="https://example.com/a?b=1&c=2",
+        code="window.name='pwned';parent.name='pwned'",
+    )
+    pipeline.write("params.yaml", yaml.safe_dump(params, sort_keys=False))
+    pipeline.site(
+        {"index.md": UNSAFE_PAGE},
+        plugin={"checks": {"unsafe_value": "warn"}},
+        use_directory_urls=False,
+    )
+    pipeline.commit("Links")
+    build = pipeline.build()
+    assert build.ok, build.output
+    refused = re.findall(
+        r"WARNING -  mlplugin: docs/index\.md:(\d+): '([^']*)'.*\[unsafe_value\]", build.output
+    )
+    # as written into HTML ('&' escaped, a control character shown as U+FFFD), an entity or a
+    # control character no longer makes a scheme: such a URL is a relative one, and written
+    link_refused = render.unsafe_url("href", html.unescape(render.text(url))) is not None
+    assert link_refused is (url not in (SCRIPT_URLS["entity"], SCRIPT_URLS["blank"]))
+    links = {("3", "{ml param link}"), ("5", "{ml param link}"), ("11", "{ml param link}")}
+    assert set(refused) == {
+        *(links if link_refused else ()),
+        ("7", "{ml param half}"),
+        ("13", "{ml param code}"),
+        ("15", "{ml param code}"),
+    }, build.output
+    tab = open_tab(serve(build.site))
+    page = tab.open("index.html")
+    page.wait_for_load_state("networkidle")
+    assert page.get_attribute("#site", "href") == "https://example.com/a?b=1&c=2"
+    for selector in ("#raw", "#md", "#split"):
+        assert page.eval_on_selector(selector, "a => a.protocol") == "http:", selector
+    assert page.eval_on_selector("form", "f => new URL(f.action).protocol") == "http:"
+    assert page.get_attribute("#handler", "onclick") == ""
+    assert page.locator("iframe").get_attribute("srcdoc") == ""
+    assert page.evaluate("window.name") == ""
+    for selector in ("#raw", "#md", "#split", "#handler", "#send"):
+        page = tab.open("index.html")
+        page.click(selector)
+        page.wait_for_load_state("load")
+        assert page.evaluate("window.name") == "", selector
+    # the links followed are relative ones, to pages that do not exist
+    tab.problems = [p for p in tab.problems if "404" not in p]
+    tab.assert_clean()
+
+
+# --------------------------------------------------------------------------- the URL rule
+
+URLISH = st.one_of(
+    st.text(max_size=30),
+    st.lists(
+        st.sampled_from(
+            [
+                "java",
+                "script",
+                "JavaScript",
+                "data",
+                "vbscript",
+                "http",
+                "https",
+                "mailto",
+                ":",
+                "/",
+                "//",
+                "\t",
+                "\n",
+                "\r",
+                "\x00",
+                "\x01",
+                " ",
+                "\x1f",
+                "\u00a0",
+                "\ufeff",
+                "+",
+                ".",
+                "-",
+                "1",
+                "a",
+                "&#x09;",
+                "&colon;",
+                "?",
+                "#",
+                "%0a",
+                "\\",
+                "j\u0430va",
+            ]
+        ),
+        max_size=8,
+    ).map("".join),
+)
+
+
+def test_the_url_rule_agrees_with_chromiums_url_parser(browser: Browser) -> None:
+    """Any string, set as an href in Chromium: the plugin accepts it exactly when the URL the
+    browser makes of it is relative (resolved against an http page), http, https or mailto."""
+    page = browser.new_page()
+    page.set_content("<a id=a href=x>x</a>")
+
+    @settings(max_examples=1500, deadline=None)
+    @given(URLISH)
+    def check(url: str) -> None:
+        protocol = page.evaluate(
+            """(url) => { try { return new URL(url, "http://example.test/docs/page.html").protocol; }
+                         catch (e) { return null; } }""",
+            url,
+        )
+        accepted = render.unsafe_url("href", url) is None
+        if protocol is not None:
+            assert accepted is (protocol in ("http:", "https:", "mailto:")), (url, protocol)
+        else:  # a URL Chromium cannot make: accepted only if it has no scheme of its own
+            assert accepted is (render.url_scheme(url) in (None, "http", "https", "mailto")), url
+
+    check()
+    page.close()
+
+
+# --------------------------------------------------------------------------- where a fact stands
+
+MARK = "\ue000"  # a fact's token, as the page's HTML holds it
+HTMLISH = st.lists(
+    st.sampled_from(
+        [
+            "<a",
+            "<iframe",
+            "<img",
+            "<p ",
+            "<b>",
+            "</b>",
+            "<script>",
+            "</script>",
+            "<style>",
+            "</style>",
+            "<textarea>",
+            "</textarea>",
+            "<title>",
+            "</title>",
+            "<!--",
+            "-->",
+            "--!>",
+            "<!-->",
+            "<!",
+            "<?",
+            "</",
+            "</x ",
+            ">",
+            "/>",
+            '"',
+            "'",
+            "=",
+            " ",
+            "\n",
+            "/",
+            "href",
+            "title",
+            "onclick",
+            "x",
+            "&amp;",
+            "<",
+            "srcdoc",
+            '<a href="',
+            "<a title='",
+            "<img src=",
+            ' onclick="',
+            '="',
+            "='",
+            " x=",
+            "<iframe srcdoc='",
+            '<a title=">" href="',
+        ]
+    ),
+    max_size=14,
+)
+FIND_MARK = """(html) => {
+  const doc = new DOMParser().parseFromString(html, "text/html");
+  const mark = "\\ue000";
+  const walker = doc.createTreeWalker(doc, NodeFilter.SHOW_ALL);
+  for (let node = walker.currentNode; node; node = walker.nextNode()) {
+    if (node.nodeType === Node.ELEMENT_NODE) {
+      if (node.localName.includes(mark)) return [""];
+      for (const attr of node.attributes) {
+        if (attr.name.includes(mark)) return [""];
+        if (attr.value.includes(mark)) return [attr.name];
+      }
+    } else if ((node.nodeValue || "").includes(mark)) {
+      return [null];
+    }
+  }
+  return [];  /* dropped: a repeated attribute, an end tag's attribute */
+}"""
+
+
+def test_where_a_fact_stands_is_where_chromium_puts_it(browser: Browser) -> None:
+    """Any HTML around a fact's token: the plugin finds it in text (or a comment, or a script),
+    in the value of an attribute, or elsewhere in a tag, exactly where Chromium's parser puts it."""
+    page = browser.new_page()
+
+    @settings(max_examples=1500, deadline=None)
+    @given(HTMLISH, st.data())
+    def check(pieces: list[str], data: st.DataObject) -> None:
+        at = data.draw(st.integers(0, len(pieces)))
+        text = "".join(pieces[:at]) + MARK + "".join(pieces[at:])
+        found = page.evaluate(FIND_MARK, text)
+        assume(found)
+        (place,) = contexts(text, [text.index(MARK)])
+        assert (None if place is None else place.name) == found[0], text
+
+    check()
+    page.close()

@@ -226,8 +226,9 @@ def test_github_annotation_of_a_stale_stage_points_at_dvc_yaml_from_the_git_root
 
 
 def test_github_annotations_escape_percent_comma_colon_and_newlines(pipeline: Repo) -> None:
-    """GitHub's workflow commands: in the message (data) %, CR and LF are escaped; in a property
-    (file=, title=) also ':' and ','. Names carry such characters into messages."""
+    """GitHub's workflow commands: in the message (data) % is escaped; in a property (file=,
+    title=) also ':' and ','. Names carry such characters into messages; a line break in a name
+    is shown as '\\n', as in every other output, so it never starts a line of its own."""
     with open(pipeline.path / "params.yaml", "a", encoding="utf-8") as fh:
         fh.write('"rate\\nlimit": 3\n')  # a key with a line break in it
     page = 'Odd {ml stage "tra,in:1%"}\n\nRate {ml param ratelimit}\n'
@@ -243,7 +244,7 @@ def test_github_annotations_escape_percent_comma_colon_and_newlines(pipeline: Re
         """'{ml stage "tra,in:1%25"}': no stage 'tra,in:1%25'. Did you mean 'train'?""",
         f"::error {where},line=3,title=mlplugin missing_reference::"
         "'{ml param ratelimit}': no param 'ratelimit' in params.yaml. "
-        "Did you mean 'rate%0Alimit'?",
+        "Did you mean 'rate\\nlimit'?",
     ]
 
 

@@ -12,15 +12,26 @@ from __future__ import annotations
 
 import html
 import html.parser
+import json
+import posixpath
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import pytest
+import yaml
+from conftest import Repo
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jinja2 import nodes
 from mkdocs.theme import Theme
+from test_cli import ml
 
+from mkdocs_mlplugin import render
+from mkdocs_mlplugin.cli import _annotation
+from mkdocs_mlplugin.findings import Finding, visible
 from mkdocs_mlplugin.plugin import THEME_OVERRIDES
 
 assert THEME_OVERRIDES is not None
@@ -105,7 +116,7 @@ def structure(document: str) -> list[tuple[str, tuple[str, ...]]]:
     return parser.found
 
 
-def render(name: str, value: Any, printed: set[str], falsy: frozenset[str]) -> str:
+def render_template(name: str, value: Any, printed: set[str], falsy: frozenset[str]) -> str:
     env = environment()
     # main.html's one value is a constant path; MkDocs' url filter needs a real page for it
     env.filters["url"] = lambda path: path
@@ -182,8 +193,8 @@ def test_every_fact_a_template_writes_is_text_whatever_it_holds(name: str) -> No
     tree = environment().parse(Path(THEME_OVERRIDES, name).read_text("utf-8"))
     printed: set[str] = set()
     for falsy in FALSY:
-        plain = render(name, lambda path: "fact", set(), falsy)
-        attack = render(name, hostile, printed, falsy)
+        plain = render_template(name, lambda path: "fact", set(), falsy)
+        attack = render_template(name, hostile, printed, falsy)
         assert structure(attack) == structure(plain), attack
         assert "<img" not in attack and "<script" not in attack
         # each hostile value is on the page, as text
@@ -191,3 +202,160 @@ def test_every_fact_a_template_writes_is_text_whatever_it_holds(name: str) -> No
     assert printed_names(tree) - {"url"} <= printed, "a {{ ... }} was not rendered"
     if name != "main.html":
         assert printed_names(tree), "no fact printed"
+
+
+# =========================================================================== logs and the CLI
+
+#: what must never reach a log line or a terminal raw
+RAW = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]")
+_BACK = re.compile(r"\\(?:x([0-9a-f]{2})|u([0-9a-f]{4})|(.))", re.DOTALL)
+
+
+def read_back(shown: str) -> str:
+    """The string VISIBLE was given, read back from what it wrote (Python's escapes)."""
+
+    def one(m: re.Match[str]) -> str:
+        if m.group(3) is not None:
+            return {"n": "\n", "r": "\r", "t": "\t", "\\": "\\"}[m.group(3)]
+        return chr(int(m.group(1) or m.group(2), 16))
+
+    return _BACK.sub(one, shown)
+
+
+ANY_TEXT = st.one_of(
+    st.text(st.characters(exclude_categories=())),  # surrogates too
+    st.text(st.sampled_from("\\\n\r\t\x1b\x07\x00\x85\x9b\u2028\u2029\u202e\u2066:%,xnu0a[")),
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(ANY_TEXT)
+def test_a_visible_string_is_one_line_of_readable_characters_that_reads_back(text: str) -> None:
+    shown = visible(text)
+    assert not RAW.search(shown)
+    assert len(shown.splitlines()) <= 1
+    shown.encode("utf-8")  # no lone surrogate: any terminal or log file can take it
+    assert read_back(shown) == text
+    assert visible(shown) == shown.replace("\\", "\\\\")
+
+
+def test_visible_writes_what_a_reader_recognises() -> None:
+    assert visible("a\nb\rc\td\\e\x1b[2J\x07\u202eF\u2028") == (
+        "a\\nb\\rc\\td\\\\e\\x1b[2J\\x07\\u202eF\\u2028"
+    )
+    assert (
+        visible("Ünïcödé, emoji \U0001f600 and 中文 stay")
+        == "Ünïcödé, emoji \U0001f600 and 中文 stay"
+    )
+
+
+def runner_command(line: str) -> tuple[str, dict[str, str], str]:
+    """A workflow command as the GitHub Actions runner reads a line of output (ActionCommand,
+    version 2): '::name key=value,key=value::data', with its escapes undone."""
+    assert line.startswith("::"), line
+    end = line.index("::", 2)
+    info, data = line[2:end], line[end + 2 :]
+    name, _, props = info.partition(" ")
+    properties = {}
+    for prop in filter(None, props.split(",")):
+        key, _, raw = prop.partition("=")
+        properties[key] = (
+            raw.replace("%0D", "\r")
+            .replace("%0A", "\n")
+            .replace("%3A", ":")
+            .replace("%2C", ",")
+            .replace("%25", "%")
+        )
+    data = data.replace("%0D", "\r").replace("%0A", "\n").replace("%25", "%")
+    return name, properties, data
+
+
+@settings(max_examples=500, deadline=None)
+@given(ANY_TEXT, ANY_TEXT, st.sampled_from(["error", "warn", "info"]))
+def test_a_github_annotation_is_one_command_whatever_the_finding_says(
+    message: str, file: str, severity: str
+) -> None:
+    finding = Finding("missing_reference", message, file or None, 3)
+    line = _annotation(finding, severity, "")
+    assert len(line.splitlines()) == 1 and not RAW.search(line)
+    name, properties, data = runner_command(line)
+    assert name == {"error": "error", "warn": "warning", "info": "notice"}[severity]
+    assert data == visible(message)
+    assert properties["title"] == "mlplugin missing_reference"
+    if file:
+        assert properties["file"] == visible(posixpath.normpath(file))
+        assert properties["line"] == "3"
+
+
+#: a params key that, printed raw, would be a line of its own that a CI runner obeys, then
+#: clear the terminal, set its title and turn the rest of the line around
+HOSTILE_KEY = (
+    "train.lr\n::error file=README.md,line=1::pwned\r\n::add-mask::x\x1b[2J\x1b]0;t\x07\u202eok"
+)
+HOSTILE_PAGE = "bad\x1b[31m\u2028name.md"
+
+
+def test_repository_data_in_build_logs_and_check_output_cannot_start_a_line(pipeline: Repo) -> None:
+    """A params key and a page name carrying line breaks, workflow commands, ESC sequences and
+    a bidi override reach findings ('Did you mean' names the key); every output shows them
+    escaped, on the finding's own line, and JSON keeps them exact."""
+    params = yaml.safe_load(pipeline.read("params.yaml"))
+    params[HOSTILE_KEY] = 1
+    pipeline.write("params.yaml", yaml.safe_dump(params, sort_keys=False))
+    typed = HOSTILE_KEY.replace("\r", "").replace("\n", " ").replace("\x07", "").replace("\x1b", "")
+    pipeline.site({"index.md": "# Home\n", HOSTILE_PAGE: f'# Bad\n\n{{ml param "{typed}"}}\n'})
+    pipeline.commit("Docs")
+    message = f"no param '{typed}' in params.yaml. Did you mean '{HOSTILE_KEY}'?"
+
+    build = pipeline.build()
+    text = ml(pipeline, "check")
+    github = ml(pipeline, "check", "--format", "github")
+    as_json = ml(pipeline, "check", "--format", "json")
+
+    expected = visible(f"docs/{HOSTILE_PAGE}:3: '{{ml param \"{typed}\"}}': {message}")
+    assert f"ERROR   -  mlplugin: {expected} [missing_reference]\n" in build.output
+    assert (
+        text.stdout.splitlines()[0]
+        == expected.replace(":3: ", ":3: error: ", 1) + " [missing_reference]"
+    )
+    for output in (build.output, text.stdout + text.stderr, github.stdout + github.stderr):
+        assert not RAW.search(output.replace("\n", "")), output
+        assert not re.search(r"^\s*::(?!error file=docs/bad)", output, re.MULTILINE), output
+    (line,) = github.stdout.splitlines()
+    name, properties, data = runner_command(line)
+    assert (name, properties["file"], properties["line"]) == (
+        "error",
+        visible(f"docs/{HOSTILE_PAGE}"),
+        "3",
+    )
+    assert data == visible(f"'{{ml param \"{typed}\"}}': {message}")
+    (finding,) = json.loads(as_json.stdout)["findings"]
+    assert finding["file"] == f"docs/{HOSTILE_PAGE}"
+    assert finding["message"].endswith(f"Did you mean '{HOSTILE_KEY}'?")
+
+
+# =========================================================================== the plugin's own links
+
+
+def test_the_plugins_own_links_never_read_as_a_scheme() -> None:
+    """A page's address relative to another, as the plugin writes it into href ("Documented:"
+    links, model card links): a first part with a ':' gets './' (MkDocs also writes ':' as
+    %3A in page URLs); other URLs are written as they are, escaped."""
+    assert render.href("javascript:alert(1)/") == "./javascript:alert(1)/"
+    assert render.href("JaVa\tScRiPt:x") == "./JaVa\tScRiPt:x"
+    assert render.href("data:text/html,x") == "./data:text/html,x"
+    assert render.href("../model-card/") == "../model-card/"
+    assert (
+        render.href('https://example.com/?a=1&b="2"')
+        == "https://example.com/?a=1&amp;b=&quot;2&quot;"
+    )
+    assert render.href("mailto:ml@example.com") == "mailto:ml@example.com"
+    assert render.url_scheme(html.unescape(render.href("javascript:x"))) is None
+
+
+@settings(max_examples=500, deadline=None)
+@given(ANY_TEXT)
+def test_a_link_the_plugin_writes_has_a_safe_scheme_whatever_the_url(url: str) -> None:
+    written = html.unescape(render.href(url))
+    assert render.unsafe_url("href", written) is None
+    assert written in (url, "./" + url)

@@ -1289,8 +1289,9 @@ REFERENCE_CASES: dict[str, Ref] = {
         "# H\n\n{ml out C:\\data\\raw.csv}\n",
         (
             E(
-                "docs/index.md:3: '{ml out C:\\data\\raw.csv}': write paths with '/', relative to "
-                "the DVC project root. [malformed_reference]"
+                # a log line shows a backslash doubled: it starts the escapes of control characters
+                "docs/index.md:3: '{ml out C:\\\\data\\\\raw.csv}': write paths with '/', relative "
+                "to the DVC project root. [malformed_reference]"
             ),
         ),
     ),
@@ -1298,7 +1299,7 @@ REFERENCE_CASES: dict[str, Ref] = {
         "# H\n\n{ml out data\\raw.csv}\n",
         (
             E(
-                "docs/index.md:3: '{ml out data\\raw.csv}': write paths with '/', relative to the "
+                "docs/index.md:3: '{ml out data\\\\raw.csv}': write paths with '/', relative to the "
                 "DVC project root. [malformed_reference]"
             ),
         ),
