@@ -92,7 +92,14 @@ def collect(config_file: str, strict: bool = False) -> MLPlugin:
     for file in files.documentation_pages():
         page = file.page or Page(None, file, config)
         page.read_source(config)
-        plugin.on_page_markdown(page.markdown or "", page=page, config=config, files=files)
+        markdown = plugin.on_page_markdown(
+            page.markdown or "", page=page, config=config, files=files
+        )
+        if plugin.stash.may_stand_in_markup(markdown):
+            # only converting the page tells whether a value stands in a tag, and which
+            page.markdown = markdown
+            page.render(config, files)
+            plugin.findings.extend(plugin.stash.take_refused())
     plugin.check_docs()
     return plugin
 

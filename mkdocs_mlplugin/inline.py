@@ -37,6 +37,9 @@ _OPEN, _CLOSE = "\ue000", "\ue001"
 _DIGIT, _BASE = 0xE100, 0x1000  # digits of the index: U+E100..U+F0FF
 
 
+_MARKUP = re.compile(r"[<>={]|\]\(|\]:")
+
+
 class Source(NamedTuple):
     """Where a fact was asked for: the page, the line and the reference as written."""
 
@@ -116,6 +119,13 @@ class Stash:
         return self.pattern.sub(
             lambda m: as_text((self.item(m) or ("", m.group(0), None))[1]), text
         )
+
+    def may_stand_in_markup(self, markdown: str) -> bool:
+        """Whether a token of MARKDOWN is on a line that may put it into a tag once converted:
+        one with raw HTML, an attribute, a link or an attribute list."""
+        if _OPEN not in markdown:
+            return False
+        return any(_MARKUP.search(line) for line in markdown.splitlines() if self._prefix in line)
 
     def take_refused(self) -> list[Finding]:
         refused, self.refused = self.refused, []

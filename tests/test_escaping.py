@@ -27,7 +27,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jinja2 import nodes
 from mkdocs.theme import Theme
-from test_cli import ml
+from test_cli import build_findings, check_findings, ml
 
 from mkdocs_mlplugin import render
 from mkdocs_mlplugin.cli import _annotation
@@ -359,3 +359,28 @@ def test_a_link_the_plugin_writes_has_a_safe_scheme_whatever_the_url(url: str) -
     written = html.unescape(render.href(url))
     assert render.unsafe_url("href", written) is None
     assert written in (url, "./" + url)
+
+
+def test_check_finds_a_refused_value_as_the_build_does(pipeline: Repo) -> None:
+    params = yaml.safe_load(pipeline.read("params.yaml"))
+    params["link"] = "JavaScript:alert(1)"
+    pipeline.write("params.yaml", yaml.safe_dump(params, sort_keys=False))
+    page = (
+        '# Links\n\n<a href="{ml param link}">raw</a>\n\n[md]({ml param link})\n\n'
+        '<abbr title="{ml param link}">ok</abbr> and {ml param link} in text\n'
+    )
+    pipeline.site({"index.md": page, "plain.md": "# Plain\n\n{ml param link}\n"})
+    pipeline.commit("Links")
+
+    build = pipeline.build()
+    check = ml(pipeline, "check")
+
+    assert build.returncode == check.returncode == 1
+    why = (
+        "'{ml param link}': the value 'JavaScript:alert(1)' is left out of the page's HTML: in "
+        "the href attribute the URL would have the scheme 'javascript', and only relative, "
+        "http, https and mailto URLs are written there. [unsafe_value]"
+    )
+    expected = [("error", f"docs/index.md:{line}: {why}") for line in (3, 5)]
+    assert build_findings(build.output) == expected
+    assert check_findings(check.stdout) == expected
