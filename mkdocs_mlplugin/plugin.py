@@ -44,6 +44,7 @@ from .findings import Finding, MLPluginError, VisibleFilter, visible
 from .resolve import (
     PageFacts,
     SiteFacts,
+    Trained,
     author_names,
     dated,
     find_artifact,
@@ -132,6 +133,8 @@ class MLPlugin(BasePlugin[MLConfig]):
         # body starts on line 1, so the page need not be read again to number its lines
         self._body_first: set[str] = set()
         self._registry: registry.Registry | None = None
+        # the build's git cat-file process for old dvc.lock and .dvc files, once started
+        self._blob_reader: tuple[git.BlobReader, drift.Blobs] | None = None
 
     # ------------------------------------------------------------------ hooks
 
@@ -143,6 +146,7 @@ class MLPlugin(BasePlugin[MLConfig]):
     # overrides directory must be added to the theme that is finally used.
     @event_priority(-100)
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        self._close_blobs()  # a build that failed before check_docs left it open
         self.started = time.monotonic()
         self.findings = []
         self.pages = []
@@ -455,6 +459,9 @@ class MLPlugin(BasePlugin[MLConfig]):
             paths += [self.repo.head_dir / "HEAD", git_dir / "refs", git_dir / "packed-refs"]
         return sorted({p for p in paths if p.exists()})
 
+    def on_build_error(self, *, error: Exception) -> None:
+        self._close_blobs()
+
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         if self.config.manifest:
             target = Path(config.site_dir) / self.config.manifest
@@ -562,6 +569,14 @@ class MLPlugin(BasePlugin[MLConfig]):
             log.debug(site.project_problem)
             return
         project = self._project = self._load_project(root, self._project)
+        known: dict[str, Trained | None] = {}  # artifact -> when it was trained, this build
+
+        def trained(artifact: dvc.Artifact) -> Trained | None:
+            if artifact.name not in known:
+                known[artifact.name] = self._trained(artifact)
+            return known[artifact.name]
+
+        site.trained = trained
         site.project = project
         self._join_history()  # the verdicts of directory deps look at their history
         site.verdicts = self._check_pipeline(project)
@@ -616,7 +631,7 @@ class MLPlugin(BasePlugin[MLConfig]):
             except MLPluginError as exc:
                 self._add(exc.finding)
                 problem = exc.finding.message
-            self._unreadable_versions(project, repo, unreadable, "the timeline")
+            self._unreadable_versions(repo, unreadable, "the timeline")
         page = timeline_page(self.site, found, problem)
         files.append(File.generated(config, src, content=page))
 
@@ -912,31 +927,41 @@ class MLPlugin(BasePlugin[MLConfig]):
     def check_docs(self) -> None:
         """Doc drift and pins for every bound page, with one ``git cat-file`` for all of them."""
         repo, history = self.repo, self.site.history
-        if repo is None or history is None or not self.bound:
-            return
-        for view in (self.site, *self._views.values()):
-            project = view.project
-            bound = [b for b in self.bound if self._site_of(b[0]) is view]
-            if project is None or not bound:
-                continue
-            try:
-                with repo.blob_reader() as reader:
-                    blobs = drift.Blobs(reader.get)
+        try:
+            if repo is None or history is None or not self.bound:
+                return
+            blobs = self._blobs(repo)
+            for view in (self.site, *self._views.values()):
+                project = view.project
+                bound = [b for b in self.bound if self._site_of(b[0]) is view]
+                if project is not None and bound:
                     self._check_docs(project, repo, history, blobs, bound)
-            except MLPluginError as exc:
-                self._add(exc.finding)
-            else:
-                self._unreadable_versions(project, repo, blobs.unreadable(), "doc drift")
+        except MLPluginError as exc:
+            self._add(exc.finding)
+        else:
+            # the versions the model card headers read too (_trained): one report for both
+            self._unreadable_versions(repo, blobs.unreadable(), "doc drift")
+        finally:
+            self._close_blobs()
+
+    def _blobs(self, repo: git.GitRepo) -> drift.Blobs:
+        """Old dvc.lock and .dvc files, parsed, from one ``git cat-file --batch`` that the
+        model card headers and the doc drift checks of this build share."""
+        if self._blob_reader is None:
+            reader = repo.blob_reader()
+            self._blob_reader = (reader, drift.Blobs(reader.get))
+        return self._blob_reader[1]
+
+    def _close_blobs(self) -> None:
+        reader, self._blob_reader = self._blob_reader, None
+        if reader is not None:
+            reader[0].close()
 
     def _unreadable_versions(
-        self,
-        project: dvc.Project,
-        repo: git.GitRepo,
-        unreadable: dict[str, drift.Unreadable],
-        what: str,
+        self, repo: git.GitRepo, unreadable: dict[str, drift.Unreadable], what: str
     ) -> None:
-        """A finding for each old version of a DVC file that could not be read."""
-        prefix = repo_prefix(project, repo)
+        """A finding for each old version of a DVC file that could not be read (specs
+        'commit:path', the path from the git root)."""
         for spec, bad in sorted(unreadable.items()):
             commit, path = spec.split(":", 1)
             where = f" (line {bad.line} there)" if bad.line else ""
@@ -945,7 +970,7 @@ class MLPlugin(BasePlugin[MLConfig]):
                     "git_history",
                     f"{path} as committed in {commit[:12]} cannot be read{where}, so {what} "
                     f"skips that version: {bad.reason}",
-                    self._shown(project, path[len(prefix) :]),
+                    os.path.relpath(repo.root / path, self.config_dir).replace(os.sep, "/"),
                 )
             )
 
@@ -964,16 +989,6 @@ class MLPlugin(BasePlugin[MLConfig]):
                 continue
             repo_path = prefix + subject.file
             file_history = history.get(repo_path)
-            if file_history and facts.meta and facts.meta.get("artifact"):
-                versions = drift.versions(subject, file_history.commits, blobs, repo_path)
-                trained = drift.last_change(versions)
-                if trained is not None:
-                    facts.meta["artifact"] |= {
-                        "trained_commit": trained.sha,
-                        "trained_date": trained.date or None,
-                        "trained_display": format_date(trained.date, self.site.date_format),
-                        "trained_subject": trained.subject,
-                    }
             if pin and "version" in pin:
                 self._check_version_pin(facts, line, pin)
                 pin = {k: v for k, v in pin.items() if k != "version"}
@@ -1077,6 +1092,7 @@ class MLPlugin(BasePlugin[MLConfig]):
                 "version": entry["latest"] if entry else None,
                 "stages": {s: v for s, v in entry["stages"].items() if v} if entry else {},
             }
+            artifact |= self._training(self._site_of(facts), facts.artifact, found)
             meta["artifact"] = artifact
         if facts.stage is not None:
             verdict = site.verdicts.get(facts.stage.name)
@@ -1097,6 +1113,17 @@ class MLPlugin(BasePlugin[MLConfig]):
                 "uncommitted": uncommitted,
                 "references": refs,
             }
+            | (
+                {
+                    "trained": {
+                        "commit": meta["artifact"].get("trained_commit"),
+                        "uncommitted": meta["artifact"]["trained_uncommitted"],
+                    },
+                    "stale": meta["artifact"]["stale"],
+                }
+                if meta["artifact"]
+                else {}
+            )
         )
 
     def _docs_dirty(self, files: Files) -> None:
@@ -1134,6 +1161,56 @@ class MLPlugin(BasePlugin[MLConfig]):
         return facts.repo_path in self._uncommitted or (
             self.site.history is not None and facts.history is None
         )
+
+    def _training(
+        self, site: SiteFacts, artifact: dvc.Artifact, found: tuple[str, Any] | None
+    ) -> dict[str, Any]:
+        """The card header's facts of how the artifact in the work tree was made: the commit
+        that trained it, or that it was trained in the work tree and not committed; and, when
+        the stage producing it (FOUND: producer and hash) is stale, what changed since."""
+        owner = found[0] if found else None
+        trained = site.trained(artifact) if site.trained else None
+        facts: dict[str, Any] = {"trained_uncommitted": bool(trained and trained.uncommitted)}
+        commit = trained.commit if trained else None
+        if commit is not None:
+            facts |= {
+                "trained_commit": commit.sha,
+                "trained_date": commit.date or None,
+                "trained_display": format_date(commit.date, site.date_format),
+                "trained_subject": commit.subject,
+            }
+        verdict = site.verdicts.get(owner) if owner else None
+        stale = verdict is not None and verdict.state == "stale"
+        facts["stale"] = {"stage": owner, "reasons": verdict.reasons()} if stale else None
+        return facts
+
+    def _trained(self, artifact: dvc.Artifact) -> Trained | None:
+        """When the artifact as the work tree records it was trained (see resolve.Trained);
+        None when that is unknown: no hash recorded, no git history."""
+        repo, history = self.repo, self.site.history
+        projects = [v.project for v in (self.site, *self._views.values()) if v.project]
+        owning = [p for p in projects if p.artifacts.get(artifact.name) is artifact]
+        if not owning or repo is None or history is None:
+            return None
+        project = owning[0]
+        subject = drift.subject_of(project, artifact, None)
+        if subject is None or subject.current is None:
+            return None
+        repo_path = repo_prefix(project, repo) + subject.file
+        try:
+            blobs = self._blobs(repo)
+            head = blobs.get(f"HEAD:{repo_path}")
+            if isinstance(head, drift.Unreadable):
+                return None  # reported by check_docs with the other unreadable versions
+            if subject.extract(head) != subject.current:
+                return Trained(None, uncommitted=True)
+            file_history = history.get(repo_path)
+            commits = file_history.commits if file_history else []
+            versions = drift.versions(subject, commits, blobs, repo_path)
+            return Trained(drift.last_change(versions), uncommitted=False)
+        except MLPluginError as exc:
+            self._add(exc.finding)
+            return None
 
     # ------------------------------------------------------------------ findings
 

@@ -20,13 +20,31 @@ from . import graph, render
 from .dvc import DEFAULT_PARAMS, Artifact, Hashed, Project, Stage
 from .files import flatten, lookup
 from .findings import Finding, MLPluginError, did_you_mean
-from .git import FileHistory, RepoFacts
+from .git import Commit, FileHistory, RepoFacts
 from .references import Reference
 from .registry import Registry
 from .status import Verdict
 from .timeline import MetricsAt
 
 _STRUCTURED = (".yaml", ".yml", ".json", ".toml")
+
+
+@dataclasses.dataclass(frozen=True)
+class Trained:
+    """When the artifact the work tree records was trained: the commit that gave dvc.lock (or
+    its .dvc file) the hash it records now, or, when that hash is not the one HEAD records, the
+    work tree itself (a retrain not committed yet)."""
+
+    commit: Commit | None
+    uncommitted: bool
+
+    def text(self, fmt: str) -> str | None:
+        if self.uncommitted:
+            return "the work tree, not committed"
+        if self.commit is None:
+            return None
+        when = f" on {format_date(self.commit.date, fmt)}" if self.commit.date else ""
+        return f"commit {self.commit.short}{when}"
 
 
 @dataclasses.dataclass
@@ -45,6 +63,8 @@ class SiteFacts:
     registry_names: dict[str, str] = dataclasses.field(default_factory=dict)  # ours -> GTO's
     # commits -> the metrics files each commit's dvc.yaml files declared, with their values
     metrics_at: Callable[[list[str]], dict[str, MetricsAt]] | None = None
+    # artifact -> when the artifact the work tree records was trained (None: unknown)
+    trained: Callable[[Artifact], Trained | None] | None = None
     notes: list[Finding] = dataclasses.field(default_factory=list)  # warnings from rendering
     roots: dict[str, Finding] = dataclasses.field(default_factory=dict)  # cause -> its finding
     date_format: str = "%Y-%m-%d"
@@ -794,7 +814,9 @@ def provenance(
     stage = project.stages.get(owner)
     rows.append(("Produced by", render.Code(owner)))
     if stage is not None:
-        rows.append(("Command", render.Code(stage.cmd)))
+        # what trained the artifact: the lock's command and params (dvc.yaml's may differ since)
+        command = stage.lock_cmd if stage.locked and stage.lock_cmd is not None else stage.cmd
+        rows.append(("Command", render.Code(command)))
         inputs = [
             f"{d} ({(stage.lock_deps[d].md5 or '')[:8]})" if d in stage.lock_deps else d
             for d in stage.deps
@@ -807,6 +829,14 @@ def provenance(
         ]
         if params:
             rows.append(("Params", render.Code(", ".join(params))))
+        verdict = site.verdicts.get(owner)
+        if verdict is not None and verdict.state == "stale":
+            changed = "; ".join(verdict.reasons())
+            rows.append(("Changed since", f"{changed} (run 'dvc repro {owner}')"))
+    trained = site.trained(artifact) if site.trained else None
+    when = trained.text(site.date_format) if trained else None
+    if when:
+        rows.append(("Trained in", when))
     if site.repo and site.repo.commit:
         state = f"{site.repo.short} on {site.repo.branch or 'detached HEAD'}"
         rows.append(("Built from", state + (" (uncommitted changes)" if site.repo.dirty else "")))

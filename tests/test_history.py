@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 from conftest import Build, Repo, copy_pipeline
-from test_registry import NO_CARD_CHECKS, Gto, blocks, flat, rows, text_of
+from test_registry import NO_CARD_CHECKS, Gto, blocks, flat, retrain, rows, text_of
 
 CARD = """\
 ---
@@ -168,3 +168,112 @@ def test_a_version_whose_dvc_yaml_cannot_be_read_says_so_naming_the_commit(
     assert any(
         n.startswith(f"v1.0.0: dvc.yaml at commit {broken[:7]} is not valid YAML") for n in notes
     ), notes
+
+
+# --------------------------------------------------------------------------- provenance
+
+PROVENANCE_CARD = """\
+---
+ml:
+  artifact: classifier
+---
+# Classifier
+
+{ml provenance}
+"""
+
+
+def words(fragment: str) -> str:
+    """The text of an HTML fragment with its white space collapsed, as a reader sees it."""
+    return " ".join(text_of(fragment).split())
+
+
+def card_header(page: str) -> str:
+    headers = re.findall(r'<div class="ml-card-header"[^>]*>(.*?)</div>', page, re.S)
+    assert len(headers) == 1, page
+    return headers[0]
+
+
+def provenance_rows(page: str) -> dict[str, str]:
+    (box,) = blocks(page, "ml-provenance")
+    return {r[0]: r[1] for r in rows(box) if len(r) == 2}
+
+
+def page_record(build: Build, src: str) -> dict[str, Any]:
+    (record,) = [p for p in build.manifest()["pages"] if p["src"] == src]
+    return record
+
+
+def test_an_uncommitted_retrain_is_not_paired_with_the_previous_training_commit(
+    pipeline: Repo,
+) -> None:
+    pipeline.site({"card.md": PROVENANCE_CARD}, plugin=NO_CARD_CHECKS)
+    trained = pipeline.commit("Docs", date="2024-01-26T09:00:00+00:00")
+    committed = yaml.safe_load(pipeline.read("dvc.lock"))["stages"]["train"]["outs"][0]["md5"]
+    build = pipeline.build("--strict")
+    assert build.ok, build.output
+    header = words(card_header(build.page("card")))
+    pipeline_commit = pipeline.git("rev-parse", "HEAD~1")
+    assert f"trained in {pipeline_commit[:7]} on 2024-01-10" in header, header
+    assert page_record(build, "docs/card.md")["trained"] == {
+        "commit": pipeline_commit,
+        "uncommitted": False,
+    }
+    assert provenance_rows(build.page("card"))["Trained in"] == (
+        f"commit {pipeline_commit[:7]} on 2024-01-10"
+    )
+
+    # retrain without committing: dvc.lock in the work tree records a new md5
+    retrain(pipeline, "retrained")
+    pipeline.dvc("repro", "-q")
+    md5 = yaml.safe_load(pipeline.read("dvc.lock"))["stages"]["train"]["outs"][0]["md5"]
+    assert md5 != committed and pipeline.git("rev-parse", "HEAD") == trained
+    build = pipeline.build("--strict")
+    assert build.ok, build.output
+    page = build.page("card")
+    header = card_header(page)
+    assert f'md5 <code title="{md5}">{md5[:8]}</code>' in header
+    assert "trained in the work tree, not committed" in words(header)
+    assert pipeline_commit[:7] not in header and "trained in <code" not in header
+    assert page_record(build, "docs/card.md")["trained"] == {"commit": None, "uncommitted": True}
+    box = provenance_rows(page)
+    assert box["MD5"] == md5
+    assert box["Trained in"] == "the work tree, not committed"
+
+
+def test_a_card_whose_stage_is_stale_says_so_and_what_it_was_trained_with(
+    pipeline: Repo,
+) -> None:
+    lock = yaml.safe_load(pipeline.read("dvc.lock"))["stages"]["train"]
+    config = yaml.safe_load(pipeline.read("dvc.yaml"))
+    config["stages"]["train"]["cmd"] = "python3 src/train.py --fast"
+    pipeline.write("dvc.yaml", yaml.safe_dump(config, sort_keys=False))
+    pipeline.write("params.yaml", pipeline.read("params.yaml").replace("lr: 0.05", "lr: 0.1"))
+    pipeline.site(
+        {"card.md": PROVENANCE_CARD},
+        plugin={**NO_CARD_CHECKS, "checks": {"stale_pipeline": "warn"}},
+    )
+    pipeline.commit("Faster training, not run yet", date="2024-01-26T09:00:00+00:00")
+    build = pipeline.build()
+    assert build.ok, build.output
+    assert "stale_pipeline" in build.output
+    page = build.page("card")
+    header = card_header(page)
+    said = words(header)
+    assert "stage 'train' is stale" in said, said
+    assert "changed command" in said and "changed deps: params.yaml: modified train.lr" in said
+    # the header says it before anything else
+    assert header.index("ml-stale") < header.index("<strong>")
+    box = provenance_rows(page)
+    assert box["Command"] == lock["cmd"] == "python3 src/train.py"
+    assert (
+        set(box["Params"].split(", "))
+        == {f"{k}={v}" for k, v in lock["params"]["params.yaml"].items()}
+        == {"train.lr=0.05", "train.epochs=3"}
+    )
+    changed = box["Changed since"]
+    assert "changed command" in changed and "train.lr" in changed
+    assert "dvc repro train" in changed
+    record = page_record(build, "docs/card.md")
+    assert record["stale"]["stage"] == "train"
+    assert any("train.lr" in r for r in record["stale"]["reasons"])
