@@ -46,7 +46,7 @@ def subject_of(project: Project, artifact: Artifact | None, stage: Stage | None)
         if owner in project.stages:
             dvcfile = project.stages[owner].dvcfile
             lock = posixpath.join(posixpath.dirname(dvcfile), LOCK_FILE)
-            base = posixpath.dirname(dvcfile)
+            base = project.stages[owner].wdir  # a lock entry's paths are relative to it
             return Subject(
                 f"artifact '{artifact.name}'", lock, lambda d: _lock_out(d, base, path), hashed.md5
             )

@@ -277,3 +277,37 @@ def test_a_card_whose_stage_is_stale_says_so_and_what_it_was_trained_with(
     record = page_record(build, "docs/card.md")
     assert record["stale"]["stage"] == "train"
     assert any("train.lr" in r for r in record["stale"]["reasons"])
+
+
+def test_a_model_of_a_stage_with_a_wdir_is_trained_in_its_commit(pipeline: Repo) -> None:
+    """dvc.lock writes an output's path relative to the stage's wdir: the header finds the
+    model's hash there and names its commit (not the work tree)."""
+    pipeline.write("extra/make.py", "open('extra/model.txt', 'w').write('extra model\\n')\n")
+    pipeline.write(
+        "extra/dvc.yaml",
+        """
+        stages:
+          make:
+            wdir: ..
+            cmd: python3 extra/make.py
+            deps: [extra/make.py]
+            outs: [extra/model.txt]
+        artifacts:
+          extra-model:
+            path: model.txt
+            type: model
+        """,
+    )
+    pipeline.dvc("repro", "-q", "extra/dvc.yaml")
+    lock = yaml.safe_load(pipeline.read("extra/dvc.lock"))["stages"]["make"]["outs"][0]
+    assert lock["path"] == "extra/model.txt"  # relative to the wdir, the project root
+    made = pipeline.commit("Extra model", date="2024-01-20T09:00:00+00:00")
+    card = PROVENANCE_CARD.replace("artifact: classifier", "artifact: extra/dvc.yaml:extra-model")
+    pipeline.site({"card.md": card}, plugin=NO_CARD_CHECKS)
+    pipeline.commit("Docs", date="2024-01-26T09:00:00+00:00")
+    build = pipeline.build("--strict")
+    assert build.ok, build.output
+    header = words(card_header(build.page("card")))
+    assert f"md5 {lock['md5'][:8]}" in header
+    assert f"trained in {made[:7]} on 2024-01-20" in header, header
+    assert page_record(build, "docs/card.md")["trained"] == {"commit": made, "uncommitted": False}
