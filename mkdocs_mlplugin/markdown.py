@@ -81,7 +81,10 @@ class _References(Preprocessor):
         page = PageFacts(src=self.extension.getConfig("source") or "<markdown>", repo_path=None)
         before = len(plugin.findings)
         self.stash.clear()  # a new document
-        text, _ = plugin.render_page("\n".join(lines), page, 1, {}, self.stash)
+        try:
+            text, _ = plugin.render_page("\n".join(lines), page, 1, {}, self.stash)
+        finally:
+            plugin.close_blobs()  # a provenance box reads old dvc.lock versions
         for finding in plugin.findings[before:]:
             log.warning(
                 finding.line_text() if finding.where() else f"{page.src}: {finding.line_text()}"

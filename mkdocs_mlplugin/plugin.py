@@ -146,7 +146,7 @@ class MLPlugin(BasePlugin[MLConfig]):
     # overrides directory must be added to the theme that is finally used.
     @event_priority(-100)
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
-        self._close_blobs()  # a build that failed before check_docs left it open
+        self.close_blobs()  # a build that failed before check_docs left it open
         self.started = time.monotonic()
         self.findings = []
         self.pages = []
@@ -460,7 +460,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         return sorted({p for p in paths if p.exists()})
 
     def on_build_error(self, *, error: Exception) -> None:
-        self._close_blobs()
+        self.close_blobs()
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         if self.config.manifest:
@@ -942,7 +942,7 @@ class MLPlugin(BasePlugin[MLConfig]):
             # the versions the model card headers read too (_trained): one report for both
             self._unreadable_versions(repo, blobs.unreadable(), "doc drift")
         finally:
-            self._close_blobs()
+            self.close_blobs()
 
     def _blobs(self, repo: git.GitRepo) -> drift.Blobs:
         """Old dvc.lock and .dvc files, parsed, from one ``git cat-file --batch`` that the
@@ -952,7 +952,8 @@ class MLPlugin(BasePlugin[MLConfig]):
             self._blob_reader = (reader, drift.Blobs(reader.get))
         return self._blob_reader[1]
 
-    def _close_blobs(self) -> None:
+    def close_blobs(self) -> None:
+        """End the build's git cat-file for old DVC files, if one was started."""
         reader, self._blob_reader = self._blob_reader, None
         if reader is not None:
             reader[0].close()
