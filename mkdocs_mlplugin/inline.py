@@ -81,18 +81,21 @@ class Stash:
         """TEXT (Markdown or HTML) with every token replaced: by its HTML in text, by its value
         in an attribute of raw HTML, where it is allowed (no finding is made here: the page's
         conversion made it)."""
-        return self.put_back(text, record=False)
+        return self.put_back(text, record=False, exact=False)
 
-    def put_back(self, text: str, record: bool = True) -> str:
+    def put_back(self, text: str, record: bool = True, exact: bool = True) -> str:
         """TEXT (HTML) with every token replaced by its fact, as the context it stands in
-        allows; with RECORD, each value refused in an attribute is a finding in ``refused``."""
+        allows; with RECORD, each value refused in an attribute is a finding in ``refused``.
+        Not EXACT: TEXT is known to have a '<' only where a tag starts and a '>' only where one
+        ends, so the nearest of them tells where a token stands."""
         if _OPEN not in text:
             return text
         found = [(m, self.item(m)) for m in self.pattern.finditer(text)]
         found = [(m, item) for m, item in found if item is not None]
         if not found:
             return text
-        places = contexts(text, [m.start() for m, _ in found])
+        positions = [m.start() for m, _ in found]
+        places = contexts(text, positions) if exact else _nearest(text, positions)
         out: list[str] = []
         end = 0
         refused_in: set[int] = set()
@@ -157,6 +160,20 @@ class _PutBack(Postprocessor):
         return text
 
 
+class _PutBackSimple(_PutBack):
+    """Before raw HTML is put back, the HTML is Python-Markdown's own, whose '<' and '>' only
+    start and end tags (text and attribute values have them escaped). When the page's raw HTML
+    is as simple (no comment, no single quote or unclosed quote in a tag, no '<' or '>' in a
+    value, no token in it), the nearest '<' and '>' tell where each token stands, with no scan of
+    the page; else the tokens are left to _PutBack, which reads the page from the start."""
+
+    def run(self, text: str) -> str:
+        raw = self.md.htmlStash.rawHtmlBlocks
+        if _OPEN in text and all(_simple(block) for block in raw):
+            return self.stash.put_back(text, exact=False)
+        return text
+
+
 class _StashExtension(Extension):
     def __init__(self, stash: Stash, report: Report | None) -> None:
         super().__init__()
@@ -164,7 +181,9 @@ class _StashExtension(Extension):
         self.report = report
 
     def extendMarkdown(self, md: Markdown) -> None:
-        # after raw HTML blocks, which may hold tokens, are put back (30)
+        # before raw HTML blocks are put back (30) where that is enough, else after them
+        simple = _PutBackSimple(self.stash, md, None)
+        md.postprocessors.register(simple, "mlplugin-facts-simple", 31)
         md.postprocessors.register(_PutBack(self.stash, md, self.report), "mlplugin-facts", 25)
 
 
@@ -201,6 +220,7 @@ class Place(NamedTuple):
 
 _SPACE = "\t\n\f\r "
 _TAG_NAME = re.compile(f"[A-Za-z][^{_SPACE}/>]*")
+_TAG_START = re.compile("</?[A-Za-z]")
 # one attribute, after the blanks and slashes before it: its name, and its value if it has
 # one, double-quoted, single-quoted or unquoted (a quote left open runs to the end)
 _ATTRIBUTE = re.compile(
@@ -215,6 +235,46 @@ _RAWTEXT = frozenset(
 )
 
 
+def _skip() -> re.Pattern[str]:
+    """What ``contexts`` may pass over in one step, being in text: text, comments, the
+    elements of _RAWTEXT with their content, and whole tags, none holding a token in a tag
+    (a tag is matched atomically, the way _tag reads it). It stops at a tag that holds one."""
+    no = f"{_SPACE}{_OPEN}"
+    # each part as long as the tokenizer makes it, so that no other reading can be tried
+    name = f"[^{no}/>][^{no}/>=]*(?![^{no}/>=])"
+    value = (
+        f"\"[^\"{_OPEN}]*(?:\"|\\Z)|'[^'{_OPEN}]*(?:'|\\Z)"
+        f"|[^{no}>\"'][^{no}>]*(?![^{no}>])|(?=>)|\\Z"
+    )
+    # after a name, '=' always starts its value
+    attribute = f"{name}(?:[{_SPACE}]*=[{_SPACE}]*(?:{value})|(?![{_SPACE}]*=))"
+    body = f"[^{no}/>]*(?![^{no}/>])(?:[{_SPACE}/]*{attribute})*[{_SPACE}/]*"
+
+    def tag(group: str) -> str:  # matched atomically: a lookahead is never entered again
+        return f"(?=(?P<{group}>{body}))(?P={group})(?:>|\\Z)"
+
+    raw = "|".join(sorted(_RAWTEXT))
+    # most tags first, fast: no quote but one right after '=' and closed before any '<' or '>'
+    # (so their first '>' ends them), not a start tag of _RAWTEXT
+    plain = (
+        f"(?:</[A-Za-z]|<(?!(?:{raw})[{_SPACE}/>])[A-Za-z])"
+        f'[^<>"\'={_OPEN}]*(?:(?:="[^"<>{_OPEN}]*"|=(?!"))[^<>"\'={_OPEN}]*)*>'
+    )
+    return re.compile(
+        f"(?:[^<]+|{plain}"
+        "|<!--(?:>|->|.*?(?:--!?>|\\Z))"
+        f"|<(?P<raw>{raw})(?=[{_SPACE}/>]){tag('a')}.*?(?=</(?P=raw)[{_SPACE}/>]|\\Z)"
+        f"|</?[A-Za-z]{tag('b')}"
+        "|<[!?][^>]*(?:>|\\Z)"
+        "|</(?![A-Za-z])[^>]*(?:>|\\Z)"
+        "|<(?![A-Za-z!?/]))*",
+        re.DOTALL | re.IGNORECASE,
+    )
+
+
+_SKIP = _skip()
+
+
 def contexts(text: str, positions: list[int]) -> list[Place | None]:
     """For each of POSITIONS (ascending) in the HTML TEXT: None where a browser reads it as
     text (or in a comment, or in a script), else the Place in the tag that holds it.
@@ -225,6 +285,12 @@ def contexts(text: str, positions: list[int]) -> list[Place | None]:
     found: list[Place | None] = []
     k, i, n = 0, 0, len(text)
     while k < len(positions):
+        i = _SKIP.match(text, i).end()  # what holds no token in a tag, at C speed
+        while k < len(positions) and positions[k] < i:
+            found.append(None)
+            k += 1
+        if k == len(positions):
+            break
         lt = text.find("<", i)
         if lt < 0 or lt > positions[k]:
             found.append(None)  # in text
@@ -262,6 +328,41 @@ def contexts(text: str, positions: list[int]) -> list[Place | None]:
             found.append(None)  # in a comment
             k += 1
         i = end
+    return found
+
+
+# Raw HTML whose '<' and '>' only start and end tags: no single quote, no comment, doctype or
+# processing instruction, no '<' or '>' between a '"' and the next (so in no value), and
+# '<' and '>' in turn.
+_PAIRED_QUOTES = re.compile('(?:[^"]*"[^"<>]*")*[^"]*')
+_ALTERNATING = re.compile("[^<>]*(?:<[^<>]*>[^<>]*)*")  # no '<' inside a tag, no lone '>'
+
+
+def _simple(block: object) -> bool:
+    return (
+        isinstance(block, str)
+        and _OPEN not in block
+        and "'" not in block
+        and "<!" not in block
+        and "<?" not in block
+        and _PAIRED_QUOTES.fullmatch(block) is not None
+        and _ALTERNATING.fullmatch(block) is not None
+    )
+
+
+def _nearest(text: str, positions: list[int]) -> list[Place | None]:
+    """``contexts`` for HTML whose '<' and '>' only start and end tags."""
+    found: list[Place | None] = []
+    for pos in positions:
+        lt = text.rfind("<", 0, pos)
+        while lt >= 0 and not _TAG_START.match(text, lt):  # a '<' that starts no tag: 'a < b'
+            lt = text.rfind("<", 0, lt)
+        if lt < 0 or text.rfind(">", 0, pos) > lt:
+            found.append(None)
+            continue
+        _, places, _ = _tag(text, lt)
+        inside = (p for p in places if p.value_start <= pos < p.value_end)
+        found.append(next(inside, Place("", lt, lt)))
     return found
 
 

@@ -32,6 +32,7 @@ from test_cli import build_findings, check_findings, ml
 from mkdocs_mlplugin import render
 from mkdocs_mlplugin.cli import _annotation
 from mkdocs_mlplugin.findings import Finding, visible
+from mkdocs_mlplugin.inline import _nearest, _simple, contexts
 from mkdocs_mlplugin.plugin import THEME_OVERRIDES
 
 assert THEME_OVERRIDES is not None
@@ -385,3 +386,97 @@ def test_check_finds_a_refused_value_as_the_build_does(pipeline: Repo) -> None:
     expected = [("error", f"docs/index.md:{line}: {why}") for line in (3, 5)]
     assert build_findings(build.output) == expected
     assert check_findings(check.stdout) == expected
+
+
+# =========================================================================== HTML the plugin builds
+
+
+def built_html(value: Any) -> str:
+    """Every piece of HTML render.py builds, with VALUE in every place a fact goes."""
+    cells = [value, render.Code(value), render.Empty(str(value))]
+    return "\n".join(
+        [
+            render.inline(value, str(value)),
+            render.inline(render.Empty(str(value)), str(value)),
+            render.missing(str(value), str(value)),
+            *render.table([str(value), str(value), str(value)], [cells], "ml-params"),
+            *render.box(str(value), [(str(value), c) for c in cells], "ml-provenance"),
+            *render.node_links([(str(value), str(value))]),
+        ]
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(ANY_TEXT)
+def test_html_the_plugin_builds_has_the_same_elements_whatever_the_facts(value: str) -> None:
+    """Each builder of render.py, every fact set to any text: the same elements and attributes
+    as with a plain word, and each fact read back as text."""
+    assert structure(built_html(value)) == structure(built_html("fact"))
+    attack = built_html(hostile("render"))
+    assert structure(attack) == structure(built_html("fact"))
+    assert "<img" not in attack and "<script" not in attack
+
+
+# =========================================================================== where a fact stands
+
+MARK = "\ue000"
+PIECES = st.lists(
+    st.sampled_from(
+        [
+            "<a",
+            "<p ",
+            "<b>",
+            "</b>",
+            "<script>",
+            "</script>",
+            "<!--",
+            "-->",
+            "<!",
+            "<?",
+            "</",
+            ">",
+            "/>",
+            '"',
+            "'",
+            "=",
+            " ",
+            "\n",
+            "/",
+            "href",
+            "title",
+            "x",
+            "<",
+            '<a href="',
+            "<a title='",
+            ' onclick="',
+            '="',
+            "<iframe srcdoc='",
+            '<a title=">" href="',
+            "a < b",
+            '<td class="ml">',
+            "</td>",
+        ]
+    ),
+    max_size=16,
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(PIECES, st.data())
+def test_the_nearest_tag_tells_where_a_fact_stands_in_simple_html(
+    pieces: list[str], data: st.DataObject
+) -> None:
+    """In HTML that _simple accepts (Python-Markdown's own, and raw HTML like it), the nearest
+    '<' and '>' give what reading the page from the start gives (which test_browser holds to
+    Chromium)."""
+    at = data.draw(st.integers(0, len(pieces)))
+    text = "".join(pieces[:at]) + MARK + "".join(pieces[at:])
+    if _simple(text.replace(MARK, "x")):
+        position = [text.index(MARK)]
+
+        def seen(place: Any) -> Any:  # in a tag outside a value, where the tag starts is moot
+            return place if place is None or place.name else ""
+
+        assert [seen(p) for p in _nearest(text, position)] == [
+            seen(p) for p in contexts(text, position)
+        ], text
