@@ -40,6 +40,7 @@ from conftest import ROOT, Repo
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from playwright.sync_api import Browser
+from test_escaping import HTML_PIECES, MARK
 
 from mkdocs_mlplugin import render
 from mkdocs_mlplugin.inline import contexts
@@ -620,60 +621,6 @@ def test_the_url_rule_agrees_with_chromiums_url_parser(browser: Browser) -> None
 
 # --------------------------------------------------------------------------- where a fact stands
 
-MARK = "\ue000"  # a fact's token, as the page's HTML holds it
-HTMLISH = st.lists(
-    st.sampled_from(
-        [
-            "<a",
-            "<iframe",
-            "<img",
-            "<p ",
-            "<b>",
-            "</b>",
-            "<script>",
-            "</script>",
-            "<style>",
-            "</style>",
-            "<textarea>",
-            "</textarea>",
-            "<title>",
-            "</title>",
-            "<!--",
-            "-->",
-            "--!>",
-            "<!-->",
-            "<!",
-            "<?",
-            "</",
-            "</x ",
-            ">",
-            "/>",
-            '"',
-            "'",
-            "=",
-            " ",
-            "\n",
-            "/",
-            "href",
-            "title",
-            "onclick",
-            "x",
-            "&amp;",
-            "<",
-            "srcdoc",
-            '<a href="',
-            "<a title='",
-            "<img src=",
-            ' onclick="',
-            '="',
-            "='",
-            " x=",
-            "<iframe srcdoc='",
-            '<a title=">" href="',
-        ]
-    ),
-    max_size=14,
-)
 FIND_MARK = """(html) => {
   const doc = new DOMParser().parseFromString(html, "text/html");
   const mark = "\\ue000";
@@ -699,7 +646,7 @@ def test_where_a_fact_stands_is_where_chromium_puts_it(browser: Browser) -> None
     page = browser.new_page()
 
     @settings(max_examples=1500, deadline=None)
-    @given(HTMLISH, st.data())
+    @given(HTML_PIECES, st.data())
     def check(pieces: list[str], data: st.DataObject) -> None:
         at = data.draw(st.integers(0, len(pieces)))
         text = "".join(pieces[:at]) + MARK + "".join(pieces[at:])

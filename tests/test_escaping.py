@@ -419,21 +419,33 @@ def test_html_the_plugin_builds_has_the_same_elements_whatever_the_facts(value: 
 
 # =========================================================================== where a fact stands
 
-MARK = "\ue000"
-PIECES = st.lists(
+MARK = "\ue000"  # a fact's token, as the page's HTML holds it
+#: pieces of HTML, and of Markdown around it, to put a fact's token among
+HTML_PIECES = st.lists(
     st.sampled_from(
         [
             "<a",
+            "<iframe",
+            "<img",
             "<p ",
             "<b>",
             "</b>",
             "<script>",
             "</script>",
+            "<style>",
+            "</style>",
+            "<textarea>",
+            "</textarea>",
+            "<title>",
+            "</title>",
             "<!--",
             "-->",
+            "--!>",
+            "<!-->",
             "<!",
             "<?",
             "</",
+            "</x ",
             ">",
             "/>",
             '"',
@@ -444,12 +456,18 @@ PIECES = st.lists(
             "/",
             "href",
             "title",
+            "onclick",
             "x",
+            "&amp;",
             "<",
+            "srcdoc",
             '<a href="',
             "<a title='",
+            "<img src=",
             ' onclick="',
             '="',
+            "='",
+            " x=",
             "<iframe srcdoc='",
             '<a title=">" href="',
             "a < b",
@@ -462,7 +480,7 @@ PIECES = st.lists(
 
 
 @settings(max_examples=3000, deadline=None)
-@given(PIECES, st.data())
+@given(HTML_PIECES, st.data())
 def test_the_nearest_tag_tells_where_a_fact_stands_in_simple_html(
     pieces: list[str], data: st.DataObject
 ) -> None:
