@@ -17,9 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from . import fastpath
+from . import fastpath, guards
 from .files import flatten, load_structured, lookup, parse_yaml, read_text
 from .findings import Finding, MLPluginError
+from .guards import Missing
 
 PIPELINE_FILE = "dvc.yaml"
 LOCK_FILE = "dvc.lock"
@@ -176,6 +177,12 @@ class Project:
             known = self._contained[path] = target == root or root in target.parents
         return known
 
+    def external(self, path: str) -> bool:
+        """Whether the dep or out PATH is outside the project: a URL, an absolute path (DVC
+        allows ``/mnt/shared/raw.csv``), '..' out of it, or a symlink pointing out. Such a path
+        is never hashed or read."""
+        return bool(_URL.match(path)) or guards.leaves(path) is not None or not self.contains(path)
+
     def producer(self, path: str) -> tuple[str, Hashed] | None:
         """The stage or .dvc file that outputs PATH exactly, with its recorded hash."""
         return self._out_index()[0].get(path)
@@ -206,11 +213,7 @@ class Project:
             for tracked in self.tracked.values():
                 for out in tracked.outs:
                     index.setdefault(out.path, (tracked.dvcfile, out))
-            parents = {posixpath.dirname(path) for path in index}
-            for parent in list(parents):
-                while parent:
-                    parents.add(parent)
-                    parent = posixpath.dirname(parent)
+            parents = {parent for path in index for parent in ancestors(path)}
             self._outs = (size, index, parents)
         return self._outs[1], self._outs[2]
 
@@ -236,6 +239,15 @@ class Project:
             "params": self.params,
             "metrics": self.metrics,
         }
+
+
+def ancestors(path: str) -> Iterator[str]:
+    """The directories above the POSIX PATH, nearest first, neither '' nor '/' (an absolute
+    path's dirname ends at '/', whose dirname is '/' again)."""
+    parent = posixpath.dirname(path)
+    while parent.strip("/"):
+        yield parent
+        parent = posixpath.dirname(parent)
 
 
 def _rel(path: Path, base: Path) -> str:
@@ -309,11 +321,11 @@ def _walk(top: Path) -> Iterator[tuple[str, list[str]]]:
         yield dirpath, filenames
 
 
-def _project_files(root: Path) -> tuple[list[str], list[str]]:
-    """(dvc.yaml files, .dvc files) of the project, relative to ROOT, sorted."""
+def _project_files(root: Path, ignore: Any) -> tuple[list[str], list[str]]:
+    """(dvc.yaml files, .dvc files) of the project, relative to ROOT, sorted; IGNORE: its
+    .dvcignore."""
     pipelines: list[str] = []
     tracked: list[str] = []
-    ignore = dvcignore(root)
     for dirpath, filenames in _walk(root):
         if Path(dirpath) != root and (Path(dirpath) / ".dvc").is_dir():
             continue
@@ -330,12 +342,14 @@ def _project_files(root: Path) -> tuple[list[str], list[str]]:
 
 
 def dvcignore(root: Path) -> Any:
-    path = root / ".dvcignore"
-    if not path.is_file():
+    """The patterns of ROOT/.dvcignore, None when there is none; an MLPluginError when it
+    cannot be read."""
+    try:
+        lines = read_text(root, ".dvcignore").splitlines()
+    except Missing:
         return None
     import pathspec
 
-    lines = path.read_text("utf-8", "replace").splitlines()
     return pathspec.PathSpec.from_lines("gitignore", lines)
 
 
@@ -343,12 +357,48 @@ def dvcignore(root: Path) -> Any:
 
 
 class _ResolverRepo:
-    """What DVC's resolver needs of a repository: a filesystem and the ``parsing`` config."""
+    """What DVC's resolver needs of a repository: a filesystem and the ``parsing`` config.
 
-    def __init__(self, parsing: dict[str, Any]) -> None:
+    The filesystem is the local one with every look and read DVC's resolver makes (params.yaml,
+    ``vars`` files of the file and of each stage) put through the plugin's guards: a path
+    outside ROOT or anything but a regular file raises the guard's MLPluginError before DVC
+    reads a byte, and a YAML file is checked by the plugin's reader (size, aliases) first."""
+
+    def __init__(self, root: Path, parsing: dict[str, Any]) -> None:
         from dvc.fs import LocalFileSystem
 
-        self.fs = LocalFileSystem()
+        class GuardedFileSystem(LocalFileSystem):  # type: ignore[misc]
+            def _file(self, path: str) -> str:
+                """PATH (as DVC names it: from the working directory, or absolute) relative
+                to ROOT; the guard's MLPluginError when it is outside."""
+                rel = os.path.relpath(os.path.abspath(path), root).replace(os.sep, "/")
+                if os.path.isabs(str(path)) and guards.leaves(rel) is not None:
+                    guards.real_path(root, str(path))  # refused: an absolute path
+                shown = rel if guards.leaves(rel) is None else str(path)
+                guards.real_path(root, rel, shown)
+                return rel
+
+            def exists(self, path: Any, *args: Any, **kwargs: Any) -> bool:
+                return guards.exists(root, self._file(path))
+
+            def isdir(self, path: Any) -> bool:
+                return os.path.isdir(os.path.join(root, self._file(path)))
+
+            def isfile(self, path: Any) -> bool:
+                return os.path.isfile(os.path.join(root, self._file(path)))
+
+            def open(self, path: Any, mode: str = "r", **kwargs: Any) -> Any:
+                import io
+
+                rel = self._file(path)
+                if "r" not in mode or "+" in mode:
+                    raise MLPluginError(Finding("invalid_project_file", f"{rel} is not written."))
+                text = read_text(root, rel)
+                if rel.endswith((".yaml", ".yml")):
+                    parse_yaml(text, rel)
+                return io.BytesIO(text.encode("utf-8")) if "b" in mode else io.StringIO(text)
+
+        self.fs = GuardedFileSystem()
         self.config = {"parsing": parsing}
 
 
@@ -357,14 +407,20 @@ def load_project(root: Path, previous: Project | None = None) -> Project:
 
     PREVIOUS, the project an earlier build of the same process read (``mkdocs serve``), is
     returned as it is when no file it was read from changed and no DVC file came or went."""
-    pipelines, tracked = _project_files(root)
+    problems: list[Finding] = []
+    try:
+        ignore = dvcignore(root)
+    except MLPluginError as exc:
+        problems.append(exc.finding)
+        ignore = None
+    pipelines, tracked = _project_files(root, ignore)
     if (
         previous is not None
         and previous.root == root
         and previous.fingerprint == _fingerprint(root, pipelines, tracked, previous.consulted)
     ):
         return previous
-    project = Project(root=root)
+    project = Project(root=root, findings=problems)
     for dvcfile in pipelines:
         _collect(project, _load_pipeline, dvcfile)
     for dvcfile in tracked:
@@ -390,6 +446,9 @@ def _fingerprint(
     recent = time.time_ns() - RACY_NS
     stats: list[Any] = []
     for name in files:
+        if guards.leaves(name) is not None:
+            stats.append(None)  # outside the project: refused, never looked at
+            continue
         try:
             st = (root / name).stat()
         except OSError:
@@ -411,7 +470,7 @@ def _collect(project: Project, loader: Any, dvcfile: str) -> None:
 
 def _load_pipeline(project: Project, dvcfile: str) -> None:
     root = project.root
-    text = read_text(root / dvcfile, dvcfile)
+    text = read_text(root, dvcfile)
     project.files_read.append(dvcfile)
     data = parse_yaml(text, dvcfile) or {}
     if not isinstance(data, dict):
@@ -444,7 +503,7 @@ def _load_pipeline(project: Project, dvcfile: str) -> None:
         stage.lock_unreadable = lockfile in project.unreadable
         project.stages[stage.name] = stage
     orphans = [name for name in lock if name not in resolved]
-    lock_text = read_text(root / lockfile, lockfile) if orphans else ""
+    lock_text = read_text(root, lockfile) if orphans else ""
     for name in orphans:
         if name not in resolved:
             project.findings.append(
@@ -458,6 +517,7 @@ def _load_pipeline(project: Project, dvcfile: str) -> None:
                 )
             )
     for name, definition in artifacts.items():
+        _check_artifact_name(str(name), dvcfile, text, project.findings)
         definition = definition or {}
         project.artifacts[f"{prefix}{name}"] = Artifact(
             name=f"{prefix}{name}",
@@ -471,6 +531,29 @@ def _load_pipeline(project: Project, dvcfile: str) -> None:
     for metric in metrics:
         if isinstance(metric, str):
             project.metrics.setdefault(_join(directory, metric), None)
+
+
+def _check_artifact_name(name: str, dvcfile: str, text: str, findings: list[Finding]) -> None:
+    """A finding when the artifact NAME cannot be a path in the site (``hf_export`` writes
+    ``NAME/README.md``): absolute, '..' or '.' parts, empty. GTO allows letters, digits, '-',
+    '_' and '/' only, so no registrable name is refused."""
+    try:
+        parts = guards.site_path(name)
+    except ValueError as exc:
+        why = str(exc)
+    else:
+        if "/".join(parts) == name.strip("/") or "." not in name:
+            return
+        why = "has a '.' part"
+    findings.append(
+        Finding(
+            "invalid_project_file",
+            f"artifact name '{name}' {why}, so it cannot name a folder of the site: name "
+            "artifacts with letters, digits, '-', '_' and '/' (what GTO accepts).",
+            dvcfile,
+            key_line(text, ["artifacts", name]),
+        )
+    )
 
 
 def _validate(data: dict[str, Any], shown: str, text: str, what: str) -> None:
@@ -547,10 +630,12 @@ def _resolve(
     """Stages, artifacts and metrics of a dvc.yaml with vars/foreach/matrix/${} resolved by DVC.
 
     DVC's resolver reads params.yaml and the ``vars:`` files itself, with no limit on size or
-    YAML aliases; they are checked with the plugin's own reader first. When one is refused and
-    the file needs no interpolation, it is taken as written, as DVC would read it."""
+    YAML aliases; they are checked with the plugin's own reader first, and every file it reads
+    goes through the plugin's guards (_ResolverRepo). A ``vars`` file outside the project or
+    not a regular file is a finding at its line. When params.yaml is refused and the file needs
+    no interpolation, it is taken as written, as DVC would read it."""
     directory = (root / dvcfile).parent
-    refused = _refused_vars(root, dvcfile, data, consulted)
+    refused = _refused_vars(root, dvcfile, data, text, consulted)
     if refused:
         if "${" in text or any(
             isinstance(d, dict) and ("foreach" in d or "matrix" in d)
@@ -576,11 +661,14 @@ def _resolve(
     from dvc.exceptions import DvcException
     from dvc.parsing import DataResolver
 
+    repo = _ResolverRepo(root, _parsing_config(root))
     try:
-        resolver = DataResolver(_ResolverRepo(_parsing_config(root)), str(directory), data)
+        resolver = DataResolver(repo, str(directory), data)
         stages = resolver.resolve().get("stages") or {}  # None in a file with no stages
         artifacts = resolver.resolve_artifacts() or {}
         metrics = resolver.resolve_metrics() or []
+    except MLPluginError as exc:  # a file DVC's resolver would read, refused by the guards
+        raise MLPluginError(_vars_finding(dvcfile, text, exc.finding)) from None
     except DvcException as exc:
         message = _short_path(str(exc).replace(str(directory) + os.sep, ""), root)
         message = message.replace(f" in '{dvcfile}'", "")
@@ -612,23 +700,45 @@ def _resolve(
 
 
 def _refused_vars(
-    root: Path, dvcfile: str, data: dict[str, Any], consulted: list[str]
+    root: Path, dvcfile: str, data: dict[str, Any], text: str, consulted: list[str]
 ) -> str | None:
-    """The first params or vars file DVC's resolver would read that the plugin refuses.
-    Every file looked at is added to CONSULTED."""
+    """The params.yaml next to DVCFILE when DVC's resolver would read it and the plugin refuses
+    it; a finding when a file of its top-level ``vars`` is refused (outside the project, not a
+    regular file, too large, ...). Every file looked at is added to CONSULTED."""
     directory = posixpath.dirname(dvcfile)
     names = [DEFAULT_PARAMS] + [v for v in data.get("vars") or [] if isinstance(v, str)]
-    for name in names:
-        file = posixpath.normpath(posixpath.join(directory, name.split(":")[0]))
+    for index, name in enumerate(names):
+        written = name.split(":")[0]
+        file = posixpath.normpath(posixpath.join(directory, written.replace("\\", "/")))
         consulted.append(file)
-        path = root / file
-        if not path.is_file() or not file.endswith((".yaml", ".yml")):
-            continue
         try:
-            parse_yaml(read_text(path, file), file)
-        except MLPluginError:
-            return file
+            content = read_text(root, file)
+            if file.endswith((".yaml", ".yml")):
+                parse_yaml(content, file)
+        except Missing:
+            continue  # params.yaml is optional; DVC says that a vars file is missing
+        except MLPluginError as exc:
+            if index == 0:
+                return file
+            raise MLPluginError(_vars_finding(dvcfile, text, exc.finding, written)) from None
     return None
+
+
+def _vars_finding(dvcfile: str, text: str, refused: Finding, written: str | None = None) -> Finding:
+    """REFUSED (a file DVCFILE's ``vars`` names) as a finding at the line that names it."""
+    name = written or posixpath.basename(refused.file or "")
+    start = (key_line(text, ["vars"]) or 1) - 1
+    lines = text.splitlines()
+    line = next(
+        (i for i in range(start, len(lines)) if name and name in lines[i]),
+        None,
+    )
+    return Finding(
+        "invalid_project_file",
+        f"'vars' names a file DVC would read: {refused.message}",
+        dvcfile,
+        line + 1 if line is not None else key_line(text, ["vars"]),
+    )
 
 
 def _short_path(message: str, root: Path) -> str:
@@ -637,12 +747,13 @@ def _short_path(message: str, root: Path) -> str:
 
 def _parsing_config(root: Path) -> dict[str, Any]:
     """The ``[parsing]`` section of .dvc/config, which changes how booleans and lists render."""
-    config = root / ".dvc" / "config"
-    if not config.is_file():
+    try:
+        text = read_text(root, ".dvc/config")
+    except Missing:
         return {}
     section: dict[str, Any] = {}
     inside = False
-    for raw in config.read_text("utf-8", "replace").splitlines():
+    for raw in text.splitlines():
         line = raw.strip()
         if line.startswith("["):
             inside = line == "[parsing]"
@@ -703,10 +814,10 @@ def _stage(name: str, dvcfile: str, directory: str, d: dict[str, Any]) -> Stage:
 
 
 def _load_lock(root: Path, lockfile: str) -> dict[str, Any]:
-    path = root / lockfile
-    if not path.is_file():
+    try:
+        text = read_text(root, lockfile)
+    except Missing:
         return {}
-    text = read_text(path, lockfile)
     data = parse_yaml(text, lockfile) or {}
     if not isinstance(data, dict):
         raise MLPluginError(
@@ -761,7 +872,7 @@ def _apply_lock(stage: Stage, entry: dict[str, Any], directory: str) -> None:
 
 
 def _load_tracked(project: Project, dvcfile: str) -> None:
-    text = read_text(project.root / dvcfile, dvcfile)
+    text = read_text(project.root, dvcfile)
     project.files_read.append(dvcfile)
     data = parse_yaml(text, dvcfile) or {}
     if not isinstance(data, dict) or not data.get("outs"):
@@ -814,18 +925,17 @@ def redact(url: str) -> str:
 
 
 def _load_params(project: Project) -> None:
-    files = {DEFAULT_PARAMS} if (project.root / DEFAULT_PARAMS).is_file() else set()
+    files = {DEFAULT_PARAMS} if guards.exists(project.root, DEFAULT_PARAMS) else set()
     for stage in project.stages.values():
         files.update(stage.params)
     for file in sorted(files):
         if not _inside(project, file, "params"):
             continue
-        path = project.root / file
-        if not path.is_file():
-            continue
         try:
-            project.params[file] = load_structured(path, file)
+            project.params[file] = load_structured(project.root, file)
             project.files_read.append(file)
+        except Missing:
+            continue
         except MLPluginError as exc:
             project.findings.append(exc.finding)
             project.unreadable[file] = exc.finding.message
@@ -839,12 +949,11 @@ def _load_metrics(project: Project) -> None:
         if not _inside(project, file, "metrics"):
             del project.metrics[file]
             continue
-        path = project.root / file
-        if not path.is_file():
-            continue  # DVC-tracked and not pulled: the value is unknown, not wrong
         try:
-            project.metrics[file] = flatten(load_structured(path, file))
+            project.metrics[file] = flatten(load_structured(project.root, file))
             project.files_read.append(file)
+        except Missing:
+            continue  # DVC-tracked and not pulled: the value is unknown, not wrong
         except MLPluginError as exc:
             project.findings.append(exc.finding)
             project.unreadable[file] = exc.finding.message
@@ -857,7 +966,10 @@ def _inside(project: Project, file: str, what: str) -> bool:
     project.outside.add(file)
     for stage in project.stages.values():
         if file in stage.params or file in stage.metrics:
-            text = (project.root / stage.dvcfile).read_text("utf-8", "replace")
+            try:
+                text = read_text(project.root, stage.dvcfile)
+            except MLPluginError:
+                text = ""
             written = posixpath.relpath(file, stage.wdir) if stage.wdir != "." else file
             line = next(
                 (i for i, row in enumerate(text.splitlines(), 1) if written in row or file in row),
@@ -905,10 +1017,8 @@ def build_edges(project: Project) -> list[tuple[str, str]]:
     for stage in project.stages.values():
         for dep in [*stage.deps, *stage.params]:  # a params file is a dep too, for dvc dag
             upstream = set(owners.get(dep, ())) | set(below.get(dep, ()))
-            parent = posixpath.dirname(dep)
-            while parent:
+            for parent in ancestors(dep):
                 upstream.update(owners.get(parent, ()))
-                parent = posixpath.dirname(parent)
             edges.update((u, stage.name) for u in upstream if u != stage.name)
     order = {name: i for i, name in enumerate(project.nodes())}
     return sorted(edges, key=lambda e: (order.get(e[0], 0), order.get(e[1], 0)))
@@ -918,10 +1028,8 @@ def _index(
     path: str, owner: str, owners: dict[str, list[str]], below: dict[str, list[str]]
 ) -> None:
     owners.setdefault(path, []).append(owner)
-    parent = posixpath.dirname(path)
-    while parent:
+    for parent in ancestors(path):
         below.setdefault(parent, []).append(owner)
-        parent = posixpath.dirname(parent)
 
 
 def declared_metrics(data: Any, dvcfile: str, shown: str) -> dict[str, bool]:

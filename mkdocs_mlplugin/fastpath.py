@@ -236,7 +236,7 @@ def _context(root: Path, directory: str, items: list[Any]) -> dict[str, Any]:
             if index == 0 and not path.exists():
                 continue  # DVC uses params.yaml only when it is there
             raise _Unsure
-        _merge(context, _checked(parse_yaml(read_text(path, file), file)))
+        _merge(context, _checked(parse_yaml(read_text(root, file), file)))
         loaded.add(file)
     return context
 

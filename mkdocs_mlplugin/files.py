@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import posixpath
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any, ClassVar
 import yaml
 
 from .findings import Finding, MLPluginError
+from .guards import MAX_BYTES, read_file
 
 _Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster
 
@@ -231,22 +233,13 @@ Loader.add_constructor("tag:yaml.org,2002:bool", Loader.construct_yaml_bool)
 Loader.add_constructor("tag:yaml.org,2002:int", Loader.construct_yaml_int)
 Loader.add_constructor("tag:yaml.org,2002:float", Loader.construct_yaml_float)
 
-MAX_BYTES = 10 * 1024 * 1024  # a params or lock file larger than this is not a params file
 
-
-def read_text(path: Path, shown: str, kind: str = "invalid_project_file") -> str:
-    """The file's text; a finding when it is too large, binary or not UTF-8."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise MLPluginError(
-                Finding(kind, f"{shown} is {size} bytes, over the {MAX_BYTES} byte limit.", shown)
-            )
-        data = path.read_bytes()
-    except OSError as exc:
-        raise MLPluginError(
-            Finding(kind, f"{shown} cannot be read: {exc.strerror}.", shown)
-        ) from None
+def read_text(root: Path, file: str, kind: str = "invalid_project_file") -> str:
+    """The text of FILE (relative to ROOT), read through guards.read_file (inside ROOT, a
+    regular file, at most guards.MAX_BYTES); a finding naming FILE when it is refused, binary or not
+    UTF-8. guards.Missing when it does not exist."""
+    shown = file
+    data = read_file(root, file, kind=kind)
     if b"\x00" in data:
         raise MLPluginError(Finding(kind, f"{shown} is a binary file, not text.", shown))
     try:
@@ -462,9 +455,9 @@ def _deep_line(text: str, suffix: str) -> int | None:
     return None
 
 
-def load_structured(path: Path, shown: str) -> Any:
-    """A params or metrics file, by its extension: YAML, JSON or TOML."""
-    return parse_structured(read_text(path, shown), path.suffix.lower(), shown)
+def load_structured(root: Path, file: str) -> Any:
+    """A params or metrics FILE (relative to ROOT), by its extension: YAML, JSON or TOML."""
+    return parse_structured(read_text(root, file), posixpath.splitext(file)[1].lower(), file)
 
 
 def parse_structured(text: str, suffix: str, shown: str) -> Any:

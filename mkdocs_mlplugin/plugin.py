@@ -32,6 +32,7 @@ from . import (
     drift,
     dvc,
     git,
+    guards,
     inline,
     references,
     registry,
@@ -135,6 +136,8 @@ class MLPlugin(BasePlugin[MLConfig]):
         self._registry: registry.Registry | None = None
         # the build's git cat-file process for old dvc.lock and .dvc files, once started
         self._blob_reader: tuple[git.BlobReader, drift.Blobs] | None = None
+        # the paths in the site that on_post_build writes, None when unset or refused
+        self._outputs: dict[str, str | None] = {}
 
     # ------------------------------------------------------------------ hooks
 
@@ -163,6 +166,8 @@ class MLPlugin(BasePlugin[MLConfig]):
         self.repo = self.git_root = None
         self.config_dir = Path(config.config_file_path or ".").resolve().parent
         self.docs_dir = Path(config.docs_dir).resolve()
+        self._outputs = {o: self._site_option(o) for o in ("manifest", "hf_export")}
+        _check_site_dir(config)
         self._git_start = self._start_git()
         # mike builds each docs version with this set; the manifest and footer name it
         self.docs_version = os.environ.get("MIKE_DOCS_VERSION") or None
@@ -187,19 +192,56 @@ class MLPlugin(BasePlugin[MLConfig]):
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
-        if self.config.mermaid_js:
-            files.append(File.generated(config, MERMAID_JS, abs_src_path=self.config.mermaid_js))
         self._read_git()
+        self._guard_docs(files, config)
+        if self.config.mermaid_js:
+            self._add_mermaid_js(files, config)
         self._read_dvc()
         self._join_history()
         self._docs_dirty(files)
         self._read_registry()
         self.documented = self._documented(files)
-        if self.config.registry_page:
+        if self._site_option("registry_page"):
             self._add_registry_page(files, config)
-        if self.config.timeline_page:
+        if self._site_option("timeline_page"):
             self._add_timeline_page(files, config)
         return files
+
+    def _site_option(self, option: str) -> str | None:
+        """The value of OPTION, a path in the site, when it is one (not absolute, no '..'
+        part); else None and a finding naming mkdocs.yml."""
+        value = self.config.get(option)
+        if not value:
+            return None
+        try:
+            guards.site_path(str(value))
+        except ValueError as exc:
+            self._add(
+                Finding(
+                    "invalid_project_file",
+                    f"option '{option}: {value}' {exc}: it must name a path inside the site "
+                    "directory.",
+                    "mkdocs.yml",
+                )
+            )
+            return None
+        return str(value)
+
+    def _reading(self, path: str) -> tuple[Path, str]:
+        """(root, PATH relative to it) for guards.open_file: the files a site names (pages,
+        mermaid_js) must be inside the git work tree, or mkdocs.yml's directory outside git."""
+        root = self.git_root or self.config_dir
+        return root, os.path.relpath(path, root).replace(os.sep, "/")
+
+    def _add_mermaid_js(self, files: Files, config: MkDocsConfig) -> None:
+        """Serve the configured Mermaid build, read through guards.read_file."""
+        try:
+            content = guards.read_file(*self._reading(str(self.config.mermaid_js)))
+        except MLPluginError as exc:
+            message = f"option 'mermaid_js': {exc.finding.message}"
+            self._add(Finding(exc.finding.kind, message, "mkdocs.yml"))
+            return
+        files.append(File.generated(config, MERMAID_JS, content=content))
 
     def _documented(self, files: Files) -> dict[str, Any]:
         """Which page documents which stage or data path, from every page's front matter,
@@ -223,6 +265,23 @@ class MLPlugin(BasePlugin[MLConfig]):
                     found.setdefault(producer[0], file)
         return found
 
+    def _guard_docs(self, files: Files, config: MkDocsConfig) -> None:
+        """Take out of the site, with a finding, each file of docs_dir that guards.open_file
+        refuses (outside the git work tree through a symbolic link, not a regular file), so
+        that MkDocs neither blocks on a named pipe nor publishes a file from elsewhere."""
+        docs = os.path.abspath(config.docs_dir)
+        for file in list(files):
+            path = file.abs_src_path
+            if not path or file.generated_by or os.path.abspath(file.src_dir or "") != docs:
+                continue
+            shown = os.path.relpath(path, self.config_dir).replace(os.sep, "/")
+            try:
+                guards.open_file(*self._reading(path), shown).close()
+            except MLPluginError as exc:
+                what = "page" if file.is_documentation_page() else "file"
+                self._add(Finding(exc.finding.kind, f"{what} {exc.finding.message}", shown))
+                files.remove(file)
+
     def _binding_of(self, file: File) -> dict[str, Any] | None:
         """The ``ml:`` mapping of a page's front matter; read again only when the file changed
         since the last build of this process."""
@@ -242,7 +301,7 @@ class MLPlugin(BasePlugin[MLConfig]):
                     if known[2]:
                         self._body_first.add(path)
                     return known[1]
-            opening = _opening(path)
+            opening = _opening(*self._reading(path))
             if opening != FRONT_MATTER:
                 # most pages: the first bytes say there is no front matter
                 if opening == BODY_FIRST:
@@ -251,8 +310,12 @@ class MLPlugin(BasePlugin[MLConfig]):
                     self._bindings[path] = (key, None, opening == BODY_FIRST)
                 return None
         try:
-            _, meta = get_data(file.content_string)
-        except (OSError, UnicodeDecodeError, ValueError):
+            if path and not file.generated_by:
+                source = guards.read_file(*self._reading(path)).decode("utf-8-sig")
+            else:
+                source = file.content_string
+            _, meta = get_data(source)
+        except (OSError, UnicodeDecodeError, ValueError, MLPluginError):
             return None
         binding = meta.get("ml") if isinstance(meta, dict) else None
         binding = binding if isinstance(binding, dict) else None
@@ -463,15 +526,22 @@ class MLPlugin(BasePlugin[MLConfig]):
         self.close_blobs()
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
-        if self.config.manifest:
-            target = Path(config.site_dir) / self.config.manifest
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with target.open("w", encoding="utf-8") as out:
-                write_manifest(self.manifest(), out)
-        for name, (metadata, body) in self.cards.items():
-            folder = Path(config.site_dir) / str(self.config.hf_export) / name.replace(":", "/")
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / "README.md").write_text(cards.hub_readme(metadata, body), "utf-8")
+        """Write the manifest and the Hub model cards, each through guards.write_file: only
+        inside the site directory."""
+        manifest = self.manifest()
+        try:
+            if self._outputs["manifest"]:
+                guards.write_file(
+                    config.site_dir,
+                    self._outputs["manifest"],
+                    lambda out: write_manifest(manifest, out),
+                )
+            folder = self._outputs["hf_export"]
+            for name, (metadata, body) in self.cards.items() if folder else ():
+                path = f"{folder}/{name.replace(':', '/')}/README.md"
+                guards.write_file(config.site_dir, path, cards.hub_readme(metadata, body))
+        except MLPluginError as exc:
+            raise PluginError(f"mlplugin: {exc.finding.message}") from None
 
     # ------------------------------------------------------------------ reading
 
@@ -1360,6 +1430,24 @@ def _strict_dumps(value: Any, indent: int | None = None) -> str:
         return json.dumps(_strict_json(value), indent=indent, default=str, allow_nan=False)
 
 
+def _check_site_dir(config: MkDocsConfig) -> None:
+    """Stop the build before MkDocs empties the site directory when, with its symbolic links
+    resolved, it holds mkdocs.yml or the docs: a site directory committed as a link to the
+    repository would otherwise have MkDocs delete the work tree."""
+    site = os.path.realpath(config.site_dir)
+    for name, path in (
+        ("mkdocs.yml", config.config_file_path or "mkdocs.yml"),
+        ("docs_dir", config.docs_dir),
+    ):
+        real = os.path.realpath(path)
+        if real == site or real.startswith(site.rstrip(os.sep) + os.sep):
+            raise PluginError(
+                f"mlplugin: the site directory {config.site_dir} is (through a symbolic link) "
+                f"{real if real == site else 'a directory above ' + real}, which holds the "
+                f"{name}: building would empty it. Set 'site_dir' to a directory of its own."
+            )
+
+
 def check_pipeline(
     project: dvc.Project,
     repo: git.GitRepo | None,
@@ -1514,14 +1602,14 @@ def _in_background(work: Callable[..., T], *args: Any) -> Future[T]:
 FRONT_MATTER, BODY_FIRST, OTHER = "front matter", "body first", "other"
 
 
-def _opening(path: str) -> str:
-    """How the file starts: FRONT_MATTER ('---' after a byte order mark: it may hold front
-    matter), BODY_FIRST (a first line that holds text, so MkDocs takes no blank line away
-    before the body), or OTHER."""
+def _opening(root: Path, path: str) -> str:
+    """How the file PATH (relative to ROOT, read through guards.open_file) starts:
+    FRONT_MATTER ('---' after a byte order mark: it may hold front matter), BODY_FIRST (a first
+    line that holds text, so MkDocs takes no blank line away before the body), or OTHER."""
     try:
-        with open(path, "rb") as fh:
+        with guards.open_file(root, path) as fh:
             start = fh.read(256).removeprefix(b"\xef\xbb\xbf")
-    except OSError:
+    except (OSError, MLPluginError):
         return FRONT_MATTER  # let the full read say what is wrong
     if start.startswith(b"---"):
         return FRONT_MATTER

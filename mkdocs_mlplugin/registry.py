@@ -453,12 +453,13 @@ def build(tags: list[Tag], configured_stages: list[str] | None = None) -> Regist
 
 def configured_stages(root: Path) -> list[str] | None:
     """The ``stages:`` a ``.gto`` config file allows, when it lists them (as GTO reads it)."""
-    path = root / ".gto"
-    if not path.is_file():
-        return None
     from .files import parse_yaml, read_text
+    from .guards import Missing
 
-    data = parse_yaml(read_text(path, ".gto"), ".gto")
+    try:
+        data = parse_yaml(read_text(root, ".gto"), ".gto")
+    except Missing:
+        return None
     stages = data.get("stages") if isinstance(data, dict) else None
     return [str(s) for s in stages] if isinstance(stages, list) else None
 

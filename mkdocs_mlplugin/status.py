@@ -31,6 +31,7 @@ from typing import Any, BinaryIO
 from .dvc import Hashed, Project, Stage, dvcignore
 from .files import load_structured, lookup
 from .findings import MLPluginError
+from .guards import open_file
 
 CURRENT, STALE, UNVERIFIABLE = "current", "stale", "not verifiable"
 
@@ -92,19 +93,22 @@ class Hasher:
         self._cache: dict[tuple[str, int, int, str], str] = {}
         self.hashed = 0  # files actually read, for tests and the benchmark
 
-    def file(self, path: Path, algorithm: str) -> str:
-        st = path.stat()
-        key = (str(path), st.st_size, st.st_mtime_ns, algorithm)
-        if key not in self._cache:
-            with path.open("rb") as fobj:
+    def file(self, root: Path, path: str, algorithm: str) -> str:
+        """The hash of the file PATH (relative to ROOT), opened through guards.open_file: an
+        MLPluginError when it is outside ROOT or not a regular file."""
+        with open_file(root, path) as fobj:
+            st = os.fstat(fobj.fileno())
+            key = (str(root / path), st.st_size, st.st_mtime_ns, algorithm)
+            if key not in self._cache:
                 self._cache[key] = file_md5(fobj, algorithm)
-            self.hashed += 1
+                self.hashed += 1
         return self._cache[key]
 
-    def tree(self, path: Path, algorithm: str, ignored: Callable[[Path], bool]) -> str:
+    def tree(self, root: Path, path: str, algorithm: str, ignored: Callable[[Path], bool]) -> str:
         """A directory's ``.dir`` hash: md5 of the sorted JSON list of its files' hashes."""
         entries = []
-        for dirpath, dirnames, filenames in os.walk(path):
+        top = root / path
+        for dirpath, dirnames, filenames in os.walk(top):
             dirnames[:] = [d for d in dirnames if not ignored(Path(dirpath) / d)]
             for name in filenames:
                 item = Path(dirpath) / name
@@ -112,8 +116,8 @@ class Hasher:
                     continue
                 entries.append(
                     {
-                        "md5": self.file(item, algorithm),
-                        "relpath": item.relative_to(path).as_posix(),
+                        "md5": self.file(root, item.relative_to(root).as_posix(), algorithm),
+                        "relpath": item.relative_to(top).as_posix(),
                     }
                 )
         entries.sort(key=lambda e: e["relpath"])
@@ -151,7 +155,10 @@ class _Checker:
         self.in_git = in_git
         self.hasher = hasher
         self.changed_since = changed_since
-        self.ignore = dvcignore(project.root)
+        try:
+            self.ignore = dvcignore(project.root)
+        except MLPluginError:  # the project reports it
+            self.ignore = None
 
     def verdict(self, stage: Stage) -> Verdict:
         status: list[Any] = []
@@ -221,6 +228,9 @@ class _Checker:
         self, path: str, locked: Hashed | None, unverifiable: list[str], lockfile: str
     ) -> str | None:
         """Compare a path kept in git with the hash the lock recorded for it (LOCKED)."""
+        if self.project.external(path):
+            unverifiable.append(f"{path}: outside the project (external), so it is not hashed")
+            return None
         full = self.project.root / path
         if not self.in_git(path):
             if full.exists():
@@ -233,9 +243,14 @@ class _Checker:
         if locked is None or locked.md5 is None:
             return "modified"
         algorithm = locked.hash_name or "md5-dos2unix"
-        if not full.is_dir():
-            return "modified" if self.hasher.file(full, algorithm) != locked.md5 else None
-        if self.hasher.tree(full, algorithm, self._ignored) == locked.md5:
+        try:
+            if not full.is_dir():
+                digest = self.hasher.file(self.project.root, path, algorithm)
+                return "modified" if digest != locked.md5 else None
+            if self.hasher.tree(self.project.root, path, algorithm, self._ignored) == locked.md5:
+                return None
+        except MLPluginError as exc:
+            unverifiable.append(f"{exc.finding.message.rstrip('.')}, so it is not hashed")
             return None
         return self._directory(path, locked, unverifiable, lockfile)
 
@@ -311,15 +326,14 @@ class _Checker:
         if file in self.project.unreadable:
             unverifiable.append(f"{file}: cannot be read (see its error)")
             return None
-        path = self.project.root / file
-        if not path.is_file():
+        if file not in self.project.params and not (self.project.root / file).is_file():
             return "deleted"
         if not stage.locked or file not in stage.lock_params:
             return "new"
         try:
             data = self.project.params.get(file)
             if data is None:
-                data = load_structured(path, file)
+                data = load_structured(self.project.root, file)
         except MLPluginError:
             return "modified"  # unreadable: the file reports its own finding
         info = stage.lock_params[file]
@@ -348,6 +362,9 @@ class _Checker:
     def _out(self, stage: Stage, out: Hashed, unverifiable: list[str]) -> str | None:
         path = out.path
         if out.md5 is None:  # never recorded: the stage has not run since the out was declared
+            if self.project.external(path):
+                unverifiable.append(f"{path}: outside the project (external), not looked at")
+                return None
             return "modified" if (self.project.root / path).exists() else "deleted"
         if out.cache and not self._git_keeps(out):
             return None  # data: its hash in the lock is the truth, the workspace copy is not needed

@@ -317,7 +317,7 @@ def dvc_resolves(root: Path, data: dict[str, Any]) -> Any:
     from dvc.parsing import DataResolver
 
     try:
-        resolver = DataResolver(_ResolverRepo({}), str(root), data)
+        resolver = DataResolver(_ResolverRepo(root, {}), str(root), data)
         return (
             resolver.resolve().get("stages") or {},
             resolver.resolve_artifacts() or {},

@@ -1,0 +1,213 @@
+"""The one way the plugin reads a file of the repository, and the one way it writes a file.
+
+A repository is untrusted input: a pull request from a stranger is built in CI. So:
+
+- ``open_file`` (and ``read_file`` on top of it) opens a file named by a path relative to a
+  root (the DVC project, or the directory of mkdocs.yml) only when the path stays inside the
+  root after ``..`` and symbolic links are resolved, and only when it is a regular file: a
+  named pipe (FIFO), a device, a socket or a directory is refused instead of blocking the
+  build or feeding it endless bytes. ``read_file`` reads at most its limit, whatever ``stat``
+  says (``/dev/zero`` has size 0).
+- ``write_file`` writes a file named by a path relative to the site directory only inside it:
+  an absolute path, a ``..`` part or a symbolic link on the way (a stale site directory can
+  hold one) is refused, and the file is replaced, never written through.
+
+Every refusal is an MLPluginError whose finding names the file and says why.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import posixpath
+import stat
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO, TextIO
+
+from .findings import Finding, MLPluginError
+
+MAX_BYTES = 10 * 1024 * 1024  # a params or lock file larger than this is not a params file
+
+_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+_FLAGS |= getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+class Missing(MLPluginError):
+    """Nothing is at the path (or a symbolic link there points to nothing)."""
+
+
+def _refuse(kind: str, shown: str, why: str) -> MLPluginError:
+    return MLPluginError(Finding(kind, f"{shown} {why}", shown))
+
+
+def leaves(path: str) -> str | None:
+    """Why the relative path PATH (POSIX separators) cannot name a file inside a root without
+    following symbolic links: absolute, or going up with '..'; None when it stays inside."""
+    if "\x00" in path:
+        return "has a NUL character in its name"
+    if posixpath.isabs(path) or os.path.isabs(path):
+        return "is an absolute path, outside the project"
+    normal = posixpath.normpath(path)
+    if normal == ".." or normal.startswith("../"):
+        return "leaves the project ('..')"
+    return None
+
+
+def inside(root: Path | str, path: str) -> str | None:
+    """The real path of ROOT/PATH when it is inside ROOT with every symbolic link resolved;
+    None when it is not (absolute, '..', or a link pointing out)."""
+    if leaves(path) is not None:
+        return None
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(os.path.join(real_root, posixpath.normpath(path)))
+    if real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep):
+        return real
+    return None
+
+
+def real_path(
+    root: Path | str, path: str, shown: str | None = None, kind: str = "invalid_project_file"
+) -> str:
+    """The real path of ROOT/PATH, refused with a finding naming SHOWN (default PATH) when PATH
+    is absolute, goes up with '..' or passes a symbolic link whose target is outside ROOT."""
+    shown = shown or path
+    why = leaves(path)
+    if why is not None:
+        raise _refuse(kind, shown, f"{why}: it is not read.")
+    real = inside(root, path)
+    if real is None:
+        raise _refuse(kind, shown, "is a symbolic link out of the project: it is not read.")
+    return real
+
+
+def open_file(
+    root: Path | str, path: str, shown: str | None = None, kind: str = "invalid_project_file"
+) -> BinaryIO:
+    """The regular file ROOT/PATH opened for reading in binary mode.
+
+    Refused with a finding naming SHOWN (default PATH): a path outside ROOT (see real_path),
+    anything but a regular file (opened without blocking or following a final symbolic link,
+    then checked on the open descriptor), and a file that cannot be opened. Missing (an
+    MLPluginError) when nothing is there."""
+    shown = shown or path
+    real = real_path(root, path, shown, kind)
+    try:
+        fd = os.open(real, _FLAGS)
+    except FileNotFoundError:
+        raise Missing(Finding(kind, f"{shown} does not exist.", shown)) from None
+    except NotADirectoryError:
+        raise Missing(Finding(kind, f"{shown} does not exist.", shown)) from None
+    except OSError as exc:
+        raise _refuse(kind, shown, f"cannot be read: {exc.strerror}.") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            what = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+            raise _refuse(kind, shown, f"is {what}, not a regular file: it is not read.")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_file(
+    root: Path | str,
+    path: str,
+    shown: str | None = None,
+    limit: int = MAX_BYTES,
+    kind: str = "invalid_project_file",
+) -> bytes:
+    """The bytes of the regular file ROOT/PATH inside ROOT (see open_file), at most LIMIT of
+    them: a longer file is refused, whatever its recorded size says."""
+    shown = shown or path
+    with open_file(root, path, shown, kind) as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size > limit:
+            raise _refuse(kind, shown, f"is {size} bytes, over the {limit} byte limit.")
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise _refuse(kind, shown, f"is over the {limit} byte limit.")
+    return data
+
+
+def exists(root: Path | str, path: str) -> bool:
+    """Whether anything (a file, a directory, a pipe, a link to nothing) is at ROOT/PATH, for a
+    PATH inside ROOT; False for a path that leaves ROOT, which is never looked at."""
+    return inside(root, path) is not None and os.path.lexists(os.path.join(root, path))
+
+
+def site_path(path: str) -> list[str]:
+    """The parts of PATH, a path relative to the site directory, or a ValueError saying why
+    it cannot be one (absolute, a '..' part, empty, a NUL character)."""
+    if "\x00" in path:
+        raise ValueError("has a NUL character")
+    if path.startswith(("/", "\\")) or os.path.isabs(path) or posixpath.isabs(path):
+        raise ValueError("is an absolute path")
+    parts = [p for p in path.replace("\\", "/").split("/") if p not in ("", ".")]
+    if ".." in parts:
+        raise ValueError("has a '..' part")
+    if not parts:
+        raise ValueError("names no file")
+    return parts
+
+
+def write_file(site_dir: Path | str, path: str, content: str | Callable[[TextIO], None]) -> Path:
+    """Write CONTENT (a text, or a function writing to a text stream) as UTF-8 to
+    SITE_DIR/PATH and return where it went.
+
+    PATH must stay inside SITE_DIR: no absolute path, no '..' part, and no symbolic link (or
+    non-directory) on the way, checked as each directory is made; the file is written next to
+    its target and renamed over it, so a link or a second name of another file at the target is
+    replaced, never written through. Anything else is an MLPluginError naming PATH."""
+    try:
+        parts = site_path(path)
+    except ValueError as exc:
+        raise _refuse("invalid_project_file", path, f"{exc}: it is not written.") from None
+    current = os.path.realpath(site_dir)
+    os.makedirs(current, exist_ok=True)
+    for part in parts[:-1]:
+        current = os.path.join(current, part)
+        try:
+            os.mkdir(current)
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise _refuse(
+                "invalid_project_file", path, f"cannot be written: {exc.strerror}."
+            ) from None
+        if not stat.S_ISDIR(os.lstat(current).st_mode):
+            raise _refuse(
+                "invalid_project_file",
+                path,
+                f"would go through '{part}', which is not a directory of the site (a symbolic "
+                "link?): it is not written.",
+            )
+    target = os.path.join(current, parts[-1])
+    if os.path.isdir(target) and not os.path.islink(target):
+        raise _refuse("invalid_project_file", path, "is a directory in the site: not written.")
+    fd, temporary = tempfile.mkstemp(dir=current, prefix=".mlplugin-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            if isinstance(content, str):
+                out.write(content)
+            else:
+                content(out)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    return Path(target)
