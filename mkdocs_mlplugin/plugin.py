@@ -528,15 +528,14 @@ class MLPlugin(BasePlugin[MLConfig]):
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         """Write the manifest and the Hub model cards, each through guards.write_file: only
         inside the site directory."""
-        manifest = self.manifest()
+        target = self._outputs.get("manifest")
         try:
-            if self._outputs["manifest"]:
+            if target:
+                manifest = self.manifest()
                 guards.write_file(
-                    config.site_dir,
-                    self._outputs["manifest"],
-                    lambda out: write_manifest(manifest, out),
+                    config.site_dir, target, lambda out: write_manifest(manifest, out)
                 )
-            folder = self._outputs["hf_export"]
+            folder = self._outputs.get("hf_export")
             for name, (metadata, body) in self.cards.items() if folder else ():
                 path = f"{folder}/{name.replace(':', '/')}/README.md"
                 guards.write_file(config.site_dir, path, cards.hub_readme(metadata, body))

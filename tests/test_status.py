@@ -893,7 +893,7 @@ def test_directory_hashes_are_dvcs(files: dict[tuple[str, ...], bytes]) -> None:
         for algorithm in ("md5", "md5-dos2unix"):
             odb = LocalHashFileDB(fs, str(Path(tmp) / f"odb-{algorithm}"))
             _, meta, tree = build(odb, str(top), fs, algorithm)
-            ours = Hasher().tree(top, algorithm, lambda _path: False)
+            ours = Hasher().tree(Path(tmp), "d", algorithm, lambda _path: False)
             assert ours == tree.hash_info.value, algorithm
         stored = [f for f in top.rglob("*") if f.is_file()]
         assert (len(stored), sum(f.stat().st_size for f in stored)) == (meta.nfiles, meta.size)
