@@ -534,7 +534,7 @@ def _unreadable_metrics(
     if broken:
         what = f", so '{key}' is unknown" if key else ""
         message = f"metrics file {', '.join(broken)} cannot be read (see its error){what}."
-        raise _fail("missing_value", ref, page, message)
+        raise _fail("missing_value", ref, page, message, f"file:{broken[0]}")
 
 
 # --------------------------------------------------------------------------- blocks
