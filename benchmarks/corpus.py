@@ -382,6 +382,7 @@ def examine(clone: Path, work: Path) -> Iterator[tuple[str, str, Check]]:
             if f["severity"] != "info"
         ]
         yield label, commit, build
+        yield label, commit, compare_registry(manifest, copy)  # GTO needs no DVC project
         if not manifest.get("projects"):
             continue
         yield label, commit, compare_dag(manifest, root)
@@ -389,7 +390,6 @@ def examine(clone: Path, work: Path) -> Iterator[tuple[str, str, Check]]:
         yield label, commit, compare_params(manifest, root)
         yield label, commit, compare_metrics(manifest, root)
         yield label, commit, compare_history(site_dir, artifacts, root)
-        yield label, commit, compare_registry(manifest, copy)
 
 
 def main(argv: list[str] | None = None) -> int:
