@@ -1,6 +1,6 @@
 """Synthetic but realistic repositories for the benchmarks: Material sites on a DVC project.
 
-    python benchmarks/generate.py SIZE DEST        # SIZE: a, b, c, pipeline500, tags1000
+    python benchmarks/generate.py SIZE DEST        # SIZE: a, b, c, pipeline500, pipeline5000, tags1000
 
 Each repository is a git work tree whose whole history is written with one ``git
 fast-import`` (no ``git commit`` per commit, no dvc CLI), so that even 20,000 commits take
@@ -55,6 +55,7 @@ class Size:
     stages: int  # a multiple of 10
     tags: int
     stale: bool = False  # leave two stages stale (for the dvc status comparison)
+    root_groups: int = 5  # groups of ten stages in the root dvc.yaml; the others get their own
 
 
 SIZES = {
@@ -64,12 +65,14 @@ SIZES = {
     # not sites to build, but projects for the pipeline and tags benchmarks
     "pipeline500": Size(pages=20, commits=200, stages=500, tags=0, stale=True),
     "tags1000": Size(pages=10, commits=1200, stages=10, tags=1000),
+    # 2,500 stages in the root dvc.yaml, the rest in 250 dvc.yaml files of ten
+    "pipeline5000": Size(pages=20, commits=200, stages=5000, tags=0, stale=True, root_groups=250),
 }
 
 #: bump when the output changes, so run.py regenerates cached repositories
 VERSION = "7"
 
-ROOT_GROUPS = 5  # groups in the root dvc.yaml; the others get pipelines/gNN/dvc.yaml
+ROOT_GROUPS = 5  # groups in the root dvc.yaml by default; the others get pipelines/gNN/dvc.yaml
 FEATURES = ["tfidf", "bow", "hashing", "chars", "words", "lengths"]
 LRS = [0.1, 0.05, 0.02, 0.01, 0.005, 0.001]
 AUTHORS = [
@@ -183,6 +186,7 @@ class Group:
     index: int
     params: dict
     versions: dict  # stage kind -> how many times it was rerun
+    root_groups: int = ROOT_GROUPS  # groups 0 .. root_groups - 1 are in the root dvc.yaml
 
     @property
     def name(self) -> str:
@@ -190,7 +194,7 @@ class Group:
 
     @property
     def sub(self) -> bool:
-        return self.index >= ROOT_GROUPS
+        return self.index >= self.root_groups
 
     @property
     def dir(self) -> str:  # the dvc.yaml's directory, relative to the project root
@@ -736,6 +740,7 @@ def generate(size_name: str, dest: Path, home: Path) -> dict:
                 "evaluate": {"threshold": 0.5},
             },
             {"prepare": 1, "featurize": 1, "train": 1, "evaluate": 1},
+            size.root_groups,
         )
         for i in range(n_groups)
     ]

@@ -7,6 +7,7 @@ what they mean to DVC), and everything else is read from the files DVC keeps in 
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import functools
 import os
@@ -81,6 +82,12 @@ class Stage:
 
     def out(self, path: str) -> Hashed | None:
         return next((o for o in self.outs if o.path == path), None)
+
+    @property
+    def is_callback(self) -> bool:
+        """A command with no deps, params or outs, which DVC runs on every ``dvc repro`` and
+        ``dvc status`` calls always changed."""
+        return bool(self.cmd) and not (self.deps or self.params or self.outs)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -159,9 +166,12 @@ class Project:
     consulted: list[str] = dataclasses.field(default_factory=list)  # every file read, or looked for
     fingerprint: tuple[Any, ...] = dataclasses.field(default=(), repr=False, compare=False)
 
-    # caches: the resolved root and answers of contains(); the out-path index
+    # caches: the resolved root and answers of contains(); the out-path index; dvc.yaml lines
     _resolved_root: Path | None = dataclasses.field(default=None, repr=False, compare=False)
     _contained: dict[str, bool] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+    _lines: dict[str, list[str]] = dataclasses.field(
+        default_factory=dict, repr=False, compare=False
+    )
     _outs: tuple[tuple[int, int], dict[str, tuple[str, Hashed]], set[str]] | None = (
         dataclasses.field(default=None, repr=False, compare=False)
     )
@@ -607,21 +617,54 @@ def _schema_finding(error: Any, shown: str, text: str) -> Finding:
 
 
 def key_line(text: str, keys: list[str]) -> int | None:
-    """Best-effort line of the YAML key path KEYS in TEXT (block style only)."""
+    """Best-effort line of the YAML key path KEYS in TEXT (block style only): each key is
+    looked for from the line of the one before it."""
+    index = _key_index(text)
     line_no = 0
-    lines = text.splitlines()
     found = None
     for key in keys:
-        if key.isdigit():
-            continue
-        pattern = re.compile(rf"^\s*-?\s*['\"]?{re.escape(key)}['\"]?\s*:")
-        for i in range(line_no, len(lines)):
-            if pattern.match(lines[i]):
-                line_no, found = i, i + 1
-                break
-        else:
+        at = index.find(key, line_no)
+        if at is None:
+            if key.isdigit():
+                continue  # a list index, not a key written in the file
             return found
+        line_no, found = at, at + 1
     return found
+
+
+#: what a line holding a plain key starts with: indentation, a list item's dash, a quote
+_KEY_START = re.compile(r"^\s*-?\s*['\"]?([^\s'\":-][^'\":]*?)['\"]?\s*:")
+_PLAIN_KEY = re.compile(r"[^\s'\":-][^'\":]*")
+
+
+class _KeyIndex:
+    """The lines of a text, and for each plain key (no quotes, colons, leading dash or
+    space) the lines that start with it, found in one pass: looking up every stage of a
+    large dvc.yaml then costs no rescan of the file."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+        self.starts: dict[str, list[int]] = {}
+        for i, line in enumerate(self.lines):
+            match = _KEY_START.match(line)
+            if match:
+                self.starts.setdefault(match.group(1), []).append(i)
+
+    def find(self, key: str, start: int) -> int | None:
+        """The first line at or after START that holds KEY as a key."""
+        if _PLAIN_KEY.fullmatch(key) and not key[-1].isspace():
+            lines = self.starts.get(key, ())
+            at = bisect.bisect_left(lines, start)
+            return lines[at] if at < len(lines) else None
+        pattern = re.compile(rf"^\s*-?\s*['\"]?{re.escape(key)}['\"]?\s*:")
+        return next(
+            (i for i in range(start, len(self.lines)) if pattern.match(self.lines[i])), None
+        )
+
+
+@functools.lru_cache(maxsize=4)
+def _key_index(text: str) -> _KeyIndex:
+    return _KeyIndex(text)
 
 
 def _resolve(
@@ -703,10 +746,17 @@ def _refused_vars(
     root: Path, dvcfile: str, data: dict[str, Any], text: str, consulted: list[str]
 ) -> str | None:
     """The params.yaml next to DVCFILE when DVC's resolver would read it and the plugin refuses
-    it; a finding when a file of its top-level ``vars`` is refused (outside the project, not a
-    regular file, too large, ...). Every file looked at is added to CONSULTED."""
+    it; a finding when a file of its ``vars`` (top-level, or a stage's own) is refused (outside
+    the project, not a regular file, too large, ...). Every file looked at is added to
+    CONSULTED."""
     directory = posixpath.dirname(dvcfile)
-    names = [DEFAULT_PARAMS] + [v for v in data.get("vars") or [] if isinstance(v, str)]
+    stages = data.get("stages")
+    stages = stages if isinstance(stages, dict) else {}
+    bodies = [d.get("do", d) for d in stages.values() if isinstance(d, dict)]
+    lists = [data.get("vars"), *(b.get("vars") for b in bodies if isinstance(b, dict))]
+    names = [DEFAULT_PARAMS] + [
+        v for items in lists if isinstance(items, list) for v in items if isinstance(v, str)
+    ]
     for index, name in enumerate(names):
         written = name.split(":")[0]
         file = posixpath.normpath(posixpath.join(directory, written.replace("\\", "/")))
@@ -845,12 +895,17 @@ def _load_lock(root: Path, lockfile: str) -> dict[str, Any]:
 def _hashed(entry: dict[str, Any], wdir: str) -> Hashed:
     return Hashed(
         path=_join(wdir, str(entry.get("path", ""))),
-        md5=entry.get("md5"),
+        md5=_checksum(entry.get("md5")),
         size=entry.get("size"),
         nfiles=entry.get("nfiles"),
         hash_name=entry.get("hash"),
         cache=bool(entry.get("cache", True)),
     )
+
+
+def _checksum(value: Any) -> str | None:
+    """An md5 as text: DVC's schema takes a number (``md5: 1234``) as its digits."""
+    return str(value) if isinstance(value, int) else value
 
 
 def _apply_lock(stage: Stage, entry: dict[str, Any], directory: str) -> None:
@@ -966,13 +1021,20 @@ def _inside(project: Project, file: str, what: str) -> bool:
     project.outside.add(file)
     for stage in project.stages.values():
         if file in stage.params or file in stage.metrics:
-            try:
-                text = read_text(project.root, stage.dvcfile)
-            except MLPluginError:
-                text = ""
+            lines = project._lines.get(stage.dvcfile)
+            if lines is None:  # each dvc.yaml read once, however many files it declares
+                try:
+                    text = read_text(project.root, stage.dvcfile)
+                except MLPluginError:
+                    text = ""
+                lines = project._lines[stage.dvcfile] = text.splitlines()
             written = posixpath.relpath(file, stage.wdir) if stage.wdir != "." else file
             line = next(
-                (i for i, row in enumerate(text.splitlines(), 1) if written in row or file in row),
+                (
+                    i + 1
+                    for i in range((stage.line or 1) - 1, len(lines))
+                    if written in lines[i] or file in lines[i]
+                ),
                 stage.line,
             )
             project.findings.append(

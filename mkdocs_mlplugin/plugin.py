@@ -511,7 +511,8 @@ class MLPlugin(BasePlugin[MLConfig]):
             project = view.project
             if project is None:
                 continue
-            names = [*project.files_read, *project.params, *project.metrics, ".dvc/config"]
+            # every file the project was read from: vars files and .dvc/config among them
+            names = [*project.files_read, *project.params, *project.metrics, *project.consulted]
             paths += [project.root / name for name in names]
             paths += [
                 project.root / stage.dvcfile.replace("dvc.yaml", "dvc.lock")
@@ -1425,8 +1426,9 @@ def write_manifest(manifest: dict[str, Any], out: TextIO) -> None:
 def _strict_dumps(value: Any, indent: int | None = None) -> str:
     try:
         return json.dumps(value, indent=indent, default=str, allow_nan=False)
-    except ValueError:  # NaN or an infinity somewhere: rare, so looked for only then
-        return json.dumps(_strict_json(value), indent=indent, default=str, allow_nan=False)
+    except (ValueError, TypeError):  # NaN, an infinity, a date as a key: rare, so looked for then
+        value = _strict_json(render.json_keys(value))
+        return json.dumps(value, indent=indent, default=str, allow_nan=False)
 
 
 def _check_site_dir(config: MkDocsConfig) -> None:

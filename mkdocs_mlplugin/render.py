@@ -11,6 +11,7 @@ import html
 import json
 import re
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from .graph import Diagram, Node
 
@@ -76,8 +77,27 @@ def display(value: object) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(display(v) for v in value)
     if isinstance(value, dict):
-        return json.dumps(value, sort_keys=True, default=str, allow_nan=True)
+        return json.dumps(json_keys(value), sort_keys=True, default=str, allow_nan=True)
     return str(value)
+
+
+def json_keys(value: Any) -> Any:
+    """VALUE with every mapping key as the text JSON writes for it (``1``, ``true``, ``null``;
+    a date as ISO text), so that mappings whose keys mix types, or hold dates as YAML reads
+    ``2024-01-01:``, can be written and sorted."""
+    if isinstance(value, dict):
+        return {_json_key(k): json_keys(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_keys(v) for v in value]
+    return value
+
+
+def _json_key(key: Any) -> str:
+    if isinstance(key, str):
+        return key
+    if key is None or isinstance(key, (bool, int, float)):
+        return json.dumps(key, allow_nan=True)
+    return key.isoformat() if hasattr(key, "isoformat") else str(key)
 
 
 def literal(value: object) -> str:
@@ -89,7 +109,7 @@ def literal(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (list, tuple, dict)):
-        return json.dumps(value, ensure_ascii=False, default=str)
+        return json.dumps(json_keys(value), ensure_ascii=False, default=str)
     return str(value)
 
 
@@ -106,7 +126,10 @@ def human_size(size: int | None) -> str:
     """Bytes as a short human size, the way ``du -h`` and DVC's UI show it."""
     if size is None:
         return ""
-    value = float(size)
+    try:
+        value = float(size)
+    except OverflowError:  # more bytes than a float holds: whole TiB, every digit
+        return f"{int(size) // 1024**4} TiB"
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if value < 1024 or unit == "TiB":
             return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"

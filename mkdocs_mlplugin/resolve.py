@@ -661,6 +661,9 @@ def params_table(
         return _values_table(("File", "Param", "Value"), rows, "ml-params")
     for file, keys in stage.params.items():
         data = project.params.get(file)
+        if data is None and file in project.unreadable:
+            message = f"stage '{stage.name}' reads {file}, which cannot be read (see its error)."
+            raise _fail("missing_value", ref, page, message)
         if data is None:
             raise _fail(
                 "missing_reference",

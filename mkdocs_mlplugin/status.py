@@ -13,7 +13,8 @@ For each stage the verdict compares, as DVC does:
   may have been in it when the lock was written, so the difference is a change only where
   git's files cannot be the lock's minus some others: as many files as the lock counts or
   more, more bytes than it counts, or a file git shows changed since the lock was committed;
-- ``frozen`` (deps not checked) and ``always_changed`` (always stale).
+- ``frozen`` (deps not checked) and ``always_changed`` (always stale), as is a stage with a
+  command and no deps, params or outs (DVC's "callback" stage).
 
 What only absent data could tell is reported as not verifiable, never as stale.
 """
@@ -185,7 +186,7 @@ class _Checker:
                 outs[out.path] = state
         if outs:
             status.append({"changed outs": outs})
-        if stage.always_changed:
+        if stage.always_changed or stage.is_callback:
             status.append("always changed")
         if stage.locked and stage.lock_cmd != stage.cmd:
             status.append("changed command")

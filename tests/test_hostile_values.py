@@ -9,10 +9,14 @@ reads the same files, the real ``dvc`` command is asked too.
 
 from __future__ import annotations
 
+import json
 import re
+import sys
 
 import pytest
 from conftest import Repo
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from test_hostile import E, I, W, expect, line_of, rx, value
 
 PAGE = "# Home\n\nlr={ml param train.lr} seed={ml param prepare.seed}\n\n{ml params-table}\n"
@@ -223,3 +227,288 @@ def test_a_malformed_dvc_lock_at_an_old_commit_is_a_finding_naming_the_commit(
     build = pipeline.build()
     assert build.ok, build.output
     assert "Break the lock" not in build.page("tl")  # the broken version shows no change
+
+
+# --------------------------------------------------------------------------- callback stages
+
+
+def test_a_stage_with_no_deps_and_no_outs_is_always_changed_as_dvc_status_says(
+    pipeline: Repo,
+) -> None:
+    """DVC runs a "callback" stage (a command, no deps, params or outs) on every repro and
+    `dvc status` calls it always changed; a stage with no deps but an output is not one."""
+    pipeline.dvc("stage", "add", "-q", "-n", "notify", "echo done")
+    pipeline.dvc("stage", "add", "-q", "-n", "stamp", "-o", "stamp.txt", "echo v1 > stamp.txt")
+    pipeline.dvc("repro", "-q", "notify", "stamp")
+    pipeline.write(".gitignore", pipeline.read(".gitignore") + "/stamp.txt\n")
+    _site(pipeline, "# Home\n\n{ml stage notify status} {ml stage stamp status}\n")
+    status = pipeline.dvc("status", "--json")
+    assert json.loads(status) == {"notify": ["always changed"]}, status
+    dvc_yaml = pipeline.read("dvc.yaml")
+    expect(
+        pipeline.build("--strict"),
+        E(
+            f"dvc.yaml:{line_of(dvc_yaml, 'notify:')}: stage 'notify' is stale: always changed. "
+            "Run 'dvc repro notify' and commit dvc.lock. [stale_pipeline]"
+        ),
+    )
+    # the manifest, as `mkdocs-ml manifest` prints it: stamp is current
+    result = pipeline.run(sys.executable, "-m", "mkdocs_mlplugin.cli", "manifest", check=False)
+    stages = json.loads(result.stdout)["projects"][0]["stages"]
+    states = {s["name"]: s["status"]["state"] for s in stages}
+    assert (states["notify"], states["stamp"]) == ("stale", "current"), result.stderr
+
+
+# --------------------------------------------------------------------------- mkdocs serve
+
+
+def _vars_site(repo: Repo) -> None:
+    """dvc.yaml reads a vars file (top-level 'vars:') and a stage its own ('vars:' in the
+    stage); the train stage's description comes from them."""
+    repo.write("config/top.yaml", "model:\n  kind: upper-casing\n")
+    repo.write("config/train.yaml", "note:\n  text: first version\n")
+    dvc_yaml = repo.read("dvc.yaml").replace(
+        "  train:\n",
+        "  train:\n    vars:\n    - config/train.yaml\n"
+        "    desc: ${model.kind} model, ${note.text}\n",
+        1,
+    )
+    (repo.path / "dvc.yaml").write_text("vars:\n- config/top.yaml\n" + dvc_yaml, "utf-8")
+    repo.site({"index.md": "# Home\n\nDesc: {ml stage train desc}.\n"})
+    repo.commit("Docs", date="2024-02-01T10:00:00+00:00")
+    assert "up to date" in repo.dvc("status")
+
+
+def test_the_watched_files_include_every_vars_file_the_build_read(
+    pipeline: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    _vars_site(pipeline)
+    monkeypatch.chdir(pipeline.path)
+    config = load_config(str(pipeline.path / "mkdocs.yml"), site_dir=str(pipeline.home / "s"))
+    build(config)
+    page = (pipeline.home / "s" / "index.html").read_text("utf-8")
+    assert "upper-casing model, first version" in page
+    watched = {
+        p.relative_to(pipeline.path).as_posix() for p in config.plugins["mlplugin"].watched()
+    }
+    assert {"config/top.yaml", "config/train.yaml", "params.yaml", "dvc.yaml"} <= watched
+
+
+def test_a_vars_file_edit_rebuilds_the_served_site(pipeline: Repo) -> None:
+    from test_serve import serving, wait_for
+
+    _vars_site(pipeline)
+    with serving(pipeline) as url:
+        wait_for(url, "Desc: upper-casing model, first version.")
+        pipeline.write("config/train.yaml", "note:\n  text: second version\n")
+        wait_for(url, "Desc: upper-casing model, second version.")
+        pipeline.write("config/top.yaml", "model:\n  kind: lower-casing\n")
+        wait_for(url, "Desc: lower-casing model, second version.")
+
+
+# --------------------------------------------------------------------------- keys of mixed types
+
+MIXED = "1: one\nfalse: no-key\n2024-01-01: new-year\nnested:\n  1: x\n  a: y\n  2024-01-01: z\n"
+
+
+def test_params_keys_of_mixed_types_and_dates_are_shown(pipeline: Repo) -> None:
+    """YAML reads `1:`, `false:` and `2024-01-01:` as a number, a boolean and a date: the
+    page, the params table and the manifest show them; DVC reads the file too."""
+    pipeline.write("params.yaml", pipeline.read("params.yaml") + MIXED)
+    _site(
+        pipeline,
+        "# Home\n\nx={ml param nested.1} z={ml param nested.2024-01-01}\n\n{ml params-table}\n",
+    )
+    assert "up to date" in pipeline.dvc("status")
+    build = pipeline.build("--strict")
+    expect(build)
+    page = build.page("")
+    assert value(page, "param nested.1") == "x"
+    assert value(page, "param nested.2024-01-01") == "z"
+    assert "new-year" in page
+    params = build.manifest()["projects"][0]["params"]["params.yaml"]
+    assert params["nested"] == {"1": "x", "a": "y", "2024-01-01": "z"}
+
+
+@pytest.mark.parametrize("file", ["dvc.yaml", "dvc.lock"])
+def test_stage_names_of_mixed_types_are_a_finding_at_their_line(pipeline: Repo, file: str) -> None:
+    text = pipeline.read(file)
+    text = text.replace(
+        "stages:\n", "stages:\n  1:\n    cmd: echo one\n  2024-01-01:\n    cmd: echo d\n", 1
+    )
+    (pipeline.path / file).write_text(text, "utf-8")
+    _site(pipeline)
+    assert "expected str" in pipeline.run(sys.executable, "-m", "dvc", "status", check=False).stderr
+    line = line_of(text, "  1:")
+    expect(
+        pipeline.build("--strict"),
+        E(
+            f"{file}:{line}: {file}: expected str at 'stages.1' (DVC's schema for this file). [invalid_project_file]"
+        ),
+        allowed=(
+            *FOLLOW_UPS,
+            W(rx(r"docs/index\.md:\d+: .* \[missing_value\]")),
+            E(rx(r"docs/index\.md:\d+: .* \[missing_reference\]")),
+            I(rx(r"dvc\.yaml:\d+: .* \[unverifiable_stage\]")),
+        ),
+    )
+
+
+# --------------------------------------------------------------------------- lock fields
+
+
+def test_lock_fields_of_the_wrong_type_give_findings_not_tracebacks(pipeline: Repo) -> None:
+    """`md5: 1234` (DVC's own `dvc status` fails on it with "unexpected error") is the text
+    1234, so the dep it records is modified; a 401-digit size is shown, not a traceback."""
+    lock = pipeline.read("dvc.lock")
+    raw_md5 = re.search(r"path: data/raw\.csv\n\s+hash: md5\n\s+md5: (\w+)", lock)
+    model = re.search(r"path: models/model\.txt\n\s+hash: md5\n\s+md5: \w+\n\s+size: (\d+)", lock)
+    assert raw_md5 and model, lock
+    lock = lock[: model.start(1)] + "9" * 401 + lock[model.end(1) :]
+    lock = lock.replace(f"md5: {raw_md5.group(1)}", "md5: 1234", 1)  # prepare's dep
+    (pipeline.path / "dvc.lock").write_text(lock, "utf-8")
+    _site(pipeline, "# Home\n\n{ml out models/model.txt size}\n")
+    failed = pipeline.run(sys.executable, "-m", "dvc", "status", check=False)
+    assert "unexpected error" in failed.stdout + failed.stderr
+    expect(
+        pipeline.build("--strict"),
+        E(
+            "dvc.yaml:2: stage 'prepare' is stale: changed deps: modified data/raw.csv. "
+            "Run 'dvc repro prepare' and commit dvc.lock. [stale_pipeline]"
+        ),
+    )
+    config = pipeline.read("mkdocs.yml").replace(
+        "mlplugin: {}", "mlplugin: {checks: {stale_pipeline: info}}"
+    )
+    (pipeline.path / "mkdocs.yml").write_text(config, "utf-8")
+    build = pipeline.build()
+    assert build.ok, build.output
+    assert value(build.page(""), "out models/model.txt size") == f"{int('9' * 401) // 1024**4} TiB"
+
+
+# --------------------------------------------------------------------------- any document
+
+KEY = st.one_of(
+    st.text(max_size=6), st.integers(-5, 5), st.booleans(), st.none(), st.dates(), st.floats()
+)
+SCALAR = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(10**400, 10**402),
+    st.floats(),
+    st.text(max_size=12),
+    st.dates(),
+)
+DOCUMENT = st.recursive(
+    SCALAR,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEY, inner, max_size=3),
+    max_leaves=15,
+)
+
+
+def _nest(value: object, depth: int) -> object:
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def _as_text(value: object, how: str) -> str:
+    if how == "json":
+        import json as _json
+
+        return _json.dumps(render_json_keys(value), default=str)
+    import yaml
+
+    return yaml.safe_dump(value, default_flow_style=how == "flow", allow_unicode=True)
+
+
+def render_json_keys(value: object) -> object:
+    from mkdocs_mlplugin.render import json_keys
+
+    return json_keys(value)
+
+
+@pytest.fixture(scope="module")
+def any_document_site(tmp_path_factory: pytest.TempPathFactory) -> Repo:
+    from conftest import init_repo, make_pipeline
+
+    base = tmp_path_factory.mktemp("anydoc")
+    repo = init_repo(base / "repo", base)
+    make_pipeline(repo)
+    card = "---\nml:\n  artifact: classifier\n---\n# Card\n\n{ml provenance}\n\n{ml params-table}\n"
+    page = (
+        "# Home\n\n{ml param train.lr} {ml metric accuracy} {ml out models/model.txt size}\n\n"
+        "{ml params-table}\n\n{ml metrics-table}\n\n{ml pipeline}\n"
+    )
+    repo.site(
+        {"index.md": page, "card.md": card},
+        plugin={"timeline_page": "tl.md", "checks": {"card_section": "ignore"}},
+    )
+    repo.commit("Docs", date="2024-02-01T10:00:00+00:00")
+    return repo
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    st.sampled_from(["params.yaml", "metrics.json", "dvc.lock"]),
+    DOCUMENT,
+    st.sampled_from(["block", "flow", "json"]),
+    st.sampled_from([0, 0, 0, 120]),
+    st.booleans(),
+    st.sampled_from(["md5", "size", "nfiles", "hash", "path", "cache"]),
+)
+def test_any_document_as_params_metrics_or_lock_builds_or_names_the_file(
+    any_document_site: Repo,
+    file: str,
+    document: object,
+    how: str,
+    depth: int,
+    inside: bool,
+    field: str,
+) -> None:
+    """Whatever the shape of params.yaml, metrics.json or dvc.lock, or of one value in them
+    (any values, keys of any type, numbers longer than Python reads, nesting past the limit,
+    YAML or JSON), an in-process build either succeeds or fails with findings, one of them
+    naming the file: never another exception."""
+    import logging
+
+    import yaml
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import Abort, PluginError
+
+    repo = any_document_site
+    original = repo.read(file)
+    value = _nest(document, depth)
+    if inside:  # in a file that is otherwise as the pipeline wrote it
+        data = yaml.safe_load(original)
+        if file == "dvc.lock":
+            data["stages"]["train"]["outs"][0][field] = value
+        else:
+            data["x"] = value
+        value = data
+    text = _as_text(value, "json" if file.endswith(".json") else how)
+    (repo.path / file).write_text(text, "utf-8")
+    records: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: records.append(record.getMessage())  # type: ignore[method-assign]
+    logger = logging.getLogger("mkdocs.plugins.mlplugin")
+    logger.addHandler(handler)
+    try:
+        config = load_config(str(repo.path / "mkdocs.yml"), site_dir=str(repo.home / "anydoc-site"))
+        try:
+            build(config)
+        except (Abort, PluginError):
+            assert any(file in message for message in records), (text[:500], records)
+    finally:
+        logger.removeHandler(handler)
+        (repo.path / file).write_text(original, "utf-8")

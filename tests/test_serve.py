@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 import socket
@@ -50,16 +51,23 @@ def served(pipeline: Repo) -> Iterator[tuple[Repo, str]]:
         plugin={"checks": {"stale_pipeline": "warn"}},
     )
     pipeline.commit("Docs")
+    with serving(pipeline) as url:
+        yield pipeline, url
+
+
+@contextlib.contextmanager
+def serving(repo: Repo) -> Iterator[str]:
+    """``mkdocs serve`` of REPO's site, running while the block runs: its URL."""
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"],
-        cwd=pipeline.path,
-        env=pipeline.env,
+        cwd=repo.path,
+        env=repo.env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
     )
     try:
-        yield pipeline, f"http://127.0.0.1:{port}/"
+        yield f"http://127.0.0.1:{port}/"
     finally:
         server.terminate()
         server.wait(timeout=20)

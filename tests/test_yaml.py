@@ -364,3 +364,26 @@ def test_a_second_merge_key_is_an_error_with_its_line_as_in_dvc() -> None:
     finding = caught.value.finding
     assert (finding.file, finding.line) == ("params.yaml", 5)
     assert "duplicate merge key '<<'" in finding.message
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.data())
+def test_the_direct_construction_counts_values_as_the_general_walk_does(data: Any) -> None:
+    """A document built the direct way is not walked again: the count made while building it
+    is the one measure() makes of the result."""
+    from mkdocs_mlplugin.files import _children, _load, measure
+
+    text = "doc: " + _flow(data.draw, 0, [])
+    try:
+        value, counted = _load(text)
+    except Exception:  # errors are tested above
+        return
+    if counted is not None:
+        assert counted == measure(value, _children)[0], text
+
+
+def test_nesting_past_the_limit_leaves_the_direct_construction() -> None:
+    from mkdocs_mlplugin.files import MAX_DEPTH, _load
+
+    assert _load("a: " + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1))[1] is not None
+    assert _load("a: " + "[" * MAX_DEPTH + "]" * MAX_DEPTH)[1] is None
