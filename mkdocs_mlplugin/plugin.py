@@ -229,9 +229,14 @@ class MLPlugin(BasePlugin[MLConfig]):
 
     def _reading(self, path: str) -> tuple[Path, str]:
         """(root, PATH relative to it) for guards.open_file: the files a site names (pages,
-        mermaid_js) must be inside the git work tree, or mkdocs.yml's directory outside git."""
-        root = self.git_root or self.config_dir
-        return root, os.path.relpath(path, root).replace(os.sep, "/")
+        mermaid_js) must be inside the git work tree (mkdocs.yml's directory outside git) or
+        inside docs_dir (which a plugin such as mkdocs-monorepo may put elsewhere)."""
+        roots = [r for r in (self.git_root or self.config_dir, self.docs_dir) if r is not None]
+        for root in roots:
+            rel = os.path.relpath(path, root).replace(os.sep, "/")
+            if guards.inside(root, rel) is not None:
+                return root, rel
+        return roots[0], os.path.relpath(path, roots[0]).replace(os.sep, "/")
 
     def _add_mermaid_js(self, files: Files, config: MkDocsConfig) -> None:
         """Serve the configured Mermaid build, read through guards.read_file."""
