@@ -1284,8 +1284,9 @@ class MLPlugin(BasePlugin[MLConfig]):
             commits = file_history.commits if file_history else []
             versions = drift.versions(subject, commits, blobs, repo_path)
             return Trained(drift.last_change(versions), uncommitted=False)
-        except MLPluginError as exc:
+        except MLPluginError as exc:  # git stopped answering (a partial clone lacks a version)
             self._add(exc.finding)
+            self.close_blobs()  # what it would answer now is nothing: the next start afresh
             return None
 
     # ------------------------------------------------------------------ findings
