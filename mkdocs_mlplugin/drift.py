@@ -38,6 +38,8 @@ class Subject:
 
 def subject_of(project: Project, artifact: Artifact | None, stage: Stage | None) -> Subject | None:
     if artifact is not None:
+        if artifact.path is None:
+            return None
         found = project.producer(artifact.path)
         if found is None:
             return None

@@ -126,15 +126,19 @@ class Tracked:
 
 @dataclasses.dataclass
 class Artifact:
-    """An entry of a dvc.yaml ``artifacts:`` section."""
+    """An entry of a dvc.yaml ``artifacts:`` section, or an artifact only GTO knows (from its
+    artifacts.yaml or its tags)."""
 
     name: str  # "text-classifier" or "sub/dvc.yaml:text-classifier"
-    dvcfile: str
-    path: str  # relative to the project root
+    dvcfile: str  # the dvc.yaml, or GTO's artifacts.yaml (from the git root), or ""
+    # relative to the project root; None when GTO gives no path or one outside the project
+    path: str | None
     type: str | None = None
     desc: str | None = None
     labels: list[str] = dataclasses.field(default_factory=list)
     meta: dict[str, Any] = dataclasses.field(default_factory=dict)
+    source: str = "dvc.yaml"  # or "artifacts.yaml", or "gto tags"
+    gto_path: str | None = None  # the path as GTO's artifacts.yaml gives it (from the git root)
 
     def as_dict(self) -> dict[str, Any]:
         return {

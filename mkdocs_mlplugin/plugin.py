@@ -10,9 +10,11 @@ on_post_build      writes the manifest
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import os
+import posixpath
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -50,6 +52,7 @@ from .resolve import (
     dated,
     find_artifact,
     format_date,
+    model_paths,
     param_group,
     registry_page,
     relative,
@@ -95,6 +98,10 @@ class MLPlugin(BasePlugin[MLConfig]):
         self.pages: list[dict[str, Any]] = []
         self.bound: list[tuple[PageFacts, int | None, dict[str, Any] | None]] = []
         self.documented: dict[str, Any] = {}
+        self.card_pages: dict[str, File] = {}  # artifact -> the page bound to it
+        self.timeline: list[timeline.Change] | None = None  # when timeline_page computed it
+        # (project root, artifact) -> registry.model_version, this build
+        self._model_versions: dict[tuple[Path, str], Any] = {}
         self.cards: dict[
             str, tuple[dict[str, Any], str]
         ] = {}  # artifact -> (Hub metadata, Markdown)
@@ -155,6 +162,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         self.pages = []
         self.bound = []
         self.cards = {}
+        self.timeline = None
         self.published = {}
         self.stash.clear()
         self._resolved_inline = {}
@@ -172,6 +180,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         # mike builds each docs version with this set; the manifest and footer name it
         self.docs_version = os.environ.get("MIKE_DOCS_VERSION") or None
         self.site = self._new_site()
+        self._model_versions = {}
         # The Markdown extension is for front ends without plugins; here the plugin does its work.
         for name in [n for n in config.markdown_extensions if n == "mkdocs_mlplugin.markdown"]:
             config.markdown_extensions.remove(name)
@@ -253,17 +262,20 @@ class MLPlugin(BasePlugin[MLConfig]):
         so that a diagram on any page can link to pages built after it."""
         project = self.site.project
         found: dict[str, Any] = {}
-        if project is None:
+        self.card_pages = {}
+        if project is None and not self.site.artifacts:
             return found
         for file in files.documentation_pages():
             binding = self._binding_of(file)
             if binding is None:
                 continue
             stage = str(binding.get("stage", ""))
-            if stage in project.stages:
+            if project is not None and stage in project.stages:
                 found.setdefault(stage, file)
-            artifact = project.artifacts.get(str(binding.get("artifact", "")))
+            artifact = self.site.artifacts.get(str(binding.get("artifact", "")))
             if artifact is not None:
+                self.card_pages.setdefault(artifact.name, file)
+            if artifact is not None and artifact.path is not None and project is not None:
                 found.setdefault(artifact.path, file)
                 producer = project.producer(artifact.path)
                 if producer is not None:
@@ -455,6 +467,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         """Read git, DVC and registry facts for a site whose config lives in CONFIG_DIR."""
         self.config_dir = config_dir
         self.site = self._new_site()
+        self._model_versions = {}
         self._resolved_inline = {}
         self._git_start = None
         self._read_git()
@@ -703,6 +716,7 @@ class MLPlugin(BasePlugin[MLConfig]):
                 records = repo.history(timeline.record_pathspecs(prefix), renames=False)
                 nested = timeline.nested_projects(history, prefix)
                 found = timeline.changes(records, prefix, repo.blobs, nested, unreadable)
+                self.timeline = found
             except MLPluginError as exc:
                 self._add(exc.finding)
                 problem = exc.finding.message
@@ -715,20 +729,21 @@ class MLPlugin(BasePlugin[MLConfig]):
         if self._taken("registry_page", src, files):
             return
         page_file = File.generated(config, src, content="")
-        project = self.site.project
-        cards = {}
-        for name, target in self.documented.items():
-            if project is not None:
-                for artifact in project.artifacts.values():
-                    if artifact.path == name:
-                        cards[self.site.registry_names.get(artifact.name, artifact.name)] = (
-                            target.url_relative_to(page_file)
-                        )
+        cards = {
+            self.site.registry_names.get(name, name): target.url_relative_to(page_file)
+            for name, target in self.card_pages.items()
+        }
         page_file.content_string = registry_page(self.site, cards)
         files.append(page_file)
 
     def _read_registry(self) -> None:
-        """GTO versions and stages from the repository's tags: one git process."""
+        """GTO versions and stages from the repository's tags (one git process) and GTO's
+        artifacts.yaml; then every artifact a page may name."""
+        self._read_tags()
+        for site in (self.site, *self._views.values()):
+            self._gather_artifacts(site)
+
+    def _read_tags(self) -> None:
         site, repo, project = self.site, self.repo, self.site.project
         if repo is None:
             site.registry_problem = site.git_problem
@@ -748,6 +763,9 @@ class MLPlugin(BasePlugin[MLConfig]):
                 "again with a real date."
             )
             self._add(Finding("registry", message))
+        for problem in reg.problems:
+            shown = os.path.relpath(repo.root / (problem.file or ""), self.config_dir)
+            self._add(dataclasses.replace(problem, file=shown.replace(os.sep, "/")))
         log.debug(
             "registry: %d tags, %d GTO events, %d not GTO tags, %d lightweight (ignored by GTO)",
             reg.tags,
@@ -773,6 +791,64 @@ class MLPlugin(BasePlugin[MLConfig]):
                 site, project=view.project, verdicts=view.verdicts, registry_names={}
             )
             _name_artifacts(self._views[root], self._others[root], repo)
+
+    def _gather_artifacts(self, site: SiteFacts) -> None:
+        """Every artifact a page of SITE's project may name: its dvc.yaml artifacts, then
+        those only GTO knows (artifacts.yaml, tags), and how to tell which registered version
+        each one's model in the work tree is."""
+        project, repo = site.project, self.repo
+        site.artifacts = dict(project.artifacts) if project else {}
+        site.model_version = None
+        if site.registry is None or repo is None:
+            return
+        prefix = repo_prefix(project, repo) if project else None
+        taken = set(site.registry_names.values()) | set(site.artifacts)
+        for name in sorted(site.registry.artifacts):
+            if name not in taken:
+                site.artifacts[name] = gto_artifact(name, site.registry, project, prefix)
+                site.registry_names[name] = name
+        if project is not None:
+            site.model_version = functools.partial(
+                self._model_version, site, project, repo, repo_prefix(project, repo)
+            )
+
+    def _model_version(
+        self,
+        site: SiteFacts,
+        project: dvc.Project,
+        repo: git.GitRepo,
+        prefix: str,
+        artifact: dvc.Artifact,
+    ) -> dict[str, Any] | None:
+        """Which registered version the artifact in the work tree is, by its md5 against the
+        md5 that dvc.lock (or its .dvc file) records at each registered version's commit: one
+        ``git cat-file --batch`` per artifact and build."""
+        key = (project.root, artifact.name)
+        known = self._model_versions.get(key, _UNSET)
+        if known is not _UNSET:
+            return known  # type: ignore[return-value]
+        reg = site.registry
+        entry = reg.artifact(site.registry_names.get(artifact.name, artifact.name)) if reg else None
+        subject = drift.subject_of(project, artifact, None)
+        found = None
+        if entry is not None and subject is not None:
+            commits = [v["commit"] for v in entry["versions"] if v["registered"]]
+            specs = [f"{c}:{prefix}{subject.file}" for c in commits]
+            try:
+                raw = repo.blobs(specs)
+            except MLPluginError as exc:
+                self._add(exc.finding)
+                raw = {}
+            blobs = drift.Blobs(raw.get)
+            md5_at: dict[str, str | None] = {}
+            for commit, spec in zip(commits, specs, strict=True):
+                data = blobs.get(spec)
+                md5 = None if isinstance(data, drift.Unreadable) else subject.extract(data)
+                md5_at[commit] = md5 if isinstance(md5, str) else None
+            self._unreadable_versions(repo, blobs.unreadable(), "the registered versions' hashes")
+            found = registry.model_version(entry, subject.current, md5_at)
+        self._model_versions[key] = found
+        return found
 
     def _shown(self, project: dvc.Project, file: str | None) -> str | None:
         """A project-relative path as findings show it: relative to mkdocs.yml's directory."""
@@ -937,7 +1013,9 @@ class MLPlugin(BasePlugin[MLConfig]):
                 return
             pin = {"md5": pin} if isinstance(pin, str) else pin
         project = self.site.project
-        if project is None or facts.foreign_project is not None:
+        if facts.foreign_project is not None or (
+            project is None and ("stage" in binding or "artifact" not in binding)
+        ):
             failed(
                 Finding(
                     "missing_reference",
@@ -951,8 +1029,8 @@ class MLPlugin(BasePlugin[MLConfig]):
 
         try:
             if "artifact" in binding:
-                facts.artifact = find_artifact(project, str(binding["artifact"]), ref, facts)
-            if "stage" in binding:
+                facts.artifact = find_artifact(self.site, str(binding["artifact"]), ref, facts)
+            if "stage" in binding and project is not None:
                 facts.stage = find_stage(project, str(binding["stage"]), ref, facts)
         except MLPluginError as exc:
             failed(exc.finding)
@@ -1157,13 +1235,20 @@ class MLPlugin(BasePlugin[MLConfig]):
             "stage": None,
         }
         if facts.artifact is not None:
-            artifact = facts.artifact.as_dict()
-            found = project.producer(facts.artifact.path) if project else None
+            artifact = facts.artifact.as_dict() | {"source": facts.artifact.source}
+            if facts.artifact.path is None:
+                artifact["path"] = facts.artifact.gto_path
+            found = (
+                project.producer(facts.artifact.path)
+                if project and facts.artifact.path is not None
+                else None
+            )
             if found:
                 artifact |= {"stage": found[0], "md5": found[1].md5, "size": found[1].size}
             gto_name = site.registry_names.get(facts.artifact.name, facts.artifact.name)
             entry = site.registry.artifact(gto_name) if site.registry else None
             artifact |= {
+                "registered_as": site.model_version(facts.artifact) if site.model_version else None,
                 "registry_name": gto_name,
                 "version": entry["latest"] if entry else None,
                 "stages": {s: v for s, v in entry["stages"].items() if v} if entry else {},
@@ -1364,6 +1449,59 @@ class MLPlugin(BasePlugin[MLConfig]):
         _with_status(data["stages"], site.verdicts)
         return data
 
+    def _registry_manifest(self) -> dict[str, Any] | None:
+        """The registry as ``gto show`` and ``gto history`` give it, per artifact (GTO's
+        names), with what artifacts.yaml declares of it; e-mail addresses only with
+        show_emails."""
+        reg = self.site.registry
+        if reg is None:
+            return None
+        hide = () if self.site.show_emails else ("author_email",)
+        artifacts = {}
+        for name, entry in sorted(reg.artifacts.items()):
+            history = [
+                {k: v for k, v in e.items() if k not in hide}
+                for e in reg.history
+                if e["artifact"] == name
+            ]
+            artifacts[name] = {
+                "latest": entry["latest"],
+                "latest_commit": entry["latest_commit"],
+                "registered": entry["registered"],
+                "active": entry["active"],
+                "stages": entry["stages"],
+                "versions": [
+                    {k: v for k, v in version.items() if k not in hide}
+                    for version in entry["versions"]
+                ],
+                "deprecations": [e for e in history if e["event"] == "deprecation"],
+                "declared": reg.declared.get(name),
+                "history": history,
+            }
+        return {"index": reg.index, "stages": reg.stages, "artifacts": artifacts}
+
+    def _timeline_manifest(self, changes: list[timeline.Change]) -> list[dict[str, Any]]:
+        """The timeline's changes, newest first, as the timeline page lists them."""
+        models = model_paths(self.site)
+        emails = self.site.show_emails
+        return [
+            {
+                "commit": c.commit.sha,
+                "date": c.commit.date,
+                "author": c.commit.author,
+                **({"author_email": c.commit.email} if emails else {}),
+                "subject": c.commit.subject,
+                "path": c.path,
+                "file": c.file,
+                "kind": "model" if c.path in models else "data",
+                "old_md5": c.old_md5,
+                "new_md5": c.new_md5,
+                "old_size": c.old_size,
+                "new_size": c.new_size,
+            }
+            for c in changes
+        ]
+
     def manifest(self) -> dict[str, Any]:
         """The machine-readable record of this build (see the README for its shape)."""
         site = self.site
@@ -1379,6 +1517,8 @@ class MLPlugin(BasePlugin[MLConfig]):
                 for view in (site, *self._views.values())
                 if view.project is not None
             ],
+            "registry": self._registry_manifest(),
+            "timeline": None if self.timeline is None else self._timeline_manifest(self.timeline),
             "pages": self.pages,
             "findings": findings,
         }
@@ -1498,6 +1638,37 @@ def _with_status(stages: list[dict[str, Any]], verdicts: dict[str, status.Verdic
     for stage in stages:
         verdict = verdicts.get(stage["name"])
         stage["status"] = verdict.as_dict() if verdict else None
+
+
+def gto_artifact(
+    name: str, reg: registry.Registry, project: dvc.Project | None, prefix: str | None
+) -> dvc.Artifact:
+    """An artifact only GTO knows: from its artifacts.yaml (type, path, description, labels,
+    as ``gto`` reads them), else from its tags alone. Its path is made relative to the DVC
+    project (PREFIX: the project's directory from the git root), so that DVC's hash and size
+    of that output are found as for a dvc.yaml artifact; None outside the project."""
+    declared = reg.declared.get(name)
+    if declared is None:
+        return dvc.Artifact(name, "", None, source="gto tags")
+    gto_path = declared["path"]
+    path = None
+    if isinstance(gto_path, str) and gto_path.strip() and project is not None:
+        normal = posixpath.normpath(gto_path.replace("\\", "/"))
+        inside = normal[len(prefix or "") :] if normal.startswith(prefix or "") else None
+        if inside and not inside.startswith(("/", "../")) and inside != "..":
+            path = inside if project.contains(inside) else None
+    custom = declared["custom"]
+    return dvc.Artifact(
+        name,
+        reg.index,
+        path,
+        type=declared["type"],
+        desc=declared["description"] or None,
+        labels=list(declared["labels"]),
+        meta=custom if isinstance(custom, dict) else {},
+        source="artifacts.yaml",
+        gto_path=gto_path,
+    )
 
 
 def repo_prefix(project: dvc.Project, repo: git.GitRepo) -> str:

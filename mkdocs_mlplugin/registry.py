@@ -6,12 +6,18 @@ call and gives the tags the meaning GTO gives them, so versions, the latest vers
 assignments are exactly what ``gto show`` and ``gto history`` say. It does not import GTO:
 GTO's tag reading and its pydantic models cost more than the rest of a registry. The tests
 hold it to GTO's own code on generated tag sets and to the gto CLI on real repositories.
+
+GTO also knows artifacts from its ``artifacts.yaml`` (at the git root, or where the ``.gto``
+config's ``index`` says), with their type, path, description and labels: they are read here as
+GTO's ``Index`` reads them, and an artifact declared there is in the registry even before it has
+a version, as ``gto show`` lists it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import posixpath
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -20,6 +26,7 @@ from typing import Any
 from .findings import Finding, MLPluginError
 from .git import GitRepo, open_repo
 
+INDEX = "artifacts.yaml"  # GTO's default; the .gto config's ``index`` moves it
 _FIELDS = (
     "%(refname:strip=2)",
     "%(objecttype)",
@@ -42,6 +49,10 @@ class Registry:
     lightweight: list[str]  # GTO tag names that are lightweight tags, which GTO ignores
     # GTO tags left out because their date is no calendar date: (name, the date as written)
     undated: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    # artifacts.yaml: name -> {type, path, description, labels, virtual, custom}, as GTO reads it
+    declared: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    index: str = INDEX  # where artifacts.yaml is, relative to the git root
+    problems: list[Finding] = dataclasses.field(default_factory=list)  # .gto, artifacts.yaml
     # what it was built from (the tag listing, the .gto stages): a serve rebuild reuses it
     source: Any = dataclasses.field(default=None, repr=False, compare=False)
 
@@ -372,10 +383,19 @@ class _Artifact:
         return chosen
 
 
-def build(tags: list[Tag], configured_stages: list[str] | None = None) -> Registry:
-    """The registry state from annotated GTO tags, with GTO's meaning (see above)."""
+def build(
+    tags: list[Tag],
+    configured_stages: list[str] | None = None,
+    declared: dict[str, dict[str, Any]] | None = None,
+) -> Registry:
+    """The registry state from annotated GTO tags, with GTO's meaning (see above), and the
+    artifacts DECLARED in artifacts.yaml that no tag names yet (as ``gto show`` lists them:
+    active, not registered, no version)."""
+    declared = declared or {}
     if not tags:
-        return Registry({}, configured_stages or [], [], 0, [], [])
+        registry = Registry({}, configured_stages or [], [], 0, [], [], declared=declared)
+        _add_declared(registry.artifacts, declared, registry.stages)
+        return registry
     parsed = [(tag, parse_name(tag.name)) for tag in tags]
     state: dict[str, _Artifact] = {}
     # GTO applies artifact, then version, then stage events, each group sorted by tag time.
@@ -448,37 +468,233 @@ def build(tags: list[Tag], configured_stages: list[str] | None = None) -> Regist
             history.append(((tag.seconds, _PRIORITY[event.kind]), entry))
     # as `gto history`: ascending by (time, priority), then reversed, so ties keep GTO's order
     history.sort(key=lambda e: e[0])
-    return Registry(artifacts, stages, [e for _, e in reversed(history)], len(tags), [], [])
+    _add_declared(artifacts, declared, stages)
+    return Registry(
+        artifacts, stages, [e for _, e in reversed(history)], len(tags), [], [], declared=declared
+    )
 
 
-def configured_stages(root: Path) -> list[str] | None:
-    """The ``stages:`` a ``.gto`` config file allows, when it lists them (as GTO reads it)."""
+def _add_declared(
+    artifacts: dict[str, dict[str, Any]], declared: dict[str, dict[str, Any]], stages: list[str]
+) -> None:
+    """Artifacts of artifacts.yaml without tags: GTO lists them as active and unregistered."""
+    for name in declared:
+        artifacts.setdefault(
+            name,
+            {
+                "name": name,
+                "latest": None,
+                "latest_commit": None,
+                "stages": {stage: [] for stage in stages},
+                "registered": False,
+                "active": True,
+                "versions": [],
+            },
+        )
+
+
+def gto_config(root: Path) -> dict[str, Any]:
+    """The ``.gto`` config at ROOT (the git root) with its keys lower-cased, as GTO's settings
+    read them (``stages``, ``STAGES`` and ``Stages`` are one key); {} without one."""
     from .files import parse_yaml, read_text
     from .guards import Missing
 
     try:
-        data = parse_yaml(read_text(root, ".gto"), ".gto")
+        data = parse_yaml(read_text(root, CONFIG_FILE), CONFIG_FILE)
     except Missing:
-        return None
-    stages = data.get("stages") if isinstance(data, dict) else None
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k).lower(): v for k, v in reversed(list(data.items()))}
+
+
+def configured_stages(config: dict[str, Any]) -> list[str] | None:
+    """The ``stages:`` a ``.gto`` config allows, when it lists them (as GTO reads it)."""
+    stages = config.get("stages")
     return [str(s) for s in stages] if isinstance(stages, list) else None
+
+
+CONFIG_FILE = ".gto"
+# GTO's name rule (gto.constants.name_re, searched as GTO does), for artifacts.yaml's names
+_VALID_NAME = re.compile(f"^{_NAME}$")
+_ARTIFACT_KEYS = {"type", "path", "virtual", "labels", "description", "custom"}
+_TRUE = {"1", "on", "t", "true", "y", "yes"}  # pydantic's lax booleans, lower-cased
+_FALSE = {"0", "off", "f", "false", "n", "no"}
+
+
+def index_path(config: dict[str, Any]) -> str:
+    """Where GTO's artifacts.yaml is, relative to the git root: ``index`` in .gto, else
+    artifacts.yaml. A path that leaves the repository is refused."""
+    index = config.get("index", INDEX)
+    if not isinstance(index, str) or not index.strip():
+        raise MLPluginError(
+            Finding("registry", f"{CONFIG_FILE}: 'index' must be a file name.", CONFIG_FILE)
+        )
+    normal = posixpath.normpath(index.replace("\\", "/"))
+    if normal.startswith(("/", "../")) or normal == ".." or normal[1:2] == ":":
+        raise MLPluginError(
+            Finding(
+                "registry",
+                f"{CONFIG_FILE}: 'index' ({index!r}) leaves the repository; GTO's artifacts.yaml "
+                "must be inside it.",
+                CONFIG_FILE,
+            )
+        )
+    return normal
+
+
+def read_index(root: Path, index: str = INDEX) -> dict[str, dict[str, Any]]:
+    """GTO's artifacts.yaml at ROOT (the git root), checked as GTO's ``Index.read_state``
+    checks it (each artifact a mapping; type and path text or null; labels a list of text;
+    description text; names by GTO's name rule, while types and labels are checked by GTO only
+    when it writes the file): name -> {type, path, description, labels, virtual, custom}. {}
+    when there is none; a finding naming the file (and line) when GTO could not read it either."""
+    from .files import parse_yaml, read_text
+    from .guards import Missing
+
+    try:
+        text = read_text(root, index)  # inside the repository, a regular file, bounded
+    except Missing:
+        return {}
+    data = parse_yaml(text, index)
+
+    def bad(message: str, name: Any = None) -> MLPluginError:
+        line = None
+        if name is not None:
+            found = re.search(rf"^['\"]?{re.escape(str(name))}['\"]?\s*:", text, re.M)
+            line = text[: found.start()].count("\n") + 1 if found else None
+        return MLPluginError(
+            Finding(
+                "invalid_project_file",
+                f"{index}: {message} GTO cannot read this file.",
+                index,
+                line,
+            )
+        )
+
+    if not isinstance(data, dict):
+        raise bad("it must map artifact names to their descriptions.")
+    declared: dict[str, dict[str, Any]] = {}
+    for name, entry in data.items():
+        if not isinstance(name, str) or not _VALID_NAME.search(name):
+            raise bad(
+                f"{name!r} is not a valid artifact name (letters, digits, '-', '_', '/').", name
+            )
+        if entry is None or not isinstance(entry, dict):
+            raise bad(
+                f"artifact '{name}' must be a mapping (type, path, labels, description).", name
+            )
+        fields = {k: v for k, v in entry.items() if k in _ARTIFACT_KEYS}
+        for key in ("type", "path"):
+            if fields.get(key) is not None and not isinstance(fields[key], str):
+                raise bad(f"artifact '{name}': '{key}' must be text.", name)
+        description = fields.get("description", "")
+        if not isinstance(description, str):
+            raise bad(f"artifact '{name}': 'description' must be text.", name)
+        labels = fields.get("labels", [])
+        if not isinstance(labels, list) or not all(isinstance(v, str) for v in labels):
+            raise bad(f"artifact '{name}': 'labels' must be a list of text.", name)
+        virtual = fields.get("virtual", True)
+        if isinstance(virtual, str) and virtual.strip().lower() in _TRUE | _FALSE:
+            virtual = virtual.strip().lower() in _TRUE
+        elif isinstance(virtual, (int, float)) and not isinstance(virtual, bool):
+            virtual = bool(virtual) if virtual in (0, 1) else virtual
+        if not isinstance(virtual, bool):
+            raise bad(f"artifact '{name}': 'virtual' must be true or false.", name)
+        declared[name] = {
+            "type": fields.get("type"),
+            "path": fields.get("path"),
+            "description": description,
+            "labels": labels,
+            "virtual": virtual,
+            "custom": fields.get("custom"),
+        }
+    return declared
 
 
 def read(repo: GitRepo, previous: Registry | None = None, raw: bytes | None = None) -> Registry:
     """The registry of the repository: one git process (RAW, its output, when it already
-    ran), GTO's semantics. PREVIOUS, read by an earlier build of the same process
-    (``mkdocs serve``), is returned while the tags and the .gto stages are the same."""
-    raw, stages = raw if raw is not None else list_tags(repo), configured_stages(repo.root)
-    if previous is not None and previous.source == (raw, stages):
+    ran), GTO's semantics, and GTO's artifacts.yaml. PREVIOUS, read by an earlier build of
+    the same process (``mkdocs serve``), is returned while the tags, the .gto config and
+    artifacts.yaml are the same. A broken artifacts.yaml is a finding in ``problems``; the
+    tags are still read."""
+    raw = raw if raw is not None else list_tags(repo)
+    config = gto_config(repo.root)
+    stages = configured_stages(config)
+    problems: list[Finding] = []
+    index, declared = INDEX, {}
+    try:
+        index = index_path(config)
+        declared = read_index(repo.root, index)
+    except MLPluginError as exc:
+        problems.append(exc.finding)
+    source = (raw, stages, index, declared, problems)
+    if previous is not None and previous.source == source:
         return previous
     tags, ignored, lightweight, count, undated = read_tags(raw)
-    registry = build(tags, stages)
+    registry = build(tags, stages, declared)
     registry.tags, registry.ignored, registry.lightweight = count, ignored, lightweight
     registry.undated = undated
-    registry.source = (raw, stages)
+    registry.index, registry.problems = index, problems
+    registry.source = source
     return registry
 
 
 def read_registry(root: str | Path) -> Registry:
     """The registry of the git repository at ROOT (for scripts and benchmarks)."""
     return read(open_repo(Path(root)))
+
+
+def model_version(
+    entry: dict[str, Any], head_md5: str | None, md5_at: dict[str, str | None]
+) -> dict[str, Any] | None:
+    """Which registered version of ENTRY (a registry artifact) the model in the work tree is,
+    by its hash: HEAD_MD5, the work tree's, against MD5_AT (commit -> the model's md5 in
+    dvc.lock or its .dvc file at that commit, None where git has none). The highest matching
+    version wins, as GTO orders them. None when nothing is registered.
+
+    state: "registered" (the work tree's model is VERSION), "unregistered" (no registered
+    version has its hash) or "unknown" (a hash is missing on either side); text: what the
+    card header and the provenance box say."""
+    registered = [v for v in entry["versions"] if v["registered"]]
+    latest = entry["latest"]
+    if not registered or latest is None:
+        return None
+    latest_commit = str(entry["latest_commit"])
+    latest_md5 = md5_at.get(latest_commit)
+    shown = latest_md5[:8] if latest_md5 else "unknown"
+    at = f"latest registered {latest} (md5 {shown}) at {latest_commit[:7]}"
+    found = {
+        "head_md5": head_md5,
+        "latest": latest,
+        "latest_commit": latest_commit,
+        "latest_md5": latest_md5,
+        "version": None,
+        "version_commit": None,
+    }
+    match = next((v for v in registered if head_md5 and md5_at.get(v["commit"]) == head_md5), None)
+    if match is not None:
+        version, commit = match["version"], match["commit"]
+        text = f"the model in the work tree is {version} (registered at {commit[:7]})"
+        if version != latest:
+            text += f"; {at}"
+        return found | {
+            "state": "registered",
+            "version": version,
+            "version_commit": commit,
+            "text": text,
+            "note": "" if version == latest else at,
+        }
+    if head_md5 is not None and latest_md5 is not None:
+        unknown = [v["version"] for v in registered if md5_at.get(v["commit"]) is None]
+        text = f"unregistered; {at}"
+        if unknown:
+            text += f" (the hash of {', '.join(unknown)} at its commit is unknown)"
+        return found | {"state": "unregistered", "text": text, "note": text}
+    why = (
+        "the work tree records no md5 for it"
+        if head_md5 is None
+        else f"git has no md5 of it at {latest_commit[:7]}"
+    )
+    text = f"{at}; whether the model in the work tree is that version is unknown: {why}"
+    return found | {"state": "unknown", "text": text, "note": text}

@@ -61,10 +61,14 @@ class SiteFacts:
     registry: Registry | None = None
     registry_problem: str | None = None
     registry_names: dict[str, str] = dataclasses.field(default_factory=dict)  # ours -> GTO's
+    # every artifact a page may name: dvc.yaml's, then those only GTO knows (artifacts.yaml, tags)
+    artifacts: dict[str, Artifact] = dataclasses.field(default_factory=dict)
     # commits -> the metrics files each commit's dvc.yaml files declared, with their values
     metrics_at: Callable[[list[str]], dict[str, MetricsAt]] | None = None
     # artifact -> when the artifact the work tree records was trained (None: unknown)
     trained: Callable[[Artifact], Trained | None] | None = None
+    # artifact -> which registered version the model in the work tree is (registry.model_version)
+    model_version: Callable[[Artifact], dict[str, Any] | None] | None = None
     notes: list[Finding] = dataclasses.field(default_factory=list)  # warnings from rendering
     roots: dict[str, Finding] = dataclasses.field(default_factory=dict)  # cause -> its finding
     date_format: str = "%Y-%m-%d"
@@ -145,6 +149,11 @@ def _why_empty(ref: Reference, site: SiteFacts, page: PageFacts) -> str:
         return f"git gives no {field} for the commit built from ({commit})."
     if ref.kind == "page":
         return f"git records no {field} for this page."
+    artifact = find_artifact(site, name, ref, page) if ref.kind == "artifact" else None
+    if artifact is not None and field in ("path", "type", "desc", "labels", "stages"):
+        if field == "stages":
+            return f"no version of '{artifact.name}' is assigned to a stage in the registry."
+        return f"artifact '{artifact.name}' has no '{field}' in {artifact.dvcfile or 'GTO tags'}."
     project = _project(ref, site, page)
     if ref.kind == "stage":
         stage = find_stage(project, name, ref, page)
@@ -152,12 +161,7 @@ def _why_empty(ref: Reference, site: SiteFacts, page: PageFacts) -> str:
             field, f"has no '{field}'"
         )
         return f"stage '{stage.name}' {what} in {stage.dvcfile}."
-    if ref.kind == "artifact" and field in ("path", "type", "desc", "labels", "stages"):
-        artifact = find_artifact(project, name, ref, page)
-        if field == "stages":
-            return f"no version of '{artifact.name}' is assigned to a stage in the registry."
-        return f"artifact '{artifact.name}' has no '{field}' in {artifact.dvcfile}."
-    path = find_artifact(project, name, ref, page).path if ref.kind == "artifact" else name
+    path = (artifact.path if artifact else None) or name
     found = project.producer(posixpath.normpath(path))
     if found is None:
         return f"DVC records no {field} for '{path}'."
@@ -177,8 +181,10 @@ def _value(ref: Reference, site: SiteFacts, page: PageFacts) -> Any:
         return _git(ref, site, page)
     if ref.kind == "page":
         return _page(ref, site, page)
-    project = _project(ref, site, page)
     name = ref.name or ""  # parse() requires a name for the kinds below
+    if ref.kind == "artifact":
+        return _artifact(ref, site, page, find_artifact(site, name, ref, page))
+    project = _project(ref, site, page)
     if ref.kind == "stage":
         stage = find_stage(project, name, ref, page)
         if ref.field == "status":
@@ -195,19 +201,43 @@ def _value(ref: Reference, site: SiteFacts, page: PageFacts) -> Any:
     if ref.kind == "out":
         path = check_path(name, ref, page, project)
         return _hashed_field(project, path, str(ref.field), ref, page)
-    if ref.kind == "artifact":
-        artifact = find_artifact(project, name, ref, page)
-        if ref.field in ("path", "type", "desc", "labels"):
-            return getattr(artifact, str(ref.field))
-        if ref.field in ("version", "stages"):
-            entry = registered(site, artifact, ref, page)
-            if ref.field == "version":
-                return entry["latest"]
-            return [f"{stage}: {', '.join(v)}" for stage, v in entry["stages"].items() if v]
-        return _hashed_field(project, artifact.path, str(ref.field), ref, page)
     if ref.kind == "param":
         return _param(project, name, ref, page)
     return _metric(project, name, ref, page)
+
+
+def _artifact(ref: Reference, site: SiteFacts, page: PageFacts, artifact: Artifact) -> Any:
+    if ref.field in ("version", "stages"):
+        entry = registered(site, artifact, ref, page)
+        if ref.field == "version":
+            return entry["latest"]
+        return [f"{stage}: {', '.join(v)}" for stage, v in entry["stages"].items() if v]
+    if ref.field in ("type", "desc", "labels"):
+        return getattr(artifact, str(ref.field))
+    path = artifact_path(artifact, ref, page)
+    if ref.field == "path":
+        return path
+    return _hashed_field(_project(ref, site, page), path, str(ref.field), ref, page)
+
+
+def artifact_path(artifact: Artifact, ref: Reference, page: PageFacts) -> str:
+    """The artifact's project-relative path; a missing_value finding when GTO gives none, or
+    one outside the DVC project."""
+    if artifact.path is not None:
+        return artifact.path
+    if artifact.gto_path:
+        why = (
+            f"GTO's {artifact.dvcfile} gives its path as '{artifact.gto_path}' (from the git "
+            "root), which is outside the DVC project, so DVC records nothing of it."
+        )
+    elif artifact.source == "artifacts.yaml":
+        why = f"GTO's {artifact.dvcfile} gives no path for it: add 'path:' there."
+    else:
+        why = (
+            "it is known only from GTO tags, which give no path: declare it in dvc.yaml's "
+            "'artifacts:' or in GTO's artifacts.yaml with its 'path:'."
+        )
+    raise _fail("missing_value", ref, page, f"artifact '{artifact.name}': {why}")
 
 
 def _git(ref: Reference, site: SiteFacts, page: PageFacts) -> Any:
@@ -398,18 +428,28 @@ def find_stage(project: Project, name: str, ref: Reference, page: PageFacts) -> 
     )
 
 
-def find_artifact(project: Project, name: str, ref: Reference, page: PageFacts) -> Artifact:
-    if name in project.artifacts:
-        return project.artifacts[name]
-    broken = _broken_pipeline(project, name)
-    if broken is not None:
-        raise _blocked(ref, page, broken, f"no artifact '{name}' is known")
-    known = ", ".join(project.artifacts) or "none are declared in dvc.yaml"
+def find_artifact(site: SiteFacts, name: str, ref: Reference, page: PageFacts) -> Artifact:
+    """An artifact of dvc.yaml's ``artifacts:``, or one only GTO knows (artifacts.yaml, tags)."""
+    if page.foreign_project is not None:
+        raise _fail("missing_reference", ref, page, page.foreign_project)
+    known = site.artifacts
+    if name in known:
+        return known[name]
+    if site.project is not None:
+        broken = _broken_pipeline(site.project, name)
+        if broken is not None:
+            raise _blocked(ref, page, broken, f"no artifact '{name}' is known")
+    if not known and site.project is None and site.registry is None:
+        why = site.project_problem or site.registry_problem or "no DVC project and no registry."
+        raise _fail("missing_reference", ref, page, f"no artifact '{name}': {why}")
+    listed = ", ".join(known) or (
+        "none are declared in dvc.yaml or GTO's artifacts.yaml, and no GTO tag registers one"
+    )
     raise _fail(
         "missing_reference",
         ref,
         page,
-        f"no artifact '{name}'.{did_you_mean(name, project.artifacts)} Artifacts: {known}.",
+        f"no artifact '{name}'.{did_you_mean(name, known)} Artifacts: {listed}.",
     )
 
 
@@ -544,6 +584,10 @@ def render_block(
     ref: Reference, site: SiteFacts, page: PageFacts, links: Mapping[str, str]
 ) -> list[str]:
     """The lines (HTML or a Mermaid fence) that a block reference stands for."""
+    if page.foreign_project is not None:
+        raise _fail("missing_reference", ref, page, page.foreign_project)
+    if ref.kind == "provenance":
+        return provenance(site, _block_artifact(site, ref, page), ref, page)
     project = _project(ref, site, page)
     if ref.kind == "pipeline":
         return pipeline(project, site, ref, page, links)
@@ -551,9 +595,7 @@ def render_block(
         return params_table(project, _block_stage(project, ref, page), ref, page)
     if ref.kind == "metrics-table":
         return metrics_table(project, ref, page)
-    if ref.kind == "metrics-history":
-        return metrics_history(project, site, _block_artifact(project, ref, page), ref, page)
-    return provenance(project, site, _block_artifact(project, ref, page), ref, page, links)
+    return metrics_history(project, site, _block_artifact(site, ref, page), ref, page)
 
 
 def _block_stage(project: Project, ref: Reference, page: PageFacts) -> Stage | None:
@@ -561,7 +603,7 @@ def _block_stage(project: Project, ref: Reference, page: PageFacts) -> Stage | N
         return find_stage(project, ref.name, ref, page)
     if page.stage is not None:
         return page.stage
-    if page.artifact is not None:
+    if page.artifact is not None and page.artifact.path is not None:
         found = project.producer(page.artifact.path)
         if found and found[0] in project.stages:
             return project.stages[found[0]]
@@ -576,9 +618,9 @@ def _unbound(ref: Reference, page: PageFacts) -> MLPluginError:
     return _fail("missing_reference", ref, page, message, f"binding:{page.src}")
 
 
-def _block_artifact(project: Project, ref: Reference, page: PageFacts) -> Artifact:
+def _block_artifact(site: SiteFacts, ref: Reference, page: PageFacts) -> Artifact:
     if ref.name:
-        return find_artifact(project, ref.name, ref, page)
+        return find_artifact(site, ref.name, ref, page)
     if page.artifact is not None:
         return page.artifact
     if page.binding_failed:
@@ -785,23 +827,50 @@ def _is(items: list[str]) -> str:
     return "is" if len(items) == 1 else "are"
 
 
-def provenance(
-    project: Project,
-    site: SiteFacts,
-    artifact: Artifact,
-    ref: Reference,
-    page: PageFacts,
-    links: Mapping[str, str],
-) -> list[str]:
+def provenance(site: SiteFacts, artifact: Artifact, ref: Reference, page: PageFacts) -> list[str]:
     rows: list[tuple[str, object]] = [("Artifact", artifact.name)]
     rows += [(k, v) for k, v in (("Type", artifact.type), ("Description", artifact.desc)) if v]
     if artifact.labels:
         rows.append(("Labels", artifact.labels))
-    rows.append(("Path", render.Code(artifact.path)))
-    found = project.producer(artifact.path)
-    if found is None:
+    if artifact.source == "artifacts.yaml":
+        rows.append(("Declared in", f"GTO's {artifact.dvcfile}"))
+    elif artifact.source != "dvc.yaml":
+        rows.append(("Declared in", "GTO tags only"))
+    project = site.project
+    if artifact.source == "dvc.yaml":
+        project = _project(ref, site, page)
+    found = None
+    if artifact.path is not None and project is not None:
+        found = project.producer(artifact.path)
+    if artifact.path is not None:
+        rows.append(("Path", render.Code(artifact.path)))
+    elif artifact.gto_path:
+        rows.append(("Path", render.Code(artifact.gto_path)))
+    if found is not None and project is not None:
+        rows += _produced(site, project, *found)
+    elif artifact.source == "dvc.yaml" and project is not None and artifact.path is not None:
         raise _untracked(project, artifact.path, ref, page, f"artifact '{artifact.name}': ")
-    owner, hashed = found
+    else:
+        rows.append(("MD5", "not recorded: DVC does not track this artifact's path"))
+    trained = site.trained(artifact) if site.trained else None
+    when = trained.text(site.date_format) if trained else None
+    if when:
+        rows.append(("Trained in", when))
+    matched = site.model_version(artifact) if site.model_version else None
+    if matched is not None:
+        rows.append(("Registered version", matched["text"]))
+    if site.repo and site.repo.commit:
+        state = f"{site.repo.short} on {site.repo.branch or 'detached HEAD'}"
+        rows.append(("Built from", state + (" (uncommitted changes)" if site.repo.dirty else "")))
+    return render.box(f"Provenance: {artifact.name}", rows, "ml-provenance")
+
+
+def _produced(
+    site: SiteFacts, project: Project, owner: str, hashed: Hashed
+) -> list[tuple[str, object]]:
+    """Provenance rows of a DVC output: its hash and size, the stage that produces it and
+    what changed since it ran."""
+    rows: list[tuple[str, object]] = []
     if hashed.md5:
         rows.append(("MD5", render.Code(hashed.md5)))
         rows.append(
@@ -836,14 +905,7 @@ def provenance(
         if verdict is not None and verdict.state == "stale":
             changed = "; ".join(verdict.reasons())
             rows.append(("Changed since", f"{changed} (run 'dvc repro {owner}')"))
-    trained = site.trained(artifact) if site.trained else None
-    when = trained.text(site.date_format) if trained else None
-    if when:
-        rows.append(("Trained in", when))
-    if site.repo and site.repo.commit:
-        state = f"{site.repo.short} on {site.repo.branch or 'detached HEAD'}"
-        rows.append(("Built from", state + (" (uncommitted changes)" if site.repo.dirty else "")))
-    return render.box(f"Provenance: {artifact.name}", rows, "ml-provenance")
+    return rows
 
 
 def dated(history: FileHistory | None, fmt: str) -> dict[str, Any]:
@@ -878,10 +940,8 @@ def names(items: Iterable[str]) -> str:
 def registry_page(site: SiteFacts, cards: dict[str, str]) -> str:
     """The generated registry page: every artifact with its type, description, labels, latest
     version, stage assignments, history, and a link to its model card (CARDS: GTO name -> url)."""
-    project, reg = site.project, site.registry
-    declared = {
-        site.registry_names.get(n, n): a for n, a in (project.artifacts if project else {}).items()
-    }
+    reg = site.registry
+    declared = {site.registry_names.get(n, n): a for n, a in site.artifacts.items()}
     names = sorted(set(declared) | set(reg.artifacts if reg else {}))
     lines = ["# Model registry", ""]
     if site.registry_problem or not reg or not reg.history:
@@ -891,20 +951,27 @@ def registry_page(site: SiteFacts, cards: dict[str, str]) -> str:
         )
         lines += [f'<p class="ml-note">{render.text(note)}</p>', ""]
     if not names:
-        lines.append("No artifacts are declared in dvc.yaml and no versions are registered.")
+        lines.append(
+            "No artifacts are declared in dvc.yaml or GTO's artifacts.yaml, and no versions are "
+            "registered."
+        )
         return "\n".join(lines) + "\n"
     for name in names:
         artifact = declared.get(name)
         entry = reg.artifact(name) if reg else None
         lines += [f"## {render.text(name)}", ""]
         rows: list[tuple[str, object]] = []
-        if artifact is not None:
+        if artifact is not None and artifact.source != "gto tags":
             rows += [
                 (k, v) for k, v in (("Type", artifact.type), ("Description", artifact.desc)) if v
             ]
             if artifact.labels:
                 rows.append(("Labels", artifact.labels))
-            rows.append(("Path", render.Code(artifact.path)))
+            if artifact.source == "artifacts.yaml":
+                rows.append(("Declared", f"in GTO's {artifact.dvcfile}, not in any dvc.yaml"))
+            shown = artifact.path if artifact.path is not None else artifact.gto_path
+            if shown is not None:
+                rows.append(("Path", render.Code(shown)))
         else:
             rows.append(("Declared", "only in GTO tags, not in any dvc.yaml"))
         if entry is not None and not entry["active"]:
@@ -944,11 +1011,15 @@ def registry_page(site: SiteFacts, cards: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def model_paths(site: SiteFacts) -> set[str]:
+    """The project-relative paths of the artifacts of type model: the timeline's models."""
+    return {a.path for a in site.artifacts.values() if a.type == "model" and a.path}
+
+
 def timeline_page(site: SiteFacts, changes: list[Any], problem: str | None = None) -> str:
     """The generated timeline: data refreshes and retrains, newest first (PROBLEM: why the
     changes could not be read)."""
-    project = site.project
-    models = {a.path for a in (project.artifacts.values() if project else []) if a.type == "model"}
+    models = model_paths(site)
     lines = ["# Data and model timeline", ""]
     if site.history is None or problem:
         unknown = problem or site.history_problem or "git history is unknown."

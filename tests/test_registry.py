@@ -36,7 +36,7 @@ from typing import Any
 import pytest
 import yaml
 from conftest import Build, Repo, init_repo
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mkdocs_mlplugin import registry
@@ -216,6 +216,7 @@ def assert_same_as_gto(repo: Repo) -> registry.Registry:
     (the versions), ``gto history`` and plain ``gto show`` (which leaves deprecated
     artifacts out)."""
     reg = registry.read_registry(repo.path)
+    head = repo.git("rev-parse", "HEAD")
     names = sorted(reg.artifacts)
     shown, history, active, *listed = gto_read(
         repo,
@@ -237,7 +238,9 @@ def assert_same_as_gto(repo: Repo) -> registry.Registry:
         # The versions in effect: what `gto show NAME` lists (for a deprecated artifact it
         # lists none, so they are taken from `--deprecated`, which adds deregistered ones).
         # GTO lists a version that only has stage assignments twice (its commit enrichment
-        # adds a copy), so each is taken once.
+        # adds a copy), so each is taken once. For an artifact of artifacts.yaml it also lists
+        # HEAD's commit as a version named by its hash, with no tag behind it: that is
+        # artifacts.yaml's content at HEAD, not a version, and is left out.
         theirs = [
             (
                 v["version"],
@@ -247,6 +250,12 @@ def assert_same_as_gto(repo: Repo) -> registry.Registry:
             )
             for v in versions
             if v["is_active"]
+            and not (
+                name in reg.declared
+                and v["version"] == head
+                and not v["registrations"]
+                and not v["stages"]
+            )
         ]
         assert [
             (v["version"], v["commit"], v["registered"], tuple(sorted(v["stages"])))
@@ -626,6 +635,88 @@ def test_tag_names_are_read_as_gto_reads_them(name: str) -> None:
         return
     action = theirs.get("action", Action.CREATE).value
     assert ours == (theirs["name"], action, theirs.get("version"), theirs.get("stage"))
+
+
+# --------------------------------------------------------------------------- artifacts.yaml
+#
+# GTO's artifacts.yaml declares artifacts (type, path, description, labels) that need no
+# dvc.yaml. registry.read_index reads it as GTO's ``Index.read_state`` does (YAML, then its
+# pydantic models in lax mode, then the name rule): the oracle here is that function itself.
+
+_GTO_NAMES = st.sampled_from(["clf", "seg-model", "a/b_c", "x"])
+_GTO_BAD_NAMES = st.sampled_from(["-bad", "bad-", "a:b", "a b", "ok\n", "", 0, 3])
+_GTO_VALUES = st.one_of(  # any value a field may be given
+    st.none(),
+    st.booleans(),
+    st.integers(-2, 2),
+    st.sampled_from([0.0, 1.0, 2.5]),
+    st.sampled_from(["", "model", "yes", "No", "off", "T", "1", "models/m.pkl", "Bad Label"]),
+    st.lists(st.sampled_from(["nlp", "x", "Two words"]), max_size=3),
+    st.lists(st.one_of(st.integers(0, 3), st.sampled_from(["nlp"])), min_size=1, max_size=2),
+    st.dictionaries(st.sampled_from(["k", "owner"]), st.sampled_from([1, "a"]), max_size=2),
+)
+
+
+def _mostly(valid: st.SearchStrategy[Any], other: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """VALID nine times in ten, else OTHER: whole files are then often ones GTO takes."""
+    return st.integers(0, 9).flatmap(lambda n: valid if n else other)
+
+
+def _field(valid: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return _mostly(valid, _GTO_VALUES)
+
+
+_GTO_ENTRIES = st.fixed_dictionaries(
+    {},
+    optional={
+        "type": _field(st.sampled_from(["model", "dataset", "Not A Name", None])),
+        "path": _field(st.sampled_from(["models/m.pkl", "../outside", None])),
+        "virtual": _field(
+            st.sampled_from([True, False, 0, 1, 0.0, 1.0, "yes", "Off", "t", "N", "1"])
+        ),
+        "labels": _field(st.lists(st.sampled_from(["nlp", "x", "Two words"]), max_size=2)),
+        "description": _field(st.sampled_from(["A model", ""])),
+        "custom": _GTO_VALUES,
+        "other": _GTO_VALUES,
+    },
+)
+_GTO_INDEX = _mostly(
+    st.dictionaries(_mostly(_GTO_NAMES, _GTO_BAD_NAMES), _field(_GTO_ENTRIES), max_size=3),
+    _GTO_VALUES,
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_GTO_INDEX)
+@example({"clf": {"virtual": 1.0, "labels": ["nlp"]}, "seg": {"virtual": "Off"}})
+@example({"ok\n": {}, "clf": {"type": "Not A Name", "path": "../outside"}})
+@example({"clf": None})
+@example(None)
+def test_artifacts_yaml_is_read_as_gtos_index_reads_it(data: Any) -> None:
+    import io
+
+    from gto.exceptions import GTOException
+    from gto.index import Index
+
+    text = yaml.safe_dump(data, sort_keys=False)
+    try:
+        theirs: dict[str, Any] | None = {
+            name: artifact.model_dump()
+            for name, artifact in Index.read_state(io.StringIO(text)).items()
+        }
+    except GTOException:
+        theirs = None
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "artifacts.yaml").write_text(text, "utf-8")
+        try:
+            ours: dict[str, Any] | None = registry.read_index(Path(tmp))
+        except MLPluginError as exc:
+            assert exc.finding.file == "artifacts.yaml"
+            assert exc.finding.kind == "invalid_project_file"
+            ours = None
+    assert ours == theirs, text
 
 
 # --------------------------------------------------------------------------- work count
@@ -1154,3 +1245,386 @@ def test_a_full_clone_without_tags_says_how_to_register(pipeline: Repo) -> None:
     assert "docs/index.md:3:" in missing[0]
     assert "gto register classifier" in missing[0]
     assert "ml-missing" in build.page("")
+
+
+# --------------------------------------------------------------------------- artifacts GTO knows
+#
+# Many projects register models with GTO alone: the model is declared in GTO's artifacts.yaml
+# (or only tagged), not in dvc.yaml's `artifacts:`. Such an artifact is bound, referenced and
+# listed like a dvc.yaml one; its type, path, description and labels are what GTO reads, and
+# its hash and size are DVC's when its path is a DVC output.
+
+GTO_ARTIFACTS = """\
+classifier:
+  type: model
+  path: models/model.txt
+  description: Upper-cases reviews.
+  labels: [nlp, baseline]
+raw-data:
+  type: dataset
+  path: data/raw.csv
+  description: Reviews as collected.
+"""
+GTO_CARD = """\
+---
+ml:
+  artifact: classifier
+---
+# Classifier
+
+Type {ml artifact classifier type}, path {ml artifact classifier path},
+description {ml artifact classifier desc}, labels {ml artifact classifier labels},
+md5 {ml artifact classifier md5}, bytes {ml artifact classifier bytes},
+version {ml artifact classifier version}, stages {ml artifact classifier stages}.
+
+{ml provenance}
+
+{ml metrics-history}
+"""
+GTO_DATA = """\
+---
+ml:
+  artifact: raw-data
+---
+# Raw data
+
+Type {ml artifact raw-data type}, path {ml artifact raw-data path},
+md5 {ml artifact raw-data md5}, produced by {ml artifact raw-data stage}.
+
+{ml provenance}
+"""
+GTO_LEGACY = """\
+---
+ml:
+  artifact: legacy
+---
+# Legacy
+
+Version {ml artifact legacy version}.
+"""
+
+
+@dataclasses.dataclass
+class GtoSite:
+    """The pipeline project with its artifacts declared in GTO's artifacts.yaml only (none in
+    dvc.yaml), v1.0.0 (prod) and v2.0.0 of the classifier registered, a third model trained
+    and not registered, the raw data's version deregistered, and a deprecated artifact known
+    only from tags; built with the registry and timeline pages."""
+
+    repo: Repo
+    build: Build
+    v1: str
+    v2: str
+
+
+@pytest.fixture(scope="module")
+def gto_site(tmp_path_factory: pytest.TempPathFactory, pipeline_template: Path) -> GtoSite:
+    home = tmp_path_factory.mktemp("gto-site")
+    shutil.copytree(pipeline_template, home / "repo", symlinks=True)
+    (home / "gitconfig").write_text(
+        "[init]\n\tdefaultBranch = main\n[user]\n\tname = Test\n\temail = test@example.com\n"
+    )
+    repo = Repo(home / "repo", home)
+    dvc_yaml = repo.read("dvc.yaml")
+    repo.write("dvc.yaml", dvc_yaml[: dvc_yaml.index("artifacts:")])
+    repo.write("artifacts.yaml", GTO_ARTIFACTS)
+    v1 = repo.commit("Declare the artifacts for GTO", date="2024-01-11T09:00:00+00:00")
+    gto = Gto(repo)
+    gto("register", "classifier", "--version", "v1.0.0", "-m", "First release")
+    gto("register", "legacy", "--version", "v0.1.0", who=CAROL)
+    gto("assign", "classifier", "--version", "v1.0.0", "--stage", "prod", who=CAROL)
+    gto.run()
+    retrain(repo, "second")
+    repo.dvc("repro", "-q")
+    v2 = repo.commit("Retrain", date="2024-01-20T09:00:00+00:00")
+    gto("register", "classifier", "--version", "v2.0.0")
+    gto("register", "raw-data", "--version", "v0.1.0")
+    gto("deprecate", "raw-data", "v0.1.0", "-m", "Collected wrongly")  # deregisters it
+    gto("deprecate", "legacy", "-m", "Replaced by classifier", who=CAROL)
+    gto.run()
+    retrain(repo, "third")
+    repo.dvc("repro", "-q")
+    repo.commit("Retrain again, not registered yet", date="2024-01-25T09:00:00+00:00")
+    repo.site(
+        {"card.md": GTO_CARD, "data.md": GTO_DATA, "legacy.md": GTO_LEGACY},
+        plugin={"registry_page": "registry.md", "timeline_page": "timeline.md", **NO_CARD_CHECKS},
+    )
+    repo.commit("Docs", date="2024-01-26T09:00:00+00:00")
+    build = repo.build("--strict")
+    assert build.ok, build.output
+    return GtoSite(repo, build, v1, v2)
+
+
+def gto_describe(repo: Repo, name: str) -> dict[str, Any]:
+    """What GTO's API says of an artifact at HEAD (``gto.api.describe``; GTO 1.x's CLI has no
+    ``describe`` command)."""
+    script = (
+        "import json, sys, gto.api\n"
+        "found = gto.api.describe('.', sys.argv[1])\n"
+        "print(json.dumps(found.model_dump() if found else None))\n"
+    )
+    described: dict[str, Any] = json.loads(repo.run(sys.executable, "-c", script, name).stdout)
+    return described
+
+
+def test_an_artifact_gto_declares_is_read_as_gto_reads_it(gto_site: GtoSite) -> None:
+    site = gto_site
+    assert "artifacts:" not in site.repo.read("dvc.yaml")
+    described = gto_describe(site.repo, "classifier")
+    shown = gto_json(site.repo, "show")
+    lock = yaml.safe_load(site.repo.read("dvc.lock"))
+    (out,) = [o for o in lock["stages"]["train"]["outs"] if o["path"] == "models/model.txt"]
+    page = article(site.build.page("card"))
+    assert values(page) == [
+        described["type"],
+        described["path"],
+        described["description"],
+        ", ".join(described["labels"]),
+        out["md5"],
+        str(out["size"]),
+        shown["classifier"]["version"],
+        f"prod: {shown['classifier']['stage']['prod']}",
+    ]
+    assert values(page)[-2:] == ["v2.0.0", "prod: v1.0.0"]  # independently of GTO
+    (box,) = blocks(page, "ml-provenance")
+    facts = {row[0]: row[1] for row in rows(box)}
+    assert facts["Type"] == "model" and facts["Path"] == "models/model.txt"
+    assert facts["Declared in"] == "GTO's artifacts.yaml"
+    assert facts["MD5"] == out["md5"] and facts["Produced by"] == "train"
+    (table,) = blocks(page, "ml-metrics-history")
+    assert [r[:3] for r in rows(table)[1:]] == [
+        ["v2.0.0", "", site.v2[:7]],
+        ["v1.0.0", "prod", site.v1[:7]],
+    ]
+
+
+def test_an_artifact_gto_declares_on_a_dvc_add_ed_path_has_its_dvc_hash(gto_site: GtoSite) -> None:
+    site = gto_site
+    described = gto_describe(site.repo, "raw-data")
+    tracked = yaml.safe_load(site.repo.read("data/raw.csv.dvc"))["outs"][0]
+    page = article(site.build.page("data"))
+    assert values(page) == [
+        described["type"],
+        described["path"],
+        tracked["md5"],
+        "data/raw.csv.dvc",
+    ]
+    headers = re.findall(
+        r'<div class="ml-card-header"[^>]*>(.*?)</div>', site.build.page("data"), re.S
+    )
+    assert len(headers) == 1
+    assert "unregistered" in text_of(headers[0]) and "raw-data" in text_of(headers[0])
+
+
+def test_an_artifact_only_tags_name_can_be_bound(gto_site: GtoSite) -> None:
+    page = article(gto_site.build.page("legacy"))
+    shown = gto_json(gto_site.repo, "show", "--deprecated")  # legacy is deprecated
+    assert values(page) == [shown["legacy"]["version"]] == ["v0.1.0"]
+
+
+def test_the_registry_page_lists_artifacts_gto_declares(gto_site: GtoSite) -> None:
+    site = gto_site
+    sections = registry_sections(site.build.page("registry"))
+    assert (
+        sorted(sections)
+        == sorted(gto_json(site.repo, "show", "--deprecated"))
+        == [
+            "classifier",
+            "legacy",
+            "raw-data",
+        ]
+    )
+    classifier = entry_box(sections["classifier"])
+    described = gto_describe(site.repo, "classifier")
+    assert classifier["Type"] == described["type"]
+    assert classifier["Description"] == described["description"]
+    assert classifier["Labels"] == ", ".join(described["labels"])
+    assert classifier["Path"] == described["path"]
+    assert classifier["Declared"] == "in GTO's artifacts.yaml, not in any dvc.yaml"
+    assert classifier["Latest version"] == "v2.0.0"
+    raw = entry_box(sections["raw-data"])
+    assert raw["Latest version"] == "none registered"
+    assert raw["Path"] == "data/raw.csv"
+    assert entry_box(sections["legacy"])["Declared"] == "only in GTO tags, not in any dvc.yaml"
+    links = re.findall(r'<p class="ml-card-link"><a href="([^"]+)">', sections["classifier"])
+    assert len(links) == 1
+
+
+def test_the_registry_with_artifacts_yaml_is_what_gto_says(gto_site: GtoSite) -> None:
+    reg = assert_same_as_gto(gto_site.repo)
+    assert reg.artifacts["raw-data"]["latest"] is None  # its only version is deregistered
+    assert reg.declared["classifier"]["labels"] == ["nlp", "baseline"]
+
+
+def test_a_broken_artifacts_yaml_fails_the_build_naming_the_file(pipeline: Repo) -> None:
+    pipeline.write("artifacts.yaml", "classifier:\n  type: model\nbad name:\n  path: x\n")
+    pipeline.site({"index.md": "# Home\n"})
+    pipeline.commit("A broken artifacts.yaml", date="2024-01-20T09:00:00+00:00")
+    build = pipeline.build()
+    assert not build.ok
+    errors = [line for line in build.output.splitlines() if "[invalid_project_file]" in line]
+    assert len(errors) == 1, build.output
+    assert "artifacts.yaml:3:" in errors[0] and "'bad name'" in errors[0]
+
+
+# --------------------------------------------------------------------------- which version HEAD is
+
+
+def card_header(page: str) -> str:
+    headers = re.findall(r'<div class="ml-card-header"[^>]*>(.*?)</div>', page, re.S)
+    assert len(headers) == 1, page
+    return headers[0]
+
+
+def test_an_unregistered_model_is_not_shown_as_the_latest_version(gto_site: GtoSite) -> None:
+    """HEAD's model was trained after v2.0.0 was registered: the header must not pair v2.0.0
+    with HEAD's hash, but say that HEAD's model is unregistered and what v2.0.0 is."""
+    site = gto_site
+    head_md5, v2_md5 = model_md5_at(site.repo, "HEAD"), model_md5_at(site.repo, site.v2)
+    assert head_md5 != v2_md5
+    expected = f"unregistered; latest registered v2.0.0 (md5 {v2_md5[:8]}) at {site.v2[:7]}"
+    page = site.build.page("card")
+    header = card_header(page)
+    assert re.findall(r'class="ml-badge ml-version"', header) == []
+    assert [
+        text_of(b) for b in re.findall(r'class="ml-badge ml-unregistered"[^>]*>(.*?)<', header)
+    ] == ["unregistered"]
+    assert expected in text_of(header)
+    assert f'md5 <code title="{head_md5}">' in header
+    (box,) = blocks(article(page), "ml-provenance")
+    assert {row[0]: row[1] for row in rows(box)}["Registered version"] == expected
+
+
+def test_the_header_names_the_registered_version_the_model_is(pipeline: Repo) -> None:
+    """The model at HEAD is v1.0.0's (registered at HEAD); later v1.1.0 is registered with
+    another model, and then HEAD goes back to v1.0.0's model: the header says HEAD's model is
+    v1.0.0, and which version is the latest."""
+    gto = Gto(pipeline)
+    gto("register", "classifier", "--version", "v1.0.0")
+    gto.run()
+    v1 = pipeline.git("rev-parse", "HEAD")
+    # the card is not edited as the model changes below: that drift is not what is tested here
+    plugin = {**NO_CARD_CHECKS, "checks": {"stale_doc": "ignore"}}
+    pipeline.site({"card.md": CARD}, plugin=plugin)
+    pipeline.commit("Docs", date="2024-01-12T09:00:00+00:00")
+    build = pipeline.build("--strict")
+    assert build.ok, build.output
+    header = card_header(build.page("card"))
+    badge = re.search(r'class="ml-badge ml-version" title="([^"]*)">([^<]*)<', header)
+    assert badge, header
+    assert (
+        html.unescape(badge.group(1))
+        == f"the model in the work tree is v1.0.0 (registered at {v1[:7]})"
+    )
+    assert badge.group(2) == "v1.0.0"
+    assert "latest registered" not in text_of(header)
+
+    original = pipeline.read("src/train.py")
+    retrain(pipeline, "other")
+    pipeline.dvc("repro", "-q")
+    v11 = pipeline.commit("Retrain", date="2024-01-20T09:00:00+00:00")
+    gto("register", "classifier", "--version", "v1.1.0")
+    gto.run()
+    pipeline.write("src/train.py", original)
+    pipeline.dvc("repro", "-q")
+    pipeline.commit("Back to the first model", date="2024-01-21T09:00:00+00:00")
+    assert (
+        model_md5_at(pipeline, "HEAD") == model_md5_at(pipeline, v1) != model_md5_at(pipeline, v11)
+    )
+    build = pipeline.build("--strict")
+    assert build.ok, build.output
+    header = card_header(build.page("card"))
+    assert [text_of(b) for b in re.findall(r'class="ml-badge ml-version"[^>]*>(.*?)<', header)] == [
+        "v1.0.0"
+    ]
+    v11_md5 = model_md5_at(pipeline, v11)
+    assert f"latest registered v1.1.0 (md5 {v11_md5[:8]}) at {v11[:7]}" in text_of(header)
+    assert values(article(build.page("card")))[0] == "v1.1.0"  # {ml artifact ... version}
+
+
+# --------------------------------------------------------------------------- the manifest
+
+
+def test_the_manifest_holds_the_registry_as_gto_gives_it(gto_site: GtoSite) -> None:
+    """ml-manifest.json's registry, per artifact, against ``gto show --json``, ``gto show
+    NAME --json``, ``gto history --json`` and GTO's ``describe``, on tags made by gto itself
+    with fixed dates. E-mail addresses are left out (show_emails is off)."""
+    site = gto_site
+    manifest = site.build.manifest()["registry"]
+    head = site.repo.git("rev-parse", "HEAD")
+    names = sorted(manifest["artifacts"])
+    shown, history, *listed = gto_read(
+        site.repo,
+        ("show", "--deprecated"),
+        ("history",),
+        *(("show", name, "--deprecated") for name in names),
+    )
+    assert names == sorted(shown) == ["classifier", "legacy", "raw-data"]
+    assert "author_email" not in json.dumps(manifest)
+    events = {e["event"] for e in history}
+    assert {"registration", "assignment", "deregistration", "deprecation"} <= events
+    for name, versions in zip(names, listed, strict=True):
+        entry = manifest["artifacts"][name]
+        assert {
+            "version": entry["latest"],
+            "stage": {stage: ", ".join(v) or None for stage, v in entry["stages"].items()},
+            "registered": entry["registered"],
+            "active": entry["active"],
+        } == shown[name], name
+        theirs = [
+            (v["version"], v["commit_hexsha"], v["created_at"], v["author"], v["message"])
+            for v in versions
+            if v["is_active"] and not (v["version"] == head and not v["registrations"])
+        ]
+        assert [
+            (v["version"], v["commit"], v["created_at"], v["author"], v["message"])
+            for v in entry["versions"]
+        ] == list(dict.fromkeys(theirs)), name
+        own = [
+            {k: v for k, v in e.items() if k != "author_email"}
+            for e in history
+            if e["artifact"] == name
+        ]
+        assert entry["history"] == own, name
+        assert entry["deprecations"] == [e for e in own if e["event"] == "deprecation"], name
+        described = gto_describe(site.repo, name)
+        assert entry["declared"] == described, name
+    assert manifest["artifacts"]["classifier"]["stages"] == {"prod": ["v1.0.0"]}
+    assert [v["version"] for v in manifest["artifacts"]["classifier"]["versions"]] == [
+        "v2.0.0",
+        "v1.0.0",
+    ]
+    assert manifest["artifacts"]["legacy"]["active"] is False
+    assert manifest["index"] == "artifacts.yaml"
+
+
+def test_the_manifest_holds_the_timeline_when_one_is_computed(gto_site: GtoSite) -> None:
+    site = gto_site
+    changes = site.build.manifest()["timeline"]
+    models = [c for c in changes if c["path"] == "models/model.txt"]
+    commits = site.repo.git("log", "--format=%H", "--", "dvc.lock").split()
+    retrains = [c for c in commits if model_md5_at(site.repo, c) != _md5_before(site.repo, c)]
+    assert [c["commit"] for c in models] == retrains
+    for change in models:
+        assert change["kind"] == "model"
+        assert change["new_md5"] == model_md5_at(site.repo, change["commit"])
+        assert change["old_md5"] == _md5_before(site.repo, change["commit"])
+    (table,) = blocks(article(site.build.page("timeline")), "ml-timeline")
+    assert [r[1] for r in rows(table)[1:]] == [c["commit"][:7] for c in changes]
+
+
+def _md5_before(repo: Repo, commit: str) -> str | None:
+    parent = repo.run(
+        "git", "rev-parse", "-q", "--verify", f"{commit}^", check=False
+    ).stdout.strip()
+    if not parent or "dvc.lock" not in repo.git("ls-tree", "--name-only", parent).split():
+        return None
+    return model_md5_at(repo, parent)
+
+
+def test_the_manifest_has_no_timeline_when_none_is_computed(
+    registered_site: RegisteredSite,
+) -> None:
+    manifest = registered_site.build.manifest()
+    assert manifest["timeline"] is None
+    assert sorted(manifest["registry"]["artifacts"]) == ["classifier", "legacy"]
