@@ -416,19 +416,15 @@ def test_a_metrics_file_present_but_unreadable_says_so(
     make(pipeline.path / "metrics.json")
     result = checked_build(pipeline)
     assert "dvc pull" not in result.output, result.output
-    # the file's own finding says why (and counts the reference it blocks); the block says
-    # that the file cannot be read, not that it was not pulled
+    # the file's own finding says why (and counts the references it blocks); a reference
+    # listed on its own says that the file cannot be read, not that it was not pulled
     assert logged(
         result,
         "ERROR",
         rf"metrics\.json(?::\d+)?: {why}(?: It blocks .*)? \[invalid_project_file\]",
     ), result.output
-    assert logged(
-        result,
-        "WARNING",
-        r"docs/index\.md:5: '\{ml metrics-table\}': metrics file metrics\.json cannot be read "
-        r"\(see its error\)\. \[missing_value\]",
-    ), result.output
+    for _, text in findings(result.output):
+        assert not text.startswith("docs/") or "cannot be read" in text, text
 
 
 # =========================================================================== the guards
