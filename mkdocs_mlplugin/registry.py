@@ -683,7 +683,7 @@ def model_version(
             "version": version,
             "version_commit": commit,
             "text": text,
-            "note": "" if version == latest else at,
+            "note": text,
         }
     if head_md5 is not None and latest_md5 is not None:
         unknown = [v["version"] for v in registered if md5_at.get(v["commit"]) is None]

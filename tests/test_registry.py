@@ -1517,6 +1517,7 @@ def test_the_header_names_the_registered_version_the_model_is(pipeline: Repo) ->
         == f"the model in the work tree is v1.0.0 (registered at {v1[:7]})"
     )
     assert badge.group(2) == "v1.0.0"
+    assert f"the model in the work tree is v1.0.0 (registered at {v1[:7]})" in text_of(header)
     assert "latest registered" not in text_of(header)
 
     original = pipeline.read("src/train.py")
