@@ -1012,14 +1012,15 @@ class MLPlugin(BasePlugin[MLConfig]):
                 )
                 return
             pin = {"md5": pin} if isinstance(pin, str) else pin
-        project = self.site.project
+        site = self._site_of(facts)
+        project = site.project
         if facts.foreign_project is not None or (
             project is None and ("stage" in binding or "artifact" not in binding)
         ):
             failed(
                 Finding(
                     "missing_reference",
-                    f"front matter 'ml:': {facts.foreign_project or self.site.project_problem}",
+                    f"front matter 'ml:': {facts.foreign_project or site.project_problem}",
                     facts.src,
                     line,
                 )
@@ -1029,7 +1030,7 @@ class MLPlugin(BasePlugin[MLConfig]):
 
         try:
             if "artifact" in binding:
-                facts.artifact = find_artifact(self.site, str(binding["artifact"]), ref, facts)
+                facts.artifact = find_artifact(site, str(binding["artifact"]), ref, facts)
             if "stage" in binding and project is not None:
                 facts.stage = find_stage(project, str(binding["stage"]), ref, facts)
         except MLPluginError as exc:
@@ -1218,7 +1219,7 @@ class MLPlugin(BasePlugin[MLConfig]):
 
     def _publish(self, page: Page, facts: PageFacts, refs: list[dict[str, Any]]) -> None:
         """Put the page's facts under page.meta['ml'] for templates, and keep them for the manifest."""
-        site = self.site
+        site = self._site_of(facts)
         project = site.project
         if self._git_meta[0] is not site.repo:  # one mapping for every page of the build
             self._git_meta = (site.repo, site.repo.as_dict() if site.repo else None)

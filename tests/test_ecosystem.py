@@ -345,17 +345,20 @@ def test_monorepo_page_of_another_dvc_project_gets_none_of_this_projects_facts(
 
 def test_site_over_two_dvc_projects_answers_each_page_from_its_own(empty_repo: Repo) -> None:
     """dvc_root: [a, b] with mkdocs-monorepo-plugin: each project's page shows its own stage,
-    a page names the other project's stage from the git root (b/dvc.yaml:train), b's stale
+    a page names the other project's stage from the git root (b/dvc.yaml:fit), b's stale
     stage is reported at b's dvc.yaml, and the manifest lists both projects."""
     repo = empty_repo
-    for project, command in (("a", "echo train --lr 1"), ("b", "echo fit --depth 9")):
+    for project, stage, command in (
+        ("a", "train", "echo train"),
+        ("b", "fit", "echo fit --depth 9"),
+    ):
         (repo.path / project).mkdir()
         repo.dvc("init", "--subdir", "-q", cwd=repo.path / project)
         repo.write(f"{project}/params.yaml", "depth: 9\n")
-        repo.dvc("stage", "add", "-n", "train", "-p", "depth", command, cwd=repo.path / project)
+        repo.dvc("stage", "add", "-n", stage, "-p", "depth", command, cwd=repo.path / project)
         repo.dvc("repro", "-q", cwd=repo.path / project)
-    repo.write("docs/index.md", "# A\n\n{ml stage train}; b runs {ml stage b/dvc.yaml:train}.\n")
-    repo.write("b/docs/index.md", "# B\n\nTrained by {ml stage train}, depth {ml param depth}.\n")
+    repo.write("docs/index.md", "# A\n\n{ml stage train}; b runs {ml stage b/dvc.yaml:fit}.\n")
+    repo.write("b/docs/index.md", "# B\n\nTrained by {ml stage fit}, depth {ml param depth}.\n")
     repo.write("b/mkdocs.yml", "site_name: b\nnav:\n  - Home: index.md\n")
     repo.write(
         "mkdocs.yml",
@@ -379,7 +382,7 @@ def test_site_over_two_dvc_projects_answers_each_page_from_its_own(empty_repo: R
 
     build = repo.build()
     assert build.ok, build.output
-    assert "echo train --lr 1; b runs echo fit --depth 9." in text_of(build.page(""))
+    assert "echo train; b runs echo fit --depth 9." in text_of(build.page(""))
     assert "Trained by echo fit --depth 9, depth 9." in text_of(build.page("b"))
     manifest = build.manifest()
     assert [p["root"] for p in manifest["projects"]] == ["a", "b"]
@@ -392,7 +395,7 @@ def test_site_over_two_dvc_projects_answers_each_page_from_its_own(empty_repo: R
     assert "Trained by echo fit --depth 9, depth 12." in text_of(build.page("b"))
 
     # b's page documents b's stage: a retrain of b committed without the page is drift there
-    repo.write("b/docs/index.md", "---\nml: {stage: train}\n---\n" + repo.read("b/docs/index.md"))
+    repo.write("b/docs/index.md", "---\nml: {stage: fit}\n---\n" + repo.read("b/docs/index.md"))
     repo.commit("b's page documents its stage", date="2024-03-02T12:00:00+00:00")
     repo.dvc("repro", "-q", cwd=repo.path / "b")
     repo.commit("retrain b", date="2024-03-03T12:00:00+00:00")
