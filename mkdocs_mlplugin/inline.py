@@ -336,6 +336,11 @@ def contexts(text: str, positions: list[int]) -> list[Place | None]:
 # '<' and '>' in turn.
 _PAIRED_QUOTES = re.compile('(?:[^"]*"[^"<>]*")*[^"]*')
 _ALTERNATING = re.compile("[^<>]*(?:<[^<>]*>[^<>]*)*")  # no '<' inside a tag, no lone '>'
+# elements whose content is text up to their end tag, where a '<' starts no tag
+_RAW_TEXT = re.compile(
+    r"<(?:script|style|textarea|title|xmp|iframe|noembed|noframes|noscript|plaintext)[\s/>]",
+    re.IGNORECASE,
+)
 
 
 def _simple(block: object) -> bool:
@@ -345,6 +350,7 @@ def _simple(block: object) -> bool:
         and "'" not in block
         and "<!" not in block
         and "<?" not in block
+        and _RAW_TEXT.search(block) is None
         and _PAIRED_QUOTES.fullmatch(block) is not None
         and _ALTERNATING.fullmatch(block) is not None
     )

@@ -479,6 +479,18 @@ HTML_PIECES = st.lists(
 )
 
 
+@pytest.mark.parametrize(
+    "element", ["script", "style", "textarea", "title", "noscript", "iframe", "xmp", "SCRIPT"]
+)
+def test_a_tag_inside_raw_text_is_not_read_by_the_nearest_tag(element: str) -> None:
+    """Inside <script> and the other elements a browser reads as text up to their end tag, a
+    '<a' starts no tag: such HTML is not simple, so the full reading decides (seen:
+    '<script><a' then the fact then '-->' read as in a tag by the nearest '<')."""
+    text = f"<{element}><a{MARK}-->"
+    assert not _simple(text.replace(MARK, "x"))
+    assert _simple(text.replace(MARK, "x").replace(element, "span"))
+
+
 @settings(max_examples=3000, deadline=None)
 @given(HTML_PIECES, st.data())
 def test_the_nearest_tag_tells_where_a_fact_stands_in_simple_html(
