@@ -100,9 +100,9 @@ class RepoFacts:
     detached: bool
     describe: str | None
     tags: tuple[str, ...]
-    dirty: (
-        bool  # a tracked file differs from HEAD (untracked files do not count, as in git describe)
-    )
+    # a tracked file differs from HEAD, as git describe --dirty says; the plugin also sets it
+    # when docs_dir holds an untracked file or a page git has not committed
+    dirty: bool
     shallow: bool
     changed: tuple[str, ...] = ()  # paths that differ from HEAD, untracked ones included
 
