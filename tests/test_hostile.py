@@ -1328,6 +1328,14 @@ REFERENCE_CASES: dict[str, Ref] = {
                 "docs/index.md:3: '{ml stage sweep}': 'sweep' is a foreach/matrix stage: name one "
                 "of sweep@a, sweep@b. [missing_reference]"
             ),
+            # a command with no deps or outs: DVC's callback stage, always changed
+            *(
+                E(
+                    f"dvc.yaml:30: stage 'sweep@{m}' is stale: always changed. Run 'dvc repro "
+                    f"sweep@{m}' and commit dvc.lock. [stale_pipeline]"
+                )
+                for m in "ab"
+            ),
         ),
     ),
     "references_in_code_are_left_as_written": Ref(
