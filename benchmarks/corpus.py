@@ -38,6 +38,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -322,22 +323,24 @@ def compare_registry(manifest: dict[str, Any], git_root: Path) -> Check:
     if registry is None:
         check.notes.append("the manifest has no registry")
         return check
-    site = {a["name"]: a for a in registry.get("artifacts", registry) if isinstance(a, dict)}
+    site = registry.get("artifacts") or {}
     for name, entry in answer.items():
-        mine = site.get(name) or site.get(name.split(":")[-1])
+        mine = site.get(name)
         if mine is None:
             check.same(f"{name}", "<absent>", "listed")
             continue
         check.same(f"{name} latest", mine.get("latest"), entry.get("version"))
         stages = {k: v for k, v in (entry.get("stage") or {}).items() if v}
-        check.same(f"{name} stages", dict(mine.get("stages") or {}), stages)
+        # the manifest lists every version in a stage, newest first; gto show the newest
+        shown = {k: v[0] for k, v in (mine.get("stages") or {}).items() if v}
+        check.same(f"{name} stages", shown, stages)
     events = tool_json(["gto", "history", "--json"], git_root)
     if isinstance(events, list):
         tool_events = {
             (e["artifact"], e["event"], e.get("version"), e.get("stage")) for e in events
         }
         site_events = {
-            (a["name"], e.get("event"), e.get("version"), e.get("stage"))
+            (e["artifact"], e.get("event"), e.get("version"), e.get("stage"))
             for a in site.values()
             for e in a.get("history", [])
         }
@@ -403,7 +406,23 @@ def main(argv: list[str] | None = None) -> int:
             for row in examine(clone.resolve(), Path(tmp)):
                 rows.append(row)
                 print(f"{row[0]} {row[1]} {row[2].name}: {row[2].verdict}", flush=True)
-    lines = ["| project | commit | check | result |", "| --- | --- | --- | --- |"]
+    here = Path(__file__).resolve().parent.parent
+    plugin = run(["git", "rev-parse", "--short", "HEAD"], here)[1].strip()
+    versions = ", ".join(
+        f"{tool} {run([tool, '--version'], here)[1].split()[-1]}" for tool in ("dvc", "gto")
+    )
+    lines = [
+        "# Real repositories: what the site says against what DVC, GTO and git say",
+        "",
+        f"Made by `python benchmarks/corpus.py` on {time.strftime('%Y-%m-%d')} with the "
+        f"plugin at {plugin}, {versions}; what each check compares is at the top of "
+        "`benchmarks/corpus.py`. `n/a`: nothing to compare there (no pipeline, no tags, or "
+        "the values live in DVC's cache, which neither side reads offline). Notes list "
+        "the findings of each build and what DVC could not decide either.",
+        "",
+        "| project | commit | check | result |",
+        "| --- | --- | --- | --- |",
+    ]
     lines += [f"| {p} | {c} | {k.name} | {k.verdict} |" for p, c, k in rows]
     lines.append("")
     for project, _commit, check in rows:
@@ -412,7 +431,7 @@ def main(argv: list[str] | None = None) -> int:
             lines += [f"- differs: {d}" for d in check.differences]
             lines += [f"- note: {n}" for n in check.notes]
             lines.append("")
-    report = "\n".join(lines)
+    report = "\n".join(lines).replace(tmp + os.sep, "")
     if args.out:
         args.out.write_text(report + "\n", "utf-8")
     print(report)
