@@ -332,3 +332,18 @@ def contrast(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
 
     hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
     return (hi + 0.05) / (lo + 0.05)
+
+
+def mermaid_inside(git_root: Path, site_dir: Path, mermaid_js: Path) -> str:
+    """A copy of MERMAID_JS inside the site's project (SITE_DIR, the directory of its
+    mkdocs.yml), as the plugin's ``mermaid_js`` option names it: the plugin reads no file from
+    outside the project. git ignores the copy (``.git/info/exclude``), so the work tree stays
+    clean and no page is called uncommitted."""
+    target = site_dir / ".mermaid" / "mermaid.min.js"
+    target.parent.mkdir(exist_ok=True)
+    shutil.copyfile(mermaid_js, target)
+    exclude = git_root / ".git" / "info" / "exclude"
+    exclude.parent.mkdir(exist_ok=True)
+    with open(exclude, "a", encoding="utf-8") as out:
+        out.write(f"/{target.parent.relative_to(git_root).as_posix()}/\n")
+    return target.relative_to(site_dir).as_posix()

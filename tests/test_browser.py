@@ -33,6 +33,7 @@ from browser_support import (
     Tab,
     contrast,
     hex_rgb,
+    mermaid_inside,
     on,
     rgb,
 )
@@ -99,7 +100,8 @@ def example(tmp_path_factory: pytest.TempPathFactory, mermaid_js: Path) -> Itera
     site = home / "built-site"
     with SiteServer(site) as server:
         config = (clone / "example_site" / "mkdocs.yml").read_text("utf-8")
-        plugin = f"  - mlplugin:\n      mermaid_js: {json.dumps(str(mermaid_js))}\n"
+        local = mermaid_inside(clone, clone / "example_site", mermaid_js)
+        plugin = f"  - mlplugin:\n      mermaid_js: {json.dumps(local)}\n"
         assert "\n  - mlplugin:\n" in config, config
         config = f"site_url: {server.url}\n" + config.replace("\n  - mlplugin:\n", "\n" + plugin, 1)
         (clone / "example_site" / "mkdocs.browser.yml").write_text(config, "utf-8")
@@ -280,7 +282,10 @@ def test_a_stale_stage_is_drawn_in_the_stale_colour(
     pipeline.write("src/train.py", pipeline.read("src/train.py") + "# tuned, not reproduced\n")
     pipeline.site(
         {"index.md": "# Pipeline\n\n{ml pipeline}\n"},
-        plugin={"mermaid_js": str(mermaid_js), "checks": {"stale_pipeline": "warn"}},
+        plugin={
+            "mermaid_js": mermaid_inside(pipeline.path, pipeline.path, mermaid_js),
+            "checks": {"stale_pipeline": "warn"},
+        },
     )
     build = pipeline.build()
     assert build.ok, build.output
@@ -330,7 +335,7 @@ def test_collapsed_and_focused_views(
             "{ml pipeline collapse}\n\n## Focus\n\n{ml pipeline focus=train}\n"
         },
         plugin={
-            "mermaid_js": str(mermaid_js),
+            "mermaid_js": mermaid_inside(pipeline.path, pipeline.path, mermaid_js),
             "checks": {"stale_pipeline": "ignore"},
         },
     )
@@ -398,7 +403,7 @@ def test_hostile_repository_data_is_shown_as_text_and_never_runs(
             "{ml provenance classifier}\n\n"
             "{ml pipeline}\n"
         },
-        plugin={"mermaid_js": str(mermaid_js)},
+        plugin={"mermaid_js": mermaid_inside(pipeline.path, pipeline.path, mermaid_js)},
     )
     build = pipeline.build()
     assert build.ok, build.output
