@@ -842,6 +842,11 @@ class MLPlugin(BasePlugin[MLConfig]):
             blobs = drift.Blobs(raw.get)
             md5_at: dict[str, str | None] = {}
             for commit, spec in zip(commits, specs, strict=True):
+                if commit != entry["latest_commit"] and not _may_record(
+                    raw.get(spec), subject.current
+                ):
+                    md5_at[commit] = registry.OTHER_MD5  # only whether it is HEAD's is asked
+                    continue
                 data = blobs.get(spec)
                 md5 = None if isinstance(data, drift.Unreadable) else subject.extract(data)
                 md5_at[commit] = md5 if isinstance(md5, str) else None
@@ -1523,6 +1528,14 @@ class MLPlugin(BasePlugin[MLConfig]):
             "pages": self.pages,
             "findings": findings,
         }
+
+
+def _may_record(data: bytes | None, md5: object) -> bool:
+    """Whether DATA, a dvc.lock or .dvc file, may record MD5: only then is it parsed. A file
+    that does not hold MD5's text cannot, unless YAML escapes (a backslash) spell it."""
+    if data is None or not isinstance(md5, str) or not md5:
+        return False
+    return md5.encode("utf-8", "surrogateescape") in data or b"\\" in data
 
 
 def _name_artifacts(site: SiteFacts, project: dvc.Project, repo: git.GitRepo) -> None:

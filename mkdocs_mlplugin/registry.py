@@ -645,12 +645,17 @@ def read_registry(root: str | Path) -> Registry:
     return read(open_repo(Path(root)))
 
 
+#: in model_version's MD5_AT: the file at that commit does not record the work tree's md5
+OTHER_MD5 = "(another md5)"
+
+
 def model_version(
     entry: dict[str, Any], head_md5: str | None, md5_at: dict[str, str | None]
 ) -> dict[str, Any] | None:
     """Which registered version of ENTRY (a registry artifact) the model in the work tree is,
     by its hash: HEAD_MD5, the work tree's, against MD5_AT (commit -> the model's md5 in
-    dvc.lock or its .dvc file at that commit, None where git has none). The highest matching
+    dvc.lock or its .dvc file at that commit, None where git has none, OTHER_MD5 where it is
+    known not to be HEAD_MD5 without being read: it need not be). The highest matching
     version wins, as GTO orders them. None when nothing is registered.
 
     state: "registered" (the work tree's model is VERSION), "unregistered" (no registered
