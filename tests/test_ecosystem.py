@@ -293,6 +293,15 @@ def test_gh_deploy_pushes_the_site_and_its_manifest_to_origin(pipeline: Repo) ->
     assert_provenance_footer(pipeline, page)
 
 
+def monorepo_site(repo: Repo, dvc_root: str | list[str], checks: dict[str, str]) -> None:
+    """mkdocs.yml at the top with mkdocs-monorepo-plugin including b's docs (b/mkdocs.yml)."""
+    repo.write("b/mkdocs.yml", "site_name: b\nnav:\n  - Home: index.md\n")
+    plugin = {"mlplugin": {"dvc_root": dvc_root, "checks": checks}}
+    nav = [{"A": "index.md"}, {"B": "!include b/mkdocs.yml"}]
+    config = {"site_name": "monorepo", "nav": nav, "plugins": ["monorepo", plugin]}
+    repo.write("mkdocs.yml", yaml.safe_dump(config))
+
+
 def test_monorepo_page_of_another_dvc_project_gets_none_of_this_projects_facts(
     empty_repo: Repo,
 ) -> None:
@@ -307,27 +316,9 @@ def test_monorepo_page_of_another_dvc_project_gets_none_of_this_projects_facts(
     page = "# {title}\n\nTrained by {{ml stage train}}.\n"
     repo.write("docs/index.md", page.format(title="Project a"))
     repo.write("b/docs/index.md", page.format(title="Project b"))
-    repo.write("b/mkdocs.yml", "site_name: b\nnav:\n  - Home: index.md\n")
-    repo.write(
-        "mkdocs.yml",
-        yaml.safe_dump(
-            {
-                "site_name": "monorepo",
-                "nav": [{"A": "index.md"}, {"B": "!include b/mkdocs.yml"}],
-                "plugins": [
-                    "monorepo",
-                    # each stage is a callback stage (no deps, no outs): always changed, as
-                    # DVC says; this test is about which project a page's facts come from
-                    {
-                        "mlplugin": {
-                            "dvc_root": "a",
-                            "checks": {"missing_reference": "warn", "stale_pipeline": "info"},
-                        }
-                    },
-                ],
-            }
-        ),
-    )
+    # each stage is a callback stage (no deps, no outs): always changed, as DVC says; this
+    # test is about which project a page's facts come from
+    monorepo_site(repo, "a", {"missing_reference": "warn", "stale_pipeline": "info"})
     repo.commit("two DVC projects, one site")
 
     build = repo.build()
@@ -359,25 +350,7 @@ def test_site_over_two_dvc_projects_answers_each_page_from_its_own(empty_repo: R
         repo.dvc("repro", "-q", cwd=repo.path / project)
     repo.write("docs/index.md", "# A\n\n{ml stage train}; b runs {ml stage b/dvc.yaml:fit}.\n")
     repo.write("b/docs/index.md", "# B\n\nTrained by {ml stage fit}, depth {ml param depth}.\n")
-    repo.write("b/mkdocs.yml", "site_name: b\nnav:\n  - Home: index.md\n")
-    repo.write(
-        "mkdocs.yml",
-        yaml.safe_dump(
-            {
-                "site_name": "monorepo",
-                "nav": [{"A": "index.md"}, {"B": "!include b/mkdocs.yml"}],
-                "plugins": [
-                    "monorepo",
-                    {
-                        "mlplugin": {
-                            "dvc_root": ["a", "b"],
-                            "checks": {"stale_pipeline": "warn", "stale_doc": "warn"},
-                        }
-                    },
-                ],
-            }
-        ),
-    )
+    monorepo_site(repo, ["a", "b"], {"stale_pipeline": "warn", "stale_doc": "warn"})
     repo.commit("two DVC projects, one site")
 
     build = repo.build()
