@@ -821,8 +821,8 @@ class MLPlugin(BasePlugin[MLConfig]):
         artifact: dvc.Artifact,
     ) -> dict[str, Any] | None:
         """Which registered version the artifact in the work tree is, by its md5 against the
-        md5 that dvc.lock (or its .dvc file) records at each registered version's commit: one
-        ``git cat-file --batch`` per artifact and build."""
+        md5 that dvc.lock (or its .dvc file) records at each registered version's commit, read
+        by the build's one ``git cat-file --batch`` (see _blobs)."""
         key = (project.root, artifact.name)
         known = self._model_versions.get(key, _UNSET)
         if known is not _UNSET:
@@ -834,16 +834,26 @@ class MLPlugin(BasePlugin[MLConfig]):
         if entry is not None and subject is not None:
             commits = [v["commit"] for v in entry["versions"] if v["registered"]]
             specs = [f"{c}:{prefix}{subject.file}" for c in commits]
-            try:
-                raw = repo.blobs(specs)
-            except MLPluginError as exc:
-                self._add(exc.finding)
-                raw = {}
-            blobs = drift.Blobs(raw.get)
+            self._blobs(repo)  # the build's reader, shared with the headers and doc drift
+            assert self._blob_reader is not None  # noqa: S101  # _blobs has just started it
+            reader = self._blob_reader[0]
+            raw: dict[str, bytes | None] = {}
+
+            def read(spec: str) -> bytes | None:
+                if spec not in raw:
+                    try:
+                        raw[spec] = reader.get(spec)
+                    except MLPluginError as exc:  # git stopped: the reader answers None now
+                        self._add(exc.finding)
+                        raw[spec] = None
+                return raw[spec]
+
+            # parsed apart from the shared cache, so that its unreadable versions are its own
+            blobs = drift.Blobs(read)
             md5_at: dict[str, str | None] = {}
             for commit, spec in zip(commits, specs, strict=True):
                 if commit != entry["latest_commit"] and not _may_record(
-                    raw.get(spec), subject.current
+                    read(spec), subject.current
                 ):
                     md5_at[commit] = registry.OTHER_MD5  # only whether it is HEAD's is asked
                     continue
