@@ -124,7 +124,7 @@ def _from_extension(config: Any) -> MLPlugin | None:
 def _github(value: str, prop: bool = False) -> str:
     """VALUE made visible (one line, no controls), then escaped as GitHub Actions' workflow
     commands require for data, or for a property value."""
-    value = visible(value).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    value = visible(value).replace("%", "%25")  # visible() leaves no line break to escape
     return value.replace(":", "%3A").replace(",", "%2C") if prop else value
 
 

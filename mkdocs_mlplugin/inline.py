@@ -337,10 +337,8 @@ def contexts(text: str, positions: list[int]) -> list[Place | None]:
 _PAIRED_QUOTES = re.compile('(?:[^"]*"[^"<>]*")*[^"]*')
 _ALTERNATING = re.compile("[^<>]*(?:<[^<>]*>[^<>]*)*")  # no '<' inside a tag, no lone '>'
 # elements whose content is text up to their end tag, where a '<' starts no tag
-_RAW_TEXT = re.compile(
-    r"<(?:script|style|textarea|title|xmp|iframe|noembed|noframes|noscript|plaintext)[\s/>]",
-    re.IGNORECASE,
-)
+# (and <plaintext>, whose text never ends)
+_RAW_TEXT = re.compile(rf"<(?:{'|'.join(sorted(_RAWTEXT | {'plaintext'}))})[\s/>]", re.IGNORECASE)
 
 
 def _simple(block: object) -> bool:
