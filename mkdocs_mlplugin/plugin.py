@@ -1064,7 +1064,8 @@ class MLPlugin(BasePlugin[MLConfig]):
             for number, text in enumerate(front[1:], start=2):
                 if text.strip() in ("---", "..."):
                     break
-                if key in text and (cards.DVC_METRIC in text or "{ml" in text):
+                named = re.search(rf"(?<![\w.-]){re.escape(key)}(?![\w.-])", text)
+                if named and (cards.DVC_METRIC in text or "{ml" in text):
                     return number
             return lines.get("model-index")
 

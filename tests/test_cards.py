@@ -255,10 +255,16 @@ def test_a_hand_typed_card_metric_must_equal_the_dvc_metric_it_names(
     ]
 
 
+@pytest.mark.parametrize(
+    ("typo", "meant"),
+    [("los", "loss"), ("accurac", "accuracy")],  # 'accurac' is also a piece of line 10
+)
 def test_a_card_metric_naming_no_dvc_metric_is_reported_at_its_line(
-    model_pipeline: Repo,
+    model_pipeline: Repo, typo: str, meant: str
 ) -> None:
-    front = MODEL_INDEX.replace("ACCURACY", "0.9").replace("dvc_metric: loss", "dvc_metric: los")
+    front = MODEL_INDEX.replace("ACCURACY", "0.9").replace(
+        "dvc_metric: loss", f"dvc_metric: {typo}"
+    )
     model_pipeline.site(
         {"card.md": card(front)}, plugin={"checks": {"card_metric_mismatch": "warn"}}
     )
@@ -266,8 +272,8 @@ def test_a_card_metric_naming_no_dvc_metric_is_reported_at_its_line(
     build = model_pipeline.build()
     assert not build.ok
     assert (
-        "docs/card.md:11: front matter 'model-index[0].results[0].metrics[1]': '{ml metric los}': "
-        "no metric 'los'. Did you mean 'loss'? [missing_reference]"
+        f"docs/card.md:11: front matter 'model-index[0].results[0].metrics[1]': "
+        f"'{{ml metric {typo}}}': no metric '{typo}'. Did you mean '{meant}'? [missing_reference]"
     ) in build.output
 
 
