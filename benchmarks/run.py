@@ -56,7 +56,7 @@ render-work
 pipeline  the verdict of a 500-stage and a 5,000-stage pipeline (dvc.load_project +
           plugin.check_pipeline; again warm; again after a dvc.yaml edit, as ``mkdocs serve``
           rebuilds) vs ``dvc status`` and ``dvc dag``, and whether they agree
-tags      1,000 GTO annotated tags: mkdocs_mlplugin.registry.read_registry vs ``gto show``
+tags      1,000 GTO annotated tags: mkdocs_mlplugin.facts.registry.read_registry vs ``gto show``
 serve     ``mkdocs serve``-style rebuild: build, edit one page, load_config + build again;
           the second build's time, plain vs plugin
 serve-work
@@ -1770,7 +1770,8 @@ def child_verdict(root: str) -> None:
     ``mkdocs serve`` rebuilds after dvc.yaml is edited, load_project (given the project read
     before) + check_pipeline once more. Wall and CPU time of each step."""
     start = time.perf_counter()
-    from mkdocs_mlplugin import dvc, git, plugin
+    from mkdocs_mlplugin import plugin
+    from mkdocs_mlplugin.facts import dvc, git
 
     imported = time.perf_counter()
     steps: dict[str, float] = {}
@@ -1949,7 +1950,7 @@ def _pipeline_verdict(bench: Bench, name: str) -> dict[str, Any]:
 def child_registry(root: str, pre: str = "0") -> None:
     lazy = preimport(LAZY_REGISTRY) if pre == "1" else None
     start = time.perf_counter()
-    from mkdocs_mlplugin import registry
+    from mkdocs_mlplugin.facts import registry
 
     imported = time.perf_counter()
     result = registry.read_registry(Path(root).resolve())
@@ -1980,7 +1981,7 @@ def child_registry(root: str, pre: str = "0") -> None:
 def section_tags(bench: Bench) -> None:
     repo = bench.repo("tags1000")
     say(f"\n## Registry: {generate.SIZES['tags1000'].tags} GTO annotated tags  [load {loadavg()}]")
-    probe = measure([PY, "-c", "import mkdocs_mlplugin.registry"], repo, bench.env)
+    probe = measure([PY, "-c", "import mkdocs_mlplugin.facts.registry"], repo, bench.env)
     available = probe.rc == 0
     gto = [*tool("gto", "gto"), "show", "--json"]
     runs: dict[str, list[Run]] = {"gto": []}
@@ -2021,7 +2022,10 @@ def section_tags(bench: Bench) -> None:
                     "read_registry again, same process",
                     fmt_s(median([d["read_again"] for d in data])),
                 ],
-                ["import mkdocs_mlplugin.registry", fmt_s(median([d["import"] for d in data]))],
+                [
+                    "import mkdocs_mlplugin.facts.registry",
+                    fmt_s(median([d["import"] for d in data])),
+                ],
                 ["whole process wall", fmt_s(median([x.wall for x in runs["registry"]]))],
                 ["`gto show --json` wall", fmt_s(gto_s)],
             ]

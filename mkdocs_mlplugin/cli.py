@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from .findings import Finding, visible
-from .plugin import MLPlugin, write_manifest
+from mkdocs_mlplugin.findings import Finding, visible
+from mkdocs_mlplugin.plugin import MLPlugin, write_manifest
 
 
 class UsageError(Exception):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 
-from .findings import DEFAULT_SEVERITY, SEVERITIES
+from mkdocs_mlplugin.findings import DEFAULT_SEVERITY, SEVERITIES
 
 
 def _severity(kind: str) -> c.Choice:

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from .findings import Finding, MLPluginError
+from mkdocs_mlplugin.findings import Finding, MLPluginError
 
 MAX_BYTES = 10 * 1024 * 1024  # a params or lock file larger than this is not a params file
 

@@ -22,10 +22,10 @@ from typing import Any
 from markdown import Extension, Markdown
 from markdown.preprocessors import Preprocessor
 
-from .findings import Finding
-from .inline import Stash
-from .plugin import MLPlugin, log
-from .resolve import PageFacts
+from mkdocs_mlplugin.findings import Finding
+from mkdocs_mlplugin.pages.resolve import PageFacts
+from mkdocs_mlplugin.pages.stash import Stash
+from mkdocs_mlplugin.plugin import MLPlugin, log
 
 #: facts read once per process and site, reread when a file they come from changes
 _CACHE: dict[tuple[Any, ...], tuple[MLPlugin, dict[Path, float]]] = {}

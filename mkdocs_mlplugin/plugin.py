@@ -28,23 +28,13 @@ from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-from . import (
-    __version__,
-    cards,
-    drift,
-    dvc,
-    git,
-    guards,
-    inline,
-    references,
-    registry,
-    render,
-    status,
-    timeline,
-)
-from .config import MLConfig
-from .findings import Finding, MLPluginError, VisibleFilter, visible
-from .resolve import (
+from mkdocs_mlplugin import __version__, guards, render
+from mkdocs_mlplugin.checks import cards, drift, pipeline
+from mkdocs_mlplugin.config import MLConfig
+from mkdocs_mlplugin.facts import dvc, git, registry, timeline
+from mkdocs_mlplugin.findings import Finding, MLPluginError, VisibleFilter, visible
+from mkdocs_mlplugin.pages import references
+from mkdocs_mlplugin.pages.resolve import (
     PageFacts,
     SiteFacts,
     Trained,
@@ -60,6 +50,7 @@ from .resolve import (
     resolve,
     timeline_page,
 )
+from mkdocs_mlplugin.pages.stash import Source, Stash
 
 T = TypeVar("T")
 log = get_plugin_logger("mlplugin")  # logs as mkdocs.plugins.mlplugin
@@ -106,7 +97,7 @@ class MLPlugin(BasePlugin[MLConfig]):
             str, tuple[dict[str, Any], str]
         ] = {}  # artifact -> (Hub metadata, Markdown)
         self.published: dict[str, dict[str, Any]] = {}  # src_uri -> page.meta.ml
-        self.stash = inline.Stash()  # this build's inline facts, put into pages by Markdown
+        self.stash = Stash()  # this build's inline facts, put into pages by Markdown
         self._resolved_inline: dict[tuple[str, str | None, str | None], Any] = {}
         self._binding: Any = _UNSET
         self._git_meta: tuple[git.RepoFacts | None, dict[str, Any] | None] = (None, None)
@@ -369,7 +360,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         facts: PageFacts,
         first_line: int,
         links: Mapping[str, str],
-        stash: inline.Stash,
+        stash: Stash,
     ) -> tuple[str, list[dict[str, Any]]]:
         """MARKDOWN with every reference resolved (or marked, with a finding), and the record
         of each reference for the manifest. Shared by the plugin and the Markdown extension.
@@ -401,13 +392,13 @@ class MLPlugin(BasePlugin[MLConfig]):
                     )
                 else:
                     html, value, label, shown = self._inline(ref, facts, site)
-                    source = inline.Source(facts.src, ref.line, ref.text)
+                    source = Source(facts.src, ref.line, ref.text)
                     rendered.append(stash.token(html, value, source))
                     refs.append({"line": ref.line, "ref": label, "value": shown})
             except MLPluginError as exc:
                 self.findings.append(exc.finding)
                 marker = render.missing(ref.text, exc.finding.message)
-                source = inline.Source(facts.src, ref.line, ref.text)
+                source = Source(facts.src, ref.line, ref.text)
                 rendered.append(stash.token(marker, ref.text, source))
                 refs.append({"line": ref.line, "ref": ref.label(), "value": None})
         self.findings.extend(self.site.notes)
@@ -871,7 +862,7 @@ class MLPlugin(BasePlugin[MLConfig]):
             return None
         return os.path.relpath(project.root / file, self.config_dir).replace(os.sep, "/")
 
-    def _check_pipeline(self, project: dvc.Project) -> dict[str, status.Verdict]:
+    def _check_pipeline(self, project: dvc.Project) -> dict[str, pipeline.Verdict]:
         """Decide, from metadata alone, which stages are stale."""
         try:
             verdicts = check_pipeline(project, self.repo, self.site.repo, self.site.history)
@@ -881,7 +872,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         for verdict in verdicts.values():
             stage = project.stages[verdict.stage]
             where = self._shown(project, stage.dvcfile)
-            if verdict.state == status.STALE:
+            if verdict.state == pipeline.STALE:
                 self._add(
                     Finding(
                         "stale_pipeline",
@@ -891,7 +882,7 @@ class MLPlugin(BasePlugin[MLConfig]):
                         stage.line,
                     )
                 )
-            elif verdict.state == status.UNVERIFIABLE:
+            elif verdict.state == pipeline.UNVERIFIABLE:
                 self._add(
                     Finding(
                         "unverifiable_stage",
@@ -1041,7 +1032,7 @@ class MLPlugin(BasePlugin[MLConfig]):
                 )
             )
             return
-        from .resolve import find_stage
+        from mkdocs_mlplugin.pages.resolve import find_stage
 
         try:
             if "artifact" in binding:
@@ -1625,7 +1616,7 @@ def check_pipeline(
     repo: git.GitRepo | None,
     facts: git.RepoFacts | None,
     history: dict[str, git.FileHistory] | None,
-) -> dict[str, status.Verdict]:
+) -> dict[str, pipeline.Verdict]:
     """Pipeline verdicts with what git says: which files it keeps (only those are hashed) and,
     for directory deps, whether a file in them changed after dvc.lock was committed."""
     if repo is None:  # files present count as kept, except the data DVC caches
@@ -1634,7 +1625,7 @@ def check_pipeline(
             found = project.producer(path)
             return (project.root / path).exists() and (found is None or not found[1].cache)
 
-        return status.pipeline_status(project, present)
+        return pipeline.pipeline_status(project, present)
     kept = repo.kept_files(project.root)
     dirs = {parent for path in kept for parent in _parents(path)}
     prefix = repo_prefix(project, repo)
@@ -1654,12 +1645,12 @@ def check_pipeline(
         )
         return newest is not None and newest < lock.updated.index
 
-    return status.pipeline_status(
+    return pipeline.pipeline_status(
         project, lambda path: path in kept or path in dirs, changed_since=changed_since
     )
 
 
-def _with_status(stages: list[dict[str, Any]], verdicts: dict[str, status.Verdict]) -> None:
+def _with_status(stages: list[dict[str, Any]], verdicts: dict[str, pipeline.Verdict]) -> None:
     for stage in stages:
         verdict = verdicts.get(stage["name"])
         stage["status"] = verdict.as_dict() if verdict else None

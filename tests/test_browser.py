@@ -44,7 +44,7 @@ from playwright.sync_api import Browser
 from test_escaping import HTML_PIECES, MARK
 
 from mkdocs_mlplugin import render
-from mkdocs_mlplugin.inline import contexts
+from mkdocs_mlplugin.pages.stash import contexts
 from mkdocs_mlplugin.render import STATE_CLASSES
 
 SCREENSHOTS = ROOT / "example_site" / "docs" / "assets" / "screenshots"

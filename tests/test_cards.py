@@ -7,7 +7,7 @@ import re
 import pytest
 from conftest import Repo
 
-from mkdocs_mlplugin import cards
+from mkdocs_mlplugin.checks import cards
 
 SECTIONS = "".join(f"## {name}\n\nText.\n\n" for name in cards.MITCHELL)
 

@@ -28,7 +28,7 @@ import pytest
 import yaml
 from conftest import Repo, init_repo, snapshot
 
-from mkdocs_mlplugin import dvc as ml
+from mkdocs_mlplugin.facts import dvc as ml
 from mkdocs_mlplugin.findings import Finding, MLPluginError
 
 GITCONFIG = "[init]\n\tdefaultBranch = main\n[user]\n\tname = Test\n\temail = test@example.com\n"
@@ -1095,7 +1095,7 @@ def test_dvc_yaml_schema_check_agrees_with_dvcs_own(data: Any) -> None:
     from dvc.schema import COMPILED_MULTI_STAGE_SCHEMA
     from voluptuous import Invalid
 
-    from mkdocs_mlplugin.dvc import _pipeline_schema
+    from mkdocs_mlplugin.facts.dvc import _pipeline_schema
 
     def verdict(schema: Any) -> Any:
         try:

@@ -1,7 +1,7 @@
 """The DVC files' common forms, read without DVC, agree with DVC.
 
-``fastpath.certainly_valid`` may say True only where DVC's own schema accepts the document, and
-``fastpath.resolve`` may answer only with what DVC's own resolver gives: both are compared with
+``dvc_fast.certainly_valid`` may say True only where DVC's own schema accepts the document, and
+``dvc_fast.resolve`` may answer only with what DVC's own resolver gives: both are compared with
 DVC on generated documents, near-valid ones (a valid shape with one thing changed) and templated
 pipelines whose references hit, miss, escape and name every kind of value. Each property also
 checks that the fast path answered for a good share of the documents, so that it cannot pass by
@@ -21,8 +21,8 @@ from conftest import Repo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mkdocs_mlplugin import fastpath
-from mkdocs_mlplugin.dvc import _ResolverRepo
+from mkdocs_mlplugin.facts import dvc_fast
+from mkdocs_mlplugin.facts.dvc import _ResolverRepo
 
 # --- schema --------------------------------------------------------------------------------
 
@@ -161,7 +161,7 @@ def agrees_with_dvc(documents: Any, what: str) -> None:
     @settings(max_examples=300, deadline=None)
     @given(documents)
     def check(data: Any) -> None:
-        fast, dvc = fastpath.certainly_valid(data, what), dvc_accepts(data, what)
+        fast, dvc = dvc_fast.certainly_valid(data, what), dvc_accepts(data, what)
         verdicts.append((fast, dvc))
         assert dvc or not fast, "DVC's schema refuses a document the fast check took as valid"
 
@@ -343,7 +343,7 @@ def test_a_pipeline_the_fast_resolver_expands_is_expanded_the_same_by_dvc() -> N
             root = Path(tmp)
             (root / "params.yaml").write_text(json.dumps(params))  # JSON is YAML 1.2
             (root / "more.yaml").write_text(json.dumps(more))
-            fast = fastpath.resolve(root, "dvc.yaml", dvc_yaml)
+            fast = dvc_fast.resolve(root, "dvc.yaml", dvc_yaml)
             answered.append(fast is not None)
             if fast is not None:
                 slow = dvc_resolves(root, dvc_yaml)
@@ -363,9 +363,9 @@ def test_dvc_written_files_and_the_usual_templates_take_the_fast_path(pipeline: 
     foreach over a list, a mapping and a params list, and ${} in commands, paths and wdir, is
     read without DVC, and the same as DVC reads it."""
     root = pipeline.path
-    assert fastpath.certainly_valid(yaml.safe_load(pipeline.read("dvc.yaml")), "pipeline")
-    assert fastpath.certainly_valid(yaml.safe_load(pipeline.read("dvc.lock")), "lock")
-    assert fastpath.certainly_valid(yaml.safe_load(pipeline.read("data/raw.csv.dvc")), "tracked")
+    assert dvc_fast.certainly_valid(yaml.safe_load(pipeline.read("dvc.yaml")), "pipeline")
+    assert dvc_fast.certainly_valid(yaml.safe_load(pipeline.read("dvc.lock")), "lock")
+    assert dvc_fast.certainly_valid(yaml.safe_load(pipeline.read("data/raw.csv.dvc")), "tracked")
 
     pipeline.write("more.yaml", "models:\n  small: {size: 1}\n  large: {size: 8}\nsplits: [a, b]\n")
     template = yaml.safe_load(
@@ -392,8 +392,8 @@ stages:
       metrics: [{"metrics-${item}.json": {cache: false}}]
 """
     )
-    assert fastpath.certainly_valid(template, "pipeline")
-    fast = fastpath.resolve(root, "dvc.yaml", template)
+    assert dvc_fast.certainly_valid(template, "pipeline")
+    fast = dvc_fast.resolve(root, "dvc.yaml", template)
     assert fast is not None
     assert typed(fast) == typed(dvc_resolves(root, template))
     assert list(fast[0]) == [
@@ -472,7 +472,7 @@ def test_the_fast_resolver_follows_dvc_on_corner_cases(case: str, tmp_path: Path
     rules of its own, errors or warnings, it leaves the file to DVC."""
     params, dvc_yaml, names = CORNERS[case]
     (tmp_path / "params.yaml").write_text(json.dumps(params))
-    fast = fastpath.resolve(tmp_path, "dvc.yaml", dvc_yaml)
+    fast = dvc_fast.resolve(tmp_path, "dvc.yaml", dvc_yaml)
     if names is None:
         assert fast is None, "left to DVC"
         return

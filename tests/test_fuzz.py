@@ -15,12 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_registry import GTO_TAG_NAME
 
-from mkdocs_mlplugin import registry
-from mkdocs_mlplugin.dvc import load_project, redact, redact_text
-from mkdocs_mlplugin.files import parse_structured, parse_yaml
+from mkdocs_mlplugin.facts import registry
+from mkdocs_mlplugin.facts.dvc import load_project, redact, redact_text
+from mkdocs_mlplugin.facts.git import parse_log
+from mkdocs_mlplugin.facts.structured import parse_structured, parse_yaml
 from mkdocs_mlplugin.findings import MLPluginError
-from mkdocs_mlplugin.git import parse_log
-from mkdocs_mlplugin.references import (
+from mkdocs_mlplugin.pages.references import (
     _CODE_SPAN,
     _FENCE_LINE,
     _code_spans,

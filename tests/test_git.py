@@ -1,7 +1,7 @@
 """Git facts as a reader of the built site sees them.
 
 Every test makes a real git repository with fixed author and committer dates (conftest's
-``Repo``), and either reads it through ``mkdocs_mlplugin.git`` or runs a real ``mkdocs build``
+``Repo``), and either reads it through ``mkdocs_mlplugin.facts.git`` or runs a real ``mkdocs build``
 in a subprocess. Expected values come from the dates the test itself committed, or from git
 run by the test (a differential check against git's own answer). Nothing is mocked.
 
@@ -29,8 +29,8 @@ from typing import Any
 import pytest
 from conftest import ADA, Build, Repo, init_repo, snapshot
 
+from mkdocs_mlplugin.facts.git import FileHistory, open_repo
 from mkdocs_mlplugin.findings import MLPluginError
-from mkdocs_mlplugin.git import FileHistory, open_repo
 
 BOB = ("Bob Babbage", "bob@example.com")
 CAROL = ("Carol Hopper", "carol@example.com")
@@ -251,7 +251,7 @@ def test_page_renamed_and_renamed_back_is_read_without_hanging(tmp_path: Path) -
 
     # In a child process, so that a hang fails this test instead of stalling the suite.
     code = (
-        "import json, sys\nfrom pathlib import Path\nfrom mkdocs_mlplugin.git import open_repo\n"
+        "import json, sys\nfrom pathlib import Path\nfrom mkdocs_mlplugin.facts.git import open_repo\n"
         "found = open_repo(Path(sys.argv[1])).history(['docs'])\n"
         "print(json.dumps({k: [c.date for c in v.commits] for k, v in found.items()}))\n"
     )

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from test_drift import CARD, retrain
 
-from mkdocs_mlplugin.git import open_repo
+from mkdocs_mlplugin.facts.git import open_repo
 
 DATES = "# Home\n\nCreated {ml page created}, updated {ml page updated}.\n"
 
@@ -140,7 +140,7 @@ def test_a_partial_clone_is_built_with_a_warning_and_never_fetches(pipeline: Rep
 def test_each_switch_alone_stops_this_git_from_fetching(pipeline: Repo) -> None:
     """Each switch the build sets for every git process stops this git from fetching a blob a
     partial clone lacks."""
-    from mkdocs_mlplugin import git
+    from mkdocs_mlplugin.facts import git
 
     history_with_renames(pipeline)
     clone = partial_clone(pipeline, pipeline.home)

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from conftest import Repo
 
-from mkdocs_mlplugin import graph, render
-from mkdocs_mlplugin.dvc import Hashed, Project, Stage, load_project
-from mkdocs_mlplugin.graph import Diagram, Node
+from mkdocs_mlplugin import render
+from mkdocs_mlplugin.facts.dvc import Hashed, Project, Stage, load_project
+from mkdocs_mlplugin.render import graph
+from mkdocs_mlplugin.render.graph import Diagram, Node
 
 
 def dot_edges(dot: str) -> set[tuple[str, str]]:
@@ -124,15 +125,15 @@ def synthetic(stages: int, members: int) -> Project:
             project.stages[name] = Stage(
                 name, "dvc.yaml", "run", ".", deps, [Hashed(f"out{i}-{m}.bin")], {}, []
             )
-    from mkdocs_mlplugin.dvc import build_edges
+    from mkdocs_mlplugin.facts.dvc import build_edges
 
     project.edges = build_edges(project)
     return project
 
 
 def test_a_diagram_over_mermaids_limits_is_collapsed_with_a_warning(pipeline: Repo) -> None:
-    from mkdocs_mlplugin.references import scan
-    from mkdocs_mlplugin.resolve import PageFacts, SiteFacts, render_block
+    from mkdocs_mlplugin.pages.references import scan
+    from mkdocs_mlplugin.pages.resolve import PageFacts, SiteFacts, render_block
 
     project = synthetic(stages=60, members=10)  # 600 stages, 540 edges: over 500
     site = SiteFacts(project=project)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from test_render import ALL_INLINE, HOSTILE, TYPOGRAPHY, visible_text
 
 from mkdocs_mlplugin import render
-from mkdocs_mlplugin.inline import Stash
+from mkdocs_mlplugin.pages.stash import Stash
 
 VALUES = st.one_of(HOSTILE, TYPOGRAPHY)
 

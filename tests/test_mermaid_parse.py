@@ -58,8 +58,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from playwright.sync_api import Browser, Page, Route
 
-from mkdocs_mlplugin.graph import Diagram, Node
 from mkdocs_mlplugin.render import STATE_CLASSES, SUBGRAPH_STYLE, flowchart, printable
+from mkdocs_mlplugin.render.graph import Diagram, Node
 
 STATES = sorted(STATE_CLASSES)
 DIRECTIONS = {"TD": "TB", "TB": "TB", "LR": "LR", "RL": "RL", "BT": "BT"}

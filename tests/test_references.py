@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mkdocs_mlplugin.references import Reference, replace, scan
+from mkdocs_mlplugin.pages.references import Reference, replace, scan
 
 
 def refs(markdown: str) -> list[Reference]:

@@ -39,9 +39,9 @@ from conftest import Build, Repo, init_repo
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from mkdocs_mlplugin import registry
+from mkdocs_mlplugin.facts import registry
+from mkdocs_mlplugin.facts.git import open_repo
 from mkdocs_mlplugin.findings import MLPluginError
-from mkdocs_mlplugin.git import open_repo
 
 GTO = Path(sys.executable).with_name("gto")
 BOB = ("Bob Tagger", "bob@example.com")

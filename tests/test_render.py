@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mkdocs_mlplugin import render
-from mkdocs_mlplugin.graph import Diagram, Node
+from mkdocs_mlplugin.render.graph import Diagram, Node
 
 EXTENSIONS = ["tables", "attr_list", "admonition", "toc", "md_in_html", "pymdownx.superfences"]
 HOSTILE = st.one_of(

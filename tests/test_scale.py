@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import Repo, init_repo
 
-from mkdocs_mlplugin import dvc
+from mkdocs_mlplugin.facts import dvc
 
 
 def _pipeline(repo: Repo, stages: int) -> None:

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from mkdocs_mlplugin.files import YAML12_RESOLVERS, Loader, parse_yaml
+from mkdocs_mlplugin.facts.structured import YAML12_RESOLVERS, Loader, parse_yaml
 from mkdocs_mlplugin.findings import MLPluginError
 
 WORDS = [
@@ -245,7 +245,7 @@ def test_a_value_its_tag_cannot_read_is_an_error_naming_the_file(text: str) -> N
 
 
 def test_an_old_lock_version_its_tags_cannot_read_counts_as_unreadable() -> None:
-    from mkdocs_mlplugin import drift
+    from mkdocs_mlplugin.checks import drift
 
     assert isinstance(drift.parse(b"stages: !!timestamp yes\n"), drift.Unreadable)
     assert drift.parse(b"stages: {train: {cmd: run}}\n") == {"stages": {"train": {"cmd": "run"}}}
@@ -371,7 +371,7 @@ def test_a_second_merge_key_is_an_error_with_its_line_as_in_dvc() -> None:
 def test_the_direct_construction_counts_values_as_the_general_walk_does(data: Any) -> None:
     """A document built the direct way is not walked again: the count made while building it
     is the one measure() makes of the result."""
-    from mkdocs_mlplugin.files import _children, _load, measure
+    from mkdocs_mlplugin.facts.structured import _children, _load, measure
 
     text = "doc: " + _flow(data.draw, 0, [])
     try:
@@ -383,7 +383,7 @@ def test_the_direct_construction_counts_values_as_the_general_walk_does(data: An
 
 
 def test_nesting_past_the_limit_leaves_the_direct_construction() -> None:
-    from mkdocs_mlplugin.files import MAX_DEPTH, _load
+    from mkdocs_mlplugin.facts.structured import MAX_DEPTH, _load
 
     assert _load("a: " + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1))[1] is not None
     assert _load("a: " + "[" * MAX_DEPTH + "]" * MAX_DEPTH)[1] is None

@@ -23,8 +23,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from .findings import Finding, MLPluginError
-from .git import GitRepo, open_repo
+from mkdocs_mlplugin.facts.git import GitRepo, open_repo
+from mkdocs_mlplugin.findings import Finding, MLPluginError
 
 INDEX = "artifacts.yaml"  # GTO's default; the .gto config's ``index`` moves it
 _FIELDS = (
@@ -496,8 +496,8 @@ def _add_declared(
 def gto_config(root: Path) -> dict[str, Any]:
     """The ``.gto`` config at ROOT (the git root) with its keys lower-cased, as GTO's settings
     read them (``stages``, ``STAGES`` and ``Stages`` are one key); {} without one."""
-    from .files import parse_yaml, read_text
-    from .guards import Missing
+    from mkdocs_mlplugin.facts.structured import parse_yaml, read_text
+    from mkdocs_mlplugin.guards import Missing
 
     try:
         data = parse_yaml(read_text(root, CONFIG_FILE), CONFIG_FILE)
@@ -549,8 +549,8 @@ def read_index(root: Path, index: str = INDEX) -> dict[str, dict[str, Any]]:
     description text; names by GTO's name rule, while types and labels are checked by GTO only
     when it writes the file): name -> {type, path, description, labels, virtual, custom}. {}
     when there is none; a finding naming the file (and line) when GTO could not read it either."""
-    from .files import parse_yaml, read_text
-    from .guards import Missing
+    from mkdocs_mlplugin.facts.structured import parse_yaml, read_text
+    from mkdocs_mlplugin.guards import Missing
 
     try:
         text = read_text(root, index)  # inside the repository, a regular file, bounded

@@ -14,11 +14,11 @@ import posixpath
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .drift import Unreadable, parse
-from .dvc import LOCK_FILE, PIPELINE_FILE, Project, declared_metrics
-from .files import flatten, parse_blob, parse_structured, parse_yaml
-from .findings import MLPluginError
-from .git import Commit, FileHistory
+from mkdocs_mlplugin.checks.drift import Unreadable, parse
+from mkdocs_mlplugin.facts.dvc import LOCK_FILE, PIPELINE_FILE, Project, declared_metrics
+from mkdocs_mlplugin.facts.git import Commit, FileHistory
+from mkdocs_mlplugin.facts.structured import flatten, parse_blob, parse_structured, parse_yaml
+from mkdocs_mlplugin.findings import MLPluginError
 
 
 @dataclasses.dataclass(frozen=True)

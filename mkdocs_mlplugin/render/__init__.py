@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .graph import Diagram, Node
+from mkdocs_mlplugin.render.graph import Diagram, Node
 
 # What text() writes as a character reference: everything but ASCII letters, digits, space and
 # , ; ? % (letters and digits of other scripts are kept by _reference), plus the '.' that is not

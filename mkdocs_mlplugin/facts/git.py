@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
-from .findings import Finding, MLPluginError
+from mkdocs_mlplugin.findings import Finding, MLPluginError
 
 # Every git process runs with this environment and these options (_command): a build reads
 # what is on disk and never reaches another machine. In a partial clone git would fetch a

@@ -29,9 +29,9 @@ from typing import NamedTuple
 from markdown import Extension, Markdown
 from markdown.postprocessors import Postprocessor
 
-from .findings import Finding
-from .render import display, unsafe_url
-from .render import text as as_text
+from mkdocs_mlplugin.findings import Finding
+from mkdocs_mlplugin.render import display, unsafe_url
+from mkdocs_mlplugin.render import text as as_text
 
 _OPEN, _CLOSE = "\ue000", "\ue001"
 _DIGIT, _BASE = 0xE100, 0x1000  # digits of the index: U+E100..U+F0FF

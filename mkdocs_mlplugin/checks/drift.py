@@ -17,10 +17,10 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .dvc import LOCK_FILE, Artifact, Project, Stage
-from .files import parse_blob, parse_yaml
-from .findings import MLPluginError
-from .git import Commit, FileHistory
+from mkdocs_mlplugin.facts.dvc import LOCK_FILE, Artifact, Project, Stage
+from mkdocs_mlplugin.facts.git import Commit, FileHistory
+from mkdocs_mlplugin.facts.structured import parse_blob, parse_yaml
+from mkdocs_mlplugin.findings import MLPluginError
 
 _HEX = re.compile(r"^[0-9a-fA-F]{4,40}$")
 PIN_KEYS = ("md5", "commit", "version")

@@ -16,15 +16,16 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from . import graph, render
-from .dvc import DEFAULT_PARAMS, Artifact, Hashed, Project, Stage
-from .files import flatten, lookup
-from .findings import Finding, MLPluginError, did_you_mean
-from .git import Commit, FileHistory, RepoFacts
-from .references import Reference
-from .registry import Registry
-from .status import Verdict
-from .timeline import MetricsAt
+from mkdocs_mlplugin import render
+from mkdocs_mlplugin.checks.pipeline import Verdict
+from mkdocs_mlplugin.facts.dvc import DEFAULT_PARAMS, Artifact, Hashed, Project, Stage
+from mkdocs_mlplugin.facts.git import Commit, FileHistory, RepoFacts
+from mkdocs_mlplugin.facts.registry import Registry
+from mkdocs_mlplugin.facts.structured import flatten, lookup
+from mkdocs_mlplugin.facts.timeline import MetricsAt
+from mkdocs_mlplugin.findings import Finding, MLPluginError, did_you_mean
+from mkdocs_mlplugin.pages.references import Reference
+from mkdocs_mlplugin.render import graph
 
 _STRUCTURED = (".yaml", ".yml", ".json", ".toml")
 

@@ -14,7 +14,7 @@ import shlex
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from .findings import Finding, MLPluginError
+from mkdocs_mlplugin.findings import Finding, MLPluginError
 
 #: inline kinds and the fields each accepts; the first field is the default.
 INLINE_FIELDS: dict[str, tuple[str, ...]] = {
@@ -140,7 +140,7 @@ def _read(body: str, block: bool, text: str) -> _Parsed:
             raise bad(f"'{kind}' takes at most one name.")
         return kind, args[0] if args else None, None, True, ()
     if kind not in INLINE_FIELDS:
-        from .findings import did_you_mean
+        from mkdocs_mlplugin.findings import did_you_mean
 
         known = [*INLINE_FIELDS, *BLOCK_KINDS]
         raise bad(f"unknown kind '{kind}'.{did_you_mean(kind, known)} Known: {', '.join(known)}.")
@@ -154,7 +154,7 @@ def _read(body: str, block: bool, text: str) -> _Parsed:
         raise bad("too many words; quote a name that contains spaces.")
     field = args[0] if args else (fields[0] if fields else None)
     if fields and field not in fields:
-        from .findings import did_you_mean
+        from mkdocs_mlplugin.findings import did_you_mean
 
         raise bad(
             f"'{kind}' has no field '{field}'.{did_you_mean(str(field), fields)} "
@@ -176,7 +176,7 @@ def split(body: str) -> list[str]:
 
 
 def _pipeline_options(args: list[str], bad: Any) -> tuple[tuple[str, str], ...]:
-    from .findings import did_you_mean
+    from mkdocs_mlplugin.findings import did_you_mean
 
     options: dict[str, str] = {}
     for word in args:

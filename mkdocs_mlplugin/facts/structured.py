@@ -17,8 +17,8 @@ from typing import Any, ClassVar
 
 import yaml
 
-from .findings import Finding, MLPluginError
-from .guards import MAX_BYTES, read_file
+from mkdocs_mlplugin.findings import Finding, MLPluginError
+from mkdocs_mlplugin.guards import MAX_BYTES, read_file
 
 _Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster
 

@@ -10,8 +10,8 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable
 
-from .dvc import Project
-from .status import Verdict
+from mkdocs_mlplugin.checks.pipeline import Verdict
+from mkdocs_mlplugin.facts.dvc import Project
 
 #: Mermaid's defaults: above these, mermaid refuses to draw ("Maximum text size in diagram
 #: exceeded", "Edge limit exceeded").

@@ -18,10 +18,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from . import fastpath, guards
-from .files import flatten, load_structured, lookup, parse_yaml, read_text
-from .findings import Finding, MLPluginError
-from .guards import Missing
+from mkdocs_mlplugin import guards
+from mkdocs_mlplugin.facts import dvc_fast
+from mkdocs_mlplugin.facts.structured import flatten, load_structured, lookup, parse_yaml, read_text
+from mkdocs_mlplugin.findings import Finding, MLPluginError
+from mkdocs_mlplugin.guards import Missing
 
 PIPELINE_FILE = "dvc.yaml"
 LOCK_FILE = "dvc.lock"
@@ -572,7 +573,7 @@ def _check_artifact_name(name: str, dvcfile: str, text: str, findings: list[Find
 
 def _validate(data: dict[str, Any], shown: str, text: str, what: str) -> None:
     """Check the file against DVC's own schema; the finding names the key and its line."""
-    if fastpath.certainly_valid(data, what):
+    if dvc_fast.certainly_valid(data, what):
         return
     from dvc import schema
     from voluptuous import Invalid, MultipleInvalid
@@ -702,7 +703,7 @@ def _resolve(
             dict(data.get("artifacts") or {}),
             list(data.get("metrics") or []),
         )
-    plain = fastpath.resolve(root, dvcfile, data)
+    plain = dvc_fast.resolve(root, dvcfile, data)
     if plain is not None:
         return plain
     from dvc.exceptions import DvcException

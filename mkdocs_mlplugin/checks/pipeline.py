@@ -29,10 +29,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .dvc import Hashed, Project, Stage, dvcignore
-from .files import load_structured, lookup
-from .findings import MLPluginError
-from .guards import open_file
+from mkdocs_mlplugin.facts.dvc import Hashed, Project, Stage, dvcignore
+from mkdocs_mlplugin.facts.structured import load_structured, lookup
+from mkdocs_mlplugin.findings import MLPluginError
+from mkdocs_mlplugin.guards import open_file
 
 CURRENT, STALE, UNVERIFIABLE = "current", "stale", "not verifiable"
 

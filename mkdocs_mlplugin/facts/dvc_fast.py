@@ -23,8 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .files import parse_yaml, read_text
-from .findings import MLPluginError
+from mkdocs_mlplugin.facts.structured import parse_yaml, read_text
+from mkdocs_mlplugin.findings import MLPluginError
 
 Check = Callable[[Any], bool]
 

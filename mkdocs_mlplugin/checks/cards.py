@@ -15,8 +15,8 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .findings import Finding, MLPluginError
-from .render import literal
+from mkdocs_mlplugin.findings import Finding, MLPluginError
+from mkdocs_mlplugin.render import literal
 
 #: Sections of "Model Cards for Model Reporting" (Mitchell et al., 2019).
 MITCHELL = (

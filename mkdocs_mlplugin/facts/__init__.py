@@ -1,0 +1,6 @@
+"""READ: every fact the build takes from the repository, and the only I/O on it.
+
+git (``git``), DVC's files (``dvc``, with the fast reader ``dvc_fast`` that mirrors DVC's
+resolver and schema), the small structured files (``structured``), the GTO registry
+(``registry``) and past commits (``timeline``). Each read goes through ``guards``.
+"""
