@@ -22,8 +22,8 @@ from typing import Any
 from markdown import Extension, Markdown
 from markdown.preprocessors import Preprocessor
 
+from mkdocs_mlplugin.facts.site import PageFacts
 from mkdocs_mlplugin.findings import Finding
-from mkdocs_mlplugin.pages.resolve import PageFacts
 from mkdocs_mlplugin.pages.stash import Stash
 from mkdocs_mlplugin.plugin import MLPlugin, log
 

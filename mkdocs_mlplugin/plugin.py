@@ -32,25 +32,13 @@ from mkdocs_mlplugin import __version__, guards, render
 from mkdocs_mlplugin.checks import cards, drift, pipeline
 from mkdocs_mlplugin.config import MLConfig
 from mkdocs_mlplugin.facts import dvc, git, registry, timeline
+from mkdocs_mlplugin.facts.site import PageFacts, SiteFacts, Trained, relative
 from mkdocs_mlplugin.findings import Finding, MLPluginError, VisibleFilter, visible
 from mkdocs_mlplugin.pages import references
-from mkdocs_mlplugin.pages.resolve import (
-    PageFacts,
-    SiteFacts,
-    Trained,
-    author_names,
-    dated,
-    find_artifact,
-    format_date,
-    model_paths,
-    param_group,
-    registry_page,
-    relative,
-    render_block,
-    resolve,
-    timeline_page,
-)
+from mkdocs_mlplugin.pages.blocks import param_group, render_block
+from mkdocs_mlplugin.pages.generated import model_paths, registry_page, timeline_page
 from mkdocs_mlplugin.pages.stash import Source, Stash
+from mkdocs_mlplugin.pages.values import author_names, dated, find_artifact, format_date, value_of
 
 T = TypeVar("T")
 log = get_plugin_logger("mlplugin")  # logs as mkdocs.plugins.mlplugin
@@ -368,6 +356,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         matches = references.scan(markdown, facts.src, first_line)
         rendered: list[str] = []
         refs: list[dict[str, Any]] = []
+        notes: list[Finding] = []  # warnings from drawing blocks, after the page's errors
         for match in matches:
             ref = match.reference
             written = markdown[match.start : match.end]
@@ -382,7 +371,7 @@ class MLPlugin(BasePlugin[MLConfig]):
             try:
                 lines, indent = None, match.indent
                 if ref.block:
-                    lines = render_block(ref, site, facts, links)
+                    lines = render_block(ref, site, facts, links, notes)
                 elif ref.kind == "param" and (alone := _alone(markdown, match)) is not None:
                     lines, indent = param_group(ref, site, facts), alone  # None: one value
                 if lines is not None:
@@ -401,8 +390,7 @@ class MLPlugin(BasePlugin[MLConfig]):
                 source = Source(facts.src, ref.line, ref.text)
                 rendered.append(stash.token(marker, ref.text, source))
                 refs.append({"line": ref.line, "ref": ref.label(), "value": None})
-        self.findings.extend(self.site.notes)
-        self.site.notes.clear()
+        self.findings.extend(notes)
         return references.replace(markdown, matches, rendered), refs
 
     def _answering(
@@ -438,7 +426,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         known = self._resolved_inline.get(key) if facts.foreign_project is None else None
         if known is not None:
             return known
-        value = resolve(ref, site, facts)
+        value = value_of(ref, site, facts)
         label = ref.label()
         # values of params and metrics files read as DVC prints them: false, null, [5]
         shown = render.Value(value) if ref.kind in ("param", "metric") else value
@@ -1032,7 +1020,7 @@ class MLPlugin(BasePlugin[MLConfig]):
                 )
             )
             return
-        from mkdocs_mlplugin.pages.resolve import find_stage
+        from mkdocs_mlplugin.pages.values import find_stage
 
         try:
             if "artifact" in binding:
@@ -1081,7 +1069,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         def measured(key: str, line: int | None) -> Any:
             text = f"{{ml metric {key}}}"
             ref = references.Reference("metric", key, None, line or 1, text, False)
-            return resolve(*self._answering(ref, facts), facts)
+            return value_of(*self._answering(ref, facts), facts)
 
         return measured
 
@@ -1354,7 +1342,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         return facts
 
     def _trained(self, artifact: dvc.Artifact) -> Trained | None:
-        """When the artifact as the work tree records it was trained (see resolve.Trained);
+        """When the artifact as the work tree records it was trained (see facts.site.Trained);
         None when that is unknown: no hash recorded, no git history."""
         repo, history = self.repo, self.site.history
         projects = [v.project for v in (self.site, *self._views.values()) if v.project]
@@ -1548,10 +1536,7 @@ def _name_artifacts(site: SiteFacts, project: dvc.Project, repo: git.GitRepo) ->
         bare = artifact.name.rsplit(":", 1)[-1]
         path = prefix + artifact.dvcfile  # GTO names from the git root
         site.registry_names[artifact.name] = bare if path == "dvc.yaml" else f"{path}:{bare}"
-    history = site.history
-    site.metrics_at = lambda commits: timeline.metrics_at(
-        commits, timeline.pipeline_files(project, history, prefix), prefix, repo.blobs
-    )
+    site.past_metrics = timeline.PastMetrics(project, site.history, prefix, repo)
 
 
 def _blocking(root: Finding, consequences: list[Finding]) -> Finding:

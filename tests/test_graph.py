@@ -132,15 +132,18 @@ def synthetic(stages: int, members: int) -> Project:
 
 
 def test_a_diagram_over_mermaids_limits_is_collapsed_with_a_warning(pipeline: Repo) -> None:
+    from mkdocs_mlplugin.facts.site import PageFacts, SiteFacts
+    from mkdocs_mlplugin.findings import Finding
+    from mkdocs_mlplugin.pages.blocks import render_block
     from mkdocs_mlplugin.pages.references import scan
-    from mkdocs_mlplugin.pages.resolve import PageFacts, SiteFacts, render_block
 
     project = synthetic(stages=60, members=10)  # 600 stages, 540 edges: over 500
     site = SiteFacts(project=project)
     (match,) = scan("{ml pipeline}", "docs/p.md")
     assert match.reference is not None
-    lines = render_block(match.reference, site, PageFacts("docs/p.md", None), {})
+    notes: list[Finding] = []
+    lines = render_block(match.reference, site, PageFacts("docs/p.md", None), {}, notes)
     assert sum("-->" in line for line in lines) == 59
-    (note,) = site.notes
+    (note,) = notes
     assert note.kind == "diagram_too_large"
     assert "foreach/matrix groups were collapsed" in note.message

@@ -4,7 +4,7 @@ The timeline is every commit that changed a tracked dataset's or model's hash, b
 history the plugin already has (the one ``git log``) and the old contents of dvc.lock and .dvc
 files (one ``git cat-file --batch``). The metrics of a version are read as ``dvc metrics show
 --all-tags`` reads them: from the metrics files that the dvc.yaml files *at that commit*
-declared. Pure apart from the blob reader given.
+declared. Pure apart from the blob reader given (``PastMetrics`` holds the repository's).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from mkdocs_mlplugin.checks.drift import Unreadable, parse
 from mkdocs_mlplugin.facts.dvc import LOCK_FILE, PIPELINE_FILE, Project, declared_metrics
-from mkdocs_mlplugin.facts.git import Commit, FileHistory
+from mkdocs_mlplugin.facts.git import Commit, FileHistory, GitRepo
 from mkdocs_mlplugin.facts.structured import flatten, parse_blob, parse_structured, parse_yaml
 from mkdocs_mlplugin.findings import MLPluginError
 
@@ -178,6 +178,24 @@ class MetricsAt:
     values: dict[str, dict[str, Any] | None] = dataclasses.field(default_factory=dict)
     cached: set[str] = dataclasses.field(default_factory=set)  # DVC-cached: not in git
     problems: list[str] = dataclasses.field(default_factory=list)  # what could not be read
+
+
+@dataclasses.dataclass(frozen=True)
+class PastMetrics:
+    """The one place pages read past commits: the metrics files PROJECT's dvc.yaml files
+    declared at a commit, with their values in git at that commit (``at``). Read lazily, when a
+    metrics-history block asks, because it costs two ``git cat-file --batch`` runs and most
+    pages never need it."""
+
+    project: Project
+    history: dict[str, FileHistory] | None  # the build's history: which dvc.yaml files existed
+    prefix: str  # how project-relative paths start from the git root: "" or "sub/dir/"
+    repo: GitRepo
+
+    def at(self, commits: list[str]) -> dict[str, MetricsAt]:
+        """What each of COMMITS declared as metrics, and those files' values (``metrics_at``)."""
+        pipelines = pipeline_files(self.project, self.history, self.prefix)
+        return metrics_at(commits, pipelines, self.prefix, self.repo.blobs)
 
 
 def pipeline_files(

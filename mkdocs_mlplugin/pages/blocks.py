@@ -1,0 +1,408 @@
+"""The HTML (or Mermaid fence) of one block reference: a reference alone on its line.
+
+Where this sits: Markdown reference (``references``) → **block** → HTML lines put in the page.
+``render_block`` draws the pipeline diagram (``pipeline``), the params and metrics tables
+(``params_table``, ``param_group``, ``metrics_table``), the metrics of every registered version
+(``metrics_history``) and an artifact's provenance box (``provenance``). It finds what a block
+names as values do (``values``), reads nothing but the facts of the build, with one exception
+said where it is: ``metrics_history`` asks the site's ``PastMetrics`` for past commits. A
+block that cannot be drawn raises MLPluginError with a finding; a warning (a diagram collapsed
+to fit Mermaid's limits) is appended to the NOTES list the caller gives.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+from mkdocs_mlplugin import render
+from mkdocs_mlplugin.facts.dvc import Artifact, Hashed, Project, Stage
+from mkdocs_mlplugin.facts.site import PageFacts, SiteFacts, Trained
+from mkdocs_mlplugin.facts.structured import flatten, lookup
+from mkdocs_mlplugin.facts.timeline import MetricsAt
+from mkdocs_mlplugin.findings import Finding, MLPluginError, did_you_mean
+from mkdocs_mlplugin.pages.references import Reference
+from mkdocs_mlplugin.pages.values import (
+    check_metrics_readable,
+    check_path,
+    find_artifact,
+    find_stage,
+    format_date,
+    param_lookup,
+    project_of,
+    recorder,
+    registered,
+    unanswered,
+    untracked,
+)
+from mkdocs_mlplugin.render import graph
+
+
+def render_block(
+    ref: Reference,
+    site: SiteFacts,
+    page: PageFacts,
+    links: Mapping[str, str],
+    notes: list[Finding],
+) -> list[str]:
+    """The lines (HTML or a Mermaid fence) that a block reference stands for; LINKS: stage
+    or output -> the page about it; a warning drawing it gives is appended to NOTES."""
+    if page.foreign_project is not None:
+        raise unanswered("missing_reference", ref, page, page.foreign_project)
+    if ref.kind == "provenance":
+        return provenance(site, _block_artifact(site, ref, page), ref, page)
+    project = project_of(ref, site, page)
+    if ref.kind == "pipeline":
+        return pipeline(project, site, ref, page, links, notes)
+    if ref.kind == "params-table":
+        return params_table(project, _block_stage(project, ref, page), ref, page)
+    if ref.kind == "metrics-table":
+        return metrics_table(project, ref, page)
+    return metrics_history(project, site, _block_artifact(site, ref, page), ref, page)
+
+
+def _block_stage(project: Project, ref: Reference, page: PageFacts) -> Stage | None:
+    if ref.name:
+        return find_stage(project, ref.name, ref, page)
+    if page.stage is not None:
+        return page.stage
+    if page.artifact is not None and page.artifact.path is not None:
+        found = project.producer(page.artifact.path)
+        if found and found[0] in project.stages:
+            return project.stages[found[0]]
+    if page.binding_failed:
+        raise _unbound(ref, page)
+    return None
+
+
+def _block_artifact(site: SiteFacts, ref: Reference, page: PageFacts) -> Artifact:
+    if ref.name:
+        return find_artifact(site, ref.name, ref, page)
+    if page.artifact is not None:
+        return page.artifact
+    if page.binding_failed:
+        raise _unbound(ref, page)
+    raise unanswered(
+        "malformed_reference",
+        ref,
+        page,
+        "name the artifact ({ml provenance NAME}) or bind the page with 'ml: {artifact: NAME}'.",
+    )
+
+
+def _unbound(ref: Reference, page: PageFacts) -> MLPluginError:
+    """A block that needs the page's binding, which failed: reported with the binding."""
+    message = "the page's 'ml:' binding names what does not exist (see its error)."
+    return unanswered("missing_reference", ref, page, message, f"binding:{page.src}")
+
+
+def pipeline(
+    project: Project,
+    site: SiteFacts,
+    ref: Reference,
+    page: PageFacts,
+    links: Mapping[str, str],
+    notes: list[Finding],
+) -> list[str]:
+    """The pipeline as a Mermaid fence: stages coloured by state (or data, with view=outs),
+    optionally collapsed, reduced or focused on one node; a legend and links below. A diagram
+    over Mermaid's limits is collapsed, with a warning appended to NOTES."""
+    view = ref.option("view", "stages")
+    diagram = (
+        graph.outs_view(project) if view == "outs" else graph.stage_view(project, site.verdicts)
+    )
+    if ref.option("collapse") is not None:
+        diagram = graph.collapse(diagram)
+    target = ref.option("focus")
+    if target is not None:
+        if target not in {n.name for n in diagram.nodes}:
+            known = [n.name for n in diagram.nodes]
+            raise unanswered(
+                "missing_reference",
+                ref,
+                page,
+                f"focus: no node '{target}' in this view.{did_you_mean(target, known)}",
+            )
+        diagram = graph.focus(diagram, target)
+    if ref.option("reduce") is not None:
+        diagram = graph.reduce(diagram)
+    lines = render.flowchart(diagram, ref.option("direction", "TD") or "TD")
+    size = sum(len(line) + 1 for line in lines)
+    if size > graph.MAX_TEXT or len(diagram.edges) > graph.MAX_EDGES:
+        if ref.option("collapse") is None and view == "stages":
+            collapsed = Reference(
+                ref.kind,
+                ref.name,
+                ref.field,
+                ref.line,
+                ref.text,
+                True,
+                (*ref.options, ("collapse", "")),
+            )
+            notes.append(
+                Finding(
+                    "diagram_too_large",
+                    f"'{ref.text}': the diagram ({len(diagram.edges)} edges, {size} characters) is over "
+                    f"Mermaid's limits ({graph.MAX_EDGES} edges, {graph.MAX_TEXT} characters); "
+                    "foreach/matrix groups were collapsed. Use focus=STAGE for a part of it.",
+                    page.src,
+                    ref.line,
+                )
+            )
+            return pipeline(project, site, collapsed, page, links, notes)
+        raise unanswered(
+            "diagram_too_large",
+            ref,
+            page,
+            f"the diagram ({len(diagram.edges)} edges, {size} characters) is over Mermaid's limits "
+            f"({graph.MAX_EDGES} edges, {graph.MAX_TEXT} characters): draw part of it with focus=STAGE.",
+        )
+    used = [css for css in render.STATE_CLASSES if any(n.css == css for n in diagram.nodes)]
+    linked = [(n.name, links[n.name]) for n in diagram.nodes if n.name in links]
+    return [*render.fence(lines, "mermaid"), "", *render.legend(used), *render.node_links(linked)]
+
+
+def param_group(ref: Reference, site: SiteFacts, page: PageFacts) -> list[str] | None:
+    """A table of the params under a group key (``{ml param train}`` alone on its line),
+    flattened to dotted keys as ``dvc params diff`` lists them; None for a single value."""
+    file, key, value = param_lookup(project_of(ref, site, page), ref.name or "", ref, page)
+    if not isinstance(value, dict):
+        return None
+    rows = [(render.Code(file), render.Code(k), v) for k, v in flatten(value, key).items()]
+    return _values_table(("File", "Param", "Value"), rows, "ml-params")
+
+
+def params_table(
+    project: Project, stage: Stage | None, ref: Reference, page: PageFacts
+) -> list[str]:
+    rows: list[tuple[object, ...]] = []
+    if stage is None:
+        for file, data in project.params.items():
+            rows.extend((render.Code(file), render.Code(k), v) for k, v in flatten(data).items())
+        return _values_table(("File", "Param", "Value"), rows, "ml-params")
+    for file, keys in stage.params.items():
+        data = project.params.get(file)
+        if data is None and file in project.unreadable:
+            message = f"stage '{stage.name}' reads {file}, which cannot be read (see its error)."
+            raise unanswered("missing_value", ref, page, message)
+        if data is None:
+            raise unanswered(
+                "missing_reference",
+                ref,
+                page,
+                f"stage '{stage.name}' reads {file}, which does not exist.",
+            )
+        wanted = keys if keys is not None else list(flatten(data))
+        for key in wanted:
+            found, value = lookup(data, key)
+            if not found:
+                raise unanswered(
+                    "missing_reference",
+                    ref,
+                    page,
+                    f"stage '{stage.name}' reads param '{key}', which is not in {file}.",
+                )
+            # a section (params: [train]) is listed key by key, as dvc params diff lists it
+            flat = flatten(value, key) if isinstance(value, dict) else {key: value}
+            rows.extend((render.Code(file), render.Code(k), v) for k, v in flat.items())
+    return _values_table(("File", "Param", "Value"), rows, "ml-params")
+
+
+def metrics_table(project: Project, ref: Reference, page: PageFacts) -> list[str]:
+    files = sorted(project.metrics)
+    if ref.name:
+        name = check_path(ref.name, ref, page, project)
+        if name not in project.metrics:
+            known = ", ".join(files) or "none"
+            raise unanswered(
+                "missing_reference",
+                ref,
+                page,
+                f"'{name}' is not a metrics file (metrics files: {known}).",
+            )
+        files = [name]
+    rows: list[tuple[object, ...]] = []
+    for file in files:
+        values = project.metrics[file]
+        if values is None:
+            check_metrics_readable(project, [file], None, ref, page)
+            raise unanswered(
+                "missing_value",
+                ref,
+                page,
+                f"metrics file {file} is not in the workspace: run 'dvc pull' before the build, "
+                "or track it in git with 'cache: false'.",
+            )
+        rows.extend((render.Code(file), render.Code(k), v) for k, v in values.items())
+    return _values_table(("File", "Metric", "Value"), rows, "ml-metrics")
+
+
+def _values_table(headers: tuple[str, ...], rows: list[tuple[Any, ...]], css: str) -> list[str]:
+    """A table whose last column holds values of params or metrics files, shown as DVC
+    shows them (``false``, ``null``, ``[5]``)."""
+    return render.table(headers, [(*r[:-1], render.Value(r[-1])) for r in rows], css)
+
+
+def metrics_history(
+    project: Project, site: SiteFacts, artifact: Artifact, ref: Reference, page: PageFacts
+) -> list[str]:
+    """Metrics of every registered version, read as ``dvc metrics show --all-tags`` reads
+    them: from git at each version's commit, in the metrics files that commit's dvc.yaml
+    files declared."""
+    entry = registered(site, artifact, ref, page)
+    versions = [v for v in entry["versions"] if v["registered"]]
+    # the one read of past commits a page makes (see PastMetrics)
+    found = site.past_metrics.at([v["commit"] for v in versions]) if site.past_metrics else {}
+    at = [(v, found.get(v["commit"]) or MetricsAt()) for v in versions]
+    if not project.metrics and not any(m.values for _, m in at):
+        raise unanswered(
+            "missing_reference", ref, page, "the DVC project declares no metrics files."
+        )
+    # a key is its own column, whichever file held it (metrics files move between versions),
+    # unless one version has it in two files: then each file's is a column
+    ambiguous = {
+        key
+        for _, m in at
+        for key, count in Counter(k for values in m.values.values() for k in values or {}).items()
+        if count > 1
+    }
+    cells = [
+        {
+            (f"{file}:{key}" if key in ambiguous else key): value
+            for file, values in sorted(m.values.items())
+            for key, value in (values or {}).items()
+        }
+        for _, m in at
+    ]
+    columns = list(dict.fromkeys(label for row in cells for label in row))
+    rows = [
+        [v["version"], ", ".join(v["stages"]), render.Code(v["commit"][:7])]
+        + [render.Value(row[label]) if label in row else "" for label in columns]
+        for (v, _), row in zip(at, cells, strict=True)
+    ]
+    lines = render.table(["Version", "Stages", "Commit", *columns], rows, "ml-metrics-history")
+    notes = []
+    read = {
+        v["version"]: ", ".join(sorted(m.values)) or ("unknown" if m.problems else "none declared")
+        for v, m in at
+    }
+    if len(set(read.values())) > 1:
+        notes.append(
+            "Metrics files declared at each version's commit: "
+            + "; ".join(f"{version}: {files}" for version, files in read.items())
+            + "."
+        )
+    for v, m in at:
+        cached = sorted(f for f in m.cached if m.values.get(f) is None)
+        missing = sorted(f for f, values in m.values.items() if values is None and f not in cached)
+        if cached:
+            notes.append(
+                f"{v['version']}: {', '.join(cached)} {_is(cached)} DVC-tracked at commit "
+                f"{v['commit'][:7]} (cached by DVC, not kept in git), so not shown here; "
+                "declare metrics with 'cache: false' to keep them in git."
+            )
+        if missing:
+            notes.append(
+                f"{v['version']}: {', '.join(missing)} {_is(missing)} declared at commit "
+                f"{v['commit'][:7]} but not in git there."
+            )
+        notes.extend(f"{v['version']}: {problem}" for problem in m.problems)
+    lines += [f'<p class="ml-note">{render.text(note)}</p>' for note in notes]
+    return lines
+
+
+def _is(items: list[str]) -> str:
+    return "is" if len(items) == 1 else "are"
+
+
+def provenance(site: SiteFacts, artifact: Artifact, ref: Reference, page: PageFacts) -> list[str]:
+    rows: list[tuple[str, object]] = [("Artifact", artifact.name)]
+    rows += [(k, v) for k, v in (("Type", artifact.type), ("Description", artifact.desc)) if v]
+    if artifact.labels:
+        rows.append(("Labels", artifact.labels))
+    if artifact.source == "artifacts.yaml":
+        rows.append(("Declared in", f"GTO's {artifact.dvcfile}"))
+    elif artifact.source != "dvc.yaml":
+        rows.append(("Declared in", "GTO tags only"))
+    project = site.project
+    if artifact.source == "dvc.yaml":
+        project = project_of(ref, site, page)
+    found = None
+    if artifact.path is not None and project is not None:
+        found = project.producer(artifact.path)
+    if artifact.path is not None:
+        rows.append(("Path", render.Code(artifact.path)))
+    elif artifact.gto_path:
+        rows.append(("Path", render.Code(artifact.gto_path)))
+    if found is not None and project is not None:
+        rows += _produced(site, project, *found)
+    elif artifact.source == "dvc.yaml" and project is not None and artifact.path is not None:
+        raise untracked(project, artifact.path, ref, page, f"artifact '{artifact.name}': ")
+    else:
+        rows.append(("MD5", "not recorded: DVC does not track this artifact's path"))
+    trained = site.trained(artifact) if site.trained else None
+    when = trained_in(trained, site.date_format) if trained else None
+    if when:
+        rows.append(("Trained in", when))
+    matched = site.model_version(artifact) if site.model_version else None
+    if matched is not None:
+        rows.append(("Registered version", matched["text"]))
+    if site.repo and site.repo.commit:
+        state = f"{site.repo.short} on {site.repo.branch or 'detached HEAD'}"
+        rows.append(("Built from", state + (" (uncommitted changes)" if site.repo.dirty else "")))
+    return render.box(f"Provenance: {artifact.name}", rows, "ml-provenance")
+
+
+def trained_in(trained: Trained, fmt: str) -> str | None:
+    """Where the artifact TRAINED tells of was trained, as the provenance box says it: the
+    commit (dated in FMT) or the work tree; None when that is unknown."""
+    if trained.uncommitted:
+        return "the work tree, not committed"
+    if trained.commit is None:
+        return None
+    when = f" on {format_date(trained.commit.date, fmt)}" if trained.commit.date else ""
+    return f"commit {trained.commit.short}{when}"
+
+
+def _produced(
+    site: SiteFacts, project: Project, owner: str, hashed: Hashed
+) -> list[tuple[str, object]]:
+    """Provenance rows of a DVC output: its hash and size, the stage that produces it and
+    what changed since it ran."""
+    rows: list[tuple[str, object]] = []
+    if hashed.md5:
+        rows.append(("MD5", render.Code(hashed.md5)))
+        rows.append(
+            (
+                "Size",
+                render.human_size(hashed.size)
+                if hashed.size is not None
+                else render.Empty(f"{recorder(project, owner)} records no size for it."),
+            )
+        )
+    else:
+        rows.append(("MD5", f"not recorded: stage '{owner}' has not run"))
+    stage = project.stages.get(owner)
+    rows.append(("Produced by", render.Code(owner)))
+    if stage is not None:
+        # what trained the artifact: the lock's command and params (dvc.yaml's may differ since)
+        command = stage.lock_cmd if stage.locked and stage.lock_cmd is not None else stage.cmd
+        rows.append(("Command", render.Code(command)))
+        inputs = [
+            f"{d} ({(stage.lock_deps[d].md5 or '')[:8]})" if d in stage.lock_deps else d
+            for d in stage.deps
+        ]
+        rows.append(("Inputs", render.Code("; ".join(inputs))))
+        params = [
+            f"{k}={render.literal(v)}"
+            for values in stage.lock_params.values()
+            for k, v in flatten(values).items()  # a section (params: [train]) key by key
+        ]
+        if params:
+            rows.append(("Params", render.Code(", ".join(params))))
+        verdict = site.verdicts.get(owner)
+        if verdict is not None and verdict.state == "stale":
+            changed = "; ".join(verdict.reasons())
+            rows.append(("Changed since", f"{changed} (run 'dvc repro {owner}')"))
+    return rows

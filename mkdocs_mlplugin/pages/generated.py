@@ -1,0 +1,135 @@
+"""The pages the plugin writes itself: the model registry and the data and model timeline.
+
+Where this sits: facts of the build (``facts.site``: the registry, the artifacts, the changes
+``facts.timeline`` read) → **generated page** (Markdown with HTML blocks) → MkDocs renders it
+as any other page. Pure: each function turns facts already read into the page's text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mkdocs_mlplugin import render
+from mkdocs_mlplugin.facts.site import SiteFacts
+
+
+def registry_page(site: SiteFacts, cards: dict[str, str]) -> str:
+    """The generated registry page: every artifact with its type, description, labels, latest
+    version, stage assignments, history, and a link to its model card (CARDS: GTO name -> url)."""
+    reg = site.registry
+    declared = {site.registry_names.get(n, n): a for n, a in site.artifacts.items()}
+    names = sorted(set(declared) | set(reg.artifacts if reg else {}))
+    lines = ["# Model registry", ""]
+    if site.registry_problem or not reg or not reg.history:
+        note = site.registry_problem or (
+            "No versions are registered yet. Register one with 'gto register NAME', assign a stage "
+            "with 'gto assign NAME --version v1.0.0 --stage prod', and push the tags."
+        )
+        lines += [f'<p class="ml-note">{render.text(note)}</p>', ""]
+    if not names:
+        lines.append(
+            "No artifacts are declared in dvc.yaml or GTO's artifacts.yaml, and no versions are "
+            "registered."
+        )
+        return "\n".join(lines) + "\n"
+    for name in names:
+        artifact = declared.get(name)
+        entry = reg.artifact(name) if reg else None
+        lines += [f"## {render.text(name)}", ""]
+        rows: list[tuple[str, object]] = []
+        if artifact is not None and artifact.source != "gto tags":
+            rows += [
+                (k, v) for k, v in (("Type", artifact.type), ("Description", artifact.desc)) if v
+            ]
+            if artifact.labels:
+                rows.append(("Labels", artifact.labels))
+            if artifact.source == "artifacts.yaml":
+                rows.append(("Declared", f"in GTO's {artifact.dvcfile}, not in any dvc.yaml"))
+            shown = artifact.path if artifact.path is not None else artifact.gto_path
+            if shown is not None:
+                rows.append(("Path", render.Code(shown)))
+        else:
+            rows.append(("Declared", "only in GTO tags, not in any dvc.yaml"))
+        if entry is not None and not entry["active"]:
+            rows.append(("Status", "deprecated"))
+        rows.append(("Latest version", (entry or {}).get("latest") or "none registered"))
+        stages = {s: v for s, v in (entry or {}).get("stages", {}).items() if v}
+        rows.append(
+            ("Stages", [f"{s}: {', '.join(v)}" for s, v in stages.items()] or "none assigned")
+        )
+        lines += render.box(name, rows, "ml-registry-entry")
+        if name in cards:
+            lines.append(
+                f'<p class="ml-card-link"><a href="{render.href(cards[name])}">Model card</a></p>'
+            )
+        events = [e for e in (reg.history if reg else []) if e["artifact"] == name]
+        if events:
+            lines += ["", "### History", ""]
+            lines += render.table(
+                ("Date", "Event", "Version", "Stage", "Commit", "By", "Message"),
+                [
+                    (
+                        e["timestamp"][:10],
+                        e["event"],
+                        e["version"] or "",
+                        e["stage"] or "",
+                        render.Code(e["commit"][:7]),
+                        e["author"]
+                        if not site.show_emails
+                        else f"{e['author']} <{e['author_email']}>",
+                        e["message"],
+                    )
+                    for e in events
+                ],
+                "ml-registry-history",
+            )
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def timeline_page(site: SiteFacts, changes: list[Any], problem: str | None = None) -> str:
+    """The generated timeline: data refreshes and retrains, newest first (PROBLEM: why the
+    changes could not be read)."""
+    models = model_paths(site)
+    lines = ["# Data and model timeline", ""]
+    if site.history is None or problem:
+        unknown = problem or site.history_problem or "git history is unknown."
+        lines.append(f'<p class="ml-note">{render.text(unknown)}</p>')
+        return "\n".join(lines) + "\n"
+    if not changes:
+        lines.append("No commit has changed a tracked dataset's or model's hash yet.")
+        return "\n".join(lines) + "\n"
+
+    def size_change(old: int | None, new: int | None) -> str:
+        if new is None:
+            return "removed"
+        if old is None:
+            return render.human_size(new)
+        delta = new - old
+        sign = "+" if delta >= 0 else "-"
+        return f"{render.human_size(new)} ({sign}{render.human_size(abs(delta))})"
+
+    rows = [
+        (
+            c.commit.date[:10],
+            render.Code(c.commit.short),
+            c.commit.author,
+            c.commit.subject,
+            render.Code(c.path),
+            "model" if c.path in models else "data",
+            render.Code(f"{(c.old_md5 or 'new')[:8]} -> {(c.new_md5 or 'removed')[:8]}"),
+            size_change(c.old_size, c.new_size),
+        )
+        for c in changes
+    ]
+    lines += render.table(
+        ("Date", "Commit", "Author", "Message", "Output", "Kind", "MD5", "Size"),
+        rows,
+        "ml-timeline",
+    )
+    return "\n".join(lines) + "\n"
+
+
+def model_paths(site: SiteFacts) -> set[str]:
+    """The project-relative paths of the artifacts of type model: the timeline's models."""
+    return {a.path for a in site.artifacts.values() if a.type == "model" and a.path}
