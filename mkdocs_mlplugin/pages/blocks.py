@@ -4,10 +4,12 @@ Where this sits: Markdown reference (``references``) → **block** → HTML line
 ``render_block`` draws the pipeline diagram (``pipeline``), the params and metrics tables
 (``params_table``, ``param_group``, ``metrics_table``), the metrics of every registered version
 (``metrics_history``) and an artifact's provenance box (``provenance``). It finds what a block
-names as values do (``values``), reads nothing but the facts of the build, with one exception
-said where it is: ``metrics_history`` asks the site's ``PastMetrics`` for past commits. A
-block that cannot be drawn raises MLPluginError with a finding; a warning (a diagram collapsed
-to fit Mermaid's limits) is appended to the NOTES list the caller gives.
+names as values do (``values``) and answers from the facts of the build; what is read only
+when a block asks goes through the site's named readers (``facts.site``): ``metrics_history``
+asks ``site.past_metrics`` for past commits, ``provenance`` asks ``site.trained`` and
+``site.model_version``. A block that cannot be drawn raises MLPluginError with a finding; a
+warning (a diagram collapsed to fit Mermaid's limits) is appended to the NOTES list the caller
+gives.
 """
 
 from __future__ import annotations
@@ -317,6 +319,8 @@ def _is(items: list[str]) -> str:
 
 
 def provenance(site: SiteFacts, artifact: Artifact, ref: Reference, page: PageFacts) -> list[str]:
+    """The provenance box of ARTIFACT: where it is declared, its hash and the stage that made
+    it, when it was trained, which registered version it is, and the commit built from."""
     rows: list[tuple[str, object]] = [("Artifact", artifact.name)]
     rows += [(k, v) for k, v in (("Type", artifact.type), ("Description", artifact.desc)) if v]
     if artifact.labels:
@@ -341,7 +345,7 @@ def provenance(site: SiteFacts, artifact: Artifact, ref: Reference, page: PageFa
         raise untracked(project, artifact.path, ref, page, f"artifact '{artifact.name}': ")
     else:
         rows.append(("MD5", "not recorded: DVC does not track this artifact's path"))
-    trained = site.trained(artifact) if site.trained else None
+    trained = site.trained(artifact) if site.trained else None  # reads git, once per build
     when = trained_in(trained, site.date_format) if trained else None
     if when:
         rows.append(("Trained in", when))
