@@ -5,35 +5,21 @@ from __future__ import annotations
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 
-from mkdocs_mlplugin.findings import DEFAULT_SEVERITY, SEVERITIES
+from mkdocs_mlplugin.findings import KINDS, SEVERITIES
 
-
-def _severity(kind: str) -> c.Choice:
-    return c.Choice(SEVERITIES, default=DEFAULT_SEVERITY[kind])
-
-
-class ChecksConfig(base.Config):
-    """How seriously each kind of finding is taken: ``error`` fails the build whatever
-    ``--strict`` says, ``warn`` fails it under ``--strict``, ``info`` is logged, ``ignore``
-    drops it."""
-
-    missing_reference = _severity("missing_reference")
-    malformed_reference = _severity("malformed_reference")
-    invalid_project_file = _severity("invalid_project_file")
-    missing_value = _severity("missing_value")
-    git_history = _severity("git_history")
-    uncommitted_page = _severity("uncommitted_page")
-    stale_pipeline = _severity("stale_pipeline")
-    unverifiable_stage = _severity("unverifiable_stage")
-    orphan_lock_entry = _severity("orphan_lock_entry")
-    stale_doc = _severity("stale_doc")
-    pinned_behind = _severity("pinned_behind")
-    diagram_too_large = _severity("diagram_too_large")
-    registry = _severity("registry")
-    card_schema = _severity("card_schema")
-    card_section = _severity("card_section")
-    card_metric_mismatch = _severity("card_metric_mismatch")
-    unsafe_value = _severity("unsafe_value")
+#: One option per kind of finding (``findings.KINDS``), named after it, its default the kind's
+#: severity.
+ChecksConfig: type[base.Config] = type(
+    "ChecksConfig",
+    (base.Config,),
+    {
+        "__module__": __name__,
+        "__doc__": """How seriously each kind of finding is taken: ``error`` fails the build
+    whatever ``--strict`` says, ``warn`` fails it under ``--strict``, ``info`` is logged,
+    ``ignore`` drops it.""",
+        **{kind.name: c.Choice(SEVERITIES, default=kind.severity) for kind in KINDS},
+    },
+)
 
 
 class MLConfig(base.Config):

@@ -12,46 +12,69 @@ import difflib
 import logging
 import re
 from collections.abc import Iterable
+from typing import NamedTuple
 
 SEVERITIES = ("error", "warn", "info", "ignore")
 
-#: The kinds of finding and the severity each has unless ``checks:`` says otherwise.
-DEFAULT_SEVERITY: dict[str, str] = {
-    # A reference names a stage, artifact, out, param or metric that does not exist.
-    "missing_reference": "error",
-    # A reference cannot be parsed, or a front matter binding has the wrong shape.
-    "malformed_reference": "error",
-    # dvc.yaml, dvc.lock, a .dvc file, a params or metrics file cannot be read.
-    "invalid_project_file": "error",
-    # The thing exists but its value is not available here (never run, file not in workspace).
-    "missing_value": "warn",
-    # git history is incomplete or unavailable, so per-page dates are unknown.
-    "git_history": "warn",
-    # A page is not committed yet, so it has no git dates.
-    "uncommitted_page": "info",
-    # A stage whose command, params or deps changed since dvc.lock was written.
-    "stale_pipeline": "error",
-    # dvc.lock has an entry for a stage dvc.yaml no longer defines (DVC ignores it too).
-    "orphan_lock_entry": "info",
-    # A stage whose state only absent data could tell.
-    "unverifiable_stage": "info",
-    # A page documents an artifact or stage that changed after the page was last edited.
-    "stale_doc": "error",
-    # A page pins a version, hash or commit of what it documents, and the current one differs.
-    "pinned_behind": "error",
-    # A model card's front matter does not follow the Hugging Face model-card metadata.
-    "card_schema": "error",
-    # A model card's model-index value differs from the DVC metric it names.
-    "card_metric_mismatch": "error",
-    # A model card lacks a required section, has an empty one, or repeats one.
-    "card_section": "info",
-    # Registry tags are missing from a shallow checkout, or cannot be read.
-    "registry": "warn",
-    # A pipeline diagram is over Mermaid's size limits and had to be collapsed or left out.
-    "diagram_too_large": "warn",
-    # A value refused inside raw HTML: a URL with an unsafe scheme, an event handler, srcdoc.
-    "unsafe_value": "error",
-}
+
+class Kind(NamedTuple):
+    """A kind of finding: its name (the option under ``checks:`` and the ``[kind]`` of every
+    message), the severity it has unless ``checks:`` says otherwise, and what it means."""
+
+    name: str
+    severity: str
+    description: str
+
+
+#: Every kind of finding, in the order the README's ``checks:`` list and the config have them.
+#: Adding a kind is adding a line here (and the README line the test of kinds prints).
+KINDS: tuple[Kind, ...] = (
+    Kind("missing_reference", "error", "unknown stage, artifact, out, param, metric or path"),
+    Kind("malformed_reference", "error", "a reference or an 'ml:' binding that cannot be read"),
+    Kind(
+        "invalid_project_file",
+        "error",
+        "dvc.yaml, dvc.lock, a .dvc, params, metrics or GTO's artifacts.yaml file is broken",
+    ),
+    Kind(
+        "missing_value",
+        "warn",
+        "known, but no value here: stage never run, metrics not pulled, no commit",
+    ),
+    Kind(
+        "git_history",
+        "warn",
+        "no git repository, shallow or partial clone, git missing, an old DVC file unreadable",
+    ),
+    Kind("uncommitted_page", "info", "a page with no commit yet, so no dates"),
+    Kind("stale_pipeline", "error", "a stage changed since dvc.lock was written: run dvc repro"),
+    Kind("orphan_lock_entry", "info", "dvc.lock has an entry for a stage dvc.yaml no longer has"),
+    Kind("unverifiable_stage", "info", "a stage only absent data could check"),
+    Kind("stale_doc", "error", "a bound page is older than the change to what it documents"),
+    Kind("pinned_behind", "error", "a version, hash or commit a page pins is no longer current"),
+    Kind(
+        "diagram_too_large",
+        "warn",
+        "a pipeline diagram over Mermaid's size limits: collapsed or left out",
+    ),
+    Kind("registry", "warn", "no registry tags in a shallow checkout, or unreadable tags"),
+    Kind("card_schema", "error", "a model card's Hugging Face metadata of the wrong shape"),
+    Kind(
+        "card_section",
+        "info",
+        "a required model card section missing, empty or repeated (warn to enforce)",
+    ),
+    Kind(
+        "card_metric_mismatch", "error", "a model-index value differs from the DVC metric it names"
+    ),
+    Kind(
+        "unsafe_value",
+        "error",
+        "a value left out of raw HTML: a javascript: (or other unsafe) URL, an event handler",
+    ),
+)
+
+KIND_NAMES = frozenset(kind.name for kind in KINDS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,6 +89,10 @@ class Finding:
     # file that cannot be read) or "binding:PAGE" (a page's 'ml:' binding); reported with the
     # root's finding instead of on its own
     cause: str | None = dataclasses.field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.kind not in KIND_NAMES:
+            raise ValueError(f"unknown kind of finding: {self.kind!r}")
 
     def where(self) -> str:
         """``file:line``, ``file`` or an empty string."""

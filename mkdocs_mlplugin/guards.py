@@ -33,7 +33,7 @@ MAX_BYTES = 10 * 1024 * 1024  # a params or lock file larger than this is not a 
 _FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
 _FLAGS |= getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
-_KINDS = (
+_FILE_TYPES = (
     (stat.S_ISDIR, "a directory"),
     (stat.S_ISFIFO, "a named pipe (FIFO)"),
     (stat.S_ISCHR, "a character device"),
@@ -112,7 +112,7 @@ def open_file(
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            what = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+            what = next((name for test, name in _FILE_TYPES if test(mode)), "not a regular file")
             raise _refuse(kind, shown, f"is {what}, not a regular file: it is not read.")
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
