@@ -116,8 +116,9 @@ class Finding:
         }
 
 
-class MLPluginError(Exception):
-    """Raised inside the plugin for a problem that is a finding about one file."""
+class FindingError(Exception):
+    """An exception that carries a Finding: raised where a problem about one file is noticed,
+    caught where the finding is collected (``.finding``)."""
 
     def __init__(self, finding: Finding) -> None:
         super().__init__(finding.message)

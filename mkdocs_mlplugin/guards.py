@@ -12,7 +12,7 @@ A repository is untrusted input: a pull request from a stranger is built in CI. 
   an absolute path, a ``..`` part or a symbolic link on the way (a stale site directory can
   hold one) is refused, and the file is replaced, never written through.
 
-Every refusal is an MLPluginError whose finding names the file and says why.
+Every refusal is a FindingError whose finding names the file and says why.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from mkdocs_mlplugin.findings import Finding, MLPluginError
+from mkdocs_mlplugin.findings import Finding, FindingError
 
 MAX_BYTES = 10 * 1024 * 1024  # a params or lock file larger than this is not a params file
 
@@ -42,12 +42,12 @@ _FILE_TYPES = (
 )
 
 
-class Missing(MLPluginError):
+class Missing(FindingError):
     """Nothing is at the path (or a symbolic link there points to nothing)."""
 
 
-def _refuse(kind: str, shown: str, why: str) -> MLPluginError:
-    return MLPluginError(Finding(kind, f"{shown} {why}", shown))
+def _refuse(kind: str, shown: str, why: str) -> FindingError:
+    return FindingError(Finding(kind, f"{shown} {why}", shown))
 
 
 def leaves(path: str) -> str | None:
@@ -98,7 +98,7 @@ def open_file(
     Refused with a finding naming SHOWN (default PATH): a path outside ROOT (see real_path),
     anything but a regular file (opened without blocking or following a final symbolic link,
     then checked on the open descriptor), and a file that cannot be opened. Missing (an
-    MLPluginError) when nothing is there."""
+    FindingError) when nothing is there."""
     shown = shown or path
     real = real_path(root, path, shown, kind)
     try:
@@ -170,7 +170,7 @@ def write_file(site_dir: Path | str, path: str, content: str | Callable[[TextIO]
     PATH must stay inside SITE_DIR: no absolute path, no '..' part, and no symbolic link (or
     non-directory) on the way, checked as each directory is made; the file is written next to
     its target and renamed over it, so a link or a second name of another file at the target is
-    replaced, never written through. Anything else is an MLPluginError naming PATH."""
+    replaced, never written through. Anything else is a FindingError naming PATH."""
     try:
         parts = site_path(path)
     except ValueError as exc:

@@ -33,7 +33,7 @@ from mkdocs_mlplugin.checks import cards, drift, pipeline
 from mkdocs_mlplugin.config import MLConfig
 from mkdocs_mlplugin.facts import dvc, git, registry, timeline
 from mkdocs_mlplugin.facts.site import PageFacts, SiteFacts, Trained, relative
-from mkdocs_mlplugin.findings import Finding, MLPluginError, VisibleFilter, visible
+from mkdocs_mlplugin.findings import Finding, FindingError, VisibleFilter, visible
 from mkdocs_mlplugin.pages import references
 from mkdocs_mlplugin.pages.blocks import param_group, render_block
 from mkdocs_mlplugin.pages.generated import model_paths, registry_page, timeline_page
@@ -114,7 +114,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         self._project: dvc.Project | None = None
         self._history_job: tuple[Any, Future[git.Histories]] | None = None
         self._tags_job: Future[bytes] | None = None
-        self._git_start: _GitStart | MLPluginError | None = None  # set by on_config
+        self._git_start: _GitStart | FindingError | None = None  # set by on_config
         self._bindings: dict[str, tuple[tuple[int, int, int], dict[str, Any] | None, bool]] = {}
         # pages whose first line holds text (no front matter, no blank line): their Markdown
         # body starts on line 1, so the page need not be read again to number its lines
@@ -230,7 +230,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         """Serve the configured Mermaid build, read through guards.read_file."""
         try:
             content = guards.read_file(*self._reading(str(self.config.mermaid_js)))
-        except MLPluginError as exc:
+        except FindingError as exc:
             message = f"option 'mermaid_js': {exc.finding.message}"
             self._add(Finding(exc.finding.kind, message, "mkdocs.yml"))
             return
@@ -273,7 +273,7 @@ class MLPlugin(BasePlugin[MLConfig]):
             shown = os.path.relpath(path, self.config_dir).replace(os.sep, "/")
             try:
                 guards.open_file(*self._reading(path), shown).close()
-            except MLPluginError as exc:
+            except FindingError as exc:
                 what = "page" if file.is_documentation_page() else "file"
                 self._add(Finding(exc.finding.kind, f"{what} {exc.finding.message}", shown))
                 files.remove(file)
@@ -311,7 +311,7 @@ class MLPlugin(BasePlugin[MLConfig]):
             else:
                 source = file.content_string
             _, meta = get_data(source)
-        except (OSError, UnicodeDecodeError, ValueError, MLPluginError):
+        except (OSError, UnicodeDecodeError, ValueError, FindingError):
             return None
         binding = meta.get("ml") if isinstance(meta, dict) else None
         binding = binding if isinstance(binding, dict) else None
@@ -384,7 +384,7 @@ class MLPlugin(BasePlugin[MLConfig]):
                     source = Source(facts.src, ref.line, ref.text)
                     rendered.append(stash.token(html, value, source))
                     refs.append({"line": ref.line, "ref": label, "value": shown})
-            except MLPluginError as exc:
+            except FindingError as exc:
                 self.findings.append(exc.finding)
                 marker = render.missing(ref.text, exc.finding.message)
                 source = Source(facts.src, ref.line, ref.text)
@@ -537,12 +537,12 @@ class MLPlugin(BasePlugin[MLConfig]):
             for name, (metadata, body) in self.cards.items() if folder else ():
                 path = f"{folder}/{name.replace(':', '/')}/README.md"
                 guards.write_file(config.site_dir, path, cards.hub_readme(metadata, body))
-        except MLPluginError as exc:
+        except FindingError as exc:
             raise PluginError(f"mlplugin: {exc.finding.message}") from None
 
     # ------------------------------------------------------------------ reading
 
-    def _start_git(self) -> _GitStart | MLPluginError:
+    def _start_git(self) -> _GitStart | FindingError:
         """Open the git repository and start reading it in threads (git runs in processes of
         its own) while MkDocs collects the files and the plugin reads the DVC files: the
         facts (commit, branch, tags, status), the tag listing for the registry, and the
@@ -550,7 +550,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         _read_registry and _join_history wait for them."""
         try:
             repo = git.open_repo(self.config_dir)
-        except MLPluginError as exc:
+        except FindingError as exc:
             return exc
         tags = _in_background(registry.list_tags, repo)
         facts = _in_background(repo.facts)
@@ -562,11 +562,11 @@ class MLPlugin(BasePlugin[MLConfig]):
         site = self.site
         started, self._git_start = self._git_start or self._start_git(), None
         try:
-            if isinstance(started, MLPluginError):
+            if isinstance(started, FindingError):
                 raise started
             repo, facts, tags, history = started
             site.repo = facts.result()  # git cannot read the repository: the threads fail too
-        except MLPluginError as exc:
+        except FindingError as exc:
             site.git_problem = site.history_problem = exc.finding.message
             self._add(exc.finding)
             return
@@ -603,7 +603,7 @@ class MLPlugin(BasePlugin[MLConfig]):
             found = job.result()
             self.site.history, self._history = found, (key, found)
             self.findings.extend(found.problems())
-        except MLPluginError as exc:
+        except FindingError as exc:
             self.site.history_problem = exc.finding.message
             self._add(exc.finding)
 
@@ -624,7 +624,7 @@ class MLPlugin(BasePlugin[MLConfig]):
             others = [
                 dvc.find_project(self.config_dir, None, self.config_dir / r) for r in roots[1:]
             ]
-        except MLPluginError as exc:
+        except FindingError as exc:
             site.project_problem = exc.finding.message
             self._add(exc.finding)
             return
@@ -696,7 +696,7 @@ class MLPlugin(BasePlugin[MLConfig]):
                 nested = timeline.nested_projects(history, prefix)
                 found = timeline.changes(records, prefix, repo.blobs, nested, unreadable)
                 self.timeline = found
-            except MLPluginError as exc:
+            except FindingError as exc:
                 self._add(exc.finding)
                 problem = exc.finding.message
             self._unreadable_versions(repo, unreadable, "the timeline")
@@ -731,7 +731,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         try:
             raw = tags.result() if tags is not None else None
             site.registry = reg = self._registry = registry.read(repo, self._registry, raw)
-        except MLPluginError as exc:
+        except FindingError as exc:
             site.registry_problem = exc.finding.message
             self._add(exc.finding)
             return
@@ -822,7 +822,7 @@ class MLPlugin(BasePlugin[MLConfig]):
                 if spec not in raw:
                     try:
                         raw[spec] = reader.get(spec)
-                    except MLPluginError as exc:  # git stopped: the reader answers None now
+                    except FindingError as exc:  # git stopped: the reader answers None now
                         self._add(exc.finding)
                         raw[spec] = None
                 return raw[spec]
@@ -854,7 +854,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         """Decide, from metadata alone, which stages are stale."""
         try:
             verdicts = check_pipeline(project, self.repo, self.site.repo, self.site.history)
-        except MLPluginError as exc:
+        except FindingError as exc:
             self._add(exc.finding)
             return {}
         for verdict in verdicts.values():
@@ -1027,7 +1027,7 @@ class MLPlugin(BasePlugin[MLConfig]):
                 facts.artifact = find_artifact(site, str(binding["artifact"]), ref, facts)
             if "stage" in binding and project is not None:
                 facts.stage = find_stage(project, str(binding["stage"]), ref, facts)
-        except MLPluginError as exc:
+        except FindingError as exc:
             failed(exc.finding)
             return
         self.bound.append((facts, line, pin))
@@ -1085,7 +1085,7 @@ class MLPlugin(BasePlugin[MLConfig]):
                 bound = [b for b in self.bound if self._site_of(b[0]) is view]
                 if project is not None and bound:
                     self._check_docs(project, repo, history, blobs, bound)
-        except MLPluginError as exc:
+        except FindingError as exc:
             self._add(exc.finding)
         else:
             # the versions the model card headers read too (_trained): one report for both
@@ -1365,7 +1365,7 @@ class MLPlugin(BasePlugin[MLConfig]):
             commits = file_history.commits if file_history else []
             versions = drift.versions(subject, commits, blobs, repo_path)
             return Trained(drift.last_change(versions), uncommitted=False)
-        except MLPluginError as exc:  # git stopped answering (a partial clone lacks a version)
+        except FindingError as exc:  # git stopped answering (a partial clone lacks a version)
             self._add(exc.finding)
             self.close_blobs()  # what it would answer now is nothing: the next start afresh
             return None
@@ -1788,7 +1788,7 @@ def _opening(root: Path, path: str) -> str:
     try:
         with guards.open_file(root, path) as fh:
             start = fh.read(256).removeprefix(b"\xef\xbb\xbf")
-    except (OSError, MLPluginError):
+    except (OSError, FindingError):
         return FRONT_MATTER  # let the full read say what is wrong
     if start.startswith(b"---"):
         return FRONT_MATTER

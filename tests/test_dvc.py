@@ -29,7 +29,7 @@ import yaml
 from conftest import Repo, init_repo, snapshot
 
 from mkdocs_mlplugin.facts import dvc as ml
-from mkdocs_mlplugin.findings import Finding, MLPluginError
+from mkdocs_mlplugin.findings import Finding, FindingError
 
 GITCONFIG = "[init]\n\tdefaultBranch = main\n[user]\n\tname = Test\n\temail = test@example.com\n"
 
@@ -978,7 +978,7 @@ def test_two_sibling_projects_below_the_site_ask_for_dvc_root(empty_repo: Repo) 
     for name in ("vision", "nlp"):
         (empty_repo.path / name).mkdir()
         empty_repo.dvc("init", "-q", "--subdir", cwd=empty_repo.path / name)
-    with pytest.raises(MLPluginError) as info:
+    with pytest.raises(FindingError) as info:
         ml.find_project(empty_repo.path, empty_repo.path, None)
     message = info.value.finding.message
     assert "vision" in message and "nlp" in message and "dvc_root" in message
@@ -987,7 +987,7 @@ def test_two_sibling_projects_below_the_site_ask_for_dvc_root(empty_repo: Repo) 
 def test_configured_dvc_root_without_dvc_dir_is_an_error(project: Repo) -> None:
     elsewhere = project.path / "docs"
     elsewhere.mkdir()
-    with pytest.raises(MLPluginError) as info:
+    with pytest.raises(FindingError) as info:
         ml.find_project(project.path, project.path, elsewhere)
     assert "dvc_root" in info.value.finding.message
     assert ml.find_project(elsewhere, project.path, project.path) == project.path

@@ -1,5 +1,5 @@
 """Fuzzing: every reader and parser the plugin owns, fed arbitrary input, raises nothing but
-the plugin's own MLPluginError (whose finding names the file)."""
+the plugin's own FindingError (whose finding names the file)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from mkdocs_mlplugin.facts import registry
 from mkdocs_mlplugin.facts.dvc import load_project, redact, redact_text
 from mkdocs_mlplugin.facts.git import parse_log
 from mkdocs_mlplugin.facts.structured import parse_structured, parse_yaml
-from mkdocs_mlplugin.findings import MLPluginError
+from mkdocs_mlplugin.findings import FindingError
 from mkdocs_mlplugin.pages.references import (
     _CODE_SPAN,
     _FENCE_LINE,
@@ -201,7 +201,7 @@ def test_reference_words_split_exactly_as_shlex_splits_them(body: str) -> None:
 def test_structured_readers_raise_only_findings(text: str, suffix: str) -> None:
     try:
         parse_structured(text, suffix, f"params{suffix}")
-    except MLPluginError as exc:
+    except FindingError as exc:
         assert exc.finding.file == f"params{suffix}"
 
 
@@ -210,7 +210,7 @@ def test_structured_readers_raise_only_findings(text: str, suffix: str) -> None:
 def test_the_yaml_reader_raises_only_findings(text: str) -> None:
     try:
         parse_yaml(text, "dvc.lock")
-    except MLPluginError as exc:
+    except FindingError as exc:
         assert exc.finding.kind == "invalid_project_file"
         assert exc.finding.file == "dvc.lock"
 
@@ -253,7 +253,7 @@ def test_the_git_log_parser_takes_any_bytes(raw: bytes) -> None:
     """Any output is read or refused with a finding, never a traceback."""
     try:
         histories = parse_log(raw)
-    except MLPluginError as exc:
+    except FindingError as exc:
         assert exc.finding.kind == "git_history"
         return
     for history in histories.values():
@@ -277,7 +277,7 @@ def test_the_registry_takes_any_sequence_of_gto_tags(
     ]
     try:
         reg = registry.build(objects)
-    except MLPluginError as exc:  # two versions on one commit
+    except FindingError as exc:  # two versions on one commit
         assert "on the same commit" in exc.finding.message
         return
     for entry in reg.artifacts.values():

@@ -30,7 +30,7 @@ import pytest
 from conftest import ADA, Build, Repo, init_repo, snapshot
 
 from mkdocs_mlplugin.facts.git import FileHistory, open_repo
-from mkdocs_mlplugin.findings import MLPluginError
+from mkdocs_mlplugin.findings import FindingError
 
 BOB = ("Bob Babbage", "bob@example.com")
 CAROL = ("Carol Hopper", "carol@example.com")
@@ -546,7 +546,7 @@ def test_a_bare_repository_is_named_as_such(tmp_path: Path) -> None:
     so, not that there is no repository or that git failed."""
     bare = tmp_path / "bare.git"
     subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
-    with pytest.raises(MLPluginError) as raised:
+    with pytest.raises(FindingError) as raised:
         open_repo(bare)
     assert raised.value.finding.message == f"{bare} is in a bare git repository."
     assert raised.value.finding.kind == "git_history"

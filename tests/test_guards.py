@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from test_hostile import SECRET, add_stage, findings, line_of, site_files_containing
 
 from mkdocs_mlplugin import guards
-from mkdocs_mlplugin.findings import MLPluginError
+from mkdocs_mlplugin.findings import FindingError
 
 TIMEOUT = 240  # seconds: far more than a build takes; a build that blocks fails instead
 
@@ -499,7 +499,7 @@ def test_the_read_guard_returns_only_regular_files_inside_and_never_more_than_th
     with deadline():
         try:
             data = guards.read_file(tree, path, limit=LIMIT)
-        except MLPluginError as exc:
+        except FindingError as exc:
             assert exc.finding.message, path
             return
     assert _regular_inside(tree, path), path
@@ -519,7 +519,7 @@ def test_what_the_read_guard_refuses_is_refused_for_a_reason(tree: Path, path: s
             refused = None
         except guards.Missing:
             refused = "missing"
-        except MLPluginError as exc:
+        except FindingError as exc:
             refused = exc.finding.message
     if "\x00" in path:
         assert refused is not None and "NUL" in refused
@@ -572,7 +572,7 @@ def test_the_write_guard_never_writes_outside_the_site(
     before = _digest(base / "outside")
     try:
         target = guards.write_file(base / "site", path, "written")
-    except MLPluginError as exc:
+    except FindingError as exc:
         assert exc.finding.message
     else:
         real_site = os.path.realpath(base / "site")

@@ -41,7 +41,7 @@ from hypothesis import strategies as st
 
 from mkdocs_mlplugin.facts import registry
 from mkdocs_mlplugin.facts.git import open_repo
-from mkdocs_mlplugin.findings import MLPluginError
+from mkdocs_mlplugin.findings import FindingError
 
 GTO = Path(sys.executable).with_name("gto")
 BOB = ("Bob Tagger", "bob@example.com")
@@ -607,7 +607,7 @@ def test_the_registry_means_what_gtos_own_code_says(tags: list[registry.Tag]) ->
         assert isinstance(exc, ManyVersions), repr(exc)
         expected = None
     if expected is None:
-        with pytest.raises(MLPluginError, match="on the same commit"):
+        with pytest.raises(FindingError, match="on the same commit"):
             registry.build(tags)
         return
     ours = registry.build(tags)
@@ -712,7 +712,7 @@ def test_artifacts_yaml_is_read_as_gtos_index_reads_it(data: Any) -> None:
         (Path(tmp) / "artifacts.yaml").write_text(text, "utf-8")
         try:
             ours: dict[str, Any] | None = registry.read_index(Path(tmp))
-        except MLPluginError as exc:
+        except FindingError as exc:
             assert exc.finding.file == "artifacts.yaml"
             assert exc.finding.kind == "invalid_project_file"
             ours = None

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from mkdocs_mlplugin.facts.structured import YAML12_RESOLVERS, Loader, parse_yaml
-from mkdocs_mlplugin.findings import MLPluginError
+from mkdocs_mlplugin.findings import FindingError
 
 WORDS = [
     "yes",
@@ -131,7 +131,7 @@ def test_values_that_yaml_1_1_would_misread(text: str, value: object) -> None:
 
 
 def test_a_duplicated_key_is_an_error_with_its_line_as_in_dvc() -> None:
-    with pytest.raises(MLPluginError) as caught:
+    with pytest.raises(FindingError) as caught:
         parse_yaml("train:\n  lr: 0.1\n  epochs: 3\n  lr: 0.2\n", "params.yaml")
     finding = caught.value.finding
     assert (finding.file, finding.line) == ("params.yaml", 4)
@@ -237,7 +237,7 @@ def test_a_dvc_lock_is_built_directly_and_an_alias_the_general_way(monkeypatch) 
     "text", ["x: !!timestamp yes", "x: !!timestamp 2024-13-45", "x: !!set [a]"]
 )
 def test_a_value_its_tag_cannot_read_is_an_error_naming_the_file(text: str) -> None:
-    with pytest.raises(MLPluginError) as caught:
+    with pytest.raises(FindingError) as caught:
         parse_yaml(text, "params.yaml")
     finding = caught.value.finding
     assert finding.file == "params.yaml"
@@ -325,7 +325,7 @@ def test_merge_keys_and_aliases_read_as_ruamel_and_pyyaml_read_them(data: Any) -
     try:
         expected = YAML(typ="safe").load(text)
     except Exception:
-        with pytest.raises(MLPluginError) as caught:
+        with pytest.raises(FindingError) as caught:
             parse_yaml(text, "params.yaml")
         assert caught.value.finding.file == "params.yaml"
         return
@@ -359,7 +359,7 @@ def test_a_second_merge_key_is_an_error_with_its_line_as_in_dvc() -> None:
     text = "a: &a {x: 1}\nb: &b {y: 1}\ntrain:\n  <<: *a\n  <<: *b\n"
     with pytest.raises(Exception, match="duplicate merge key"):
         YAML(typ="safe").load(text)
-    with pytest.raises(MLPluginError) as caught:
+    with pytest.raises(FindingError) as caught:
         parse_yaml(text, "params.yaml")
     finding = caught.value.finding
     assert (finding.file, finding.line) == ("params.yaml", 5)

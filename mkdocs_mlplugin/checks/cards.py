@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from mkdocs_mlplugin.findings import Finding, MLPluginError
+from mkdocs_mlplugin.findings import Finding, FindingError
 from mkdocs_mlplugin.render import literal
 
 #: Sections of "Model Cards for Model Reporting" (Mitchell et al., 2019).
@@ -226,7 +226,7 @@ def _norm(title: str) -> str:
 _METRIC_VALUE = re.compile(r'^\s*\{ml\s+metric\s+("[^"]*"|[^\s{}"]+)\s*\}\s*$')
 #: the key of a model-index metric that names the DVC metric its value must equal
 DVC_METRIC = "dvc_metric"
-#: the value of a DVC metric by key (and the front matter line asking), or MLPluginError
+#: the value of a DVC metric by key (and the front matter line asking), or FindingError
 Measured = Callable[[str, int | None], Any]
 
 
@@ -261,7 +261,7 @@ def check_metric_values(
         line = line_of(key)
         try:
             real = measured(key, line)
-        except MLPluginError as exc:
+        except FindingError as exc:
             message = f"front matter '{where}': {exc.finding.message}"
             findings.append(Finding(exc.finding.kind, message, src, line))
             continue
@@ -309,7 +309,7 @@ def hub_metadata(meta: dict[str, Any], measured: Measured | None = None) -> dict
         metric.pop(DVC_METRIC, None)
         if is_reference:
             # one that cannot be resolved stays as written: the build reports it
-            with contextlib.suppress(MLPluginError):
+            with contextlib.suppress(FindingError):
                 metric["value"] = measured(key, None)
     return hub
 

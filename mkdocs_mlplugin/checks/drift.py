@@ -20,7 +20,7 @@ from typing import Any
 from mkdocs_mlplugin.facts.dvc import LOCK_FILE, Artifact, Project, Stage
 from mkdocs_mlplugin.facts.git import Commit, FileHistory
 from mkdocs_mlplugin.facts.structured import parse_blob, parse_yaml
-from mkdocs_mlplugin.findings import MLPluginError
+from mkdocs_mlplugin.findings import FindingError
 
 _HEX = re.compile(r"^[0-9a-fA-F]{4,40}$")
 PIN_KEYS = ("md5", "commit", "version")
@@ -111,7 +111,7 @@ def parse(blob: bytes | None, shown: str = LOCK_FILE) -> Any:
         return None
     try:
         return parse_blob(blob, shown, parse_yaml)
-    except MLPluginError as exc:
+    except FindingError as exc:
         return Unreadable(exc.finding.message, exc.finding.line)
 
 

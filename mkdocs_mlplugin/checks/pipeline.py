@@ -31,7 +31,7 @@ from typing import Any, BinaryIO
 
 from mkdocs_mlplugin.facts.dvc import Hashed, Project, Stage, dvcignore
 from mkdocs_mlplugin.facts.structured import load_structured, lookup
-from mkdocs_mlplugin.findings import MLPluginError
+from mkdocs_mlplugin.findings import FindingError
 from mkdocs_mlplugin.guards import open_file
 
 CURRENT, STALE, UNVERIFIABLE = "current", "stale", "not verifiable"
@@ -96,7 +96,7 @@ class Hasher:
 
     def file(self, root: Path, path: str, algorithm: str) -> str:
         """The hash of the file PATH (relative to ROOT), opened through guards.open_file: an
-        MLPluginError when it is outside ROOT or not a regular file."""
+        FindingError when it is outside ROOT or not a regular file."""
         with open_file(root, path) as fobj:
             st = os.fstat(fobj.fileno())
             key = (str(root / path), st.st_size, st.st_mtime_ns, algorithm)
@@ -158,7 +158,7 @@ class _Checker:
         self.changed_since = changed_since
         try:
             self.ignore = dvcignore(project.root)
-        except MLPluginError:  # the project reports it
+        except FindingError:  # the project reports it
             self.ignore = None
 
     def verdict(self, stage: Stage) -> Verdict:
@@ -250,7 +250,7 @@ class _Checker:
                 return "modified" if digest != locked.md5 else None
             if self.hasher.tree(self.project.root, path, algorithm, self._ignored) == locked.md5:
                 return None
-        except MLPluginError as exc:
+        except FindingError as exc:
             unverifiable.append(f"{exc.finding.message.rstrip('.')}, so it is not hashed")
             return None
         return self._directory(path, locked, unverifiable, lockfile)
@@ -335,7 +335,7 @@ class _Checker:
             data = self.project.params.get(file)
             if data is None:
                 data = load_structured(self.project.root, file)
-        except MLPluginError:
+        except FindingError:
             return "modified"  # unreadable: the file reports its own finding
         info = stage.lock_params[file]
         if keys is None:

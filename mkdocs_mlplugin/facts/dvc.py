@@ -21,7 +21,7 @@ from typing import Any
 from mkdocs_mlplugin import guards
 from mkdocs_mlplugin.facts import dvc_fast
 from mkdocs_mlplugin.facts.structured import flatten, load_structured, lookup, parse_yaml, read_text
-from mkdocs_mlplugin.findings import Finding, MLPluginError
+from mkdocs_mlplugin.findings import Finding, FindingError
 from mkdocs_mlplugin.guards import Missing
 
 PIPELINE_FILE = "dvc.yaml"
@@ -285,7 +285,7 @@ def find_project(start: Path, stop: Path | None, configured: Path | None) -> Pat
     """
     if configured is not None:
         if not (configured / ".dvc").is_dir():
-            raise MLPluginError(
+            raise FindingError(
                 Finding(
                     "invalid_project_file",
                     f"dvc_root '{configured}' has no .dvc directory: point it at the directory "
@@ -301,7 +301,7 @@ def find_project(start: Path, stop: Path | None, configured: Path | None) -> Pat
     found = [Path(d) for d, _ in _walk(start) if (Path(d) / ".dvc").is_dir()]
     if len(found) > 1:
         names = ", ".join(sorted(_rel(p, start) for p in found))
-        raise MLPluginError(
+        raise FindingError(
             Finding(
                 "invalid_project_file",
                 f"several DVC projects were found below {start} ({names}): set the plugin's "
@@ -357,7 +357,7 @@ def _project_files(root: Path, ignore: Any) -> tuple[list[str], list[str]]:
 
 
 def dvcignore(root: Path) -> Any:
-    """The patterns of ROOT/.dvcignore, None when there is none; an MLPluginError when it
+    """The patterns of ROOT/.dvcignore, None when there is none; a FindingError when it
     cannot be read."""
     try:
         lines = read_text(root, ".dvcignore").splitlines()
@@ -376,7 +376,7 @@ class _ResolverRepo:
 
     The filesystem is the local one with every look and read DVC's resolver makes (params.yaml,
     ``vars`` files of the file and of each stage) put through the plugin's guards: a path
-    outside ROOT or anything but a regular file raises the guard's MLPluginError before DVC
+    outside ROOT or anything but a regular file raises the guard's FindingError before DVC
     reads a byte, and a YAML file is checked by the plugin's reader (size, aliases) first."""
 
     def __init__(self, root: Path, parsing: dict[str, Any]) -> None:
@@ -385,7 +385,7 @@ class _ResolverRepo:
         class GuardedFileSystem(LocalFileSystem):  # type: ignore[misc]
             def _file(self, path: str) -> str:
                 """PATH (as DVC names it: from the working directory, or absolute) relative
-                to ROOT; the guard's MLPluginError when it is outside."""
+                to ROOT; the guard's FindingError when it is outside."""
                 rel = os.path.relpath(os.path.abspath(path), root).replace(os.sep, "/")
                 if os.path.isabs(str(path)) and guards.leaves(rel) is not None:
                     guards.real_path(root, str(path))  # refused: an absolute path
@@ -407,7 +407,7 @@ class _ResolverRepo:
 
                 rel = self._file(path)
                 if "r" not in mode or "+" in mode:
-                    raise MLPluginError(Finding("invalid_project_file", f"{rel} is not written."))
+                    raise FindingError(Finding("invalid_project_file", f"{rel} is not written."))
                 text = read_text(root, rel)
                 if rel.endswith((".yaml", ".yml")):
                     parse_yaml(text, rel)
@@ -425,7 +425,7 @@ def load_project(root: Path, previous: Project | None = None) -> Project:
     problems: list[Finding] = []
     try:
         ignore = dvcignore(root)
-    except MLPluginError as exc:
+    except FindingError as exc:
         problems.append(exc.finding)
         ignore = None
     pipelines, tracked = _project_files(root, ignore)
@@ -478,7 +478,7 @@ def _fingerprint(
 def _collect(project: Project, loader: Any, dvcfile: str) -> None:
     try:
         loader(project, dvcfile)
-    except MLPluginError as exc:
+    except FindingError as exc:
         project.findings.append(exc.finding)
         project.unreadable[dvcfile] = exc.finding.message
 
@@ -489,7 +489,7 @@ def _load_pipeline(project: Project, dvcfile: str) -> None:
     project.files_read.append(dvcfile)
     data = parse_yaml(text, dvcfile) or {}
     if not isinstance(data, dict):
-        raise MLPluginError(
+        raise FindingError(
             Finding(
                 "invalid_project_file",
                 f"{dvcfile} must be a mapping with a 'stages:' key.",
@@ -504,7 +504,7 @@ def _load_pipeline(project: Project, dvcfile: str) -> None:
     lockfile = posixpath.join(directory, LOCK_FILE) if directory else LOCK_FILE
     try:
         lock = _load_lock(root, lockfile)
-    except MLPluginError as exc:  # the pipeline is still known; what it recorded is not
+    except FindingError as exc:  # the pipeline is still known; what it recorded is not
         project.findings.append(exc.finding)
         project.unreadable[lockfile] = exc.finding.message
         lock = {}
@@ -587,9 +587,9 @@ def _validate(data: dict[str, Any], shown: str, text: str, what: str) -> None:
         checker(data)
     except MultipleInvalid as exc:
         error = exc.errors[0]
-        raise MLPluginError(_schema_finding(error, shown, text)) from None
+        raise FindingError(_schema_finding(error, shown, text)) from None
     except Invalid as exc:
-        raise MLPluginError(_schema_finding(exc, shown, text)) from None
+        raise FindingError(_schema_finding(exc, shown, text)) from None
 
 
 @functools.cache
@@ -689,7 +689,7 @@ def _resolve(
             isinstance(d, dict) and ("foreach" in d or "matrix" in d)
             for d in (data.get("stages") or {}).values()
         ):
-            raise MLPluginError(
+            raise FindingError(
                 Finding(
                     "invalid_project_file",
                     f"{dvcfile} needs {refused} to resolve its ${{...}}, foreach or matrix, and "
@@ -715,8 +715,8 @@ def _resolve(
         stages = resolver.resolve().get("stages") or {}  # None in a file with no stages
         artifacts = resolver.resolve_artifacts() or {}
         metrics = resolver.resolve_metrics() or []
-    except MLPluginError as exc:  # a file DVC's resolver would read, refused by the guards
-        raise MLPluginError(_vars_finding(dvcfile, text, exc.finding)) from None
+    except FindingError as exc:  # a file DVC's resolver would read, refused by the guards
+        raise FindingError(_vars_finding(dvcfile, text, exc.finding)) from None
     except DvcException as exc:
         message = _short_path(str(exc).replace(str(directory) + os.sep, ""), root)
         message = message.replace(f" in '{dvcfile}'", "")
@@ -724,7 +724,7 @@ def _resolve(
             r"'((?:stages|vars|artifacts|metrics|params|plots)(?:\.[^']*)?)'", message
         )
         keys = where.group(1).split(".") if where else []
-        raise MLPluginError(
+        raise FindingError(
             Finding(
                 "invalid_project_file",
                 f"{dvcfile}: {message}",
@@ -733,7 +733,7 @@ def _resolve(
             )
         ) from None
     except (AssertionError, TypeError) as exc:  # DVC itself: "unexpected error"
-        raise MLPluginError(
+        raise FindingError(
             Finding(
                 "invalid_project_file",
                 f"DVC's resolver fails on this file ({type(exc).__name__}: {exc}), "
@@ -772,10 +772,10 @@ def _refused_vars(
                 parse_yaml(content, file)
         except Missing:
             continue  # params.yaml is optional; DVC says that a vars file is missing
-        except MLPluginError as exc:
+        except FindingError as exc:
             if index == 0:
                 return file
-            raise MLPluginError(_vars_finding(dvcfile, text, exc.finding, written)) from None
+            raise FindingError(_vars_finding(dvcfile, text, exc.finding, written)) from None
     return None
 
 
@@ -875,7 +875,7 @@ def _load_lock(root: Path, lockfile: str) -> dict[str, Any]:
         return {}
     data = parse_yaml(text, lockfile) or {}
     if not isinstance(data, dict):
-        raise MLPluginError(
+        raise FindingError(
             Finding("invalid_project_file", f"{lockfile} is not a mapping.", lockfile, 1)
         )
     version = data.get("schema")
@@ -883,7 +883,7 @@ def _load_lock(root: Path, lockfile: str) -> dict[str, Any]:
         _validate({"schema": "2.0", "stages": data}, lockfile, text, "lock")
         return data
     if str(version) != "2.0":
-        raise MLPluginError(
+        raise FindingError(
             Finding(
                 "invalid_project_file",
                 f"{lockfile} has schema '{version}', which this plugin does not know (it reads "
@@ -936,7 +936,7 @@ def _load_tracked(project: Project, dvcfile: str) -> None:
     project.files_read.append(dvcfile)
     data = parse_yaml(text, dvcfile) or {}
     if not isinstance(data, dict) or not data.get("outs"):
-        raise MLPluginError(
+        raise FindingError(
             Finding("invalid_project_file", f"{dvcfile} has no 'outs:' entry.", dvcfile, 1)
         )
     _validate(data, dvcfile, text, "tracked")
@@ -996,7 +996,7 @@ def _load_params(project: Project) -> None:
             project.files_read.append(file)
         except Missing:
             continue
-        except MLPluginError as exc:
+        except FindingError as exc:
             project.findings.append(exc.finding)
             project.unreadable[file] = exc.finding.message
 
@@ -1014,7 +1014,7 @@ def _load_metrics(project: Project) -> None:
             project.files_read.append(file)
         except Missing:
             continue  # DVC-tracked and not pulled: the value is unknown, not wrong
-        except MLPluginError as exc:
+        except FindingError as exc:
             project.findings.append(exc.finding)
             project.unreadable[file] = exc.finding.message
 
@@ -1030,7 +1030,7 @@ def _inside(project: Project, file: str, what: str) -> bool:
             if lines is None:  # each dvc.yaml read once, however many files it declares
                 try:
                     text = read_text(project.root, stage.dvcfile)
-                except MLPluginError:
+                except FindingError:
                     text = ""
                 lines = project._lines[stage.dvcfile] = text.splitlines()
             written = posixpath.relpath(file, stage.wdir) if stage.wdir != "." else file
@@ -1107,7 +1107,7 @@ def declared_metrics(data: Any, dvcfile: str, shown: str) -> dict[str, bool]:
     if data is None:  # an empty file
         return {}
     if not isinstance(data, dict):
-        raise MLPluginError(
+        raise FindingError(
             Finding("invalid_project_file", f"{shown} must be a mapping with a 'stages:' key.")
         )
     directory = posixpath.dirname(dvcfile)
@@ -1120,7 +1120,7 @@ def declared_metrics(data: Any, dvcfile: str, shown: str) -> dict[str, bool]:
         try:
             stage = _stage(str(name), dvcfile, directory, definition)
         except (TypeError, ValueError, AttributeError):
-            raise MLPluginError(
+            raise FindingError(
                 Finding("invalid_project_file", f"{shown}: stage '{name}' is not a valid stage.")
             ) from None
         cached |= {out.path for out in stage.outs if out.cache}

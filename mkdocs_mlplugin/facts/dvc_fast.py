@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from mkdocs_mlplugin.facts.structured import parse_yaml, read_text
-from mkdocs_mlplugin.findings import MLPluginError
+from mkdocs_mlplugin.findings import FindingError
 
 Check = Callable[[Any], bool]
 
@@ -211,7 +211,7 @@ def resolve(
                 stages[name] = _stage(context, definition)
         artifacts = dict(data.get("artifacts") or {})
         return stages, artifacts, list(data.get("metrics") or [])
-    except (_Unsure, MLPluginError):
+    except (_Unsure, FindingError):
         return None
 
 

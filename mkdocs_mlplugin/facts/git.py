@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
-from mkdocs_mlplugin.findings import Finding, MLPluginError
+from mkdocs_mlplugin.findings import Finding, FindingError
 
 # Every git process runs with this environment and these options (_command): a build reads
 # what is on disk and never reaches another machine. In a partial clone git would fetch a
@@ -148,13 +148,13 @@ class GitRepo:
             return self._partial
 
     def run(self, *args: str, options: tuple[str, ...] = ()) -> bytes:
-        """Run ``git OPTIONS ARGS`` and return its standard output; raise MLPluginError on
+        """Run ``git OPTIONS ARGS`` and return its standard output; raise FindingError on
         failure."""
         with self._counting:
             self.calls += 1
         code, out, err = _git(self.root, (*options, *args))
         if code:
-            raise MLPluginError(
+            raise FindingError(
                 Finding("git_history", f"'git {args[0]}' failed in {self.root}: {err}")
             )
         return out
@@ -163,7 +163,7 @@ class GitRepo:
         """Like run, decoded, or None where git says no (no tag, unborn HEAD, ...)."""
         try:
             return self.run(*args).decode("utf-8", "replace").strip()
-        except MLPluginError:
+        except FindingError:
             return None
 
     def facts(self) -> RepoFacts:
@@ -181,7 +181,7 @@ class GitRepo:
             status = self.run(
                 "status", "--porcelain", "-z", "--untracked-files=all", "--ignore-submodules"
             ).decode("utf-8", "surrogateescape")
-        except MLPluginError:
+        except FindingError:
             status = ""
         changed = _porcelain_paths(status)
         shallow = self.try_run("rev-parse", "--is-shallow-repository") == "true"
@@ -264,7 +264,7 @@ class GitRepo:
             return
         try:
             out = self.run("check-mailmap", "--", *contacts).decode("utf-8", "surrogateescape")
-        except MLPluginError:
+        except FindingError:
             return  # co-authors keep their names as written
         lines = out.split("\n")[: len(contacts)]
         if len(lines) != len(contacts):
@@ -316,7 +316,7 @@ class Histories(dict[str, FileHistory]):
 
 def parse_log(raw: bytes) -> Histories:
     """Parse ``git log --name-status -z --format=_LOG_FORMAT`` output (newest first) into
-    per-file histories. Output that does not have this shape is an MLPluginError."""
+    per-file histories. Output that does not have this shape is a FindingError."""
     tokens = raw.split(b"\x00")
     histories = Histories()
     renamed_to: dict[str, str] = {}  # old path -> the path it has now
@@ -332,7 +332,7 @@ def parse_log(raw: bytes) -> Histories:
         return token.decode("utf-8", "surrogateescape")
 
     i, index, end = 0, 0, len(tokens) - 1  # the output ends with NUL: the last token is empty
-    unknown = MLPluginError(Finding("git_history", "'git log' gave output of an unknown shape."))
+    unknown = FindingError(Finding("git_history", "'git log' gave output of an unknown shape."))
     while i < end:
         fields = tokens[i : i + _LOG_FIELDS]
         if len(fields) < _LOG_FIELDS or not _SHA.fullmatch(fields[0]):
@@ -430,9 +430,9 @@ def _no_git(exc: BaseException) -> str:
 
 
 def open_repo(path: Path) -> GitRepo:
-    """The git work tree containing PATH, as ``git rev-parse`` finds it; MLPluginError when
+    """The git work tree containing PATH, as ``git rev-parse`` finds it; FindingError when
     there is none."""
-    outside = MLPluginError(
+    outside = FindingError(
         Finding(
             "git_history",
             f"{path} is not inside a git repository: commit, branch and page dates are "
@@ -455,12 +455,12 @@ def open_repo(path: Path) -> GitRepo:
     code, out, err = _git(where, asked)
     lines = out.decode("utf-8", "surrogateescape").split("\n")
     if lines[0] == "true":
-        raise MLPluginError(Finding("git_history", f"{path} is in a bare git repository."))
+        raise FindingError(Finding("git_history", f"{path} is in a bare git repository."))
     if code and "not a git repository" in err:
         raise outside
     if code or len(lines) != 5:  # a line break in a path would make the answer ambiguous
         problem = err or f"unexpected answer {out!r}"
-        raise MLPluginError(Finding("git_history", f"'git rev-parse' failed in {path}: {problem}"))
+        raise FindingError(Finding("git_history", f"'git rev-parse' failed in {path}: {problem}"))
     return GitRepo(Path(lines[3]).resolve(), (where / lines[2]).resolve(), Path(lines[1]).resolve())
 
 
@@ -508,7 +508,7 @@ def _command(args: Iterable[str]) -> tuple[list[str], dict[str, str]]:
 
 def _git(cwd: Path, args: Iterable[str]) -> tuple[int, bytes, str]:
     """(exit code, standard output, standard error on one line) of ``git ARGS`` in CWD;
-    MLPluginError when git cannot be started."""
+    FindingError when git cannot be started."""
     import subprocess
 
     command, env = _command(args)
@@ -517,7 +517,7 @@ def _git(cwd: Path, args: Iterable[str]) -> tuple[int, bytes, str]:
             command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, check=False
         )
     except OSError as exc:
-        raise MLPluginError(Finding("git_history", _no_git(exc))) from None
+        raise FindingError(Finding("git_history", _no_git(exc))) from None
     err = " ".join(done.stderr.decode("utf-8", "replace").split())  # git's advice included
     return done.returncode, done.stdout, err
 
@@ -545,7 +545,7 @@ class BlobReader:
             )
         except OSError as exc:
             self._errors.close()
-            raise MLPluginError(
+            raise FindingError(
                 Finding("git_history", f"'git cat-file' failed in {root}: {exc}")
             ) from None
         self._process: subprocess.Popen[bytes] | None = process
@@ -575,7 +575,7 @@ class BlobReader:
             )
         else:
             message = f"'git cat-file' stopped answering in {self.root}: {said}"
-        raise MLPluginError(Finding("git_history", message))
+        raise FindingError(Finding("git_history", message))
 
     def close(self) -> str:
         """End git; what it said on standard error, on one line."""

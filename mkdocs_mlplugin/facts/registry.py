@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from mkdocs_mlplugin.facts.git import GitRepo, open_repo
-from mkdocs_mlplugin.findings import Finding, MLPluginError
+from mkdocs_mlplugin.findings import Finding, FindingError
 
 INDEX = "artifacts.yaml"  # GTO's default; the .gto config's ``index`` moves it
 _FIELDS = (
@@ -128,7 +128,7 @@ def read_tags(
     tokens = raw.decode("utf-8", "surrogateescape").split("\x00")
     count = len(tokens) // len(_FIELDS)
     if len(tokens) % len(_FIELDS) != 1 or tokens[-1] not in ("", "\n"):
-        raise MLPluginError(
+        raise FindingError(
             Finding("registry", "'git for-each-ref' gave output of an unknown shape.")
         )
     for at in range(0, count * len(_FIELDS), len(_FIELDS)):
@@ -335,7 +335,7 @@ class _Artifact:
             if (not name or v.name == name) and v.commit == commit and not v.discovered
         ]
         if len(found) > 1:
-            raise MLPluginError(
+            raise FindingError(
                 Finding(
                     "registry",
                     f"the GTO tags cannot be read as a registry: artifact '{self.name}' has "
@@ -527,12 +527,12 @@ def index_path(config: dict[str, Any]) -> str:
     artifacts.yaml. A path that leaves the repository is refused."""
     index = config.get("index", INDEX)
     if not isinstance(index, str) or not index.strip():
-        raise MLPluginError(
+        raise FindingError(
             Finding("registry", f"{CONFIG_FILE}: 'index' must be a file name.", CONFIG_FILE)
         )
     normal = posixpath.normpath(index.replace("\\", "/"))
     if normal.startswith(("/", "../")) or normal == ".." or normal[1:2] == ":":
-        raise MLPluginError(
+        raise FindingError(
             Finding(
                 "registry",
                 f"{CONFIG_FILE}: 'index' ({index!r}) leaves the repository; GTO's artifacts.yaml "
@@ -558,12 +558,12 @@ def read_index(root: Path, index: str = INDEX) -> dict[str, dict[str, Any]]:
         return {}
     data = parse_yaml(text, index)
 
-    def bad(message: str, name: Any = None) -> MLPluginError:
+    def bad(message: str, name: Any = None) -> FindingError:
         line = None
         if name is not None:
             found = re.search(rf"^['\"]?{re.escape(str(name))}['\"]?\s*:", text, re.M)
             line = text[: found.start()].count("\n") + 1 if found else None
-        return MLPluginError(
+        return FindingError(
             Finding(
                 "invalid_project_file",
                 f"{index}: {message} GTO cannot read this file.",
@@ -626,7 +626,7 @@ def read(repo: GitRepo, previous: Registry | None = None, raw: bytes | None = No
     try:
         index = index_path(config)
         declared = read_index(repo.root, index)
-    except MLPluginError as exc:
+    except FindingError as exc:
         problems.append(exc.finding)
     source = (raw, stages, index, declared, problems)
     if previous is not None and previous.source == source:

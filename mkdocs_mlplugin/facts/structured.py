@@ -1,6 +1,6 @@
 """Reading the small structured files a DVC project keeps in git: YAML, JSON and TOML.
 
-Every error becomes an MLPluginError whose finding names the file and, where the parser
+Every error becomes a FindingError whose finding names the file and, where the parser
 knows it, the line.
 """
 
@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import yaml
 
-from mkdocs_mlplugin.findings import Finding, MLPluginError
+from mkdocs_mlplugin.findings import Finding, FindingError
 from mkdocs_mlplugin.guards import MAX_BYTES, read_file
 
 _Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster
@@ -248,12 +248,12 @@ def read_text(root: Path, file: str, kind: str = "invalid_project_file") -> str:
     shown = file
     data = read_file(root, file, kind=kind)
     if b"\x00" in data:
-        raise MLPluginError(Finding(kind, f"{shown} is a binary file, not text.", shown))
+        raise FindingError(Finding(kind, f"{shown} is a binary file, not text.", shown))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise MLPluginError(
+        raise FindingError(
             Finding(kind, f"{shown} is not valid UTF-8 (byte {exc.start}).", shown, line)
         ) from None
 
@@ -270,7 +270,7 @@ def parse_blob(blob: bytes, shown: str, parser: Callable[[str, str], Any]) -> An
             return parser(blob.decode("utf-8-sig"), shown)
         except UnicodeDecodeError as exc:
             problem = f"{shown} is not valid UTF-8 (byte {exc.start})."
-    raise MLPluginError(Finding("invalid_project_file", problem))
+    raise FindingError(Finding("invalid_project_file", problem))
 
 
 def _load(text: str) -> tuple[Any, int | None]:
@@ -293,7 +293,7 @@ def parse_yaml(text: str, shown: str) -> Any:
     """Parse YAML safely; syntax errors name the file and line."""
     if "\n<<<<<<< " in f"\n{text}":
         line = f"\n{text}".split("\n<<<<<<< ")[0].count("\n") + 1
-        raise MLPluginError(
+        raise FindingError(
             Finding(
                 "invalid_project_file",
                 f"{shown} has an unresolved git merge conflict (a '<<<<<<<' marker); "
@@ -310,15 +310,15 @@ def parse_yaml(text: str, shown: str) -> Any:
         problem = exc.problem or exc.context or "invalid YAML"
         if exc.context and exc.context_mark and exc.context_mark.line + 1 != line:
             problem += f" ({exc.context} that started on line {exc.context_mark.line + 1})"
-        raise MLPluginError(
+        raise FindingError(
             Finding("invalid_project_file", f"{shown} is not valid YAML: {problem}.", shown, line)
         ) from None
     except yaml.YAMLError as exc:
-        raise MLPluginError(
+        raise FindingError(
             Finding("invalid_project_file", f"{shown} is not valid YAML: {exc}.", shown)
         ) from None
     except CONSTRUCTION_ERRORS as exc:
-        raise MLPluginError(
+        raise FindingError(
             Finding(
                 "invalid_project_file",
                 f"{shown} is not valid YAML: an explicitly tagged value ('!!timestamp', '!!set', "
@@ -347,10 +347,10 @@ def _too_many_digits(digits: int) -> str:
     )
 
 
-def _long_integer(text: str, shown: str) -> MLPluginError:
+def _long_integer(text: str, shown: str) -> FindingError:
     """The finding for an integer too long to read (Python's parsers raise ValueError)."""
     found = re.search(rf"[0-9][0-9_]{{{_MAX_DIGITS},}}", text)
-    return MLPluginError(
+    return FindingError(
         Finding(
             "invalid_project_file",
             f"{shown} holds "
@@ -373,7 +373,7 @@ def _checked(data: Any, text: str, shown: str, suffix: str, values: int | None =
     else:
         deep = None
     if deep is not None:
-        raise MLPluginError(
+        raise FindingError(
             Finding(
                 "invalid_project_file",
                 f"{shown} nests mappings or lists more than {MAX_DEPTH} levels deep: refused.",
@@ -383,7 +383,7 @@ def _checked(data: Any, text: str, shown: str, suffix: str, values: int | None =
         )
     if values > MAX_VALUES:
         aliases = suffix in (".yaml", ".yml")
-        raise MLPluginError(
+        raise FindingError(
             Finding(
                 "invalid_project_file",
                 f"{shown} expands to more than {MAX_VALUES:,} values through YAML aliases (a "
@@ -495,7 +495,7 @@ def parse_structured(text: str, suffix: str, shown: str) -> Any:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise MLPluginError(
+            raise FindingError(
                 Finding(
                     "invalid_project_file",
                     f"{shown} is not valid JSON: {exc.msg}.",
@@ -517,7 +517,7 @@ def parse_structured(text: str, suffix: str, shown: str) -> Any:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             where = re.search(r"\(at line (\d+)", str(exc))
-            raise MLPluginError(
+            raise FindingError(
                 Finding(
                     "invalid_project_file",
                     f"{shown} is not valid TOML: {exc}.",
@@ -532,7 +532,7 @@ def parse_structured(text: str, suffix: str, shown: str) -> Any:
         return _checked(data, text, shown, suffix)
     if suffix in (".yaml", ".yml"):
         return parse_yaml(text, shown)
-    raise MLPluginError(
+    raise FindingError(
         Finding(
             "invalid_project_file",
             f"{shown}: only YAML, JSON and TOML params and metrics files can be read.",

@@ -18,7 +18,7 @@ from mkdocs_mlplugin.checks.drift import Unreadable, parse
 from mkdocs_mlplugin.facts.dvc import LOCK_FILE, PIPELINE_FILE, Project, declared_metrics
 from mkdocs_mlplugin.facts.git import Commit, FileHistory, GitRepo
 from mkdocs_mlplugin.facts.structured import flatten, parse_blob, parse_structured, parse_yaml
-from mkdocs_mlplugin.findings import MLPluginError
+from mkdocs_mlplugin.findings import FindingError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -232,7 +232,7 @@ def metrics_at(
         shown = f"{dvcfile} at commit {commit[:7]}"
         try:
             declared = declared_metrics(parse_blob(blob, shown, parse_yaml), dvcfile, shown)
-        except MLPluginError as exc:
+        except FindingError as exc:
             at.problems.append(exc.finding.message)
             continue
         for path, cached in declared.items():
@@ -249,7 +249,7 @@ def metrics_at(
                 f"{file} at commit {commit[:7]}",
                 lambda text, shown: parse_structured(text, suffix, shown),  # noqa: B023
             )
-        except MLPluginError as exc:
+        except FindingError as exc:
             at.problems.append(exc.finding.message)
             continue
         at.values[file] = flatten(data) if isinstance(data, dict) else {}

@@ -7,7 +7,7 @@ Where this sits: Markdown reference (``references``) → **block** → HTML line
 names as values do (``values``) and answers from the facts of the build; what is read only
 when a block asks goes through the site's named readers (``facts.site``): ``metrics_history``
 asks ``site.past_metrics`` for past commits, ``provenance`` asks ``site.trained`` and
-``site.model_version``. A block that cannot be drawn raises MLPluginError with a finding; a
+``site.model_version``. A block that cannot be drawn raises FindingError with a finding; a
 warning (a diagram collapsed to fit Mermaid's limits) is appended to the NOTES list the caller
 gives.
 """
@@ -23,7 +23,7 @@ from mkdocs_mlplugin.facts.dvc import Artifact, Hashed, Project, Stage
 from mkdocs_mlplugin.facts.site import PageFacts, SiteFacts, Trained
 from mkdocs_mlplugin.facts.structured import flatten, lookup
 from mkdocs_mlplugin.facts.timeline import MetricsAt
-from mkdocs_mlplugin.findings import Finding, MLPluginError, did_you_mean
+from mkdocs_mlplugin.findings import Finding, FindingError, did_you_mean
 from mkdocs_mlplugin.pages.references import Reference
 from mkdocs_mlplugin.pages.values import (
     check_metrics_readable,
@@ -93,7 +93,7 @@ def _block_artifact(site: SiteFacts, ref: Reference, page: PageFacts) -> Artifac
     )
 
 
-def _unbound(ref: Reference, page: PageFacts) -> MLPluginError:
+def _unbound(ref: Reference, page: PageFacts) -> FindingError:
     """A block that needs the page's binding, which failed: reported with the binding."""
     message = "the page's 'ml:' binding names what does not exist (see its error)."
     return unanswered("missing_reference", ref, page, message, f"binding:{page.src}")

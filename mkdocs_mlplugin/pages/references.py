@@ -14,7 +14,7 @@ import shlex
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from mkdocs_mlplugin.findings import Finding, MLPluginError
+from mkdocs_mlplugin.findings import Finding, FindingError
 
 #: inline kinds and the fields each accepts; the first field is the default.
 INLINE_FIELDS: dict[str, tuple[str, ...]] = {
@@ -94,10 +94,10 @@ class Match(NamedTuple):
 
 
 def parse(body: str, line: int, block: bool, source: str, text: str) -> Reference:
-    """Parse the inside of ``{ml ...}``; MLPluginError with a finding when it is malformed."""
+    """Parse the inside of ``{ml ...}``; FindingError with a finding when it is malformed."""
     parsed = _parsed(body, block, text)
     if isinstance(parsed, str):
-        raise MLPluginError(Finding("malformed_reference", parsed, source, line))
+        raise FindingError(Finding("malformed_reference", parsed, source, line))
     kind, name, field, is_block, options = parsed
     return Reference(kind, name, field, line, text, is_block, options)
 
@@ -224,7 +224,7 @@ def scan(markdown: str, source: str, first_line: int = 1) -> list[Match]:
             try:
                 ref = parse(m.group(1) or "", line, block, source, m.group(0))
                 matches.append(Match(pos, start + m.end(), ref, None, before if block else ""))
-            except MLPluginError as exc:
+            except FindingError as exc:
                 matches.append(Match(pos, start + m.end(), None, exc.finding))
         if len(starts) == chunk.count("{ml"):
             continue  # every '{ml' starts a reference: none is left open

@@ -2,7 +2,7 @@
 
 Where this sits: Markdown reference (``references``) → **value** → HTML (``render.inline``,
 through the ``stash``). ``value_of`` answers an inline reference from the facts read once per
-build (``facts.site``); it reads nothing itself, and raises MLPluginError with a finding when
+build (``facts.site``); it reads nothing itself, and raises FindingError with a finding when
 the reference cannot be answered.
 
 Also here, as blocks (``blocks``) and the plugin look things up the same way: what a name
@@ -23,7 +23,7 @@ from mkdocs_mlplugin.facts.dvc import DEFAULT_PARAMS, Artifact, Hashed, Project,
 from mkdocs_mlplugin.facts.git import FileHistory
 from mkdocs_mlplugin.facts.site import PageFacts, SiteFacts
 from mkdocs_mlplugin.facts.structured import flatten, lookup
-from mkdocs_mlplugin.findings import Finding, MLPluginError, did_you_mean
+from mkdocs_mlplugin.findings import Finding, FindingError, did_you_mean
 from mkdocs_mlplugin.pages.references import Reference
 
 _STRUCTURED = (".yaml", ".yml", ".json", ".toml")
@@ -356,7 +356,7 @@ def hashed_value(hashed: Hashed, field: str) -> Any:
 
 def untracked(
     project: Project, path: str, ref: Reference, page: PageFacts, what: str = ""
-) -> MLPluginError:
+) -> FindingError:
     """Why no stage or .dvc file records PATH (WHAT before the message)."""
     broken = [f for f in project.unreadable if f.endswith(".dvc") and f[: -len(".dvc")] == path]
     if broken:
@@ -491,15 +491,15 @@ def check_metrics_readable(
 
 def unanswered(
     kind: str, ref: Reference, page: PageFacts, message: str, cause: str | None = None
-) -> MLPluginError:
+) -> FindingError:
     """The error of a reference that cannot be answered: a finding of KIND on REF's line of
     PAGE (CAUSE: the root finding it is a consequence of, see Finding.cause)."""
-    return MLPluginError(Finding(kind, f"'{ref.text}': {message}", page.src, ref.line, cause))
+    return FindingError(Finding(kind, f"'{ref.text}': {message}", page.src, ref.line, cause))
 
 
 def blocked(
     ref: Reference, page: PageFacts, file: str, message: str, kind: str = "missing_reference"
-) -> MLPluginError:
+) -> FindingError:
     """A reference that FILE, which cannot be read, keeps from being answered: a consequence,
     reported with FILE's own finding."""
     return unanswered(
