@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from mkdocs_mlplugin.findings import Finding, FindingError
@@ -80,7 +80,7 @@ def _is(value: Any, shape: str) -> bool:
     }[shape]
 
 
-def check_metadata(meta: dict[str, Any], src: str, lines: dict[str, int]) -> list[Finding]:
+def check_metadata(meta: Mapping[str, Any], src: str, lines: dict[str, int]) -> list[Finding]:
     """Hugging Face metadata in front matter: each known key has the right shape, and
     ``model-index`` follows the Hub's structure. LINES maps a top-level key to its line."""
     findings = []
@@ -230,7 +230,7 @@ DVC_METRIC = "dvc_metric"
 Measured = Callable[[str, int | None], Any]
 
 
-def metric_links(meta: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], str, bool]]:
+def metric_links(meta: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any], str, bool]]:
     """(where, entry, DVC metric key, whether the value is a reference) of each model-index
     metric tied to a DVC metric: by ``dvc_metric: KEY``, or by ``value: "{ml metric KEY}"``."""
     index = meta.get("model-index")
@@ -251,7 +251,7 @@ def metric_links(meta: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], st
 
 
 def check_metric_values(
-    meta: dict[str, Any], src: str, line_of: Callable[[str], int | None], measured: Measured
+    meta: Mapping[str, Any], src: str, line_of: Callable[[str], int | None], measured: Measured
 ) -> list[Finding]:
     """Model-index metrics tied to a DVC metric: a typed value that differs from what DVC
     measured is a ``card_metric_mismatch`` with both values; a DVC metric that cannot be read
@@ -297,7 +297,7 @@ def agrees(typed: Any, real: Any) -> bool:
     return bool(round(float(real), decimals) == float(typed))
 
 
-def hub_metadata(meta: dict[str, Any], measured: Measured | None = None) -> dict[str, Any]:
+def hub_metadata(meta: Mapping[str, Any], measured: Measured | None = None) -> dict[str, Any]:
     """The Hugging Face metadata keys of a page's front matter, in the Hub's order. With
     MEASURED, model-index values written as ``{ml metric KEY}`` are the DVC values they name,
     and ``dvc_metric:`` keys (not the Hub's) are left out."""

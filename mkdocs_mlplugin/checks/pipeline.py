@@ -267,9 +267,11 @@ class _Checker:
             return "modified"  # files git does not keep are here too, or git shows a change
         if locked.nfiles is not None and locked.nfiles <= count:
             return "modified"
-        # DVC 2's md5-dos2unix entries: checkouts may change line ends, and with them sizes
-        sized = locked.size is not None and locked.hash_name is not None
-        if sized and locked.size < size:  # type: ignore[operator]
+        # the lock's size, where it compares: not in DVC 2's md5-dos2unix entries (checkouts
+        # may change line ends, and with them sizes)
+        locked_size = locked.size if locked.hash_name is not None else None
+        sized = locked_size is not None
+        if locked_size is not None and locked_size < size:
             return "modified"
         if locked.nfiles is None:
             unverifiable.append(
@@ -281,7 +283,7 @@ class _Checker:
         extra = locked.nfiles - count
         held = f"{count} {_files(count)}" + (f" ({size} bytes)" if sized else "")
         more = f"{extra} other {_files(extra)}" + (
-            f" ({locked.size - size} bytes)" if sized else ""  # type: ignore[operator]
+            f" ({locked_size - size} bytes)" if locked_size is not None else ""
         )
         unverifiable.append(
             f"{path}: {lockfile} records {locked.nfiles} {_files(locked.nfiles)}"

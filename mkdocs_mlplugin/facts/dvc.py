@@ -382,7 +382,7 @@ class _ResolverRepo:
     def __init__(self, root: Path, parsing: dict[str, Any]) -> None:
         from dvc.fs import LocalFileSystem
 
-        class GuardedFileSystem(LocalFileSystem):  # type: ignore[misc]
+        class GuardedFileSystem(LocalFileSystem):
             def _file(self, path: str) -> str:
                 """PATH (as DVC names it: from the working directory, or absolute) relative
                 to ROOT; the guard's FindingError when it is outside."""
@@ -849,7 +849,9 @@ def _stage(name: str, dvcfile: str, directory: str, d: dict[str, Any]) -> Stage:
     params: dict[str, list[str] | None] = {}
     for item in d.get("params") or []:
         if isinstance(item, str):
-            params.setdefault(_join(wdir, DEFAULT_PARAMS), []).append(item)  # type: ignore[union-attr]
+            listed = params.setdefault(_join(wdir, DEFAULT_PARAMS), [])
+            if listed is not None:  # None: the whole file is a dependency already
+                listed.append(item)
         elif isinstance(item, dict):
             for file, keys in item.items():
                 params[_join(wdir, str(file))] = list(keys) if keys else None

@@ -295,6 +295,7 @@ def _foreach(context: dict[str, Any], name: str, definition: dict[str, Any]) -> 
         list(source.values()) if isinstance(source, dict) else source  # keys become text
     ):
         raise _Unsure
+    members: dict[str, tuple[Any, str | None]]  # member name -> (item, key)
     if type(source) is dict:
         members = {_to_str(key): (value, _to_str(key)) for key, value in source.items()}
     elif type(source) is list:

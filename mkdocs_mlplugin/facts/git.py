@@ -550,7 +550,7 @@ class BlobReader:
             ) from None
         self._process: subprocess.Popen[bytes] | None = process
         self._in: IO[bytes] = process.stdin  # type: ignore[assignment]  # both are pipes
-        self._out: IO[bytes] = process.stdout  # type: ignore[assignment]
+        self._out: IO[bytes] = process.stdout  # type: ignore[assignment]  # as above
 
     def get(self, spec: str) -> bytes | None:
         """The blob SPEC names; None when git cannot resolve it or it is not a blob."""

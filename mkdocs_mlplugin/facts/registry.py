@@ -422,18 +422,18 @@ def build(
         latest = next(iter(artifact.versions_in_effect(True, False)), None)
         in_stage = artifact.stages(by_time=True)  # as `gto show` sorts
         versions = []
-        for version in artifact.versions_in_effect(False, True):
-            author = version.authoring()
+        for in_effect in artifact.versions_in_effect(False, True):
+            author = in_effect.authoring()
             versions.append(
                 {
-                    "version": version.name,
-                    "commit": version.commit,
-                    "registered": bool(version.registrations),
+                    "version": in_effect.name,
+                    "commit": in_effect.commit,
+                    "registered": bool(in_effect.registrations),
                     "created_at": author.tag.time.isoformat(),
                     "author": author.tag.tagger,
                     "author_email": author.tag.email,
                     "message": author.tag.message.strip(),
-                    "stages": [s for s, v in in_stage.items() if v.version == version.name],
+                    "stages": [s for s, v in in_stage.items() if v.version == in_effect.name],
                 }
             )
         events = artifact.events()

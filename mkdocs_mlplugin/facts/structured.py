@@ -11,19 +11,23 @@ import json
 import math
 import posixpath
 import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import yaml
 
 from mkdocs_mlplugin.findings import Finding, FindingError
 from mkdocs_mlplugin.guards import MAX_BYTES, read_file
 
-_Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster
+if TYPE_CHECKING:
+    _Base = yaml.CSafeLoader
+else:
+    _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster
 
 
-class Loader(_Base):  # type: ignore[misc, valid-type]
+class Loader(_Base):
     """PyYAML's fast C loader, reading YAML the way DVC does (ruamel.yaml, YAML 1.2).
 
     DVC reads params, dvc.yaml and dvc.lock with ruamel.yaml, which follows YAML 1.2:
@@ -33,7 +37,9 @@ class Loader(_Base):  # type: ignore[misc, valid-type]
     follow ruamel's. A test compares the two on generated documents.
     """
 
-    yaml_implicit_resolvers: ClassVar[dict[str, list[tuple[str, Any]]]] = {}  # filled below
+    # Filled below. PyYAML keeps this table per class (add_implicit_resolver copies it into the
+    # class); its stubs declare it per instance, hence the ignore.
+    yaml_implicit_resolvers: ClassVar[dict[str, list[tuple[str, Any]]]] = {}  # type: ignore[misc]
 
     def construct_document(self, node: Any) -> Any:
         """The document's value, built directly from the composed nodes when they hold only
@@ -306,12 +312,12 @@ def parse_yaml(text: str, shown: str) -> Any:
         data, values = _load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
+        at = mark.line + 1 if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
-        if exc.context and exc.context_mark and exc.context_mark.line + 1 != line:
+        if exc.context and exc.context_mark and exc.context_mark.line + 1 != at:
             problem += f" ({exc.context} that started on line {exc.context_mark.line + 1})"
         raise FindingError(
-            Finding("invalid_project_file", f"{shown} is not valid YAML: {problem}.", shown, line)
+            Finding("invalid_project_file", f"{shown} is not valid YAML: {problem}.", shown, at)
         ) from None
     except yaml.YAMLError as exc:
         raise FindingError(
@@ -509,10 +515,10 @@ def parse_structured(text: str, suffix: str, shown: str) -> Any:
             data = _DEEP
         return _checked(data, text, shown, suffix)
     if suffix == ".toml":
-        try:
+        if sys.version_info >= (3, 11):
             import tomllib
-        except ImportError:  # pragma: no cover - Python 3.10
-            import tomli as tomllib  # type: ignore[no-redef]
+        else:  # pragma: no cover - Python 3.10
+            import tomli as tomllib
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from mkdocs_mlplugin.checks.drift import Unreadable, parse
@@ -54,7 +54,7 @@ def nested_projects(history: dict[str, FileHistory] | None, prefix: str) -> list
     ]
 
 
-def _outside(path: str, nested: list[str]) -> bool:
+def _outside(path: str, nested: Sequence[str]) -> bool:
     return not any(path.startswith(n + "/") for n in nested)
 
 
@@ -101,7 +101,7 @@ def changes(
     records: dict[str, FileHistory],
     prefix: str,
     blobs: Callable[[list[str]], dict[str, bytes | None]],
-    nested: list[str] = (),  # type: ignore[assignment]
+    nested: Sequence[str] = (),
     unreadable: dict[str, Unreadable] | None = None,
 ) -> list[Change]:
     """Every change of a recorded output hash, newest first.
@@ -145,8 +145,8 @@ def changes(
     found: list[Change] = []
     for commit, touched in sorted(events.values(), key=lambda e: -e[0].index):  # oldest first
         before = dict(state)
-        for file, kept in touched.items():
-            blob = contents.get(f"{commit.sha}:{prefix}{file}") if kept else None
+        for file, exists in touched.items():
+            blob = contents.get(f"{commit.sha}:{prefix}{file}") if exists else None
             wdirs = None
             if posixpath.basename(file) == LOCK_FILE:
                 dvcfile = posixpath.join(posixpath.dirname(file), PIPELINE_FILE)

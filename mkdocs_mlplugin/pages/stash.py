@@ -24,7 +24,7 @@ import html
 import re
 import secrets
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from markdown import Extension, Markdown
 from markdown.postprocessors import Postprocessor
@@ -90,8 +90,9 @@ class Stash:
         ends, so the nearest of them tells where a token stands."""
         if _OPEN not in text:
             return text
-        found = [(m, self.item(m)) for m in self.pattern.finditer(text)]
-        found = [(m, item) for m, item in found if item is not None]
+        found = [
+            (m, item) for m in self.pattern.finditer(text) if (item := self.item(m)) is not None
+        ]
         if not found:
             return text
         positions = [m.start() for m, _ in found]
@@ -285,7 +286,8 @@ def contexts(text: str, positions: list[int]) -> list[Place | None]:
     found: list[Place | None] = []
     k, i, n = 0, 0, len(text)
     while k < len(positions):
-        i = _SKIP.match(text, i).end()  # what holds no token in a tag, at C speed
+        # what holds no token in a tag, at C speed (it may match nothing, so it always matches)
+        i = cast(re.Match[str], _SKIP.match(text, i)).end()
         while k < len(positions) and positions[k] < i:
             found.append(None)
             k += 1
@@ -381,7 +383,7 @@ def _tag(text: str, lt: int) -> tuple[int, list[Place], str]:
     pos = m.end()
     n = len(text)
     while pos < n:
-        end = _TAG_END.match(text, pos)
+        end = cast(re.Match[str], _TAG_END.match(text, pos))  # all optional: always matches
         if end.group(1):
             return end.end(), places, name
         a = _ATTRIBUTE.match(text, pos)
