@@ -20,7 +20,7 @@ from typing import Any
 
 from mkdocs_mlplugin import guards
 from mkdocs_mlplugin.facts import dvc_fast
-from mkdocs_mlplugin.facts.structured import flatten, load_structured, lookup, parse_yaml, read_text
+from mkdocs_mlplugin.facts.structured import flatten, load_structured, parse_yaml, read_text
 from mkdocs_mlplugin.findings import Finding, FindingError
 from mkdocs_mlplugin.guards import Missing
 
@@ -1056,13 +1056,6 @@ def _inside(project: Project, file: str, what: str) -> bool:
             )
             break
     return False
-
-
-def param_value(project: Project, file: str, key: str) -> tuple[bool, Any]:
-    """(found, value) of KEY in the params FILE."""
-    if file not in project.params:
-        return False, None
-    return lookup(project.params[file], key)
 
 
 # --------------------------------------------------------------------------- graph

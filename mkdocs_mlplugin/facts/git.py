@@ -60,9 +60,6 @@ class Commit:
     def short(self) -> str:
         return self.sha[:7]
 
-    def when(self) -> dt.datetime:
-        return dt.datetime.fromisoformat(self.date)
-
 
 @dataclasses.dataclass
 class FileHistory:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gc
 import json
-import math
 import posixpath
 import re
 import sys
@@ -575,7 +574,3 @@ def lookup(data: Any, dotted: str) -> tuple[bool, Any]:
         else:
             return False, None
     return True, node
-
-
-def is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
