@@ -18,10 +18,11 @@ import posixpath
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
+from mkdocs_mlplugin.build import Build, Session, write_manifest
+from mkdocs_mlplugin.config import MLConfig, extension_options
 from mkdocs_mlplugin.findings import Finding, visible
-from mkdocs_mlplugin.plugin import MLPlugin, write_manifest
 
 
 class UsageError(Exception):
@@ -42,21 +43,19 @@ class _Collector(logging.Handler):
         return [r.getMessage() for r in self.records if r.levelno >= level]
 
 
-def collect(config_file: str, strict: bool = False) -> MLPlugin:
-    """Load mkdocs.yml and run the plugin over every page without rendering any.
+def collect(config_file: str, strict: bool = False) -> Checked:
+    """Load mkdocs.yml and run the build core over every page without rendering any.
 
     MkDocs' own warnings about the config (an unknown option, say) are shown as MkDocs words
-    them and counted in ``plugin.config_warnings``; the plugin's findings are not logged here
-    but returned, for ``report`` to print once."""
+    them and counted in ``Checked.config_warnings``; the findings are not logged here but
+    returned, for ``report`` to print once."""
     from mkdocs.config import load_config
-    from mkdocs.exceptions import ConfigurationError
+    from mkdocs.exceptions import Abort, ConfigurationError
     from mkdocs.structure.files import get_files
     from mkdocs.structure.pages import Page
 
     if not Path(config_file).is_file():
         raise UsageError(f"{config_file} does not exist: name the site's config with -f.")
-    from mkdocs.exceptions import Abort
-
     mkdocs_log = logging.getLogger("mkdocs")
     collector = _Collector()
     mkdocs_log.addHandler(collector)
@@ -75,50 +74,53 @@ def collect(config_file: str, strict: bool = False) -> MLPlugin:
         print(visible(f"mkdocs-ml: warning: {config_file}: {message}"), file=sys.stderr)
     mkdocs_log.setLevel(logging.ERROR)  # findings are printed by report(), once
     plugin = config.plugins.get("mlplugin")
-    if not isinstance(plugin, MLPlugin):
-        plugin = _from_extension(config)
-    if plugin is None:
+    options = plugin.config if plugin is not None else _from_extension(config)
+    if not isinstance(options, MLConfig):
         raise UsageError(
             f"{config_file} uses neither the plugin nor the Markdown extension: add '- mlplugin' "
             "under 'plugins:' (or 'mkdocs_mlplugin.markdown' under 'markdown_extensions:')."
         )
-    plugin.config_warnings = len(collector.messages(logging.WARNING))
-    # MkDocs names the plugin running an event here (File.generated reads it); the check runs
-    # only this plugin's events, so it names it itself.
-    config.plugins._current_plugin = "mlplugin"
-    plugin.on_config(config)
+    build = Build(
+        options,
+        Session(),
+        Path(config.config_file_path or config_file).resolve().parent,
+        Path(config.docs_dir).resolve(),
+        os.environ.get("MIKE_DOCS_VERSION") or None,
+    )
+    build.start()
+    build.configure(config)
     files = get_files(config)
-    plugin.on_files(files, config=config)
+    build.read(files, config)
     for file in files.documentation_pages():
         page = file.page or Page(None, file, config)
         page.read_source(config)
-        markdown = plugin.on_page_markdown(
-            page.markdown or "", page=page, config=config, files=files
-        )
-        if plugin.stash.may_stand_in_markup(markdown):
+        markdown = build.page_markdown(page.markdown or "", page)
+        if build.stash.may_stand_in_markup(markdown):
             # only converting the page tells whether a value stands in a tag, and which
             page.markdown = markdown
             page.render(config, files)
-            plugin.findings.extend(plugin.stash.take_refused())
-    plugin.check_docs()
-    return plugin
+            build.findings.extend(build.stash.take_refused())
+    return Checked(build, build.finish(), len(collector.messages(logging.WARNING)))
 
 
-def _from_extension(config: Any) -> MLPlugin | None:
-    """A plugin configured like the Markdown extension, for a site built without plugins
+class Checked(NamedTuple):
+    """What ``collect`` found: the build, its graded findings, MkDocs' config warnings."""
+
+    build: Build
+    graded: list[tuple[Finding, str]]
+    config_warnings: int
+
+
+def _from_extension(config: Any) -> MLConfig | None:
+    """Options like those of the Markdown extension, for a site built without plugins
     (Zensical): the check then runs on the same options."""
     name = "mkdocs_mlplugin.markdown"
     if name not in config.markdown_extensions:
         return None
-    options = dict(config.mdx_configs.get(name) or {})
-    wanted = ("dvc_root", "date_format", "show_emails")
-    plugin = MLPlugin()
-    errors, _ = plugin.load_config(
-        {k: v for k, v in options.items() if k in wanted and v not in (None, "")}
-    )
+    options, errors = extension_options(dict(config.mdx_configs.get(name) or {}))
     if errors:
-        raise UsageError(f"markdown extension options: {errors}")
-    return plugin
+        raise UsageError(f"markdown extension options: {'; '.join(errors)}")
+    return options
 
 
 def _github(value: str, prop: bool = False) -> str:
@@ -129,11 +131,11 @@ def _github(value: str, prop: bool = False) -> str:
 
 
 def report(
-    plugin: MLPlugin, fmt: str, repo_prefix: str, out: TextIO, verbose: bool = False
+    checked: Checked, fmt: str, repo_prefix: str, out: TextIO, verbose: bool = False
 ) -> tuple[int, int]:
     """Write the findings in FMT (information only when VERBOSE, or in JSON); return
     (errors, warnings)."""
-    graded = plugin.graded()
+    graded = checked.graded
     errors = sum(1 for _, s in graded if s == "error")
     warnings = sum(1 for _, s in graded if s == "warn")
     if fmt == "json":
@@ -157,7 +159,7 @@ def report(
             where = f"{finding.where()}: " if finding.where() else ""
             out.write(visible(f"{where}{severity}: {finding.message} [{finding.kind}]") + "\n")
     if fmt == "text":
-        pages = len(plugin.pages)
+        pages = len(checked.build.pages)
         out.write(
             f"{_count(errors, 'error')}, {_count(warnings, 'warning')} on {_count(pages, 'page')}.\n"
         )
@@ -181,12 +183,12 @@ def _annotation(finding: Finding, severity: str, repo_prefix: str) -> str:
     return f"::{level} {','.join(props)}::{_github(finding.message)}"
 
 
-def _repo_prefix(plugin: MLPlugin) -> str:
+def _repo_prefix(build: Build) -> str:
     """mkdocs.yml's directory relative to the git root, for annotation paths."""
-    if plugin.git_root is None:
+    if build.git_root is None:
         return ""
     try:
-        rel = plugin.config_dir.relative_to(plugin.git_root).as_posix()
+        rel = build.config_dir.relative_to(build.git_root).as_posix()
     except ValueError:
         return ""
     return "" if rel == "." else rel + "/"
@@ -211,22 +213,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.WARNING, format="%(levelname)s: %(message)s", stream=sys.stderr
     )
     try:
-        plugin = collect(args.config_file, strict=getattr(args, "strict", False))
+        checked = collect(args.config_file, strict=getattr(args, "strict", False))
     except UsageError as exc:
         print(visible(f"mkdocs-ml: {exc}"), file=sys.stderr)
         return 2
     try:
         if args.command == "manifest":
-            write_manifest(plugin.manifest(), sys.stdout)
+            write_manifest(checked.build.manifest(), sys.stdout)
             return 0
         errors, warnings = report(
-            plugin, args.format, _repo_prefix(plugin), sys.stdout, getattr(args, "verbose", False)
+            checked,
+            args.format,
+            _repo_prefix(checked.build),
+            sys.stdout,
+            getattr(args, "verbose", False),
         )
         sys.stdout.flush()
     except BrokenPipeError:  # `mkdocs-ml manifest | head`: the reader has what it wanted
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep interpreter shutdown quiet
         return 0
-    warnings += plugin.config_warnings
+    warnings += checked.config_warnings
     return 1 if errors or (args.strict and warnings) else 0
 
 

@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 
-from mkdocs_mlplugin.findings import KINDS, SEVERITIES
+from mkdocs_mlplugin.checks.cards import PRESETS
+from mkdocs_mlplugin.findings import KINDS, SEVERITIES, visible
+
+
+class _Sections(c.Type[object]):
+    """A preset's name or a list of section titles."""
+
+    def run_validation(self, value: object) -> object:
+        value = super().run_validation(value)
+        if isinstance(value, str) and value not in PRESETS:
+            raise c.ValidationError(
+                f"card_sections must be {' or '.join(PRESETS)} or a list of section titles, "
+                f"not '{visible(value)}'."
+            )
+        return value
+
 
 #: One option per kind of finding (``findings.KINDS``), named after it, its default the kind's
 #: severity.
@@ -56,7 +73,7 @@ class MLConfig(base.Config):
     """Generate a model registry page at this path in the site (e.g. ``registry.md``): every
     artifact with its versions, stages and history from GTO tags."""
 
-    card_sections = c.Type((str, list), default="mitchell")
+    card_sections = _Sections((str, list), default="mitchell")
     """Sections every model card (a page bound to an artifact of type ``model``) must have:
     ``mitchell`` (Mitchell et al. 2019), ``huggingface`` (the Hub's template) or a list."""
 
@@ -74,3 +91,16 @@ class MLConfig(base.Config):
 
     checks = c.SubConfig(ChecksConfig)
     """Severity per kind of finding."""
+
+
+#: the options the Markdown extension shares with the plugin
+EXTENSION_OPTIONS = ("dvc_root", "date_format", "show_emails")
+
+
+def extension_options(options: dict[str, Any]) -> tuple[MLConfig, list[str]]:
+    """The plugin's options from the Markdown extension's OPTIONS (those it shares, when set),
+    and what is wrong with them."""
+    config = MLConfig()
+    config.load_dict({k: options[k] for k in EXTENSION_OPTIONS if options.get(k) not in (None, "")})
+    errors, _warnings = config.validate()
+    return config, [f"'{name}': {problem}" for name, problem in errors]

@@ -2,7 +2,7 @@
 
 For site generators that run Python-Markdown extensions but not MkDocs plugins (Zensical), and
 for plain ``markdown``. It resolves the same references and blocks from the same core as the
-plugin (``MLPlugin.read_facts`` and ``MLPlugin.render_page``); a reference it cannot resolve
+plugin (``build.Build``: ``read_facts`` and ``render_page``); a reference it cannot resolve
 becomes a visible marker and a warning on the ``mkdocs.plugins.mlplugin`` logger. It cannot fail
 a build: run ``mkdocs-ml check`` first for that.
 
@@ -22,13 +22,14 @@ from typing import Any
 from markdown import Extension, Markdown
 from markdown.preprocessors import Preprocessor
 
+from mkdocs_mlplugin.build import Build, Session, log
+from mkdocs_mlplugin.config import EXTENSION_OPTIONS, extension_options
 from mkdocs_mlplugin.facts.site import PageFacts
 from mkdocs_mlplugin.findings import Finding
 from mkdocs_mlplugin.pages.stash import Stash
-from mkdocs_mlplugin.plugin import MLPlugin, log
 
-#: facts read once per process and site, reread when a file they come from changes
-_CACHE: dict[tuple[Any, ...], tuple[MLPlugin, dict[Path, float]]] = {}
+#: facts read once per process and site, read again when a file they come from changes
+_CACHE: dict[tuple[Any, ...], tuple[Build, dict[Path, float]]] = {}
 
 
 def _mtimes(paths: list[Path]) -> dict[Path, float]:
@@ -41,28 +42,23 @@ def _mtimes(paths: list[Path]) -> dict[Path, float]:
     return stamps
 
 
-def facts_for(options: dict[str, Any]) -> MLPlugin:
-    """A plugin instance holding the site's facts, shared by every page of the site."""
+def facts_for(options: dict[str, Any]) -> Build:
+    """The site's facts, read once and shared by every page of the site."""
     root = Path(options.get("root") or os.getcwd()).resolve()
-    config = {
-        key: options[key]
-        for key in ("dvc_root", "date_format", "show_emails")
-        if options.get(key) not in (None, "")
-    }
-    key = (root, tuple(sorted(config.items())))
+    key = (root, tuple(sorted((k, str(options.get(k))) for k in EXTENSION_OPTIONS)))
     cached = _CACHE.get(key)
     if cached is not None and _mtimes(list(cached[1])) == cached[1]:
         return cached[0]
-    plugin = MLPlugin()
-    errors, _warnings = plugin.load_config(config)
-    for name, problem in errors:
-        log.error("markdown extension option '%s': %s", name, problem)
-    plugin.read_facts(root)
-    for finding in plugin.findings:
+    config, errors = extension_options(options)
+    for problem in errors:
+        log.error("markdown extension option %s", problem)
+    build = Build(config, Session(), root)
+    build.read_facts()
+    for finding in build.findings:
         log.warning(finding.line_text())
-    plugin.findings.clear()
-    _CACHE[key] = (plugin, _mtimes(plugin.watched()))
-    return plugin
+    build.findings.clear()
+    _CACHE[key] = (build, _mtimes(build.watched()))
+    return build
 
 
 def _warn(findings: list[Finding]) -> None:
@@ -77,19 +73,19 @@ class _References(Preprocessor):
         self.stash = stash
 
     def run(self, lines: list[str]) -> list[str]:
-        plugin = facts_for(self.extension.getConfigs())
+        build = facts_for(self.extension.getConfigs())
         page = PageFacts(src=self.extension.getConfig("source") or "<markdown>", repo_path=None)
-        before = len(plugin.findings)
+        before = len(build.findings)
         self.stash.clear()  # a new document
         try:
-            text, _ = plugin.render_page("\n".join(lines), page, 1, {}, self.stash)
+            text, _ = build.render_page("\n".join(lines), page, 1, {}, self.stash)
         finally:
-            plugin.close_blobs()  # a provenance box reads old dvc.lock versions
-        for finding in plugin.findings[before:]:
+            build.close()  # a provenance box reads old dvc.lock versions
+        for finding in build.findings[before:]:
             log.warning(
                 finding.line_text() if finding.where() else f"{page.src}: {finding.line_text()}"
             )
-        del plugin.findings[before:]
+        del build.findings[before:]
         return text.split("\n")
 
 

@@ -30,10 +30,10 @@ from mkdocs.theme import Theme
 from test_cli import build_findings, check_findings, ml
 
 from mkdocs_mlplugin import render
+from mkdocs_mlplugin.build import THEME_OVERRIDES
 from mkdocs_mlplugin.cli import _annotation
 from mkdocs_mlplugin.findings import Finding, visible
 from mkdocs_mlplugin.pages.stash import _nearest, _simple, contexts
-from mkdocs_mlplugin.plugin import THEME_OVERRIDES
 
 assert THEME_OVERRIDES is not None
 TEMPLATES = sorted(

@@ -1,0 +1,1796 @@
+"""The build core: one build of one site (``Build``) and what survives between builds
+(``Session``). It knows nothing of MkDocs' events: the plugin (``plugin.py``), ``mkdocs-ml
+check`` (``cli.py``) and the Markdown extension (``markdown.py``) call it.
+
+A reference travels: ``pages.references.scan`` finds it in a page's Markdown;
+``Build.render_page`` asks ``pages.values`` (or ``pages.blocks``) for its value, from the
+facts ``Build.read`` took from ``facts/``, and hands the HTML to ``pages.stash``;
+Python-Markdown converts the page and the stash puts the HTML back. Findings collect in ``Build.findings``; ``Build.finish``
+grades them once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import math
+import os
+import posixpath
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TextIO, TypeVar
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.plugins import get_plugin_logger
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+
+from mkdocs_mlplugin import __version__, guards, render
+from mkdocs_mlplugin.checks import cards, drift, pipeline
+from mkdocs_mlplugin.config import MLConfig
+from mkdocs_mlplugin.facts import dvc, git, registry, timeline
+from mkdocs_mlplugin.facts.site import PageFacts, SiteFacts, Trained, relative
+from mkdocs_mlplugin.findings import Finding, FindingError, VisibleFilter
+from mkdocs_mlplugin.pages import references
+from mkdocs_mlplugin.pages.blocks import param_group, render_block
+from mkdocs_mlplugin.pages.generated import model_paths, registry_page, timeline_page
+from mkdocs_mlplugin.pages.stash import Source, Stash
+from mkdocs_mlplugin.pages.values import author_names, dated, find_artifact, format_date, value_of
+
+T = TypeVar("T")
+log = get_plugin_logger("mlplugin")  # logs as mkdocs.plugins.mlplugin
+log.logger.addFilter(VisibleFilter())  # every record on one line, controls made visible
+_UNSET = object()  # page.meta had no 'ml' key
+# the repository and what threads read of it: facts, tag listing, history (None: reused)
+_GitStart = tuple[
+    "git.GitRepo",
+    "Future[git.RepoFacts]",
+    "Future[bytes]",
+    "Future[git.Histories] | None",
+]
+#: where a local Mermaid build is served; Material uses a global `mermaid` when one is loaded
+MERMAID_JS = "assets/javascripts/mermaid.min.js"
+THEME_OVERRIDES = next(
+    (
+        p
+        for p in (
+            Path(__file__).parent / "theme_overrides",
+            Path(__file__).parent.parent / "theme_overrides",
+        )
+        if p.is_dir()
+    ),
+    None,
+)
+
+
+class Session:
+    """What the builds of one process keep for the next (the rebuilds of one ``mkdocs serve``),
+    and the one place that says when each part may be reused:
+
+    history   the git history of the repository, while its root and HEAD are the same
+    project   the DVC project (and ``others``, the site's other projects), file by file while
+              each file's size and modification time are the same (``dvc.load_project``)
+    bindings  each page's ``ml:`` front matter, while the page's inode, size and modification
+              time are the same, and the time is older than git's racy window
+    registry  the GTO registry, while ``git for-each-ref`` lists the same tags
+              (``registry.read``)
+
+    File hashes are kept by ``pipeline.HASHER``, by each file's stat.
+    """
+
+    def __init__(self) -> None:
+        self.history: tuple[tuple[Path, str | None], git.Histories] | None = None
+        self.project: dvc.Project | None = None
+        self.others: dict[Path, dvc.Project] = {}
+        # page path -> (stat key, its 'ml:' binding, whether its body starts on line 1)
+        self.bindings: dict[str, tuple[tuple[int, int, int], dict[str, Any] | None, bool]] = {}
+        self.registry: registry.Registry | None = None
+
+
+class Build:
+    """One build of one site, in three steps that know nothing of MkDocs' events:
+
+    1. facts   ``start`` starts reading git in threads; ``read`` reads git, DVC and the
+               registry once for the whole site, and adds the generated pages
+    2. pages   ``page_markdown`` resolves one page's references and binding; ``converted``
+               puts the inline values into the page's Markdown once it is HTML
+    3. finish  ``finish`` runs the checks across pages (doc drift, pins) and grades every
+               finding; ``write`` writes the manifest and the Hub model cards into the site
+
+    The plugin, ``mkdocs-ml check`` and the Markdown extension drive these steps.
+    """
+
+    def __init__(
+        self,
+        options: MLConfig,
+        session: Session,
+        config_dir: Path,
+        docs_dir: Path | None = None,
+        docs_version: str | None = None,
+    ) -> None:
+        self.options, self.session = options, session
+        self.config_dir = config_dir
+        self.docs_dir = docs_dir  # resolved; None where there is no MkDocs config
+        # mike builds each docs version with MIKE_DOCS_VERSION set; the manifest and footer name it
+        self.docs_version = docs_version
+        self.started = time.monotonic()
+        self.site = self._new_site()
+        self.findings: list[Finding] = []
+        self.pages: list[dict[str, Any]] = []
+        self.bound: list[tuple[PageFacts, int | None, dict[str, Any] | None]] = []
+        self.documented: dict[str, Any] = {}
+        self.card_pages: dict[str, File] = {}  # artifact -> the page bound to it
+        self.timeline: list[timeline.Change] | None = None  # when timeline_page computed it
+        # (project root, artifact) -> registry.model_version
+        self._model_versions: dict[tuple[Path, str], Any] = {}
+        self.cards: dict[
+            str, tuple[dict[str, Any], str]
+        ] = {}  # artifact -> (Hub metadata, Markdown)
+        self.published: dict[str, dict[str, Any]] = {}  # src_uri -> page.meta.ml
+        self.stash = Stash()  # this build's inline facts, put into pages by Markdown
+        self._resolved_inline: dict[tuple[Any, ...], Any] = {}
+        self._git_meta: tuple[git.RepoFacts | None, dict[str, Any] | None] = (None, None)
+        # directory -> its path from mkdocs.yml's directory and from the git root, as a prefix
+        # of its files' paths, and the nested repository holding it
+        self._dirs: dict[str, tuple[str | None, str | None, Path | None]] = {}
+        # directory -> the DVC project holding it (pages of several projects, monorepo-style)
+        self._dir_projects: dict[str, Path | None] = {}
+        # the site's other DVC projects (dvc_root: [a, b]): root -> the facts as that project's
+        # pages see them
+        self._views: dict[Path, SiteFacts] = {}
+        self.git_root: Path | None = None
+        # paths (from the git root) that differ from HEAD, untracked ones included
+        self._uncommitted: frozenset[str] = frozenset()
+        self.repo: git.GitRepo | None = None
+        self._history_job: tuple[Any, Future[git.Histories]] | None = None
+        self._tags_job: Future[bytes] | None = None
+        self._git_start: _GitStart | FindingError | None = None
+        # pages whose first line holds text (no front matter, no blank line): their Markdown
+        # body starts on line 1, so the page need not be read again to number its lines
+        self._body_first: set[str] = set()
+        # the build's git cat-file process for old dvc.lock and .dvc files, once started
+        self._blob_reader: tuple[git.BlobReader, drift.Blobs] | None = None
+        # the paths in the site that write() writes, None when unset or refused
+        self._outputs = {o: self._site_option(o) for o in ("manifest", "hf_export")}
+
+    # ------------------------------------------------------------------ 1. facts
+
+    def start(self) -> None:
+        """Start reading git in threads while MkDocs collects the files."""
+        self._git_start = self._start_git()
+
+    def configure(self, config: MkDocsConfig) -> None:
+        """Add to MkDocs' CONFIG what this build needs: its stash's Markdown extension (in
+        place of the extension for front ends without plugins, and of an earlier build's
+        stash), the local Mermaid build, the theme overrides."""
+        # The Markdown extension is for front ends without plugins; here the plugin does its work.
+        for name in [n for n in config.markdown_extensions if n == "mkdocs_mlplugin.markdown"]:
+            config.markdown_extensions.remove(name)
+            config.mdx_configs.pop(name, None)
+        # this build's stash in place of the one of an earlier build of the same config
+        extensions = config.markdown_extensions
+        extensions[:] = [e for e in extensions if not isinstance(getattr(e, "stash", None), Stash)]
+        extensions.append(self.stash.extension())  # type: ignore[arg-type]
+        if self.options.mermaid_js and MERMAID_JS not in config.extra_javascript:
+            config.extra_javascript.append(MERMAID_JS)  # type: ignore[arg-type]
+        if self.options.theme_overrides and THEME_OVERRIDES and config.theme.name == "material":
+            dirs = config.theme.dirs
+            if str(THEME_OVERRIDES) not in dirs:
+                dirs.insert(1 if config.theme.custom_dir else 0, str(THEME_OVERRIDES))
+
+    def read(self, files: Files, config: MkDocsConfig) -> None:
+        """Read git, DVC and registry facts once for the whole site; take out of FILES what
+        must not be published; add the Mermaid build and the generated pages."""
+        self._read_git()
+        self._guard_docs(files, config)
+        if self.options.mermaid_js:
+            self._add_mermaid_js(files, config)
+        self._read_dvc()
+        self._join_history()
+        self._docs_dirty(files)
+        self._read_registry()
+        self.documented = self._documented(files)
+        if self._site_option("registry_page"):
+            self._add_registry_page(files, config)
+        if self._site_option("timeline_page"):
+            self._add_timeline_page(files, config)
+
+    def read_facts(self) -> None:
+        """Read git, DVC and registry facts for a site without MkDocs' files (the Markdown
+        extension)."""
+        self._read_git()
+        self._read_dvc()
+        self._join_history()
+        self._read_registry()
+
+    # ------------------------------------------------------------------ 2. pages
+
+    def page_markdown(self, markdown: str, page: Page) -> str:
+        """The page's Markdown with its references resolved; its binding checked."""
+        facts = self._page_facts(page)
+        if not page.meta and page.file.abs_src_path in self._body_first:
+            first_line = 1  # as _first_line finds it, without reading the page again
+        else:
+            first_line = _first_line(page, markdown)
+        self._bind(page, facts)
+        if facts.artifact is not None and facts.artifact.type == "model":
+            self._check_card(page, facts, markdown, first_line)
+        links = _Links(self.documented, page.file)
+        result, refs = self.render_page(markdown, facts, first_line, links, self.stash)
+        self._publish(page, facts, refs)
+        if self.options.hf_export and facts.artifact is not None and facts.artifact.type == "model":
+            card = self.stash.expand(result)
+            metadata = cards.hub_metadata(page.meta, self._measured(facts))
+            self.cards[facts.artifact.name] = (metadata, card)
+        return result
+
+    def converted(self, page: Page) -> None:
+        """Put the facts back into page.markdown as HTML once it is converted: plugins that
+        read it later (RSS descriptions, excerpts rendered again) see values, not tokens."""
+        page.markdown = self.stash.expand(page.markdown or "")
+        self.findings.extend(self.stash.take_refused())  # made while the page was converted
+
+    def meta(self, page: Page) -> dict[str, Any] | None:
+        """The facts published as the page's ``page.meta.ml``; None for a page without them."""
+        return self.published.get(page.file.src_uri)
+
+    # ------------------------------------------------------------------ 3. finish
+
+    def finish(self) -> list[tuple[Finding, str]]:
+        """Run the checks across pages; every finding once, with its severity."""
+        self.check_docs()
+        return self.graded()
+
+    def write(self, site_dir: str) -> None:
+        """Write the manifest and the Hub model cards, each through guards.write_file: only
+        inside SITE_DIR."""
+        target = self._outputs.get("manifest")
+        if target:
+            manifest = self.manifest()
+            guards.write_file(site_dir, target, lambda out: write_manifest(manifest, out))
+        folder = self._outputs.get("hf_export")
+        for name, (metadata, body) in self.cards.items() if folder else ():
+            path = f"{folder}/{name.replace(':', '/')}/README.md"
+            guards.write_file(site_dir, path, cards.hub_readme(metadata, body))
+
+    def close(self) -> None:
+        """End what the build started and did not finish (a failed build)."""
+        self.close_blobs()
+
+    def _site_option(self, option: str) -> str | None:
+        """The value of OPTION, a path in the site, when it is one (not absolute, no '..'
+        part); else None and a finding naming mkdocs.yml."""
+        value = self.options.get(option)
+        if not value:
+            return None
+        try:
+            guards.site_path(str(value))
+        except ValueError as exc:
+            self._add(
+                Finding(
+                    "invalid_project_file",
+                    f"option '{option}: {value}' {exc}: it must name a path inside the site "
+                    "directory.",
+                    "mkdocs.yml",
+                )
+            )
+            return None
+        return str(value)
+
+    def _reading(self, path: str) -> tuple[Path, str]:
+        """(root, PATH relative to it) for guards.open_file: the files a site names (pages,
+        mermaid_js) must be inside the git work tree (mkdocs.yml's directory outside git) or
+        inside docs_dir (which a plugin such as mkdocs-monorepo may put elsewhere)."""
+        roots = [r for r in (self.git_root or self.config_dir, self.docs_dir) if r is not None]
+        for root in roots:
+            rel = os.path.relpath(path, root).replace(os.sep, "/")
+            if guards.inside(root, rel) is not None:
+                return root, rel
+        return roots[0], os.path.relpath(path, roots[0]).replace(os.sep, "/")
+
+    def _add_mermaid_js(self, files: Files, config: MkDocsConfig) -> None:
+        """Serve the configured Mermaid build, read through guards.read_file."""
+        try:
+            content = guards.read_file(*self._reading(str(self.options.mermaid_js)))
+        except FindingError as exc:
+            message = f"option 'mermaid_js': {exc.finding.message}"
+            self._add(Finding(exc.finding.kind, message, "mkdocs.yml"))
+            return
+        files.append(_generated(config, MERMAID_JS, content))
+
+    def _documented(self, files: Files) -> dict[str, Any]:
+        """Which page documents which stage or data path, from every page's front matter,
+        so that a diagram on any page can link to pages built after it."""
+        project = self.site.project
+        found: dict[str, Any] = {}
+        self.card_pages = {}
+        if project is None and not self.site.artifacts:
+            return found
+        for file in files.documentation_pages():
+            binding = self._binding_of(file)
+            if binding is None:
+                continue
+            stage = str(binding.get("stage", ""))
+            if project is not None and stage in project.stages:
+                found.setdefault(stage, file)
+            artifact = self.site.artifacts.get(str(binding.get("artifact", "")))
+            if artifact is not None:
+                self.card_pages.setdefault(artifact.name, file)
+            if artifact is not None and artifact.path is not None and project is not None:
+                found.setdefault(artifact.path, file)
+                producer = project.producer(artifact.path)
+                if producer is not None:
+                    found.setdefault(producer[0], file)
+        return found
+
+    def _guard_docs(self, files: Files, config: MkDocsConfig) -> None:
+        """Take out of the site, with a finding, each file of docs_dir that guards.open_file
+        refuses (outside the git work tree through a symbolic link, not a regular file), so
+        that MkDocs neither blocks on a named pipe nor publishes a file from elsewhere."""
+        docs = os.path.abspath(config.docs_dir)
+        for file in list(files):
+            path = file.abs_src_path
+            if not path or file.generated_by or os.path.abspath(file.src_dir or "") != docs:
+                continue
+            shown = os.path.relpath(path, self.config_dir).replace(os.sep, "/")
+            try:
+                guards.open_file(*self._reading(path), shown).close()
+            except FindingError as exc:
+                what = "page" if file.is_documentation_page() else "file"
+                self._add(Finding(exc.finding.kind, f"{what} {exc.finding.message}", shown))
+                files.remove(file)
+
+    def _binding_of(self, file: File) -> dict[str, Any] | None:
+        """The ``ml:`` mapping of a page's front matter; read again only when the file changed
+        since the last build of this process."""
+        from mkdocs.utils.meta import get_data
+
+        key: tuple[int, int, int] | None = None
+        path = file.abs_src_path
+        if path and not file.generated_by:
+            try:
+                st = os.stat(path)
+            except OSError:
+                return None  # the page reports its own problem when it is built
+            if st.st_mtime_ns < time.time_ns() - dvc.RACY_NS:
+                key = (st.st_ino, st.st_size, st.st_mtime_ns)
+                known = self.session.bindings.get(path)
+                if known is not None and known[0] == key:
+                    if known[2]:
+                        self._body_first.add(path)
+                    return known[1]
+            opening = _opening(*self._reading(path))
+            if opening != FRONT_MATTER:
+                # most pages: the first bytes say there is no front matter
+                if opening == BODY_FIRST:
+                    self._body_first.add(path)
+                if key is not None:
+                    self.session.bindings[path] = (key, None, opening == BODY_FIRST)
+                return None
+        try:
+            if path and not file.generated_by:
+                source = guards.read_file(*self._reading(path)).decode("utf-8-sig")
+            else:
+                source = file.content_string
+            _, meta = get_data(source)
+        except (OSError, UnicodeDecodeError, ValueError, FindingError):
+            return None
+        binding = meta.get("ml") if isinstance(meta, dict) else None
+        binding = binding if isinstance(binding, dict) else None
+        if key is not None and path:
+            self.session.bindings[path] = (key, binding, False)
+        return binding
+
+    # Run before other plugins (mkdocs-macros, i18n, ...) change the Markdown, so that line
+    # numbers still match the source file.
+    def render_page(
+        self,
+        markdown: str,
+        facts: PageFacts,
+        first_line: int,
+        links: Mapping[str, str],
+        stash: Stash,
+    ) -> tuple[str, list[dict[str, Any]]]:
+        """MARKDOWN with every reference resolved (or marked, with a finding), and the record
+        of each reference for the manifest. Shared by the plugin and the Markdown extension.
+        Inline facts are tokens of STASH, which its Markdown extension turns into HTML."""
+        matches = references.scan(markdown, facts.src, first_line)
+        rendered: list[str] = []
+        refs: list[dict[str, Any]] = []
+        notes: list[Finding] = []  # warnings from drawing blocks, after the page's errors
+        for match in matches:
+            ref = match.reference
+            written = markdown[match.start : match.end]
+            if ref is None or match.problem is not None:
+                problem = match.problem or Finding("malformed_reference", "unreadable", facts.src)
+                self.findings.append(problem)
+                marker = render.missing(written, problem.message)
+                rendered.append(stash.token(marker, written))
+                refs.append({"line": problem.line, "ref": written, "value": None})
+                continue
+            ref, site = self._answering(ref, facts)
+            try:
+                lines, indent = None, match.indent
+                if ref.block:
+                    lines = render_block(ref, site, facts, links, notes)
+                elif ref.kind == "param" and (alone := _alone(markdown, match)) is not None:
+                    lines, indent = param_group(ref, site, facts), alone  # None: one value
+                if lines is not None:
+                    rendered.append(render.indent(lines, indent))
+                    refs.append(
+                        {"line": ref.line, "ref": ref.label(), "value": None, "block": True}
+                    )
+                else:
+                    html, value, label, shown = self._inline(ref, facts, site)
+                    source = Source(facts.src, ref.line, ref.text)
+                    rendered.append(stash.token(html, value, source))
+                    refs.append({"line": ref.line, "ref": label, "value": shown})
+            except FindingError as exc:
+                self.findings.append(exc.finding)
+                marker = render.missing(ref.text, exc.finding.message)
+                source = Source(facts.src, ref.line, ref.text)
+                rendered.append(stash.token(marker, ref.text, source))
+                refs.append({"line": ref.line, "ref": ref.label(), "value": None})
+        self.findings.extend(notes)
+        return references.replace(markdown, matches, rendered), refs
+
+    def _answering(
+        self, ref: references.Reference, facts: PageFacts
+    ) -> tuple[references.Reference, SiteFacts]:
+        """REF as the DVC project that answers it names things, and that project's facts. A
+        name that starts with one of the site's projects' directories from the git root
+        (``b/dvc.yaml:train``, ``b/data/raw.csv``) is that project's; any other is the page's
+        own project's (the first of 'dvc_root' for a page outside all of them)."""
+        if self._views and ref.name and self.git_root is not None:
+            for view in (self.site, *self._views.values()):
+                where = relative(view.project.root, self.git_root) if view.project else None
+                if where and where != "." and ref.name.startswith(where + "/"):
+                    name = ref.name[len(where) + 1 :]
+                    # the project's own top dvc.yaml names its stages and artifacts bare
+                    name = name.removeprefix("dvc.yaml:")
+                    return ref._replace(name=name), view
+        return ref, self._site_of(facts)
+
+    def _site_of(self, facts: PageFacts) -> SiteFacts:
+        """The facts as the page's own DVC project sees them."""
+        if facts.project_root is None:
+            return self.site
+        return self._views.get(facts.project_root, self.site)
+
+    def _inline(
+        self, ref: references.Reference, facts: PageFacts, site: SiteFacts
+    ) -> tuple[str, Any, str, Any]:
+        """(HTML, value, label, value for the manifest) of an inline reference. Only page facts
+        differ from page to page: the others are resolved once per build and project, kind,
+        name and field (a failure, which names the page and line, is never kept)."""
+        key = (ref.kind, ref.name, ref.field, site.project.root if site.project else None)
+        known = self._resolved_inline.get(key) if facts.foreign_project is None else None
+        if known is not None:
+            return known
+        value = value_of(ref, site, facts)
+        label = ref.label()
+        # values of params and metrics files read as DVC prints them: false, null, [5]
+        shown = render.Value(value) if ref.kind in ("param", "metric") else value
+        result = (render.inline(shown, label), shown, label, _jsonable(value))
+        if ref.kind != "page" and facts.foreign_project is None:
+            self._resolved_inline[key] = result
+        return result
+
+    def _new_site(self) -> SiteFacts:
+        return SiteFacts(
+            date_format=self.options.date_format,
+            show_emails=self.options.show_emails,
+            co_authors=self.options.co_authors,
+        )
+
+    def watched(self) -> list[Path]:
+        """The files whose changes change the facts."""
+        paths: list[Path] = []
+        for view in (self.site, *self._views.values()):
+            project = view.project
+            if project is None:
+                continue
+            # every file the project was read from: vars files and .dvc/config among them
+            names = [*project.files_read, *project.params, *project.metrics, *project.consulted]
+            paths += [project.root / name for name in names]
+            paths += [
+                project.root / stage.dvcfile.replace("dvc.yaml", "dvc.lock")
+                for stage in project.stages.values()
+            ]
+        if self.repo is not None:  # HEAD of this worktree, refs shared by all worktrees
+            git_dir = Path(self.repo.git_dir)
+            paths += [self.repo.head_dir / "HEAD", git_dir / "refs", git_dir / "packed-refs"]
+        return sorted({p for p in paths if p.exists()})
+
+    # ------------------------------------------------------------------ reading
+
+    def _start_git(self) -> _GitStart | FindingError:
+        """Open the git repository and start reading it in threads (git runs in processes of
+        its own) while MkDocs collects the files and the plugin reads the DVC files: the
+        facts (commit, branch, tags, status), the tag listing for the registry, and the
+        history unless a serve rebuild of this repository may reuse it. _read_git,
+        _read_registry and _join_history wait for them."""
+        try:
+            repo = git.open_repo(self.config_dir)
+        except FindingError as exc:
+            return exc
+        tags = _in_background(registry.list_tags, repo)
+        facts = _in_background(repo.facts)
+        reusable = self.session.history is not None and self.session.history[0][0] == repo.root
+        history = None if reusable else _in_background(repo.history, ["."])
+        return repo, facts, tags, history
+
+    def _read_git(self) -> None:
+        site = self.site
+        started, self._git_start = self._git_start or self._start_git(), None
+        try:
+            if isinstance(started, FindingError):
+                raise started
+            repo, facts, tags, history = started
+            site.repo = facts.result()  # git cannot read the repository: the threads fail too
+        except FindingError as exc:
+            site.git_problem = site.history_problem = exc.finding.message
+            self._add(exc.finding)
+            return
+        self.repo, self.git_root, self._tags_job = repo, repo.root, tags
+        self._uncommitted = frozenset(site.repo.changed)
+        if repo.partial:
+            self._add(Finding("git_history", git.partial_clone_problem(repo.partial)))
+        if site.repo.shallow:
+            site.history_problem = (
+                "the git checkout is shallow, so page dates and authors would be wrong; they are "
+                "shown as unknown. Fetch the full history (actions/checkout: 'fetch-depth: 0')."
+            )
+            self._add(Finding("git_history", site.history_problem))
+            return
+        if site.repo.commit is None:
+            site.history = {}
+            return
+        # The whole repository, not just docs_dir: a page moved into docs/ from elsewhere keeps
+        # its history only if git sees both sides of the rename.
+        key = (repo.root, site.repo.commit)
+        if self.session.history is not None and self.session.history[0] == key:
+            site.history = self.session.history[1]  # mkdocs serve: nothing was committed since
+            self.findings.extend(self.session.history[1].problems())
+            return
+        self._history_job = (key, history or _in_background(repo.history, ["."]))
+
+    def _join_history(self) -> None:
+        """Wait for the git history started by _read_git, if it still runs."""
+        if self._history_job is None:
+            return
+        key, job = self._history_job
+        self._history_job = None
+        try:
+            found = job.result()
+            self.site.history, self.session.history = found, (key, found)
+            self.findings.extend(found.problems())
+        except FindingError as exc:
+            self.site.history_problem = exc.finding.message
+            self._add(exc.finding)
+
+    def _read_dvc(self) -> None:
+        site = self.site
+        roots = self.options.dvc_root
+        roots = [roots] if isinstance(roots, str) else list(roots or [])
+        if not all(isinstance(r, str) and r for r in roots):
+            site.project_problem = (
+                "the plugin's 'dvc_root' option must be a directory, or a list of directories, "
+                f"relative to mkdocs.yml; it is {roots!r}."
+            )
+            self._add(Finding("invalid_project_file", site.project_problem, "mkdocs.yml"))
+            return
+        configured = self.config_dir / roots[0] if roots else None
+        try:
+            root = dvc.find_project(self.config_dir, self.git_root, configured)
+            others = [
+                dvc.find_project(self.config_dir, None, self.config_dir / r) for r in roots[1:]
+            ]
+        except FindingError as exc:
+            site.project_problem = exc.finding.message
+            self._add(exc.finding)
+            return
+        if root is None:
+            site.project_problem = (
+                f"no DVC project was found at or above {self.config_dir} (no .dvc directory): "
+                "run 'dvc init', or set the plugin's 'dvc_root' option."
+            )
+            log.debug(site.project_problem)
+            return
+        project = self.session.project = self._load_project(root, self.session.project)
+        known: dict[str, Trained | None] = {}  # artifact -> when it was trained, this build
+
+        def trained(artifact: dvc.Artifact) -> Trained | None:
+            if artifact.name not in known:
+                known[artifact.name] = self._trained(artifact)
+            return known[artifact.name]
+
+        site.trained = trained
+        site.project = project
+        self._join_history()  # the verdicts of directory deps look at their history
+        site.verdicts = self._check_pipeline(project)
+        for other in others:
+            if other is None or other.resolve() in (project.root, *self._views):
+                continue
+            loaded = self.session.others[other.resolve()] = self._load_project(
+                other, self.session.others.get(other.resolve())
+            )
+            # the rest of the view (registry names, metrics history) once the registry is read
+            self._views[loaded.root] = dataclasses.replace(
+                site, project=loaded, verdicts=self._check_pipeline(loaded)
+            )
+
+    def _load_project(self, root: Path, previous: dvc.Project | None) -> dvc.Project:
+        """The DVC project at ROOT (PREVIOUS reused where its files did not change), its
+        problems added as findings."""
+        project = dvc.load_project(root.resolve(), previous=previous)
+        for finding in project.findings:
+            file = finding.file
+            # the finding of a file that cannot be read is the root of what that file blocks
+            broken = file in project.unreadable and project.unreadable[file] == finding.message
+            self._add(
+                Finding(finding.kind, finding.message, self._shown(project, file), finding.line),
+                root=f"file:{file}" if broken else None,
+            )
+        log.debug("read %d DVC files in %s", len(project.files_read), root)
+        return project
+
+    def _taken(self, option: str, src: str, files: Files) -> bool:
+        """Whether a generated page's path is a page of docs_dir already (then a finding)."""
+        if files.get_file_from_path(src) is None:
+            return False
+        message = f"{option} '{src}' exists in docs_dir already; choose another path."
+        self._add(Finding("malformed_reference", message, "mkdocs.yml"))
+        return True
+
+    def _add_timeline_page(self, files: Files, config: MkDocsConfig) -> None:
+        src = str(self.options.timeline_page)
+        if self._taken("timeline_page", src, files):
+            return
+        project, repo, history = self.site.project, self.repo, self.site.history
+        found: list[Any] = []
+        problem = None
+        if project is not None and repo is not None and history is not None:
+            unreadable: dict[str, drift.Unreadable] = {}
+            try:
+                prefix = repo_prefix(project, repo)
+                records = repo.history(timeline.record_pathspecs(prefix), renames=False)
+                nested = timeline.nested_projects(history, prefix)
+                found = timeline.changes(records, prefix, repo.blobs, nested, unreadable)
+                self.timeline = found
+            except FindingError as exc:
+                self._add(exc.finding)
+                problem = exc.finding.message
+            self._unreadable_versions(repo, unreadable, "the timeline")
+        page = timeline_page(self.site, found, problem)
+        files.append(_generated(config, src, page))
+
+    def _add_registry_page(self, files: Files, config: MkDocsConfig) -> None:
+        src = str(self.options.registry_page)
+        if self._taken("registry_page", src, files):
+            return
+        page_file = _generated(config, src, "")
+        cards = {
+            self.site.registry_names.get(name, name): target.url_relative_to(page_file)
+            for name, target in self.card_pages.items()
+        }
+        page_file.content_string = registry_page(self.site, cards)
+        files.append(page_file)
+
+    def _read_registry(self) -> None:
+        """GTO versions and stages from the repository's tags (one git process) and GTO's
+        artifacts.yaml; then every artifact a page may name."""
+        self._read_tags()
+        for site in (self.site, *self._views.values()):
+            self._gather_artifacts(site)
+
+    def _read_tags(self) -> None:
+        site, repo, project = self.site, self.repo, self.site.project
+        if repo is None:
+            site.registry_problem = site.git_problem
+            return
+        tags, self._tags_job = self._tags_job, None
+        try:
+            raw = tags.result() if tags is not None else None
+            site.registry = reg = self.session.registry = registry.read(
+                repo, self.session.registry, raw
+            )
+        except FindingError as exc:
+            site.registry_problem = exc.finding.message
+            self._add(exc.finding)
+            return
+        for name, date in reg.undated:
+            message = (
+                f"GTO tag '{name}' has the tagger date '{date}', which is no calendar date (a zone "
+                "beyond +/-23:59, or a year after 9999): the registry leaves the tag out. Tag "
+                "again with a real date."
+            )
+            self._add(Finding("registry", message))
+        for problem in reg.problems:
+            shown = os.path.relpath(repo.root / (problem.file or ""), self.config_dir)
+            self._add(dataclasses.replace(problem, file=shown.replace(os.sep, "/")))
+        log.debug(
+            "registry: %d tags, %d GTO events, %d not GTO tags, %d lightweight (ignored by GTO)",
+            reg.tags,
+            len(reg.history),
+            len(reg.ignored),
+            len(reg.lightweight),
+        )
+        if site.repo is not None and site.repo.shallow:
+            site.registry_problem = (
+                "the checkout is shallow and has no tags, so the model registry (GTO tags) is "
+                "empty here: fetch them (actions/checkout: 'fetch-depth: 0', or 'git fetch --tags')."
+                if not reg.history
+                else "the checkout is shallow, so it has only the tags of the commits it fetched and "
+                "the model registry (GTO tags) may be incomplete: fetch the full history and tags "
+                "(actions/checkout: 'fetch-depth: 0', or 'git fetch --tags')."
+            )
+            if project is not None and project.artifacts:
+                self._add(Finding("registry", site.registry_problem))
+        if project is not None:
+            _name_artifacts(site, project, repo)
+        for root, view in self._views.items():
+            self._views[root] = dataclasses.replace(
+                site, project=view.project, verdicts=view.verdicts, registry_names={}
+            )
+            _name_artifacts(self._views[root], self.session.others[root], repo)
+
+    def _gather_artifacts(self, site: SiteFacts) -> None:
+        """Every artifact a page of SITE's project may name: its dvc.yaml artifacts, then
+        those only GTO knows (artifacts.yaml, tags), and how to tell which registered version
+        each one's model in the work tree is."""
+        project, repo = site.project, self.repo
+        site.artifacts = dict(project.artifacts) if project else {}
+        site.model_version = None
+        if site.registry is None or repo is None:
+            return
+        prefix = repo_prefix(project, repo) if project else None
+        taken = set(site.registry_names.values()) | set(site.artifacts)
+        for name in sorted(site.registry.artifacts):
+            if name not in taken:
+                site.artifacts[name] = gto_artifact(name, site.registry, project, prefix)
+                site.registry_names[name] = name
+        if project is not None:
+            site.model_version = functools.partial(
+                self._model_version, site, project, repo, repo_prefix(project, repo)
+            )
+
+    def _model_version(
+        self,
+        site: SiteFacts,
+        project: dvc.Project,
+        repo: git.GitRepo,
+        prefix: str,
+        artifact: dvc.Artifact,
+    ) -> dict[str, Any] | None:
+        """Which registered version the artifact in the work tree is, by its md5 against the
+        md5 that dvc.lock (or its .dvc file) records at each registered version's commit, read
+        by the build's one ``git cat-file --batch`` (see _blobs)."""
+        key = (project.root, artifact.name)
+        known = self._model_versions.get(key, _UNSET)
+        if known is not _UNSET:
+            return known  # type: ignore[return-value]
+        reg = site.registry
+        entry = reg.artifact(site.registry_names.get(artifact.name, artifact.name)) if reg else None
+        subject = drift.subject_of(project, artifact, None)
+        found = None
+        if entry is not None and subject is not None:
+            commits = [v["commit"] for v in entry["versions"] if v["registered"]]
+            specs = [f"{c}:{prefix}{subject.file}" for c in commits]
+            self._blobs(repo)  # the build's reader, shared with the headers and doc drift
+            assert self._blob_reader is not None  # noqa: S101  # _blobs has just started it
+            reader = self._blob_reader[0]
+            raw: dict[str, bytes | None] = {}
+
+            def read(spec: str) -> bytes | None:
+                if spec not in raw:
+                    try:
+                        raw[spec] = reader.get(spec)
+                    except FindingError as exc:  # git stopped: the reader answers None now
+                        self._add(exc.finding)
+                        raw[spec] = None
+                return raw[spec]
+
+            # parsed apart from the shared cache, so that its unreadable versions are its own
+            blobs = drift.Blobs(read)
+            md5_at: dict[str, str | None] = {}
+            for commit, spec in zip(commits, specs, strict=True):
+                if commit != entry["latest_commit"] and not _may_record(
+                    read(spec), subject.current
+                ):
+                    md5_at[commit] = registry.OTHER_MD5  # only whether it is HEAD's is asked
+                    continue
+                data = blobs.get(spec)
+                md5 = None if isinstance(data, drift.Unreadable) else subject.extract(data)
+                md5_at[commit] = md5 if isinstance(md5, str) else None
+            self._unreadable_versions(repo, blobs.unreadable(), "the registered versions' hashes")
+            found = registry.model_version(entry, subject.current, md5_at)
+        self._model_versions[key] = found
+        return found
+
+    def _shown(self, project: dvc.Project, file: str | None) -> str | None:
+        """A project-relative path as findings show it: relative to mkdocs.yml's directory."""
+        if file is None:
+            return None
+        return os.path.relpath(project.root / file, self.config_dir).replace(os.sep, "/")
+
+    def _check_pipeline(self, project: dvc.Project) -> dict[str, pipeline.Verdict]:
+        """Decide, from metadata alone, which stages are stale."""
+        try:
+            verdicts = check_pipeline(project, self.repo, self.site.repo, self.site.history)
+        except FindingError as exc:
+            self._add(exc.finding)
+            return {}
+        for verdict in verdicts.values():
+            stage = project.stages[verdict.stage]
+            where = self._shown(project, stage.dvcfile)
+            if verdict.state == pipeline.STALE:
+                self._add(
+                    Finding(
+                        "stale_pipeline",
+                        f"stage '{stage.name}' is stale: {'; '.join(verdict.reasons())}. "
+                        f"Run 'dvc repro {stage.name}' and commit dvc.lock.",
+                        where,
+                        stage.line,
+                    )
+                )
+            elif verdict.state == pipeline.UNVERIFIABLE:
+                self._add(
+                    Finding(
+                        "unverifiable_stage",
+                        f"stage '{stage.name}' cannot be fully checked without its data: "
+                        f"{'; '.join(verdict.unverifiable)}.",
+                        where,
+                        stage.line,
+                    )
+                )
+        return verdicts
+
+    # ------------------------------------------------------------------ pages
+
+    def _page_facts(self, page: Page) -> PageFacts:
+        src, repo_path, other = self._place(page.file.abs_src_path or page.file.src_path)
+        src = src or page.file.src_uri
+        history = (
+            self.site.history.get(repo_path)
+            if self.site.history is not None and repo_path
+            else None
+        )
+        no_history = None
+        if other is not None:
+            no_history = (
+                f"the page belongs to another git repository (a submodule or nested repository "
+                f"at {relative(other, self.config_dir) or other}): its dates and authors are not read."
+            )
+            self._add(Finding("uncommitted_page", no_history, src))
+            repo_path, history = None, None
+        elif self.site.history is not None and history is None and page.file.abs_src_path:
+            self._add(
+                Finding(
+                    "uncommitted_page",
+                    "the page is not committed yet, so it has no git dates.",
+                    src,
+                )
+            )
+        root, foreign = self._page_project(page.file.abs_src_path)
+        return PageFacts(
+            src=src,
+            repo_path=repo_path,
+            history=history,
+            no_history=no_history,
+            foreign_project=foreign,
+            project_root=root,
+        )
+
+    def _page_project(self, path: str | None) -> tuple[Path | None, str | None]:
+        """Which of the site's DVC projects answers the references of the page at PATH: the
+        root of another one than the first (dvc_root: [a, b]) when the page lies inside it,
+        else None; and why the page gets no DVC fact at all when it lies inside a DVC project
+        the site does not read (as when mkdocs-monorepo-plugin includes the docs of several
+        projects), whose stages, params and metrics are none of the site's."""
+        if not path or self.git_root is None:
+            return None, None
+        directory = os.path.dirname(os.path.abspath(path))
+        if directory not in self._dir_projects:
+            self._dir_projects[directory] = dvc.enclosing_project(Path(directory), self.git_root)
+        root = self._dir_projects[directory]
+        project = self.site.project
+        if root is None or project is None or root == project.root:
+            return None, None  # without a project, every reference says why there is none
+        if root in self._views:
+            return root, None
+        shown = relative(root, self.git_root) or str(root)
+        reads = f"reads the DVC project in {relative(project.root, self.git_root) or '.'}"
+        return None, (
+            f"this page lies in the DVC project in {shown}, but this site {reads}: add "
+            f"'{os.path.relpath(root, self.config_dir)}' to the plugin's 'dvc_root' list, or "
+            "build that project's docs with a mkdocs.yml of its own."
+        )
+
+    def _place(self, path: str) -> tuple[str | None, str | None, Path | None]:
+        """Where the file at PATH is, symbolic links resolved: its path relative to mkdocs.yml's
+        directory and to the git root (None outside them), and the root of a nested git
+        repository (submodule, clone) holding it below the git root. Each directory is looked
+        up once per build."""
+        if os.path.islink(path):
+            real = Path(path).resolve()
+            directory, name = str(real.parent), real.name
+        else:
+            directory, name = os.path.split(os.path.abspath(path))
+        place = self._dirs.get(directory)
+        if place is None:
+            real_dir = Path(directory).resolve()
+            in_repo = self.git_root is not None
+            place = self._dirs[directory] = (
+                _prefix(relative(real_dir, self.config_dir, resolved=True)),
+                _prefix(relative(real_dir, self.git_root, resolved=True)) if in_repo else None,
+                _other_repository(real_dir, self.git_root) if in_repo else None,
+            )
+        src, repo_path, other = place
+        return (
+            None if src is None else src + name,
+            None if repo_path is None else repo_path + name,
+            other,
+        )
+
+    def _bind(self, page: Page, facts: PageFacts) -> None:
+        binding = page.meta.get("ml")
+        if binding is None:
+            return
+        line = _front_matter_line(page, "ml")
+        ref = references.Reference("front matter", None, None, line or 1, "ml:", False)
+        known = {"artifact", "stage", "pin"}
+
+        def failed(finding: Finding) -> None:
+            """The binding failed: what needs it on the page is reported with FINDING."""
+            facts.binding_failed = True
+            self._add(finding, root=f"binding:{facts.src}")
+
+        if not isinstance(binding, dict) or not set(binding) <= known:
+            extra = sorted(map(str, set(binding) - known)) if isinstance(binding, dict) else []
+            what = f"unknown key {', '.join(repr(k) for k in extra)}; " if extra else ""
+            failed(
+                Finding(
+                    "malformed_reference",
+                    f"front matter 'ml:': {what}it takes 'artifact: NAME' and/or 'stage: NAME', "
+                    "and optionally 'pin:'.",
+                    facts.src,
+                    line,
+                )
+            )
+            return
+        pin = binding.get("pin")
+        if pin is not None:
+            problem = drift.validate_pin(pin)
+            if problem:
+                failed(
+                    Finding(
+                        "malformed_reference", f"front matter 'ml:': {problem}", facts.src, line
+                    )
+                )
+                return
+            pin = {"md5": pin} if isinstance(pin, str) else pin
+        site = self._site_of(facts)
+        project = site.project
+        if facts.foreign_project is not None or (
+            project is None and ("stage" in binding or "artifact" not in binding)
+        ):
+            failed(
+                Finding(
+                    "missing_reference",
+                    f"front matter 'ml:': {facts.foreign_project or site.project_problem}",
+                    facts.src,
+                    line,
+                )
+            )
+            return
+        from mkdocs_mlplugin.pages.values import find_stage
+
+        try:
+            if "artifact" in binding:
+                facts.artifact = find_artifact(site, str(binding["artifact"]), ref, facts)
+            if "stage" in binding and project is not None:
+                facts.stage = find_stage(project, str(binding["stage"]), ref, facts)
+        except FindingError as exc:
+            failed(exc.finding)
+            return
+        self.bound.append((facts, line, pin))
+
+    def _check_card(self, page: Page, facts: PageFacts, markdown: str, first_line: int) -> None:
+        """Hugging Face metadata and required sections of a model card."""
+        lines = _front_matter_lines(page)
+        self.findings.extend(cards.check_metadata(page.meta, facts.src, lines))
+        front = (_source(page) or "").splitlines()
+
+        def line_of(key: str) -> int | None:
+            """The front matter line that ties a model-index value to the DVC metric KEY."""
+            for number, text in enumerate(front[1:], start=2):
+                if text.strip() in ("---", "..."):
+                    break
+                named = re.search(rf"(?<![\w.-]){re.escape(key)}(?![\w.-])", text)
+                if named and (cards.DVC_METRIC in text or "{ml" in text):
+                    return number
+            return lines.get("model-index")
+
+        self.findings.extend(
+            cards.check_metric_values(page.meta, facts.src, line_of, self._measured(facts))
+        )
+        required = self.options.card_sections
+        if isinstance(required, str):
+            required = cards.PRESETS[required]  # the config allows only the presets' names
+        self.findings.extend(
+            cards.check_sections(markdown, first_line, [str(r) for r in required], facts.src)
+        )
+
+    def _measured(self, facts: PageFacts) -> cards.Measured:
+        """The value of a DVC metric, resolved as ``{ml metric KEY}`` on the page's line."""
+
+        def measured(key: str, line: int | None) -> Any:
+            text = f"{{ml metric {key}}}"
+            ref = references.Reference("metric", key, None, line or 1, text, False)
+            return value_of(*self._answering(ref, facts), facts)
+
+        return measured
+
+    def check_docs(self) -> None:
+        """Doc drift and pins for every bound page, with one ``git cat-file`` for all of them."""
+        repo, history = self.repo, self.site.history
+        try:
+            if repo is None or history is None or not self.bound:
+                return
+            blobs = self._blobs(repo)
+            for view in (self.site, *self._views.values()):
+                project = view.project
+                bound = [b for b in self.bound if self._site_of(b[0]) is view]
+                if project is not None and bound:
+                    self._check_docs(project, repo, history, blobs, bound)
+        except FindingError as exc:
+            self._add(exc.finding)
+        else:
+            # the versions the model card headers read too (_trained): one report for both
+            self._unreadable_versions(repo, blobs.unreadable(), "doc drift")
+        finally:
+            self.close_blobs()
+
+    def _blobs(self, repo: git.GitRepo) -> drift.Blobs:
+        """Old dvc.lock and .dvc files, parsed, from one ``git cat-file --batch`` that the
+        model card headers and the doc drift checks of this build share."""
+        if self._blob_reader is None:
+            reader = repo.blob_reader()
+            self._blob_reader = (reader, drift.Blobs(reader.get))
+        return self._blob_reader[1]
+
+    def close_blobs(self) -> None:
+        """End the build's git cat-file for old DVC files, if one was started."""
+        reader, self._blob_reader = self._blob_reader, None
+        if reader is not None:
+            reader[0].close()
+
+    def _unreadable_versions(
+        self, repo: git.GitRepo, unreadable: dict[str, drift.Unreadable], what: str
+    ) -> None:
+        """A finding for each old version of a DVC file that could not be read (specs
+        'commit:path', the path from the git root)."""
+        for spec, bad in sorted(unreadable.items()):
+            commit, path = spec.split(":", 1)
+            where = f" (line {bad.line} there)" if bad.line else ""
+            self._add(
+                Finding(
+                    "git_history",
+                    f"{path} as committed in {commit[:12]} cannot be read{where}, so {what} "
+                    f"skips that version: {bad.reason}",
+                    os.path.relpath(repo.root / path, self.config_dir).replace(os.sep, "/"),
+                )
+            )
+
+    def _check_docs(
+        self,
+        project: dvc.Project,
+        repo: git.GitRepo,
+        history: dict[str, git.FileHistory],
+        blobs: drift.Blobs,
+        bound: list[tuple[PageFacts, int | None, dict[str, Any] | None]],
+    ) -> None:
+        prefix = repo_prefix(project, repo)
+        for facts, line, pin in bound:
+            subject = drift.subject_of(project, facts.artifact, facts.stage)
+            if subject is None:
+                continue
+            repo_path = prefix + subject.file
+            file_history = history.get(repo_path)
+            if pin and "version" in pin:
+                self._check_version_pin(facts, line, pin)
+                pin = {k: v for k, v in pin.items() if k != "version"}
+            if pin:
+                then = blobs.get(f"{pin.get('commit')}:{repo_path}") if "commit" in pin else None
+                if isinstance(then, drift.Unreadable):
+                    continue  # reported with the other versions that cannot be read
+                if "commit" in pin and then is None:
+                    self._add(
+                        Finding(
+                            "malformed_reference",
+                            f"front matter 'ml:': pin commit {pin['commit']} is not a commit of this "
+                            f"repository that has {repo_path} (fetch the full history, or fix the pin).",
+                            facts.src,
+                            line,
+                        )
+                    )
+                    continue
+                at = {
+                    "then": subject.extract(then),
+                    "now": subject.extract(blobs.get(f"HEAD:{repo_path}")),
+                }
+                message = drift.check_pin(subject, pin, at)
+                if message:
+                    self._add(Finding("pinned_behind", message, facts.src, line))
+                continue
+            message = drift.check_drift(
+                subject, file_history, facts.history, blobs, repo_path, self.options.drift_grace
+            )
+            if message:
+                self._add(Finding("stale_doc", message, facts.src, line))
+
+    def _check_version_pin(self, facts: PageFacts, line: int | None, pin: dict[str, Any]) -> None:
+        """A page pinned to a registered version is behind once a newer one is the latest."""
+        artifact = facts.artifact
+        if artifact is None:
+            self._add(
+                Finding(
+                    "malformed_reference",
+                    "front matter 'ml:': 'pin: version' needs 'artifact:'.",
+                    facts.src,
+                    line,
+                )
+            )
+            return
+        gto_name = self.site.registry_names.get(artifact.name, artifact.name)
+        entry = self.site.registry.artifact(gto_name) if self.site.registry else None
+        latest = entry["latest"] if entry else None
+        pinned = str(pin["version"])
+        known = [v["version"] for v in entry["versions"]] if entry else []
+        if pinned not in known:
+            where = (
+                self.site.registry_problem or f"registered versions: {', '.join(known) or 'none'}"
+            )
+            self._add(
+                Finding(
+                    "pinned_behind",
+                    f"the page pins version {pinned} of '{gto_name}', which GTO does not know ({where}).",
+                    facts.src,
+                    line,
+                )
+            )
+        elif latest != pinned:
+            self._add(
+                Finding(
+                    "pinned_behind",
+                    f"the page pins version {pinned} of '{gto_name}', but the latest registered "
+                    f"version is {latest}. Update the page and its pin.",
+                    facts.src,
+                    line,
+                )
+            )
+
+    def _publish(self, page: Page, facts: PageFacts, refs: list[dict[str, Any]]) -> None:
+        """Put the page's facts under page.meta['ml'] for templates, and keep them for the manifest."""
+        site = self._site_of(facts)
+        project = site.project
+        if self._git_meta[0] is not site.repo:  # one mapping for every page of the build
+            self._git_meta = (site.repo, site.repo.as_dict() if site.repo else None)
+        uncommitted = self._page_uncommitted(page, facts)
+        meta: dict[str, Any] = {
+            "docs_version": self.docs_version,
+            "git": self._git_meta[1],
+            "page": dated(facts.history, site.date_format)
+            | {
+                "authors": author_names(facts.history, site) if facts.history else [],
+                "uncommitted": uncommitted,
+            },
+            "artifact": None,
+            "stage": None,
+        }
+        if facts.artifact is not None:
+            artifact = facts.artifact.as_dict() | {"source": facts.artifact.source}
+            if facts.artifact.path is None:
+                artifact["path"] = facts.artifact.gto_path
+            found = (
+                project.producer(facts.artifact.path)
+                if project and facts.artifact.path is not None
+                else None
+            )
+            if found:
+                artifact |= {"stage": found[0], "md5": found[1].md5, "size": found[1].size}
+            gto_name = site.registry_names.get(facts.artifact.name, facts.artifact.name)
+            entry = site.registry.artifact(gto_name) if site.registry else None
+            artifact |= {
+                "registered_as": site.model_version(facts.artifact) if site.model_version else None,
+                "registry_name": gto_name,
+                "version": entry["latest"] if entry else None,
+                "stages": {s: v for s, v in entry["stages"].items() if v} if entry else {},
+            }
+            artifact |= self._training(self._site_of(facts), facts.artifact, found)
+            meta["artifact"] = artifact
+        if facts.stage is not None:
+            verdict = site.verdicts.get(facts.stage.name)
+            meta["stage"] = facts.stage.as_dict() | {
+                "status": verdict.as_dict() if verdict else None
+            }
+        facts.meta = meta
+        self.published[page.file.src_uri] = meta
+        self.pages.append(
+            {
+                "src": facts.src,
+                "url": page.url,
+                "artifact": facts.artifact.name if facts.artifact else None,
+                "stage": facts.stage.name if facts.stage else None,
+                "created": meta["page"]["created"],
+                "updated": meta["page"]["updated"],
+                "authors": meta["page"]["authors"],
+                "uncommitted": uncommitted,
+                "references": refs,
+            }
+            | (
+                {
+                    "trained": {
+                        "commit": meta["artifact"].get("trained_commit"),
+                        "uncommitted": meta["artifact"]["trained_uncommitted"],
+                    },
+                    "stale": meta["artifact"]["stale"],
+                }
+                if meta["artifact"]
+                else {}
+            )
+        )
+
+    def _docs_dirty(self, files: Files) -> None:
+        """Count the docs as uncommitted changes too: the site is dirty when docs_dir holds a
+        file that differs from HEAD (untracked ones included), or a page git has never
+        committed (one git ignores)."""
+        site = self.site
+        if site.repo is None or site.repo.dirty or self.git_root is None:
+            return
+        docs = relative(self.docs_dir, self.git_root, resolved=True) if self.docs_dir else None
+        if docs is None:
+            return
+        under = "" if docs == "." else docs + "/"
+        dirty = any(path.startswith(under) for path in self._uncommitted)
+        if not dirty and site.history is not None:
+            for file in files.documentation_pages():
+                if file.abs_src_path:
+                    _src, path, other = self._place(file.abs_src_path)
+                    if other is None and path is not None and path not in site.history:
+                        dirty = True
+                        break
+        if dirty:
+            site.repo = dataclasses.replace(site.repo, dirty=True)
+
+    def _page_uncommitted(self, page: Page, facts: PageFacts) -> bool | None:
+        """Whether the page's source differs from HEAD: modified, staged, or never committed.
+        None where git cannot tell: no repository, a page of another repository, or a page
+        generated by a plugin."""
+        if self.site.repo is None or facts.no_history or not page.file.abs_src_path:
+            return None
+        if facts.repo_path is None:
+            return None
+        if self.site.repo.commit is None:
+            return True
+        return facts.repo_path in self._uncommitted or (
+            self.site.history is not None and facts.history is None
+        )
+
+    def _training(
+        self, site: SiteFacts, artifact: dvc.Artifact, found: tuple[str, Any] | None
+    ) -> dict[str, Any]:
+        """The card header's facts of how the artifact in the work tree was made: the commit
+        that trained it, or that it was trained in the work tree and not committed; and, when
+        the stage producing it (FOUND: producer and hash) is stale, what changed since."""
+        owner = found[0] if found else None
+        trained = site.trained(artifact) if site.trained else None
+        facts: dict[str, Any] = {"trained_uncommitted": bool(trained and trained.uncommitted)}
+        commit = trained.commit if trained else None
+        if commit is not None:
+            facts |= {
+                "trained_commit": commit.sha,
+                "trained_date": commit.date or None,
+                "trained_display": format_date(commit.date, site.date_format),
+                "trained_subject": commit.subject,
+            }
+        verdict = site.verdicts.get(owner) if owner else None
+        stale = verdict is not None and verdict.state == "stale"
+        facts["stale"] = {"stage": owner, "reasons": verdict.reasons()} if stale else None
+        return facts
+
+    def _trained(self, artifact: dvc.Artifact) -> Trained | None:
+        """When the artifact as the work tree records it was trained (see facts.site.Trained);
+        None when that is unknown: no hash recorded, no git history."""
+        repo, history = self.repo, self.site.history
+        projects = [v.project for v in (self.site, *self._views.values()) if v.project]
+        owning = [p for p in projects if p.artifacts.get(artifact.name) is artifact]
+        if not owning or repo is None or history is None:
+            return None
+        project = owning[0]
+        subject = drift.subject_of(project, artifact, None)
+        if subject is None or subject.current is None:
+            return None
+        repo_path = repo_prefix(project, repo) + subject.file
+        try:
+            blobs = self._blobs(repo)
+            head = blobs.get(f"HEAD:{repo_path}")
+            if isinstance(head, drift.Unreadable):
+                return None  # reported by check_docs with the other unreadable versions
+            if subject.extract(head) != subject.current:
+                return Trained(None, uncommitted=True)
+            file_history = history.get(repo_path)
+            commits = file_history.commits if file_history else []
+            versions = drift.versions(subject, commits, blobs, repo_path)
+            return Trained(drift.last_change(versions), uncommitted=False)
+        except FindingError as exc:  # git stopped answering (a partial clone lacks a version)
+            self._add(exc.finding)
+            self.close_blobs()  # what it would answer now is nothing: the next start afresh
+            return None
+
+    # ------------------------------------------------------------------ findings
+
+    def _add(self, finding: Finding, root: str | None = None) -> None:
+        """Collect FINDING; ROOT names what it is the root cause of (see Finding.cause)."""
+        self.findings.append(finding)
+        if root is not None:
+            self.site.roots.setdefault(root, finding)
+
+    def severity(self, finding: Finding) -> str:
+        return str(self.options.checks.get(finding.kind, "error"))
+
+    def graded(self) -> list[tuple[Finding, str]]:
+        """Every finding once, with its configured severity; ignored ones left out. A finding
+        that follows from another one that is reported (a reference to a stage of a dvc.yaml
+        that cannot be read) is not listed: its root says how many references it blocked."""
+        findings = list(dict.fromkeys(self.findings))
+        graded = {f: self.severity(f) for f in findings}
+        blocked: dict[Finding, list[Finding]] = {}
+        for finding in findings:
+            root = self._root(finding)
+            if root is not None and graded.get(root, "ignore") != "ignore":
+                blocked.setdefault(root, []).append(finding)
+        consequences = {f for fs in blocked.values() for f in fs}
+        return [
+            (_blocking(f, blocked[f]) if f in blocked else f, s)
+            for f, s in graded.items()
+            if s != "ignore" and f not in consequences
+        ]
+
+    def _root(self, finding: Finding) -> Finding | None:
+        """The reported finding FINDING follows from, through causes of causes."""
+        root, seen = None, set()
+        while finding.cause is not None and finding.cause not in seen:
+            seen.add(finding.cause)
+            cause = self.site.roots.get(finding.cause)
+            if cause is None or cause is finding:
+                break
+            root = finding = cause
+        return root
+
+    def log_findings(self, graded: list[tuple[Finding, str]]) -> int:
+        """Log every finding of GRADED once, at its severity, and a summary of the build;
+        return how many are errors."""
+        errors = 0
+        for finding, severity in graded:
+            message = finding.line_text()
+            if severity == "error":
+                errors += 1
+                log.error(message)
+            elif severity == "warn":
+                log.warning(message)
+            elif severity == "info":
+                log.info(message)
+        resolved = sum(
+            1
+            for p in self.pages
+            for r in p["references"]
+            if r["value"] is not None or r.get("block")
+        )
+        log.info(
+            "%d references resolved on %d pages, %d findings (%d errors) in %.2f s",
+            resolved,
+            len(self.pages),
+            len(graded),
+            errors,
+            time.monotonic() - self.started,
+        )
+        return errors
+
+    @staticmethod
+    def _project_manifest(project: dvc.Project, site: SiteFacts, base: Path) -> dict[str, Any]:
+        data = project.as_dict(base)
+        _with_status(data["stages"], site.verdicts)
+        return data
+
+    def _registry_manifest(self) -> dict[str, Any] | None:
+        """The registry as ``gto show`` and ``gto history`` give it, per artifact (GTO's
+        names), with what artifacts.yaml declares of it; e-mail addresses only with
+        show_emails."""
+        reg = self.site.registry
+        if reg is None:
+            return None
+        hide = () if self.site.show_emails else ("author_email",)
+        artifacts = {}
+        for name, entry in sorted(reg.artifacts.items()):
+            history = [
+                {k: v for k, v in e.items() if k not in hide}
+                for e in reg.history
+                if e["artifact"] == name
+            ]
+            artifacts[name] = {
+                "latest": entry["latest"],
+                "latest_commit": entry["latest_commit"],
+                "registered": entry["registered"],
+                "active": entry["active"],
+                "stages": entry["stages"],
+                "versions": [
+                    {k: v for k, v in version.items() if k not in hide}
+                    for version in entry["versions"]
+                ],
+                "deprecations": [e for e in history if e["event"] == "deprecation"],
+                "declared": reg.declared.get(name),
+                "history": history,
+            }
+        return {"index": reg.index, "stages": reg.stages, "artifacts": artifacts}
+
+    def _timeline_manifest(self, changes: list[timeline.Change]) -> list[dict[str, Any]]:
+        """The timeline's changes, newest first, as the timeline page lists them."""
+        models = model_paths(self.site)
+        emails = self.site.show_emails
+        return [
+            {
+                "commit": c.commit.sha,
+                "date": c.commit.date,
+                "author": c.commit.author,
+                **({"author_email": c.commit.email} if emails else {}),
+                "subject": c.commit.subject,
+                "path": c.path,
+                "file": c.file,
+                "kind": "model" if c.path in models else "data",
+                "old_md5": c.old_md5,
+                "new_md5": c.new_md5,
+                "old_size": c.old_size,
+                "new_size": c.new_size,
+            }
+            for c in changes
+        ]
+
+    def manifest(self) -> dict[str, Any]:
+        """The machine-readable record of this build (see the README for its shape)."""
+        site = self.site
+        base = self.git_root or self.config_dir
+        findings = [finding.as_dict(severity) for finding, severity in self.graded()]
+        return {
+            "manifest_version": 1,
+            "generator": f"mkdocs-mlplugin {__version__}",
+            "docs_version": self.docs_version,
+            "git": site.repo.as_dict() if site.repo else None,
+            "projects": [
+                self._project_manifest(view.project, view, base)
+                for view in (site, *self._views.values())
+                if view.project is not None
+            ],
+            "registry": self._registry_manifest(),
+            "timeline": None if self.timeline is None else self._timeline_manifest(self.timeline),
+            "pages": self.pages,
+            "findings": findings,
+        }
+
+
+def _may_record(data: bytes | None, md5: object) -> bool:
+    """Whether DATA, a dvc.lock or .dvc file, may record MD5: only then is it parsed. A file
+    that does not hold MD5's text cannot, unless YAML escapes (a backslash) spell it."""
+    if data is None or not isinstance(md5, str) or not md5:
+        return False
+    return md5.encode("utf-8", "surrogateescape") in data or b"\\" in data
+
+
+def _name_artifacts(site: SiteFacts, project: dvc.Project, repo: git.GitRepo) -> None:
+    """What GTO calls PROJECT's artifacts (names from the git root), and how to read the
+    metrics its dvc.yaml files declared at any commit, into SITE."""
+    prefix = repo_prefix(project, repo)
+    for artifact in project.artifacts.values():
+        bare = artifact.name.rsplit(":", 1)[-1]
+        path = prefix + artifact.dvcfile  # GTO names from the git root
+        site.registry_names[artifact.name] = bare if path == "dvc.yaml" else f"{path}:{bare}"
+    site.past_metrics = timeline.PastMetrics(project, site.history, prefix, repo)
+
+
+def _blocking(root: Finding, consequences: list[Finding]) -> Finding:
+    """ROOT, its message saying how many references on which pages it blocked."""
+    pages = sorted({f.file for f in consequences if f.file})
+    n = len(consequences)
+    where = (
+        "on this page"
+        if pages == [root.file]
+        else f"on {len(pages)} page{'s' if len(pages) != 1 else ''} ({', '.join(pages[:5])}"
+        + (", ..." if len(pages) > 5 else "")
+        + ")"
+    )
+    blocks = f"It blocks {n} reference{'s' if n != 1 else ''} {where}, not listed on their own."
+    return dataclasses.replace(root, message=f"{root.message} {blocks}")
+
+
+def write_manifest(manifest: dict[str, Any], out: TextIO) -> None:
+    """MANIFEST as strict JSON, indented, except that each page and each finding is one line:
+    they are most of a large site's manifest, and the C encoder (which does not indent)
+    writes them several times faster. Streamed, one line at a time."""
+    out.write("{")
+    for n, (key, value) in enumerate(manifest.items()):
+        out.write(f"{',' if n else ''}\n  {json.dumps(key)}: ")
+        if key in ("pages", "findings") and value:
+            for i, row in enumerate(value):
+                out.write(f"{',' if i else '['}\n    {_strict_dumps(row)}")
+            out.write("\n  ]")
+        else:
+            out.write(_strict_dumps(value, indent=2).replace("\n", "\n  "))
+    out.write("\n}\n")
+
+
+def _strict_dumps(value: Any, indent: int | None = None) -> str:
+    try:
+        return json.dumps(value, indent=indent, default=str, allow_nan=False)
+    except (ValueError, TypeError):  # NaN, an infinity, a date as a key: rare, so looked for then
+        value = _strict_json(render.json_keys(value))
+        return json.dumps(value, indent=indent, default=str, allow_nan=False)
+
+
+def check_pipeline(
+    project: dvc.Project,
+    repo: git.GitRepo | None,
+    facts: git.RepoFacts | None,
+    history: dict[str, git.FileHistory] | None,
+) -> dict[str, pipeline.Verdict]:
+    """Pipeline verdicts with what git says: which files it keeps (only those are hashed) and,
+    for directory deps, whether a file in them changed after dvc.lock was committed."""
+    if repo is None:  # files present count as kept, except the data DVC caches
+
+        def present(path: str) -> bool:
+            found = project.producer(path)
+            return (project.root / path).exists() and (found is None or not found[1].cache)
+
+        return pipeline.pipeline_status(project, present)
+    kept = repo.kept_files(project.root)
+    dirs = {parent for path in kept for parent in _parents(path)}
+    prefix = repo_prefix(project, repo)
+    changed = facts.changed if facts else ()
+    files = history or {}
+
+    def changed_since(directory: str, lockfile: str) -> bool:
+        under = f"{prefix}{directory}/"
+        if any(path.startswith(under) for path in changed):
+            return True  # not committed yet
+        lock = files.get(prefix + lockfile)
+        if lock is None or lock.updated is None:
+            return False
+        newest = min(
+            (h.updated.index for p, h in files.items() if p.startswith(under) and h.updated),
+            default=None,
+        )
+        return newest is not None and newest < lock.updated.index
+
+    return pipeline.pipeline_status(
+        project, lambda path: path in kept or path in dirs, changed_since=changed_since
+    )
+
+
+def _with_status(stages: list[dict[str, Any]], verdicts: dict[str, pipeline.Verdict]) -> None:
+    for stage in stages:
+        verdict = verdicts.get(stage["name"])
+        stage["status"] = verdict.as_dict() if verdict else None
+
+
+def gto_artifact(
+    name: str, reg: registry.Registry, project: dvc.Project | None, prefix: str | None
+) -> dvc.Artifact:
+    """An artifact only GTO knows: from its artifacts.yaml (type, path, description, labels,
+    as ``gto`` reads them), else from its tags alone. Its path is made relative to the DVC
+    project (PREFIX: the project's directory from the git root), so that DVC's hash and size
+    of that output are found as for a dvc.yaml artifact; None outside the project."""
+    declared = reg.declared.get(name)
+    if declared is None:
+        return dvc.Artifact(name, "", None, source="gto tags")
+    gto_path = declared["path"]
+    path = None
+    if isinstance(gto_path, str) and gto_path.strip() and project is not None:
+        normal = posixpath.normpath(gto_path.replace("\\", "/"))
+        inside = normal[len(prefix or "") :] if normal.startswith(prefix or "") else None
+        if inside and not inside.startswith(("/", "../")) and inside != "..":
+            path = inside if project.contains(inside) else None
+    custom = declared["custom"]
+    return dvc.Artifact(
+        name,
+        reg.index,
+        path,
+        type=declared["type"],
+        desc=declared["description"] or None,
+        labels=list(declared["labels"]),
+        meta=custom if isinstance(custom, dict) else {},
+        source="artifacts.yaml",
+        gto_path=gto_path,
+    )
+
+
+def repo_prefix(project: dvc.Project, repo: git.GitRepo) -> str:
+    """How project-relative paths start from the git root: "" or "sub/dir/"."""
+    base = relative(project.root, repo.root) or "."
+    return "" if base == "." else base + "/"
+
+
+def _other_repository(directory: Path, git_root: Path | None) -> Path | None:
+    """The root of a git repository (submodule, nested clone) at or above DIRECTORY (resolved),
+    below GIT_ROOT."""
+    for parent in (directory, *directory.parents):
+        if parent == git_root:
+            return None
+        if (parent / ".git").exists():
+            return parent
+    return None
+
+
+def _prefix(directory: str | None) -> str | None:
+    """What a relative DIRECTORY puts before the names of its files: "" for ".", "a/b/" for
+    "a/b"."""
+    if directory is None:
+        return None
+    return "" if directory == "." else directory + "/"
+
+
+def _parents(path: str) -> list[str]:
+    parts = path.split("/")[:-1]
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def _strict_json(value: Any) -> Any:
+    """VALUE with NaN and infinities as the strings "NaN", "Infinity", "-Infinity": the
+    manifest is strict JSON, which jq, JavaScript and Go read."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: _strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict_json(v) for v in value]
+    return value
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or type(value) in (str, int, bool):
+        return value
+    if isinstance(value, render.Empty):
+        return None  # the page shows a dash and says why; the manifest holds no value
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        return render.display(value)
+    return value
+
+
+def _alone(markdown: str, match: references.Match) -> str | None:
+    """The indentation of a reference that stands alone on its line, else None."""
+    start = markdown.rfind("\n", 0, match.start) + 1
+    end = markdown.find("\n", match.end)
+    before = markdown[start : match.start]
+    after = markdown[match.end : len(markdown) if end == -1 else end]
+    return before if not before.strip() and not after.strip() else None
+
+
+def _source(page: Page) -> str | None:
+    try:
+        return page.file.content_string
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+class _Links(Mapping[str, str]):
+    """Stage or path -> URL of the page documenting it, relative to PAGE; worked out on first
+    use only (a diagram or provenance block), not for every page."""
+
+    def __init__(self, documented: dict[str, File], page: File) -> None:
+        self._documented, self._page = documented, page
+        self._urls: dict[str, str] | None = None
+
+    def _all(self) -> dict[str, str]:
+        if self._urls is None:
+            self._urls = {
+                name: f.url_relative_to(self._page)
+                for name, f in self._documented.items()
+                if f is not self._page
+            }
+        return self._urls
+
+    def __getitem__(self, name: str) -> str:
+        return self._all()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+def _generated(config: MkDocsConfig, src_uri: str, content: str | bytes) -> File:
+    """A file the build adds to the site, as ``File.generated`` makes one (which a caller
+    outside MkDocs' events cannot use: it asks which plugin's event runs)."""
+    file = File(
+        src_uri,
+        src_dir=None,
+        dest_dir=config.site_dir,
+        use_directory_urls=config.use_directory_urls,
+    )
+    file.generated_by = "mlplugin"
+    if isinstance(content, bytes):
+        file.content_bytes = content
+    else:
+        file.content_string = content
+    return file
+
+
+def _in_background(work: Callable[..., T], *args: Any) -> Future[T]:
+    """WORK(*ARGS) in a thread of its own: git runs while Python reads the DVC files."""
+    pool = ThreadPoolExecutor(1, thread_name_prefix="mlplugin-git")
+    try:
+        return pool.submit(work, *args)
+    finally:
+        pool.shutdown(wait=False)
+
+
+FRONT_MATTER, BODY_FIRST, OTHER = "front matter", "body first", "other"
+
+
+def _opening(root: Path, path: str) -> str:
+    """How the file PATH (relative to ROOT, read through guards.open_file) starts:
+    FRONT_MATTER ('---' after a byte order mark: it may hold front matter), BODY_FIRST (a first
+    line that holds text, so MkDocs takes no blank line away before the body), or OTHER."""
+    try:
+        with guards.open_file(root, path) as fh:
+            start = fh.read(256).removeprefix(b"\xef\xbb\xbf")
+    except (OSError, FindingError):
+        return FRONT_MATTER  # let the full read say what is wrong
+    if start.startswith(b"---"):
+        return FRONT_MATTER
+    line, newline, _ = start.partition(b"\n")
+    try:
+        return BODY_FIRST if newline and line.decode("utf-8").strip() else OTHER
+    except UnicodeDecodeError:
+        return OTHER
+
+
+def _first_line(page: Page, markdown: str) -> int:
+    """The source line of the Markdown body's first character (front matter comes before)."""
+    source = _source(page)
+    if source is None or not source.endswith(markdown):
+        return 1
+    return source[: len(source) - len(markdown)].count("\n") + 1
+
+
+def _front_matter_lines(page: Page) -> dict[str, int]:
+    """The line of each top-level key of the page's front matter."""
+    source = _source(page) or ""
+    found: dict[str, int] = {}
+    if not source.startswith("---"):
+        return found
+    for number, line in enumerate(source.splitlines()[1:], start=2):
+        if line.strip() in ("---", "..."):
+            break
+        m = re.match(r"^([A-Za-z0-9_][^:\s]*|'[^']*'|\"[^\"]*\"):", line)
+        if m:
+            found.setdefault(m.group(1).strip("'\""), number)
+    return found
+
+
+def _front_matter_line(page: Page, key: str) -> int | None:
+    source = _source(page)
+    if source is None:
+        return None
+    for number, line in enumerate(source.splitlines()[1:], start=2):
+        if line.startswith(f"{key}:"):
+            return number
+        if line.strip() == "---":
+            break
+    return None
