@@ -17,7 +17,7 @@ class _Sections(c.Type[object]):
     def run_validation(self, value: object) -> object:
         value = super().run_validation(value)
         if isinstance(value, str) and value not in PRESETS:
-            raise c.ValidationError(
+            raise base.ValidationError(
                 f"card_sections must be {' or '.join(PRESETS)} or a list of section titles, "
                 f"not '{visible(value)}'."
             )
