@@ -30,7 +30,7 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from mkdocs_mlplugin import __version__, guards, render
-from mkdocs_mlplugin.checks import cards, drift, pipeline
+from mkdocs_mlplugin.checks import bindings, cards, drift, pipeline
 from mkdocs_mlplugin.config import MLConfig
 from mkdocs_mlplugin.facts import dvc, git, registry, timeline
 from mkdocs_mlplugin.facts.site import PageFacts, SiteFacts, Trained, relative
@@ -39,7 +39,7 @@ from mkdocs_mlplugin.pages import references
 from mkdocs_mlplugin.pages.blocks import param_group, render_block
 from mkdocs_mlplugin.pages.generated import model_paths, registry_page, timeline_page
 from mkdocs_mlplugin.pages.stash import Source, Stash
-from mkdocs_mlplugin.pages.values import author_names, dated, find_artifact, format_date, value_of
+from mkdocs_mlplugin.pages.values import author_names, dated, format_date, value_of
 
 T = TypeVar("T")
 log = get_plugin_logger("mlplugin")  # logs as mkdocs.plugins.mlplugin
@@ -121,7 +121,7 @@ class Build:
         self.site = self._new_site()
         self.findings: list[Finding] = []
         self.pages: list[dict[str, Any]] = []
-        self.bound: list[tuple[PageFacts, int | None, dict[str, Any] | None]] = []
+        self.bound: list[bindings.Bound] = []
         self.documented: dict[str, Any] = {}
         self.card_pages: dict[str, File] = {}  # artifact -> the page bound to it
         self.timeline: list[timeline.Change] | None = None  # when timeline_page computed it
@@ -938,67 +938,15 @@ class Build:
         )
 
     def _bind(self, page: Page, facts: PageFacts) -> None:
-        binding = page.meta.get("ml")
-        if binding is None:
+        """Bind the page to what its ``ml:`` front matter names (``checks.bindings``)."""
+        if page.meta.get("ml") is None:
             return
         line = _front_matter_line(page, "ml")
-        ref = references.Reference("front matter", None, None, line or 1, "ml:", False)
-        known = {"artifact", "stage", "pin"}
-
-        def failed(finding: Finding) -> None:
-            """The binding failed: what needs it on the page is reported with FINDING."""
-            facts.binding_failed = True
-            self._add(finding, root=f"binding:{facts.src}")
-
-        if not isinstance(binding, dict) or not set(binding) <= known:
-            extra = sorted(map(str, set(binding) - known)) if isinstance(binding, dict) else []
-            what = f"unknown key {', '.join(repr(k) for k in extra)}; " if extra else ""
-            failed(
-                Finding(
-                    "malformed_reference",
-                    f"front matter 'ml:': {what}it takes 'artifact: NAME' and/or 'stage: NAME', "
-                    "and optionally 'pin:'.",
-                    facts.src,
-                    line,
-                )
-            )
-            return
-        pin = binding.get("pin")
-        if pin is not None:
-            problem = drift.validate_pin(pin)
-            if problem:
-                failed(
-                    Finding(
-                        "malformed_reference", f"front matter 'ml:': {problem}", facts.src, line
-                    )
-                )
-                return
-            pin = {"md5": pin} if isinstance(pin, str) else pin
-        site = self._site_of(facts)
-        project = site.project
-        if facts.foreign_project is not None or (
-            project is None and ("stage" in binding or "artifact" not in binding)
-        ):
-            failed(
-                Finding(
-                    "missing_reference",
-                    f"front matter 'ml:': {facts.foreign_project or site.project_problem}",
-                    facts.src,
-                    line,
-                )
-            )
-            return
-        from mkdocs_mlplugin.pages.values import find_stage
-
-        try:
-            if "artifact" in binding:
-                facts.artifact = find_artifact(site, str(binding["artifact"]), ref, facts)
-            if "stage" in binding and project is not None:
-                facts.stage = find_stage(project, str(binding["stage"]), ref, facts)
-        except FindingError as exc:
-            failed(exc.finding)
-            return
-        self.bound.append((facts, line, pin))
+        found = bindings.bind(page.meta["ml"], facts, self._site_of(facts), line)
+        if isinstance(found, Finding):
+            self._add(found, root=f"binding:{facts.src}")  # what needs the binding follows it
+        else:
+            self.bound.append(found)
 
     def _check_card(self, page: Page, facts: PageFacts, markdown: str, first_line: int) -> None:
         """Hugging Face metadata and required sections of a model card."""
@@ -1045,9 +993,13 @@ class Build:
             blobs = self._blobs(repo)
             for view in (self.site, *self._views.values()):
                 project = view.project
-                bound = [b for b in self.bound if self._site_of(b[0]) is view]
+                bound = [b for b in self.bound if self._site_of(b.page) is view]
                 if project is not None and bound:
-                    self._check_docs(project, repo, history, blobs, bound)
+                    prefix, grace = repo_prefix(project, repo), self.options.drift_grace
+                    checked = bindings.check_bound(
+                        project, prefix, history, blobs, bound, self.site, grace
+                    )
+                    self.findings.extend(checked)
         except FindingError as exc:
             self._add(exc.finding)
         else:
@@ -1084,94 +1036,6 @@ class Build:
                     f"{path} as committed in {commit[:12]} cannot be read{where}, so {what} "
                     f"skips that version: {bad.reason}",
                     os.path.relpath(repo.root / path, self.config_dir).replace(os.sep, "/"),
-                )
-            )
-
-    def _check_docs(
-        self,
-        project: dvc.Project,
-        repo: git.GitRepo,
-        history: dict[str, git.FileHistory],
-        blobs: drift.Blobs,
-        bound: list[tuple[PageFacts, int | None, dict[str, Any] | None]],
-    ) -> None:
-        prefix = repo_prefix(project, repo)
-        for facts, line, pin in bound:
-            subject = drift.subject_of(project, facts.artifact, facts.stage)
-            if subject is None:
-                continue
-            repo_path = prefix + subject.file
-            file_history = history.get(repo_path)
-            if pin and "version" in pin:
-                self._check_version_pin(facts, line, pin)
-                pin = {k: v for k, v in pin.items() if k != "version"}
-            if pin:
-                then = blobs.get(f"{pin.get('commit')}:{repo_path}") if "commit" in pin else None
-                if isinstance(then, drift.Unreadable):
-                    continue  # reported with the other versions that cannot be read
-                if "commit" in pin and then is None:
-                    self._add(
-                        Finding(
-                            "malformed_reference",
-                            f"front matter 'ml:': pin commit {pin['commit']} is not a commit of this "
-                            f"repository that has {repo_path} (fetch the full history, or fix the pin).",
-                            facts.src,
-                            line,
-                        )
-                    )
-                    continue
-                at = {
-                    "then": subject.extract(then),
-                    "now": subject.extract(blobs.get(f"HEAD:{repo_path}")),
-                }
-                message = drift.check_pin(subject, pin, at)
-                if message:
-                    self._add(Finding("pinned_behind", message, facts.src, line))
-                continue
-            message = drift.check_drift(
-                subject, file_history, facts.history, blobs, repo_path, self.options.drift_grace
-            )
-            if message:
-                self._add(Finding("stale_doc", message, facts.src, line))
-
-    def _check_version_pin(self, facts: PageFacts, line: int | None, pin: dict[str, Any]) -> None:
-        """A page pinned to a registered version is behind once a newer one is the latest."""
-        artifact = facts.artifact
-        if artifact is None:
-            self._add(
-                Finding(
-                    "malformed_reference",
-                    "front matter 'ml:': 'pin: version' needs 'artifact:'.",
-                    facts.src,
-                    line,
-                )
-            )
-            return
-        gto_name = self.site.registry_names.get(artifact.name, artifact.name)
-        entry = self.site.registry.artifact(gto_name) if self.site.registry else None
-        latest = entry["latest"] if entry else None
-        pinned = str(pin["version"])
-        known = [v["version"] for v in entry["versions"]] if entry else []
-        if pinned not in known:
-            where = (
-                self.site.registry_problem or f"registered versions: {', '.join(known) or 'none'}"
-            )
-            self._add(
-                Finding(
-                    "pinned_behind",
-                    f"the page pins version {pinned} of '{gto_name}', which GTO does not know ({where}).",
-                    facts.src,
-                    line,
-                )
-            )
-        elif latest != pinned:
-            self._add(
-                Finding(
-                    "pinned_behind",
-                    f"the page pins version {pinned} of '{gto_name}', but the latest registered "
-                    f"version is {latest}. Update the page and its pin.",
-                    facts.src,
-                    line,
                 )
             )
 
