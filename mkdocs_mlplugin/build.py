@@ -176,7 +176,7 @@ class Build:
         extensions[:] = [e for e in extensions if not isinstance(getattr(e, "stash", None), Stash)]
         extensions.append(self.stash.extension())  # type: ignore[arg-type]
         if self.options.mermaid_js and MERMAID_JS not in config.extra_javascript:
-            config.extra_javascript.append(MERMAID_JS)  # type: ignore[arg-type]
+            config.extra_javascript.append(MERMAID_JS)
         if self.options.theme_overrides and THEME_OVERRIDES and config.theme.name == "material":
             dirs = config.theme.dirs
             if str(THEME_OVERRIDES) not in dirs:
@@ -773,7 +773,7 @@ class Build:
         key = (project.root, artifact.name)
         known = self._model_versions.get(key, _UNSET)
         if known is not _UNSET:
-            return known  # type: ignore[return-value]
+            return known
         reg = site.registry
         entry = reg.artifact(site.registry_names.get(artifact.name, artifact.name)) if reg else None
         subject = drift.subject_of(project, artifact, None)
@@ -970,9 +970,8 @@ class Build:
         required = self.options.card_sections
         if isinstance(required, str):
             required = cards.PRESETS[required]  # the config allows only the presets' names
-        self.findings.extend(
-            cards.check_sections(markdown, first_line, [str(r) for r in required], facts.src)
-        )
+        titles = [str(r) for r in required] if isinstance(required, (list, tuple)) else []
+        self.findings.extend(cards.check_sections(markdown, first_line, titles, facts.src))
 
     def _measured(self, facts: PageFacts) -> cards.Measured:
         """The value of a DVC metric, resolved as ``{ml metric KEY}`` on the page's line."""
@@ -1165,7 +1164,9 @@ class Build:
             }
         verdict = site.verdicts.get(owner) if owner else None
         stale = verdict is not None and verdict.state == "stale"
-        facts["stale"] = {"stage": owner, "reasons": verdict.reasons()} if stale else None
+        facts["stale"] = (
+            {"stage": owner, "reasons": verdict.reasons()} if verdict and stale else None
+        )
         return facts
 
     def _trained(self, artifact: dvc.Artifact) -> Trained | None:
