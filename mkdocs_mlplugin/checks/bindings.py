@@ -79,9 +79,10 @@ def validate(data: object, src: str, line: int | None) -> Binding | Finding:
     if not isinstance(data, dict):
         return Finding("malformed_reference", f"{WHERE}: {TAKES}", src, line)
     config = BindingConfig(src)
+    known = set(config)  # the options, set to their defaults
     config.load_dict(data)
     errors, warnings = config.validate()
-    extra = sorted(str(key) for key, _ in warnings if key not in config._schema_keys)
+    extra = sorted(str(key) for key, _ in warnings if key not in known)
     if extra:
         unknown = ", ".join(repr(k) for k in extra)
         return Finding("malformed_reference", f"{WHERE}: unknown key {unknown}; {TAKES}", src, line)
