@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
-import math
 import os
 import posixpath
 import re
@@ -22,28 +20,25 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import Any, TypeVar
 
 from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.plugins import get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-from mkdocs_mlplugin import __version__, guards, render
+from mkdocs_mlplugin import guards, manifest, render
 from mkdocs_mlplugin.checks import bindings, cards, drift, pipeline
 from mkdocs_mlplugin.config import MLConfig
 from mkdocs_mlplugin.facts import dvc, git, registry, timeline
 from mkdocs_mlplugin.facts.site import PageFacts, SiteFacts, Trained, relative
-from mkdocs_mlplugin.findings import Finding, FindingError, VisibleFilter
+from mkdocs_mlplugin.findings import Finding, FindingError, Findings, log
 from mkdocs_mlplugin.pages import references
 from mkdocs_mlplugin.pages.blocks import param_group, render_block
-from mkdocs_mlplugin.pages.generated import model_paths, registry_page, timeline_page
+from mkdocs_mlplugin.pages.generated import registry_page, timeline_page
 from mkdocs_mlplugin.pages.stash import Source, Stash
 from mkdocs_mlplugin.pages.values import author_names, dated, format_date, value_of
 
 T = TypeVar("T")
-log = get_plugin_logger("mlplugin")  # logs as mkdocs.plugins.mlplugin
-log.logger.addFilter(VisibleFilter())  # every record on one line, controls made visible
 _UNSET = object()  # page.meta had no 'ml' key
 # the repository and what threads read of it: facts, tag listing, history (None: reused)
 _GitStart = tuple[
@@ -119,7 +114,7 @@ class Build:
         self.docs_version = docs_version
         self.started = time.monotonic()
         self.site = self._new_site()
-        self.findings: list[Finding] = []
+        self.findings = Findings()
         self.pages: list[dict[str, Any]] = []
         self.bound: list[bindings.Bound] = []
         self.documented: dict[str, Any] = {}
@@ -243,15 +238,15 @@ class Build:
     def finish(self) -> list[tuple[Finding, str]]:
         """Run the checks across pages; every finding once, with its severity."""
         self.check_docs()
-        return self.graded()
+        return self.findings.graded(self.options.checks)
 
     def write(self, site_dir: str) -> None:
         """Write the manifest and the Hub model cards, each through guards.write_file: only
         inside SITE_DIR."""
         target = self._outputs.get("manifest")
         if target:
-            manifest = self.manifest()
-            guards.write_file(site_dir, target, lambda out: write_manifest(manifest, out))
+            record = manifest.manifest(self)
+            guards.write_file(site_dir, target, lambda out: manifest.write_manifest(record, out))
         folder = self._outputs.get("hf_export")
         for name, (metadata, body) in self.cards.items() if folder else ():
             path = f"{folder}/{name.replace(':', '/')}/README.md"
@@ -270,7 +265,7 @@ class Build:
         try:
             guards.site_path(str(value))
         except ValueError as exc:
-            self._add(
+            self.findings.add(
                 Finding(
                     "invalid_project_file",
                     f"option '{option}: {value}' {exc}: it must name a path inside the site "
@@ -298,7 +293,7 @@ class Build:
             content = guards.read_file(*self._reading(str(self.options.mermaid_js)))
         except FindingError as exc:
             message = f"option 'mermaid_js': {exc.finding.message}"
-            self._add(Finding(exc.finding.kind, message, "mkdocs.yml"))
+            self.findings.add(Finding(exc.finding.kind, message, "mkdocs.yml"))
             return
         files.append(_generated(config, MERMAID_JS, content))
 
@@ -341,7 +336,7 @@ class Build:
                 guards.open_file(*self._reading(path), shown).close()
             except FindingError as exc:
                 what = "page" if file.is_documentation_page() else "file"
-                self._add(Finding(exc.finding.kind, f"{what} {exc.finding.message}", shown))
+                self.findings.add(Finding(exc.finding.kind, f"{what} {exc.finding.message}", shown))
                 files.remove(file)
 
     def _binding_of(self, file: File) -> dict[str, Any] | None:
@@ -475,7 +470,7 @@ class Build:
         label = ref.label()
         # values of params and metrics files read as DVC prints them: false, null, [5]
         shown = render.Value(value) if ref.kind in ("param", "metric") else value
-        result = (render.inline(shown, label), shown, label, _jsonable(value))
+        result = (render.inline(shown, label), shown, label, manifest.jsonable(value))
         if ref.kind != "page" and facts.foreign_project is None:
             self._resolved_inline[key] = result
         return result
@@ -486,6 +481,12 @@ class Build:
             show_emails=self.options.show_emails,
             co_authors=self.options.co_authors,
         )
+
+    @property
+    def sites(self) -> list[SiteFacts]:
+        """The facts of the site, then those of each other DVC project it reads (as that
+        project's pages see them)."""
+        return [self.site, *self._views.values()]
 
     def watched(self) -> list[Path]:
         """The files whose changes change the facts."""
@@ -534,18 +535,18 @@ class Build:
             site.repo = facts.result()  # git cannot read the repository: the threads fail too
         except FindingError as exc:
             site.git_problem = site.history_problem = exc.finding.message
-            self._add(exc.finding)
+            self.findings.add(exc.finding)
             return
         self.repo, self.git_root, self._tags_job = repo, repo.root, tags
         self._uncommitted = frozenset(site.repo.changed)
         if repo.partial:
-            self._add(Finding("git_history", git.partial_clone_problem(repo.partial)))
+            self.findings.add(Finding("git_history", git.partial_clone_problem(repo.partial)))
         if site.repo.shallow:
             site.history_problem = (
                 "the git checkout is shallow, so page dates and authors would be wrong; they are "
                 "shown as unknown. Fetch the full history (actions/checkout: 'fetch-depth: 0')."
             )
-            self._add(Finding("git_history", site.history_problem))
+            self.findings.add(Finding("git_history", site.history_problem))
             return
         if site.repo.commit is None:
             site.history = {}
@@ -571,7 +572,7 @@ class Build:
             self.findings.extend(found.problems())
         except FindingError as exc:
             self.site.history_problem = exc.finding.message
-            self._add(exc.finding)
+            self.findings.add(exc.finding)
 
     def _read_dvc(self) -> None:
         site = self.site
@@ -582,7 +583,7 @@ class Build:
                 "the plugin's 'dvc_root' option must be a directory, or a list of directories, "
                 f"relative to mkdocs.yml; it is {roots!r}."
             )
-            self._add(Finding("invalid_project_file", site.project_problem, "mkdocs.yml"))
+            self.findings.add(Finding("invalid_project_file", site.project_problem, "mkdocs.yml"))
             return
         configured = self.config_dir / roots[0] if roots else None
         try:
@@ -592,7 +593,7 @@ class Build:
             ]
         except FindingError as exc:
             site.project_problem = exc.finding.message
-            self._add(exc.finding)
+            self.findings.add(exc.finding)
             return
         if root is None:
             site.project_problem = (
@@ -632,7 +633,7 @@ class Build:
             file = finding.file
             # the finding of a file that cannot be read is the root of what that file blocks
             broken = file in project.unreadable and project.unreadable[file] == finding.message
-            self._add(
+            self.findings.add(
                 Finding(finding.kind, finding.message, self._shown(project, file), finding.line),
                 root=f"file:{file}" if broken else None,
             )
@@ -644,7 +645,7 @@ class Build:
         if files.get_file_from_path(src) is None:
             return False
         message = f"{option} '{src}' exists in docs_dir already; choose another path."
-        self._add(Finding("malformed_reference", message, "mkdocs.yml"))
+        self.findings.add(Finding("malformed_reference", message, "mkdocs.yml"))
         return True
 
     def _add_timeline_page(self, files: Files, config: MkDocsConfig) -> None:
@@ -663,7 +664,7 @@ class Build:
                 found = timeline.changes(records, prefix, repo.blobs, nested, unreadable)
                 self.timeline = found
             except FindingError as exc:
-                self._add(exc.finding)
+                self.findings.add(exc.finding)
                 problem = exc.finding.message
             self._unreadable_versions(repo, unreadable, "the timeline")
         page = timeline_page(self.site, found, problem)
@@ -701,7 +702,7 @@ class Build:
             )
         except FindingError as exc:
             site.registry_problem = exc.finding.message
-            self._add(exc.finding)
+            self.findings.add(exc.finding)
             return
         for name, date in reg.undated:
             message = (
@@ -709,10 +710,10 @@ class Build:
                 "beyond +/-23:59, or a year after 9999): the registry leaves the tag out. Tag "
                 "again with a real date."
             )
-            self._add(Finding("registry", message))
+            self.findings.add(Finding("registry", message))
         for problem in reg.problems:
             shown = os.path.relpath(repo.root / (problem.file or ""), self.config_dir)
-            self._add(dataclasses.replace(problem, file=shown.replace(os.sep, "/")))
+            self.findings.add(dataclasses.replace(problem, file=shown.replace(os.sep, "/")))
         log.debug(
             "registry: %d tags, %d GTO events, %d not GTO tags, %d lightweight (ignored by GTO)",
             reg.tags,
@@ -730,7 +731,7 @@ class Build:
                 "(actions/checkout: 'fetch-depth: 0', or 'git fetch --tags')."
             )
             if project is not None and project.artifacts:
-                self._add(Finding("registry", site.registry_problem))
+                self.findings.add(Finding("registry", site.registry_problem))
         if project is not None:
             _name_artifacts(site, project, repo)
         for root, view in self._views.items():
@@ -791,7 +792,7 @@ class Build:
                     try:
                         raw[spec] = reader.get(spec)
                     except FindingError as exc:  # git stopped: the reader answers None now
-                        self._add(exc.finding)
+                        self.findings.add(exc.finding)
                         raw[spec] = None
                 return raw[spec]
 
@@ -823,13 +824,13 @@ class Build:
         try:
             verdicts = check_pipeline(project, self.repo, self.site.repo, self.site.history)
         except FindingError as exc:
-            self._add(exc.finding)
+            self.findings.add(exc.finding)
             return {}
         for verdict in verdicts.values():
             stage = project.stages[verdict.stage]
             where = self._shown(project, stage.dvcfile)
             if verdict.state == pipeline.STALE:
-                self._add(
+                self.findings.add(
                     Finding(
                         "stale_pipeline",
                         f"stage '{stage.name}' is stale: {'; '.join(verdict.reasons())}. "
@@ -839,7 +840,7 @@ class Build:
                     )
                 )
             elif verdict.state == pipeline.UNVERIFIABLE:
-                self._add(
+                self.findings.add(
                     Finding(
                         "unverifiable_stage",
                         f"stage '{stage.name}' cannot be fully checked without its data: "
@@ -866,10 +867,10 @@ class Build:
                 f"the page belongs to another git repository (a submodule or nested repository "
                 f"at {relative(other, self.config_dir) or other}): its dates and authors are not read."
             )
-            self._add(Finding("uncommitted_page", no_history, src))
+            self.findings.add(Finding("uncommitted_page", no_history, src))
             repo_path, history = None, None
         elif self.site.history is not None and history is None and page.file.abs_src_path:
-            self._add(
+            self.findings.add(
                 Finding(
                     "uncommitted_page",
                     "the page is not committed yet, so it has no git dates.",
@@ -944,7 +945,9 @@ class Build:
         line = _front_matter_line(page, "ml")
         found = bindings.bind(page.meta["ml"], facts, self._site_of(facts), line)
         if isinstance(found, Finding):
-            self._add(found, root=f"binding:{facts.src}")  # what needs the binding follows it
+            self.findings.add(
+                found, root=f"binding:{facts.src}"
+            )  # what needs the binding follows it
         else:
             self.bound.append(found)
 
@@ -1000,7 +1003,7 @@ class Build:
                     )
                     self.findings.extend(checked)
         except FindingError as exc:
-            self._add(exc.finding)
+            self.findings.add(exc.finding)
         else:
             # the versions the model card headers read too (_trained): one report for both
             self._unreadable_versions(repo, blobs.unreadable(), "doc drift")
@@ -1029,7 +1032,7 @@ class Build:
         for spec, bad in sorted(unreadable.items()):
             commit, path = spec.split(":", 1)
             where = f" (line {bad.line} there)" if bad.line else ""
-            self._add(
+            self.findings.add(
                 Finding(
                     "git_history",
                     f"{path} as committed in {commit[:12]} cannot be read{where}, so {what} "
@@ -1194,158 +1197,9 @@ class Build:
             versions = drift.versions(subject, commits, blobs, repo_path)
             return Trained(drift.last_change(versions), uncommitted=False)
         except FindingError as exc:  # git stopped answering (a partial clone lacks a version)
-            self._add(exc.finding)
+            self.findings.add(exc.finding)
             self.close_blobs()  # what it would answer now is nothing: the next start afresh
             return None
-
-    # ------------------------------------------------------------------ findings
-
-    def _add(self, finding: Finding, root: str | None = None) -> None:
-        """Collect FINDING; ROOT names what it is the root cause of (see Finding.cause)."""
-        self.findings.append(finding)
-        if root is not None:
-            self.site.roots.setdefault(root, finding)
-
-    def severity(self, finding: Finding) -> str:
-        return str(self.options.checks.get(finding.kind, "error"))
-
-    def graded(self) -> list[tuple[Finding, str]]:
-        """Every finding once, with its configured severity; ignored ones left out. A finding
-        that follows from another one that is reported (a reference to a stage of a dvc.yaml
-        that cannot be read) is not listed: its root says how many references it blocked."""
-        findings = list(dict.fromkeys(self.findings))
-        graded = {f: self.severity(f) for f in findings}
-        blocked: dict[Finding, list[Finding]] = {}
-        for finding in findings:
-            root = self._root(finding)
-            if root is not None and graded.get(root, "ignore") != "ignore":
-                blocked.setdefault(root, []).append(finding)
-        consequences = {f for fs in blocked.values() for f in fs}
-        return [
-            (_blocking(f, blocked[f]) if f in blocked else f, s)
-            for f, s in graded.items()
-            if s != "ignore" and f not in consequences
-        ]
-
-    def _root(self, finding: Finding) -> Finding | None:
-        """The reported finding FINDING follows from, through causes of causes."""
-        root, seen = None, set()
-        while finding.cause is not None and finding.cause not in seen:
-            seen.add(finding.cause)
-            cause = self.site.roots.get(finding.cause)
-            if cause is None or cause is finding:
-                break
-            root = finding = cause
-        return root
-
-    def log_findings(self, graded: list[tuple[Finding, str]]) -> int:
-        """Log every finding of GRADED once, at its severity, and a summary of the build;
-        return how many are errors."""
-        errors = 0
-        for finding, severity in graded:
-            message = finding.line_text()
-            if severity == "error":
-                errors += 1
-                log.error(message)
-            elif severity == "warn":
-                log.warning(message)
-            elif severity == "info":
-                log.info(message)
-        resolved = sum(
-            1
-            for p in self.pages
-            for r in p["references"]
-            if r["value"] is not None or r.get("block")
-        )
-        log.info(
-            "%d references resolved on %d pages, %d findings (%d errors) in %.2f s",
-            resolved,
-            len(self.pages),
-            len(graded),
-            errors,
-            time.monotonic() - self.started,
-        )
-        return errors
-
-    @staticmethod
-    def _project_manifest(project: dvc.Project, site: SiteFacts, base: Path) -> dict[str, Any]:
-        data = project.as_dict(base)
-        _with_status(data["stages"], site.verdicts)
-        return data
-
-    def _registry_manifest(self) -> dict[str, Any] | None:
-        """The registry as ``gto show`` and ``gto history`` give it, per artifact (GTO's
-        names), with what artifacts.yaml declares of it; e-mail addresses only with
-        show_emails."""
-        reg = self.site.registry
-        if reg is None:
-            return None
-        hide = () if self.site.show_emails else ("author_email",)
-        artifacts = {}
-        for name, entry in sorted(reg.artifacts.items()):
-            history = [
-                {k: v for k, v in e.items() if k not in hide}
-                for e in reg.history
-                if e["artifact"] == name
-            ]
-            artifacts[name] = {
-                "latest": entry["latest"],
-                "latest_commit": entry["latest_commit"],
-                "registered": entry["registered"],
-                "active": entry["active"],
-                "stages": entry["stages"],
-                "versions": [
-                    {k: v for k, v in version.items() if k not in hide}
-                    for version in entry["versions"]
-                ],
-                "deprecations": [e for e in history if e["event"] == "deprecation"],
-                "declared": reg.declared.get(name),
-                "history": history,
-            }
-        return {"index": reg.index, "stages": reg.stages, "artifacts": artifacts}
-
-    def _timeline_manifest(self, changes: list[timeline.Change]) -> list[dict[str, Any]]:
-        """The timeline's changes, newest first, as the timeline page lists them."""
-        models = model_paths(self.site)
-        emails = self.site.show_emails
-        return [
-            {
-                "commit": c.commit.sha,
-                "date": c.commit.date,
-                "author": c.commit.author,
-                **({"author_email": c.commit.email} if emails else {}),
-                "subject": c.commit.subject,
-                "path": c.path,
-                "file": c.file,
-                "kind": "model" if c.path in models else "data",
-                "old_md5": c.old_md5,
-                "new_md5": c.new_md5,
-                "old_size": c.old_size,
-                "new_size": c.new_size,
-            }
-            for c in changes
-        ]
-
-    def manifest(self) -> dict[str, Any]:
-        """The machine-readable record of this build (see the README for its shape)."""
-        site = self.site
-        base = self.git_root or self.config_dir
-        findings = [finding.as_dict(severity) for finding, severity in self.graded()]
-        return {
-            "manifest_version": 1,
-            "generator": f"mkdocs-mlplugin {__version__}",
-            "docs_version": self.docs_version,
-            "git": site.repo.as_dict() if site.repo else None,
-            "projects": [
-                self._project_manifest(view.project, view, base)
-                for view in (site, *self._views.values())
-                if view.project is not None
-            ],
-            "registry": self._registry_manifest(),
-            "timeline": None if self.timeline is None else self._timeline_manifest(self.timeline),
-            "pages": self.pages,
-            "findings": findings,
-        }
 
 
 def _may_record(data: bytes | None, md5: object) -> bool:
@@ -1365,45 +1219,6 @@ def _name_artifacts(site: SiteFacts, project: dvc.Project, repo: git.GitRepo) ->
         path = prefix + artifact.dvcfile  # GTO names from the git root
         site.registry_names[artifact.name] = bare if path == "dvc.yaml" else f"{path}:{bare}"
     site.past_metrics = timeline.PastMetrics(project, site.history, prefix, repo)
-
-
-def _blocking(root: Finding, consequences: list[Finding]) -> Finding:
-    """ROOT, its message saying how many references on which pages it blocked."""
-    pages = sorted({f.file for f in consequences if f.file})
-    n = len(consequences)
-    where = (
-        "on this page"
-        if pages == [root.file]
-        else f"on {len(pages)} page{'s' if len(pages) != 1 else ''} ({', '.join(pages[:5])}"
-        + (", ..." if len(pages) > 5 else "")
-        + ")"
-    )
-    blocks = f"It blocks {n} reference{'s' if n != 1 else ''} {where}, not listed on their own."
-    return dataclasses.replace(root, message=f"{root.message} {blocks}")
-
-
-def write_manifest(manifest: dict[str, Any], out: TextIO) -> None:
-    """MANIFEST as strict JSON, indented, except that each page and each finding is one line:
-    they are most of a large site's manifest, and the C encoder (which does not indent)
-    writes them several times faster. Streamed, one line at a time."""
-    out.write("{")
-    for n, (key, value) in enumerate(manifest.items()):
-        out.write(f"{',' if n else ''}\n  {json.dumps(key)}: ")
-        if key in ("pages", "findings") and value:
-            for i, row in enumerate(value):
-                out.write(f"{',' if i else '['}\n    {_strict_dumps(row)}")
-            out.write("\n  ]")
-        else:
-            out.write(_strict_dumps(value, indent=2).replace("\n", "\n  "))
-    out.write("\n}\n")
-
-
-def _strict_dumps(value: Any, indent: int | None = None) -> str:
-    try:
-        return json.dumps(value, indent=indent, default=str, allow_nan=False)
-    except (ValueError, TypeError):  # NaN, an infinity, a date as a key: rare, so looked for then
-        value = _strict_json(render.json_keys(value))
-        return json.dumps(value, indent=indent, default=str, allow_nan=False)
 
 
 def check_pipeline(
@@ -1443,12 +1258,6 @@ def check_pipeline(
     return pipeline.pipeline_status(
         project, lambda path: path in kept or path in dirs, changed_since=changed_since
     )
-
-
-def _with_status(stages: list[dict[str, Any]], verdicts: dict[str, pipeline.Verdict]) -> None:
-    for stage in stages:
-        verdict = verdicts.get(stage["name"])
-        stage["status"] = verdict.as_dict() if verdict else None
 
 
 def gto_artifact(
@@ -1510,30 +1319,6 @@ def _prefix(directory: str | None) -> str | None:
 def _parents(path: str) -> list[str]:
     parts = path.split("/")[:-1]
     return ["/".join(parts[: i + 1]) for i in range(len(parts))]
-
-
-def _strict_json(value: Any) -> Any:
-    """VALUE with NaN and infinities as the strings "NaN", "Infinity", "-Infinity": the
-    manifest is strict JSON, which jq, JavaScript and Go read."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-    if isinstance(value, dict):
-        return {k: _strict_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_strict_json(v) for v in value]
-    return value
-
-
-def _jsonable(value: Any) -> Any:
-    if value is None or type(value) in (str, int, bool):
-        return value
-    if isinstance(value, render.Empty):
-        return None  # the page shows a dash and says why; the manifest holds no value
-    try:
-        json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError):
-        return render.display(value)
-    return value
 
 
 def _alone(markdown: str, match: references.Match) -> str | None:

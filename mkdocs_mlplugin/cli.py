@@ -20,9 +20,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
-from mkdocs_mlplugin.build import Build, Session, write_manifest
+from mkdocs_mlplugin.build import Build, Session
 from mkdocs_mlplugin.config import MLConfig, extension_options
 from mkdocs_mlplugin.findings import Finding, visible
+from mkdocs_mlplugin.manifest import manifest, write_manifest
 
 
 class UsageError(Exception):
@@ -205,8 +206,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     check.add_argument("--format", choices=("text", "json", "github"), default="text")
     check.add_argument("--strict", action="store_true", help="warnings fail the check too")
     check.add_argument("-v", "--verbose", action="store_true", help="also show information")
-    manifest = commands.add_parser("manifest", help="print the manifest a build would write")
-    manifest.add_argument("-f", "--config-file", default="mkdocs.yml", help="the site's mkdocs.yml")
+    printing = commands.add_parser("manifest", help="print the manifest a build would write")
+    printing.add_argument("-f", "--config-file", default="mkdocs.yml", help="the site's mkdocs.yml")
     args = parser.parse_args(argv)
 
     logging.basicConfig(
@@ -219,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         if args.command == "manifest":
-            write_manifest(checked.build.manifest(), sys.stdout)
+            write_manifest(manifest(checked.build), sys.stdout)
             return 0
         errors, warnings = report(
             checked,

@@ -11,8 +11,11 @@ import dataclasses
 import difflib
 import logging
 import re
-from collections.abc import Iterable
-from typing import NamedTuple
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any, NamedTuple
+
+from mkdocs.plugins import get_plugin_logger
 
 SEVERITIES = ("error", "warn", "info", "ignore")
 
@@ -116,6 +119,97 @@ class Finding:
         }
 
 
+class Findings(list[Finding]):
+    """The findings of one build, in the order they were noticed, and which finding is the
+    root cause of what (``Finding.cause``): a list, so that what a page or a check hands
+    back is added with ``extend``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.roots: dict[str, Finding] = {}  # cause -> its finding
+
+    def add(self, finding: Finding, root: str | None = None) -> None:
+        """Collect FINDING; ROOT names what it is the root cause of (see Finding.cause)."""
+        self.append(finding)
+        if root is not None:
+            self.roots.setdefault(root, finding)
+
+    def graded(self, severities: Mapping[str, Any]) -> list[tuple[Finding, str]]:
+        """Every finding once, with its severity (SEVERITIES: kind -> severity, the
+        ``checks:`` option; "error" for a kind not there); ignored ones left out. A finding
+        that follows from another one that is reported (a reference to a stage of a dvc.yaml
+        that cannot be read) is not listed: its root says how many references it blocked."""
+        findings = list(dict.fromkeys(self))
+        graded = {f: str(severities.get(f.kind, "error")) for f in findings}
+        blocked: dict[Finding, list[Finding]] = {}
+        for finding in findings:
+            root = self._root(finding)
+            if root is not None and graded.get(root, "ignore") != "ignore":
+                blocked.setdefault(root, []).append(finding)
+        consequences = {f for fs in blocked.values() for f in fs}
+        return [
+            (_blocking(f, blocked[f]) if f in blocked else f, s)
+            for f, s in graded.items()
+            if s != "ignore" and f not in consequences
+        ]
+
+    def _root(self, finding: Finding) -> Finding | None:
+        """The reported finding FINDING follows from, through causes of causes."""
+        root, seen = None, set()
+        while finding.cause is not None and finding.cause not in seen:
+            seen.add(finding.cause)
+            cause = self.roots.get(finding.cause)
+            if cause is None or cause is finding:
+                break
+            root = finding = cause
+        return root
+
+
+def _blocking(root: Finding, consequences: list[Finding]) -> Finding:
+    """ROOT, its message saying how many references on which pages it blocked."""
+    pages = sorted({f.file for f in consequences if f.file})
+    n = len(consequences)
+    where = (
+        "on this page"
+        if pages == [root.file]
+        else f"on {len(pages)} page{'s' if len(pages) != 1 else ''} ({', '.join(pages[:5])}"
+        + (", ..." if len(pages) > 5 else "")
+        + ")"
+    )
+    blocks = f"It blocks {n} reference{'s' if n != 1 else ''} {where}, not listed on their own."
+    return dataclasses.replace(root, message=f"{root.message} {blocks}")
+
+
+def log_findings(
+    graded: list[tuple[Finding, str]], pages: list[dict[str, Any]], started: float
+) -> int:
+    """Log every finding of GRADED once, at its severity, and a summary of the build (PAGES:
+    the manifest's page rows; STARTED: when the build started, ``time.monotonic``); return
+    how many are errors."""
+    errors = 0
+    for finding, severity in graded:
+        message = finding.line_text()
+        if severity == "error":
+            errors += 1
+            log.error(message)
+        elif severity == "warn":
+            log.warning(message)
+        elif severity == "info":
+            log.info(message)
+    resolved = sum(
+        1 for p in pages for r in p["references"] if r["value"] is not None or r.get("block")
+    )
+    log.info(
+        "%d references resolved on %d pages, %d findings (%d errors) in %.2f s",
+        resolved,
+        len(pages),
+        len(graded),
+        errors,
+        time.monotonic() - started,
+    )
+    return errors
+
+
 class FindingError(Exception):
     """An exception that carries a Finding: raised where a problem about one file is noticed,
     caught where the finding is collected (``.finding``)."""
@@ -165,3 +259,7 @@ class VisibleFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg, record.args = visible(record.getMessage()), None
         return True
+
+
+log = get_plugin_logger("mlplugin")  # logs as mkdocs.plugins.mlplugin
+log.logger.addFilter(VisibleFilter())  # every record on one line, controls made visible

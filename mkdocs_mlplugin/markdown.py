@@ -22,10 +22,10 @@ from typing import Any
 from markdown import Extension, Markdown
 from markdown.preprocessors import Preprocessor
 
-from mkdocs_mlplugin.build import Build, Session, log
+from mkdocs_mlplugin.build import Build, Session
 from mkdocs_mlplugin.config import EXTENSION_OPTIONS, extension_options
 from mkdocs_mlplugin.facts.site import PageFacts
-from mkdocs_mlplugin.findings import Finding
+from mkdocs_mlplugin.findings import Finding, log
 from mkdocs_mlplugin.pages.stash import Stash
 
 #: facts read once per process and site, read again when a file they come from changes

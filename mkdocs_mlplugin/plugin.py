@@ -22,7 +22,7 @@ from mkdocs.structure.pages import Page
 
 from mkdocs_mlplugin.build import Build, Session
 from mkdocs_mlplugin.config import MLConfig
-from mkdocs_mlplugin.findings import Finding, FindingError
+from mkdocs_mlplugin.findings import Finding, FindingError, log_findings
 
 
 class MLPlugin(BasePlugin[MLConfig]):
@@ -83,7 +83,7 @@ class MLPlugin(BasePlugin[MLConfig]):
 
     def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
         build = self._current()
-        errors = build.log_findings(build.finish())
+        errors = log_findings(build.finish(), build.pages, build.started)
         if errors:
             raise PluginError(
                 f"mlplugin: {errors} error{'s' if errors != 1 else ''} (listed above); "

@@ -23,7 +23,6 @@ from mkdocs_mlplugin.facts.dvc import Artifact, Project, Stage
 from mkdocs_mlplugin.facts.git import Commit, FileHistory, RepoFacts
 from mkdocs_mlplugin.facts.registry import Registry
 from mkdocs_mlplugin.facts.timeline import PastMetrics
-from mkdocs_mlplugin.findings import Finding
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,7 +71,6 @@ class SiteFacts:
     past_metrics: PastMetrics | None = None
     trained: TrainedOf | None = None  # None: nothing can tell
     model_version: RegisteredAs | None = None  # None: nothing can tell
-    roots: dict[str, Finding] = dataclasses.field(default_factory=dict)  # cause -> its finding
     date_format: str = "%Y-%m-%d"
     show_emails: bool = False
     co_authors: bool = True  # Co-authored-by: trailers count as authors
