@@ -32,11 +32,11 @@ from mkdocs_mlplugin.config import MLConfig
 from mkdocs_mlplugin.facts import dvc, git, registry, timeline
 from mkdocs_mlplugin.facts.site import PageFacts, SiteFacts, Trained, relative
 from mkdocs_mlplugin.findings import Finding, FindingError, Findings, log
-from mkdocs_mlplugin.pages import references
+from mkdocs_mlplugin.pages import publish, references
 from mkdocs_mlplugin.pages.blocks import param_group, render_block
 from mkdocs_mlplugin.pages.generated import registry_page, timeline_page
 from mkdocs_mlplugin.pages.stash import Source, Stash
-from mkdocs_mlplugin.pages.values import author_names, dated, format_date, value_of
+from mkdocs_mlplugin.pages.values import value_of
 
 T = TypeVar("T")
 _UNSET = object()  # page.meta had no 'ml' key
@@ -216,7 +216,26 @@ class Build:
             self._check_card(page, facts, markdown, first_line)
         links = _Links(self.documented, page.file)
         result, refs = self.render_page(markdown, facts, first_line, links, self.stash)
-        self._publish(page, facts, refs)
+        site = self._site_of(facts)
+        if self._git_meta[0] is not site.repo:  # one mapping for every page of the build
+            self._git_meta = (site.repo, site.repo.as_dict() if site.repo else None)
+        facts.meta, row = publish.publish(
+            site,
+            facts,
+            page.url,
+            refs,
+            docs_version=self.docs_version,
+            git_meta=self._git_meta[1],
+            uncommitted=publish.page_uncommitted(
+                facts,
+                self.site.repo,
+                self.site.history,
+                self._uncommitted,
+                bool(page.file.abs_src_path),
+            ),
+        )
+        self.published[page.file.src_uri] = facts.meta
+        self.pages.append(row)
         if self.options.hf_export and facts.artifact is not None and facts.artifact.type == "model":
             card = self.stash.expand(result)
             metadata = cards.hub_metadata(page.meta, self._measured(facts))
@@ -1041,77 +1060,6 @@ class Build:
                 )
             )
 
-    def _publish(self, page: Page, facts: PageFacts, refs: list[dict[str, Any]]) -> None:
-        """Put the page's facts under page.meta['ml'] for templates, and keep them for the manifest."""
-        site = self._site_of(facts)
-        project = site.project
-        if self._git_meta[0] is not site.repo:  # one mapping for every page of the build
-            self._git_meta = (site.repo, site.repo.as_dict() if site.repo else None)
-        uncommitted = self._page_uncommitted(page, facts)
-        meta: dict[str, Any] = {
-            "docs_version": self.docs_version,
-            "git": self._git_meta[1],
-            "page": dated(facts.history, site.date_format)
-            | {
-                "authors": author_names(facts.history, site) if facts.history else [],
-                "uncommitted": uncommitted,
-            },
-            "artifact": None,
-            "stage": None,
-        }
-        if facts.artifact is not None:
-            artifact = facts.artifact.as_dict() | {"source": facts.artifact.source}
-            if facts.artifact.path is None:
-                artifact["path"] = facts.artifact.gto_path
-            found = (
-                project.producer(facts.artifact.path)
-                if project and facts.artifact.path is not None
-                else None
-            )
-            if found:
-                artifact |= {"stage": found[0], "md5": found[1].md5, "size": found[1].size}
-            gto_name = site.registry_names.get(facts.artifact.name, facts.artifact.name)
-            entry = site.registry.artifact(gto_name) if site.registry else None
-            artifact |= {
-                "registered_as": site.model_version(facts.artifact) if site.model_version else None,
-                "registry_name": gto_name,
-                "version": entry["latest"] if entry else None,
-                "stages": {s: v for s, v in entry["stages"].items() if v} if entry else {},
-            }
-            artifact |= self._training(self._site_of(facts), facts.artifact, found)
-            meta["artifact"] = artifact
-        if facts.stage is not None:
-            verdict = site.verdicts.get(facts.stage.name)
-            meta["stage"] = facts.stage.as_dict() | {
-                "status": verdict.as_dict() if verdict else None
-            }
-        facts.meta = meta
-        self.published[page.file.src_uri] = meta
-        self.pages.append(
-            {
-                "src": facts.src,
-                "url": page.url,
-                "artifact": facts.artifact.name if facts.artifact else None,
-                "stage": facts.stage.name if facts.stage else None,
-                "created": meta["page"]["created"],
-                "updated": meta["page"]["updated"],
-                "authors": meta["page"]["authors"],
-                "uncommitted": uncommitted,
-                "references": refs,
-            }
-            | (
-                {
-                    "trained": {
-                        "commit": meta["artifact"].get("trained_commit"),
-                        "uncommitted": meta["artifact"]["trained_uncommitted"],
-                    },
-                    "stale": meta["artifact"]["stale"],
-                }
-                if meta["artifact"]
-                else {}
-            )
-        )
-
     def _docs_dirty(self, files: Files) -> None:
         """Count the docs as uncommitted changes too: the site is dirty when docs_dir holds a
         file that differs from HEAD (untracked ones included), or a page git has never
@@ -1133,44 +1081,6 @@ class Build:
                         break
         if dirty:
             site.repo = dataclasses.replace(site.repo, dirty=True)
-
-    def _page_uncommitted(self, page: Page, facts: PageFacts) -> bool | None:
-        """Whether the page's source differs from HEAD: modified, staged, or never committed.
-        None where git cannot tell: no repository, a page of another repository, or a page
-        generated by a plugin."""
-        if self.site.repo is None or facts.no_history or not page.file.abs_src_path:
-            return None
-        if facts.repo_path is None:
-            return None
-        if self.site.repo.commit is None:
-            return True
-        return facts.repo_path in self._uncommitted or (
-            self.site.history is not None and facts.history is None
-        )
-
-    def _training(
-        self, site: SiteFacts, artifact: dvc.Artifact, found: tuple[str, Any] | None
-    ) -> dict[str, Any]:
-        """The card header's facts of how the artifact in the work tree was made: the commit
-        that trained it, or that it was trained in the work tree and not committed; and, when
-        the stage producing it (FOUND: producer and hash) is stale, what changed since."""
-        owner = found[0] if found else None
-        trained = site.trained(artifact) if site.trained else None
-        facts: dict[str, Any] = {"trained_uncommitted": bool(trained and trained.uncommitted)}
-        commit = trained.commit if trained else None
-        if commit is not None:
-            facts |= {
-                "trained_commit": commit.sha,
-                "trained_date": commit.date or None,
-                "trained_display": format_date(commit.date, site.date_format),
-                "trained_subject": commit.subject,
-            }
-        verdict = site.verdicts.get(owner) if owner else None
-        stale = verdict is not None and verdict.state == "stale"
-        facts["stale"] = (
-            {"stage": owner, "reasons": verdict.reasons()} if verdict and stale else None
-        )
-        return facts
 
     def _trained(self, artifact: dvc.Artifact) -> Trained | None:
         """When the artifact as the work tree records it was trained (see facts.site.Trained);
