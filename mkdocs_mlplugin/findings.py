@@ -1,8 +1,9 @@
 """Findings: what the plugin has to say about a page or a project file, as plain data.
 
-A finding is collected wherever a problem is noticed; the plugin decides once, at the end of
-the build, which findings are errors (the build fails), warnings (``--strict`` fails), or
-information. Every finding names the file and, where there is one, the line.
+A finding is collected (``Findings``) wherever a problem is noticed; the build decides once,
+at its end (``Findings.graded``), which findings are errors (the build fails), warnings
+(``--strict`` fails), or information, and ``log_findings`` reports them. Every finding names
+the file and, where there is one, the line.
 """
 
 from __future__ import annotations
