@@ -116,9 +116,13 @@ class MLPlugin(BasePlugin[MLConfig]):
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
         """Rebuild on ``dvc repro`` (dvc.lock, params, metrics), ``dvc add`` (.dvc files),
         a commit or a tag (git HEAD and refs)."""
-        for path in self._current().watched():
+        for path in self.watched():
             server.watch(str(path))
         return server
+
+    def watched(self) -> list[Path]:
+        """The files whose changes change the last build's facts."""
+        return self.build.watched() if self.build else []
 
     def on_build_error(self, *, error: Exception) -> None:
         if self.build is not None:
