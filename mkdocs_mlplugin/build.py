@@ -11,42 +11,31 @@ grades them once.
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import os
-import posixpath
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from mkdocs_mlplugin import guards, manifest, render
-from mkdocs_mlplugin.checks import bindings, cards, drift, pipeline
+from mkdocs_mlplugin.checks import bindings, cards, drift
 from mkdocs_mlplugin.config import MLConfig
 from mkdocs_mlplugin.facts import dvc, git, registry, timeline
-from mkdocs_mlplugin.facts.site import PageFacts, SiteFacts, Trained, relative
-from mkdocs_mlplugin.findings import Finding, FindingError, Findings, log
+from mkdocs_mlplugin.facts.reader import SiteReader
+from mkdocs_mlplugin.facts.site import PageFacts, SiteFacts, relative, repo_prefix
+from mkdocs_mlplugin.findings import Finding, FindingError, Findings
 from mkdocs_mlplugin.pages import publish, references
 from mkdocs_mlplugin.pages.blocks import param_group, render_block
 from mkdocs_mlplugin.pages.generated import registry_page, timeline_page
 from mkdocs_mlplugin.pages.stash import Source, Stash
 from mkdocs_mlplugin.pages.values import value_of
 
-T = TypeVar("T")
 _UNSET = object()  # page.meta had no 'ml' key
-# the repository and what threads read of it: facts, tag listing, history (None: reused)
-_GitStart = tuple[
-    "git.GitRepo",
-    "Future[git.RepoFacts]",
-    "Future[bytes]",
-    "Future[git.Histories] | None",
-]
 #: where a local Mermaid build is served; Material uses a global `mermaid` when one is loaded
 MERMAID_JS = "assets/javascripts/mermaid.min.js"
 THEME_OVERRIDES = next(
@@ -113,15 +102,18 @@ class Build:
         # mike builds each docs version with MIKE_DOCS_VERSION set; the manifest and footer name it
         self.docs_version = docs_version
         self.started = time.monotonic()
-        self.site = self._new_site()
         self.findings = Findings()
+        # git, DVC and the registry, read once: it fills the site's facts and its views
+        self.reader = SiteReader(options, session, config_dir, docs_dir, self.findings)
+        self.site = self.reader.site
+        # the site's other DVC projects (dvc_root: [a, b]): root -> the facts as that project's
+        # pages see them
+        self._views = self.reader.views
         self.pages: list[dict[str, Any]] = []
         self.bound: list[bindings.Bound] = []
         self.documented: dict[str, Any] = {}
         self.card_pages: dict[str, File] = {}  # artifact -> the page bound to it
         self.timeline: list[timeline.Change] | None = None  # when timeline_page computed it
-        # (project root, artifact) -> registry.model_version
-        self._model_versions: dict[tuple[Path, str], Any] = {}
         self.cards: dict[
             str, tuple[dict[str, Any], str]
         ] = {}  # artifact -> (Hub metadata, Markdown)
@@ -134,29 +126,31 @@ class Build:
         self._dirs: dict[str, tuple[str | None, str | None, Path | None]] = {}
         # directory -> the DVC project holding it (pages of several projects, monorepo-style)
         self._dir_projects: dict[str, Path | None] = {}
-        # the site's other DVC projects (dvc_root: [a, b]): root -> the facts as that project's
-        # pages see them
-        self._views: dict[Path, SiteFacts] = {}
-        self.git_root: Path | None = None
-        # paths (from the git root) that differ from HEAD, untracked ones included
-        self._uncommitted: frozenset[str] = frozenset()
-        self.repo: git.GitRepo | None = None
-        self._history_job: tuple[Any, Future[git.Histories]] | None = None
-        self._tags_job: Future[bytes] | None = None
-        self._git_start: _GitStart | FindingError | None = None
         # pages whose first line holds text (no front matter, no blank line): their Markdown
         # body starts on line 1, so the page need not be read again to number its lines
         self._body_first: set[str] = set()
-        # the build's git cat-file process for old dvc.lock and .dvc files, once started
-        self._blob_reader: tuple[git.BlobReader, drift.Blobs] | None = None
         # the paths in the site that write() writes, None when unset or refused
         self._outputs = {o: self._site_option(o) for o in ("manifest", "hf_export")}
+
+    @property
+    def repo(self) -> git.GitRepo | None:
+        """The git repository the site is in, once read (None: none, or unreadable)."""
+        return self.reader.repo
+
+    @property
+    def git_root(self) -> Path | None:
+        return self.reader.git_root
+
+    @property
+    def _uncommitted(self) -> frozenset[str]:
+        """Paths (from the git root) that differ from HEAD, untracked ones included."""
+        return self.reader.uncommitted
 
     # ------------------------------------------------------------------ 1. facts
 
     def start(self) -> None:
         """Start reading git in threads while MkDocs collects the files."""
-        self._git_start = self._start_git()
+        self.reader.start_git()
 
     def configure(self, config: MkDocsConfig) -> None:
         """Add to MkDocs' CONFIG what this build needs: its stash's Markdown extension (in
@@ -180,14 +174,14 @@ class Build:
     def read(self, files: Files, config: MkDocsConfig) -> None:
         """Read git, DVC and registry facts once for the whole site; take out of FILES what
         must not be published; add the Mermaid build and the generated pages."""
-        self._read_git()
+        self.reader.read_git()
         self._guard_docs(files, config)
         if self.options.mermaid_js:
             self._add_mermaid_js(files, config)
-        self._read_dvc()
-        self._join_history()
-        self._docs_dirty(files)
-        self._read_registry()
+        self.reader.read_dvc()
+        self.reader.join_history()
+        self.reader.docs_dirty(self._repo_places(files))
+        self.reader.read_registry()
         self.documented = self._documented(files)
         if self._site_option("registry_page"):
             self._add_registry_page(files, config)
@@ -197,10 +191,10 @@ class Build:
     def read_facts(self) -> None:
         """Read git, DVC and registry facts for a site without MkDocs' files (the Markdown
         extension)."""
-        self._read_git()
-        self._read_dvc()
-        self._join_history()
-        self._read_registry()
+        self.reader.read_git()
+        self.reader.read_dvc()
+        self.reader.join_history()
+        self.reader.read_registry()
 
     # ------------------------------------------------------------------ 2. pages
 
@@ -273,7 +267,7 @@ class Build:
 
     def close(self) -> None:
         """End what the build started and did not finish (a failed build)."""
-        self.close_blobs()
+        self.reader.close_blobs()
 
     def _site_option(self, option: str) -> str | None:
         """The value of OPTION, a path in the site, when it is one (not absolute, no '..'
@@ -494,13 +488,6 @@ class Build:
             self._resolved_inline[key] = result
         return result
 
-    def _new_site(self) -> SiteFacts:
-        return SiteFacts(
-            date_format=self.options.date_format,
-            show_emails=self.options.show_emails,
-            co_authors=self.options.co_authors,
-        )
-
     @property
     def sites(self) -> list[SiteFacts]:
         """The facts of the site, then those of each other DVC project it reads (as that
@@ -526,138 +513,7 @@ class Build:
             paths += [self.repo.head_dir / "HEAD", git_dir / "refs", git_dir / "packed-refs"]
         return sorted({p for p in paths if p.exists()})
 
-    # ------------------------------------------------------------------ reading
-
-    def _start_git(self) -> _GitStart | FindingError:
-        """Open the git repository and start reading it in threads (git runs in processes of
-        its own) while MkDocs collects the files and the plugin reads the DVC files: the
-        facts (commit, branch, tags, status), the tag listing for the registry, and the
-        history unless a serve rebuild of this repository may reuse it. _read_git,
-        _read_registry and _join_history wait for them."""
-        try:
-            repo = git.open_repo(self.config_dir)
-        except FindingError as exc:
-            return exc
-        tags = _in_background(registry.list_tags, repo)
-        facts = _in_background(repo.facts)
-        reusable = self.session.history is not None and self.session.history[0][0] == repo.root
-        history = None if reusable else _in_background(repo.history, ["."])
-        return repo, facts, tags, history
-
-    def _read_git(self) -> None:
-        site = self.site
-        started, self._git_start = self._git_start or self._start_git(), None
-        try:
-            if isinstance(started, FindingError):
-                raise started
-            repo, facts, tags, history = started
-            site.repo = facts.result()  # git cannot read the repository: the threads fail too
-        except FindingError as exc:
-            site.git_problem = site.history_problem = exc.finding.message
-            self.findings.add(exc.finding)
-            return
-        self.repo, self.git_root, self._tags_job = repo, repo.root, tags
-        self._uncommitted = frozenset(site.repo.changed)
-        if repo.partial:
-            self.findings.add(Finding("git_history", git.partial_clone_problem(repo.partial)))
-        if site.repo.shallow:
-            site.history_problem = (
-                "the git checkout is shallow, so page dates and authors would be wrong; they are "
-                "shown as unknown. Fetch the full history (actions/checkout: 'fetch-depth: 0')."
-            )
-            self.findings.add(Finding("git_history", site.history_problem))
-            return
-        if site.repo.commit is None:
-            site.history = {}
-            return
-        # The whole repository, not just docs_dir: a page moved into docs/ from elsewhere keeps
-        # its history only if git sees both sides of the rename.
-        key = (repo.root, site.repo.commit)
-        if self.session.history is not None and self.session.history[0] == key:
-            site.history = self.session.history[1]  # mkdocs serve: nothing was committed since
-            self.findings.extend(self.session.history[1].problems())
-            return
-        self._history_job = (key, history or _in_background(repo.history, ["."]))
-
-    def _join_history(self) -> None:
-        """Wait for the git history started by _read_git, if it still runs."""
-        if self._history_job is None:
-            return
-        key, job = self._history_job
-        self._history_job = None
-        try:
-            found = job.result()
-            self.site.history, self.session.history = found, (key, found)
-            self.findings.extend(found.problems())
-        except FindingError as exc:
-            self.site.history_problem = exc.finding.message
-            self.findings.add(exc.finding)
-
-    def _read_dvc(self) -> None:
-        site = self.site
-        roots = self.options.dvc_root
-        roots = [roots] if isinstance(roots, str) else list(roots or [])
-        if not all(isinstance(r, str) and r for r in roots):
-            site.project_problem = (
-                "the plugin's 'dvc_root' option must be a directory, or a list of directories, "
-                f"relative to mkdocs.yml; it is {roots!r}."
-            )
-            self.findings.add(Finding("invalid_project_file", site.project_problem, "mkdocs.yml"))
-            return
-        configured = self.config_dir / roots[0] if roots else None
-        try:
-            root = dvc.find_project(self.config_dir, self.git_root, configured)
-            others = [
-                dvc.find_project(self.config_dir, None, self.config_dir / r) for r in roots[1:]
-            ]
-        except FindingError as exc:
-            site.project_problem = exc.finding.message
-            self.findings.add(exc.finding)
-            return
-        if root is None:
-            site.project_problem = (
-                f"no DVC project was found at or above {self.config_dir} (no .dvc directory): "
-                "run 'dvc init', or set the plugin's 'dvc_root' option."
-            )
-            log.debug(site.project_problem)
-            return
-        project = self.session.project = self._load_project(root, self.session.project)
-        known: dict[str, Trained | None] = {}  # artifact -> when it was trained, this build
-
-        def trained(artifact: dvc.Artifact) -> Trained | None:
-            if artifact.name not in known:
-                known[artifact.name] = self._trained(artifact)
-            return known[artifact.name]
-
-        site.trained = trained
-        site.project = project
-        self._join_history()  # the verdicts of directory deps look at their history
-        site.verdicts = self._check_pipeline(project)
-        for other in others:
-            if other is None or other.resolve() in (project.root, *self._views):
-                continue
-            loaded = self.session.others[other.resolve()] = self._load_project(
-                other, self.session.others.get(other.resolve())
-            )
-            # the rest of the view (registry names, metrics history) once the registry is read
-            self._views[loaded.root] = dataclasses.replace(
-                site, project=loaded, verdicts=self._check_pipeline(loaded)
-            )
-
-    def _load_project(self, root: Path, previous: dvc.Project | None) -> dvc.Project:
-        """The DVC project at ROOT (PREVIOUS reused where its files did not change), its
-        problems added as findings."""
-        project = dvc.load_project(root.resolve(), previous=previous)
-        for finding in project.findings:
-            file = finding.file
-            # the finding of a file that cannot be read is the root of what that file blocks
-            broken = file in project.unreadable and project.unreadable[file] == finding.message
-            self.findings.add(
-                Finding(finding.kind, finding.message, self._shown(project, file), finding.line),
-                root=f"file:{file}" if broken else None,
-            )
-        log.debug("read %d DVC files in %s", len(project.files_read), root)
-        return project
+    # ------------------------------------------------------------------ generated pages
 
     def _taken(self, option: str, src: str, files: Files) -> bool:
         """Whether a generated page's path is a page of docs_dir already (then a finding)."""
@@ -685,7 +541,7 @@ class Build:
             except FindingError as exc:
                 self.findings.add(exc.finding)
                 problem = exc.finding.message
-            self._unreadable_versions(repo, unreadable, "the timeline")
+            self.reader.unreadable_versions(repo, unreadable, "the timeline")
         page = timeline_page(self.site, found, problem)
         files.append(_generated(config, src, page))
 
@@ -700,175 +556,6 @@ class Build:
         }
         page_file.content_string = registry_page(self.site, cards)
         files.append(page_file)
-
-    def _read_registry(self) -> None:
-        """GTO versions and stages from the repository's tags (one git process) and GTO's
-        artifacts.yaml; then every artifact a page may name."""
-        self._read_tags()
-        for site in (self.site, *self._views.values()):
-            self._gather_artifacts(site)
-
-    def _read_tags(self) -> None:
-        site, repo, project = self.site, self.repo, self.site.project
-        if repo is None:
-            site.registry_problem = site.git_problem
-            return
-        tags, self._tags_job = self._tags_job, None
-        try:
-            raw = tags.result() if tags is not None else None
-            site.registry = reg = self.session.registry = registry.read(
-                repo, self.session.registry, raw
-            )
-        except FindingError as exc:
-            site.registry_problem = exc.finding.message
-            self.findings.add(exc.finding)
-            return
-        for name, date in reg.undated:
-            message = (
-                f"GTO tag '{name}' has the tagger date '{date}', which is no calendar date (a zone "
-                "beyond +/-23:59, or a year after 9999): the registry leaves the tag out. Tag "
-                "again with a real date."
-            )
-            self.findings.add(Finding("registry", message))
-        for problem in reg.problems:
-            shown = os.path.relpath(repo.root / (problem.file or ""), self.config_dir)
-            self.findings.add(dataclasses.replace(problem, file=shown.replace(os.sep, "/")))
-        log.debug(
-            "registry: %d tags, %d GTO events, %d not GTO tags, %d lightweight (ignored by GTO)",
-            reg.tags,
-            len(reg.history),
-            len(reg.ignored),
-            len(reg.lightweight),
-        )
-        if site.repo is not None and site.repo.shallow:
-            site.registry_problem = (
-                "the checkout is shallow and has no tags, so the model registry (GTO tags) is "
-                "empty here: fetch them (actions/checkout: 'fetch-depth: 0', or 'git fetch --tags')."
-                if not reg.history
-                else "the checkout is shallow, so it has only the tags of the commits it fetched and "
-                "the model registry (GTO tags) may be incomplete: fetch the full history and tags "
-                "(actions/checkout: 'fetch-depth: 0', or 'git fetch --tags')."
-            )
-            if project is not None and project.artifacts:
-                self.findings.add(Finding("registry", site.registry_problem))
-        if project is not None:
-            _name_artifacts(site, project, repo)
-        for root, view in self._views.items():
-            self._views[root] = dataclasses.replace(
-                site, project=view.project, verdicts=view.verdicts, registry_names={}
-            )
-            _name_artifacts(self._views[root], self.session.others[root], repo)
-
-    def _gather_artifacts(self, site: SiteFacts) -> None:
-        """Every artifact a page of SITE's project may name: its dvc.yaml artifacts, then
-        those only GTO knows (artifacts.yaml, tags), and how to tell which registered version
-        each one's model in the work tree is."""
-        project, repo = site.project, self.repo
-        site.artifacts = dict(project.artifacts) if project else {}
-        site.model_version = None
-        if site.registry is None or repo is None:
-            return
-        prefix = repo_prefix(project, repo) if project else None
-        taken = set(site.registry_names.values()) | set(site.artifacts)
-        for name in sorted(site.registry.artifacts):
-            if name not in taken:
-                site.artifacts[name] = gto_artifact(name, site.registry, project, prefix)
-                site.registry_names[name] = name
-        if project is not None:
-            site.model_version = functools.partial(
-                self._model_version, site, project, repo, repo_prefix(project, repo)
-            )
-
-    def _model_version(
-        self,
-        site: SiteFacts,
-        project: dvc.Project,
-        repo: git.GitRepo,
-        prefix: str,
-        artifact: dvc.Artifact,
-    ) -> dict[str, Any] | None:
-        """Which registered version the artifact in the work tree is, by its md5 against the
-        md5 that dvc.lock (or its .dvc file) records at each registered version's commit, read
-        by the build's one ``git cat-file --batch`` (see _blobs)."""
-        key = (project.root, artifact.name)
-        known = self._model_versions.get(key, _UNSET)
-        if known is not _UNSET:
-            return known
-        reg = site.registry
-        entry = reg.artifact(site.registry_names.get(artifact.name, artifact.name)) if reg else None
-        subject = drift.subject_of(project, artifact, None)
-        found = None
-        if entry is not None and subject is not None:
-            commits = [v["commit"] for v in entry["versions"] if v["registered"]]
-            specs = [f"{c}:{prefix}{subject.file}" for c in commits]
-            self._blobs(repo)  # the build's reader, shared with the headers and doc drift
-            assert self._blob_reader is not None  # noqa: S101  # _blobs has just started it
-            reader = self._blob_reader[0]
-            raw: dict[str, bytes | None] = {}
-
-            def read(spec: str) -> bytes | None:
-                if spec not in raw:
-                    try:
-                        raw[spec] = reader.get(spec)
-                    except FindingError as exc:  # git stopped: the reader answers None now
-                        self.findings.add(exc.finding)
-                        raw[spec] = None
-                return raw[spec]
-
-            # parsed apart from the shared cache, so that its unreadable versions are its own
-            blobs = drift.Blobs(read)
-            md5_at: dict[str, str | None] = {}
-            for commit, spec in zip(commits, specs, strict=True):
-                if commit != entry["latest_commit"] and not _may_record(
-                    read(spec), subject.current
-                ):
-                    md5_at[commit] = registry.OTHER_MD5  # only whether it is HEAD's is asked
-                    continue
-                data = blobs.get(spec)
-                md5 = None if isinstance(data, drift.Unreadable) else subject.extract(data)
-                md5_at[commit] = md5 if isinstance(md5, str) else None
-            self._unreadable_versions(repo, blobs.unreadable(), "the registered versions' hashes")
-            found = registry.model_version(entry, subject.current, md5_at)
-        self._model_versions[key] = found
-        return found
-
-    def _shown(self, project: dvc.Project, file: str | None) -> str | None:
-        """A project-relative path as findings show it: relative to mkdocs.yml's directory."""
-        if file is None:
-            return None
-        return os.path.relpath(project.root / file, self.config_dir).replace(os.sep, "/")
-
-    def _check_pipeline(self, project: dvc.Project) -> dict[str, pipeline.Verdict]:
-        """Decide, from metadata alone, which stages are stale."""
-        try:
-            verdicts = check_pipeline(project, self.repo, self.site.repo, self.site.history)
-        except FindingError as exc:
-            self.findings.add(exc.finding)
-            return {}
-        for verdict in verdicts.values():
-            stage = project.stages[verdict.stage]
-            where = self._shown(project, stage.dvcfile)
-            if verdict.state == pipeline.STALE:
-                self.findings.add(
-                    Finding(
-                        "stale_pipeline",
-                        f"stage '{stage.name}' is stale: {'; '.join(verdict.reasons())}. "
-                        f"Run 'dvc repro {stage.name}' and commit dvc.lock.",
-                        where,
-                        stage.line,
-                    )
-                )
-            elif verdict.state == pipeline.UNVERIFIABLE:
-                self.findings.add(
-                    Finding(
-                        "unverifiable_stage",
-                        f"stage '{stage.name}' cannot be fully checked without its data: "
-                        f"{'; '.join(verdict.unverifiable)}.",
-                        where,
-                        stage.line,
-                    )
-                )
-        return verdicts
 
     # ------------------------------------------------------------------ pages
 
@@ -930,6 +617,13 @@ class Build:
             f"'{os.path.relpath(root, self.config_dir)}' to the plugin's 'dvc_root' list, or "
             "build that project's docs with a mkdocs.yml of its own."
         )
+
+    def _repo_places(self, files: Files) -> Iterator[tuple[str | None, Path | None]]:
+        """Each page's path from the git root and the nested repository holding it (see
+        _place), looked up only as far as the reader asks."""
+        for file in files.documentation_pages():
+            if file.abs_src_path:
+                yield self._place(file.abs_src_path)[1:]
 
     def _place(self, path: str) -> tuple[str | None, str | None, Path | None]:
         """Where the file at PATH is, symbolic links resolved: its path relative to mkdocs.yml's
@@ -1011,7 +705,7 @@ class Build:
         try:
             if repo is None or history is None or not self.bound:
                 return
-            blobs = self._blobs(repo)
+            blobs = self.reader.blobs(repo)
             for view in (self.site, *self._views.values()):
                 project = view.project
                 bound = [b for b in self.bound if self._site_of(b.page) is view]
@@ -1024,187 +718,10 @@ class Build:
         except FindingError as exc:
             self.findings.add(exc.finding)
         else:
-            # the versions the model card headers read too (_trained): one report for both
-            self._unreadable_versions(repo, blobs.unreadable(), "doc drift")
+            # the versions the model card headers read too (SiteReader.trained): one report for both
+            self.reader.unreadable_versions(repo, blobs.unreadable(), "doc drift")
         finally:
-            self.close_blobs()
-
-    def _blobs(self, repo: git.GitRepo) -> drift.Blobs:
-        """Old dvc.lock and .dvc files, parsed, from one ``git cat-file --batch`` that the
-        model card headers and the doc drift checks of this build share."""
-        if self._blob_reader is None:
-            reader = repo.blob_reader()
-            self._blob_reader = (reader, drift.Blobs(reader.get))
-        return self._blob_reader[1]
-
-    def close_blobs(self) -> None:
-        """End the build's git cat-file for old DVC files, if one was started."""
-        reader, self._blob_reader = self._blob_reader, None
-        if reader is not None:
-            reader[0].close()
-
-    def _unreadable_versions(
-        self, repo: git.GitRepo, unreadable: dict[str, drift.Unreadable], what: str
-    ) -> None:
-        """A finding for each old version of a DVC file that could not be read (specs
-        'commit:path', the path from the git root)."""
-        for spec, bad in sorted(unreadable.items()):
-            commit, path = spec.split(":", 1)
-            where = f" (line {bad.line} there)" if bad.line else ""
-            self.findings.add(
-                Finding(
-                    "git_history",
-                    f"{path} as committed in {commit[:12]} cannot be read{where}, so {what} "
-                    f"skips that version: {bad.reason}",
-                    os.path.relpath(repo.root / path, self.config_dir).replace(os.sep, "/"),
-                )
-            )
-
-    def _docs_dirty(self, files: Files) -> None:
-        """Count the docs as uncommitted changes too: the site is dirty when docs_dir holds a
-        file that differs from HEAD (untracked ones included), or a page git has never
-        committed (one git ignores)."""
-        site = self.site
-        if site.repo is None or site.repo.dirty or self.git_root is None:
-            return
-        docs = relative(self.docs_dir, self.git_root, resolved=True) if self.docs_dir else None
-        if docs is None:
-            return
-        under = "" if docs == "." else docs + "/"
-        dirty = any(path.startswith(under) for path in self._uncommitted)
-        if not dirty and site.history is not None:
-            for file in files.documentation_pages():
-                if file.abs_src_path:
-                    _src, path, other = self._place(file.abs_src_path)
-                    if other is None and path is not None and path not in site.history:
-                        dirty = True
-                        break
-        if dirty:
-            site.repo = dataclasses.replace(site.repo, dirty=True)
-
-    def _trained(self, artifact: dvc.Artifact) -> Trained | None:
-        """When the artifact as the work tree records it was trained (see facts.site.Trained);
-        None when that is unknown: no hash recorded, no git history."""
-        repo, history = self.repo, self.site.history
-        projects = [v.project for v in (self.site, *self._views.values()) if v.project]
-        owning = [p for p in projects if p.artifacts.get(artifact.name) is artifact]
-        if not owning or repo is None or history is None:
-            return None
-        project = owning[0]
-        subject = drift.subject_of(project, artifact, None)
-        if subject is None or subject.current is None:
-            return None
-        repo_path = repo_prefix(project, repo) + subject.file
-        try:
-            blobs = self._blobs(repo)
-            head = blobs.get(f"HEAD:{repo_path}")
-            if isinstance(head, drift.Unreadable):
-                return None  # reported by check_docs with the other unreadable versions
-            if subject.extract(head) != subject.current:
-                return Trained(None, uncommitted=True)
-            file_history = history.get(repo_path)
-            commits = file_history.commits if file_history else []
-            versions = drift.versions(subject, commits, blobs, repo_path)
-            return Trained(drift.last_change(versions), uncommitted=False)
-        except FindingError as exc:  # git stopped answering (a partial clone lacks a version)
-            self.findings.add(exc.finding)
-            self.close_blobs()  # what it would answer now is nothing: the next start afresh
-            return None
-
-
-def _may_record(data: bytes | None, md5: object) -> bool:
-    """Whether DATA, a dvc.lock or .dvc file, may record MD5: only then is it parsed. A file
-    that does not hold MD5's text cannot, unless YAML escapes (a backslash) spell it."""
-    if data is None or not isinstance(md5, str) or not md5:
-        return False
-    return md5.encode("utf-8", "surrogateescape") in data or b"\\" in data
-
-
-def _name_artifacts(site: SiteFacts, project: dvc.Project, repo: git.GitRepo) -> None:
-    """What GTO calls PROJECT's artifacts (names from the git root), and how to read the
-    metrics its dvc.yaml files declared at any commit, into SITE."""
-    prefix = repo_prefix(project, repo)
-    for artifact in project.artifacts.values():
-        bare = artifact.name.rsplit(":", 1)[-1]
-        path = prefix + artifact.dvcfile  # GTO names from the git root
-        site.registry_names[artifact.name] = bare if path == "dvc.yaml" else f"{path}:{bare}"
-    site.past_metrics = timeline.PastMetrics(project, site.history, prefix, repo)
-
-
-def check_pipeline(
-    project: dvc.Project,
-    repo: git.GitRepo | None,
-    facts: git.RepoFacts | None,
-    history: dict[str, git.FileHistory] | None,
-) -> dict[str, pipeline.Verdict]:
-    """Pipeline verdicts with what git says: which files it keeps (only those are hashed) and,
-    for directory deps, whether a file in them changed after dvc.lock was committed."""
-    if repo is None:  # files present count as kept, except the data DVC caches
-
-        def present(path: str) -> bool:
-            found = project.producer(path)
-            return (project.root / path).exists() and (found is None or not found[1].cache)
-
-        return pipeline.pipeline_status(project, present)
-    kept = repo.kept_files(project.root)
-    dirs = {parent for path in kept for parent in _parents(path)}
-    prefix = repo_prefix(project, repo)
-    changed = facts.changed if facts else ()
-    files = history or {}
-
-    def changed_since(directory: str, lockfile: str) -> bool:
-        under = f"{prefix}{directory}/"
-        if any(path.startswith(under) for path in changed):
-            return True  # not committed yet
-        lock = files.get(prefix + lockfile)
-        if lock is None or lock.updated is None:
-            return False
-        newest = min(
-            (h.updated.index for p, h in files.items() if p.startswith(under) and h.updated),
-            default=None,
-        )
-        return newest is not None and newest < lock.updated.index
-
-    return pipeline.pipeline_status(
-        project, lambda path: path in kept or path in dirs, changed_since=changed_since
-    )
-
-
-def gto_artifact(
-    name: str, reg: registry.Registry, project: dvc.Project | None, prefix: str | None
-) -> dvc.Artifact:
-    """An artifact only GTO knows: from its artifacts.yaml (type, path, description, labels,
-    as ``gto`` reads them), else from its tags alone. Its path is made relative to the DVC
-    project (PREFIX: the project's directory from the git root), so that DVC's hash and size
-    of that output are found as for a dvc.yaml artifact; None outside the project."""
-    declared = reg.declared.get(name)
-    if declared is None:
-        return dvc.Artifact(name, "", None, source="gto tags")
-    gto_path = declared["path"]
-    path = None
-    if isinstance(gto_path, str) and gto_path.strip() and project is not None:
-        normal = posixpath.normpath(gto_path.replace("\\", "/"))
-        inside = normal[len(prefix or "") :] if normal.startswith(prefix or "") else None
-        if inside and not inside.startswith(("/", "../")) and inside != "..":
-            path = inside if project.contains(inside) else None
-    custom = declared["custom"]
-    return dvc.Artifact(
-        name,
-        reg.index,
-        path,
-        type=declared["type"],
-        desc=declared["description"] or None,
-        labels=list(declared["labels"]),
-        meta=custom if isinstance(custom, dict) else {},
-        source="artifacts.yaml",
-        gto_path=gto_path,
-    )
-
-
-def repo_prefix(project: dvc.Project, repo: git.GitRepo) -> str:
-    """How project-relative paths start from the git root: "" or "sub/dir/"."""
-    base = relative(project.root, repo.root) or "."
-    return "" if base == "." else base + "/"
+            self.reader.close_blobs()
 
 
 def _other_repository(directory: Path, git_root: Path | None) -> Path | None:
@@ -1224,11 +741,6 @@ def _prefix(directory: str | None) -> str | None:
     if directory is None:
         return None
     return "" if directory == "." else directory + "/"
-
-
-def _parents(path: str) -> list[str]:
-    parts = path.split("/")[:-1]
-    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
 
 
 def _alone(markdown: str, match: references.Match) -> str | None:
@@ -1289,15 +801,6 @@ def _generated(config: MkDocsConfig, src_uri: str, content: str | bytes) -> File
     else:
         file.content_string = content
     return file
-
-
-def _in_background(work: Callable[..., T], *args: Any) -> Future[T]:
-    """WORK(*ARGS) in a thread of its own: git runs while Python reads the DVC files."""
-    pool = ThreadPoolExecutor(1, thread_name_prefix="mlplugin-git")
-    try:
-        return pool.submit(work, *args)
-    finally:
-        pool.shutdown(wait=False)
 
 
 FRONT_MATTER, BODY_FIRST, OTHER = "front matter", "body first", "other"

@@ -34,10 +34,10 @@ from conftest import Repo, init_repo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mkdocs_mlplugin.build import check_pipeline
 from mkdocs_mlplugin.checks.pipeline import CURRENT, STALE, UNVERIFIABLE, Verdict, file_md5
 from mkdocs_mlplugin.facts.dvc import load_project
 from mkdocs_mlplugin.facts.git import open_repo
+from mkdocs_mlplugin.facts.reader import check_pipeline
 
 GITCONFIG = "[init]\n\tdefaultBranch = main\n[user]\n\tname = Test\n\temail = test@example.com\n"
 

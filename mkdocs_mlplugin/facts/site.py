@@ -1,15 +1,17 @@
 """What one build knows (``SiteFacts``) and what it knows of one page (``PageFacts``).
 
-Where this sits: the readers of ``facts`` (git, DVC, the registry) fill a SiteFacts once per
-build (one per DVC project the site reads), and a PageFacts per page; everything downstream
-(``pages.values``, ``pages.blocks``, ``pages.generated``) answers references from them and
-reads nothing else. Three facts are read only when a page asks, because reading them is costly
-and most builds never do; each is an explicit reader the build installs, not a bare value:
+Where this sits: the build's reader (``facts.reader.SiteReader``: git, DVC, the registry)
+fills a SiteFacts once per build (one per DVC project the site reads), and the build a
+PageFacts per page; everything downstream (``pages.values``, ``pages.blocks``,
+``pages.generated``) answers references from them and reads nothing else. Three facts are read
+only when a page asks, because reading them is costly and most builds never do; each is asked
+of a named reader object, never of a bare function the build installs:
 
 - ``past_metrics`` (``facts.timeline.PastMetrics``): the metrics of past commits, the one place
   pages read past commits (only a metrics-history block needs them);
-- ``trained`` (``TrainedOf``): when the artifact the work tree records was trained;
-- ``model_version`` (``RegisteredAs``): which registered version the model in the work tree is.
+- ``artifact_history`` (``ArtifactHistory``, the build's ``SiteReader``): ``trained``, when
+  the artifact the work tree records was trained, and ``model_version``, which registered
+  version the model in the work tree is; both read old dvc.lock and .dvc files from git.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any, Protocol
 
 from mkdocs_mlplugin.checks.pipeline import Verdict
 from mkdocs_mlplugin.facts.dvc import Artifact, Project, Stage
-from mkdocs_mlplugin.facts.git import Commit, FileHistory, RepoFacts
+from mkdocs_mlplugin.facts.git import Commit, FileHistory, GitRepo, RepoFacts
 from mkdocs_mlplugin.facts.registry import Registry
 from mkdocs_mlplugin.facts.timeline import PastMetrics
 
@@ -35,19 +37,20 @@ class Trained:
     uncommitted: bool
 
 
-class TrainedOf(Protocol):
-    """When the artifact the work tree records was trained (None: unknown: no hash recorded,
-    no git history). Reads old dvc.lock and .dvc files from git, once per artifact and build."""
+class ArtifactHistory(Protocol):
+    """What the work tree's artifacts are in git's history, read from old dvc.lock and .dvc
+    files once per artifact and build (``facts.reader.SiteReader`` is the one there is)."""
 
-    def __call__(self, artifact: Artifact, /) -> Trained | None: ...
+    def trained(self, artifact: Artifact, /) -> Trained | None:
+        """When the artifact the work tree records was trained (None: unknown: no hash
+        recorded, no git history)."""
+        ...
 
-
-class RegisteredAs(Protocol):
-    """Which registered version the model in the work tree is (``registry.model_version``:
-    its md5 against the one recorded at each registered version's commit), None when unknown.
-    Reads old dvc.lock and .dvc files from git, once per artifact and build."""
-
-    def __call__(self, artifact: Artifact, /) -> dict[str, Any] | None: ...
+    def model_version(self, site: SiteFacts, artifact: Artifact, /) -> dict[str, Any] | None:
+        """Which registered version the model in the work tree is, as SITE's project and
+        registry name it (``registry.model_version``: its md5 against the one recorded at
+        each registered version's commit); None when unknown."""
+        ...
 
 
 @dataclasses.dataclass
@@ -69,8 +72,7 @@ class SiteFacts:
     artifacts: dict[str, Artifact] = dataclasses.field(default_factory=dict)
     # the metrics files each past commit's dvc.yaml files declared, with their values
     past_metrics: PastMetrics | None = None
-    trained: TrainedOf | None = None  # None: nothing can tell
-    model_version: RegisteredAs | None = None  # None: nothing can tell
+    artifact_history: ArtifactHistory | None = None  # None: nothing can tell
     date_format: str = "%Y-%m-%d"
     show_emails: bool = False
     co_authors: bool = True  # Co-authored-by: trailers count as authors
@@ -102,3 +104,9 @@ def relative(path: Path, base: Path | None, resolved: bool = False) -> str | Non
         return (path if resolved else path.resolve()).relative_to(base).as_posix()
     except ValueError:
         return None
+
+
+def repo_prefix(project: Project, repo: GitRepo) -> str:
+    """How project-relative paths start from the git root: "" or "sub/dir/"."""
+    base = relative(project.root, repo.root) or "."
+    return "" if base == "." else base + "/"

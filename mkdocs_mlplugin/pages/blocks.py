@@ -6,10 +6,10 @@ Where this sits: Markdown reference (``references``) → **block** → HTML line
 (``metrics_history``) and an artifact's provenance box (``provenance``). It finds what a block
 names as values do (``values``) and answers from the facts of the build; what is read only
 when a block asks goes through the site's named readers (``facts.site``): ``metrics_history``
-asks ``site.past_metrics`` for past commits, ``provenance`` asks ``site.trained`` and
-``site.model_version``. A block that cannot be drawn raises FindingError with a finding; a
-warning (a diagram collapsed to fit Mermaid's limits) is appended to the NOTES list the caller
-gives.
+asks ``site.past_metrics`` for past commits, ``provenance`` asks ``site.artifact_history``
+(``trained``, ``model_version``). A block that cannot be drawn raises FindingError with a
+finding; a warning (a diagram collapsed to fit Mermaid's limits) is appended to the NOTES list
+the caller gives.
 """
 
 from __future__ import annotations
@@ -345,11 +345,12 @@ def provenance(site: SiteFacts, artifact: Artifact, ref: Reference, page: PageFa
         raise untracked(project, artifact.path, ref, page, f"artifact '{artifact.name}': ")
     else:
         rows.append(("MD5", "not recorded: DVC does not track this artifact's path"))
-    trained = site.trained(artifact) if site.trained else None  # reads git, once per build
+    history = site.artifact_history  # reads git, once per artifact and build
+    trained = history.trained(artifact) if history else None
     when = trained_in(trained, site.date_format) if trained else None
     if when:
         rows.append(("Trained in", when))
-    matched = site.model_version(artifact) if site.model_version else None
+    matched = history.model_version(site, artifact) if history else None
     if matched is not None:
         rows.append(("Registered version", matched["text"]))
     if site.repo and site.repo.commit:

@@ -70,8 +70,9 @@ def page_meta(
             artifact |= {"stage": found[0], "md5": found[1].md5, "size": found[1].size}
         gto_name = site.registry_names.get(facts.artifact.name, facts.artifact.name)
         entry = site.registry.artifact(gto_name) if site.registry else None
+        history = site.artifact_history
         artifact |= {
-            "registered_as": site.model_version(facts.artifact) if site.model_version else None,
+            "registered_as": history.model_version(site, facts.artifact) if history else None,
             "registry_name": gto_name,
             "version": entry["latest"] if entry else None,
             "stages": {s: v for s, v in entry["stages"].items() if v} if entry else {},
@@ -142,7 +143,8 @@ def training(
     that trained it, or that it was trained in the work tree and not committed; and, when
     the stage producing it (FOUND: producer and hash) is stale, what changed since."""
     owner = found[0] if found else None
-    trained = site.trained(artifact) if site.trained else None
+    history = site.artifact_history  # reads git, once per artifact and build
+    trained = history.trained(artifact) if history else None
     facts: dict[str, Any] = {"trained_uncommitted": bool(trained and trained.uncommitted)}
     commit = trained.commit if trained else None
     if commit is not None:
