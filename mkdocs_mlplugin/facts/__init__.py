@@ -3,4 +3,6 @@
 git (``git``), DVC's files (``dvc``, with the fast reader ``dvc_fast`` that mirrors DVC's
 resolver and schema), the small structured files (``structured``), the GTO registry
 (``registry``) and past commits (``timeline``). Each read goes through ``guards``.
+``reader.SiteReader`` reads them for one build, in the order the build calls it, into what a
+build knows (``site.SiteFacts``).
 """
