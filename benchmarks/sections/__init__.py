@@ -1,0 +1,1 @@
+"""The sections of benchmarks/run.py, one module each (see run.py's docstring for the list)."""
