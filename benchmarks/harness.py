@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import concurrent.futures
 import dataclasses
 import hashlib
 import json
@@ -36,6 +37,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -444,6 +446,18 @@ def callgrind_span(
         "before_wall": before,
         "span_wall": span,
     }
+
+
+def both_at_once(count: Callable[[str], dict[str, Any]]) -> dict[str, dict[str, Any]] | None:
+    """COUNT(variant) of the plain and the plugin's build at once, in two threads, by variant;
+    None, having said why, when either returned an error."""
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        data = dict(zip(["plain", "ml"], pool.map(count, ["plain", "ml"]), strict=True))
+    for variant, d in data.items():
+        if "error" in d:
+            say(f"  {variant}: {d['error']}")
+            return None
+    return data
 
 
 def cachegrind_file(path: Path) -> tuple[str, dict[str, int], dict[str, int]]:

@@ -9,12 +9,12 @@ Material's templates.
 
 from __future__ import annotations
 
-import concurrent.futures
 from typing import Any
 
 from harness import (
     VARIANT_NAMES,
     Bench,
+    both_at_once,
     callgrind_span,
     child,
     loadavg,
@@ -60,12 +60,9 @@ def section_render_work(bench: Bench, size: str) -> None:
         ]
         return callgrind_span(cmd, repo, {**bench.env, "PYTHONHASHSEED": "0"}, signals)
 
-    with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        data = dict(zip(["plain", "ml"], pool.map(count, ["plain", "ml"]), strict=True))
-    for variant, d in data.items():
-        if "error" in d:
-            say(f"  {variant}: {d['error']}")
-            return
+    data = both_at_once(count)
+    if data is None:
+        return
     say(
         table(
             ["variant", "rendering G instr.", "under valgrind: before it min, rendering min"],

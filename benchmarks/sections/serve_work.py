@@ -9,7 +9,6 @@ JUDGES: the serve rebuild <= 10% over plain, in instructions (one run says it).
 
 from __future__ import annotations
 
-import concurrent.futures
 import os
 import shutil
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from harness import (
     VARIANT_NAMES,
     Bench,
+    both_at_once,
     cachegrind_file,
     callgrind_span,
     child,
@@ -102,12 +102,9 @@ def section_serve_work(bench: Bench, size: str) -> None:
             "rebuild_wall": span["span_wall"],
         }
 
-    with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        data = dict(zip(["plain", "ml"], pool.map(count, ["plain", "ml"]), strict=True))
-    for variant, d in data.items():
-        if "error" in d:
-            say(f"  {variant}: {d['error']}")
-            return
+    data = both_at_once(count)
+    if data is None:
+        return
     say(
         table(
             [
