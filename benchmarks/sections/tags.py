@@ -1,6 +1,6 @@
 """tags: 1,000 GTO annotated tags: mkdocs_mlplugin.facts.registry.read_registry vs
-``gto show``, in a fresh process, with and without its lazy imports made beforehand, and whether the latest
-version of every artifact agrees.
+``gto show``, in a fresh process, with and without its lazy imports made beforehand, and
+whether the latest version of every artifact agrees.
 
 JUDGES: 1,000 tags read in < 0.5 s.
 """
