@@ -1,4 +1,4 @@
-"""pipeline: the verdict of a 500-stage and a 5,000-stage pipeline (dvc.load_project +
+"""pipeline: the verdict of a 500-stage and a 5,000-stage pipeline (facts.dvc.load_project +
 facts.reader.check_pipeline; again warm; again after a dvc.yaml edit, as ``mkdocs serve``
 rebuilds) vs ``dvc status`` and ``dvc dag``, and whether they agree.
 
@@ -155,7 +155,7 @@ def _pipeline_verdict(bench: Bench, name: str) -> dict[str, Any]:
             "plugin verdict after a dvc.yaml edit, as `mkdocs serve` rebuilds",
             both("edit_load", "edit_check"),
         ],
-        ["plugin: import mkdocs_mlplugin.{dvc,git,plugin}", fmt_s(v["import"])],
+        ["plugin: import mkdocs_mlplugin.plugin, .facts.{dvc,git,reader}", fmt_s(v["import"])],
         ["plugin: git facts + history (a build shares them with page dates)", both("git")],
         [
             "plugin: whole process wall (interpreter start to exit)",
