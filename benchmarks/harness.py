@@ -338,7 +338,9 @@ class Bench:
             self.warmed.add((repo, variant))
         return None
 
-    def mkdocs_build(self, repo: Path, variant: str, site: str, env: dict | None = None) -> Run:
+    def mkdocs_build(
+        self, repo: Path, variant: str, site: str, env: dict[str, str] | None = None
+    ) -> Run:
         cmd = [
             *tool("mkdocs", "mkdocs"),
             "build",
@@ -366,7 +368,9 @@ def handshake(signals: str, write: str, wait: str) -> None:
         wait_for(Path(signals) / wait)
 
 
-def wait_for(path: Path, proc: subprocess.Popen | None = None, timeout: float = TIMEOUT) -> bool:
+def wait_for(
+    path: Path, proc: subprocess.Popen[Any] | None = None, timeout: float = TIMEOUT
+) -> bool:
     """Wait until PATH exists; False if PROC ends first or TIMEOUT passes."""
     deadline = time.monotonic() + timeout
     while not path.exists():

@@ -16,9 +16,9 @@ from harness import VARIANT_NAMES, Bench, loadavg, say, table
 JUDGES: str | None = "git processes per build equal at every size"
 
 
-def git_processes(trace: Path) -> collections.Counter:
+def git_processes(trace: Path) -> collections.Counter[str]:
     """git processes from a GIT_TRACE log: each logs one 'built-in' (or 'exec') line."""
-    counts: collections.Counter = collections.Counter()
+    counts: collections.Counter[str] = collections.Counter()
     if not trace.exists():
         return counts
     for line in trace.read_text("utf-8", "replace").splitlines():

@@ -55,6 +55,7 @@ def child_paired(
     fresh load_config, which keeps the plugin object as serve keeps it."""
     import logging
 
+    from mkdocs import utils
     from mkdocs.commands import build as mk
     from mkdocs.config import load_config
     from mkdocs.structure.files import get_files, set_exclusions
@@ -71,7 +72,7 @@ def child_paired(
     def setup(config: Any) -> dict[str, Any]:
         config = config.plugins.on_config(config)
         config.plugins.on_pre_build(config=config)
-        mk.utils.clean_directory(config.site_dir)
+        utils.clean_directory(config.site_dir)
         files = get_files(config)
         env = config.theme.get_env()
         files.add_files_from_theme(env, config)

@@ -45,7 +45,7 @@ def child_profile(config: str, site_dir: str, mode: str, dump: str) -> None:
 
     logging.getLogger("mkdocs").setLevel(logging.ERROR)
     hooks: dict[str, float] = collections.defaultdict(float)
-    calls: collections.Counter = collections.Counter()
+    calls: collections.Counter[str] = collections.Counter()
     memory: dict[str, float] = {}  # resident memory after the hook minus before
     raised: dict[str, float] = {}  # how much the hook raised the process's peak RSS
     profiler = cProfile.Profile() if mode == "profile" else None
@@ -73,7 +73,7 @@ def child_profile(config: str, site_dir: str, mode: str, dump: str) -> None:
 
     gc_start: list[float] = []
 
-    def gc_timer(event: str, info: dict) -> None:
+    def gc_timer(event: str, info: dict[str, Any]) -> None:
         if event == "start":
             gc_start.append(time.perf_counter())
         elif gc_start:
@@ -103,7 +103,7 @@ def child_profile(config: str, site_dir: str, mode: str, dump: str) -> None:
             for file in files.documentation_pages():
                 if file.page is not None and set(file.page.meta) == {"ml"}:
                     del file.page.meta["ml"]
-            self.published.clear()  # on_page_context and on_post_page then leave meta alone
+            self.build.published.clear()  # on_page_context, on_post_page then leave meta alone
             return result
 
         MLPlugin.on_env = emptied  # type: ignore[method-assign]
@@ -293,7 +293,7 @@ def section_profile(bench: Bench, size: str) -> None:
     prof_total = sum(tt for (_, _, tt, _, _) in stats.values())
     scale = hook_total / prof_total if prof_total else 1.0
 
-    def label(key: tuple) -> str:
+    def label(key: tuple[str, int, str]) -> str:
         file, line, func = key
         return f"{func} ({_short(file)}:{line})" if file != "~" else func
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 from harness import (
     VARIANT_NAMES,
@@ -76,7 +77,7 @@ def section_serve(bench: Bench, size: str) -> None:
         f"{bench.args.repeat} rounds of plain/mlplugin, reversed every other round  "
         f"[load {loadavg()}]"
     )
-    runs: dict[str, list[dict]] = {"plain": [], "ml": []}
+    runs: dict[str, list[dict[str, Any]]] = {"plain": [], "ml": []}
     failed = bench.warm(repo, list(runs))
     if failed:
         say(f"  {failed}")
