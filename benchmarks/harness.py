@@ -410,6 +410,17 @@ def valgrind_outdir(bench: Bench, repo: Path, name: str) -> tuple[Path, str] | N
     return outdir, valgrind
 
 
+def callgrind_off(valgrind: str, signals: Path) -> list[str]:
+    """The start of a command that runs under callgrind with its counting off until
+    callgrind_span turns it on, writing its count to SIGNALS/counted.out."""
+    return [
+        valgrind,
+        "--tool=callgrind",
+        "--instr-atstart=no",
+        f"--callgrind-out-file={signals / 'counted.out'}",
+    ]
+
+
 def callgrind_span(
     cmd: list[str], repo: Path, env: dict[str, str], signals: Path
 ) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from harness import (
     VARIANT_NAMES,
     Bench,
     both_at_once,
+    callgrind_off,
     callgrind_span,
     child,
     loadavg,
@@ -47,10 +48,7 @@ def section_render_work(bench: Bench, size: str) -> None:
         signals = outdir / variant
         signals.mkdir()
         cmd = [
-            valgrind,
-            "--tool=callgrind",
-            "--instr-atstart=no",
-            f"--callgrind-out-file={signals / 'counted.out'}",
+            *callgrind_off(valgrind, signals),
             *child(
                 "phases",
                 str(repo / f"mkdocs-{variant}.yml"),

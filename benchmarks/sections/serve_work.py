@@ -18,6 +18,7 @@ from harness import (
     Bench,
     both_at_once,
     cachegrind_file,
+    callgrind_off,
     callgrind_span,
     child,
     loadavg,
@@ -78,10 +79,7 @@ def section_serve_work(bench: Bench, size: str) -> None:
             "MLBENCH_GIT": real_git or "git",
         }
         cmd = [
-            valgrind,
-            "--tool=callgrind",
-            "--instr-atstart=no",
-            f"--callgrind-out-file={signals / 'counted.out'}",
+            *callgrind_off(valgrind, signals),
             *child(
                 "serve",
                 str(repo / f"mkdocs-{variant}.yml"),
