@@ -83,18 +83,19 @@ def _registry_manifest(site: SiteFacts) -> dict[str, Any] | None:
     artifacts = {}
     for name, entry in sorted(reg.artifacts.items()):
         history = [
-            {k: v for k, v in e.items() if k not in hide}
+            {k: v for k, v in e.as_dict().items() if k not in hide}
             for e in reg.history
-            if e["artifact"] == name
+            if e.artifact == name
         ]
+        shape = entry.as_dict()
         artifacts[name] = {
-            "latest": entry["latest"],
-            "latest_commit": entry["latest_commit"],
-            "registered": entry["registered"],
-            "active": entry["active"],
-            "stages": entry["stages"],
+            "latest": entry.latest,
+            "latest_commit": entry.latest_commit,
+            "registered": entry.registered,
+            "active": entry.active,
+            "stages": shape["stages"],
             "versions": [
-                {k: v for k, v in version.items() if k not in hide} for version in entry["versions"]
+                {k: v for k, v in version.items() if k not in hide} for version in shape["versions"]
             ],
             "deprecations": [e for e in history if e["event"] == "deprecation"],
             "declared": reg.declared.get(name),

@@ -281,6 +281,6 @@ def test_the_registry_takes_any_sequence_of_gto_tags(
         assert "on the same commit" in exc.finding.message
         return
     for entry in reg.artifacts.values():
-        assert all(isinstance(v, list) for v in entry["stages"].values())
-    timestamps = [dt.datetime.fromisoformat(e["timestamp"]) for e in reg.history]
+        assert all(isinstance(v, list) for v in entry.as_dict()["stages"].values())
+    timestamps = [dt.datetime.fromisoformat(e.timestamp) for e in reg.history]
     assert timestamps == sorted(timestamps, reverse=True)

@@ -229,10 +229,10 @@ def assert_same_as_gto(repo: Repo) -> registry.Registry:
     for name, versions in zip(names, listed, strict=True):
         entry = reg.artifacts[name]
         ours = {
-            "version": entry["latest"],
-            "stage": {stage: ", ".join(v) or None for stage, v in entry["stages"].items()},
-            "registered": entry["registered"],
-            "active": entry["active"],
+            "version": entry.latest,
+            "stage": {stage: ", ".join(v) or None for stage, v in entry.stages.items()},
+            "registered": entry.registered,
+            "active": entry.active,
         }
         assert ours == shown[name], f"gto show: artifact {name}"
         # The versions in effect: what `gto show NAME` lists (for a deprecated artifact it
@@ -258,13 +258,12 @@ def assert_same_as_gto(repo: Repo) -> registry.Registry:
             )
         ]
         assert [
-            (v["version"], v["commit"], v["registered"], tuple(sorted(v["stages"])))
-            for v in entry["versions"]
+            (v.version, v.commit, v.registered, tuple(sorted(v.stages))) for v in entry.versions
         ] == list(dict.fromkeys(theirs)), f"gto show {name}: versions"
-    assert [{k: e[k] for k in _EVENT_KEYS} for e in reg.history] == [
+    assert [{k: getattr(e, k) for k in _EVENT_KEYS} for e in reg.history] == [
         {k: e[k] for k in _EVENT_KEYS} for e in history
     ], "gto history"
-    assert sorted(active) == sorted(n for n, e in reg.artifacts.items() if e["active"])
+    assert sorted(active) == sorted(n for n, e in reg.artifacts.items() if e.active)
     return reg
 
 
@@ -475,13 +474,13 @@ def test_the_registry_is_what_gto_says(
     gto.run()
     reg = assert_same_as_gto(repo)
     for name, latest in expected.latest.items():
-        assert reg.artifacts[name]["latest"] == latest, name
+        assert reg.artifacts[name].latest == latest, name
     for name, stages in expected.stages.items():
-        assert {s: v for s, v in reg.artifacts[name]["stages"].items() if v} == stages, name
+        assert {s: list(v) for s, v in reg.artifacts[name].stages.items() if v} == stages, name
     assert reg.ignored == expected.ignored
     assert reg.lightweight == expected.lightweight
     assert reg.tags == len(repo.git("tag", "--list").split())
-    assert sorted(n for n, e in reg.artifacts.items() if not e["active"]) == expected.inactive
+    assert sorted(n for n, e in reg.artifacts.items() if not e.active) == expected.inactive
 
 
 # --------------------------------------------------------------------------- GTO's own code
@@ -611,9 +610,9 @@ def test_the_registry_means_what_gtos_own_code_says(tags: list[registry.Tag]) ->
             registry.build(tags)
         return
     ours = registry.build(tags)
-    assert ours.artifacts == expected["artifacts"]
+    assert {name: a.as_dict() for name, a in ours.artifacts.items()} == expected["artifacts"]
     assert ours.stages == expected["stages"]
-    assert ours.history == expected["history"]
+    assert [e.as_dict() for e in ours.history] == expected["history"]
 
 
 @settings(max_examples=2000, deadline=None)
@@ -797,9 +796,9 @@ def test_a_thousand_tags_are_read_with_one_git_process(
     assert sorted(shown) == sorted(reg.artifacts) == [f"m{a}" for a in range(10)]
     for name, versions in zip(sample, listed, strict=True):
         entry = reg.artifacts[name]
-        assert entry["latest"] == shown[name]["version"] == "v0.79.0"
-        assert {s: ", ".join(v) or None for s, v in entry["stages"].items()} == shown[name]["stage"]
-        assert [(v["version"], v["commit"]) for v in entry["versions"]] == [
+        assert entry.latest == shown[name]["version"] == "v0.79.0"
+        assert {s: ", ".join(v) or None for s, v in entry.stages.items()} == shown[name]["stage"]
+        assert [(v.version, v.commit) for v in entry.versions] == [
             (v["version"], v["commit_hexsha"]) for v in versions
         ]
         assert len(versions) == 75  # 80 registered, 5 deregistered
@@ -1452,7 +1451,7 @@ def test_the_registry_page_lists_artifacts_gto_declares(gto_site: GtoSite) -> No
 
 def test_the_registry_with_artifacts_yaml_is_what_gto_says(gto_site: GtoSite) -> None:
     reg = assert_same_as_gto(gto_site.repo)
-    assert reg.artifacts["raw-data"]["latest"] is None  # its only version is deregistered
+    assert reg.artifacts["raw-data"].latest is None  # its only version is deregistered
     assert reg.declared["classifier"]["labels"] == ["nlp", "baseline"]
 
 

@@ -50,7 +50,10 @@ def child_registry(root: str, pre: str = "0") -> None:
     second = time.perf_counter()
     artifacts = getattr(result, "artifacts", None)
     latest = (
-        {name: a.get("latest") for name, a in artifacts.items() if isinstance(a, dict)}
+        {  # entries are dicts before registry.ArtifactEntry, which older revisions lack
+            name: a.get("latest") if isinstance(a, dict) else getattr(a, "latest", None)
+            for name, a in artifacts.items()
+        }
         if isinstance(artifacts, dict)
         else None
     )

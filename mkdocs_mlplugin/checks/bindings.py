@@ -183,9 +183,9 @@ def check_version_pin(
         return [Finding("malformed_reference", message, facts.src, line)]
     gto_name = registry.registry_names.get(artifact.name, artifact.name)
     entry = registry.registry.artifact(gto_name) if registry.registry else None
-    latest = entry["latest"] if entry else None
+    latest = entry.latest if entry else None
     pinned = str(pin["version"])
-    known = [v["version"] for v in entry["versions"]] if entry else []
+    known = [v.version for v in entry.versions] if entry else []
     if pinned not in known:
         where = registry.registry_problem or f"registered versions: {', '.join(known) or 'none'}"
         message = (

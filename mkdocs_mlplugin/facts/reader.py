@@ -398,7 +398,7 @@ class SiteReader:
         found = None
         if entry is not None and subject is not None:
             prefix = repo_prefix(project, repo)
-            commits = [v["commit"] for v in entry["versions"] if v["registered"]]
+            commits = [v.commit for v in entry.versions if v.registered]
             specs = [f"{c}:{prefix}{subject.file}" for c in commits]
             self.blobs(repo)  # the build's reader, shared with the headers and doc drift
             assert self._blob_reader is not None  # noqa: S101  # blobs has just started it
@@ -418,9 +418,7 @@ class SiteReader:
             blobs = drift.Blobs(read)
             md5_at: dict[str, str | None] = {}
             for commit, spec in zip(commits, specs, strict=True):
-                if commit != entry["latest_commit"] and not _may_record(
-                    read(spec), subject.current
-                ):
+                if commit != entry.latest_commit and not _may_record(read(spec), subject.current):
                     md5_at[commit] = registry.OTHER_MD5  # only whether it is HEAD's is asked
                     continue
                 data = blobs.get(spec)

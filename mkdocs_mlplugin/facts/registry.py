@@ -37,13 +37,83 @@ _FIELDS = (
 )
 
 
+@dataclasses.dataclass(frozen=True)
+class VersionEntry:
+    """A version in effect, as ``gto show NAME`` lists it."""
+
+    version: str
+    commit: str
+    registered: bool  # False for a version known from stage tags only
+    created_at: str  # ISO 8601, of the tag that dates it (GTO's authoring event)
+    author: str
+    author_email: str
+    message: str
+    stages: tuple[str, ...]  # the stages it is in, as ``gto show`` orders them
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "commit": self.commit,
+            "registered": self.registered,
+            "created_at": self.created_at,
+            "author": self.author,
+            "author_email": self.author_email,
+            "message": self.message,
+            "stages": list(self.stages),
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class ArtifactEntry:
+    """An artifact of the registry, as ``gto show`` gives it."""
+
+    name: str
+    latest: str | None  # the latest registered version
+    latest_commit: str | None
+    stages: dict[str, tuple[str, ...]]  # every stage of the registry -> the version in it, if any
+    registered: bool
+    active: bool  # False once deprecated
+    versions: tuple[VersionEntry, ...]  # in effect, highest SemVer first
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "latest": self.latest,
+            "latest_commit": self.latest_commit,
+            "stages": {stage: list(v) for stage, v in self.stages.items()},
+            "registered": self.registered,
+            "active": self.active,
+            "versions": [v.as_dict() for v in self.versions],
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class Event:
+    """One event of ``gto history``: what a GTO tag did, when, by whom, with its message."""
+
+    timestamp: str  # ISO 8601, with the tagger's UTC offset
+    artifact: str
+    event: str  # deprecation, registration, deregistration, assignment, unassignment
+    priority: int  # GTO's order of events at the same time
+    version: str | None
+    stage: str | None
+    commit: str
+    author: str
+    author_email: str
+    message: str
+    ref: str  # the tag
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
 @dataclasses.dataclass
 class Registry:
     """Every artifact GTO knows of, with versions, stages and history, plus what was skipped."""
 
-    artifacts: dict[str, dict[str, Any]]
+    artifacts: dict[str, ArtifactEntry]
     stages: list[str]
-    history: list[dict[str, Any]]
+    history: list[Event]  # newest first
     tags: int  # tags read
     ignored: list[str]  # tag names that are not GTO tags
     lightweight: list[str]  # GTO tag names that are lightweight tags, which GTO ignores
@@ -56,7 +126,7 @@ class Registry:
     # what it was built from (the tag listing, the .gto stages): a serve rebuild reuses it
     source: Any = dataclasses.field(default=None, repr=False, compare=False)
 
-    def artifact(self, name: str) -> dict[str, Any] | None:
+    def artifact(self, name: str) -> ArtifactEntry | None:
         return self.artifacts.get(name)
 
 
@@ -195,7 +265,7 @@ _PRIORITY = {
 
 
 @dataclasses.dataclass(eq=False)
-class _Event:
+class _TagEvent:
     kind: str  # a key of _PRIORITY
     tag: Tag
     artifact: str
@@ -207,16 +277,16 @@ class _Event:
         return self.kind in ("registration", "assignment")
 
 
-def _newest_first(events: list[_Event]) -> list[_Event]:
+def _newest_first(events: list[_TagEvent]) -> list[_TagEvent]:
     return sorted(events, key=lambda e: e.tag.seconds)[::-1]
 
 
-def _add(events: list[_Event], event: _Event) -> None:
+def _add(events: list[_TagEvent], event: _TagEvent) -> None:
     events.append(event)
     events.sort(key=lambda e: e.tag.seconds)
 
 
-def _authoring(direct: list[_Event], indirect: list[_Event]) -> _Event:
+def _authoring(direct: list[_TagEvent], indirect: list[_TagEvent]) -> _TagEvent:
     """The event a version or stage is dated and credited by: the newest addition among its
     own events, else the newest of the events of its stages."""
     additions = [e for e in direct if e.addition]
@@ -227,10 +297,10 @@ class _Stage:
     def __init__(self, name: str, version: str) -> None:
         self.name = name
         self.version = version
-        self.assignments: list[_Event] = []
-        self.unassignments: list[_Event] = []
+        self.assignments: list[_TagEvent] = []
+        self.unassignments: list[_TagEvent] = []
 
-    def events(self) -> list[_Event]:
+    def events(self) -> list[_TagEvent]:
         return _newest_first(self.assignments + self.unassignments)
 
     @property
@@ -247,20 +317,20 @@ class _Version:
     def __init__(self, name: str, commit: str) -> None:
         self.name = name
         self.commit = commit
-        self.registrations: list[_Event] = []
-        self.deregistrations: list[_Event] = []
+        self.registrations: list[_TagEvent] = []
+        self.deregistrations: list[_TagEvent] = []
         self.stages: dict[str, _Stage] = {}
 
-    def direct(self) -> list[_Event]:
+    def direct(self) -> list[_TagEvent]:
         return _newest_first(self.registrations + self.deregistrations)
 
-    def _staged(self) -> list[_Event]:
+    def _staged(self) -> list[_TagEvent]:
         return [e for s in self.stages.values() for e in s.events()]
 
-    def indirect(self) -> list[_Event]:
+    def indirect(self) -> list[_TagEvent]:
         return _newest_first(self._staged())
 
-    def events(self) -> list[_Event]:
+    def events(self) -> list[_TagEvent]:
         return _newest_first(self.registrations + self.deregistrations + self._staged())
 
     @property
@@ -274,14 +344,14 @@ class _Version:
             return direct[0].kind == "registration"
         return bool(self.indirect())
 
-    def authoring(self) -> _Event:
+    def authoring(self) -> _TagEvent:
         return _authoring(self.direct(), self.indirect())
 
     def active_stages(self) -> list[_Stage]:
         """Stages in effect for this version, the earliest assigned first."""
         return sorted([s for s in self.stages.values() if s.active], key=lambda s: s.activated)
 
-    def add(self, event: _Event) -> None:
+    def add(self, event: _TagEvent) -> None:
         if event.kind == "registration":
             _add(self.registrations, event)
         elif event.kind == "deregistration":
@@ -323,7 +393,7 @@ class _Artifact:
     def __init__(self, name: str) -> None:
         self.name = name
         self.versions: list[_Version] = []
-        self.deprecations: list[_Event] = []
+        self.deprecations: list[_TagEvent] = []
 
     def find(self, name: str | None, commit: str) -> _Version:
         """The version of that name (any, when None) at COMMIT that has registration events;
@@ -349,7 +419,7 @@ class _Artifact:
         self.versions.append(version)
         return version
 
-    def events(self) -> list[_Event]:
+    def events(self) -> list[_TagEvent]:
         return _newest_first(self.deprecations + [e for v in self.versions for e in v.events()])
 
     def versions_in_effect(
@@ -407,17 +477,17 @@ def build(
         for tag, (name, action, version, stage) in group:
             artifact = state.setdefault(name, _Artifact(name))
             if action == "deprecate":
-                _add(artifact.deprecations, _Event("deprecation", tag, name))
+                _add(artifact.deprecations, _TagEvent("deprecation", tag, name))
                 continue
             if action in ("assign", "unassign"):
                 version = artifact.find(None, tag.target).name
-            event = _Event(_EVENT_OF[action], tag, name, version, stage)
+            event = _TagEvent(_EVENT_OF[action], tag, name, version, stage)
             artifact.find(version, tag.target).add(event)
     if configured_stages is not None:
         stages = configured_stages
     else:
         stages = sorted({s for a in state.values() for s in a.stages(by_time=False)})
-    artifacts = {}
+    artifacts: dict[str, ArtifactEntry] = {}
     for artifact in state.values():
         latest = next(iter(artifact.versions_in_effect(True, False)), None)
         in_stage = artifact.stages(by_time=True)  # as `gto show` sorts
@@ -425,47 +495,47 @@ def build(
         for in_effect in artifact.versions_in_effect(False, True):
             author = in_effect.authoring()
             versions.append(
-                {
-                    "version": in_effect.name,
-                    "commit": in_effect.commit,
-                    "registered": bool(in_effect.registrations),
-                    "created_at": author.tag.time.isoformat(),
-                    "author": author.tag.tagger,
-                    "author_email": author.tag.email,
-                    "message": author.tag.message.strip(),
-                    "stages": [s for s, v in in_stage.items() if v.version == in_effect.name],
-                }
+                VersionEntry(
+                    version=in_effect.name,
+                    commit=in_effect.commit,
+                    registered=bool(in_effect.registrations),
+                    created_at=author.tag.time.isoformat(),
+                    author=author.tag.tagger,
+                    author_email=author.tag.email,
+                    message=author.tag.message.strip(),
+                    stages=tuple(s for s, v in in_stage.items() if v.version == in_effect.name),
+                )
             )
         events = artifact.events()
-        artifacts[artifact.name] = {
-            "name": artifact.name,
-            "latest": latest.name if latest else None,
-            "latest_commit": latest.commit if latest else None,
-            "stages": {
-                stage: [in_stage[stage].version] if stage in in_stage else [] for stage in stages
+        artifacts[artifact.name] = ArtifactEntry(
+            name=artifact.name,
+            latest=latest.name if latest else None,
+            latest_commit=latest.commit if latest else None,
+            stages={
+                stage: (in_stage[stage].version,) if stage in in_stage else () for stage in stages
             },
-            "registered": bool(events),
-            "active": bool(events) and events[0].kind != "deprecation",
-            "versions": versions,
-        }
-    history: list[tuple[tuple[int, int], dict[str, Any]]] = []
+            registered=bool(events),
+            active=bool(events) and events[0].kind != "deprecation",
+            versions=tuple(versions),
+        )
+    history: list[tuple[tuple[int, int], Event]] = []
     for artifact in state.values():
         for event in artifact.events():
             tag = event.tag
-            entry = {
-                "timestamp": tag.time.isoformat(),
-                "artifact": event.artifact,
-                "event": event.kind,
-                "priority": _PRIORITY[event.kind],
-                "version": event.version,
-                "stage": event.stage,
-                "commit": tag.target,
-                "author": tag.tagger,
-                "author_email": tag.email,
-                "message": tag.message.strip(),
-                "ref": tag.name,
-            }
-            history.append(((tag.seconds, _PRIORITY[event.kind]), entry))
+            entry = Event(
+                timestamp=tag.time.isoformat(),
+                artifact=event.artifact,
+                event=event.kind,
+                priority=_PRIORITY[event.kind],
+                version=event.version,
+                stage=event.stage,
+                commit=tag.target,
+                author=tag.tagger,
+                author_email=tag.email,
+                message=tag.message.strip(),
+                ref=tag.name,
+            )
+            history.append(((tag.seconds, entry.priority), entry))
     # as `gto history`: ascending by (time, priority), then reversed, so ties keep GTO's order
     history.sort(key=lambda e: e[0])
     _add_declared(artifacts, declared, stages)
@@ -475,21 +545,21 @@ def build(
 
 
 def _add_declared(
-    artifacts: dict[str, dict[str, Any]], declared: dict[str, dict[str, Any]], stages: list[str]
+    artifacts: dict[str, ArtifactEntry], declared: dict[str, dict[str, Any]], stages: list[str]
 ) -> None:
     """Artifacts of artifacts.yaml without tags: GTO lists them as active and unregistered."""
     for name in declared:
         artifacts.setdefault(
             name,
-            {
-                "name": name,
-                "latest": None,
-                "latest_commit": None,
-                "stages": {stage: [] for stage in stages},
-                "registered": False,
-                "active": True,
-                "versions": [],
-            },
+            ArtifactEntry(
+                name=name,
+                latest=None,
+                latest_commit=None,
+                stages={stage: () for stage in stages},
+                registered=False,
+                active=True,
+                versions=(),
+            ),
         )
 
 
@@ -650,7 +720,7 @@ OTHER_MD5 = "(another md5)"
 
 
 def model_version(
-    entry: dict[str, Any], head_md5: str | None, md5_at: dict[str, str | None]
+    entry: ArtifactEntry, head_md5: str | None, md5_at: dict[str, str | None]
 ) -> dict[str, Any] | None:
     """Which registered version of ENTRY (a registry artifact) the model in the work tree is,
     by its hash: HEAD_MD5, the work tree's, against MD5_AT (commit -> the model's md5 in
@@ -661,11 +731,10 @@ def model_version(
     state: "registered" (the work tree's model is VERSION), "unregistered" (no registered
     version has its hash) or "unknown" (a hash is missing on either side); text: what the
     card header and the provenance box say."""
-    registered = [v for v in entry["versions"] if v["registered"]]
-    latest = entry["latest"]
-    if not registered or latest is None:
+    registered = [v for v in entry.versions if v.registered]
+    latest, latest_commit = entry.latest, entry.latest_commit
+    if not registered or latest is None or latest_commit is None:
         return None
-    latest_commit = str(entry["latest_commit"])
     latest_md5 = md5_at.get(latest_commit)
     shown = latest_md5[:8] if latest_md5 else "unknown"
     at = f"latest registered {latest} (md5 {shown}) at {latest_commit[:7]}"
@@ -677,9 +746,9 @@ def model_version(
         "version": None,
         "version_commit": None,
     }
-    match = next((v for v in registered if head_md5 and md5_at.get(v["commit"]) == head_md5), None)
+    match = next((v for v in registered if head_md5 and md5_at.get(v.commit) == head_md5), None)
     if match is not None:
-        version, commit = match["version"], match["commit"]
+        version, commit = match.version, match.commit
         text = f"the model in the work tree is {version} (registered at {commit[:7]})"
         if version != latest:
             text += f"; {at}"
@@ -691,7 +760,7 @@ def model_version(
             "note": text,
         }
     if head_md5 is not None and latest_md5 is not None:
-        unknown = [v["version"] for v in registered if md5_at.get(v["commit"]) is None]
+        unknown = [v.version for v in registered if md5_at.get(v.commit) is None]
         text = f"unregistered; {at}"
         if unknown:
             text += f" (the hash of {', '.join(unknown)} at its commit is unknown)"

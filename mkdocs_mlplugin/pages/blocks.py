@@ -253,10 +253,10 @@ def metrics_history(
     them: from git at each version's commit, in the metrics files that commit's dvc.yaml
     files declared."""
     entry = registered(site, artifact, ref, page)
-    versions = [v for v in entry["versions"] if v["registered"]]
+    versions = [v for v in entry.versions if v.registered]
     # the one read of past commits a page makes (see PastMetrics)
-    found = site.past_metrics.at([v["commit"] for v in versions]) if site.past_metrics else {}
-    at = [(v, found.get(v["commit"]) or MetricsAt()) for v in versions]
+    found = site.past_metrics.at([v.commit for v in versions]) if site.past_metrics else {}
+    at = [(v, found.get(v.commit) or MetricsAt()) for v in versions]
     if not project.metrics and not any(m.values for _, m in at):
         raise unanswered(
             "missing_reference", ref, page, "the DVC project declares no metrics files."
@@ -279,14 +279,14 @@ def metrics_history(
     ]
     columns = list(dict.fromkeys(label for row in cells for label in row))
     rows = [
-        [v["version"], ", ".join(v["stages"]), render.Code(v["commit"][:7])]
+        [v.version, ", ".join(v.stages), render.Code(v.commit[:7])]
         + [render.Value(row[label]) if label in row else "" for label in columns]
         for (v, _), row in zip(at, cells, strict=True)
     ]
     lines = render.table(["Version", "Stages", "Commit", *columns], rows, "ml-metrics-history")
     notes = []
     read = {
-        v["version"]: ", ".join(sorted(m.values)) or ("unknown" if m.problems else "none declared")
+        v.version: ", ".join(sorted(m.values)) or ("unknown" if m.problems else "none declared")
         for v, m in at
     }
     if len(set(read.values())) > 1:
@@ -300,16 +300,16 @@ def metrics_history(
         missing = sorted(f for f, values in m.values.items() if values is None and f not in cached)
         if cached:
             notes.append(
-                f"{v['version']}: {', '.join(cached)} {_is(cached)} DVC-tracked at commit "
-                f"{v['commit'][:7]} (cached by DVC, not kept in git), so not shown here; "
+                f"{v.version}: {', '.join(cached)} {_is(cached)} DVC-tracked at commit "
+                f"{v.commit[:7]} (cached by DVC, not kept in git), so not shown here; "
                 "declare metrics with 'cache: false' to keep them in git."
             )
         if missing:
             notes.append(
-                f"{v['version']}: {', '.join(missing)} {_is(missing)} declared at commit "
-                f"{v['commit'][:7]} but not in git there."
+                f"{v.version}: {', '.join(missing)} {_is(missing)} declared at commit "
+                f"{v.commit[:7]} but not in git there."
             )
-        notes.extend(f"{v['version']}: {problem}" for problem in m.problems)
+        notes.extend(f"{v.version}: {problem}" for problem in m.problems)
     lines += [f'<p class="ml-note">{render.text(note)}</p>' for note in notes]
     return lines
 

@@ -50,10 +50,10 @@ def registry_page(site: SiteFacts, cards: dict[str, str]) -> str:
                 rows.append(("Path", render.Code(shown)))
         else:
             rows.append(("Declared", "only in GTO tags, not in any dvc.yaml"))
-        if entry is not None and not entry["active"]:
+        if entry is not None and not entry.active:
             rows.append(("Status", "deprecated"))
-        rows.append(("Latest version", (entry or {}).get("latest") or "none registered"))
-        stages = {s: v for s, v in (entry or {}).get("stages", {}).items() if v}
+        rows.append(("Latest version", (entry.latest if entry else None) or "none registered"))
+        stages = {s: v for s, v in (entry.stages if entry else {}).items() if v}
         rows.append(
             ("Stages", [f"{s}: {', '.join(v)}" for s, v in stages.items()] or "none assigned")
         )
@@ -62,22 +62,20 @@ def registry_page(site: SiteFacts, cards: dict[str, str]) -> str:
             lines.append(
                 f'<p class="ml-card-link"><a href="{render.href(cards[name])}">Model card</a></p>'
             )
-        events = [e for e in (reg.history if reg else []) if e["artifact"] == name]
+        events = [e for e in (reg.history if reg else []) if e.artifact == name]
         if events:
             lines += ["", "### History", ""]
             lines += render.table(
                 ("Date", "Event", "Version", "Stage", "Commit", "By", "Message"),
                 [
                     (
-                        e["timestamp"][:10],
-                        e["event"],
-                        e["version"] or "",
-                        e["stage"] or "",
-                        render.Code(e["commit"][:7]),
-                        e["author"]
-                        if not site.show_emails
-                        else f"{e['author']} <{e['author_email']}>",
-                        e["message"],
+                        e.timestamp[:10],
+                        e.event,
+                        e.version or "",
+                        e.stage or "",
+                        render.Code(e.commit[:7]),
+                        f"{e.author} <{e.author_email}>" if site.show_emails else e.author,
+                        e.message,
                     )
                     for e in events
                 ],

@@ -74,8 +74,8 @@ def page_meta(
         artifact |= {
             "registered_as": history.model_version(site, facts.artifact) if history else None,
             "registry_name": gto_name,
-            "version": entry["latest"] if entry else None,
-            "stages": {s: v for s, v in entry["stages"].items() if v} if entry else {},
+            "version": entry.latest if entry else None,
+            "stages": {s: list(v) for s, v in entry.stages.items() if v} if entry else {},
         }
         artifact |= training(site, facts.artifact, found)
         meta["artifact"] = artifact

@@ -21,6 +21,7 @@ from typing import Any
 from mkdocs_mlplugin import render
 from mkdocs_mlplugin.facts.dvc import DEFAULT_PARAMS, Artifact, Hashed, Project, Stage
 from mkdocs_mlplugin.facts.git import FileHistory
+from mkdocs_mlplugin.facts.registry import ArtifactEntry
 from mkdocs_mlplugin.facts.site import PageFacts, SiteFacts
 from mkdocs_mlplugin.facts.structured import flatten, lookup
 from mkdocs_mlplugin.findings import Finding, FindingError, did_you_mean
@@ -186,8 +187,8 @@ def _artifact(ref: Reference, site: SiteFacts, page: PageFacts, artifact: Artifa
     if ref.field in ("version", "stages"):
         entry = registered(site, artifact, ref, page)
         if ref.field == "version":
-            return entry["latest"]
-        return [f"{stage}: {', '.join(v)}" for stage, v in entry["stages"].items() if v]
+            return entry.latest
+        return [f"{stage}: {', '.join(v)}" for stage, v in entry.stages.items() if v]
     if ref.field in ("type", "desc", "labels"):
         return getattr(artifact, str(ref.field))
     path = artifact_path(artifact, ref, page)
@@ -218,7 +219,7 @@ def artifact_path(artifact: Artifact, ref: Reference, page: PageFacts) -> str:
 
 def registered(
     site: SiteFacts, artifact: Artifact, ref: Reference, page: PageFacts
-) -> dict[str, Any]:
+) -> ArtifactEntry:
     """The artifact's registry entry; a missing_value finding when GTO has no version of it."""
     gto_name = site.registry_names.get(artifact.name, artifact.name)
     if site.registry is None:
@@ -226,7 +227,7 @@ def registered(
             "missing_value", ref, page, site.registry_problem or "the model registry is unknown."
         )
     entry = site.registry.artifact(gto_name)
-    if entry is None or entry["latest"] is None:
+    if entry is None or entry.latest is None:
         hint = site.registry_problem or (
             f"register one with 'gto register {gto_name}' (or 'gto register {gto_name} --version "
             "v1.0.0') and push the tag."
