@@ -18,7 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from mkdocs_mlplugin.facts.structured import YAML12_RESOLVERS, Loader, parse_yaml
+from mkdocs_mlplugin.facts.structured import parse_yaml
+from mkdocs_mlplugin.facts.yaml_fast import YAML12_RESOLVERS, Loader
 from mkdocs_mlplugin.findings import FindingError
 
 WORDS = [
@@ -371,11 +372,12 @@ def test_a_second_merge_key_is_an_error_with_its_line_as_in_dvc() -> None:
 def test_the_direct_construction_counts_values_as_the_general_walk_does(data: Any) -> None:
     """A document built the direct way is not walked again: the count made while building it
     is the one measure() makes of the result."""
-    from mkdocs_mlplugin.facts.structured import _children, _load, measure
+    from mkdocs_mlplugin.facts.structured import _children, measure
+    from mkdocs_mlplugin.facts.yaml_fast import load
 
     text = "doc: " + _flow(data.draw, 0, [])
     try:
-        value, counted = _load(text)
+        value, counted = load(text)
     except Exception:  # errors are tested above
         return
     if counted is not None:
@@ -383,7 +385,7 @@ def test_the_direct_construction_counts_values_as_the_general_walk_does(data: An
 
 
 def test_nesting_past_the_limit_leaves_the_direct_construction() -> None:
-    from mkdocs_mlplugin.facts.structured import MAX_DEPTH, _load
+    from mkdocs_mlplugin.facts.yaml_fast import MAX_DEPTH, load
 
-    assert _load("a: " + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1))[1] is not None
-    assert _load("a: " + "[" * MAX_DEPTH + "]" * MAX_DEPTH)[1] is None
+    assert load("a: " + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1))[1] is not None
+    assert load("a: " + "[" * MAX_DEPTH + "]" * MAX_DEPTH)[1] is None
