@@ -1,8 +1,12 @@
-"""The common forms of DVC's files, read without importing DVC.
+"""The fast DVC reader: the common forms of DVC's files, read without importing DVC.
 
+Mirrors DVC 3 (``dvc>=3.50,<4``): its schemas ``dvc.schema.COMPILED_MULTI_STAGE_SCHEMA``
+(dvc.yaml), ``COMPILED_LOCKFILE_SCHEMA`` (dvc.lock) and ``COMPILED_SINGLE_STAGE_SCHEMA`` (.dvc
+files), and its resolver ``dvc.parsing.DataResolver`` (``vars``, ``foreach``, ``${...}``).
 Importing DVC's schema and resolver costs a build about 0.2 s, and DVC's resolver parses every
 ``${...}`` with pyparsing. Most projects write their files in a small, plain subset of what DVC
-accepts, so this module answers for that subset and for nothing else:
+accepts, so this module answers for that subset and for nothing else (facts/dvc.py asks DVC's
+own code for the rest):
 
 - ``certainly_valid`` says True only for a document DVC's own schema accepts; anything it is
   not sure of is handed to DVC's schema, which gives the verdict and the message;
@@ -11,8 +15,14 @@ accepts, so this module answers for that subset and for nothing else:
   that is not a plain scalar, a missing key, ...), which DVC's resolver then reads, errors
   included.
 
-Tests compare both with DVC on generated documents: whatever this module accepts or expands,
-DVC accepts or expands the same way.
+Held equal to DVC by tests/test_fastpath.py, on generated documents: whatever this module
+accepts or expands, DVC accepts or expands the same way
+(``test_a_pipeline_the_fast_check_accepts_is_one_dvc_accepts``,
+``test_a_lock_the_fast_check_accepts_is_one_dvc_accepts``,
+``test_a_dvc_file_the_fast_check_accepts_is_one_dvc_accepts``,
+``test_a_pipeline_the_fast_resolver_expands_is_expanded_the_same_by_dvc``,
+``test_the_fast_resolver_follows_dvc_on_corner_cases``); and files DVC itself writes take this
+path (``test_dvc_written_files_and_the_usual_templates_take_the_fast_path``).
 """
 
 from __future__ import annotations

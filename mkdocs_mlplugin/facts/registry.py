@@ -1,16 +1,27 @@
 """The model registry from GTO tags, read with one ``git for-each-ref``.
 
+Mirrors GTO 1.x (the version dvc installs; tested with 1.10): ``gto.tag.parse_name`` (the tag
+names, ``parse_name`` here), ``gto.base`` (versions, stages, latest and history: the part
+below "GTO's semantics", ``build``) and ``gto.index.Index`` (artifacts.yaml, ``read_index``).
 GTO registers versions and stages as annotated git tags (``clf@v1.2.0``, ``clf#prod#3``,
 ``clf@v1.2.0!``, ``clf#prod!#4``, ``clf@deprecated``). This module reads every tag in one git
 call and gives the tags the meaning GTO gives them, so versions, the latest version and stage
 assignments are exactly what ``gto show`` and ``gto history`` say. It does not import GTO:
-GTO's tag reading and its pydantic models cost more than the rest of a registry. The tests
-hold it to GTO's own code on generated tag sets and to the gto CLI on real repositories.
+GTO's tag reading and its pydantic models cost more than the rest of a registry.
 
 GTO also knows artifacts from its ``artifacts.yaml`` (at the git root, or where the ``.gto``
 config's ``index`` says), with their type, path, description and labels: they are read here as
 GTO's ``Index`` reads them, and an artifact declared there is in the registry even before it has
 a version, as ``gto show`` lists it.
+
+Held equal by tests/test_registry.py: to GTO's own code on generated input
+(``test_tag_names_are_read_as_gto_reads_them``,
+``test_the_registry_means_what_gtos_own_code_says``,
+``test_artifacts_yaml_is_read_as_gtos_index_reads_it``), and to the gto CLI (``gto show
+--json``, ``gto show NAME --json``, ``gto history --json``) on real repositories
+(``test_the_registry_is_what_gto_says``, ``test_the_registry_with_artifacts_yaml_is_what_gto_says``,
+``test_the_manifest_holds_the_registry_as_gto_gives_it``); tests/test_fuzz.py
+``test_the_registry_takes_any_sequence_of_gto_tags`` (any tags: a registry or a finding).
 """
 
 from __future__ import annotations
