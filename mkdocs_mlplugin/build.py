@@ -25,7 +25,7 @@ from mkdocs.structure.pages import Page
 from mkdocs_mlplugin import guards, manifest, render
 from mkdocs_mlplugin.checks import bindings, cards, drift
 from mkdocs_mlplugin.config import MLConfig
-from mkdocs_mlplugin.facts import dvc, git, registry, timeline
+from mkdocs_mlplugin.facts import dvc, git, hashes, registry, timeline
 from mkdocs_mlplugin.facts.reader import SiteReader
 from mkdocs_mlplugin.facts.site import PageFacts, SiteFacts, relative, repo_prefix
 from mkdocs_mlplugin.findings import Finding, FindingError, Findings
@@ -62,8 +62,8 @@ class Session:
               time are the same, and the time is older than git's racy window
     registry  the GTO registry, while ``git for-each-ref`` lists the same tags
               (``registry.read``)
-
-    File hashes are kept by ``pipeline.HASHER``, by each file's stat.
+    hasher    the hashes of workspace files the pipeline check reads, while each file's size
+              and modification time are the same (``hashes.Hasher``)
     """
 
     def __init__(self) -> None:
@@ -73,6 +73,9 @@ class Session:
         # page path -> (stat key, its 'ml:' binding, whether its body starts on line 1)
         self.bindings: dict[str, tuple[tuple[int, int, int], dict[str, Any] | None, bool]] = {}
         self.registry: registry.Registry | None = None
+        # hashes.HASHER, shared by the sessions of one process: the Markdown extension starts a
+        # session whenever the site's files change, and the hashes stay good across them
+        self.hasher: hashes.Hasher = hashes.HASHER
 
 
 class Build:

@@ -34,10 +34,10 @@ from conftest import Repo, init_repo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mkdocs_mlplugin.checks.pipeline import CURRENT, STALE, UNVERIFIABLE, Verdict, file_md5
+from mkdocs_mlplugin.checks.pipeline import CURRENT, STALE, UNVERIFIABLE, Verdict, check_pipeline
 from mkdocs_mlplugin.facts.dvc import load_project
 from mkdocs_mlplugin.facts.git import open_repo
-from mkdocs_mlplugin.facts.reader import check_pipeline
+from mkdocs_mlplugin.facts.hashes import file_md5
 
 GITCONFIG = "[init]\n\tdefaultBranch = main\n[user]\n\tname = Test\n\temail = test@example.com\n"
 
@@ -876,7 +876,7 @@ def test_directory_hashes_are_dvcs(files: dict[tuple[str, ...], bytes]) -> None:
     from dvc_data.hashfile.db.local import LocalHashFileDB
     from dvc_objects.fs.local import LocalFileSystem
 
-    from mkdocs_mlplugin.checks.pipeline import Hasher
+    from mkdocs_mlplugin.facts.hashes import Hasher
 
     with tempfile.TemporaryDirectory() as tmp:
         top = Path(tmp) / "d"

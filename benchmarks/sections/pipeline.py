@@ -1,5 +1,5 @@
 """pipeline: the verdict of a 500-stage and a 5,000-stage pipeline (facts.dvc.load_project +
-facts.reader.check_pipeline; again warm; again after a dvc.yaml edit, as ``mkdocs serve``
+checks.pipeline.check_pipeline; again warm; again after a dvc.yaml edit, as ``mkdocs serve``
 rebuilds) vs ``dvc status`` and ``dvc dag``, and whether they agree.
 
 JUDGES: the 500-stage verdict < 1 s, and the 5,000-stage verdict and its rebuild after a
@@ -30,8 +30,9 @@ def child_verdict(root: str) -> None:
     before) + check_pipeline once more. Wall and CPU time of each step."""
     start = time.perf_counter()
     from mkdocs_mlplugin import plugin  # noqa: F401  # its import is part of what is timed
+    from mkdocs_mlplugin.checks.pipeline import check_pipeline
     from mkdocs_mlplugin.facts import dvc, git
-    from mkdocs_mlplugin.facts.reader import check_pipeline
+    from mkdocs_mlplugin.facts.hashes import Hasher
 
     imported = time.perf_counter()
     steps: dict[str, float] = {}
@@ -40,6 +41,7 @@ def child_verdict(root: str) -> None:
     repo = git.open_repo(path)
     facts = repo.facts()
     history = repo.history(["."])
+    hasher = Hasher()  # kept across the calls, as the plugin's Session keeps one across rebuilds
 
     def step(name: str) -> None:
         wall, cpu = time.perf_counter(), time.process_time()
@@ -49,11 +51,11 @@ def child_verdict(root: str) -> None:
     step("git")
     project = dvc.load_project(path)
     step("load")
-    verdicts = check_pipeline(project, repo, facts, history)
+    verdicts = check_pipeline(project, repo, facts, history, hasher)
     step("check")
     project2 = dvc.load_project(path)
     step("warm_load")
-    check_pipeline(project2, repo, facts, history)
+    check_pipeline(project2, repo, facts, history, hasher)
     step("warm_check")
     dvc_yaml = path / "dvc.yaml"
     original = dvc_yaml.read_bytes()
@@ -62,7 +64,7 @@ def child_verdict(root: str) -> None:
         clock[:] = [time.perf_counter(), time.process_time()]
         project3 = dvc.load_project(path, previous=project2)
         step("edit_load")
-        check_pipeline(project3, repo, facts, history)
+        check_pipeline(project3, repo, facts, history, hasher)
         step("edit_check")
     finally:
         dvc_yaml.write_bytes(original)

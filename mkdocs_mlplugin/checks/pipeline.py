@@ -17,22 +17,25 @@ For each stage the verdict compares, as DVC does:
   command and no deps, params or outs (DVC's "callback" stage).
 
 What only absent data could tell is reported as not verifiable, never as stale.
+
+Files are hashed by the ``facts.hashes.Hasher`` the caller hands in (``check_pipeline``,
+``pipeline_status``), which keeps its cache across the builds the caller keeps it for; which files
+git keeps comes from the GitRepo handed in.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-from mkdocs_mlplugin.facts.dvc import Hashed, Project, Stage, dvcignore
+from mkdocs_mlplugin.facts.dvc import Hashed, Project, Stage, ancestors
+from mkdocs_mlplugin.facts.git import FileHistory, GitRepo, RepoFacts
+from mkdocs_mlplugin.facts.hashes import Hasher
 from mkdocs_mlplugin.facts.structured import load_structured, lookup
 from mkdocs_mlplugin.findings import FindingError
-from mkdocs_mlplugin.guards import open_file
 
 CURRENT, STALE, UNVERIFIABLE = "current", "stale", "not verifiable"
 
@@ -72,74 +75,61 @@ class Verdict:
         }
 
 
-def file_md5(fobj: BinaryIO, algorithm: str) -> str:
-    """The hash DVC records for a file's bytes. DVC 3's "md5" is the md5 of the bytes, done
-    here with hashlib (importing DVC's hashing modules costs a build 0.08 s); DVC 2's
-    "md5-dos2unix" first rewrites line ends in text files, by DVC's own rules."""
-    if algorithm != "md5":
-        from dvc_data.hashfile.hash import fobj_md5
+def check_pipeline(
+    project: Project,
+    repo: GitRepo | None,
+    facts: RepoFacts | None,
+    history: dict[str, FileHistory] | None,
+    hasher: Hasher | None = None,
+) -> dict[str, Verdict]:
+    """Pipeline verdicts with what git says: which files it keeps (only those are hashed) and,
+    for directory deps, whether a file in them changed after dvc.lock was committed. REPO is
+    asked which files it keeps (one ``git ls-files``); HASHER hashes them (a new one when None:
+    a caller that keeps one across builds, as ``mkdocs serve`` rebuilds, hashes only what
+    changed)."""
+    hasher = Hasher() if hasher is None else hasher
+    if repo is None:  # files present count as kept, except the data DVC caches
 
-        return fobj_md5(fobj, name=algorithm)
-    digest = hashlib.md5(usedforsecurity=False)
-    while chunk := fobj.read(2**20):
-        digest.update(chunk)
-    return digest.hexdigest()
+        def present(path: str) -> bool:
+            found = project.producer(path)
+            return (project.root / path).exists() and (found is None or not found[1].cache)
 
+        return pipeline_status(project, present, hasher)
+    kept = repo.kept_files(project.root)
+    dirs = {parent for path in kept for parent in ancestors(path)}
+    prefix = repo.prefix(project.root)
+    changed = facts.changed if facts else ()
+    files = history or {}
 
-class Hasher:
-    """md5 of workspace files and directories the way DVC computes them, cached by
-    (path, size, mtime) so a ``serve`` rebuild hashes only what changed."""
+    def changed_since(directory: str, lockfile: str) -> bool:
+        under = f"{prefix}{directory}/"
+        if any(path.startswith(under) for path in changed):
+            return True  # not committed yet
+        lock = files.get(prefix + lockfile)
+        if lock is None or lock.updated is None:
+            return False
+        newest = min(
+            (h.updated.index for p, h in files.items() if p.startswith(under) and h.updated),
+            default=None,
+        )
+        return newest is not None and newest < lock.updated.index
 
-    def __init__(self) -> None:
-        self._cache: dict[tuple[str, int, int, str], str] = {}
-        self.hashed = 0  # files actually read, for tests and the benchmark
-
-    def file(self, root: Path, path: str, algorithm: str) -> str:
-        """The hash of the file PATH (relative to ROOT), opened through guards.open_file: an
-        FindingError when it is outside ROOT or not a regular file."""
-        with open_file(root, path) as fobj:
-            st = os.fstat(fobj.fileno())
-            key = (str(root / path), st.st_size, st.st_mtime_ns, algorithm)
-            if key not in self._cache:
-                self._cache[key] = file_md5(fobj, algorithm)
-                self.hashed += 1
-        return self._cache[key]
-
-    def tree(self, root: Path, path: str, algorithm: str, ignored: Callable[[Path], bool]) -> str:
-        """A directory's ``.dir`` hash: md5 of the sorted JSON list of its files' hashes."""
-        entries = []
-        top = root / path
-        for dirpath, dirnames, filenames in os.walk(top):
-            dirnames[:] = [d for d in dirnames if not ignored(Path(dirpath) / d)]
-            for name in filenames:
-                item = Path(dirpath) / name
-                if ignored(item):
-                    continue
-                entries.append(
-                    {
-                        "md5": self.file(root, item.relative_to(root).as_posix(), algorithm),
-                        "relpath": item.relative_to(top).as_posix(),
-                    }
-                )
-        entries.sort(key=lambda e: e["relpath"])
-        body = json.dumps(entries, sort_keys=True).encode("utf-8")
-        return hashlib.md5(body, usedforsecurity=False).hexdigest() + ".dir"
-
-
-#: shared across builds of one process (``mkdocs serve``)
-HASHER = Hasher()
+    return pipeline_status(
+        project, lambda path: path in kept or path in dirs, hasher, changed_since=changed_since
+    )
 
 
 def pipeline_status(
     project: Project,
     in_git: Callable[[str], bool],
-    hasher: Hasher = HASHER,
+    hasher: Hasher,
     changed_since: Callable[[str, str], bool] | None = None,
 ) -> dict[str, Verdict]:
     """A verdict for every stage. IN_GIT says whether a project-relative path is kept in git
-    (tracked, or untracked and not ignored): only such files are hashed. CHANGED_SINCE(dir,
-    lockfile) says whether git shows a change to a file under dir after lockfile was last
-    committed (or uncommitted); it settles directory deps whose hash git alone cannot recompute."""
+    (tracked, or untracked and not ignored): only such files are hashed, by HASHER.
+    CHANGED_SINCE(dir, lockfile) says whether git shows a change to a file under dir after
+    lockfile was last committed (or uncommitted); it settles directory deps whose hash git alone
+    cannot recompute."""
     checker = _Checker(project, in_git, hasher, changed_since or (lambda _dir, _lock: False))
     return {name: checker.verdict(stage) for name, stage in project.stages.items()}
 
@@ -156,10 +146,7 @@ class _Checker:
         self.in_git = in_git
         self.hasher = hasher
         self.changed_since = changed_since
-        try:
-            self.ignore = dvcignore(project.root)
-        except FindingError:  # the project reports it
-            self.ignore = None
+        self.ignore = project.ignore  # .dvcignore, as the project was read with it
 
     def verdict(self, stage: Stage) -> Verdict:
         status: list[Any] = []

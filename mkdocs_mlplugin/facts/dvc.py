@@ -170,6 +170,8 @@ class Project:
     outside: set[str] = dataclasses.field(default_factory=set)  # declared files outside root
     consulted: list[str] = dataclasses.field(default_factory=list)  # every file read, or looked for
     fingerprint: tuple[Any, ...] = dataclasses.field(default=(), repr=False, compare=False)
+    # .dvcignore's patterns (pathspec), read once per build; None: none, or unreadable (a finding)
+    ignore: Any = dataclasses.field(default=None, repr=False, compare=False)
 
     # caches: the resolved root and answers of contains(); the out-path index; dvc.yaml lines
     _resolved_root: Path | None = dataclasses.field(default=None, repr=False, compare=False)
@@ -435,7 +437,7 @@ def load_project(root: Path, previous: Project | None = None) -> Project:
         and previous.fingerprint == _fingerprint(root, pipelines, tracked, previous.consulted)
     ):
         return previous
-    project = Project(root=root, findings=problems)
+    project = Project(root=root, findings=problems, ignore=ignore)
     for dvcfile in pipelines:
         _collect(project, _load_pipeline, dvcfile)
     for dvcfile in tracked:

@@ -201,10 +201,15 @@ class GitRepo:
         raw = self.run(
             "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", str(below)
         )
-        base = below.resolve().relative_to(self.root).as_posix()
-        prefix = "" if base == "." else base + "/"
+        prefix = self.prefix(below)
         names = raw.decode("utf-8", "surrogateescape").split("\x00")
         return {n[len(prefix) :] for n in names if n and n.startswith(prefix)}
+
+    def prefix(self, below: Path) -> str:
+        """How the paths of files below BELOW (a directory inside the repository) start from
+        the git root: "" or "sub/dir/"."""
+        base = below.resolve().relative_to(self.root).as_posix()
+        return "" if base == "." else base + "/"
 
     def blobs(self, specs: list[str]) -> dict[str, bytes | None]:
         """The contents of ``REV:PATH`` specs, all from one ``git cat-file --batch``;

@@ -242,7 +242,9 @@ class SiteReader:
     def _check_pipeline(self, project: dvc.Project) -> dict[str, pipeline.Verdict]:
         """Decide, from metadata alone, which stages are stale."""
         try:
-            verdicts = check_pipeline(project, self.repo, self.site.repo, self.site.history)
+            verdicts = pipeline.check_pipeline(
+                project, self.repo, self.site.repo, self.site.history, self.session.hasher
+            )
         except FindingError as exc:
             self.findings.add(exc.finding)
             return {}
@@ -461,45 +463,6 @@ class SiteReader:
             )
 
 
-def check_pipeline(
-    project: dvc.Project,
-    repo: git.GitRepo | None,
-    facts: git.RepoFacts | None,
-    history: dict[str, git.FileHistory] | None,
-) -> dict[str, pipeline.Verdict]:
-    """Pipeline verdicts with what git says: which files it keeps (only those are hashed) and,
-    for directory deps, whether a file in them changed after dvc.lock was committed."""
-    if repo is None:  # files present count as kept, except the data DVC caches
-
-        def present(path: str) -> bool:
-            found = project.producer(path)
-            return (project.root / path).exists() and (found is None or not found[1].cache)
-
-        return pipeline.pipeline_status(project, present)
-    kept = repo.kept_files(project.root)
-    dirs = {parent for path in kept for parent in _parents(path)}
-    prefix = repo_prefix(project, repo)
-    changed = facts.changed if facts else ()
-    files = history or {}
-
-    def changed_since(directory: str, lockfile: str) -> bool:
-        under = f"{prefix}{directory}/"
-        if any(path.startswith(under) for path in changed):
-            return True  # not committed yet
-        lock = files.get(prefix + lockfile)
-        if lock is None or lock.updated is None:
-            return False
-        newest = min(
-            (h.updated.index for p, h in files.items() if p.startswith(under) and h.updated),
-            default=None,
-        )
-        return newest is not None and newest < lock.updated.index
-
-    return pipeline.pipeline_status(
-        project, lambda path: path in kept or path in dirs, changed_since=changed_since
-    )
-
-
 def gto_artifact(
     name: str, reg: registry.Registry, project: dvc.Project | None, prefix: str | None
 ) -> dvc.Artifact:
@@ -548,11 +511,6 @@ def _may_record(data: bytes | None, md5: object) -> bool:
     if data is None or not isinstance(md5, str) or not md5:
         return False
     return md5.encode("utf-8", "surrogateescape") in data or b"\\" in data
-
-
-def _parents(path: str) -> list[str]:
-    parts = path.split("/")[:-1]
-    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
 
 
 def _in_background(work: Callable[..., T], *args: Any) -> Future[T]:
