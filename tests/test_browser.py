@@ -45,7 +45,7 @@ from test_escaping import HTML_PIECES, MARK
 
 from mkdocs_mlplugin import render
 from mkdocs_mlplugin.pages.stash import contexts
-from mkdocs_mlplugin.render import STATE_CLASSES
+from mkdocs_mlplugin.render.mermaid import STATE_CLASSES
 
 SCREENSHOTS = ROOT / "example_site" / "docs" / "assets" / "screenshots"
 VIEWPORT = {"width": 1280, "height": 900}

@@ -34,6 +34,7 @@ from mkdocs_mlplugin.build import THEME_OVERRIDES
 from mkdocs_mlplugin.cli import _annotation
 from mkdocs_mlplugin.findings import Finding, visible
 from mkdocs_mlplugin.pages.stash import _nearest, _simple, contexts
+from mkdocs_mlplugin.render import mermaid
 
 assert THEME_OVERRIDES is not None
 TEMPLATES = sorted(
@@ -401,7 +402,7 @@ def built_html(value: Any) -> str:
             render.missing(str(value), str(value)),
             *render.table([str(value), str(value), str(value)], [cells], "ml-params"),
             *render.box(str(value), [(str(value), c) for c in cells], "ml-provenance"),
-            *render.node_links([(str(value), str(value))]),
+            *mermaid.node_links([(str(value), str(value))]),
         ]
     )
 

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import Repo
 
-from mkdocs_mlplugin import render
 from mkdocs_mlplugin.facts.dvc import Hashed, Project, Stage, load_project
-from mkdocs_mlplugin.render import graph
+from mkdocs_mlplugin.render import graph, mermaid
 from mkdocs_mlplugin.render.graph import Diagram, Node
 
 
@@ -107,7 +106,7 @@ def test_several_dvc_yaml_files_are_drawn_as_subgraphs() -> None:
         ],
         [("data.dvc", "prep"), ("prep", "sub/dvc.yaml:train")],
     )
-    lines = render.flowchart(diagram)
+    lines = mermaid.flowchart(diagram)
     text = "\n".join(lines)
     assert '    subgraph g0["dvc.yaml"]\n        n0["prep"]\n    end\n    style g0 ' in text
     assert '    subgraph g1["sub/dvc.yaml:train"' not in text

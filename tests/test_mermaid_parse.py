@@ -1,6 +1,6 @@
 r"""Property tests: the plugin's Mermaid flowcharts, parsed and drawn by the real Mermaid.
 
-``render.flowchart`` writes every stage name, path and dvc.yaml name from the repository into a
+``mermaid.flowchart`` writes every stage name, path and dvc.yaml name from the repository into a
 Mermaid flowchart. tests/test_render.py checks the text of the result with regular
 expressions; this module checks what Mermaid *makes* of it. Hypothesis generates diagrams whose
 names are arbitrary Unicode text (quotes, ``#``, ``;``, ``<>``, backticks, ``%%{init}%%``,
@@ -58,8 +58,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from playwright.sync_api import Browser, Page, Route
 
-from mkdocs_mlplugin.render import STATE_CLASSES, SUBGRAPH_STYLE, flowchart, printable
+from mkdocs_mlplugin.render import printable
 from mkdocs_mlplugin.render.graph import Diagram, Node
+from mkdocs_mlplugin.render.mermaid import STATE_CLASSES, SUBGRAPH_STYLE, flowchart
 
 STATES = sorted(STATE_CLASSES)
 DIRECTIONS = {"TD": "TB", "TB": "TB", "LR": "LR", "RL": "RL", "BT": "BT"}
@@ -464,7 +465,7 @@ _ENTITY = re.compile("\ufb02\u00b0\u00b0(\\d+)\u00b6\u00df")
 
 def shown(name: str) -> str:
     """How a name reads in the diagram: as printed, with the two substitutions
-    ``render.mermaid_label`` documents (Mermaid's internal markers "ﬂ°" and "¶ß" cannot
+    ``mermaid.mermaid_label`` documents (Mermaid's internal markers "ﬂ°" and "¶ß" cannot
     appear as such) and a zero-width space for an empty name."""
     text = printable(name).replace("\ufb02", "fl").replace("\u00b6\u00df", "\u00b6\u200b\u00df")
     return text or "\u200b"

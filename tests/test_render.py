@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mkdocs_mlplugin import render
+from mkdocs_mlplugin.render import mermaid
 from mkdocs_mlplugin.render.graph import Diagram, Node
 
 EXTENSIONS = ["tables", "attr_list", "admonition", "toc", "md_in_html", "pymdownx.superfences"]
@@ -142,7 +143,7 @@ def test_mermaid_labels_cannot_break_out_of_their_node(
         st.lists(st.tuples(st.sampled_from(names), st.sampled_from(names)), max_size=8)
     )
     nodes = [Node(n, n, "stage" if i % 2 else "current", "dvc.yaml") for i, n in enumerate(names)]
-    lines = render.flowchart(Diagram(nodes, edges))
+    lines = mermaid.flowchart(Diagram(nodes, edges))
     assert lines[0] == "flowchart TD"
     node_lines = [line for line in lines[1:] if "-->" not in line and "class" not in line]
     edge_lines = [line for line in lines[1:] if "-->" in line]
@@ -157,7 +158,7 @@ def test_mermaid_labels_cannot_break_out_of_their_node(
 
 def test_mermaid_label_entities_decode_to_the_name() -> None:
     name = 'train@a "big" <b> #1 `x`'
-    label = render.mermaid_label(name)[1:-1]
+    label = mermaid.mermaid_label(name)[1:-1]
     assert re.sub(r"#(\d+);", lambda m: chr(int(m.group(1))), label) == name
 
 

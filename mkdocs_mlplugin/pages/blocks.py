@@ -38,7 +38,7 @@ from mkdocs_mlplugin.pages.values import (
     unanswered,
     untracked,
 )
-from mkdocs_mlplugin.render import graph
+from mkdocs_mlplugin.render import graph, mermaid
 
 
 def render_block(
@@ -129,7 +129,7 @@ def pipeline(
         diagram = graph.focus(diagram, target)
     if ref.option("reduce") is not None:
         diagram = graph.reduce(diagram)
-    lines = render.flowchart(diagram, ref.option("direction", "TD") or "TD")
+    lines = mermaid.flowchart(diagram, ref.option("direction", "TD") or "TD")
     size = sum(len(line) + 1 for line in lines)
     if size > graph.MAX_TEXT or len(diagram.edges) > graph.MAX_EDGES:
         if ref.option("collapse") is None and view == "stages":
@@ -160,9 +160,9 @@ def pipeline(
             f"the diagram ({len(diagram.edges)} edges, {size} characters) is over Mermaid's limits "
             f"({graph.MAX_EDGES} edges, {graph.MAX_TEXT} characters): draw part of it with focus=STAGE.",
         )
-    used = [css for css in render.STATE_CLASSES if any(n.css == css for n in diagram.nodes)]
+    used = [css for css in mermaid.STATE_CLASSES if any(n.css == css for n in diagram.nodes)]
     linked = [(n.name, links[n.name]) for n in diagram.nodes if n.name in links]
-    return [*render.fence(lines, "mermaid"), "", *render.legend(used), *render.node_links(linked)]
+    return [*render.fence(lines, "mermaid"), "", *mermaid.legend(used), *mermaid.node_links(linked)]
 
 
 def param_group(ref: Reference, site: SiteFacts, page: PageFacts) -> list[str] | None:

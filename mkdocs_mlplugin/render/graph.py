@@ -1,6 +1,6 @@
 """The pipeline as a graph for diagrams: views, grouping, reduction and focus. Pure functions.
 
-A Diagram is what render.flowchart draws: named nodes with a state class and a group (the
+A Diagram is what mermaid.flowchart draws: named nodes with a state class and a group (the
 dvc.yaml they come from), and edges between node names.
 """
 
@@ -24,7 +24,7 @@ _RANK = {"stale": 0, "unverifiable": 1, "unknown": 2, "frozen": 3, "current": 4,
 class Node:
     name: str  # what it is called in DVC: a stage, a .dvc file, or a path in the outs view
     label: str
-    css: str  # a key of render.STATE_CLASSES
+    css: str  # a key of mermaid.STATE_CLASSES
     group: str  # the dvc.yaml (or .dvc file's directory) it belongs to
 
 
