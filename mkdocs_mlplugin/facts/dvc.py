@@ -295,11 +295,9 @@ def find_project(start: Path, stop: Path | None, configured: Path | None) -> Pat
                 )
             )
         return configured
-    for candidate in (start, *start.parents):
-        if (candidate / ".dvc").is_dir():
-            return candidate
-        if stop is not None and candidate == stop:
-            break
+    above = _nearest_project(start, stop)
+    if above is not None:
+        return above
     found = [Path(d) for d, _ in _walk(start) if (Path(d) / ".dvc").is_dir()]
     if len(found) > 1:
         names = ", ".join(sorted(_rel(p, start) for p in found))
@@ -313,11 +311,15 @@ def find_project(start: Path, stop: Path | None, configured: Path | None) -> Pat
     return found[0] if found else None
 
 
-def enclosing_project(directory: Path, stop: Path) -> Path | None:
+def enclosing_project(directory: Path, stop: Path | None) -> Path | None:
     """The nearest directory at or above DIRECTORY (not above STOP) that holds ``.dvc/``,
     resolved; None when there is none."""
-    directory = directory.resolve()
-    for candidate in (directory, *directory.parents):
+    return _nearest_project(directory.resolve(), stop)
+
+
+def _nearest_project(start: Path, stop: Path | None) -> Path | None:
+    """The nearest directory at or above START (not above STOP) that holds ``.dvc/``."""
+    for candidate in (start, *start.parents):
         if (candidate / ".dvc").is_dir():
             return candidate
         if candidate == stop:
@@ -382,41 +384,55 @@ class _ResolverRepo:
     reads a byte, and a YAML file is checked by the plugin's reader (size, aliases) first."""
 
     def __init__(self, root: Path, parsing: dict[str, Any]) -> None:
-        from dvc.fs import LocalFileSystem
-
-        class GuardedFileSystem(LocalFileSystem):
-            def _file(self, path: str) -> str:
-                """PATH (as DVC names it: from the working directory, or absolute) relative
-                to ROOT; the guard's FindingError when it is outside."""
-                rel = os.path.relpath(os.path.abspath(path), root).replace(os.sep, "/")
-                if os.path.isabs(str(path)) and guards.leaves(rel) is not None:
-                    guards.real_path(root, str(path))  # refused: an absolute path
-                shown = rel if guards.leaves(rel) is None else str(path)
-                guards.real_path(root, rel, shown)
-                return rel
-
-            def exists(self, path: Any, *args: Any, **kwargs: Any) -> bool:
-                return guards.exists(root, self._file(path))
-
-            def isdir(self, path: Any) -> bool:
-                return os.path.isdir(os.path.join(root, self._file(path)))
-
-            def isfile(self, path: Any) -> bool:
-                return os.path.isfile(os.path.join(root, self._file(path)))
-
-            def open(self, path: Any, mode: str = "r", **kwargs: Any) -> Any:
-                import io
-
-                rel = self._file(path)
-                if "r" not in mode or "+" in mode:
-                    raise FindingError(Finding("invalid_project_file", f"{rel} is not written."))
-                text = read_text(root, rel)
-                if rel.endswith((".yaml", ".yml")):
-                    parse_yaml(text, rel)
-                return io.BytesIO(text.encode("utf-8")) if "b" in mode else io.StringIO(text)
-
-        self.fs = GuardedFileSystem()
+        self.fs = _guarded_filesystem()()
+        self.fs.guarded_root = root
         self.config = {"parsing": parsing}
+
+
+class _Guarded:
+    """The looks and reads of DVC's local filesystem, put through the guards for the files
+    below ``guarded_root``: mixed into DVC's LocalFileSystem by _guarded_filesystem."""
+
+    guarded_root: Path
+
+    def _file(self, path: str) -> str:
+        """PATH (as DVC names it: from the working directory, or absolute) relative to the
+        root; the guard's FindingError when it is outside."""
+        root = self.guarded_root
+        rel = os.path.relpath(os.path.abspath(path), root).replace(os.sep, "/")
+        if os.path.isabs(str(path)) and guards.leaves(rel) is not None:
+            guards.real_path(root, str(path))  # refused: an absolute path
+        shown = rel if guards.leaves(rel) is None else str(path)
+        guards.real_path(root, rel, shown)
+        return rel
+
+    def exists(self, path: Any, *args: Any, **kwargs: Any) -> bool:
+        return guards.exists(self.guarded_root, self._file(path))
+
+    def isdir(self, path: Any) -> bool:
+        return os.path.isdir(os.path.join(self.guarded_root, self._file(path)))
+
+    def isfile(self, path: Any) -> bool:
+        return os.path.isfile(os.path.join(self.guarded_root, self._file(path)))
+
+    def open(self, path: Any, mode: str = "r", **kwargs: Any) -> Any:
+        import io
+
+        rel = self._file(path)
+        if "r" not in mode or "+" in mode:
+            raise FindingError(Finding("invalid_project_file", f"{rel} is not written."))
+        text = read_text(self.guarded_root, rel)
+        if rel.endswith((".yaml", ".yml")):
+            parse_yaml(text, rel)
+        return io.BytesIO(text.encode("utf-8")) if "b" in mode else io.StringIO(text)
+
+
+@functools.cache
+def _guarded_filesystem() -> type:
+    """DVC's LocalFileSystem with _Guarded's looks and reads (DVC imported on first use)."""
+    from dvc.fs import LocalFileSystem
+
+    return type("GuardedFileSystem", (_Guarded, LocalFileSystem), {})
 
 
 def load_project(root: Path, previous: Project | None = None) -> Project:

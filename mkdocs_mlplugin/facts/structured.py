@@ -36,8 +36,27 @@ def read_text(root: Path, file: str, kind: str = "invalid_project_file") -> str:
     """The text of FILE (relative to ROOT), read through guards.read_file (inside ROOT, a
     regular file, at most guards.MAX_BYTES); a finding naming FILE when it is refused, binary or not
     UTF-8. guards.Missing when it does not exist."""
-    shown = file
-    data = read_file(root, file, kind=kind)
+    return _text(read_file(root, file, kind=kind), file, kind)
+
+
+def parse_blob(blob: bytes, shown: str, parser: Callable[[str, str], Any]) -> Any:
+    """A file's contents from git, parsed with PARSER within the bounds of read_text; when they
+    are out of bounds, a finding with no file or line (SHOWN, in its message, names the file)."""
+    if len(blob) > MAX_BYTES:
+        problem = f"{shown} is {len(blob)} bytes, over the {MAX_BYTES} byte limit."
+    else:
+        try:
+            text = _text(blob, shown)
+        except FindingError as exc:
+            problem = exc.finding.message
+        else:
+            return parser(text, shown)
+    raise FindingError(Finding("invalid_project_file", problem))
+
+
+def _text(data: bytes, shown: str, kind: str = "invalid_project_file") -> str:
+    """DATA, the bytes of the file SHOWN, as text; a finding naming it when they are binary or
+    not UTF-8."""
     if b"\x00" in data:
         raise FindingError(Finding(kind, f"{shown} is a binary file, not text.", shown))
     try:
@@ -47,21 +66,6 @@ def read_text(root: Path, file: str, kind: str = "invalid_project_file") -> str:
         raise FindingError(
             Finding(kind, f"{shown} is not valid UTF-8 (byte {exc.start}).", shown, line)
         ) from None
-
-
-def parse_blob(blob: bytes, shown: str, parser: Callable[[str, str], Any]) -> Any:
-    """A file's contents from git, parsed with PARSER within the bounds of read_text."""
-    problem = None
-    if len(blob) > MAX_BYTES:
-        problem = f"{shown} is {len(blob)} bytes, over the {MAX_BYTES} byte limit."
-    elif b"\x00" in blob:
-        problem = f"{shown} is a binary file, not text."
-    else:
-        try:
-            return parser(blob.decode("utf-8-sig"), shown)
-        except UnicodeDecodeError as exc:
-            problem = f"{shown} is not valid UTF-8 (byte {exc.start})."
-    raise FindingError(Finding("invalid_project_file", problem))
 
 
 def parse_yaml(text: str, shown: str) -> Any:
