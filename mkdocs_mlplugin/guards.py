@@ -69,7 +69,9 @@ def inside(root: Path | str, path: str) -> str | None:
     if leaves(path) is not None:
         return None
     real_root = os.path.realpath(root)
-    real = os.path.realpath(os.path.join(real_root, posixpath.normpath(path)))
+    # the OS follows a link before it goes up from it ("out/.." where out is a link): so
+    # does realpath, and so the guard reads the file the OS would read, or refuses it
+    real = os.path.realpath(os.path.join(real_root, path))
     if real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep):
         return real
     return None

@@ -524,7 +524,8 @@ def test_what_the_read_guard_refuses_is_refused_for_a_reason(tree: Path, path: s
     if "\x00" in path:
         assert refused is not None and "NUL" in refused
         return
-    real = os.path.realpath(os.path.join(os.path.realpath(tree), os.path.normpath(path)))
+    # as the OS resolves it: a link is followed before '..' goes up from it
+    real = os.path.realpath(os.path.join(os.path.realpath(tree), path))
     inside = guards.leaves(path) is None and (
         real == os.path.realpath(tree) or real.startswith(os.path.realpath(tree) + os.sep)
     )
