@@ -64,6 +64,10 @@ class Session:
               (``registry.read``)
     hasher    the hashes of workspace files the pipeline check reads, while each file's size
               and modification time are the same (``hashes.Hasher``)
+
+    The plugin keeps one for the life of ``mkdocs serve``, the Markdown extension one per site.
+    The other caches of the package (``functools.lru_cache``) hold pure functions of their
+    arguments, which never go stale.
     """
 
     def __init__(self) -> None:
@@ -73,9 +77,7 @@ class Session:
         # page path -> (stat key, its 'ml:' binding, whether its body starts on line 1)
         self.bindings: dict[str, tuple[tuple[int, int, int], dict[str, Any] | None, bool]] = {}
         self.registry: registry.Registry | None = None
-        # hashes.HASHER, shared by the sessions of one process: the Markdown extension starts a
-        # session whenever the site's files change, and the hashes stay good across them
-        self.hasher: hashes.Hasher = hashes.HASHER
+        self.hasher = hashes.Hasher()
 
 
 class Build:

@@ -52,7 +52,8 @@ def facts_for(options: dict[str, Any]) -> Build:
     config, errors = extension_options(options)
     for problem in errors:
         log.error("markdown extension option %s", problem)
-    build = Build(config, Session(), root)
+    # the session of the site's earlier facts: what did not change is not read again
+    build = Build(config, cached[0].session if cached else Session(), root)
     build.read_facts()
     for finding in build.findings:
         log.warning(finding.line_text())

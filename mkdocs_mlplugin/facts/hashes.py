@@ -75,8 +75,3 @@ class Hasher:
         entries.sort(key=lambda e: e["relpath"])
         body = json.dumps(entries, sort_keys=True).encode("utf-8")
         return hashlib.md5(body, usedforsecurity=False).hexdigest() + ".dir"
-
-
-#: what a build.Session starts with: one for the process, so that every session (the Markdown
-#: extension starts one whenever the site's files change) finds the hashes made before
-HASHER = Hasher()
