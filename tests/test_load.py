@@ -95,7 +95,7 @@ def test_a_rebuild_reuses_what_did_not_change_and_reads_again_what_did(
 
     age(*(str(p.relative_to(pipeline.path)) for p in pipeline.path.rglob("*") if p.is_file()))
     first, text = rebuild()
-    project, git_runs, tags = first._project, first.repo.calls, first._registry
+    project, git_runs, tags = first.session.project, first.build.repo.calls, first.session.registry
     assert "lr=0.05 updated=2024-03-01 version=v1.0.0" in text
     assert "Documented: train" in text
 
@@ -103,16 +103,18 @@ def test_a_rebuild_reuses_what_did_not_change_and_reads_again_what_did(
     # is not asked for the history again
     second, text = rebuild()
     assert second is first
-    assert second._project is project
-    assert second._registry is tags
-    assert second.repo.calls < git_runs, "the history was read again although HEAD is the same"
+    assert second.session.project is project
+    assert second.session.registry is tags
+    assert second.build.repo.calls < git_runs, (
+        "the history was read again although HEAD is the same"
+    )
     assert "lr=0.05 updated=2024-03-01" in text
 
     # a param changed (an older time than the first read, so only the size gives it away)
     pipeline.write("params.yaml", pipeline.read("params.yaml").replace("lr: 0.05", "lr: 0.125"))
     age("params.yaml")
     third, text = rebuild()
-    assert third._project is not project
+    assert third.session.project is not project
     assert "lr=0.125" in text
 
     # a page now documents another stage: the diagram's links follow
