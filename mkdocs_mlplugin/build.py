@@ -51,6 +51,27 @@ THEME_OVERRIDES = next(
 )
 
 
+def findings_by_page(
+    graded: list[tuple[Finding, str]], sources: Mapping[str, str], home: str | None
+) -> dict[str, list[tuple[Finding, str]]]:
+    """Which page shows which of GRADED's errors and warnings (information is only logged):
+    src_uri -> its findings, in GRADED's order. A finding is shown on the page whose path from
+    mkdocs.yml's directory (SOURCES: src_uri -> that path) is its file; a finding about no page
+    (dvc.yaml, params, mkdocs.yml, or no file) on the home page HOME (src_uri), or, in a site
+    without one, on its first page."""
+    pages = {src: uri for uri, src in sources.items()}
+    fallback = home if home in sources else next(iter(sources), None)
+    shown: dict[str, list[tuple[Finding, str]]] = {}
+    for finding, severity in graded:
+        if severity not in ("error", "warn"):
+            continue
+        uri = pages.get(finding.file) if finding.file is not None else None
+        uri = uri if uri is not None else fallback
+        if uri is not None:
+            shown.setdefault(uri, []).append((finding, severity))
+    return shown
+
+
 class Session:
     """What the builds of one process keep for the next (the rebuilds of one ``mkdocs serve``),
     and the one place that says when each part may be reused:
@@ -123,6 +144,11 @@ class Build:
             str, tuple[dict[str, Any], str]
         ] = {}  # artifact -> (Hub metadata, Markdown)
         self.published: dict[str, dict[str, Any]] = {}  # src_uri -> page.meta.ml
+        # src_uri -> the page's path as findings name it (from mkdocs.yml's directory)
+        self.sources: dict[str, str] = {}
+        self.home: str | None = None  # src_uri of the site's home page
+        # src_uri -> the findings shown at the top of the page (``show_findings``)
+        self.page_findings: dict[str, list[tuple[Finding, str]]] = {}
         self.stash = Stash()  # this build's inline facts, put into pages by Markdown
         self._resolved_inline: dict[tuple[Any, ...], Any] = {}
         self._git_meta: tuple[git.RepoFacts | None, dict[str, Any] | None] = (None, None)
@@ -206,6 +232,9 @@ class Build:
     def page_markdown(self, markdown: str, page: Page) -> str:
         """The page's Markdown with its references resolved; its binding checked."""
         facts = self._page_facts(page)
+        self.sources[page.file.src_uri] = facts.src
+        if page.is_homepage:
+            self.home = page.file.src_uri
         if not page.meta and page.file.abs_src_path in self._body_first:
             first_line = 1  # as _first_line finds it, without reading the page again
         else:
@@ -257,6 +286,20 @@ class Build:
         """Run the checks across pages; every finding once, with its severity."""
         self.check_docs()
         return self.findings.graded(self.options.checks)
+
+    def show_findings(self, graded: list[tuple[Finding, str]]) -> None:
+        """Show GRADED's errors and warnings at the top of the pages they are about (the site's
+        home page for the others), as ``mkdocs serve`` does instead of failing the build."""
+        self.page_findings = findings_by_page(graded, self.sources, self.home)
+
+    def findings_html(self, page: Page) -> str:
+        """The admonition listing the findings shown on PAGE; empty when it has none."""
+        return render.findings_box(
+            [
+                (severity, f.where(), f.message, f.kind)
+                for f, severity in self.page_findings.get(page.file.src_uri, ())
+            ]
+        )
 
     def write(self, site_dir: str) -> None:
         """Write the manifest and the Hub model cards, each through guards.write_file: only

@@ -3,8 +3,10 @@
 on_config          starts a Build (git starts in threads) and adds the theme overrides
 on_files           reads git, DVC and registry facts once for the whole site
 on_page_markdown   resolves the page's references and front matter binding
-on_env             reports every finding at once; errors stop the build before a page is written
-on_page_context    publishes the page's facts as page.meta.ml while its template renders
+on_env             reports every finding at once; errors stop the build before a page is written,
+                   except under `mkdocs serve`, where the pages show them (on_page_context)
+on_page_context    publishes the page's facts as page.meta.ml while its template renders, and
+                   under `mkdocs serve` puts the page's findings at its top
 on_post_build      writes the manifest and the Hub model cards
 """
 
@@ -24,7 +26,7 @@ from mkdocs.utils.templates import TemplateContext
 
 from mkdocs_mlplugin.build import Build, Session
 from mkdocs_mlplugin.config import MLConfig
-from mkdocs_mlplugin.findings import Finding, FindingError, log_findings
+from mkdocs_mlplugin.findings import Finding, FindingError, log, log_findings
 
 
 class MLPlugin(BasePlugin[MLConfig]):
@@ -37,6 +39,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         self.build: Build | None = None
         # src_uri -> the page's own 'ml:' front matter while its facts stand in page.meta
         self._bindings: dict[str, Any] = {}
+        self.command: str | None = None  # MkDocs' command: "build", "serve", "gh-deploy"
 
     @property
     def findings(self) -> list[Finding]:
@@ -44,8 +47,11 @@ class MLPlugin(BasePlugin[MLConfig]):
         return self.build.findings if self.build else []
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
-        """Defined so that MkDocs keeps this plugin object across the builds of one
-        ``mkdocs serve``: then a rebuild reuses the facts that did not change (``Session``)."""
+        """Learn the command: under ``mkdocs serve`` findings are shown on the pages instead of
+        failing the build. Defined also so that MkDocs keeps this plugin object across the
+        builds of one ``mkdocs serve``: then a rebuild reuses the facts that did not change
+        (``Session``)."""
+        self.command = command
 
     # Run after other plugins' on_config: some (techdocs-core) replace the theme, and the
     # overrides directory must be added to the theme that is finally used.
@@ -85,8 +91,17 @@ class MLPlugin(BasePlugin[MLConfig]):
 
     def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
         build = self._current()
-        errors = log_findings(build.finish(), build.pages, build.started)
-        if errors:
+        graded = build.finish()
+        errors = log_findings(graded, build.pages, build.started)
+        if self.command == "serve":
+            # the preview keeps reloading: each page shows its findings at its top
+            build.show_findings(graded)
+            if errors:
+                log.info(
+                    f"{errors} error{'s' if errors != 1 else ''} (listed above) shown on the "
+                    "pages of the preview; 'mkdocs build' fails until they are fixed."
+                )
+        elif errors:
             raise PluginError(
                 f"mlplugin: {errors} error{'s' if errors != 1 else ''} (listed above); "
                 "the site was not built."
@@ -100,7 +115,11 @@ class MLPlugin(BasePlugin[MLConfig]):
 
         Only then: a page whose meta is not empty makes Material's navigation template take a
         slower path for that page's entry in every other page's navigation."""
-        meta = self._current().meta(page)
+        build = self._current()
+        shown = build.findings_html(page)
+        if shown:
+            page.content = shown + (page.content or "")
+        meta = build.meta(page)
         if meta is not None:
             self._bindings[page.file.src_uri] = page.meta.get("ml", _UNSET)
             page.meta["ml"] = meta

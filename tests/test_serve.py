@@ -81,3 +81,42 @@ def test_a_changed_param_and_a_new_commit_show_on_the_next_reload(served: tuple[
     wait_for(url, "lr 0.07;")
     new_head = repo.commit("Tune the learning rate")[:7]
     wait_for(url, f"built from {new_head}.")
+
+
+def fetch_html(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback only
+            return str(response.read().decode("utf-8"))
+    except OSError:
+        return None
+
+
+def test_serve_shows_errors_on_their_pages_and_keeps_serving(pipeline: Repo) -> None:
+    """Under ``mkdocs serve`` an error does not stop the preview: the page it is about shows it
+    at its top (findings about no page show on the home page), the server keeps rebuilding,
+    and the admonition goes once the user fixes the page; ``mkdocs build`` still fails."""
+    home_page = "# Home\n\nlr {ml param train.lr}.\n"
+    good_page = "# Model\n\nepochs {ml param train.epochs}.\n"
+    pipeline.site({"index.md": home_page, "model.md": good_page.replace("epochs}", "epohcs}")})
+    pipeline.commit("Docs")
+    build = pipeline.build()
+    assert not build.ok
+    assert "docs/model.md:3" in build.output
+    assert "the site was not built" in build.output
+    with serving(pipeline) as url:
+        page = wait_for(url + "model/", "mkdocs build fails until they are fixed")
+        assert "docs/model.md:3" in page and "[missing_reference]" in page
+        raw = fetch_html(url + "model/") or ""
+        assert '<div class="admonition failure ml-findings">' in raw
+        home = wait_for(url, "lr 0.05.")
+        assert "ml-findings" not in (fetch_html(url) or ""), home
+        # the user fixes the page: the next rebuild serves it without the admonition
+        pipeline.write("docs/model.md", good_page)
+        wait_for(url + "model/", "epochs 3.")
+        assert "ml-findings" not in (fetch_html(url + "model/") or "")
+        # a finding about no page (a stale stage of dvc.yaml) shows on the home page
+        pipeline.write("params.yaml", pipeline.read("params.yaml").replace("lr: 0.05", "lr: 0.07"))
+        home = wait_for(url, "stage 'train' is stale")
+        assert "dvc.yaml:" in home and "[stale_pipeline]" in home
+        assert "ml-findings" not in (fetch_html(url + "model/") or "")
+    assert not pipeline.build().ok

@@ -212,6 +212,37 @@ def box(title: str, rows: Iterable[tuple[str, object]], css: str) -> list[str]:
     return lines
 
 
+def findings_box(findings: Sequence[tuple[str, str, str, str]]) -> str:
+    """The findings shown at the top of a page under ``mkdocs serve``: a Material admonition
+    (``failure`` when one is an error, else ``warning``) listing each finding's severity,
+    where it is (``file:line``), its message (with its fix) and its kind. FINDINGS holds
+    (severity, where, message, kind); every value is escaped. An empty string for none."""
+    if not findings:
+        return ""
+    errors = sum(1 for severity, *_ in findings if severity == "error")
+    warnings = len(findings) - errors
+    counts = [
+        f"{n} {word}{'s' if n != 1 else ''}"
+        for n, word in ((errors, "error"), (warnings, "warning"))
+        if n
+    ]
+    title = f"mlplugin: {' and '.join(counts)}" + (
+        " (mkdocs build fails until they are fixed)" if errors else ""
+    )
+    css = "failure" if errors else "warning"
+    lines = [f'<div class="admonition {css} ml-findings">']
+    lines.append(f'<p class="admonition-title">{text(title)}</p>')
+    lines.append("<ul>")
+    for severity, where, message, kind in findings:
+        place = f"<code>{text(where)}</code> " if where else ""
+        lines.append(
+            f"<li><strong>{text(severity)}</strong> {place}{text(message)} "
+            f"<code>{text(f'[{kind}]')}</code></li>"
+        )
+    lines.extend(["</ul>", "</div>", ""])
+    return "\n".join(lines)
+
+
 def indent(lines: list[str], prefix: str) -> str:
     """Lines joined, each indented like the reference they replace; a blank line around
     them so Markdown treats them as a block of their own."""
