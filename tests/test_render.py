@@ -177,3 +177,46 @@ def test_values_display_as_people_write_them() -> None:
     assert render.display([1, "a"]) == "1, a"
     assert render.display({"b": 1, "a": [2]}) == '{"a": [2], "b": 1}'
     assert render.display(None) == ""
+
+
+@settings(max_examples=200, deadline=None)
+@given(HOSTILE, HOSTILE, HOSTILE)
+def test_the_findings_box_shows_every_value_as_text(message: str, where: str, kind: str) -> None:
+    box = render.findings_box([("error", where, message, kind), ("warn", "", "w", "k")])
+    tags = re.findall(r"<(\w+)", box)
+    assert set(tags) <= {"div", "p", "ul", "li", "strong", "code"}
+    assert box.startswith('<div class="admonition failure ml-findings">')
+    shown = visible_text(box)
+    assert render.printable(message) in shown and render.printable(kind) in shown
+    assert "1 error and 1 warning" in shown
+
+
+def test_the_findings_box_is_a_warning_without_errors_and_empty_without_findings() -> None:
+    assert render.findings_box([]) == ""
+    box = render.findings_box([("warn", "docs/a.md:3", "no value yet.", "missing_value")])
+    assert box.startswith('<div class="admonition warning ml-findings">')
+    assert "docs/a.md:3" in visible_text(box) and "fails" not in box
+
+
+def test_findings_show_on_their_page_and_the_others_on_the_home_page() -> None:
+    from mkdocs_mlplugin.build import findings_by_page
+    from mkdocs_mlplugin.findings import Finding
+
+    on_page = Finding("missing_reference", "unknown param.", "docs/model.md", 3)
+    stale = Finding("stale_pipeline", "stage 'train' is stale.", "dvc.yaml", 9)
+    config = Finding("invalid_project_file", "bad option.", "mkdocs.yml")
+    nowhere = Finding("git_history", "no git.")
+    info = Finding("uncommitted_page", "not committed yet.", "docs/model.md")
+    graded = [(on_page, "error"), (stale, "warn"), (config, "error"), (nowhere, "warn")]
+    graded.append((info, "info"))
+    sources = {"index.md": "docs/index.md", "model.md": "docs/model.md"}
+    assert findings_by_page(graded, sources, "index.md") == {
+        "model.md": [(on_page, "error")],
+        "index.md": [(stale, "warn"), (config, "error"), (nowhere, "warn")],
+    }
+    # a site without a home page: its first page
+    assert findings_by_page(graded, {"model.md": "docs/model.md"}, None)["model.md"][0] == (
+        on_page,
+        "error",
+    )
+    assert findings_by_page(graded, {}, None) == {}

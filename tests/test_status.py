@@ -897,3 +897,19 @@ def test_directory_hashes_are_dvcs(files: dict[tuple[str, ...], bytes]) -> None:
             assert ours == tree.hash_info.value, algorithm
         stored = [f for f in top.rglob("*") if f.is_file()]
         assert (len(stored), sum(f.stat().st_size for f in stored)) == (meta.nfiles, meta.size)
+
+
+def test_a_stale_stage_whose_inputs_are_not_in_the_workspace_says_dvc_pull_first(
+    pipeline: Repo,
+) -> None:
+    """'dvc repro prepare' alone fails on data that was never pulled: the advice says so."""
+    pipeline.write("params.yaml", pipeline.read("params.yaml").replace("seed: 7", "seed: 8"))
+    (pipeline.path / "data" / "raw.csv").unlink()
+    pipeline.site({"index.md": PIPELINE_PAGE})
+    pipeline.commit("Reseed, docs")
+    build = pipeline.build()
+    assert not build.ok, build.output
+    assert (
+        "Run 'dvc pull' (data/raw.csv is not in the workspace), then 'dvc repro prepare', "
+        "and commit dvc.lock. [stale_pipeline]"
+    ) in build.output, build.output

@@ -256,7 +256,7 @@ class SiteReader:
                     Finding(
                         "stale_pipeline",
                         f"stage '{stage.name}' is stale: {'; '.join(verdict.reasons())}. "
-                        f"{_repro_advice(stage.name, verdict)}",
+                        f"{_repro_advice(project, stage)}",
                         where,
                         stage.line,
                     )
@@ -522,18 +522,18 @@ def _in_background(work: Callable[..., T], *args: Any) -> Future[T]:
         pool.shutdown(wait=False)
 
 
-def _repro_advice(stage: str, verdict: pipeline.Verdict) -> str:
+def _repro_advice(project: dvc.Project, stage: dvc.Stage) -> str:
     """How to bring STAGE up to date: 'dvc repro', after 'dvc pull' when some of its inputs
-    are not in the workspace (DVC-tracked data not pulled), where 'dvc repro' alone fails."""
+    are not in the workspace (DVC-tracked data never pulled), where 'dvc repro' alone fails."""
     absent = [
-        why.split(": ", 1)[0]
-        for why in verdict.unverifiable
-        if why.endswith(": not in the workspace and not kept in git")
+        dep
+        for dep in stage.deps
+        if not project.external(dep) and not os.path.lexists(project.root / dep)
     ]
     if absent:
         shown = ", ".join(absent[:3]) + (", ..." if len(absent) > 3 else "")
         return (
             f"Run 'dvc pull' ({shown} {'is' if len(absent) == 1 else 'are'} not in the "
-            f"workspace), then 'dvc repro {stage}', and commit dvc.lock."
+            f"workspace), then 'dvc repro {stage.name}', and commit dvc.lock."
         )
-    return f"Run 'dvc repro {stage}' and commit dvc.lock."
+    return f"Run 'dvc repro {stage.name}' and commit dvc.lock."
