@@ -524,11 +524,12 @@ def _in_background(work: Callable[..., T], *args: Any) -> Future[T]:
 
 def _repro_advice(project: dvc.Project, stage: dvc.Stage) -> str:
     """How to bring STAGE up to date: 'dvc repro', after 'dvc pull' when some of its inputs
-    are not in the workspace (DVC-tracked data never pulled), where 'dvc repro' alone fails."""
+    are DVC-tracked data with a recorded hash that is not in the workspace (never pulled),
+    where 'dvc repro' alone fails on missing data."""
     absent = [
         dep
         for dep in stage.deps
-        if not project.external(dep) and not os.path.lexists(project.root / dep)
+        if _pullable(project, dep) and not os.path.lexists(project.root / dep)
     ]
     if absent:
         shown = ", ".join(absent[:3]) + (", ..." if len(absent) > 3 else "")
@@ -537,3 +538,14 @@ def _repro_advice(project: dvc.Project, stage: dvc.Stage) -> str:
             f"workspace), then 'dvc repro {stage.name}', and commit dvc.lock."
         )
     return f"Run 'dvc repro {stage.name}' and commit dvc.lock."
+
+
+def _pullable(project: dvc.Project, dep: str) -> bool:
+    """Whether DEP is DVC-tracked data that 'dvc pull' can bring: an output of a .dvc file or
+    a stage that recorded its hash, or a path inside a tracked directory."""
+    if project.external(dep):
+        return False
+    found = project.producer(dep)
+    if found is not None:
+        return found[1].md5 is not None
+    return project.containing_out(dep) is not None
