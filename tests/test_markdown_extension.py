@@ -163,3 +163,17 @@ def test_the_check_runs_on_a_zensical_config_without_the_plugin(pipeline: Repo) 
     )
     assert check.returncode == 1, check.stdout + check.stderr
     assert "docs/index.md:3: error: '{ml stage trian}': no stage 'trian'." in check.stdout
+
+
+def test_the_check_refuses_wrong_extension_options_by_name(pipeline: Repo) -> None:
+    config = pipeline.site(
+        {"index.md": "# Home\n\n{ml param train.lr}\n"},
+        markdown_extensions=[{"mkdocs_mlplugin.markdown": {"dvc_root": 5}}],
+    )
+    config.write_text(config.read_text().replace("plugins:\n- mlplugin: {}\n", "plugins: []\n"))
+    pipeline.commit("Docs")
+    check = pipeline.run(
+        str(Path(sys.executable).with_name("mkdocs-ml")), "check", "-f", "mkdocs.yml", check=False
+    )
+    assert check.returncode == 2, check.stdout + check.stderr
+    assert "markdown extension options: 'dvc_root':" in check.stderr, check.stderr
