@@ -2,10 +2,13 @@
 
     mkdocs-ml check [-f mkdocs.yml] [--format text|json|github] [--strict]
     mkdocs-ml manifest [-f mkdocs.yml]
+    mkdocs-ml init [DIR] [--write] [--docs-dir docs]
 
 ``check`` reads the same facts and runs the same checks as ``mkdocs build`` (every page's
 references, bindings, pipeline staleness, doc drift and pins) but renders no HTML and writes
 nothing. It exits 1 when there is an error (or, with --strict, a warning), 2 when it cannot run.
+``init`` plans a docs skeleton for the repository around DIR (``scaffold``) and prints it;
+with --write it creates the files that do not exist yet, and never changes one that does.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any, NamedTuple, TextIO
 
 from mkdocs_mlplugin.build import Build, Session
 from mkdocs_mlplugin.config import MLConfig, extension_options
-from mkdocs_mlplugin.findings import Finding, visible
+from mkdocs_mlplugin.findings import Finding, FindingError, visible
 from mkdocs_mlplugin.manifest import manifest, write_manifest
 
 
@@ -208,7 +211,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     check.add_argument("-v", "--verbose", action="store_true", help="also show information")
     printing = commands.add_parser("manifest", help="print the manifest a build would write")
     printing.add_argument("-f", "--config-file", default="mkdocs.yml", help="the site's mkdocs.yml")
+    scaffolding = commands.add_parser(
+        "init", help="plan a docs skeleton from what DVC and GTO declare; --write writes it"
+    )
+    scaffolding.add_argument(
+        "directory", nargs="?", default=".", help="where mkdocs.yml goes (default: here)"
+    )
+    scaffolding.add_argument(
+        "--write", action="store_true", help="create the planned files that do not exist"
+    )
+    scaffolding.add_argument(
+        "--docs-dir", default="docs", help="the docs directory, relative to DIRECTORY"
+    )
     args = parser.parse_args(argv)
+    if args.command == "init":
+        return init(args.directory, args.write, args.docs_dir, sys.stdout)
 
     logging.basicConfig(
         level=logging.WARNING, format="%(levelname)s: %(message)s", stream=sys.stderr
@@ -235,6 +252,70 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     warnings += checked.config_warnings
     return 1 if errors or (args.strict and warnings) else 0
+
+
+def init(directory: str, write: bool, docs_dir: str, out: TextIO) -> int:
+    """``mkdocs-ml init``: print the plan; with WRITE, create what does not exist."""
+    from mkdocs_mlplugin import scaffold
+
+    site_dir = Path(directory)
+    if not site_dir.is_dir():
+        print(visible(f"mkdocs-ml: {directory} is not a directory."), file=sys.stderr)
+        return 2
+    try:
+        survey = scaffold.survey(site_dir, docs_dir)
+    except FindingError as exc:
+        print(visible(f"mkdocs-ml: {exc.finding.message}"), file=sys.stderr)
+        return 2
+    project = survey.project
+    if project is None:
+        print(
+            visible(
+                f"mkdocs-ml: no DVC project at or below {directory}: run 'dvc init' first "
+                "(or name the directory of mkdocs.yml inside the project)."
+            ),
+            file=sys.stderr,
+        )
+        return 2
+    planned = scaffold.plan(survey)
+    kinds = [a.type or "untyped" for a in survey.artifacts.values()]
+    counts = ", ".join(f"{kinds.count(k)} {k}" for k in sorted(set(kinds)))
+    out.write(
+        visible(
+            f"mkdocs-ml init: DVC project {os.path.relpath(project.root)}: "
+            f"{_count(len(project.stages), 'stage')}, "
+            f"{_count(len(survey.artifacts), 'artifact')}{f' ({counts})' if counts else ''}."
+        )
+        + "\n"
+    )
+    written = scaffold.write(planned, site_dir.resolve(), survey.git_root) if write else []
+    done = {id(p) for p in written}
+    for item in planned:
+        base = site_dir if item.base == "site" else survey.git_root or site_dir
+        shown = os.path.relpath(base / item.path)
+        if item.text is None:
+            state = "exists, kept"
+        elif not write:
+            state = "would write"
+        else:
+            state = "wrote" if id(item) in done else "exists, kept"
+        out.write(visible(f"  {state:<13}{shown}  ({item.what})") + "\n")
+        if item.text is None and item.note not in ("", "exists"):
+            for line in item.note.splitlines():
+                out.write("      " + visible(line) + "\n")
+    for note in survey.notes:
+        out.write(visible(f"The first build will report: {note}") + "\n")
+    new = sum(1 for p in planned if p.text is not None)
+    if write:
+        out.write(f"Wrote {_count(len(written), 'file')}; nothing else was changed.\n")
+    elif new:
+        out.write(
+            f"Dry run: nothing was written. Run again with --write to write "
+            f"{_count(new, 'file')}.\n"
+        )
+    else:
+        out.write("Nothing to write: every file of the skeleton exists.\n")
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

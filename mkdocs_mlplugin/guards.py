@@ -11,6 +11,8 @@ A repository is untrusted input: a pull request from a stranger is built in CI. 
 - ``write_file`` writes a file named by a path relative to the site directory only inside it:
   an absolute path, a ``..`` part or a symbolic link on the way (a stale site directory can
   hold one) is refused, and the file is replaced, never written through.
+- ``create_file`` creates a file the same way inside a root (``mkdocs-ml init``), only where
+  nothing is: it never writes over or through anything that exists.
 
 Every refusal is a FindingError whose finding names the file and says why.
 """
@@ -173,30 +175,8 @@ def write_file(site_dir: Path | str, path: str, content: str | Callable[[TextIO]
     non-directory) on the way, checked as each directory is made; the file is written next to
     its target and renamed over it, so a link or a second name of another file at the target is
     replaced, never written through. Anything else is a FindingError naming PATH."""
-    try:
-        parts = site_path(path)
-    except ValueError as exc:
-        raise _refuse("invalid_project_file", path, f"{exc}: it is not written.") from None
-    current = os.path.realpath(site_dir)
-    os.makedirs(current, exist_ok=True)
-    for part in parts[:-1]:
-        current = os.path.join(current, part)
-        try:
-            os.mkdir(current)
-        except FileExistsError:
-            pass
-        except OSError as exc:
-            raise _refuse(
-                "invalid_project_file", path, f"cannot be written: {exc.strerror}."
-            ) from None
-        if not stat.S_ISDIR(os.lstat(current).st_mode):
-            raise _refuse(
-                "invalid_project_file",
-                path,
-                f"would go through '{part}', which is not a directory of the site (a symbolic "
-                "link?): it is not written.",
-            )
-    target = os.path.join(current, parts[-1])
+    current, name = _directory(site_dir, path, "of the site")
+    target = os.path.join(current, name)
     if os.path.isdir(target) and not os.path.islink(target):
         raise _refuse("invalid_project_file", path, "is a directory in the site: not written.")
     fd, temporary = tempfile.mkstemp(dir=current, prefix=".mlplugin-")
@@ -213,3 +193,51 @@ def write_file(site_dir: Path | str, path: str, content: str | Callable[[TextIO]
             os.unlink(temporary)
         raise
     return Path(target)
+
+
+def _directory(root: Path | str, path: str, of: str) -> tuple[str, str]:
+    """The real directory ROOT/PATH's file goes in, made as needed, and the file's name.
+    Refused: an absolute PATH, a '..' part, a symbolic link (or non-directory) on the way."""
+    try:
+        parts = site_path(path)
+    except ValueError as exc:
+        raise _refuse("invalid_project_file", path, f"{exc}: it is not written.") from None
+    current = os.path.realpath(root)
+    os.makedirs(current, exist_ok=True)
+    for part in parts[:-1]:
+        current = os.path.join(current, part)
+        try:
+            os.mkdir(current)
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise _refuse(
+                "invalid_project_file", path, f"cannot be written: {exc.strerror}."
+            ) from None
+        if not stat.S_ISDIR(os.lstat(current).st_mode):
+            raise _refuse(
+                "invalid_project_file",
+                path,
+                f"would go through '{part}', which is not a directory {of} (a symbolic "
+                "link?): it is not written.",
+            )
+    return current, parts[-1]
+
+
+def create_file(root: Path | str, path: str, content: str) -> bool:
+    """Create ROOT/PATH with CONTENT (UTF-8) unless something is there already (a file, a
+    directory, a symbolic link, even one pointing nowhere): then nothing is written and the
+    answer is False. PATH must stay inside ROOT as for write_file; the file is created
+    exclusively, so one that appears meanwhile is not overwritten either."""
+    current, name = _directory(root, path, "of the project")
+    target = os.path.join(current, name)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(target, flags | getattr(os, "O_CLOEXEC", 0), 0o644)
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        raise _refuse("invalid_project_file", path, f"cannot be written: {exc.strerror}.") from None
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+        out.write(content)
+    return True

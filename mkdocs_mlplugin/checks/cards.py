@@ -63,6 +63,8 @@ HF_KEYS: dict[str, str] = {
     "co2_eq_emissions": "a mapping or a number",
     "new_version": _STR,
 }
+#: how a placeholder paragraph of a model card written by ``mkdocs-ml init`` starts
+PLACEHOLDER = "**To write:**"
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 
@@ -203,6 +205,19 @@ def check_sections(
             findings.append(
                 Finding("card_section", f"section '{title}' is empty: fill it in.", src, line)
             )
+    waiting = placeholders(markdown, first_line)
+    if waiting:
+        titles = ", ".join(dict.fromkeys(f"'{title}'" for _, title in waiting))
+        findings.append(
+            Finding(
+                "card_section",
+                f"{len(waiting)} placeholder{'s' if len(waiting) != 1 else ''} that 'mkdocs-ml "
+                f"init' wrote ({PLACEHOLDER} ...) still stand in {titles}: replace each with "
+                "what the card says.",
+                src,
+                waiting[0][0],
+            )
+        )
     for name in required:
         if _norm(name) not in seen:
             findings.append(
@@ -215,6 +230,27 @@ def check_sections(
                 )
             )
     return findings
+
+
+def placeholders(markdown: str, first_line: int) -> list[tuple[int, str]]:
+    """(line, title of its section) of each placeholder paragraph outside code fences."""
+    found = []
+    fence: str | None = None
+    title = "(before the first heading)"
+    for number, line in enumerate(markdown.splitlines(), start=first_line):
+        m = _FENCE.match(line)
+        if m:
+            mark = m.group(1)[0]
+            fence = None if fence == mark else (fence or mark)
+            continue
+        if fence:
+            continue
+        heading = _HEADING.match(line)
+        if heading:
+            title = heading.group(2)
+        elif line.lstrip().startswith(PLACEHOLDER):
+            found.append((number, title))
+    return found
 
 
 def _norm(title: str) -> str:
