@@ -582,3 +582,37 @@ def test_the_write_guard_never_writes_outside_the_site(
         assert not Path(target).is_symlink()
     assert _digest(base / "outside") == before
     assert sorted(p.name for p in base.iterdir()) == ["outside", "site"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    path=st.one_of(
+        st.lists(st.sampled_from([*WRITE_PARTS, "dangling"]), min_size=1, max_size=4).map("/".join),
+        st.text(max_size=10),
+    )
+)
+def test_the_create_guard_never_replaces_anything_nor_writes_outside(
+    tmp_path_factory: pytest.TempPathFactory, path: str
+) -> None:
+    base = tmp_path_factory.mktemp("create")
+    (base / "root" / "sub").mkdir(parents=True)
+    (base / "outside").mkdir()
+    (base / "outside" / "README.md").write_text("keep\n")
+    (base / "root" / "file").write_text("a file\n")
+    os.symlink("../outside", base / "root" / "link")
+    os.symlink("../outside/README.md", base / "root" / "readme")
+    os.symlink("../outside/new.md", base / "root" / "dangling")
+    before, inside = _digest(base / "outside"), _digest(base / "root")
+    try:
+        created = guards.create_file(base / "root", path, "written")
+    except FindingError as exc:
+        assert exc.finding.message
+        created = False
+    after = _digest(base / "root")
+    if created:
+        new = [p for p in after if p not in inside]
+        assert new == [new[0]] and after[new[0]] == hashlib.sha256(b"written").hexdigest(), path
+    else:
+        assert after == inside, path  # existing: left as it was
+    assert _digest(base / "outside") == before
+    assert sorted(p.name for p in base.iterdir()) == ["outside", "root"]

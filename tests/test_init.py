@@ -291,3 +291,29 @@ def test_hostile_artifact_names_stay_text_in_docs(pipeline: Repo) -> None:
     data = text_of(build.page(bound["{ml stage train} *bold* [link](javascript:alert(1))"][5:-3]))
     assert "Artifact: {ml stage train} *bold* [link](javascript:alert(1))" in data
     assert "# Model card: classifier\n" in pipeline.read(bound["classifier"])
+
+
+def test_placeholders_are_information_until_card_sections_are_enforced(pipeline: Repo) -> None:
+    assert init(pipeline, "--write").returncode == 0
+    card = pipeline.read("docs/models/classifier.md")
+    assert card.count("**To write:**") == 9
+    pipeline.write(
+        "docs/models/classifier.md",
+        card.replace(
+            "**To write:** Who developed",
+            "Written by the team.\n\n```text\n**To write:** in a fence, not a placeholder\n```\n"
+            "\nNot yet: who developed",
+        ),
+    )
+    assert pipeline.build("--strict").ok
+    config = pipeline.read("mkdocs.yml")
+    pipeline.write(
+        "mkdocs.yml",
+        config.replace("  - mlplugin:\n", "  - mlplugin:\n      checks: {card_section: warn}\n"),
+    )
+    build = pipeline.build("--strict")
+    assert not build.ok
+    found = re.findall(r"WARNING -  mlplugin: (.*\[card_section\])", build.output)
+    assert len(found) == 1, build.output
+    assert found[0].startswith("docs/models/classifier.md:22: 8 placeholders")
+    assert "'Model Details'" not in found[0] and "'Intended Use'" in found[0]
