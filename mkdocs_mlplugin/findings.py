@@ -66,7 +66,7 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         "card_section",
         "info",
-        "a required model card section missing, empty or repeated (warn to enforce)",
+        "a required model card section missing, empty, repeated or a placeholder (warn to enforce)",
     ),
     Kind(
         "card_metric_mismatch", "error", "a model-index value differs from the DVC metric it names"
