@@ -303,6 +303,14 @@ def init(directory: str, write: bool, docs_dir: str, out: TextIO) -> int:
         if item.text is None and item.note not in ("", "exists"):
             for line in item.note.splitlines():
                 out.write("      " + visible(line) + "\n")
+    for name in scaffold.unplanned(survey):
+        out.write(
+            visible(
+                f"No page for artifact '{name}' (type: {survey.artifacts[name].type or 'none'}): "
+                f"write one with 'ml: {{artifact: {name}}}' in its front matter."
+            )
+            + "\n"
+        )
     for note in survey.notes:
         out.write(visible(f"The first build will report: {note}") + "\n")
     new = sum(1 for p in planned if p.text is not None)

@@ -96,6 +96,7 @@ class Survey:
     card_sections: list[str]
     config_exists: bool
     configured: bool  # the existing mkdocs.yml already lists the plugin
+    generated: dict[str, str]  # its registry_page and timeline_page options, when set
     existing: set[str]  # files (relative to the site directory) that exist
     workflow_exists: bool
     bound: dict[str, str]  # artifact -> a page (relative to docs) bound to it
@@ -209,7 +210,7 @@ def survey(site_dir: Path, docs_dir: str = "docs") -> Survey:
     project = site.project
     severities = dict(options.checks)
     notes = [
-        f"{f.file + ': ' if f.file else ''}{severity}: {f.message} [{f.kind}]"
+        f"{f.where() + ': ' if f.where() else ''}{severity}: {f.message} [{f.kind}]"
         for f, severity in findings.graded(severities)
         if severity in ("error", "warn")
     ]
@@ -237,6 +238,9 @@ def survey(site_dir: Path, docs_dir: str = "docs") -> Survey:
         card_sections=titles,
         config_exists=config is not None,
         configured=configured,
+        generated={
+            k: v for k in ("registry_page", "timeline_page") if isinstance(v := plugin.get(k), str)
+        },
         existing=_docs_files(site_dir, docs_dir),
         workflow_exists=reader.git_root is not None and guards.exists(reader.git_root, WORKFLOW),
         bound=bound,
@@ -385,8 +389,11 @@ def _tracked_data(s: Survey, datasets: dict[str, dvc.Artifact]) -> list[tuple[st
 
 
 def _generated_pages(s: Survey) -> list[tuple[str, str]]:
-    """(option, page) of the generated pages the site gets: the registry when there are
-    artifacts, the timeline when there is git history."""
+    """(option, page) of the generated pages the site gets: those its mkdocs.yml sets, when it
+    lists the plugin; else the registry when there are artifacts, the timeline when there is
+    git history."""
+    if s.configured:  # the site's own choice, which init does not change
+        return [(o, s.generated[o]) for o in ("registry_page", "timeline_page") if o in s.generated]
     pages = []
     if s.artifacts and s.git_root is not None:
         pages.append(("registry_page", "registry.md"))
@@ -397,7 +404,8 @@ def _generated_pages(s: Survey) -> list[tuple[str, str]]:
 
 def _placeholder(title: str) -> str:
     asks = GUIDANCE.get(re.sub(r"[^a-z0-9]+", " ", title.lower()).strip())
-    return f"{PLACEHOLDER} {asks[0].upper() + asks[1:] if asks else 'what this section says of the model.'}"
+    asks = asks or "what this section says of the model."
+    return f"{PLACEHOLDER} {asks[0].upper()}{asks[1:]}"
 
 
 def _front_matter(name: str) -> str:
@@ -434,15 +442,25 @@ def _producer_stage(project: dvc.Project | None, artifact: dvc.Artifact) -> dvc.
 
 
 def _metrics_files(project: dvc.Project, artifact: dvc.Artifact) -> list[str]:
-    """Metrics files, present in the work tree, of the stage producing the artifact and of the
-    stages that read it (an evaluation)."""
+    """Metrics files of the stage producing the artifact and of the stages that read it (an
+    evaluation) that git keeps (``cache: false``: a fresh clone has them) and the work tree
+    holds."""
     path = artifact.path
     files: list[str] = []
     for stage in project.stages.values():
         reads = path is not None and any(d == path or path.startswith(d + "/") for d in stage.deps)
         if reads or (path is not None and stage.out(path) is not None):
-            files += [m for m in stage.metrics if project.metrics.get(m) is not None]
+            files += [
+                m
+                for m in stage.metrics
+                if project.metrics.get(m) is not None and not _cached(stage, m)
+            ]
     return sorted(set(files))
+
+
+def _cached(stage: dvc.Stage, path: str) -> bool:
+    out = stage.out(path)
+    return out is None or out.cache
 
 
 def _model_card(s: Survey, name: str, artifact: dvc.Artifact) -> tuple[str, str]:
@@ -686,6 +704,12 @@ def _workflow(s: Survey) -> str:
 
 
 # ---------------------------------------------------------------------------- writing
+
+
+def unplanned(s: Survey) -> list[str]:
+    """Artifacts of another type than model or dataset, which get no page of their own."""
+    kinds = (*MODEL_TYPES, *DATA_TYPES)
+    return sorted(n for n, a in s.artifacts.items() if (a.type or "").lower() not in kinds)
 
 
 def write(planned: list[Planned], site_dir: Path, git_root: Path | None) -> list[Planned]:

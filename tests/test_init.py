@@ -317,3 +317,37 @@ def test_placeholders_are_information_until_card_sections_are_enforced(pipeline:
     assert len(found) == 1, build.output
     assert found[0].startswith("docs/models/classifier.md:22: 8 placeholders")
     assert "'Model Details'" not in found[0] and "'Intended Use'" in found[0]
+
+
+def test_init_beside_an_existing_config_follows_it_and_changes_nothing(pipeline: Repo) -> None:
+    dvc_yaml = yaml.safe_load(pipeline.read("dvc.yaml"))
+    dvc_yaml["artifacts"]["tokenizer"] = {"path": "data/prepared.csv", "type": "other"}
+    pipeline.write("dvc.yaml", yaml.safe_dump(dvc_yaml, sort_keys=False))
+    config = pipeline.site({"about.md": "# About\n"}, {"card_sections": ["Overview", "Limits"]})
+    pipeline.commit("A site without model pages")
+    before = snapshot(pipeline.path)
+
+    wrote = init(pipeline, "--write")
+    assert wrote.returncode == 0, wrote.stderr
+    assert "exists, and lists the plugin" in wrote.stdout
+    assert "No page for artifact 'tokenizer' (type: other)" in wrote.stdout
+    after = snapshot(pipeline.path)
+    assert {k: v for k, v in after.items() if k in before} == before
+    assert config.read_bytes() == before["mkdocs.yml"]
+    card = pipeline.read("docs/models/classifier.md")
+    assert re.findall(r"^## (.*)$", card, re.MULTILINE) == ["Overview", "Limits"]
+    assert "registry.md" not in pipeline.read("docs/index.md"), "this site has no registry page"
+    build = pipeline.build("--strict")
+    assert build.ok, build.output
+
+
+def test_init_says_what_the_first_build_will_report(pipeline: Repo) -> None:
+    pipeline.write("params.yaml", pipeline.read("params.yaml").replace("0.05", "0.5"))
+    pipeline.commit("Change lr without retraining")
+    dry = init(pipeline)
+    assert dry.returncode == 0
+    assert re.search(
+        r"^The first build will report: dvc\.yaml:\d+: error: stage 'train' is stale: .*dvc repro train",
+        dry.stdout,
+        re.MULTILINE,
+    ), dry.stdout
