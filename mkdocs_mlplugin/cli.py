@@ -288,18 +288,17 @@ def init(directory: str, write: bool, docs_dir: str, out: TextIO) -> int:
         )
         + "\n"
     )
-    written = scaffold.write(planned, site_dir.resolve(), survey.git_root) if write else []
-    done = {id(p) for p in written}
-    for item in planned:
+    states = scaffold.write(planned, site_dir.resolve(), survey.git_root) if write else {}
+    for i, item in enumerate(planned):
         base = site_dir if item.base == "site" else survey.git_root or site_dir
         shown = os.path.relpath(base / item.path)
-        if item.text is None:
-            state = "exists, kept"
-        elif not write:
-            state = "would write"
-        else:
-            state = "wrote" if id(item) in done else "exists, kept"
+        state = "exists, kept" if item.text is None else states.get(i, "would write")
+        why = ""
+        if state.startswith("refused"):
+            state, why = state.split(": ", 1)
         out.write(visible(f"  {state:<13}{shown}  ({item.what})") + "\n")
+        if why:
+            out.write("      " + visible(why) + "\n")
         if item.text is None and item.note not in ("", "exists"):
             for line in item.note.splitlines():
                 out.write("      " + visible(line) + "\n")
@@ -315,7 +314,12 @@ def init(directory: str, write: bool, docs_dir: str, out: TextIO) -> int:
         out.write(visible(f"The first build will report: {note}") + "\n")
     new = sum(1 for p in planned if p.text is not None)
     if write:
-        out.write(f"Wrote {_count(len(written), 'file')}; nothing else was changed.\n")
+        wrote = sum(1 for state in states.values() if state == "wrote")
+        refused = sum(1 for state in states.values() if state.startswith("refused"))
+        out.write(f"Wrote {_count(wrote, 'file')}; nothing else was changed.\n")
+        if refused:
+            out.write(f"Refused {_count(refused, 'file')}: see above.\n")
+            return 1
     elif new:
         out.write(
             f"Dry run: nothing was written. Run again with --write to write "

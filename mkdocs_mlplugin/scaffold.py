@@ -712,16 +712,19 @@ def unplanned(s: Survey) -> list[str]:
     return sorted(n for n, a in s.artifacts.items() if (a.type or "").lower() not in kinds)
 
 
-def write(planned: list[Planned], site_dir: Path, git_root: Path | None) -> list[Planned]:
-    """Create each planned file that has text and does not exist yet; return those written.
-    A file that exists (written meanwhile, too) is left alone."""
-    written = []
-    for item in planned:
-        if item.text is None:
-            continue
+def write(planned: list[Planned], site_dir: Path, git_root: Path | None) -> dict[int, str]:
+    """Create each planned file that has text and does not exist yet. The answer, by index in
+    PLANNED: "wrote", "exists, kept" (something is there, written meanwhile too: left alone)
+    or "refused: WHY" (a path that would leave its directory, e.g. through a link)."""
+    states: dict[int, str] = {}
+    for i, item in enumerate(planned):
         base = site_dir if item.base == "site" else git_root
-        if base is None:
+        if item.text is None or base is None:
             continue
-        if guards.create_file(base, item.path, item.text):
-            written.append(item)
-    return written
+        try:
+            created = guards.create_file(base, item.path, item.text)
+        except FindingError as exc:
+            states[i] = f"refused: {exc.finding.message}"
+            continue
+        states[i] = "wrote" if created else "exists, kept"
+    return states

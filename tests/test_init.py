@@ -4,6 +4,7 @@ nothing is, on the example and on a fresh DVC project made with the dvc CLI."""
 from __future__ import annotations
 
 import html
+import os
 import re
 import shutil
 import subprocess
@@ -351,3 +352,16 @@ def test_init_says_what_the_first_build_will_report(pipeline: Repo) -> None:
         dry.stdout,
         re.MULTILINE,
     ), dry.stdout
+
+
+def test_init_never_writes_through_a_link_out_of_the_docs(pipeline: Repo) -> None:
+    outside = pipeline.path.parent / "elsewhere"
+    outside.mkdir()
+    (pipeline.path / "docs").mkdir()
+    os.symlink(outside, pipeline.path / "docs" / "models")
+    wrote = init(pipeline, "--write")
+    assert wrote.returncode == 1
+    assert re.search(r"^  refused +docs/models/classifier\.md", wrote.stdout, re.MULTILINE)
+    assert "not a directory of the project (a symbolic link?)" in wrote.stdout
+    assert list(outside.iterdir()) == []
+    assert (pipeline.path / "docs" / "pipeline.md").is_file(), "the other files are written"
