@@ -760,7 +760,7 @@ class Build:
                 if project is not None and bound:
                     prefix, grace = repo_prefix(project, repo), self.options.drift_grace
                     checked = bindings.check_bound(
-                        project, prefix, history, blobs, bound, self.site, grace
+                        project, prefix, history, blobs, bound, self.site, grace, self._uncommitted
                     )
                     self.findings.extend(checked)
         except FindingError as exc:

@@ -46,10 +46,24 @@ def test_a_retrain_after_the_card_was_written_fails_the_build(pipeline: Repo) ->
         f"edited in commit {card[:7]} (2024-02-01)." in build.output
     )
     assert "[stale_doc]" in build.output
-    # the user reviews the card and commits it: current again
+    assert "Review docs/card.md against the new version and edit it" in build.output
+    # the user reviews the card: the saved edit is current before it is committed ...
     pipeline.write("docs/card.md", CARD + "\nReviewed after the retrain.\n")
+    edited = pipeline.build("--strict")
+    assert edited.ok, edited.output
+    # ... and after
     pipeline.commit("Review card", date="2024-02-06T00:00:00+00:00")
     assert pipeline.build("--strict").ok
+
+
+def test_an_uncommitted_edit_of_another_page_does_not_clear_the_card(pipeline: Repo) -> None:
+    pipeline.site({"card.md": CARD, "other.md": "# Other\n"})
+    pipeline.commit("Card", date="2024-02-01T00:00:00+00:00")
+    retrain(pipeline, "0.2", "2024-02-05T00:00:00+00:00")
+    pipeline.write("docs/other.md", "# Other\n\nEdited.\n")
+    build = pipeline.build()
+    assert not build.ok
+    assert "docs/card.md:2: the page documents artifact 'classifier'" in build.output
 
 
 def test_a_change_committed_with_the_card_is_not_drift(pipeline: Repo) -> None:

@@ -1766,8 +1766,9 @@ def test_commit_message_not_utf8(
         E(
             f"docs/index.md:2: the page documents stage 'evaluate', which changed in commit {sha[:7]} "
             f'(2024-03-08, "{shown}") after the page was last edited in commit {docs} (2024-02-01). '
-            "Review the page against the new version and commit it, or pin what it documents with "
-            "'pin:'. [stale_doc]"
+            "Review docs/index.md against the new version and edit it: the saved edit clears this "
+            "(mkdocs serve shows it before you commit), or pin what it documents with 'pin:'. "
+            "[stale_doc]"
         ),
     )
 

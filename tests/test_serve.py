@@ -11,9 +11,11 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from conftest import Repo
+from test_drift import CARD, retrain
 
 
 def free_port() -> int:
@@ -56,21 +58,24 @@ def served(pipeline: Repo) -> Iterator[tuple[Repo, str]]:
 
 
 @contextlib.contextmanager
-def serving(repo: Repo) -> Iterator[str]:
-    """``mkdocs serve`` of REPO's site, running while the block runs: its URL."""
+def serving(repo: Repo, *options: str, console: Path | None = None) -> Iterator[str]:
+    """``mkdocs serve [OPTIONS]`` of REPO's site, running while the block runs: its URL. Its
+    console output goes to CONSOLE when given."""
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"],
-        cwd=repo.path,
-        env=repo.env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+    with contextlib.ExitStack() as stack:
+        out = stack.enter_context(console.open("wb")) if console else subprocess.DEVNULL
+        server = subprocess.Popen(
+            [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}", *options],
+            cwd=repo.path,
+            env=repo.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield f"http://127.0.0.1:{port}/"
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
 
 
 def test_a_changed_param_and_a_new_commit_show_on_the_next_reload(served: tuple[Repo, str]) -> None:
@@ -120,3 +125,61 @@ def test_serve_shows_errors_on_their_pages_and_keeps_serving(pipeline: Repo) -> 
         assert "dvc.yaml:" in home and "[stale_pipeline]" in home
         assert "ml-findings" not in (fetch_html(url + "model/") or "")
     assert not pipeline.build().ok
+
+
+def test_a_stale_card_names_itself_and_clears_when_saved(pipeline: Repo, tmp_path: Path) -> None:
+    """The preview shows a stale card's finding on the card, naming the page to edit; saving
+    the reviewed card clears it before any commit, while the console said the same."""
+    pipeline.site({"index.md": "# Home\n", "card.md": CARD})
+    pipeline.commit("Card", date="2024-02-01T00:00:00+00:00")
+    retrained = retrain(pipeline, "0.2", "2024-02-05T00:00:00+00:00")
+    console = tmp_path / "console.txt"
+    with serving(pipeline, console=console) as url:
+        page = wait_for(url + "card/", "[stale_doc]")
+        assert f"which changed in commit {retrained[:7]}" in page
+        assert "Review docs/card.md against the new version and edit it" in page
+        assert "mkdocs serve shows it before you commit" in page
+        pipeline.write("docs/card.md", CARD + "\nReviewed after the retrain.\n")
+        wait_for(url + "card/", "Reviewed after the retrain.")
+        assert "ml-findings" not in (fetch_html(url + "card/") or "")
+    assert "docs/card.md:2: the page documents artifact 'classifier'" in console.read_text()
+    assert pipeline.build("--strict").ok, "the saved edit clears the finding in a build too"
+
+
+def test_serve_strict_stops_at_a_finding_as_mkdocs_does(pipeline: Repo, tmp_path: Path) -> None:
+    """``mkdocs serve --strict`` keeps MkDocs' meaning: an error, ours as any other, aborts the
+    rebuild and the console says why; the preview resumes with the fix."""
+    page = "# Model\n\nepochs {ml param train.epochs}.\n"
+    pipeline.site({"index.md": "# Home\n", "model.md": page})
+    pipeline.commit("Docs")
+    console = tmp_path / "console.txt"
+    with serving(pipeline, "--strict", console=console) as url:
+        wait_for(url + "model/", "epochs 3.")
+        pipeline.write("docs/model.md", page.replace("epochs}", "epohcs}"))
+        deadline = time.monotonic() + 60
+        while "Aborted with 1 errors in strict mode!" not in console.read_text():
+            assert time.monotonic() < deadline, console.read_text()
+            time.sleep(0.5)
+        assert "docs/model.md:3: '{ml param train.epohcs}'" in console.read_text()
+        pipeline.write("docs/model.md", page.replace("# Model", "# Model 2"))
+        wait_for(url + "model/", "Model 2")
+        assert "ml-findings" not in (fetch_html(url + "model/") or "")
+
+
+def test_serve_dirty_shows_the_edited_pages_findings(pipeline: Repo, tmp_path: Path) -> None:
+    """``mkdocs serve --dirty`` rebuilds only the pages whose source changed (MkDocs' rule): the
+    edited page shows its finding, and the console lists it."""
+    page = "# Model\n\nepochs {ml param train.epochs}.\n"
+    pipeline.site({"index.md": "# Home\n\nlr {ml param train.lr}.\n", "model.md": page})
+    pipeline.commit("Docs")
+    console = tmp_path / "console.txt"
+    with serving(pipeline, "--dirty", console=console) as url:
+        wait_for(url + "model/", "epochs 3.")
+        pipeline.write("docs/model.md", page.replace("epochs}", "epohcs}"))
+        shown = wait_for(url + "model/", "[missing_reference]")
+        assert "docs/model.md:3" in shown
+        assert "ml-findings" not in (fetch_html(url) or ""), "the home page has no finding"
+        pipeline.write("docs/model.md", page)
+        wait_for(url + "model/", "epochs 3.")
+        assert "ml-findings" not in (fetch_html(url + "model/") or "")
+    assert "docs/model.md:3: " in console.read_text()

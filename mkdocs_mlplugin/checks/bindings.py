@@ -132,11 +132,14 @@ def check_bound(
     bound: Iterable[Bound],
     registry: SiteFacts,
     grace: int,
+    edited: frozenset[str] = frozenset(),
 ) -> list[Finding]:
     """Doc drift and pins for the pages BOUND to what PROJECT holds. PREFIX is the project's
     path from the git root; HISTORY the git history by path from there; BLOBS the old
     dvc.lock and .dvc files; REGISTRY the facts holding GTO's registry; GRACE how many
-    commits a page may lag behind what it documents."""
+    commits a page may lag behind what it documents; EDITED the paths from the git root that
+    differ from HEAD: a page edited in the work tree was edited after every commit, so it is
+    not stale (the user sees the finding go as they save)."""
     findings: list[Finding] = []
     for facts, line, pin in bound:
         subject = drift.subject_of(project, facts.artifact, facts.stage)
@@ -165,8 +168,10 @@ def check_bound(
             if behind:
                 findings.append(Finding("pinned_behind", behind, facts.src, line))
             continue
+        if facts.repo_path in edited:
+            continue
         stale = drift.check_drift(
-            subject, history.get(repo_path), facts.history, blobs, repo_path, grace
+            subject, history.get(repo_path), facts.history, blobs, repo_path, grace, facts.src
         )
         if stale:
             findings.append(Finding("stale_doc", stale, facts.src, line))

@@ -170,8 +170,10 @@ def check_drift(
     blobs: Blobs,
     repo_path: str,
     grace: int,
+    page_src: str,
 ) -> str | None:
-    """A message when the subject changed after the page's last edit (beyond GRACE commits)."""
+    """A message when the subject changed after the page's last edit (beyond GRACE commits);
+    PAGE_SRC is the page's file as findings name it."""
     if file_history is None or page is None or page.updated is None:
         return None
     changed = last_change(versions(subject, file_history.commits, blobs, repo_path))
@@ -183,8 +185,9 @@ def check_drift(
     return (
         f"the page documents {subject.label}, which changed in commit {changed.short} "
         f'({changed.date[:10]}, "{changed.subject}") after the page was last edited in commit '
-        f"{edited.short} ({edited.date[:10]}). Review the page against the new version and "
-        "commit it, or pin what it documents with 'pin:'."
+        f"{edited.short} ({edited.date[:10]}). Review {page_src} against the new version and "
+        "edit it: the saved edit clears this (mkdocs serve shows it before you commit), or pin "
+        "what it documents with 'pin:'."
     )
 
 
