@@ -41,7 +41,7 @@ TEMPLATES = sorted(
     p.relative_to(THEME_OVERRIDES).as_posix() for p in Path(THEME_OVERRIDES).rglob("*.html")
 )
 #: Material's base.html reduced to the blocks the overrides extend
-BASE = "<html><head>{% block styles %}<link rel=stylesheet href=m.css>{% endblock %}</head>"
+BASE = "<html><head>{% block htmltitle %}<title>t</title>{% endblock %}{% block styles %}<link rel=stylesheet href=m.css>{% endblock %}</head>"
 BASE += "<body>{% block content %}<article>page</article>{% endblock %}</body></html>"
 
 
@@ -123,7 +123,8 @@ def render_template(name: str, value: Any, printed: set[str], falsy: frozenset[s
     # main.html's one value is a constant path; MkDocs' url filter needs a real page for it
     env.filters["url"] = lambda path: path
     page = Facts("page", value, printed, falsy)
-    return env.get_template(name).render(page=page, base_url=".", config={})
+    config = Facts("config", value, printed, falsy)
+    return env.get_template(name).render(page=page, base_url=".", config=config)
 
 
 def printed_names(template: nodes.Template) -> set[str]:
@@ -511,3 +512,21 @@ def test_the_nearest_tag_tells_where_a_fact_stands_in_simple_html(
         assert [seen(p) for p in _nearest(text, position)] == [
             seen(p) for p in contexts(text, position)
         ], text
+
+
+def test_a_fact_in_a_heading_stays_text_in_the_title_and_navigation(pipeline: Repo) -> None:
+    """Material puts a page's heading into <title> through ``striptags``, which decodes the
+    entities an escaped fact is made of: the plugin's overrides keep it text there too."""
+    hostile = "</title><script>alert(1)</script><b>x"
+    pipeline.write("params.yaml", pipeline.read("params.yaml") + f"note: '{hostile}'\n")
+    pipeline.site({"index.md": "# Home\n", "model.md": "# Model {ml param note}\n\nText.\n"})
+    pipeline.commit("Docs")
+    build = pipeline.build()
+    assert build.ok, build.output
+    page = (build.site / "model" / "index.html").read_text()
+    assert "<script>alert(1)" not in page
+    title = re.search(r"<title>(.*?)</title>", page, re.DOTALL)
+    assert title is not None
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in title.group(1)
+    for other in ("index.html", "404.html"):
+        assert "<script>alert(1)" not in (build.site / other).read_text()
