@@ -69,6 +69,11 @@ def text_of(fragment: str) -> str:
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", fragment))).strip()
 
 
+def article(page: str) -> str:
+    """The page's content, without navigation and table of contents."""
+    return page[page.index("<article") : page.index("</article>")]
+
+
 def table_rows(page: str, css: str) -> list[list[str]]:
     """The rows (header first) of the first table inside the block with class CSS."""
     start = page.index(css)
@@ -175,7 +180,7 @@ def test_registry_page_shows_what_gto_says(replayed: Replayed) -> None:
     assert len(set(registered)) >= 2 and len(set(promoted)) >= 2, "two versions, one promotion"
 
     page = replayed.page("registry")
-    box = text_of(page).split("History")[0]  # the artifact's box, above its history
+    box = text_of(article(page)).split("History")[0]  # the artifact's box, above its history
     assert f"Latest version {shown['version']}" in box
     stages = ", ".join(f"{stage}: {version}" for stage, version in sorted(shown["stage"].items()))
     assert f"Stages {stages}" in box
@@ -200,7 +205,7 @@ def test_timeline_shows_the_data_refreshes_and_retrains_git_recorded(replayed: R
         "log", "--format=%H%x00%s", "--", "dvc.lock", "data/raw/reviews.csv.dvc"
     ).splitlines()
     assert len(changed) >= 4
-    page = text_of(replayed.page("timeline"))
+    page = text_of(article(replayed.page("timeline")))
     # newest first; each commit's changes between its hash and the next (older) one's
     starts = [page.index(line.split("\0")[0][:7]) for line in changed]
     assert starts == sorted(starts)
