@@ -34,6 +34,7 @@ from mkdocs_mlplugin.pages.blocks import param_group, render_block
 from mkdocs_mlplugin.pages.generated import registry_page, timeline_page
 from mkdocs_mlplugin.pages.stash import Source, Stash
 from mkdocs_mlplugin.pages.values import value_of
+from mkdocs_mlplugin.render.markdown import MARKDOWN
 
 _UNSET = object()  # page.meta had no 'ml' key
 #: where a local Mermaid build is served; Material uses a global `mermaid` when one is loaded
@@ -243,7 +244,11 @@ class Build:
         if facts.artifact is not None and facts.artifact.type == "model":
             self._check_card(page, facts, markdown, first_line)
         links = _Links(self.documented, page.file)
-        result, refs = self.render_page(markdown, facts, first_line, links, self.stash)
+        card = facts.artifact is not None and facts.artifact.type == "model"
+        hub = bool(self.options.hf_export) and card
+        result, refs, plain = self.render_page(
+            markdown, facts, first_line, links, self.stash, hub=hub
+        )
         site = self._site_of(facts)
         if self._git_meta[0] is not site.repo:  # one mapping for every page of the build
             self._git_meta = (site.repo, site.repo.as_dict() if site.repo else None)
@@ -264,10 +269,9 @@ class Build:
         )
         self.published[page.file.src_uri] = facts.meta
         self.pages.append(row)
-        if self.options.hf_export and facts.artifact is not None and facts.artifact.type == "model":
-            card = self.stash.expand(result)
+        if hub and facts.artifact is not None and plain is not None:
             metadata = cards.hub_metadata(page.meta, self._measured(facts))
-            self.cards[facts.artifact.name] = (metadata, card)
+            self.cards[facts.artifact.name] = (metadata, plain)
         return result
 
     def converted(self, page: Page) -> None:
@@ -450,12 +454,16 @@ class Build:
         first_line: int,
         links: Mapping[str, str],
         stash: Stash,
-    ) -> tuple[str, list[dict[str, Any]]]:
-        """MARKDOWN with every reference resolved (or marked, with a finding), and the record
-        of each reference for the manifest. Shared by the plugin and the Markdown extension.
-        Inline facts are tokens of STASH, which its Markdown extension turns into HTML."""
+        hub: bool = False,
+    ) -> tuple[str, list[dict[str, Any]], str | None]:
+        """MARKDOWN with every reference resolved (or marked, with a finding), the record
+        of each reference for the manifest, and, with HUB, the page written as plain Markdown
+        for a Hugging Face Hub README (else None). Shared by the plugin and the Markdown
+        extension. Inline facts are tokens of STASH, which its Markdown extension turns into
+        HTML; the Hub's Markdown gets every fact as text (``render.markdown``)."""
         matches = references.scan(markdown, facts.src, first_line)
         rendered: list[str] = []
+        plain: list[str] = []  # with HUB: each reference as plain Markdown
         refs: list[dict[str, Any]] = []
         notes: list[Finding] = []  # warnings from drawing blocks, after the page's errors
         for match in matches:
@@ -466,17 +474,21 @@ class Build:
                 self.findings.append(problem)
                 marker = render.missing(written, problem.message)
                 rendered.append(stash.token(marker, written))
+                plain.append(MARKDOWN.missing(written, problem.message))
                 refs.append({"line": problem.line, "ref": written, "value": None})
                 continue
             ref, site = self._answering(ref, facts)
             try:
                 lines, indent = None, match.indent
                 if ref.block:
-                    lines = render_block(ref, site, facts, links, notes)
+                    lines = _draw(ref, site, facts, links, notes, render.HTML)
                 elif ref.kind == "param" and (alone := _alone(markdown, match)) is not None:
-                    lines, indent = param_group(ref, site, facts), alone  # None: one value
-                if lines is not None:
+                    lines, indent = _draw(ref, site, facts, links, notes, render.HTML), alone
+                if lines is not None:  # a block, or a group of params (not a single value)
                     rendered.append(render.indent(lines, indent))
+                    if hub:  # its warnings were noted with the site's drawing
+                        hub_lines = _draw(ref, site, facts, links, [], MARKDOWN) or []
+                        plain.append(render.indent(hub_lines, indent))
                     refs.append(
                         {"line": ref.line, "ref": ref.label(), "value": None, "block": True}
                     )
@@ -484,15 +496,18 @@ class Build:
                     html, value, label, shown = self._inline(ref, facts, site)
                     source = Source(facts.src, ref.line, ref.text)
                     rendered.append(stash.token(html, value, source))
+                    plain.append(MARKDOWN.inline(value, label))
                     refs.append({"line": ref.line, "ref": label, "value": shown})
             except FindingError as exc:
                 self.findings.append(exc.finding)
                 marker = render.missing(ref.text, exc.finding.message)
                 source = Source(facts.src, ref.line, ref.text)
                 rendered.append(stash.token(marker, ref.text, source))
+                plain.append(MARKDOWN.missing(ref.text, exc.finding.message))
                 refs.append({"line": ref.line, "ref": ref.label(), "value": None})
         self.findings.extend(notes)
-        return references.replace(markdown, matches, rendered), refs
+        result = references.replace(markdown, matches, rendered)
+        return result, refs, references.replace(markdown, matches, plain) if hub else None
 
     def _answering(
         self, ref: references.Reference, facts: PageFacts
@@ -789,6 +804,21 @@ def _prefix(directory: str | None) -> str | None:
     if directory is None:
         return None
     return "" if directory == "." else directory + "/"
+
+
+def _draw(
+    ref: references.Reference,
+    site: SiteFacts,
+    facts: PageFacts,
+    links: Mapping[str, str],
+    notes: list[Finding],
+    out: render.Writer,
+) -> list[str] | None:
+    """The lines OUT writes for a block reference, or for a param reference alone on its line
+    that names a group of params (None when it names a single value)."""
+    if ref.block:
+        return render_block(ref, site, facts, links, notes, out)
+    return param_group(ref, site, facts, out)
 
 
 def _alone(markdown: str, match: references.Match) -> str | None:

@@ -79,7 +79,7 @@ class _References(Preprocessor):
         before = len(build.findings)
         self.stash.clear()  # a new document
         try:
-            text, _ = build.render_page("\n".join(lines), page, 1, {}, self.stash)
+            text, _, _ = build.render_page("\n".join(lines), page, 1, {}, self.stash)
         finally:
             build.close()  # a provenance box reads old dvc.lock versions
         for finding in build.findings[before:]:

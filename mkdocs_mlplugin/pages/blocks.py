@@ -47,21 +47,24 @@ def render_block(
     page: PageFacts,
     links: Mapping[str, str],
     notes: list[Finding],
+    out: render.Writer = render.HTML,
 ) -> list[str]:
-    """The lines (HTML or a Mermaid fence) that a block reference stands for; LINKS: stage
-    or output -> the page about it; a warning drawing it gives is appended to NOTES."""
+    """The lines (HTML or a Mermaid fence) that a block reference stands for, written by OUT
+    (HTML, or plain Markdown for a Hub README); LINKS: stage or output -> the page about it; a
+    warning drawing it gives is appended to NOTES."""
     if page.foreign_project is not None:
         raise unanswered("missing_reference", ref, page, page.foreign_project)
     if ref.kind == "provenance":
-        return provenance(site, _block_artifact(site, ref, page), ref, page)
+        return provenance(site, _block_artifact(site, ref, page), ref, page, out)
     project = project_of(ref, site, page)
     if ref.kind == "pipeline":
-        return pipeline(project, site, ref, page, links, notes)
+        return pipeline(project, site, ref, page, links, notes, out)
     if ref.kind == "params-table":
-        return params_table(project, _block_stage(project, ref, page), ref, page)
+        return params_table(project, _block_stage(project, ref, page), ref, page, out)
     if ref.kind == "metrics-table":
-        return metrics_table(project, ref, page)
-    return metrics_history(project, site, _block_artifact(site, ref, page), ref, page)
+        return metrics_table(project, ref, page, out)
+    artifact = _block_artifact(site, ref, page)
+    return metrics_history(project, site, artifact, ref, page, out)
 
 
 def _block_stage(project: Project, ref: Reference, page: PageFacts) -> Stage | None:
@@ -106,6 +109,7 @@ def pipeline(
     page: PageFacts,
     links: Mapping[str, str],
     notes: list[Finding],
+    out: render.Writer = render.HTML,
 ) -> list[str]:
     """The pipeline as a Mermaid fence: stages coloured by state (or data, with view=outs),
     optionally collapsed, reduced or focused on one node; a legend and links below. A diagram
@@ -152,7 +156,7 @@ def pipeline(
                     ref.line,
                 )
             )
-            return pipeline(project, site, collapsed, page, links, notes)
+            return pipeline(project, site, collapsed, page, links, notes, out)
         raise unanswered(
             "diagram_too_large",
             ref,
@@ -162,27 +166,33 @@ def pipeline(
         )
     used = [css for css in mermaid.STATE_CLASSES if any(n.css == css for n in diagram.nodes)]
     linked = [(n.name, links[n.name]) for n in diagram.nodes if n.name in links]
-    return [*render.fence(lines, "mermaid"), "", *mermaid.legend(used), *mermaid.node_links(linked)]
+    return [*render.fence(lines, "mermaid"), "", *out.diagram_key(used, linked)]
 
 
-def param_group(ref: Reference, site: SiteFacts, page: PageFacts) -> list[str] | None:
+def param_group(
+    ref: Reference, site: SiteFacts, page: PageFacts, out: render.Writer = render.HTML
+) -> list[str] | None:
     """A table of the params under a group key (``{ml param train}`` alone on its line),
     flattened to dotted keys as ``dvc params diff`` lists them; None for a single value."""
     file, key, value = param_lookup(project_of(ref, site, page), ref.name or "", ref, page)
     if not isinstance(value, dict):
         return None
     rows = [(render.Code(file), render.Code(k), v) for k, v in flatten(value, key).items()]
-    return _values_table(("File", "Param", "Value"), rows, "ml-params")
+    return _values_table(("File", "Param", "Value"), rows, "ml-params", out)
 
 
 def params_table(
-    project: Project, stage: Stage | None, ref: Reference, page: PageFacts
+    project: Project,
+    stage: Stage | None,
+    ref: Reference,
+    page: PageFacts,
+    out: render.Writer = render.HTML,
 ) -> list[str]:
     rows: list[tuple[object, ...]] = []
     if stage is None:
         for file, data in project.params.items():
             rows.extend((render.Code(file), render.Code(k), v) for k, v in flatten(data).items())
-        return _values_table(("File", "Param", "Value"), rows, "ml-params")
+        return _values_table(("File", "Param", "Value"), rows, "ml-params", out)
     for file, keys in stage.params.items():
         data = project.params.get(file)
         if data is None and file in project.unreadable:
@@ -208,10 +218,12 @@ def params_table(
             # a section (params: [train]) is listed key by key, as dvc params diff lists it
             flat = flatten(value, key) if isinstance(value, dict) else {key: value}
             rows.extend((render.Code(file), render.Code(k), v) for k, v in flat.items())
-    return _values_table(("File", "Param", "Value"), rows, "ml-params")
+    return _values_table(("File", "Param", "Value"), rows, "ml-params", out)
 
 
-def metrics_table(project: Project, ref: Reference, page: PageFacts) -> list[str]:
+def metrics_table(
+    project: Project, ref: Reference, page: PageFacts, out: render.Writer = render.HTML
+) -> list[str]:
     files = sorted(project.metrics)
     if ref.name:
         name = check_path(ref.name, ref, page, project)
@@ -237,17 +249,24 @@ def metrics_table(project: Project, ref: Reference, page: PageFacts) -> list[str
                 "or track it in git with 'cache: false'.",
             )
         rows.extend((render.Code(file), render.Code(k), v) for k, v in values.items())
-    return _values_table(("File", "Metric", "Value"), rows, "ml-metrics")
+    return _values_table(("File", "Metric", "Value"), rows, "ml-metrics", out)
 
 
-def _values_table(headers: tuple[str, ...], rows: list[tuple[Any, ...]], css: str) -> list[str]:
+def _values_table(
+    headers: tuple[str, ...], rows: list[tuple[Any, ...]], css: str, out: render.Writer
+) -> list[str]:
     """A table whose last column holds values of params or metrics files, shown as DVC
     shows them (``false``, ``null``, ``[5]``)."""
-    return render.table(headers, [(*r[:-1], render.Value(r[-1])) for r in rows], css)
+    return out.table(headers, [(*r[:-1], render.Value(r[-1])) for r in rows], css)
 
 
 def metrics_history(
-    project: Project, site: SiteFacts, artifact: Artifact, ref: Reference, page: PageFacts
+    project: Project,
+    site: SiteFacts,
+    artifact: Artifact,
+    ref: Reference,
+    page: PageFacts,
+    out: render.Writer = render.HTML,
 ) -> list[str]:
     """Metrics of every registered version, read as ``dvc metrics show --all-tags`` reads
     them: from git at each version's commit, in the metrics files that commit's dvc.yaml
@@ -283,7 +302,7 @@ def metrics_history(
         + [render.Value(row[label]) if label in row else "" for label in columns]
         for (v, _), row in zip(at, cells, strict=True)
     ]
-    lines = render.table(["Version", "Stages", "Commit", *columns], rows, "ml-metrics-history")
+    lines = out.table(["Version", "Stages", "Commit", *columns], rows, "ml-metrics-history")
     notes = []
     read = {
         v.version: ", ".join(sorted(m.values)) or ("unknown" if m.problems else "none declared")
@@ -310,7 +329,7 @@ def metrics_history(
                 f"{v.commit[:7]} but not in git there."
             )
         notes.extend(f"{v.version}: {problem}" for problem in m.problems)
-    lines += [f'<p class="ml-note">{render.text(note)}</p>' for note in notes]
+    lines += [out.note(note) for note in notes]
     return lines
 
 
@@ -318,7 +337,13 @@ def _is(items: list[str]) -> str:
     return "is" if len(items) == 1 else "are"
 
 
-def provenance(site: SiteFacts, artifact: Artifact, ref: Reference, page: PageFacts) -> list[str]:
+def provenance(
+    site: SiteFacts,
+    artifact: Artifact,
+    ref: Reference,
+    page: PageFacts,
+    out: render.Writer = render.HTML,
+) -> list[str]:
     """The provenance box of ARTIFACT: where it is declared, its hash and the stage that made
     it, when it was trained, which registered version it is, and the commit built from."""
     rows: list[tuple[str, object]] = [("Artifact", artifact.name)]
@@ -356,7 +381,7 @@ def provenance(site: SiteFacts, artifact: Artifact, ref: Reference, page: PageFa
     if site.repo and site.repo.commit:
         state = f"{site.repo.short} on {site.repo.branch or 'detached HEAD'}"
         rows.append(("Built from", state + (" (uncommitted changes)" if site.repo.dirty else "")))
-    return render.box(f"Provenance: {artifact.name}", rows, "ml-provenance")
+    return out.box(f"Provenance: {artifact.name}", rows, "ml-provenance")
 
 
 def trained_in(trained: Trained, fmt: str) -> str | None:

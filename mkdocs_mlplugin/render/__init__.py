@@ -243,6 +243,40 @@ def findings_box(findings: Sequence[tuple[str, str, str, str]]) -> str:
     return "\n".join(lines)
 
 
+class Writer:
+    """How facts are written into a page: as HTML for the site (this class, ``HTML``), or as
+    plain Markdown for a Hugging Face Hub README (``render.markdown.MARKDOWN``). Blocks and
+    inline values are drawn through one, so each format is written directly, never converted
+    from the other."""
+
+    def inline(self, value: object, label: str) -> str:
+        return inline(value, label)
+
+    def missing(self, label: str, reason: str) -> str:
+        return missing(label, reason)
+
+    def table(
+        self, headers: Sequence[str], rows: Iterable[Sequence[object]], css: str
+    ) -> list[str]:
+        return table(headers, rows, css)
+
+    def box(self, title: str, rows: Iterable[tuple[str, object]], css: str) -> list[str]:
+        return box(title, rows, css)
+
+    def note(self, message: str) -> str:
+        return f'<p class="ml-note">{text(message)}</p>'
+
+    def diagram_key(self, classes: Sequence[str], links: Sequence[tuple[str, str]]) -> list[str]:
+        """What follows a pipeline diagram: the legend of its node CLASSES, and LINKS (node,
+        URL) to the pages that document nodes."""
+        from mkdocs_mlplugin.render import mermaid
+
+        return [*mermaid.legend(classes), *mermaid.node_links(links)]
+
+
+HTML = Writer()
+
+
 def indent(lines: list[str], prefix: str) -> str:
     """Lines joined, each indented like the reference they replace; a blank line around
     them so Markdown treats them as a block of their own."""
