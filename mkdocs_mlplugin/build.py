@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -266,12 +266,15 @@ class Build:
                 self._uncommitted,
                 bool(page.file.abs_src_path),
             ),
+            front=page.meta,
         )
         self.published[page.file.src_uri] = facts.meta
         self.pages.append(row)
-        if hub and facts.artifact is not None and plain is not None:
-            metadata = cards.hub_metadata(page.meta, self._measured(facts))
-            self.cards[facts.artifact.name] = (metadata, plain)
+        if card and facts.artifact is not None:
+            metadata = cards.hub_metadata(page.meta, self._measured(facts), _model_name(facts))
+            row["hub"] = metadata
+            if plain is not None:
+                self.cards[facts.artifact.name] = (metadata, plain)
         return result
 
     def converted(self, page: Page) -> None:
@@ -732,19 +735,36 @@ class Build:
         lines = _front_matter_lines(page)
         self.findings.extend(cards.check_metadata(page.meta, facts.src, lines))
         front = (_source(page) or "").splitlines()
+        end = next((n for n, t in enumerate(front[1:], 2) if t.strip() in ("---", "...")), 1)
+
+        def named_on(key: str, start: int, tied: Callable[[str], bool]) -> int | None:
+            """The first front matter line from START that names the DVC metric KEY (and that
+            TIED says ties it to a value)."""
+            for number in range(start, end):
+                text = front[number - 1]
+                if re.search(rf"(?<![\w.-]){re.escape(key)}(?![\w.-])", text) and tied(text):
+                    return number
+            return None
 
         def line_of(key: str) -> int | None:
             """The front matter line that ties a model-index value to the DVC metric KEY."""
-            for number, text in enumerate(front[1:], start=2):
-                if text.strip() in ("---", "..."):
-                    break
-                named = re.search(rf"(?<![\w.-]){re.escape(key)}(?![\w.-])", text)
-                if named and (cards.DVC_METRIC in text or "{ml" in text):
-                    return number
-            return lines.get("model-index")
+            tied = named_on(key, 2, lambda text: cards.DVC_METRIC in text or "{ml" in text)
+            return tied or lines.get("model-index")
 
+        measured = self._measured(facts)
+        self.findings.extend(cards.check_metric_values(page.meta, facts.src, line_of, measured))
+        # ml: {model_index: ...}: its line, and the line of each DVC metric under it
+        index = next(
+            (n for n in range(2, end) if re.match(r"\s+model_index\s*:", front[n - 1])),
+            lines.get("ml"),
+        )
+
+        def index_line_of(key: str) -> int | None:
+            return named_on(key, index or 2, lambda _text: True) or index
+
+        name = _model_name(facts)
         self.findings.extend(
-            cards.check_metric_values(page.meta, facts.src, line_of, self._measured(facts))
+            cards.check_model_index(page.meta, name, facts.src, index, index_line_of, measured)
         )
         required = self.options.card_sections
         if isinstance(required, str):
@@ -804,6 +824,12 @@ def _prefix(directory: str | None) -> str | None:
     if directory is None:
         return None
     return "" if directory == "." else directory + "/"
+
+
+def _model_name(facts: PageFacts) -> str:
+    """The name a card's generated model-index gives its model: the artifact's name, without
+    the dvc.yaml path of an artifact addressed as ``path/dvc.yaml:name``."""
+    return facts.artifact.name.rpartition(":")[2] if facts.artifact else ""
 
 
 def _draw(

@@ -7,7 +7,10 @@ import pytest
 from mkdocs_mlplugin.checks.bindings import Binding, validate
 from mkdocs_mlplugin.findings import Finding
 
-TAKES = "it takes 'artifact: NAME' and/or 'stage: NAME', and optionally 'pin:'."
+TAKES = (
+    "it takes 'artifact: NAME' and/or 'stage: NAME', and optionally 'pin:' (and, on a model "
+    "card, 'model_index:')."
+)
 
 
 @pytest.mark.parametrize(

@@ -70,7 +70,7 @@ def test_a_complete_card_with_hub_metadata_builds_strict(model_pipeline: Repo) -
         (
             "model-index:\n  - name: m\n    results:\n      - task: {type: x}\n        metrics: []\n",
             4,
-            "'model-index[0].results[0]' needs 'dataset:' with 'type:' (a string).",
+            "'model-index[0].results[0]' needs 'dataset:' with 'type:' and 'name:' (strings).",
         ),
     ],
 )

@@ -1362,7 +1362,8 @@ REFERENCE_CASES: dict[str, Ref] = {
         (
             E(
                 "docs/index.md:2: front matter 'ml:': it takes 'artifact: NAME' and/or "
-                "'stage: NAME', and optionally 'pin:'. [malformed_reference]"
+                "'stage: NAME', and optionally 'pin:' (and, on a model card, 'model_index:'). "
+                "[malformed_reference]"
             ),
         ),
     ),
@@ -1371,7 +1372,8 @@ REFERENCE_CASES: dict[str, Ref] = {
         (
             E(
                 "docs/index.md:2: front matter 'ml:': unknown key 'artefact'; it takes 'artifact: "
-                "NAME' and/or 'stage: NAME', and optionally 'pin:'. [malformed_reference]"
+                "NAME' and/or 'stage: NAME', and optionally 'pin:' (and, on a model card, "
+                "'model_index:'). [malformed_reference]"
             ),
         ),
     ),

@@ -26,7 +26,10 @@ from mkdocs_mlplugin.pages.references import Reference
 from mkdocs_mlplugin.pages.values import find_artifact, find_stage
 
 WHERE = "front matter 'ml:'"
-TAKES = "it takes 'artifact: NAME' and/or 'stage: NAME', and optionally 'pin:'."
+TAKES = (
+    "it takes 'artifact: NAME' and/or 'stage: NAME', and optionally 'pin:' (and, on a model "
+    "card, 'model_index:')."
+)
 
 
 class Name(BaseConfigOption[str]):
@@ -49,12 +52,20 @@ class Pin(BaseConfigOption[dict[str, Any]]):
         return {"md5": value} if isinstance(value, str) else dict(value)  # type: ignore[call-overload]
 
 
+class Passed(BaseConfigOption[object]):
+    """A value another check reads: ``model_index:`` (``checks.cards``, model cards only)."""
+
+    def run_validation(self, value: object) -> object:
+        return value
+
+
 class BindingConfig(Config):
     """A page's ``ml:`` front matter."""
 
     artifact = Optional(Name())
     stage = Optional(Name())
     pin = Optional(Pin())
+    model_index = Optional(Passed())
 
 
 @dataclasses.dataclass(frozen=True)

@@ -13,9 +13,9 @@ import contextlib
 import copy
 import re
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
-from mkdocs_mlplugin.findings import Finding, FindingError
+from mkdocs_mlplugin.findings import Finding, FindingError, did_you_mean
 from mkdocs_mlplugin.render import literal
 
 #: Sections of "Model Cards for Model Reporting" (Mitchell et al., 2019).
@@ -65,6 +65,27 @@ HF_KEYS: dict[str, str] = {
 }
 #: how a placeholder paragraph of a model card written by ``mkdocs-ml init`` starts
 PLACEHOLDER = "**To write:**"
+#: the SPDX identifiers of licences the Hub lists, whose Hub identifier is the SPDX one in
+#: lower case (apache-2.0 is Apache-2.0): a card's licence links to its SPDX page only then
+SPDX = {
+    spdx.lower(): spdx
+    for spdx in (
+        "AFL-3.0", "AGPL-3.0", "Apache-2.0", "Artistic-2.0", "BSD-2-Clause", "BSD-3-Clause",
+        "BSD-3-Clause-Clear", "BSL-1.0", "CC-BY-2.0", "CC-BY-2.5", "CC-BY-3.0", "CC-BY-4.0",
+        "CC-BY-NC-2.0", "CC-BY-NC-3.0", "CC-BY-NC-4.0", "CC-BY-NC-ND-3.0", "CC-BY-NC-ND-4.0",
+        "CC-BY-NC-SA-2.0", "CC-BY-NC-SA-3.0", "CC-BY-NC-SA-4.0", "CC-BY-ND-4.0", "CC-BY-SA-3.0",
+        "CC-BY-SA-4.0", "CC0-1.0", "CDLA-Permissive-1.0", "CDLA-Permissive-2.0",
+        "CDLA-Sharing-1.0", "ECL-2.0", "EPL-1.0", "EPL-2.0", "etalab-2.0", "EUPL-1.1",
+        "EUPL-1.2", "GPL-2.0", "GPL-3.0", "ISC", "LGPL-2.1", "LGPL-3.0", "LPPL-1.3c", "MIT",
+        "MPL-2.0", "MS-PL", "NCSA", "OFL-1.1", "OSL-3.0", "PostgreSQL", "Unlicense", "WTFPL",
+        "Zlib",
+    )
+}  # fmt: skip
+#: a Hub repository id with its owner (``org/name``), as the Hub's URLs name it; a bare name
+#: may be a dataset of one's own, so it is never linked
+HUB_ID = re.compile(
+    r"[A-Za-z0-9](?:[A-Za-z0-9_]|[.-](?![.-]))*/[A-Za-z0-9](?:[A-Za-z0-9_]|[.-](?![.-]))*"
+)
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 
@@ -136,11 +157,14 @@ def _model_index(index: list[Any]) -> list[str]:
             if not isinstance(result, dict):
                 problems.append(f"'{at}' must be a mapping.")
                 continue
-            for part in ("task", "dataset"):
-                if not isinstance(result.get(part), dict) or not isinstance(
-                    result[part].get("type"), str
+            # the Hub reads a result's task type, and its dataset's type and name
+            for part, keys in (("task", ("type",)), ("dataset", ("type", "name"))):
+                if not isinstance(result.get(part), dict) or not all(
+                    isinstance(result[part].get(k), str) for k in keys
                 ):
-                    problems.append(f"'{at}' needs '{part}:' with 'type:' (a string).")
+                    needs = " and ".join(f"'{k}:'" for k in keys)
+                    strings = "a string" if len(keys) == 1 else "strings"
+                    problems.append(f"'{at}' needs '{part}:' with {needs} ({strings}).")
             metrics = result.get("metrics")
             if not isinstance(metrics, list) or not metrics:
                 problems.append(f"'{at}' needs 'metrics:' (a list).")
@@ -333,12 +357,215 @@ def agrees(typed: Any, real: Any) -> bool:
     return bool(round(float(real), decimals) == float(typed))
 
 
-def hub_metadata(meta: Mapping[str, Any], measured: Measured | None = None) -> dict[str, Any]:
+# --------------------------------------------------------------------------- ml.model_index
+
+#: where a card asks for its model-index to be generated from DVC metrics
+GENERATED = "ml.model_index"
+_RESULT_KEYS = ("task", "dataset", "metrics")
+_INDEX_KEYS = ("name", *_RESULT_KEYS, "results")
+_DATASET_KEYS = ("type", "name", "config", "split", "revision", "args")
+
+
+class IndexMetric(NamedTuple):
+    """A metric of a generated model-index: its Hub type, the DVC metric giving its value, and
+    the name the Hub shows (optional)."""
+
+    type: str
+    key: str
+    name: str | None
+
+
+class IndexResult(NamedTuple):
+    """One result of a generated model-index: a task on a dataset, with its metrics."""
+
+    task: dict[str, str]
+    dataset: dict[str, Any]
+    metrics: list[IndexMetric]
+
+
+def read_model_index(
+    meta: Mapping[str, Any], default_name: str
+) -> tuple[str, list[IndexResult], list[str]]:
+    """(model name, results, problems) of the card's ``ml: {model_index: ...}``: the
+    model-index to generate, its values taken from the DVC metrics it names. A task defaults to
+    the card's ``pipeline_tag``, the model's name to DEFAULT_NAME (the artifact's)."""
+    binding = meta.get("ml")
+    spec = binding.get("model_index") if isinstance(binding, dict) else None
+    if spec is None:
+        return default_name, [], []
+    where = f"'{GENERATED}'"
+    if not isinstance(spec, dict):
+        return default_name, [], [f"{where} must be a mapping of {', '.join(_INDEX_KEYS)}."]
+    problems = [
+        f"{where} has no key '{k}'.{did_you_mean(str(k), _INDEX_KEYS)} It takes "
+        f"{', '.join(_INDEX_KEYS)}."
+        for k in spec
+        if k not in _INDEX_KEYS
+    ]
+    name = spec.get("name", default_name)
+    if not isinstance(name, str) or not name:
+        problems.append(f"{where} 'name' must be a string (the model's name on leaderboards).")
+    if "results" in spec:
+        both = [k for k in _RESULT_KEYS if k in spec]
+        if both:
+            problems.append(
+                f"{where} has 'results:' and {', '.join(repr(k) for k in both)}: write each "
+                "result's task, dataset and metrics under 'results:', or one result without it."
+            )
+        entries = spec["results"]
+        if not isinstance(entries, list) or not entries:
+            problems.append(f"{where} 'results' must be a list of task, dataset and metrics.")
+            entries = []
+        located = [(f"{GENERATED}.results[{i}]", entry) for i, entry in enumerate(entries)]
+    else:
+        located = [(GENERATED, spec)]
+    results = []
+    for at, entry in located:
+        result = _index_result(at, entry, meta.get("pipeline_tag"), problems)
+        if result is not None:
+            results.append(result)
+    return str(name), results, problems
+
+
+def _index_result(
+    at: str, entry: Any, pipeline_tag: Any, problems: list[str]
+) -> IndexResult | None:
+    if not isinstance(entry, dict):
+        problems.append(f"'{at}' must be a mapping of {', '.join(_RESULT_KEYS)}.")
+        return None
+    if at != GENERATED:
+        problems += [
+            f"'{at}' has no key '{k}'.{did_you_mean(str(k), _RESULT_KEYS)} It takes "
+            f"{', '.join(_RESULT_KEYS)}."
+            for k in entry
+            if k not in _RESULT_KEYS
+        ]
+    count = len(problems)
+    task = entry.get("task", pipeline_tag)
+    if isinstance(task, str) and task:
+        task = {"type": task}
+    elif not (
+        isinstance(task, dict)
+        and isinstance(task.get("type"), str)
+        and all(isinstance(task[k], str) and k in ("type", "name") for k in task)
+    ):
+        problems.append(
+            f"'{at}' needs 'task:', a Hub task type (text-classification) or a mapping of type "
+            "and name (or pipeline_tag: in the front matter)."
+        )
+    dataset = entry.get("dataset")
+    if isinstance(dataset, str) and dataset:
+        dataset = {"type": dataset, "name": dataset}
+    elif not (
+        isinstance(dataset, dict)
+        and all(isinstance(dataset.get(k), str) and dataset[k] for k in ("type", "name"))
+        and all(k in _DATASET_KEYS for k in dataset)
+    ):
+        problems.append(
+            f"'{at}' needs 'dataset:', a mapping with 'type:' (the dataset's Hub id or a "
+            f"short name) and 'name:' (as it is shown), and optionally "
+            f"{', '.join(_DATASET_KEYS[2:])}."
+        )
+    metrics = []
+    written = entry.get("metrics")
+    if not isinstance(written, dict) or not written:
+        written = {}
+        problems.append(
+            f"'{at}' needs 'metrics:', a mapping of Hub metric type to the DVC metric that "
+            "gives its value (accuracy: test.accuracy), as {ml metric KEY} names it."
+        )
+    for kind, named in written.items():
+        if isinstance(named, dict) and set(named) <= {"metric", "name"}:
+            key, shown = named.get("metric"), named.get("name")
+        else:
+            key, shown = named, None
+        if not isinstance(key, (str, int, float)) or isinstance(key, bool) or key == "":
+            problems.append(
+                f"'{at}.metrics.{kind}' must name a DVC metric (accuracy: test.accuracy), or be "
+                "a mapping of metric and name."
+            )
+        elif shown is not None and not isinstance(shown, str):
+            problems.append(f"'{at}.metrics.{kind}.name' must be a string.")
+        else:
+            metrics.append(IndexMetric(str(kind), str(key), shown))
+    if len(problems) > count or not isinstance(task, dict) or not isinstance(dataset, dict):
+        return None
+    return IndexResult(task, dataset, metrics)
+
+
+def check_model_index(
+    meta: Mapping[str, Any],
+    default_name: str,
+    src: str,
+    line: int | None,
+    line_of: Callable[[str], int | None],
+    measured: Measured,
+) -> list[Finding]:
+    """The card's ``ml: {model_index: ...}``: its shape (``card_schema`` at LINE, the line of
+    ``model_index:``), and every DVC metric it names, read as ``{ml metric KEY}`` reads it (its
+    own finding on the line LINE_OF gives for the key when it cannot be)."""
+    _name, results, problems = read_model_index(meta, default_name)
+    findings = [Finding("card_schema", f"front matter {p}", src, line) for p in problems]
+    if "model-index" in meta and (results or problems):
+        findings.append(
+            Finding(
+                "card_schema",
+                f"front matter has both 'model-index' and '{GENERATED}': keep '{GENERATED}', "
+                "which writes model-index from the DVC metrics, or the typed 'model-index'.",
+                src,
+                line,
+            )
+        )
+    for result in results:
+        for metric in result.metrics:
+            at = line_of(metric.key)
+            try:
+                measured(metric.key, at)
+            except FindingError as exc:
+                message = (
+                    f"front matter '{GENERATED}' metric '{metric.type}': {exc.finding.message}"
+                )
+                findings.append(Finding(exc.finding.kind, message, src, at))
+    return findings
+
+
+def generated_model_index(
+    meta: Mapping[str, Any], default_name: str, measured: Measured
+) -> list[dict[str, Any]] | None:
+    """The model-index the card's ``ml: {model_index: ...}`` asks for, each value the DVC
+    metric it names; None when it asks for none, or for one that cannot be written (the
+    build reports why)."""
+    name, results, problems = read_model_index(meta, default_name)
+    if not results or problems:
+        return None
+    written = []
+    for result in results:
+        metrics = []
+        for metric in result.metrics:
+            try:
+                value = measured(metric.key, None)
+            except FindingError:
+                return None
+            entry = {"type": metric.type, "value": value}
+            metrics.append(entry | ({"name": metric.name} if metric.name else {}))
+        written.append({"task": result.task, "dataset": result.dataset, "metrics": metrics})
+    return [{"name": name, "results": written}]
+
+
+def hub_metadata(
+    meta: Mapping[str, Any], measured: Measured | None = None, default_name: str = ""
+) -> dict[str, Any]:
     """The Hugging Face metadata keys of a page's front matter, in the Hub's order. With
     MEASURED, model-index values written as ``{ml metric KEY}`` are the DVC values they name,
-    and ``dvc_metric:`` keys (not the Hub's) are left out."""
+    ``dvc_metric:`` keys (not the Hub's) are left out, and the model-index that
+    ``ml: {model_index: ...}`` asks for is written (named DEFAULT_NAME unless it says)."""
     hub = {key: meta[key] for key in HF_KEYS if key in meta}
-    if measured is None or "model-index" not in hub:
+    if measured is None:
+        return hub
+    generated = generated_model_index(meta, default_name, measured)
+    if generated is not None and "model-index" not in hub:
+        return _in_hub_order(hub | {"model-index": generated})
+    if "model-index" not in hub:
         return hub
     hub["model-index"] = copy.deepcopy(hub["model-index"])
     for _where, metric, key, is_reference in metric_links(hub):
@@ -348,6 +575,10 @@ def hub_metadata(meta: Mapping[str, Any], measured: Measured | None = None) -> d
             with contextlib.suppress(FindingError):
                 metric["value"] = measured(key, None)
     return hub
+
+
+def _in_hub_order(hub: dict[str, Any]) -> dict[str, Any]:
+    return {key: hub[key] for key in HF_KEYS if key in hub}
 
 
 def hub_readme(metadata: dict[str, Any], body: str) -> str:

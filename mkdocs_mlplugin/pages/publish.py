@@ -9,11 +9,14 @@ the rows. Pure: each function turns facts already read into plain data.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from mkdocs_mlplugin.checks import cards
 from mkdocs_mlplugin.facts import dvc, git
 from mkdocs_mlplugin.facts.site import PageFacts, SiteFacts
 from mkdocs_mlplugin.pages.values import author_names, dated, format_date
+from mkdocs_mlplugin.render import url_scheme
 
 
 def publish(
@@ -25,14 +28,18 @@ def publish(
     docs_version: str | None,
     git_meta: dict[str, Any] | None,
     uncommitted: bool | None,
+    front: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(``page.meta.ml``, the manifest's row) of the page FACTS at URL, from SITE (the facts
     as the page's DVC project sees them) and REFS (its references, as the manifest lists
     them); GIT_META is the repository's facts as a mapping (``git.RepoFacts.as_dict``, one
-    for every page of a build), UNCOMMITTED what ``page_uncommitted`` says."""
+    for every page of a build), UNCOMMITTED what ``page_uncommitted`` says; FRONT the page's
+    front matter (a model card's Hugging Face metadata is shown from it)."""
     meta = page_meta(
         site, facts, docs_version=docs_version, git_meta=git_meta, uncommitted=uncommitted
     )
+    card = facts.artifact is not None and facts.artifact.type == "model"
+    meta["hub"] = hub_shown(front) if card and front else []
     return meta, page_row(facts, url, refs, meta, uncommitted)
 
 
@@ -83,6 +90,47 @@ def page_meta(
         verdict = site.verdicts.get(facts.stage.name)
         meta["stage"] = facts.stage.as_dict() | {"status": verdict.as_dict() if verdict else None}
     return meta
+
+
+#: what a model card's header shows of its Hugging Face metadata, in this order
+HUB_SHOWN = (
+    ("license", "licence"),
+    ("language", "language"),
+    ("datasets", "datasets"),
+    ("base_model", "base model"),
+    ("pipeline_tag", "task"),
+    ("library_name", "library"),
+    ("tags", "tags"),
+)
+
+
+def hub_shown(front: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The Hugging Face metadata of a model card's FRONT matter, as its header shows it: each
+    key present (of HUB_SHOWN) with its label and entries, each its text and a URL only
+    where one is known to be right: a licence with an SPDX identifier to its SPDX page (or the
+    card's own http(s) ``license_link``), a dataset or base model named by its Hub id with
+    its owner (``org/name``) to its Hub page. Values of the wrong shape are left out (the
+    build reports them)."""
+    shown = []
+    for key, label in HUB_SHOWN:
+        value = front.get(key)
+        values = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+        items = [{"text": v, "url": _hub_url(key, v, front)} for v in values if isinstance(v, str)]
+        if items:
+            shown.append({"key": key, "label": label, "entries": items})
+    return shown
+
+
+def _hub_url(key: str, value: str, front: Mapping[str, Any]) -> str | None:
+    if key == "license":
+        link = front.get("license_link")
+        if isinstance(link, str) and url_scheme(link) in ("http", "https"):
+            return link
+        spdx = cards.SPDX.get(value.lower())
+        return f"https://spdx.org/licenses/{spdx}.html" if spdx else None
+    if key in ("datasets", "base_model") and cards.HUB_ID.fullmatch(value):
+        return f"https://huggingface.co/{'datasets/' if key == 'datasets' else ''}{value}"
+    return None
 
 
 def page_row(
