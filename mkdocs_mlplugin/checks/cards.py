@@ -83,9 +83,8 @@ SPDX = {
 }  # fmt: skip
 #: a Hub repository id with its owner (``org/name``), as the Hub's URLs name it; a bare name
 #: may be a dataset of one's own, so it is never linked
-HUB_ID = re.compile(
-    r"[A-Za-z0-9](?:[A-Za-z0-9_]|[.-](?![.-]))*/[A-Za-z0-9](?:[A-Za-z0-9_]|[.-](?![.-]))*"
-)
+_HUB_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9_]|[.-](?=[A-Za-z0-9_]))*"  # no '--', '..', no . or - last
+HUB_ID = re.compile(f"{_HUB_NAME}/{_HUB_NAME}")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from mkdocs_mlplugin.render import EMPTY, Code, Empty, Writer, printable
+from mkdocs_mlplugin.render import EMPTY, Code, Empty, Writer, display, printable
 from mkdocs_mlplugin.render.mermaid import STATE_CLASSES
 
 # What may act in running text: emphasis, code, links and images, raw HTML and entities,
@@ -24,7 +24,7 @@ _BREAKS = re.compile("[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")
 
 def escape(value: object) -> str:
     """VALUE as Markdown text that shows it literally, on one line."""
-    line = _BREAKS.sub(" ", printable(value))
+    line = printable(_BREAKS.sub(" ", display(value)))
     line = _ACTIVE.sub(r"\\\1", line)
     found = _LINE_START.match(line)
     if found is None:
@@ -38,7 +38,7 @@ def escape(value: object) -> str:
 def code(value: object) -> str:
     """VALUE as a code span in a table cell: fenced by more backticks than it holds, its '|'
     escaped (in a table, GitHub-flavoured Markdown reads '\\|' in code as '|')."""
-    body = _BREAKS.sub(" ", printable(value)).replace("|", "\\|")
+    body = printable(_BREAKS.sub(" ", display(value))).replace("|", "\\|")
     longest = max((len(run) for run in re.findall("`+", body)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if body.startswith("`") or body.endswith("`") or not body.strip() else ""
