@@ -73,9 +73,9 @@ class Facts(Mapping[str, Any]):
             return str(self)[key]
         return self._child(str(key))
 
-    def __iter__(self) -> Iterator[str]:  # as a list: its one item, a fact
+    def __iter__(self) -> Iterator[Any]:  # as a list: its one item, a fact (of facts too)
         self._printed.add(self._path.rsplit(".", 1)[-1])
-        yield self._value(f"{self._path}[0]")
+        yield Facts(f"{self._path}[0]", self._value, self._printed, self._falsy)
 
     def __len__(self) -> int:
         return 1
