@@ -241,10 +241,25 @@ class Build:
         else:
             first_line = _first_line(page, markdown)
         self._bind(page, facts)
-        if facts.artifact is not None and facts.artifact.type == "model":
-            self._check_card(page, facts, markdown, first_line)
-        links = _Links(self.documented, page.file)
         card = facts.artifact is not None and facts.artifact.type == "model"
+        if card:
+            self._check_card(page, facts, markdown, first_line)
+        elif not facts.binding_failed and cards.asks_model_index(page.meta):
+            what = (
+                f"artifact '{facts.artifact.name}' is of type '{facts.artifact.type or 'none'}'"
+                if facts.artifact is not None
+                else "the page is bound to no artifact"
+            )
+            self.findings.add(
+                Finding(
+                    "card_schema",
+                    f"front matter '{cards.GENERATED}': only a model card (a page bound to an "
+                    f"artifact of type model) gets a model-index, and {what}.",
+                    facts.src,
+                    _front_matter_line(page, "ml"),
+                )
+            )
+        links = _Links(self.documented, page.file)
         hub = bool(self.options.hf_export) and card
         result, refs, plain = self.render_page(
             markdown, facts, first_line, links, self.stash, hub=hub

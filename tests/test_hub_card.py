@@ -347,3 +347,17 @@ def test_hub_shown_keeps_only_keys_of_the_right_shape() -> None:
     assert linked[0]["entries"] == [{"text": "other", "url": "https://example.com/LICENSE"}]
     for bad in ("a//b", "a/b/c", "a..b/c", "-a/b", "a/b.", "a/b c"):
         assert hub_shown({"datasets": [bad]})[0]["entries"][0]["url"] is None, bad
+
+
+def test_model_index_on_a_page_that_is_no_model_card_is_reported(pipeline: Repo) -> None:
+    ml = "  model_index: {dataset: imdb, metrics: {accuracy: accuracy}}\n"
+    page = f"---\nml:\n  stage: train\n{ml}---\n# Training\n"
+    pipeline.site({"train.md": page})
+    pipeline.commit("Stage page")
+    build = pipeline.build()
+    assert not build.ok
+    assert (
+        "docs/train.md:2: front matter 'ml.model_index': only a model card (a page bound to an "
+        "artifact of type model) gets a model-index, and the page is bound to no artifact. "
+        "[card_schema]"
+    ) in build.output

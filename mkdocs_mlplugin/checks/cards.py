@@ -382,6 +382,12 @@ class IndexResult(NamedTuple):
     metrics: list[IndexMetric]
 
 
+def asks_model_index(meta: Mapping[str, Any]) -> bool:
+    """Whether the page's front matter has ``ml: {model_index: ...}``."""
+    binding = meta.get("ml")
+    return isinstance(binding, dict) and binding.get("model_index") is not None
+
+
 def read_model_index(
     meta: Mapping[str, Any], default_name: str
 ) -> tuple[str, list[IndexResult], list[str]]:
