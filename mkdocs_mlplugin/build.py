@@ -37,8 +37,10 @@ from mkdocs_mlplugin.pages.values import value_of
 from mkdocs_mlplugin.render.markdown import MARKDOWN
 
 _UNSET = object()  # page.meta had no 'ml' key
-#: where a local Mermaid build is served; Material uses a global `mermaid` when one is loaded
+#: where the site's Mermaid build is served; Material uses a global `mermaid` when one is loaded
 MERMAID_JS = "assets/javascripts/mermaid.min.js"
+#: the Mermaid build the package ships (its version, source and licence beside it)
+BUNDLED_MERMAID = Path(__file__).parent / "assets" / "mermaid" / "mermaid.min.js"
 THEME_OVERRIDES = next(
     (
         p
@@ -50,6 +52,32 @@ THEME_OVERRIDES = next(
     ),
     None,
 )
+
+
+def serves_mermaid(options: MLConfig, config: MkDocsConfig) -> bool:
+    """Whether the site serves a Mermaid build of its own (the bundled one, or ``mermaid_js``):
+    when it draws Mermaid diagrams (a superfences fence named ``mermaid``, or mkdocs-mermaid2 in
+    its plugins) or names a build, unless ``mermaid: cdn``, or mkdocs-mermaid2's own
+    ``javascript`` option names the library (two Mermaids on a page would fight)."""
+    if options.mermaid == "cdn":
+        return False
+    mermaid2 = config.plugins.get("mermaid2")
+    if mermaid2 is not None and mermaid2.config.get("javascript"):
+        return False
+    fences = (config.mdx_configs.get("pymdownx.superfences") or {}).get("custom_fences") or []
+    fenced = any(isinstance(f, dict) and f.get("name") == "mermaid" for f in fences)
+    return fenced or mermaid2 is not None or bool(options.mermaid_js)
+
+
+def add_mermaid(options: MLConfig, config: MkDocsConfig) -> bool:
+    """Load the site's Mermaid build on its pages (before the theme's code: Material and
+    mkdocs-mermaid2 then use it instead of a CDN), when it serves one; whether it does."""
+    if MERMAID_JS in config.extra_javascript:
+        return True
+    if not serves_mermaid(options, config):
+        return False
+    config.extra_javascript.append(MERMAID_JS)
+    return True
 
 
 def findings_by_page(
@@ -139,6 +167,7 @@ class Build:
         self.pages: list[dict[str, Any]] = []
         self.bound: list[bindings.Bound] = []
         self.documented: dict[str, Any] = {}
+        self.mermaid = False  # whether the site serves a Mermaid build (configure)
         self.card_pages: dict[str, File] = {}  # artifact -> the page bound to it
         self.timeline: list[timeline.Change] | None = None  # when timeline_page computed it
         self.cards: dict[
@@ -187,7 +216,7 @@ class Build:
     def configure(self, config: MkDocsConfig) -> None:
         """Add to MkDocs' CONFIG what this build needs: its stash's Markdown extension (in
         place of the extension for front ends without plugins, and of an earlier build's
-        stash), the local Mermaid build, the theme overrides."""
+        stash), the site's Mermaid build, the theme overrides."""
         # The Markdown extension is for front ends without plugins; here the plugin does its work.
         for name in [n for n in config.markdown_extensions if n == "mkdocs_mlplugin.markdown"]:
             config.markdown_extensions.remove(name)
@@ -196,8 +225,7 @@ class Build:
         extensions = config.markdown_extensions
         extensions[:] = [e for e in extensions if not isinstance(getattr(e, "stash", None), Stash)]
         extensions.append(self.stash.extension())  # type: ignore[arg-type]
-        if self.options.mermaid_js and MERMAID_JS not in config.extra_javascript:
-            config.extra_javascript.append(MERMAID_JS)
+        self.mermaid = add_mermaid(self.options, config)
         if self.options.theme_overrides and THEME_OVERRIDES and config.theme.name == "material":
             dirs = config.theme.dirs
             if str(THEME_OVERRIDES) not in dirs:
@@ -208,8 +236,8 @@ class Build:
         must not be published; add the Mermaid build and the generated pages."""
         self.reader.read_git()
         self._guard_docs(files, config)
-        if self.options.mermaid_js:
-            self._add_mermaid_js(files, config)
+        if self.mermaid:
+            self._add_mermaid(files, config)
         self.reader.read_dvc()
         self.reader.join_history()
         self.reader.docs_dirty(self._repo_places(files))
@@ -370,8 +398,12 @@ class Build:
                 return root, rel
         return roots[0], os.path.relpath(path, roots[0]).replace(os.sep, "/")
 
-    def _add_mermaid_js(self, files: Files, config: MkDocsConfig) -> None:
-        """Serve the configured Mermaid build, read through guards.read_file."""
+    def _add_mermaid(self, files: Files, config: MkDocsConfig) -> None:
+        """Serve the site's Mermaid build: the bundled one, copied as it is, or the
+        ``mermaid_js`` one, read through guards.read_file."""
+        if not self.options.mermaid_js:
+            files.append(_generated(config, MERMAID_JS, BUNDLED_MERMAID))
+            return
         try:
             content = guards.read_file(*self._reading(str(self.options.mermaid_js)))
         except FindingError as exc:
@@ -905,9 +937,10 @@ class _Links(Mapping[str, str]):
         return len(self._all())
 
 
-def _generated(config: MkDocsConfig, src_uri: str, content: str | bytes) -> File:
+def _generated(config: MkDocsConfig, src_uri: str, content: str | bytes | Path) -> File:
     """A file the build adds to the site, as ``File.generated`` makes one (which a caller
-    outside MkDocs' events cannot use: it asks which plugin's event runs)."""
+    outside MkDocs' events cannot use: it asks which plugin's event runs); CONTENT a Path: a
+    file MkDocs copies as it is."""
     file = File(
         src_uri,
         src_dir=None,
@@ -915,7 +948,9 @@ def _generated(config: MkDocsConfig, src_uri: str, content: str | bytes) -> File
         use_directory_urls=config.use_directory_urls,
     )
     file.generated_by = "mlplugin"
-    if isinstance(content, bytes):
+    if isinstance(content, Path):
+        file.abs_src_path = str(content)
+    elif isinstance(content, bytes):
         file.content_bytes = content
     else:
         file.content_string = content

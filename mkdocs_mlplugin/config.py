@@ -24,6 +24,17 @@ class _Sections(c.Type[object]):
         return value
 
 
+class _Mermaid(c.Choice[str]):
+    """``bundled`` or ``cdn``; ``cdn`` with ``mermaid_js`` set asks for two things at once."""
+
+    def post_validation(self, config: base.Config, key_name: str) -> None:
+        if config[key_name] == "cdn" and config.get("mermaid_js"):
+            raise base.ValidationError(
+                "'mermaid: cdn' loads Mermaid from the CDN, 'mermaid_js' serves a local build: "
+                "set one of them."
+            )
+
+
 #: One option per kind of finding (``findings.KINDS``), named after it, its default the kind's
 #: severity.
 ChecksConfig: type[base.Config] = type(
@@ -65,9 +76,15 @@ class MLConfig(base.Config):
     theme_overrides = c.Type(bool, default=True)
     """Add the plugin's Material template overrides (provenance footer, fact styles)."""
 
+    mermaid = _Mermaid(("bundled", "cdn"), default="bundled")
+    """Where the pages get Mermaid from. ``bundled``: the Mermaid build this package ships
+    (``assets/mermaid/``) is served with a site that draws Mermaid diagrams, so they render with
+    no network; ``cdn``: nothing is served, the theme (or mkdocs-mermaid2) loads Mermaid from
+    its CDN when a page is viewed."""
+
     mermaid_js = c.Optional(c.File(exists=True))
-    """A local Mermaid build (``mermaid.min.js``, e.g. from the npm package ``mermaid``) to serve
-    with the site instead of loading Mermaid from a CDN: diagrams then render offline."""
+    """A Mermaid build of one's own (``mermaid.min.js``, e.g. from the npm package ``mermaid``)
+    to serve in place of the bundled one."""
 
     registry_page = c.Optional(c.Type(str))
     """Generate a model registry page at this path in the site (e.g. ``registry.md``): every

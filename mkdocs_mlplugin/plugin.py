@@ -1,6 +1,7 @@
 """The MkDocs plugin: each hook hands MkDocs' objects to the build core (``build.py``).
 
-on_config          starts a Build (git starts in threads) and adds the theme overrides
+on_config          adds the site's Mermaid build (first), starts a Build (git starts in
+                   threads) and adds the theme overrides (last)
 on_files           reads git, DVC and registry facts once for the whole site
 on_page_markdown   resolves the page's references and front matter binding
 on_env             reports every finding at once; errors stop the build before a page is written,
@@ -18,13 +19,13 @@ from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import Files
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils.templates import TemplateContext
 
-from mkdocs_mlplugin.build import Build, Session
+from mkdocs_mlplugin.build import Build, Session, add_mermaid
 from mkdocs_mlplugin.config import MLConfig
 from mkdocs_mlplugin.findings import Finding, FindingError, log, log_findings
 
@@ -53,10 +54,17 @@ class MLPlugin(BasePlugin[MLConfig]):
         (``Session``)."""
         self.command = command
 
+    # Run before other plugins' on_config: mkdocs-mermaid2 takes a Mermaid build it finds in
+    # extra_javascript there, instead of fetching its CDN's.
+    @event_priority(100)
+    def _on_config_mermaid(self, config: MkDocsConfig) -> MkDocsConfig:
+        add_mermaid(self.config, config)
+        return config
+
     # Run after other plugins' on_config: some (techdocs-core) replace the theme, and the
     # overrides directory must be added to the theme that is finally used.
     @event_priority(-100)
-    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+    def _on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         if self.build is not None:
             self.build.close()  # a build that failed early left it open
         check_site_dir(config)
@@ -70,6 +78,8 @@ class MLPlugin(BasePlugin[MLConfig]):
         self.build.start()
         self.build.configure(config)
         return config
+
+    on_config = CombinedEvent(_on_config_mermaid, _on_config)
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         self._current().read(files, config)

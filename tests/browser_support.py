@@ -1,11 +1,10 @@
 """Helpers for the real-browser tests (tests/test_browser.py).
 
-- ``npm_mermaid``: a Mermaid build from the npm registry (``npm pack``), no CDN, so that sites
-  built with the plugin's ``mermaid_js`` option render their diagrams offline;
 - ``SiteServer``: a built site served on a loopback port by a threaded ``http.server``;
 - ``Tab``: a Chromium page that records every console error, uncaught exception, failed
-  request and request to a non-loopback host, and reads rendered Mermaid diagrams back from
-  the page as the user sees them (labels, classes, computed colours).
+  request and request to a non-loopback host (and, ``offline``, refuses every one of them),
+  and reads rendered Mermaid diagrams back from the page as the user sees them (labels,
+  classes, computed colours).
 """
 
 from __future__ import annotations
@@ -13,12 +12,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import http.server
-import json
-import os
 import re
 import shutil
-import subprocess
-import tarfile
 import threading
 from pathlib import Path
 from types import TracebackType
@@ -90,53 +85,6 @@ READ_DIAGRAMS = """
   return { nodes, edges, markup, width: svg.getBoundingClientRect().width };
 })
 """
-
-
-# --------------------------------------------------------------------------- Mermaid from npm
-
-
-def npm_mermaid(dest: Path, spec: str = "mermaid@11") -> Path:
-    """``dist/mermaid.min.js`` of SPEC, fetched with ``npm pack`` into DEST (once: reused while
-    DEST has it). Only the one file is read out of the tarball; nothing is installed."""
-    target = dest / "mermaid.min.js"
-    if target.is_file() and target.stat().st_size > 0:
-        return target
-    npm = shutil.which("npm")
-    if npm is None:
-        raise RuntimeError(
-            "npm is needed to fetch Mermaid for the browser tests: apt-get install npm"
-        )
-    work = dest / "pack"
-    work.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "npm_config_update_notifier": "false",
-        "npm_config_fund": "false",
-        "npm_config_audit": "false",
-        "npm_config_loglevel": "error",
-    }
-    result = subprocess.run(
-        [npm, "pack", spec, "--json", "--pack-destination", str(work)],
-        cwd=work,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"npm pack {spec} failed:\n{result.stdout}\n{result.stderr}")
-    (packed,) = json.loads(result.stdout)
-    with tarfile.open(work / packed["filename"]) as tar:
-        source = tar.extractfile("package/dist/mermaid.min.js")
-        assert source is not None, f"{packed['filename']} has no package/dist/mermaid.min.js"
-        data = source.read()
-    partial = dest / "mermaid.min.js.part"
-    partial.write_bytes(data)
-    partial.replace(target)
-    (dest / "VERSION").write_text(packed["version"] + "\n")
-    shutil.rmtree(work, ignore_errors=True)
-    return target
 
 
 # --------------------------------------------------------------------------- serving
@@ -223,20 +171,29 @@ def is_external(url: str) -> bool:
 
 
 class Tab:
-    """One page in a fresh browser context, recording everything that went wrong."""
+    """One page in a fresh browser context, recording everything that went wrong.
 
-    def __init__(self, context: BrowserContext, base_url: str) -> None:
+    OFFLINE: no network but the loopback server: every request to another host, the theme's
+    web fonts included, is aborted and listed in ``blocked`` (a blocked font is no problem;
+    anything else blocked is, as always)."""
+
+    def __init__(self, context: BrowserContext, base_url: str, *, offline: bool = False) -> None:
         self.context = context
         self.base_url = base_url
+        self.offline = offline
         self.problems: list[str] = []
         self.stubbed: list[str] = []
+        self.blocked: list[str] = []
+        self.requested: list[str] = []  # every URL the page asked for, in order
         context.add_init_script(OPEN_SHADOW_ROOTS)
         context.route(is_external, self._external)
         self.page: Page = context.new_page()
+        self.page.on("request", lambda req: self.requested.append(req.url))
         self.page.on(
             "console",
             lambda msg: (
                 msg.type == "error"
+                and msg.location.get("url") not in self.blocked
                 and self.problems.append(f"console error: {msg.text} ({msg.location.get('url')})")
             ),
         )
@@ -245,6 +202,7 @@ class Tab:
             "requestfailed",
             lambda req: (
                 is_external(req.url)
+                and req.url not in self.blocked
                 and self.problems.append(f"request failed: {req.url} ({req.failure})")
             ),
         )
@@ -257,7 +215,14 @@ class Tab:
 
     def _external(self, route: Route) -> None:
         url = route.request.url
-        if (urlsplit(url).hostname or "") in THEME_FONT_HOSTS:
+        font = (urlsplit(url).hostname or "") in THEME_FONT_HOSTS
+        if self.offline:
+            self.blocked.append(url)
+            if not font:
+                self.problems.append(f"request to a non-loopback host: {url}")
+            route.abort("internetdisconnected")
+            return
+        if font:
             self.stubbed.append(url)
             content_type = "text/css" if "googleapis" in url else "font/woff2"
             route.fulfill(status=200, content_type=content_type, body="")

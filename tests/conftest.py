@@ -386,16 +386,13 @@ def snapshot(path: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="session")
-def mermaid_js(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """mermaid.min.js from the npm package mermaid@11, cached in pytest's cache dir."""
-    from browser_support import npm_mermaid
+def mermaid_js() -> Path:
+    """The Mermaid build the package ships and serves with every site (its version in VERSION
+    beside it)."""
+    from mkdocs_mlplugin.build import BUNDLED_MERMAID
 
-    cache = getattr(pytestconfig, "cache", None)
-    if cache is not None:
-        dest = cache.mkdir("mlplugin-mermaid11")
-    else:  # -p no:cacheprovider
-        dest = tmp_path_factory.mktemp("mermaid")
-    return npm_mermaid(Path(dest))
+    assert BUNDLED_MERMAID.is_file(), BUNDLED_MERMAID
+    return BUNDLED_MERMAID
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,11 @@
 """Real-browser tests: built sites opened in headless Chromium, checked for what a user sees.
 
-Each site is built by a real ``mkdocs build`` with the plugin's ``mermaid_js`` option pointing
-at a Mermaid build fetched from the npm registry (``npm pack mermaid@11``, no CDN), served
-from a loopback port and loaded in Debian's Chromium (``/usr/bin/chromium``) through
-Playwright, which never downloads a browser of its own. Every test fails on a console error,
-an uncaught exception, an HTTP error or a request to a non-loopback host (Material's default
-web fonts are the one exception: answered with an empty stylesheet, see browser_support).
+Each site is built by a real ``mkdocs build``, which serves the Mermaid build the package ships
+with the site (no CDN), served from a loopback port and loaded in Debian's Chromium
+(``/usr/bin/chromium``) through Playwright, which never downloads a browser of its own. Every
+test fails on a console error, an uncaught exception, an HTTP error or a request to a
+non-loopback host (Material's default web fonts are the one exception: answered with an empty
+stylesheet, or refused in the tests with no network at all; see browser_support).
 
 The diagrams are read back from the rendered SVG: Material draws each one into a closed
 shadow root, which a test-only init script opens (see ``OPEN_SHADOW_ROOTS``).
@@ -25,10 +25,12 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
 from browser_support import (
+    THEME_FONT_HOSTS,
     SiteServer,
     Tab,
     contrast,
@@ -44,6 +46,7 @@ from playwright.sync_api import Browser
 from test_escaping import HTML_PIECES, MARK
 
 from mkdocs_mlplugin import render
+from mkdocs_mlplugin.build import BUNDLED_MERMAID
 from mkdocs_mlplugin.pages.stash import contexts
 from mkdocs_mlplugin.render.mermaid import STATE_CLASSES
 
@@ -62,12 +65,13 @@ def state_fill(css: str) -> tuple[int, int, int]:
 
 @pytest.fixture
 def open_tab(browser: Browser) -> Iterator[Callable[..., Tab]]:
-    """Open a fresh browser context (light colour scheme) on a served site."""
+    """Open a fresh browser context (light colour scheme unless told) on a served site;
+    ``offline=True``: with no network but the loopback server."""
     tabs: list[Tab] = []
 
-    def open_(base_url: str, **options: Any) -> Tab:
-        context = browser.new_context(viewport=VIEWPORT, color_scheme="light", **options)
-        tab = Tab(context, base_url)
+    def open_(base_url: str, *, offline: bool = False, **options: Any) -> Tab:
+        context = browser.new_context(**{"viewport": VIEWPORT, "color_scheme": "light", **options})
+        tab = Tab(context, base_url, offline=offline)
         tabs.append(tab)
         return tab
 
@@ -87,11 +91,11 @@ class ExampleSite:
 
 
 @pytest.fixture(scope="session")
-def example(tmp_path_factory: pytest.TempPathFactory, mermaid_js: Path) -> Iterator[ExampleSite]:
+def example(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExampleSite]:
     """The example site, built as a user would from a fresh clone of this repository, with
-    two additions in a copy of its mkdocs.yml: ``mermaid_js`` (diagrams render offline) and
-    ``site_url`` set to the address it is served from (Material's instant navigation only
-    follows links its sitemap lists under the page's own origin)."""
+    one addition in a copy of its mkdocs.yml: ``site_url`` set to the address it is served
+    from (Material's instant navigation only follows links its sitemap lists under the page's
+    own origin)."""
     home = tmp_path_factory.mktemp("example-home")
     (home / "gitconfig").write_text("[user]\n\tname = Test\n\temail = test@example.com\n")
     clone = home / "clone"
@@ -100,10 +104,7 @@ def example(tmp_path_factory: pytest.TempPathFactory, mermaid_js: Path) -> Itera
     site = home / "built-site"
     with SiteServer(site) as server:
         config = (clone / "example_site" / "mkdocs.yml").read_text("utf-8")
-        local = mermaid_inside(clone, clone / "example_site", mermaid_js)
-        plugin = f"  - mlplugin:\n      mermaid_js: {json.dumps(local)}\n"
-        assert "\n  - mlplugin:\n" in config, config
-        config = f"site_url: {server.url}\n" + config.replace("\n  - mlplugin:\n", "\n" + plugin, 1)
+        config = f"site_url: {server.url}\n" + config
         (clone / "example_site" / "mkdocs.browser.yml").write_text(config, "utf-8")
         (clone / ".git" / "info").mkdir(exist_ok=True)
         with open(clone / ".git" / "info" / "exclude", "a", encoding="utf-8") as exclude:
@@ -270,12 +271,128 @@ def test_readme_screenshots_of_the_example_site(
     tab.assert_clean()
 
 
+# --------------------------------------------------------------------------- no network
+
+
+@pytest.mark.parametrize(("scheme", "palette"), [("light", "default"), ("dark", "slate")])
+def test_the_example_pipeline_renders_with_no_network(
+    example: ExampleSite, open_tab: Callable[..., Tab], scheme: str, palette: str
+) -> None:
+    """The example as the README's command builds it (no Mermaid option): with every request
+    to anything but the local server refused, the pipeline page draws its diagram from the
+    Mermaid build the site serves, in both palettes (the example follows the system's)."""
+    tab = open_tab(example.url, offline=True, color_scheme=scheme)
+    page = tab.open("pipeline/")
+    (diagram,) = tab.wait_for_diagrams(1)
+    page.wait_for_load_state("networkidle")
+
+    assert page.evaluate("document.body.dataset.mdColorScheme") == palette
+    (project,) = example.manifest()["projects"]
+    stages = {stage["name"] for stage in project["stages"]}
+    assert set(diagram.nodes) == stages | {t["dvcfile"] for t in project["tracked"]}
+    assert sorted(diagram.edges) == sorted(tuple(edge) for edge in project["edges"])
+    for label in diagram.nodes:
+        assert rgb(diagram.nodes[label].fill) == state_fill(diagram.state(label)), label
+    legend = {item.inner_text() for item in page.locator(".ml-legend-item").all()}
+    assert legend == {STATE_CLASSES[diagram.state(label)][0] for label in diagram.nodes}
+    links = page.locator(".ml-node-links a").all()
+    bound = {
+        example.url + p["url"] for p in example.manifest()["pages"] if p["artifact"] or p["stage"]
+    }
+    assert links, "the diagram's nodes link to the pages documenting them"
+    assert {a.inner_text() for a in links} <= stages
+    assert {a.evaluate("a => a.href") for a in links} == bound
+
+    served = example.url + "assets/javascripts/mermaid.min.js"
+    assert served in tab.requested
+    assert [u for u in tab.requested if "mermaid" in u.lower()] == [served]
+    assert {urlsplit(u).hostname for u in tab.blocked} <= THEME_FONT_HOSTS, tab.blocked
+    assert (example.site / "assets/javascripts/mermaid.min.js").read_bytes() == (
+        BUNDLED_MERMAID.read_bytes()
+    )
+    tab.assert_clean()
+
+
+def test_mermaid_cdn_loads_mermaid_from_the_cdn_and_serves_none(
+    pipeline: Repo, open_tab: Callable[..., Tab], serve: Callable[[Path], str]
+) -> None:
+    pipeline.site({"index.md": "# Pipeline\n\n{ml pipeline}\n"}, plugin={"mermaid": "cdn"})
+    build = pipeline.build("--strict")
+    assert build.ok, build.output
+    assert not (build.site / "assets/javascripts/mermaid.min.js").exists()
+    assert "mermaid.min.js" not in build.page("")
+
+    tab = open_tab(serve(build.site), offline=True)
+    page = tab.open()
+    page.wait_for_load_state("networkidle")
+
+    cdn = "https://unpkg.com/mermaid@11/dist/mermaid.min.js"  # Material's loader
+    assert [u for u in tab.requested if "mermaid" in u.lower()] == [cdn]
+    assert tab.blocked[-1:] == [cdn]
+    assert tab.problems == [f"request to a non-loopback host: {cdn}"]
+    assert page.locator("div.mermaid").count() == 0, "no Mermaid, no diagram"
+
+
+def test_mermaid_js_serves_ones_own_build(
+    pipeline: Repo,
+    mermaid_js: Path,
+    open_tab: Callable[..., Tab],
+    serve: Callable[[Path], str],
+    tmp_path: Path,
+) -> None:
+    own = tmp_path / "mermaid.min.js"
+    own.write_bytes(mermaid_js.read_bytes() + b'\nwindow.__ownMermaid = "yes";\n')
+    pipeline.site(
+        {"index.md": "# Pipeline\n\n{ml pipeline}\n"},
+        plugin={"mermaid_js": mermaid_inside(pipeline.path, pipeline.path, own)},
+    )
+    build = pipeline.build("--strict")
+    assert build.ok, build.output
+    assert (build.site / "assets/javascripts/mermaid.min.js").read_bytes() == own.read_bytes()
+
+    tab = open_tab(serve(build.site), offline=True)
+    page = tab.open()
+    (diagram,) = tab.wait_for_diagrams(1)
+    assert page.evaluate("window.__ownMermaid") == "yes"
+    assert {"prepare", "train", "evaluate"} <= set(diagram.nodes)
+    assert {urlsplit(u).hostname for u in tab.blocked} <= THEME_FONT_HOSTS, tab.blocked
+    tab.assert_clean()
+
+
+def test_mermaid2_draws_with_the_served_build_and_no_network(
+    pipeline: Repo, open_tab: Callable[..., Tab], serve: Callable[[Path], str]
+) -> None:
+    """mkdocs-mermaid2 with no ``javascript:`` of its own takes the build the site serves
+    (instead of its CDN's, which it would also fetch during the build): the build passes
+    --strict with the network blocked, and the page draws the diagram offline."""
+    pipeline.site(
+        {"index.md": "# Pipeline\n\n{ml pipeline}\n"},
+        markdown_extensions=["attr_list", "admonition", "tables"],
+        plugins=["mermaid2", "mlplugin"],
+    )
+    build = pipeline.build("--strict")
+    assert build.ok, build.output
+    home = build.page("")
+    assert '<script src="assets/javascripts/mermaid.min.js"></script>' in home
+    assert "mermaid.initialize(" in home
+    assert "unpkg" not in home
+
+    tab = open_tab(serve(build.site), offline=True)
+    page = tab.open()
+    page.wait_for_selector("div.mermaid svg g.node")
+    labels = set(
+        page.eval_on_selector_all("div.mermaid svg .nodeLabel", "es => es.map(e => e.textContent)")
+    )
+    assert {"prepare", "train", "evaluate", "data/raw.csv.dvc"} <= labels
+    assert {urlsplit(u).hostname for u in tab.blocked} <= THEME_FONT_HOSTS, tab.blocked
+    tab.assert_clean()
+
+
 # --------------------------------------------------------------------------- own pipelines
 
 
 def test_a_stale_stage_is_drawn_in_the_stale_colour(
     pipeline: Repo,
-    mermaid_js: Path,
     open_tab: Callable[..., Tab],
     serve: Callable[[Path], str],
 ) -> None:
@@ -283,7 +400,6 @@ def test_a_stale_stage_is_drawn_in_the_stale_colour(
     pipeline.site(
         {"index.md": "# Pipeline\n\n{ml pipeline}\n"},
         plugin={
-            "mermaid_js": mermaid_inside(pipeline.path, pipeline.path, mermaid_js),
             "checks": {"stale_pipeline": "warn"},
         },
     )
@@ -322,7 +438,6 @@ FOREACH = """
 
 def test_collapsed_and_focused_views(
     pipeline: Repo,
-    mermaid_js: Path,
     open_tab: Callable[..., Tab],
     serve: Callable[[Path], str],
 ) -> None:
@@ -335,7 +450,6 @@ def test_collapsed_and_focused_views(
             "{ml pipeline collapse}\n\n## Focus\n\n{ml pipeline focus=train}\n"
         },
         plugin={
-            "mermaid_js": mermaid_inside(pipeline.path, pipeline.path, mermaid_js),
             "checks": {"stale_pipeline": "ignore"},
         },
     )
@@ -376,7 +490,6 @@ HOSTILE_FILE = "data/<img src=x onerror=window.__pwned=1>.csv"
 
 def test_hostile_repository_data_is_shown_as_text_and_never_runs(
     pipeline: Repo,
-    mermaid_js: Path,
     open_tab: Callable[..., Tab],
     serve: Callable[[Path], str],
 ) -> None:
@@ -403,7 +516,6 @@ def test_hostile_repository_data_is_shown_as_text_and_never_runs(
             "{ml provenance classifier}\n\n"
             "{ml pipeline}\n"
         },
-        plugin={"mermaid_js": mermaid_inside(pipeline.path, pipeline.path, mermaid_js)},
     )
     build = pipeline.build()
     assert build.ok, build.output
