@@ -57,12 +57,16 @@ THEME_OVERRIDES = next(
 def serves_mermaid(options: MLConfig, config: MkDocsConfig) -> bool:
     """Whether the site serves a Mermaid build of its own (the bundled one, or ``mermaid_js``):
     when it draws Mermaid diagrams (a superfences fence named ``mermaid``, or mkdocs-mermaid2 in
-    its plugins) or names a build, unless ``mermaid: cdn``, or mkdocs-mermaid2's own
-    ``javascript`` option names the library (two Mermaids on a page would fight)."""
+    its plugins) or names a build, unless ``mermaid: cdn``, or the site loads a Mermaid of its
+    own: mkdocs-mermaid2's ``javascript`` option names one, or ``extra_javascript`` has a
+    script named like one (two Mermaids on a page would fight)."""
     if options.mermaid == "cdn":
         return False
     mermaid2 = config.plugins.get("mermaid2")
     if mermaid2 is not None and mermaid2.config.get("javascript"):
+        return False
+    scripts = [str(s) for s in config.extra_javascript if str(s) != MERMAID_JS]
+    if any("mermaid" in os.path.basename(s).lower() for s in scripts):
         return False
     fences = (config.mdx_configs.get("pymdownx.superfences") or {}).get("custom_fences") or []
     fenced = any(isinstance(f, dict) and f.get("name") == "mermaid" for f in fences)
@@ -70,8 +74,8 @@ def serves_mermaid(options: MLConfig, config: MkDocsConfig) -> bool:
 
 
 def add_mermaid(options: MLConfig, config: MkDocsConfig) -> bool:
-    """Load the site's Mermaid build on its pages (before the theme's code: Material and
-    mkdocs-mermaid2 then use it instead of a CDN), when it serves one; whether it does."""
+    """Load the site's Mermaid build on its pages, when it serves one (Material and
+    mkdocs-mermaid2 then use it instead of a CDN's); whether it does."""
     if MERMAID_JS in config.extra_javascript:
         return True
     if not serves_mermaid(options, config):
@@ -401,6 +405,8 @@ class Build:
     def _add_mermaid(self, files: Files, config: MkDocsConfig) -> None:
         """Serve the site's Mermaid build: the bundled one, copied as it is, or the
         ``mermaid_js`` one, read through guards.read_file."""
+        if files.get_file_from_path(MERMAID_JS) is not None:
+            return  # docs_dir has one there: the site's own
         if not self.options.mermaid_js:
             files.append(_generated(config, MERMAID_JS, BUNDLED_MERMAID))
             return

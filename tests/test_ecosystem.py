@@ -20,6 +20,8 @@ import pytest
 import yaml
 from conftest import Build, Repo
 
+from mkdocs_mlplugin.build import BUNDLED_MERMAID, MERMAID_JS
+
 BIN = Path(sys.executable).parent
 
 # A params.yaml value that looks like Jinja, Markdown, a URL and typographic shortcuts: every
@@ -268,6 +270,56 @@ def test_mermaid2_turns_the_pipeline_into_a_mermaid_diagram(pipeline: Repo) -> N
         ("train", "evaluate"),
     }
     assert 'import mermaid from "../js/mermaid.mjs";' in page, "mermaid2 loads the diagram"
+    # mermaid2's own library, and not the bundled build as well: two Mermaids would fight
+    assert "mermaid.min.js" not in page
+    assert not (build.site / MERMAID_JS).exists()
+
+
+# ---------------------------------------------------------------------------- bundled Mermaid
+
+NO_MERMAID_FENCE = ["attr_list", "admonition", "tables", "pymdownx.superfences"]
+
+
+def test_the_bundled_mermaid_is_served_only_with_a_site_that_draws_mermaid(
+    pipeline: Repo,
+) -> None:
+    pages = {"index.md": "# Home\n", "pipeline.md": "# Pipeline\n\n{ml pipeline}\n"}
+    pipeline.site(pages)
+    drawn = pipeline.build("--strict")
+    assert drawn.ok, drawn.output
+    assert (drawn.site / MERMAID_JS).read_bytes() == BUNDLED_MERMAID.read_bytes()
+    assert '<script src="../assets/javascripts/mermaid.min.js"></script>' in drawn.page("pipeline")
+    assert "unpkg" not in drawn.page("pipeline")
+
+    # no fence turns ```mermaid into a diagram: nothing to draw, nothing served
+    pipeline.site(pages, markdown_extensions=NO_MERMAID_FENCE)
+    plain = pipeline.build("--strict")
+    assert plain.ok, plain.output
+    assert not (plain.site / MERMAID_JS).exists()
+    assert "mermaid.min.js" not in plain.page("pipeline")
+
+    # a site that loads a Mermaid of its own keeps it, and only it
+    pipeline.write("docs/js/mermaid.js", "// the site's own Mermaid\n")
+    pipeline.site(pages, extra_javascript=["js/mermaid.js"])
+    own = pipeline.build("--strict")
+    assert own.ok, own.output
+    assert not (own.site / MERMAID_JS).exists()
+    assert "mermaid.min.js" not in own.page("pipeline")
+    assert '<script src="../js/mermaid.js"></script>' in own.page("pipeline")
+
+
+def test_mermaid_cdn_with_mermaid_js_is_a_config_error(pipeline: Repo) -> None:
+    pipeline.write("js/mermaid.min.js", "// a build\n")
+    pipeline.site(
+        {"index.md": "# Home\n"}, plugin={"mermaid": "cdn", "mermaid_js": "js/mermaid.min.js"}
+    )
+    build = pipeline.build()
+    assert not build.ok
+    assert (
+        "'mermaid: cdn' loads Mermaid from the CDN, 'mermaid_js' serves a local build: "
+        "set one of them." in build.output
+    )
+    assert "Traceback" not in build.output
 
 
 # ---------------------------------------------------------------------------- gh-deploy

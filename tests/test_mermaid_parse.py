@@ -7,8 +7,8 @@ names are arbitrary Unicode text (quotes, ``#``, ``;``, ``<>``, backticks, ``%%{
 ``click``, ``end``, ``subgraph``, ``style``, ``classDef``, ``direction``, line breaks, ``-->``,
 brackets, ...) or names as DVC writes them (``train@lr-0.1``, ``sub/dvc.yaml:train``, paths
 with spaces), spread over one or several dvc.yaml groups (subgraphs) with data nodes. Each
-diagram goes to the real Mermaid 11 (``npm pack mermaid@11``, the build the browser tests use)
-in one headless Chromium page (Debian's /usr/bin/chromium through Playwright) that stays open
+diagram goes to the real Mermaid 11, the build the package ships and every site serves
+(``mkdocs_mlplugin/assets/mermaid/``, its version in ``VERSION``), in one headless Chromium page (Debian's /usr/bin/chromium through Playwright) that stays open
 for the whole session, so an example costs one ``page.evaluate`` of a few milliseconds.
 
 The tests read back Mermaid's flowchart database (``mermaid.mermaidAPI.getDiagramFromText``)
@@ -229,8 +229,7 @@ def mermaid(
     site = tmp_path_factory.mktemp("mermaid-page")
     (site / "index.html").write_text(INDEX_HTML, "utf-8")
     (site / "mermaid.min.js").write_bytes(mermaid_js.read_bytes())
-    version_file = mermaid_js.parent / "VERSION"
-    version = version_file.read_text().strip() if version_file.is_file() else "11"
+    version = (mermaid_js.parent / "VERSION").read_text().strip()
     problems: list[str] = []
 
     def refuse(route: Route) -> None:
