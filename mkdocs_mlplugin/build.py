@@ -11,6 +11,7 @@ grades them once.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import time
@@ -25,7 +26,7 @@ from mkdocs.structure.pages import Page
 from mkdocs_mlplugin import guards, manifest, render
 from mkdocs_mlplugin.checks import bindings, cards, drift
 from mkdocs_mlplugin.config import MLConfig
-from mkdocs_mlplugin.facts import dvc, git, hashes, registry, timeline
+from mkdocs_mlplugin.facts import dvc, git, hashes, metafiles, registry, structured, timeline
 from mkdocs_mlplugin.facts.reader import SiteReader
 from mkdocs_mlplugin.facts.site import PageFacts, SiteFacts, relative, repo_prefix
 from mkdocs_mlplugin.findings import Finding, FindingError, Findings
@@ -172,6 +173,7 @@ class Build:
         self.bound: list[bindings.Bound] = []
         self.documented: dict[str, Any] = {}
         self.mermaid = False  # whether the site serves a Mermaid build (configure)
+        self.meta_files: list[metafiles.MetaFile] = []  # Material's .meta.yml, when enabled
         self.card_pages: dict[str, File] = {}  # artifact -> the page bound to it
         self.timeline: list[timeline.Change] | None = None  # when timeline_page computed it
         self.cards: dict[
@@ -246,6 +248,7 @@ class Build:
         self.reader.join_history()
         self.reader.docs_dirty(self._repo_places(files))
         self.reader.read_registry()
+        self.meta_files = self._meta_files(files, config)
         self.documented = self._documented(files)
         if self._site_option("registry_page"):
             self._add_registry_page(files, config)
@@ -428,7 +431,11 @@ class Build:
             return found
         for file in files.documentation_pages():
             binding = self._binding_of(file)
-            if binding is None:
+            if self.meta_files:
+                own = {} if binding is None else {"ml": binding}
+                merged = bindings.inherited(self.meta_files, file.src_path, own, "", None)
+                binding = merged.data if isinstance(merged, bindings.Inherited) else None
+            if not isinstance(binding, dict):
                 continue
             stage = str(binding.get("stage", ""))
             if project is not None and stage in project.stages:
@@ -770,12 +777,47 @@ class Build:
             other,
         )
 
+    def _meta_files(self, files: Files, config: MkDocsConfig) -> list[metafiles.MetaFile]:
+        """The meta files of Material's meta plugin, when it is enabled, as it finds them: the
+        files of FILES with its ``meta_file`` name, in their order. Each is read through
+        guards.read_file; one that cannot be read or is not valid YAML is a finding naming it
+        and its line, and binds no page."""
+        name = metafiles.meta_file_name(config)
+        found: list[metafiles.MetaFile] = []
+        for file in files if name else ():
+            path = file.abs_src_path
+            if os.path.basename(file.src_uri) != name or not path or file.generated_by:
+                continue
+            shown = self._place(path)[0] or file.src_uri
+            try:
+                text = structured.read_text(*self._reading(path), "malformed_reference", shown)
+                found.append(metafiles.parse(text, file.src_path, shown))
+            except FindingError as exc:
+                kind = "malformed_reference"  # it holds the bindings of the pages below it
+                self.findings.add(dataclasses.replace(exc.finding, kind=kind))
+        return found
+
     def _bind(self, page: Page, facts: PageFacts) -> None:
-        """Bind the page to what its ``ml:`` front matter names (``checks.bindings``)."""
-        if page.meta.get("ml") is None:
+        """Bind the page to what its ``ml:`` front matter names (``checks.bindings``), merged
+        with what Material's meta files say of ``ml:`` for it, as Material merges them."""
+        if page.meta.get("ml") is None and not self.meta_files:
             return
         line = _front_matter_line(page, "ml")
-        found = bindings.bind(page.meta["ml"], facts, self._site_of(facts), line)
+        merged = bindings.inherited(self.meta_files, page.file.src_path, page.meta, facts.src, line)
+        if isinstance(merged, bindings.Inherited) and merged.data is None:
+            return
+        if isinstance(merged, Finding):
+            found: bindings.Bound | Finding = merged
+            facts.binding_failed = True
+        elif line is None and merged.source is not None:
+            # set by a meta file alone: what is wrong with it is said at its line
+            found = bindings.bind(merged.data, facts, self._site_of(facts), None)
+            if isinstance(found, Finding):
+                why = found.message.removeprefix(f"{bindings.WHERE}: ").removeprefix("'ml:': ")
+                message = f"'ml:' for {facts.src}: {why}"
+                found = Finding(found.kind, message, merged.source.shown, merged.source.line)
+        else:
+            found = bindings.bind(merged.data, facts, self._site_of(facts), line)
         if isinstance(found, Finding):
             self.findings.add(
                 found, root=f"binding:{facts.src}"

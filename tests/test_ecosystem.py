@@ -426,3 +426,80 @@ def test_site_over_two_dvc_projects_answers_each_page_from_its_own(empty_repo: R
     repo.commit("retrain b", date="2024-03-03T12:00:00+00:00")
     drift = [f for f in repo.build().manifest()["findings"] if f["kind"] == "stale_doc"]
     assert [f["file"] for f in drift] == ["b/docs/index.md"], drift
+
+
+# ---------------------------------------------------------------------------- Material's meta
+
+# what page.meta["ml"] holds once Material's meta plugin has merged its files (it runs after us)
+SEEN_META_HOOK = """\
+import json, pathlib
+
+def on_page_content(html, page, config, files):
+    seen = pathlib.Path(config.config_file_path).with_name("seen-meta.json")
+    known = json.loads(seen.read_text()) if seen.exists() else {}
+    known[page.file.src_uri] = page.meta.get("ml")
+    seen.write_text(json.dumps(known))
+"""
+
+
+def test_a_binding_set_in_a_meta_file_binds_the_pages_below_it_as_material_merges_it(
+    pipeline: Repo,
+) -> None:
+    """A ``.meta.yml`` binds every page below its directory; a page's own ``ml:`` is merged
+    over it. Our binding is the one Material's meta plugin leaves in page.meta."""
+    make_site(
+        pipeline,
+        ["meta", "mlplugin"],
+        {
+            "index.md": "# Home\n\n{ml pipeline}\n",
+            "models/.meta.yml": "ml:\n  artifact: classifier\n",
+            "models/card.md": "# Card\n\nModel md5 {ml artifact classifier md5}.\n\n{ml provenance}\n",
+            "models/train.md": "---\nml:\n  stage: train\n---\n# Training\n\n{ml provenance}\n",
+        },
+        theme={"name": "material"},
+        hooks=["hooks.py"],
+    )
+    pipeline.write("hooks.py", SEEN_META_HOOK)
+    pipeline.commit("Hook")
+
+    build = pipeline.build("--strict")
+
+    assert build.ok, build.output
+    seen = json.loads(pipeline.read("seen-meta.json"))
+    assert seen == {
+        "index.md": None,
+        "models/card.md": {"artifact": "classifier"},
+        "models/train.md": {"artifact": "classifier", "stage": "train"},
+    }
+    rows = {row["src"]: row for row in build.manifest()["pages"]}
+    for src, binding in seen.items():
+        ours = {k: rows[f"docs/{src}"][k] for k in ("artifact", "stage")}
+        assert ours == {"artifact": None, "stage": None} | (binding or {}), src
+    # the bound card shows its provenance, and the diagram links to it
+    assert f"{model_md5(pipeline)}" in text_of(build.page("models/card"))
+    assert 'href="models/card/"' in build.page("")
+
+
+def test_a_meta_file_binding_to_nothing_is_a_finding_at_its_line_for_each_page(
+    pipeline: Repo,
+) -> None:
+    make_site(
+        pipeline,
+        ["meta", "mlplugin"],
+        {
+            "index.md": "# Home\n",
+            "models/.meta.yml": "tags: [model]\nml:\n  artifact: clasifier\n",
+            "models/a.md": "# A\n",
+            "models/b.md": "---\nml:\n  artifact: classifier\n---\n# B\n",
+        },
+        theme={"name": "material"},
+    )
+
+    build = pipeline.build()
+
+    assert not build.ok
+    errors = [ln for ln in build.output.splitlines() if ln.startswith("ERROR   -  mlplugin: docs")]
+    assert errors == [
+        "ERROR   -  mlplugin: docs/models/.meta.yml:2: 'ml:' for docs/models/a.md: no artifact "
+        "'clasifier'. Did you mean 'classifier'? Artifacts: classifier. [missing_reference]"
+    ], build.output

@@ -32,11 +32,14 @@ from mkdocs_mlplugin.findings import Finding, FindingError
 from mkdocs_mlplugin.guards import MAX_BYTES, read_file
 
 
-def read_text(root: Path, file: str, kind: str = "invalid_project_file") -> str:
+def read_text(
+    root: Path, file: str, kind: str = "invalid_project_file", shown: str | None = None
+) -> str:
     """The text of FILE (relative to ROOT), read through guards.read_file (inside ROOT, a
-    regular file, at most guards.MAX_BYTES); a finding naming FILE when it is refused, binary or not
-    UTF-8. guards.Missing when it does not exist."""
-    return _text(read_file(root, file, kind=kind), file, kind)
+    regular file, at most guards.MAX_BYTES); a finding naming SHOWN (default FILE) when it is
+    refused, binary or not UTF-8. guards.Missing when it does not exist."""
+    shown = shown or file
+    return _text(read_file(root, file, shown, kind=kind), shown, kind)
 
 
 def parse_blob(blob: bytes, shown: str, parser: Callable[[str, str], Any]) -> Any:
