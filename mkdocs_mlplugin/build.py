@@ -267,7 +267,7 @@ class Build:
 
     def page_markdown(self, markdown: str, page: Page) -> str:
         """The page's Markdown with its references resolved; its binding checked."""
-        facts = self._page_facts(page)
+        facts = self._page_facts(page.file)
         self.sources[page.file.src_uri] = facts.src
         if page.is_homepage:
             self.home = page.file.src_uri
@@ -326,6 +326,28 @@ class Build:
             if plain is not None:
                 self.cards[facts.artifact.name] = (metadata, plain)
         return result
+
+    def text(self, text: str, file: File) -> str:
+        """TEXT, written on the page FILE (a title another plugin reads before the page is
+        built, to derive a slug from), with each inline reference as its value reads, as plain
+        text (not escaped for any markup). A reference that does not resolve stays as
+        written: the page reports it when it is built."""
+        if "{ml" not in text:
+            return text
+        facts = self._page_facts(file, report=False)
+        matches = references.scan(text, facts.src)
+        rendered: list[str] = []
+        for match in matches:
+            written, ref = text[match.start : match.end], match.reference
+            if ref is None or match.problem is not None or ref.block:
+                rendered.append(written)
+                continue
+            ref, site = self._answering(ref, facts)
+            try:
+                rendered.append(render.printable(self._inline(ref, facts, site)[1]))
+            except FindingError:
+                rendered.append(written)
+        return references.replace(text, matches, rendered)
 
     def converted(self, page: Page) -> None:
         """Put the facts back into page.markdown as HTML once it is converted: plugins that
@@ -685,9 +707,10 @@ class Build:
 
     # ------------------------------------------------------------------ pages
 
-    def _page_facts(self, page: Page) -> PageFacts:
-        src, repo_path, other = self._place(page.file.abs_src_path or page.file.src_path)
-        src = src or page.file.src_uri
+    def _page_facts(self, file: File, report: bool = True) -> PageFacts:
+        """The facts of the page FILE; with REPORT, a finding when git has none for it."""
+        src, repo_path, other = self._place(file.abs_src_path or file.src_path)
+        src = src or file.src_uri
         history = (
             self.site.history.get(repo_path)
             if self.site.history is not None and repo_path
@@ -699,9 +722,10 @@ class Build:
                 f"the page belongs to another git repository (a submodule or nested repository "
                 f"at {relative(other, self.config_dir) or other}): its dates and authors are not read."
             )
-            self.findings.add(Finding("uncommitted_page", no_history, src))
+            if report:
+                self.findings.add(Finding("uncommitted_page", no_history, src))
             repo_path, history = None, None
-        elif self.site.history is not None and history is None and page.file.abs_src_path:
+        elif report and self.site.history is not None and history is None and file.abs_src_path:
             self.findings.add(
                 Finding(
                     "uncommitted_page",
@@ -709,7 +733,7 @@ class Build:
                     src,
                 )
             )
-        root, foreign = self._page_project(page.file.abs_src_path)
+        root, foreign = self._page_project(file.abs_src_path)
         return PageFacts(
             src=src,
             repo_path=repo_path,

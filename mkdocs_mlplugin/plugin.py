@@ -3,6 +3,7 @@
 on_config          adds the site's Mermaid build (first), starts a Build (git starts in
                    threads) and adds the theme overrides (last)
 on_files           reads git, DVC and registry facts once for the whole site
+on_nav             slugs Material's blog posts from their titles with the facts resolved
 on_page_markdown   resolves the page's references and front matter binding
 on_env             reports every finding at once; errors stop the build before a page is written,
                    except under `mkdocs serve`, where the pages show them (on_page_context)
@@ -28,6 +29,7 @@ from mkdocs.utils.templates import TemplateContext
 from mkdocs_mlplugin.build import Build, Session, add_mermaid
 from mkdocs_mlplugin.config import MLConfig
 from mkdocs_mlplugin.findings import Finding, FindingError, log, log_findings
+from mkdocs_mlplugin.pages import blog
 
 
 class MLPlugin(BasePlugin[MLConfig]):
@@ -84,6 +86,12 @@ class MLPlugin(BasePlugin[MLConfig]):
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         self._current().read(files, config)
         return files
+
+    # Before Material's blog puts its posts into the navigation (its on_nav runs at -50), and
+    # after it read them (its on_files at -50 too): their URLs still follow from their titles.
+    def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
+        blog.slug_posts(config, self._current().text)
+        return nav
 
     # Run before other plugins (mkdocs-macros, i18n, ...) change the Markdown, so that line
     # numbers still match the source file.

@@ -503,3 +503,61 @@ def test_a_meta_file_binding_to_nothing_is_a_finding_at_its_line_for_each_page(
         "ERROR   -  mlplugin: docs/models/.meta.yml:2: 'ml:' for docs/models/a.md: no artifact "
         "'clasifier'. Did you mean 'classifier'? Artifacts: classifier. [missing_reference]"
     ], build.output
+
+
+# ---------------------------------------------------------------------------- Material's blog
+
+RELEASE_POST = """\
+---
+date: 2024-01-02
+tags: [models]
+---
+
+# Release {ml param train.lr}
+
+Trained with lr {ml param train.lr}.
+
+<!-- more -->
+
+{ml provenance}
+"""
+
+
+def test_blog_post_slugs_titles_excerpts_and_tag_listings_read_resolved_values(
+    pipeline: Repo,
+) -> None:
+    """Material's blog makes a post's URL from its title before any page is built: the slug
+    is made from the title as the post shows it. A post bound by its folder's .meta.yml (which
+    the blog merges itself) gets its provenance; the tags index lists the resolved title."""
+    make_site(
+        pipeline,
+        ["meta", "blog", "tags", "mlplugin"],
+        {
+            "index.md": "# Home\n",
+            "tags.md": "# Tags\n\n<!-- material/tags -->\n",
+            "blog/index.md": "# Blog\n",
+            "blog/posts/.meta.yml": "ml:\n  artifact: classifier\n",
+            "blog/posts/release.md": RELEASE_POST,
+            "blog/posts/named.md": RELEASE_POST.replace("date:", "slug: named-by-hand\ndate:"),
+        },
+        theme={"name": "material"},
+    )
+
+    build = pipeline.build("--strict")
+
+    assert build.ok, build.output
+    posts = sorted(
+        p.parent.relative_to(build.site).as_posix()
+        for p in (build.site / "blog").rglob("index.html")
+        if "/2024/01/" in p.as_posix()
+    )
+    assert posts == ["blog/2024/01/02/named-by-hand", "blog/2024/01/02/release-005"]
+    post = build.page("blog/2024/01/02/release-005")
+    assert "<title>Release 0.05 - Ecosystem site</title>" in post
+    assert model_md5(pipeline) in text_of(post)  # bound by blog/posts/.meta.yml
+    index = build.page("blog")
+    assert 'href="2024/01/02/release-005/"' in index
+    assert "Release 0.05 Trained with lr 0.05." in text_of(index)
+    assert "Release 0.05" in text_of(build.page("tags"))
+    for path in build.site.rglob("*.html"):
+        assert "ml param" not in path.read_text("utf-8"), path
