@@ -349,6 +349,34 @@ class Build:
                 rendered.append(written)
         return references.replace(text, matches, rendered)
 
+    def variables(self) -> dict[str, Any]:
+        """The site's facts for templates outside this plugin's (mkdocs-macros' variable
+        ``ml``), in the shapes the README gives elsewhere: each artifact and stage as
+        ``page.meta.ml`` shows the one a page is bound to, git as ``page.meta.ml.git``, the
+        current params and metrics, and the registry, as the manifest has them (the first DVC
+        project of ``dvc_root``)."""
+        site, project = self.site, self.site.project
+        git_meta = site.repo.as_dict() if site.repo else None
+
+        def published(**bound: Any) -> dict[str, Any]:
+            """page.meta.ml of a page bound to BOUND (artifact=..., stage=...)."""
+            facts = PageFacts(src="", repo_path=None, **bound)
+            return publish.page_meta(
+                site, facts, docs_version=self.docs_version, git_meta=git_meta, uncommitted=None
+            )
+
+        return {
+            "docs_version": self.docs_version,
+            "git": git_meta,
+            "artifacts": {n: published(artifact=a)["artifact"] for n, a in site.artifacts.items()},
+            "stages": {n: published(stage=s)["stage"] for n, s in project.stages.items()}
+            if project
+            else {},
+            "params": project.params if project else {},
+            "metrics": project.metrics if project else {},
+            "registry": manifest.registry_manifest(site),
+        }
+
     def converted(self, page: Page) -> None:
         """Put the facts back into page.markdown as HTML once it is converted: plugins that
         read it later (RSS descriptions, excerpts rendered again) see values, not tokens."""

@@ -60,7 +60,7 @@ def record(
             for view in (site, *others)
             if view.project is not None
         ],
-        "registry": _registry_manifest(site),
+        "registry": registry_manifest(site),
         "timeline": None if changes is None else _timeline_manifest(site, changes),
         "pages": pages,
         "findings": [finding.as_dict(severity) for finding, severity in graded],
@@ -73,7 +73,7 @@ def _project_manifest(project: dvc.Project, site: SiteFacts, base: Path) -> dict
     return data
 
 
-def _registry_manifest(site: SiteFacts) -> dict[str, Any] | None:
+def registry_manifest(site: SiteFacts) -> dict[str, Any] | None:
     """The registry as ``gto show`` and ``gto history`` give it, per artifact (GTO's names),
     with what artifacts.yaml declares of it; e-mail addresses only with show_emails."""
     reg = site.registry

@@ -2,7 +2,8 @@
 
 on_config          adds the site's Mermaid build (first), starts a Build (git starts in
                    threads) and adds the theme overrides (last)
-on_files           reads git, DVC and registry facts once for the whole site
+on_files           reads git, DVC and registry facts once for the whole site; gives
+                   mkdocs-macros the variable ``ml``
 on_nav             slugs Material's blog posts from their titles with the facts resolved
 on_page_markdown   resolves the page's references and front matter binding
 on_env             reports every finding at once; errors stop the build before a page is written,
@@ -84,7 +85,16 @@ class MLPlugin(BasePlugin[MLConfig]):
     on_config = CombinedEvent(_on_config_mermaid, _on_config)
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
-        self._current().read(files, config)
+        build = self._current()
+        build.read(files, config)
+        macros = config.plugins.get("macros")
+        if macros is not None and hasattr(macros, "register_variables"):
+            try:  # its on_config has run: the variable is there for every page
+                macros.register_variables({"ml": build.variables()})
+            except KeyError:
+                log.info(
+                    "mkdocs-macros has a variable 'ml' of the site's own: it is left as it is."
+                )
         return files
 
     # Before Material's blog puts its posts into the navigation (its on_nav runs at -50), and

@@ -147,6 +147,41 @@ def test_macros_and_ml_references_render_side_by_side_with_source_line_numbers(
     ]
 
 
+MACROS_LOOP_PAGE = """\
+# Facts
+
+{% for name, a in ml.artifacts.items() %}
+- artifact {{ name }} at {{ a.path }}: md5 {{ a.md5 }}, made by {{ a.stage }}
+{% endfor %}
+{% for name, s in ml.stages.items() %}
+- stage {{ name }}: {{ s.cmd }} ({{ s.status.state }})
+{% endfor %}
+
+lr {{ ml.params["params.yaml"].train.lr }} at commit {{ ml.git.short }};
+ours: {ml artifact classifier md5}.
+"""
+
+
+def test_macros_pages_loop_over_the_site_facts_in_the_variable_ml(pipeline: Repo) -> None:
+    """With mkdocs-macros, ``ml`` holds the site's facts: a page loops over the artifacts and
+    stages and reads params and git, and they agree with our own reference and with DVC."""
+    make_site(pipeline, ["macros", "mlplugin"], {"index.md": MACROS_LOOP_PAGE})
+    lock = yaml.safe_load(pipeline.read("dvc.lock"))["stages"]
+    stages = yaml.safe_load(pipeline.read("dvc.yaml"))["stages"]
+
+    build = pipeline.build("--strict")
+
+    assert build.ok, build.output
+    text = text_of(build.page(""))
+    md5 = model_md5(pipeline)
+    assert f"artifact classifier at models/model.txt: md5 {md5}, made by train" in text
+    for name, stage in stages.items():
+        assert f"stage {name}: {stage['cmd']} (current)" in text
+    assert len(lock) == len(stages) >= 2
+    short = pipeline.git("rev-parse", "--short=7", "HEAD")
+    assert f"lr 0.05 at commit {short}; ours: {md5}." in text
+
+
 # ---------------------------------------------------------------------------- git dates
 
 
