@@ -78,6 +78,7 @@ def table_rows(page: str, css: str) -> list[list[str]]:
     """The rows (header first) of the first table inside the block with class CSS."""
     start = page.index(css)
     table = page[page.index("<table", start) : page.index("</table>", start)]
+    table = re.sub(r'<span class="ml-change"[^>]*>.*?</span>', "", table, flags=re.S)  # deltas
     return [
         [text_of(cell) for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.DOTALL)]
         for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.DOTALL)

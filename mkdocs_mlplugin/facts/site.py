@@ -9,6 +9,8 @@ of a named reader object, never of a bare function the build installs:
 
 - ``past_metrics`` (``facts.timeline.PastMetrics``): the metrics of past commits, the one place
   pages read past commits (only a metrics-history block needs them);
+- ``revisions`` (``facts.compare.Revisions``): the metrics, params and outputs of the
+  revisions a metrics-diff or params-diff block (or ``mkdocs-ml report``) compares;
 - ``artifact_history`` (``ArtifactHistory``, the build's ``SiteReader``): ``trained``, when
   the artifact the work tree records was trained, and ``model_version``, which registered
   version the model in the work tree is; both read old dvc.lock and .dvc files from git.
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from mkdocs_mlplugin.checks.pipeline import Verdict
+from mkdocs_mlplugin.facts.compare import Revisions
 from mkdocs_mlplugin.facts.dvc import Artifact, Project, Stage
 from mkdocs_mlplugin.facts.git import Commit, FileHistory, GitRepo, RepoFacts
 from mkdocs_mlplugin.facts.registry import Registry
@@ -72,6 +75,9 @@ class SiteFacts:
     artifacts: dict[str, Artifact] = dataclasses.field(default_factory=dict)
     # the metrics files each past commit's dvc.yaml files declared, with their values
     past_metrics: PastMetrics | None = None
+    # revisions to compare (metrics-diff, params-diff, the pull-request report): their metrics,
+    # params and outputs, each (commit, file) read once per build
+    revisions: Revisions | None = None
     artifact_history: ArtifactHistory | None = None  # None: nothing can tell
     date_format: str = "%Y-%m-%d"
     show_emails: bool = False

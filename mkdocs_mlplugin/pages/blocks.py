@@ -24,7 +24,8 @@ from mkdocs_mlplugin.facts.site import PageFacts, SiteFacts, Trained
 from mkdocs_mlplugin.facts.structured import flatten, lookup
 from mkdocs_mlplugin.facts.timeline import MetricsAt
 from mkdocs_mlplugin.findings import Finding, FindingError, did_you_mean
-from mkdocs_mlplugin.pages.references import Reference
+from mkdocs_mlplugin.pages import compare
+from mkdocs_mlplugin.pages.references import DIFF_KINDS, Reference
 from mkdocs_mlplugin.pages.values import (
     check_metrics_readable,
     check_path,
@@ -63,6 +64,8 @@ def render_block(
         return params_table(project, _block_stage(project, ref, page), ref, page, out)
     if ref.kind == "metrics-table":
         return metrics_table(project, ref, page, out)
+    if ref.kind in DIFF_KINDS:
+        return compare.diff_block(site, ref, page, out)
     artifact = _block_artifact(site, ref, page)
     return metrics_history(project, site, artifact, ref, page, out)
 
@@ -299,8 +302,13 @@ def metrics_history(
     columns = list(dict.fromkeys(label for row in cells for label in row))
     rows = [
         [v.version, ", ".join(v.stages), render.Code(v.commit[:7])]
-        + [render.Value(row[label]) if label in row else "" for label in columns]
-        for (v, _), row in zip(at, cells, strict=True)
+        + [
+            compare.changed(row, label, (cells[i + 1], at[i + 1][0].version))
+            if label in row and i + 1 < len(at)
+            else (render.Value(row[label]) if label in row else "")
+            for label in columns
+        ]
+        for i, ((v, _), row) in enumerate(zip(at, cells, strict=True))
     ]
     lines = out.table(["Version", "Stages", "Commit", *columns], rows, "ml-metrics-history")
     notes = []

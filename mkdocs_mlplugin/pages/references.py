@@ -39,7 +39,19 @@ INLINE_FIELDS: dict[str, tuple[str, ...]] = {
     "metric": (),
 }
 #: block kinds; each takes at most one name.
-BLOCK_KINDS = ("params-table", "metrics-table", "provenance", "pipeline", "metrics-history")
+BLOCK_KINDS = (
+    "params-table",
+    "metrics-table",
+    "provenance",
+    "pipeline",
+    "metrics-history",
+    "metrics-diff",
+    "params-diff",
+)
+#: blocks comparing two revisions ({ml metrics-diff A B}: A in name, B in field) and their
+#: options: precision=N rounds numbers to N decimals; all / changed: every key / changed keys
+DIFF_KINDS = ("metrics-diff", "params-diff")
+DIFF_OPTIONS = ("precision", "all", "changed")
 #: options of the pipeline block and the values each takes (None: any name; "": a flag).
 PIPELINE_OPTIONS: dict[str, tuple[str, ...] | None] = {
     "view": ("stages", "outs"),
@@ -125,6 +137,8 @@ def _read(body: str, block: bool, text: str) -> _Parsed:
 
     try:
         words = split(body)
+        if words and words[0] in DIFF_KINDS and "#" in body:
+            words = split(body, comments=False)  # '#prod' names a GTO stage
     except ValueError as exc:
         raise bad(f"{exc} (quote names with spaces in double quotes).") from None
     if not words:
@@ -136,6 +150,8 @@ def _read(body: str, block: bool, text: str) -> _Parsed:
             raise bad(f"'{kind}' is a block: put it alone on its own line.")
         if kind == "pipeline":
             return kind, None, None, True, _pipeline_options(args, bad)
+        if kind in DIFF_KINDS:
+            return _diff_block(kind, args, bad)
         if len(args) > 1:
             raise bad(f"'{kind}' takes at most one name.")
         return kind, args[0] if args else None, None, True, ()
@@ -163,15 +179,18 @@ def _read(body: str, block: bool, text: str) -> _Parsed:
     return kind, name, field, False, ()
 
 
-def split(body: str) -> list[str]:
+def split(body: str, comments: bool = True) -> list[str]:
     """The words of a reference, split as a POSIX shell would (quotes group words, ``#``
-    starts a comment); a backslash is part of a name (and refused later in paths)."""
+    starts a comment unless not COMMENTS); a backslash is part of a name (and refused later
+    in paths)."""
     if not _SHELL_SPECIAL.search(body):
         body = body.strip(_SHELL_BLANKS)
         return _BLANKS.split(body) if body else []
     lexer = shlex.shlex(body, posix=True)
     lexer.whitespace_split = True
     lexer.escape = ""
+    if not comments:
+        lexer.commenters = ""
     return list(lexer)
 
 
@@ -194,6 +213,35 @@ def _pipeline_options(args: list[str], bad: Any) -> tuple[tuple[str, str], ...]:
             raise bad(f"write {shown}.")
         options[key] = value
     return tuple(options.items())
+
+
+def _diff_block(kind: str, args: list[str], bad: Any) -> _Parsed:
+    """``{ml metrics-diff [A [B]] [precision=N] [all|changed]}``: A (default HEAD) and B
+    (default workspace), as ``dvc metrics diff A B`` takes them."""
+    from mkdocs_mlplugin.findings import did_you_mean
+
+    revisions: list[str] = []
+    options: dict[str, str] = {}
+    for word in args:
+        key, eq, value = word.partition("=")
+        if not eq and key not in DIFF_OPTIONS:
+            revisions.append(word)
+            continue
+        if key not in DIFF_OPTIONS:
+            hint = did_you_mean(key, DIFF_OPTIONS)
+            raise bad(f"'{kind}' has no option '{key}'.{hint} Options: {', '.join(DIFF_OPTIONS)}.")
+        if key == "precision" and not (value.isdigit() and int(value) <= 20):
+            raise bad("write precision=N, N a number of decimals from 0 to 20.")
+        if key != "precision" and eq:
+            raise bad(f"write '{key}' alone: it takes no value.")
+        options[key] = value
+    if len(revisions) > 2:
+        raise bad(f"'{kind}' compares two revisions: {{ml {kind} A B}}.")
+    if "all" in options and "changed" in options:
+        raise bad("write 'all' or 'changed', not both.")
+    old = revisions[0] if revisions else None
+    new = revisions[1] if len(revisions) > 1 else None
+    return kind, old, new, True, tuple(options.items())
 
 
 def scan(markdown: str, source: str, first_line: int = 1) -> list[Match]:

@@ -191,7 +191,21 @@ def cell(value: object) -> str:
         return f"<code>{text(value.value)}</code>"
     if isinstance(value, Empty):
         return f'<span class="ml-empty" title="{attribute(value.why)}">{text(EMPTY)}</span>'
+    if isinstance(value, Changed):
+        return (
+            f'{cell(value.value)} <span class="ml-change" title="{attribute(value.why)}">'
+            f"{text(value.change)}</span>"
+        )
     return text(value)
+
+
+class Changed:
+    """A value with how it changed (``+0.02``), and a tooltip saying from what."""
+
+    __slots__ = ("change", "value", "why")
+
+    def __init__(self, value: object, change: str, why: str) -> None:
+        self.value, self.change, self.why = value, change, why
 
 
 class Code:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from mkdocs_mlplugin.render import EMPTY, Code, Empty, Writer, display, printable
+from mkdocs_mlplugin.render import EMPTY, Changed, Code, Empty, Writer, display, printable
 from mkdocs_mlplugin.render.mermaid import STATE_CLASSES
 
 # What may act in running text: emphasis, code, links and images, raw HTML and entities,
@@ -50,6 +50,8 @@ def cell(value: object) -> str:
         return code(value.value)
     if isinstance(value, Empty):
         return EMPTY
+    if isinstance(value, Changed):
+        return f"{cell(value.value)} ({escape(value.change)})"
     return escape(value)
 
 

@@ -1,0 +1,337 @@
+"""Facts of two revisions to compare: what ``{ml metrics-diff A B}``, ``{ml params-diff A B}``
+and ``mkdocs-ml report --base REF`` name, and the metrics, params and recorded outputs there.
+
+A revision is ``workspace`` (the work tree, as the build read it), a registered version of an
+artifact (``v1.0.0`` of the page's artifact, or ``NAME@v1.0.0``), the version a GTO stage holds
+(``#prod``, ``NAME#prod``) or a git ref (``main``, ``HEAD~1``, a tag, a commit). At a commit,
+metrics are read as ``dvc metrics show`` reads them (the metrics files the dvc.yaml files of
+that commit declared, from git: ``timeline.metrics_at``) and params as ``dvc params show``
+reads them: params.yaml whole, and of every other params file the keys its stages list (the
+whole file when a stage lists none). Nothing opens DVC's Repo, nothing is written.
+
+``Revisions`` is the build's one reader of them: each (commit, file) is read once per build,
+with one ``git cat-file --batch`` per batch of misses, and each ref resolved once, so a hundred
+pages comparing the same two versions cost one read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import posixpath
+import re
+import threading
+from typing import Any
+
+from mkdocs_mlplugin.checks.drift import Unreadable, parse
+from mkdocs_mlplugin.facts.dvc import DEFAULT_PARAMS, LOCK_FILE, PIPELINE_FILE, Project, _stage
+from mkdocs_mlplugin.facts.registry import ArtifactEntry, Registry
+from mkdocs_mlplugin.facts.structured import (
+    flatten,
+    lookup,
+    parse_blob,
+    parse_structured,
+    parse_yaml,
+)
+from mkdocs_mlplugin.facts.timeline import (
+    MetricsAt,
+    PastMetrics,
+    is_record,
+    metrics_at,
+    nested_projects,
+    outs_of,
+    pipeline_files,
+    stage_wdirs,
+)
+from mkdocs_mlplugin.findings import FindingError, did_you_mean
+
+WORKSPACE = "workspace"
+# what a git ref given in a page or on the command line may hold: no option, no blank, no
+# control, no ':' (a REV:PATH spec would read a file); git's own rules are checked by git
+_REF = re.compile(r"^[A-Za-z0-9_./@^~{}+-]{1,200}$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Side:
+    """One side of a comparison: what was written, and the commit it is (None: the work tree)."""
+
+    written: str
+    commit: str | None
+    what: str  # how it was read: "workspace", "classifier@v1.0.0", "classifier#prod: v1.0.0", "git ref main"
+
+    @property
+    def label(self) -> str:
+        """How a table heads its column: ``v1.0.0 (8a1a23d)``, ``workspace``."""
+        return self.written if self.commit is None else f"{self.written} ({self.commit[:7]})"
+
+
+@dataclasses.dataclass
+class Snapshot:
+    """The metrics and params of one revision, as ``dvc metrics show`` and ``dvc params
+    show`` give them there: file -> flattened values (None: declared, but not readable)."""
+
+    metrics: dict[str, dict[str, Any] | None] = dataclasses.field(default_factory=dict)
+    params: dict[str, dict[str, Any] | None] = dataclasses.field(default_factory=dict)
+    cached: set[str] = dataclasses.field(default_factory=set)  # metrics cached by DVC, not in git
+    problems: list[str] = dataclasses.field(default_factory=list)  # what could not be read
+
+
+class Unresolved(Exception):
+    """A revision that names nothing: the message says what was tried and what exists."""
+
+
+class Revisions:
+    """The build's reader of revisions to compare (see the module's docstring)."""
+
+    def __init__(self, past: PastMetrics) -> None:
+        self.project, self.prefix, self.repo = past.project, past.prefix, past.repo
+        self.history = past.history
+        self._lock = threading.Lock()
+        self._blobs: dict[str, bytes | None] = {}  # 'commit:path' -> contents (None: absent)
+        self._refs: dict[str, str | None] = {}  # git ref -> commit
+        self._snapshots: dict[str, Snapshot] = {}  # commit -> its metrics and params
+        self.reads = 0  # git cat-file runs (a benchmark and tests bound them)
+
+    # ------------------------------------------------------------------ naming a revision
+
+    def resolve(
+        self,
+        written: str,
+        registry: Registry | None,
+        names: dict[str, str],
+        artifact: str | None,
+    ) -> Side:
+        """The revision WRITTEN names. ARTIFACT is the page's artifact (as the site names it,
+        None when the page has none); NAMES maps the site's artifact names to GTO's."""
+        if written == WORKSPACE:
+            return Side(written, None, WORKSPACE)
+        entry_name = None
+        rest = written
+        for mark in ("@", "#"):
+            name, sep, tail = written.partition(mark)
+            if sep and name and tail and (name in names or _entry(registry, name)):
+                entry_name, rest = names.get(name, name), mark + tail
+                break
+        if entry_name is None and artifact is not None:
+            entry_name = names.get(artifact, artifact)
+        entry = _entry(registry, entry_name) if entry_name else None
+        if rest.startswith("#"):
+            return self._stage(written, rest[1:], entry, entry_name)
+        version = rest[1:] if rest.startswith("@") else rest
+        if entry is not None:
+            for v in entry.versions:
+                if v.version == version and v.registered:
+                    return Side(written, v.commit, f"{entry.name}@{version}")
+        if rest.startswith("@"):
+            raise Unresolved(self._unknown(written, entry, entry_name))
+        commit = self.commit_of(written)
+        if commit is None:
+            raise Unresolved(self._unknown(written, entry, entry_name))
+        return Side(written, commit, f"git ref {written}")
+
+    def _stage(
+        self, written: str, stage: str, entry: ArtifactEntry | None, name: str | None
+    ) -> Side:
+        if entry is None:
+            whose = f"'{name}'" if name else "no artifact: bind the page or write NAME#STAGE"
+            raise Unresolved(f"'{written}': GTO knows no stages of {whose}.")
+        held = entry.stages.get(stage)
+        if not held:
+            stages = [s for s, v in entry.stages.items() if v]
+            hint = did_you_mean(stage, stages)
+            raise Unresolved(
+                f"no version of '{entry.name}' is in stage '{stage}'.{hint} "
+                f"Stages in use: {', '.join('#' + s for s in stages) or 'none'}."
+            )
+        version = held[0]
+        commit = next(v.commit for v in entry.versions if v.version == version)
+        return Side(written, commit, f"{entry.name}#{stage}: {version}")
+
+    def _unknown(self, written: str, entry: ArtifactEntry | None, name: str | None) -> str:
+        versions = [v.version for v in entry.versions if v.registered] if entry else []
+        stages = [f"#{s}" for s, v in (entry.stages.items() if entry else ()) if v]
+        known = [*versions, *stages, WORKSPACE, "HEAD"]
+        of = f" of '{name}'" if name else ""
+        listed = f" (versions{of}: {', '.join(versions)})" if versions else ""
+        return (
+            f"'{written}' is neither a registered version{of}{listed}, a GTO stage (#STAGE), a "
+            f"git ref, nor '{WORKSPACE}'.{did_you_mean(written, known)}"
+        )
+
+    def commit_of(self, ref: str) -> str | None:
+        """The commit git ref REF names (one ``git rev-parse`` per ref and build), or None."""
+        if not _REF.match(ref) or ref.startswith("-") or ".." in ref:
+            return None
+        with self._lock:
+            if ref not in self._refs:
+                found = self.repo.try_run(
+                    "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"
+                )
+                self._refs[ref] = (
+                    found if found and re.fullmatch("[0-9a-f]{40,64}", found) else None
+                )
+            return self._refs[ref]
+
+    # ------------------------------------------------------------------ reading a revision
+
+    def blobs(self, specs: list[str]) -> dict[str, bytes | None]:
+        """``GitRepo.blobs``, each spec read once per build."""
+        with self._lock:
+            missing = [s for s in dict.fromkeys(specs) if s not in self._blobs]
+            if missing:
+                self.reads += 1
+                self._blobs.update(self.repo.blobs(missing))
+            return {s: self._blobs[s] for s in specs}
+
+    def snapshot(self, side: Side) -> Snapshot:
+        """The metrics and params of SIDE."""
+        if side.commit is None:
+            return workspace(self.project)
+        commit = side.commit
+        with self._lock:
+            found = self._snapshots.get(commit)
+        if found is not None:
+            return found
+        pipelines = pipeline_files(self.project, self.history, self.prefix)
+        at: MetricsAt = metrics_at([commit], pipelines, self.prefix, self.blobs)[commit]
+        snap = Snapshot(dict(at.values), {}, set(at.cached), list(at.problems))
+        self._read_params(commit, pipelines, snap)
+        with self._lock:
+            self._snapshots[commit] = snap
+        return snap
+
+    def _read_params(self, commit: str, pipelines: list[str], snap: Snapshot) -> None:
+        wanted: dict[str, list[str] | None] = {}
+        specs = [f"{commit}:{self.prefix}{f}" for f in (*pipelines, DEFAULT_PARAMS)]
+        contents = self.blobs(specs)
+        for dvcfile in pipelines:
+            blob = contents[f"{commit}:{self.prefix}{dvcfile}"]
+            if blob is None:
+                continue
+            shown = f"{dvcfile} at commit {commit[:7]}"
+            try:
+                data = parse_blob(blob, shown, parse_yaml)
+            except FindingError:
+                continue  # metrics_at said so already
+            _merge(wanted, declared_params(data, dvcfile))
+        if contents[f"{commit}:{self.prefix}{DEFAULT_PARAMS}"] is not None:
+            wanted[DEFAULT_PARAMS] = None  # DVC shows params.yaml whole
+        files = sorted(wanted)
+        found = self.blobs([f"{commit}:{self.prefix}{f}" for f in files])
+        for file in files:
+            blob = found[f"{commit}:{self.prefix}{file}"]
+            if blob is None:
+                snap.params[file] = None
+                snap.problems.append(f"params file {file} is not in git at commit {commit[:7]}.")
+                continue
+            suffix = posixpath.splitext(file)[1].lower()
+            try:
+                data = parse_blob(
+                    blob,
+                    f"{file} at commit {commit[:7]}",
+                    lambda text, shown: parse_structured(text, suffix, shown),  # noqa: B023
+                )
+            except FindingError as exc:
+                snap.params[file] = None
+                snap.problems.append(exc.finding.message)
+                continue
+            snap.params[file] = select(data, wanted[file])
+
+    def outputs(self, side: Side) -> dict[str, tuple[str | None, int | None]]:
+        """Every output the dvc.lock and .dvc files of SIDE record: path -> (md5, size)."""
+        if side.commit is None:
+            found: dict[str, tuple[str | None, int | None]] = {}
+            for stage in self.project.stages.values():
+                found.update((o.path, (o.md5, o.size)) for o in stage.outs)
+            for tracked in self.project.tracked.values():
+                found.update((o.path, (o.md5, o.size)) for o in tracked.outs)
+            return found
+        commit = side.commit
+        listed = self.repo.run(
+            "ls-tree", "-r", "-z", "--name-only", commit, "--", self.prefix or "."
+        )
+        nested = nested_projects(self.history, self.prefix)
+        files = [
+            name[len(self.prefix) :]
+            for name in listed.decode("utf-8", "surrogateescape").split("\x00")
+            if name.startswith(self.prefix) and is_record(name)
+        ]
+        files = [f for f in files if not any(f.startswith(n + "/") for n in nested)]
+        pipelines = [
+            posixpath.join(posixpath.dirname(f), PIPELINE_FILE)
+            for f in files
+            if posixpath.basename(f) == LOCK_FILE
+        ]
+        contents = self.blobs([f"{commit}:{self.prefix}{f}" for f in (*files, *pipelines)])
+        found = {}
+        for file in sorted(files):
+            wdirs = None
+            if posixpath.basename(file) == LOCK_FILE:
+                dvcfile = posixpath.join(posixpath.dirname(file), PIPELINE_FILE)
+                wdirs = stage_wdirs(parse(contents[f"{commit}:{self.prefix}{dvcfile}"]), dvcfile)
+            data = parse(contents[f"{commit}:{self.prefix}{file}"], self.prefix + file)
+            if not isinstance(data, Unreadable):
+                found.update(outs_of(data, file, wdirs))
+        return found
+
+
+def _entry(registry: Registry | None, name: str | None) -> ArtifactEntry | None:
+    return registry.artifact(name) if registry is not None and name else None
+
+
+def _merge(into: dict[str, list[str] | None], more: dict[str, list[str] | None]) -> None:
+    """Params files and keys, merged as DVC merges them: a file any stage reads whole is whole."""
+    for file, keys in more.items():
+        if file in into and into[file] is None:
+            continue
+        into[file] = None if keys is None else [*(into.get(file) or []), *keys]
+
+
+def declared_params(data: Any, dvcfile: str) -> dict[str, list[str] | None]:
+    """Params file (project-relative) -> the keys DVCFILE's stages read (None: the whole file),
+    from its parsed contents as written (another commit's: not resolved, so foreach/matrix
+    stages are left out), and the top-level ``params:`` list (whole files)."""
+    if not isinstance(data, dict):
+        return {}
+    directory = posixpath.dirname(dvcfile)
+    found: dict[str, list[str] | None] = {}
+    stages = data.get("stages")
+    for name, definition in (stages if isinstance(stages, dict) else {}).items():
+        if not isinstance(definition, dict) or "foreach" in definition or "matrix" in definition:
+            continue
+        try:
+            stage = _stage(str(name), dvcfile, directory, definition)
+        except (TypeError, ValueError, AttributeError):
+            continue
+        _merge(found, stage.params)
+    for item in data.get("params") or []:
+        if isinstance(item, str) and "${" not in item:
+            _merge(found, {posixpath.normpath(posixpath.join(directory, item)): None})
+    return {f: k for f, k in found.items() if "${" not in f}
+
+
+def select(data: Any, keys: list[str] | None) -> dict[str, Any]:
+    """The params of DATA that KEYS name (None: all), flattened as ``dvc params show`` lists
+    them: a section key by key; a key that is not there is left out, as DVC leaves it."""
+    if keys is None:
+        return flatten(data) if isinstance(data, dict) else {}
+    found: dict[str, Any] = {}
+    for key in dict.fromkeys(keys):
+        present, value = lookup(data, key)
+        if present:
+            found.update(flatten(value, key) if isinstance(value, dict) else {key: value})
+    return found
+
+
+def workspace(project: Project) -> Snapshot:
+    """The metrics and params of the work tree, as the build read them."""
+    wanted: dict[str, list[str] | None] = {}
+    for stage in project.stages.values():
+        _merge(wanted, stage.params)
+    if DEFAULT_PARAMS in project.params:
+        wanted[DEFAULT_PARAMS] = None
+    params: dict[str, dict[str, Any] | None] = {}
+    for file in sorted(wanted):
+        data = project.params.get(file)
+        params[file] = None if data is None else select(data, wanted[file])
+    problems = [f"{file}: {why}" for file, why in sorted(project.unreadable.items())]
+    return Snapshot(dict(project.metrics), params, set(), problems)

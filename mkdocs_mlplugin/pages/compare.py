@@ -1,0 +1,142 @@
+"""The blocks that compare two revisions: ``{ml metrics-diff A B}`` and ``{ml params-diff A B}``.
+
+A and B name revisions as ``facts.compare.Revisions.resolve`` reads them (default: ``HEAD``
+and ``workspace``, as ``dvc metrics diff``); the rows are ``checks.compare.diff``'s; every
+value is escaped by ``render``. metrics-diff lists every metric (``dvc metrics diff --all``),
+params-diff the params that changed (``dvc params diff``); ``all`` or ``changed`` says
+otherwise, ``precision=N`` rounds numbers to N decimals.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mkdocs_mlplugin import render
+from mkdocs_mlplugin.checks import compare
+from mkdocs_mlplugin.facts.compare import WORKSPACE, Revisions, Side, Snapshot, Unresolved
+from mkdocs_mlplugin.facts.site import PageFacts, SiteFacts
+from mkdocs_mlplugin.pages.references import Reference
+from mkdocs_mlplugin.pages.values import unanswered
+
+
+def revisions(site: SiteFacts, ref: Reference, page: PageFacts) -> Revisions:
+    if site.revisions is None:
+        why = site.git_problem or site.project_problem or "the site reads no git repository."
+        raise unanswered("missing_value", ref, page, f"no revisions to compare: {why}")
+    return site.revisions
+
+
+def resolve(site: SiteFacts, ref: Reference, page: PageFacts, written: str) -> Side:
+    """The revision WRITTEN names, for PAGE (its artifact's versions and stages); a
+    missing_reference finding at REF's line when it names nothing."""
+    reader = revisions(site, ref, page)
+    artifact = page.artifact.name if page.artifact is not None else None
+    try:
+        return reader.resolve(written, site.registry, site.registry_names, artifact)
+    except Unresolved as exc:
+        raise unanswered("missing_reference", ref, page, str(exc)) from None
+
+
+def diff_block(
+    site: SiteFacts, ref: Reference, page: PageFacts, out: render.Writer = render.HTML
+) -> list[str]:
+    """The table of a metrics-diff or params-diff block, with notes on what was compared,
+    written by OUT (HTML, or plain Markdown for a Hub README)."""
+    reader = revisions(site, ref, page)
+    old = resolve(site, ref, page, ref.name or "HEAD")
+    new = resolve(site, ref, page, ref.field or WORKSPACE)
+    metrics = ref.kind == "metrics-diff"
+    everything = ref.option("all") is not None or (metrics and ref.option("changed") is None)
+    precision = ref.option("precision")
+    before, after = reader.snapshot(old), reader.snapshot(new)
+    rows = compare.diff(
+        before.metrics if metrics else before.params,
+        after.metrics if metrics else after.params,
+        everything,
+    )
+    what = "metrics" if metrics else "params"
+    key = "Metric" if metrics else "Param"
+    lines = table(rows, old, new, key, precision, f"ml-{what}-diff", out)
+    notes = [f"Old: {describe(old)}; new: {describe(new)}."]
+    if not rows:
+        notes.append(f"No {what} {'changed' if not everything else 'to compare'}.")
+    notes += snapshot_notes(old, before, what) + snapshot_notes(new, after, what)
+    return lines + [out.note(note) for note in notes]
+
+
+def table(
+    rows: list[compare.Row],
+    old: Side,
+    new: Side,
+    key: str,
+    precision: str | None,
+    css: str,
+    out: render.Writer = render.HTML,
+) -> list[str]:
+    """The rows of a diff as a table: file, key, both values, the change and the relative
+    change; a value one side lacks is a dash whose tooltip says why."""
+    digits = int(precision) if precision is not None else None
+    body = [
+        (
+            render.Code(row.file),
+            render.Code(row.key),
+            _value(row.old, row.file, old, digits),
+            _value(row.new, row.file, new, digits),
+            "" if row.change is None else compare.signed(row.change, digits),
+            "" if row.relative is None else compare.percent(row.relative),
+        )
+        for row in rows
+    ]
+    headers = ("File", key, old.label, new.label, "Change", "Change (%)")
+    return out.table(headers, body, f"ml-diff {css}")
+
+
+def _value(value: Any, file: str, side: Side, precision: int | None) -> Any:
+    if value is compare.UNKNOWN:
+        return render.Empty(f"{file} cannot be read at {side.label} (see the notes).")
+    if value is None:
+        return render.Empty(f"not in {file} at {side.label}.")
+    if precision is not None and compare.number(value) is not None:
+        return compare.shown(value, precision)
+    return render.Value(value)
+
+
+def describe(side: Side) -> str:
+    if side.commit is None:
+        return "the work tree"
+    return f"{side.written} = {side.what}, commit {side.commit[:7]}"
+
+
+def snapshot_notes(side: Side, snap: Snapshot, what: str) -> list[str]:
+    """What could not be read at SIDE, in words."""
+    files = snap.metrics if what == "metrics" else snap.params
+    notes = []
+    for file, values in sorted(files.items()):
+        if values is not None:
+            continue
+        if side.commit is None:
+            notes.append(
+                f"{file} is not in the workspace: run 'dvc pull' before the build, or track it "
+                "in git with 'cache: false'."
+            )
+        elif file in snap.cached:
+            notes.append(
+                f"{file} is DVC-tracked at {side.label} (cached by DVC, not kept in git), so "
+                "not compared; declare metrics with 'cache: false' to keep them in git."
+            )
+    notes += [f"{side.label}: {problem}" for problem in snap.problems]
+    return notes
+
+
+def changed(row: dict[str, Any], label: str, previous: tuple[dict[str, Any], str]) -> Any:
+    """The cell of metric LABEL in a metrics-history ROW: its value, with the change from the
+    PREVIOUS row (the values of the version before, and its name) when both are numbers and
+    differ."""
+    value = render.Value(row[label])
+    values, version = previous
+    if label not in values:
+        return value
+    change = compare.Row("", label, values[label], row[label]).change
+    if change is None or change == 0:
+        return value
+    return render.Changed(value, compare.signed(change), f"change from {version}")

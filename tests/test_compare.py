@@ -1,0 +1,267 @@
+"""Comparisons: metrics-diff and params-diff blocks, held to ``dvc metrics diff --json`` and
+``dvc params diff --json`` on repositories made with the dvc and gto CLIs, and the change
+from the previous version in metrics-history."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import Build, Repo, copy_pipeline
+from test_registry import NO_CARD_CHECKS, Gto, blocks, evaluate_with, text_of
+
+TRAIN = """\
+import pathlib, yaml
+params = yaml.safe_load(open('params.yaml'))['train']
+pathlib.Path('models').mkdir(exist_ok=True)
+text = open('data/prepared.csv').read().upper()
+pathlib.Path('models/model.txt').write_text(f"{text}lr={params['lr']}\\n")
+"""
+MARKUP = "<img src=x onerror=alert(1)> | *bold* {ml git commit}"
+
+CARD = """\
+---
+ml:
+  artifact: classifier
+---
+# Classifier
+
+{ml metrics-diff v1.0.0 v1.1.0}
+
+{ml params-diff v1.0.0 classifier@v1.1.0}
+
+{ml params-diff v1.0.0 v1.1.0 all}
+
+{ml metrics-diff #prod workspace changed}
+"""
+OTHER = """\
+# Not bound to an artifact
+
+{ml metrics-diff classifier#prod HEAD}
+
+{ml params-diff}
+
+{ml metrics-diff classifier@v1.0.0 precision=2}
+"""
+
+
+@dataclasses.dataclass
+class Compared:
+    repo: Repo
+    build: Build
+    v1: str
+    v2: str
+
+
+def change_params(repo: Repo, lr: float, **more: Any) -> None:
+    params = yaml.safe_load(repo.read("params.yaml"))
+    params["train"]["lr"] = lr
+    params.update(more)
+    repo.write("params.yaml", yaml.safe_dump(params, sort_keys=False))
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory: pytest.TempPathFactory, pipeline_template: Path) -> Compared:
+    """v1.0.0 of the classifier (in prod), then a params change and a retrain that is
+    v1.1.0 (loss 0.25 -> 0.2, where float subtraction says -0.04999999999999999; a new metric
+    and a new param holding markup), then an uncommitted re-evaluation in the work tree."""
+    repo = copy_pipeline(pipeline_template, tmp_path_factory.mktemp("compared"))
+    gto = Gto(repo)
+    repo.write("src/train.py", TRAIN)
+    repo.dvc("repro", "-q")
+    v1 = repo.commit("Train from params", date="2024-01-11T09:00:00+00:00")
+    gto("register", "classifier", "--version", "v1.0.0")
+    gto("assign", "classifier", "--version", "v1.0.0", "--stage", "prod")
+    gto.run()
+    change_params(repo, 0.1, notes=MARKUP)
+    repo.write(
+        "src/evaluate.py",
+        "import json\njson.dump({'accuracy': 0.95, 'loss': 0.2, 'f1': 0.8, 'test': {'n': 3}}, "
+        "open('metrics.json', 'w'))\n",
+    )
+    repo.dvc("repro", "-q")
+    v2 = repo.commit("Higher learning rate", date="2024-01-12T09:00:00+00:00")
+    gto("register", "classifier", "--version", "v1.1.0")
+    gto.run()
+    repo.site({"card.md": CARD, "other.md": OTHER}, plugin=NO_CARD_CHECKS)
+    repo.commit("Docs", date="2024-01-13T09:00:00+00:00")
+    evaluate_with(repo, 0.975, 0.125)
+    repo.dvc("repro", "-q")  # the work tree now differs from HEAD
+    build = repo.build("--strict")
+    assert build.ok, build.output
+    return Compared(repo, build, v1, v2)
+
+
+def table(fragment: str) -> list[dict[str, str]]:
+    """The rows of a diff table, by header."""
+    found = [
+        [text_of(c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", fragment, re.S)
+    ]
+    header, *body = found
+    return [dict(zip(header, row, strict=True)) for row in body if len(row) == len(header)]
+
+
+def shown(value: Any) -> str:
+    """How a value of a params or metrics file reads on a page (as dvc params diff --json)."""
+    if value is None:
+        return "\u2014"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def dvc_diff(repo: Repo, what: str, *args: str) -> dict[str, dict[str, dict[str, Any]]]:
+    said = json.loads(repo.dvc(what, "diff", "--json", *args) or "{}")
+    return said.get("diff", said)
+
+
+def assert_is_dvc_diff(rows: list[dict[str, str]], dvc: dict[str, Any], old: str, new: str) -> None:
+    """ROWS (a diff table: File, Metric/Param, OLD, NEW, Change, Change (%)) say what DVC's
+    diff says, key for key; each change is the exact difference of the numbers as written."""
+    assert {(r["File"], r.get("Metric", r.get("Param"))) for r in rows} == {
+        (file, key) for file, keys in dvc.items() for key in keys
+    }
+    for row in rows:
+        said = dvc[row["File"]][row.get("Metric", row.get("Param"))]
+        assert row[old] == shown(said["old"]), row
+        assert row[new] == shown(said["new"]), row
+        if "diff" in said:
+            exact = Decimal(repr(said["new"])) - Decimal(repr(said["old"]))
+            assert Decimal(row["Change"]) == exact, row
+            assert float(row["Change"]) == pytest.approx(said["diff"], abs=1e-12)
+            assert row["Change"].startswith("+") == (exact > 0)
+            if said["old"]:
+                relative = float(exact / abs(Decimal(repr(said["old"])))) * 100
+                assert float(row["Change (%)"].rstrip("%")) == pytest.approx(relative, abs=0.005)
+        else:
+            assert row["Change"] == ""
+
+
+def test_metrics_diff_is_dvc_metrics_diff_all(compared: Compared) -> None:
+    page = compared.build.page("card")
+    first, _ = blocks(page, "ml-metrics-diff")
+    rows = table(first)
+    old, new = f"v1.0.0 ({compared.v1[:7]})", f"v1.1.0 ({compared.v2[:7]})"
+    dvc = dvc_diff(compared.repo, "metrics", "--all", compared.v1, compared.v2)
+    assert_is_dvc_diff(rows, dvc, old, new)
+    by_key = {r["Metric"]: r for r in rows}
+    # DVC's float subtraction says -0.04999999999999999; the files say 0.25 and 0.2
+    assert dvc["metrics.json"]["loss"]["diff"] != -0.05
+    assert by_key["loss"]["Change"] == "-0.05"
+    assert by_key["loss"]["Change (%)"] == "-20.00%"
+    assert by_key["f1"][old] == "\u2014" and by_key["f1"]["Change"] == ""
+    assert by_key["test.n"]["Change"] == "0"  # --all: unchanged metrics too
+    notes = text_of(page)
+    assert f"Old: v1.0.0 = classifier@v1.0.0, commit {compared.v1[:7]}" in notes
+
+
+def test_params_diff_is_dvc_params_diff(compared: Compared) -> None:
+    page = compared.build.page("card")
+    changed, everything = blocks(page, "ml-params-diff")[:2]
+    old, new = f"v1.0.0 ({compared.v1[:7]})", f"classifier@v1.1.0 ({compared.v2[:7]})"
+    dvc = dvc_diff(compared.repo, "params", compared.v1, compared.v2)
+    assert_is_dvc_diff(table(changed), dvc, old, new)
+    assert {r["Param"] for r in table(changed)} == {"train.lr", "notes"}
+    dvc_all = dvc_diff(compared.repo, "params", "--all", compared.v1, compared.v2)
+    assert_is_dvc_diff(
+        table(everything), dvc_all, old.replace("classifier@", ""), new.replace("classifier@", "")
+    )
+    assert "prepare.seed" in {r["Param"] for r in table(everything)}
+
+
+def test_a_stage_name_and_the_work_tree_and_defaults(compared: Compared) -> None:
+    repo = compared.repo
+    page = compared.build.page("card")
+    prod = table(blocks(page, "ml-metrics-diff")[1])
+    old = f"#prod ({compared.v1[:7]})"
+    dvc = dvc_diff(repo, "metrics", compared.v1)  # against the workspace, changed only
+    assert_is_dvc_diff(prod, dvc, old, "workspace")
+    other = compared.build.page("other")
+    head, rounded = blocks(other, "ml-metrics-diff")
+    rows = table(head)
+    dvc = dvc_diff(repo, "metrics", "--all", compared.v1, "HEAD")
+    assert_is_dvc_diff(
+        rows,
+        dvc,
+        f"classifier#prod ({compared.v1[:7]})",
+        f"HEAD ({repo.git('rev-parse', '--short=7', 'HEAD')})",
+    )
+    # {ml params-diff}: HEAD against the work tree, as 'dvc params diff': nothing changed
+    (params,) = blocks(other, "ml-params-diff")
+    assert dvc_diff(repo, "params") == {}
+    assert table(params) == []
+    assert "No params changed." in text_of(other)
+    # precision=2: values and changes to 2 decimals, half to even (0.125 -> 0.12)
+    by_key = {r["Metric"]: r for r in table(rounded)}
+    assert [by_key["accuracy"][k] for k in ("workspace", "Change")] == ["0.98", "+0.08"]
+    assert [by_key["loss"][k] for k in ("workspace", "Change")] == ["0.12", "-0.12"]
+    assert by_key["test.n"]["workspace"] == "3"
+
+
+def test_values_are_escaped(compared: Compared) -> None:
+    page = compared.build.page("card")
+    assert "<img" not in page and "onerror" not in page.replace("onerror&#61;", "")
+    changed = blocks(page, "ml-params-diff")[0]
+    notes = {r["Param"]: r for r in table(changed)}["notes"]
+    assert notes[f"classifier@v1.1.0 ({compared.v2[:7]})"] == MARKUP
+
+
+def test_metrics_history_shows_the_change_from_the_previous_version(compared: Compared) -> None:
+    repo = compared.repo
+    repo.write(
+        "docs/history.md", "---\nml:\n  artifact: classifier\n---\n# H\n\n{ml metrics-history}\n"
+    )
+    build = repo.build("--strict")
+    (repo.path / "docs/history.md").unlink()
+    assert build.ok, build.output
+    (history,) = blocks(build.page("history"), "ml-metrics-history")
+    rows = re.findall(r"<tr>(.*?)</tr>", history, re.S)
+    header = [text_of(c) for c in re.findall(r"<th>(.*?)</th>", rows[0])]
+    body = {
+        text_of(re.findall(r"<td>(.*?)</td>", r, re.S)[0]): dict(
+            zip(header, re.findall(r"<td>(.*?)</td>", r, re.S), strict=True)
+        )
+        for r in rows[1:]
+    }
+    pattern = re.compile(r'<span class="ml-change" title="change from v1\.0\.0">(.*?)</span>')
+
+    def change(cell: str) -> list[str]:
+        return [text_of(found) for found in pattern.findall(cell)]
+
+    loss = body["v1.1.0"]["loss"]
+    assert text_of(pattern.sub("", loss)) == "0.2"
+    assert change(loss) == ["-0.05"]  # not -0.04999999999999999
+    assert change(body["v1.1.0"]["accuracy"]) == ["+0.05"]
+    assert change(body["v1.1.0"]["test.n"]) == []  # unchanged
+    assert "ml-change" not in body["v1.0.0"]["loss"]  # the first version has nothing before it
+
+
+def test_a_revision_that_names_nothing_is_a_finding_at_its_line(compared: Compared) -> None:
+    repo = compared.repo
+    repo.write(
+        "docs/bad.md",
+        "---\nml:\n  artifact: classifier\n---\n# Bad\n\n{ml metrics-diff v1.1.1 v1.1.0}\n\n"
+        "{ml params-diff #staging}\n\n{ml metrics-diff --output=x}\n\n"
+        "{ml metrics-diff -p HEAD:metrics.json}\n",
+    )
+    build = repo.build("--strict")
+    (repo.path / "docs/bad.md").unlink()
+    assert not build.ok
+    out = build.output
+    assert re.search(
+        r"docs/bad\.md:7: .*'v1\.1\.1' is neither a registered version of 'classifier'", out
+    ), out
+    assert "Did you mean 'v1.1.0'" in out or "v1.1.0?" in out, out
+    assert re.search(r"docs/bad\.md:9: .*no version of 'classifier' is in stage 'staging'", out), (
+        out
+    )
+    assert re.search(r"docs/bad\.md:11: .*'metrics-diff' has no option '--output'", out), out
+    # nothing that is not a plain ref reaches git: no option, no REV:PATH
+    assert re.search(r"docs/bad\.md:13: .*'-p' is neither a registered version", out), out
