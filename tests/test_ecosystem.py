@@ -596,3 +596,40 @@ def test_blog_post_slugs_titles_excerpts_and_tag_listings_read_resolved_values(
     assert "Release 0.05" in text_of(build.page("tags"))
     for path in build.site.rglob("*.html"):
         assert "ml param" not in path.read_text("utf-8"), path
+
+
+# ---------------------------------------------------------------------------- opened from disk
+
+
+def test_with_materials_offline_plugin_every_link_we_write_opens_a_file_from_disk(
+    pipeline: Repo,
+) -> None:
+    """Material's offline plugin builds a site to be opened from disk (file://): it turns
+    directory URLs off. Each link the plugin writes (diagram nodes to the pages documenting
+    them, the registry page to the model card) then names a file that is there."""
+    make_site(
+        pipeline,
+        ["search", "offline", {"mlplugin": {"registry_page": "registry.md"}}],
+        {
+            "index.md": "# Home\n\n{ml pipeline}\n",
+            "data/prepare.md": "---\nml:\n  stage: prepare\n---\n# Preparation\n",
+            "card.md": "---\nml:\n  artifact: classifier\n---\n# Classifier\n",
+        },
+        theme={"name": "material"},
+    )
+
+    build = pipeline.build()
+
+    assert build.ok, build.output
+    pages = {"index.html": r'class="ml-node-links"(.*?)</p>'}
+    pages["registry.html"] = r'class="ml-card-link"(.*?)</p>'
+    followed = []
+    for page, block in pages.items():
+        html_text = (build.site / page).read_text("utf-8")
+        found = re.findall(block, html_text, re.DOTALL)
+        assert found, page
+        for href in re.findall(r'href="([^"]+)"', "".join(found)):
+            target = (build.site / page).parent / html.unescape(href)
+            assert target.is_file(), (page, href)
+            followed.append(target.relative_to(build.site).as_posix())
+    assert sorted(set(followed)) == ["card.html", "data/prepare.html"]
