@@ -539,6 +539,15 @@ def test_a_meta_file_binding_to_nothing_is_a_finding_at_its_line_for_each_page(
         "'clasifier'. Did you mean 'classifier'? Artifacts: classifier. [missing_reference]"
     ], build.output
 
+    # a meta file whose 'ml:' YAML reads two ways (Material keeps the last of two keys)
+    pipeline.write("docs/models/.meta.yml", "ml:\n  artifact: classifier\nml:\n  stage: train\n")
+    build = pipeline.build()
+    assert not build.ok
+    errors = [ln for ln in build.output.splitlines() if ln.startswith("ERROR   -  mlplugin: docs")]
+    assert len(errors) == 1, build.output
+    assert errors[0].startswith("ERROR   -  mlplugin: docs/models/.meta.yml:3: "), errors
+    assert errors[0].endswith("[malformed_reference]"), errors
+
 
 # ---------------------------------------------------------------------------- Material's blog
 

@@ -23,6 +23,7 @@ from mkdocs_mlplugin.facts.structured import parse_yaml
 #: Material's name of its meta plugin (MkDocs names ``meta`` so under the Material theme)
 PLUGIN = "material/meta"
 NONE = object()  # a meta file that says nothing of 'ml:'
+_ML_KEY = re.compile(r"""^(?:ml|'ml'|"ml")[ \t]*:""", re.MULTILINE)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,11 +50,13 @@ def meta_file_name(config: MkDocsConfig) -> str | None:
 def parse(text: str, src_path: str, shown: str) -> MetaFile:
     """The meta file SRC_PATH (SHOWN in findings) from its TEXT. The YAML reader checks it (a
     FindingError naming SHOWN and the line); its values are then read as Material reads them,
-    with PyYAML's safe loader (YAML 1.1, as MkDocs reads front matter)."""
+    with PyYAML's safe loader (YAML 1.1, as MkDocs reads front matter). A file with no
+    top-level ``ml:`` line is none of this plugin's business: Material reports its problems."""
+    found = _ML_KEY.search(text)
+    if found is None:
+        return MetaFile(src_path, shown, NONE, None)
     parse_yaml(text, shown)
     data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
     if not isinstance(data, dict) or "ml" not in data:
         return MetaFile(src_path, shown, NONE, None)
-    found = re.search(r"""^(?:ml|'ml'|"ml")[ \t]*:""", text, re.MULTILINE)
-    line = text.count("\n", 0, found.start()) + 1 if found else None
-    return MetaFile(src_path, shown, data["ml"], line)
+    return MetaFile(src_path, shown, data["ml"], text.count("\n", 0, found.start()) + 1)
