@@ -832,8 +832,8 @@ class Build:
     def _meta_files(self, files: Files, config: MkDocsConfig) -> list[metafiles.MetaFile]:
         """The meta files of Material's meta plugin, when it is enabled, as it finds them: the
         files of FILES with its ``meta_file`` name, in their order. Each is read through
-        guards.read_file; one that cannot be read or is not valid YAML is a finding naming it
-        and its line, and binds no page."""
+        guards.read_file; one that cannot be read, or has an ``ml:`` key and is not valid YAML,
+        is a finding naming it and its line, and binds no page."""
         name = metafiles.meta_file_name(config)
         found: list[metafiles.MetaFile] = []
         for file in files if name else ():

@@ -93,7 +93,8 @@ class MLPlugin(BasePlugin[MLConfig]):
                 macros.register_variables({"ml": build.variables()})
             except KeyError:
                 log.info(
-                    "mkdocs-macros has a variable 'ml' of the site's own: it is left as it is."
+                    "mkdocs-macros has a variable 'ml' of the site's own (in 'extra:' or its "
+                    "module): it is kept, and the site's facts are not given to macros."
                 )
         return files
 

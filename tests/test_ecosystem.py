@@ -182,6 +182,18 @@ def test_macros_pages_loop_over_the_site_facts_in_the_variable_ml(pipeline: Repo
     assert f"lr 0.05 at commit {short}; ours: {md5}." in text
 
 
+def test_a_macros_variable_ml_of_the_site_s_own_is_left_as_it_is(pipeline: Repo) -> None:
+    make_site(pipeline, ["macros", "mlplugin"], {"index.md": "# Home\n\nMine: {{ ml }}.\n"})
+    pipeline.write("mkdocs.yml", pipeline.read("mkdocs.yml") + "extra:\n  ml: our own\n")
+    pipeline.commit("Extra")
+
+    build = pipeline.build("--strict")
+
+    assert build.ok, build.output
+    assert "Mine: our own." in text_of(build.page(""))
+    assert "mlplugin: mkdocs-macros has a variable 'ml' of the site's own" in build.output
+
+
 # ---------------------------------------------------------------------------- git dates
 
 
