@@ -1,5 +1,6 @@
 """The plugin beside the tools users already run: ProperDocs, mkdocs-macros, git dates,
-mike, Backstage TechDocs, mkdocs-mermaid2 and ``mkdocs gh-deploy``.
+mike, Backstage TechDocs, mkdocs-mermaid2, ``mkdocs gh-deploy``, and Material's meta, blog,
+tags and offline plugins.
 
 Each test builds a real site from a real git + DVC project with the other tool installed and
 configured as its users configure it, and checks that our facts are on the page and the other
