@@ -12,7 +12,9 @@ grades them once.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
+import posixpath
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -24,12 +26,12 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from mkdocs_mlplugin import guards, manifest, render
-from mkdocs_mlplugin.checks import bindings, cards, drift
+from mkdocs_mlplugin.checks import bindings, cards, drift, gate
 from mkdocs_mlplugin.config import MLConfig
 from mkdocs_mlplugin.facts import dvc, git, hashes, metafiles, registry, structured, timeline
 from mkdocs_mlplugin.facts.reader import SiteReader
 from mkdocs_mlplugin.facts.site import PageFacts, SiteFacts, relative, repo_prefix
-from mkdocs_mlplugin.findings import Finding, FindingError, Findings
+from mkdocs_mlplugin.findings import Finding, FindingError, Findings, did_you_mean
 from mkdocs_mlplugin.pages import publish, references
 from mkdocs_mlplugin.pages.blocks import param_group, render_block
 from mkdocs_mlplugin.pages.generated import registry_page, timeline_page
@@ -393,6 +395,81 @@ class Build:
         """Run the checks across pages; every finding once, with its severity."""
         self.check_docs()
         return self.findings.graded(self.options.checks)
+
+    def changed_since(self, base: str) -> tuple[git.Range, list[Finding]]:
+        """The pull-request gate (``mkdocs-ml check --since BASE``, ``checks.gate``), once
+        every page went through page_markdown: what changed since BASE, and a finding for
+        each page bound to a stage (or to an artifact a stage makes) whose deps or used
+        params changed, or mapped by ``documented_by`` to changed paths, that did not change
+        itself. FindingError when BASE cannot be compared with HEAD."""
+        repo, root = self.repo, self.git_root
+        if repo is None or root is None:
+            why = self.site.git_problem or "no git repository"
+            raise FindingError(Finding("git_history", f"--since needs git history: {why}"))
+        span = repo.changed_since(base)
+        watches: list[gate.Watch] = []
+        for view in self.sites:
+            if view.project is not None:
+                watches += self._stage_watches(view, view.project, repo, span)
+        findings: list[Finding] = []
+        for pattern, targets in self.options.documented_by.items():
+            pages = []
+            for target in targets:
+                src = self.sources.get(target)
+                if src is None or self.docs_dir is None:
+                    guess = did_you_mean(target, self.sources)
+                    message = f"option 'documented_by': '{target}' (for '{pattern}') is no page of docs_dir.{guess}"
+                    findings.append(Finding("missing_reference", message, "mkdocs.yml"))
+                    continue
+                pages.append(gate.Page(src, self._place(str(self.docs_dir / target))[1]))
+            what = f"documented_by '{pattern}'"
+            watches.append(gate.Watch(what, gate.matching(pattern, span.paths), pages))
+        config_dir = relative(self.config_dir, root) or "."
+        return span, findings + gate.undocumented(watches, span.paths, span.label(), config_dir)
+
+    def _stage_watches(
+        self, view: SiteFacts, project: dvc.Project, repo: git.GitRepo, span: git.Range
+    ) -> list[gate.Watch]:
+        """The stages of PROJECT that pages of VIEW document, each with its changed deps and
+        params (``gate.stage_changes``) and those pages."""
+        documenting: dict[str, list[gate.Page]] = {}
+        for bound in self.bound:
+            facts = bound.page
+            if self._site_of(facts) is not view:
+                continue
+            names = {facts.stage.name} if facts.stage is not None else set()
+            path = facts.artifact.path if facts.artifact is not None else None
+            made = project.producer(path) if path is not None else None
+            if made is not None and made[0] in project.stages:
+                names.add(made[0])
+            for name in names:
+                documenting.setdefault(name, []).append(
+                    gate.Page(facts.src, facts.repo_path, bound.line)
+                )
+        prefix = repo_prefix(project, repo)
+        used = {f for name in documenting for f in project.stages[name].params}
+        files = sorted(f for f in used if prefix + f in span.paths)
+        before = _params_at(repo, span.merge_base, prefix, files)
+        now = {f: project.params[f] for f in files if f in project.params}
+        texts: dict[str, str | None] = {}
+
+        def line_of(file: str, key: str) -> int | None:
+            if file not in texts:
+                try:
+                    texts[file] = structured.read_text(project.root, file)
+                except (FindingError, OSError):
+                    texts[file] = None
+            text = texts[file]
+            return dvc.key_line(text, key.split(".")) if text is not None else None
+
+        return [
+            gate.Watch(
+                f"deps of stage '{name}'",
+                gate.stage_changes(project.stages[name], prefix, span.paths, before, now, line_of),
+                pages,
+            )
+            for name, pages in documenting.items()
+        ]
 
     def show_findings(self, graded: list[tuple[Finding, str]]) -> None:
         """Show GRADED's errors and warnings at the top of the pages they are about (the site's
@@ -952,6 +1029,30 @@ class Build:
             self.reader.unreadable_versions(repo, blobs.unreadable(), "doc drift")
         finally:
             self.reader.close_blobs()
+
+
+def _parse_params(text: str, shown: str, suffix: str) -> Any:
+    return structured.parse_structured(text, suffix, shown)
+
+
+def _params_at(repo: git.GitRepo, commit: str, prefix: str, files: list[str]) -> dict[str, Any]:
+    """The data of each params file of FILES (from the DVC project root, PREFIX from the git
+    root) at COMMIT, from one ``git cat-file``; a file that did not exist or cannot be read
+    there is left out."""
+    blobs = repo.blobs([f"{commit}:{prefix}{file}" for file in files])
+    found: dict[str, Any] = {}
+    for file in files:
+        blob = blobs.get(f"{commit}:{prefix}{file}")
+        if blob is None:
+            continue
+        suffix = posixpath.splitext(file)[1].lower()
+        try:
+            found[file] = structured.parse_blob(
+                blob, file, functools.partial(_parse_params, suffix=suffix)
+            )
+        except FindingError:
+            continue
+    return found
 
 
 def _other_repository(directory: Path, git_root: Path | None) -> Path | None:

@@ -1,12 +1,14 @@
 """``mkdocs-ml``: the plugin's checks without rendering a site, for CI and pre-commit.
 
-    mkdocs-ml check [-f mkdocs.yml] [--format text|json|github] [--strict]
+    mkdocs-ml check [-f mkdocs.yml] [--format text|json|github] [--strict] [--since BASE]
     mkdocs-ml manifest [-f mkdocs.yml]
     mkdocs-ml init [DIR] [--write] [--docs-dir docs]
 
 ``check`` reads the same facts and runs the same checks as ``mkdocs build`` (every page's
 references, bindings, pipeline staleness, doc drift and pins) but renders no HTML and writes
 nothing. It exits 1 when there is an error (or, with --strict, a warning), 2 when it cannot run.
+With ``--since BASE`` it is also the pull-request gate (``checks.gate``): each page whose
+documented code changed since BASE while the page did not is a finding.
 ``init`` plans a docs skeleton for the repository around DIR (``scaffold``) and prints it;
 with --write it creates the files that do not exist yet, and never changes one that does.
 """
@@ -14,6 +16,7 @@ with --write it creates the files that do not exist yet, and never changes one t
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -25,6 +28,7 @@ from typing import Any, NamedTuple, TextIO
 
 from mkdocs_mlplugin.build import Build, Session
 from mkdocs_mlplugin.config import MLConfig, extension_options
+from mkdocs_mlplugin.facts.git import Range
 from mkdocs_mlplugin.findings import Finding, FindingError, visible
 from mkdocs_mlplugin.manifest import manifest, write_manifest
 
@@ -47,8 +51,9 @@ class _Collector(logging.Handler):
         return [r.getMessage() for r in self.records if r.levelno >= level]
 
 
-def collect(config_file: str, strict: bool = False) -> Checked:
-    """Load mkdocs.yml and run the build core over every page without rendering any.
+def collect(config_file: str, strict: bool = False, since: str | None = None) -> Checked:
+    """Load mkdocs.yml and run the build core over every page without rendering any; with
+    SINCE (a git revision), the pull-request gate too.
 
     MkDocs' own warnings about the config (an unknown option, say) are shown as MkDocs words
     them and counted in ``Checked.config_warnings``; the findings are not logged here but
@@ -104,15 +109,24 @@ def collect(config_file: str, strict: bool = False) -> Checked:
             page.markdown = markdown
             page.render(config, files)
             build.findings.extend(build.stash.take_refused())
-    return Checked(build, build.finish(), len(collector.messages(logging.WARNING)))
+    span = None
+    if since is not None:
+        try:
+            span, found = build.changed_since(since)
+        except FindingError as exc:
+            raise UsageError(exc.finding.message) from None
+        build.findings.extend(found)
+    return Checked(build, build.finish(), len(collector.messages(logging.WARNING)), span)
 
 
 class Checked(NamedTuple):
-    """What ``collect`` found: the build, its graded findings, MkDocs' config warnings."""
+    """What ``collect`` found: the build, its graded findings, MkDocs' config warnings, and
+    with ``--since`` what changed since the base."""
 
     build: Build
     graded: list[tuple[Finding, str]]
     config_warnings: int
+    since: Range | None = None
 
 
 def _from_extension(config: Any) -> MLConfig | None:
@@ -142,16 +156,13 @@ def report(
     graded = checked.graded
     errors = sum(1 for _, s in graded if s == "error")
     warnings = sum(1 for _, s in graded if s == "warn")
+    span = checked.since
     if fmt == "json":
-        json.dump(
-            {
-                "errors": errors,
-                "warnings": warnings,
-                "findings": [f.as_dict(s) for f, s in graded],
-            },
-            out,
-            indent=2,
-        )
+        result: dict[str, object] = {"errors": errors, "warnings": warnings}
+        if span is not None:
+            changed = sorted(posixpath.relpath(p, repo_prefix or ".") for p in span.paths)
+            result["since"] = {"base": span.base, "merge_base": span.merge_base, "changed": changed}
+        json.dump({**result, "findings": [f.as_dict(s) for f, s in graded]}, out, indent=2)
         out.write("\n")
         return errors, warnings
     for finding, severity in graded:
@@ -159,10 +170,17 @@ def report(
             continue
         if fmt == "github":
             out.write(_annotation(finding, severity, repo_prefix) + "\n")
+            for file, line in finding.also:  # the changed files a page should have followed
+                place = dataclasses.replace(finding, file=file, line=line, also=())
+                out.write(_annotation(place, severity, repo_prefix) + "\n")
         else:
             where = f"{finding.where()}: " if finding.where() else ""
             out.write(visible(f"{where}{severity}: {finding.message} [{finding.kind}]") + "\n")
     if fmt == "text":
+        if span is not None:
+            out.write(
+                visible(f"Since {span.label()}: {_count(len(span.paths), 'changed file')}.") + "\n"
+            )
         pages = len(checked.build.pages)
         out.write(
             f"{_count(errors, 'error')}, {_count(warnings, 'warning')} on {_count(pages, 'page')}.\n"
@@ -209,6 +227,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     check.add_argument("--format", choices=("text", "json", "github"), default="text")
     check.add_argument("--strict", action="store_true", help="warnings fail the check too")
     check.add_argument("-v", "--verbose", action="store_true", help="also show information")
+    check.add_argument(
+        "--since",
+        metavar="BASE",
+        help="also fail pages whose documented code changed since BASE (a git revision: the "
+        "pull request's base) while they did not",
+    )
     printing = commands.add_parser("manifest", help="print the manifest a build would write")
     printing.add_argument("-f", "--config-file", default="mkdocs.yml", help="the site's mkdocs.yml")
     scaffolding = commands.add_parser(
@@ -231,7 +255,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.WARNING, format="%(levelname)s: %(message)s", stream=sys.stderr
     )
     try:
-        checked = collect(args.config_file, strict=getattr(args, "strict", False))
+        checked = collect(
+            args.config_file,
+            strict=getattr(args, "strict", False),
+            since=getattr(args, "since", None),
+        )
     except UsageError as exc:
         print(visible(f"mkdocs-ml: {exc}"), file=sys.stderr)
         return 2

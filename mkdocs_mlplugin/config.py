@@ -35,6 +35,47 @@ class _Mermaid(c.Choice[str]):
             )
 
 
+class _DocumentedBy(base.BaseConfigOption[dict[str, list[str]]]):
+    """``{PATTERN: PAGE}`` or ``{PATTERN: [PAGE, ...]}``: a gitignore-style pattern (from the
+    git root) and the pages (from docs_dir) that document what it matches; always lists of
+    pages once validated."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.default = {}
+
+    def run_validation(self, value: object) -> dict[str, list[str]]:
+        from pathspec import GitIgnoreSpec
+
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise base.ValidationError(
+                "expected a mapping of path patterns to pages, e.g. "
+                "{'serving/**': runbooks/serving.md}."
+            )
+        found: dict[str, list[str]] = {}
+        for pattern, pages in value.items():
+            shown = visible(pattern)
+            if not isinstance(pattern, str) or not pattern.strip() or pattern[0] in "!#":
+                raise base.ValidationError(f"'{shown}' is not a path pattern.")
+            try:
+                GitIgnoreSpec.from_lines([pattern])
+            except ValueError as exc:
+                raise base.ValidationError(f"'{shown}' is not a path pattern: {exc}") from None
+            listed = [pages] if isinstance(pages, str) else pages
+            if (
+                not isinstance(listed, list)
+                or not listed
+                or not all(isinstance(p, str) and p for p in listed)
+            ):
+                raise base.ValidationError(
+                    f"'{shown}' must map to a page (from docs_dir) or a list of pages."
+                )
+            found[pattern] = list(listed)
+        return found
+
+
 #: One option per kind of finding (``findings.KINDS``), named after it, its default the kind's
 #: severity.
 ChecksConfig: type[base.Config] = type(
@@ -105,6 +146,12 @@ class MLConfig(base.Config):
     drift_grace = c.Type(int, default=0)
     """How many commits a page may lag behind a change to the artifact or stage it documents
     before it counts as stale (0: a change in a later commit than the page's last edit)."""
+
+    documented_by = _DocumentedBy()
+    """For ``mkdocs-ml check --since BASE``: paths (gitignore-style patterns, from the git
+    root) and the pages (from docs_dir) that document them, e.g.
+    ``{"serving/**": runbooks/serving.md}``: a change to a matching file since BASE asks each
+    page to change too, as a change to a stage's deps asks the pages bound to the stage."""
 
     checks = c.SubConfig(ChecksConfig)
     """Severity per kind of finding."""

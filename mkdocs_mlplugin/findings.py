@@ -76,6 +76,11 @@ KINDS: tuple[Kind, ...] = (
         "error",
         "a value left out of raw HTML: a javascript: (or other unsafe) URL, an event handler",
     ),
+    Kind(
+        "undocumented_change",
+        "error",
+        "check --since: code a page documents changed since the base, the page did not",
+    ),
 )
 
 KIND_NAMES = frozenset(kind.name for kind in KINDS)
@@ -93,6 +98,9 @@ class Finding:
     # file that cannot be read) or "binding:PAGE" (a page's 'ml:' binding); reported with the
     # root's finding instead of on its own
     cause: str | None = dataclasses.field(default=None, compare=False)
+    # the other places the finding is about, (file, line) as FILE and LINE: the changed files
+    # a page should have followed; ``--format github`` annotates each of them too
+    also: tuple[tuple[str, int | None], ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in KIND_NAMES:
@@ -110,14 +118,18 @@ class Finding:
         return f"{where + ': ' if where else ''}{self.message} [{self.kind}]"
 
     def as_dict(self, severity: str) -> dict[str, object]:
-        """The finding as it appears in the manifest."""
-        return {
+        """The finding as it appears in the manifest (and, with the places it is also about,
+        in ``mkdocs-ml check --format json``)."""
+        shown: dict[str, object] = {
             "severity": severity,
             "kind": self.kind,
             "file": self.file,
             "line": self.line,
             "message": self.message,
         }
+        if self.also:
+            shown["also"] = [{"file": file, "line": line} for file, line in self.also]
+        return shown
 
 
 class Findings(list[Finding]):

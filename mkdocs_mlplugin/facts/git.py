@@ -120,6 +120,19 @@ class RepoFacts:
         }
 
 
+@dataclasses.dataclass(frozen=True)
+class Range:
+    """What changed since a base revision (``GitRepo.changed_since``)."""
+
+    base: str  # as the user named it: "origin/main"
+    merge_base: str  # the commit the comparison starts from
+    paths: frozenset[str]  # from the git root: changed, added, deleted or untracked
+
+    def label(self) -> str:
+        """``'main' (merge base 1a2b3c4)``."""
+        return f"'{self.base}' (merge base {self.merge_base[:7]})"
+
+
 class GitRepo:
     """A git work tree, opened read-only."""
 
@@ -204,6 +217,46 @@ class GitRepo:
         prefix = self.prefix(below)
         names = raw.decode("utf-8", "surrogateescape").split("\x00")
         return {n[len(prefix) :] for n in names if n and n.startswith(prefix)}
+
+    def changed_since(self, base: str) -> Range:
+        """What changed since BASE (a revision: a branch, tag or commit), as a pull request
+        against it changes things: the paths (from the git root) that differ between the merge
+        base of BASE and HEAD (``git diff BASE...HEAD``) and the work tree, untracked files
+        that are not ignored included; in a clean checkout exactly ``BASE...HEAD``. Four git
+        processes. FindingError, with what to do, when BASE names no commit here or shares no
+        history with HEAD (a shallow clone, mostly)."""
+        shown = repr(base)
+        if not base or base.startswith("-") or any(c in base for c in "\x00\n\r"):
+            raise FindingError(Finding("git_history", f"--since {shown} is not a git revision."))
+        commit = self.try_run("rev-parse", "--verify", "--quiet", f"{base}^{{commit}}")
+        shallow = self.try_run("rev-parse", "--is-shallow-repository") == "true"
+        fetch = (
+            "the clone is shallow, so its history may stop before the base: fetch the full "
+            "history (actions/checkout: 'fetch-depth: 0', or 'git fetch --unshallow')"
+            if shallow
+            else "in CI, check out with the full history and the base branch "
+            "(actions/checkout: 'fetch-depth: 0')"
+        )
+        if not commit:
+            raise FindingError(
+                Finding(
+                    "git_history",
+                    f"--since {shown} names no commit of this repository; {fetch}.",
+                )
+            )
+        merge_base = self.try_run("merge-base", commit, "HEAD")
+        if not merge_base:
+            raise FindingError(
+                Finding(
+                    "git_history",
+                    f"--since {shown}: {commit[:7]} and HEAD have no common ancestor, so "
+                    f"nothing tells what this branch changed; {fetch}.",
+                )
+            )
+        diff = self.run("diff", "--no-ext-diff", "--no-renames", "--name-only", "-z", merge_base)
+        others = self.run("ls-files", "-z", "--others", "--exclude-standard")
+        names = b"\x00".join((diff, others)).decode("utf-8", "surrogateescape").split("\x00")
+        return Range(base, merge_base, frozenset(n for n in names if n))
 
     def prefix(self, below: Path) -> str:
         """How the paths of files below BELOW (a directory inside the repository) start from
