@@ -928,25 +928,35 @@ class Build:
 
     def _bind(self, page: Page, facts: PageFacts) -> None:
         """Bind the page to what its ``ml:`` front matter names (``checks.bindings``), merged
-        with what Material's meta files say of ``ml:`` for it, as Material merges them."""
+        with what Material's meta files say of ``ml:`` for it, as Material merges them. What
+        is wrong with a binding is said at the meta file's line when the page's own ``ml:``
+        (if any) binds on its own."""
         if page.meta.get("ml") is None and not self.meta_files:
             return
         line = _front_matter_line(page, "ml")
         merged = bindings.inherited(self.meta_files, page.file.src_path, page.meta, facts.src, line)
-        if isinstance(merged, bindings.Inherited) and merged.data is None:
-            return
         if isinstance(merged, Finding):
-            found: bindings.Bound | Finding = merged
             facts.binding_failed = True
-        elif line is None and merged.source is not None:
-            # set by a meta file alone: what is wrong with it is said at its line
-            found = bindings.bind(merged.data, facts, self._site_of(facts), None)
-            if isinstance(found, Finding):
+            found: bindings.Bound | Finding = merged
+        elif merged.data is None:
+            return
+        else:
+            site, source = self._site_of(facts), merged.source
+            found = bindings.bind(merged.data, facts, site, line)
+            if (
+                isinstance(found, Finding)
+                and source is not None
+                and (
+                    line is None
+                    or not isinstance(
+                        bindings.bind(page.meta.get("ml"), dataclasses.replace(facts), site, line),
+                        Finding,
+                    )
+                )
+            ):
                 why = found.message.removeprefix(f"{bindings.WHERE}: ").removeprefix("'ml:': ")
                 message = f"'ml:' for {facts.src}: {why}"
-                found = Finding(found.kind, message, merged.source.shown, merged.source.line)
-        else:
-            found = bindings.bind(merged.data, facts, self._site_of(facts), line)
+                found = Finding(found.kind, message, source.shown, source.line)
         if isinstance(found, Finding):
             self.findings.add(
                 found, root=f"binding:{facts.src}"

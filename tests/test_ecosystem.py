@@ -539,6 +539,8 @@ def test_a_meta_file_binding_to_nothing_is_a_finding_at_its_line_for_each_page(
             "models/.meta.yml": "tags: [model]\nml:\n  artifact: clasifier\n",
             "models/a.md": "# A\n",
             "models/b.md": "---\nml:\n  artifact: classifier\n---\n# B\n",
+            # its own 'ml:' binds: what is wrong is the meta file's
+            "models/c.md": "---\nml:\n  stage: train\n---\n# C\n",
         },
         theme={"name": "material"},
     )
@@ -548,8 +550,9 @@ def test_a_meta_file_binding_to_nothing_is_a_finding_at_its_line_for_each_page(
     assert not build.ok
     errors = [ln for ln in build.output.splitlines() if ln.startswith("ERROR   -  mlplugin: docs")]
     assert errors == [
-        "ERROR   -  mlplugin: docs/models/.meta.yml:2: 'ml:' for docs/models/a.md: no artifact "
+        f"ERROR   -  mlplugin: docs/models/.meta.yml:2: 'ml:' for docs/models/{page}: no artifact "
         "'clasifier'. Did you mean 'classifier'? Artifacts: classifier. [missing_reference]"
+        for page in ("a.md", "c.md")
     ], build.output
 
     # a meta file whose 'ml:' YAML reads two ways (Material keeps the last of two keys)
