@@ -26,7 +26,7 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from mkdocs_mlplugin import guards, manifest, render
-from mkdocs_mlplugin.checks import bindings, cards, drift, gate
+from mkdocs_mlplugin.checks import bindings, cards, drift, gate, records
 from mkdocs_mlplugin.config import MLConfig
 from mkdocs_mlplugin.facts import dvc, git, hashes, metafiles, registry, structured, timeline
 from mkdocs_mlplugin.facts.reader import SiteReader
@@ -296,6 +296,7 @@ class Build:
                     _front_matter_line(page, "ml"),
                 )
             )
+        self._check_record(page, facts, markdown, first_line, card)
         links = _Links(self.documented, page.file)
         hub = bool(self.options.hf_export) and card
         result, refs, plain = self.render_page(
@@ -564,6 +565,9 @@ class Build:
                 binding = merged.data if isinstance(merged, bindings.Inherited) else None
             if not isinstance(binding, dict):
                 continue
+            data = binding.get("data")  # a datasheet's: the data page of that path
+            if project is not None and isinstance(data, str) and project.producer(data):
+                found.setdefault(data, file)
             stage = str(binding.get("stage", ""))
             if project is not None and stage in project.stages:
                 found.setdefault(stage, file)
@@ -1005,6 +1009,28 @@ class Build:
             required = cards.PRESETS[required]  # the config allows only the presets' names
         titles = [str(r) for r in required] if isinstance(required, (list, tuple)) else []
         self.findings.extend(cards.check_sections(markdown, first_line, titles, facts.src))
+
+    def _check_record(
+        self, page: Page, facts: PageFacts, markdown: str, first_line: int, card: bool
+    ) -> None:
+        """A record page's front matter and sections (``checks.records``); its review date,
+        and a model card's."""
+        kind = records.RECORDS.get(records.record_kind(page.meta) or "")
+        if kind is None and not card:
+            return
+        lines = _front_matter_lines(page)
+        if kind is not None:
+            ml_line = lines.get("ml")
+            self.findings.extend(records.check_fields(kind, page.meta, facts.src, lines, ml_line))
+            required = records.sections_of(kind, self.options.record_sections)
+            self.findings.extend(
+                records.check_sections(kind, markdown, first_line, required, facts.src)
+            )
+        else:
+            self.findings.extend(records.check_review_fields(page.meta, facts.src, lines))
+        interval = self.options.review_interval
+        on = records.today()
+        self.findings.extend(records.review_due(page.meta, facts.src, lines, interval, on))
 
     def _measured(self, facts: PageFacts) -> cards.Measured:
         """The value of a DVC metric, resolved as ``{ml metric KEY}`` on the page's line."""

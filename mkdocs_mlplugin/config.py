@@ -7,6 +7,7 @@ from typing import Any
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 
+from mkdocs_mlplugin.checks import records
 from mkdocs_mlplugin.checks.cards import PRESETS
 from mkdocs_mlplugin.findings import KINDS, SEVERITIES, visible
 
@@ -21,6 +22,17 @@ class _Sections(c.Type[object]):
                 f"card_sections must be {' or '.join(PRESETS)} or a list of section titles, "
                 f"not '{visible(value)}'."
             )
+        return value
+
+
+class _RecordSections(c.Type[dict[str, object]]):
+    """Kind of record -> a preset's name or a list of section titles."""
+
+    def run_validation(self, value: object) -> dict[str, object]:
+        value = super().run_validation(value)
+        problem = records.validate_sections(value)
+        if problem:
+            raise base.ValidationError(problem)
         return value
 
 
@@ -134,6 +146,15 @@ class MLConfig(base.Config):
     card_sections = _Sections((str, list), default="mitchell")
     """Sections every model card (a page bound to an artifact of type ``model``) must have:
     ``mitchell`` (Mitchell et al. 2019), ``huggingface`` (the Hub's template) or a list."""
+
+    record_sections = _RecordSections(dict, default={})
+    """Sections each kind of record page must have (``ml: {record: KIND}``), where they differ
+    from the kind's own (``checks.records.RECORDS``): kind -> a list of section titles, or
+    ``gebru`` (a datasheet's default)."""
+
+    review_interval = c.Optional(c.Type(int))
+    """Days after ``reviewed:`` that a record or model card is due for review again (a page
+    with ``review_by:`` is due then). Unset: only ``review_by:`` dates are due."""
 
     timeline_page = c.Optional(c.Type(str))
     """Generate a data and model timeline page at this path (e.g. ``timeline.md``): every

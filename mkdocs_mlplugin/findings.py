@@ -72,6 +72,17 @@ KINDS: tuple[Kind, ...] = (
         "card_metric_mismatch", "error", "a model-index value differs from the DVC metric it names"
     ),
     Kind(
+        "record_schema",
+        "error",
+        "a record's front matter (decision, debt, runbook, datasheet) of the wrong shape",
+    ),
+    Kind(
+        "record_section",
+        "warn",
+        "a required record section missing, empty or repeated (record_sections)",
+    ),
+    Kind("review_due", "warn", "a record or model card past its review date (review_by)"),
+    Kind(
         "unsafe_value",
         "error",
         "a value left out of raw HTML: a javascript: (or other unsafe) URL, an event handler",

@@ -1362,7 +1362,8 @@ REFERENCE_CASES: dict[str, Ref] = {
         (
             E(
                 "docs/index.md:2: front matter 'ml:': it takes 'artifact: NAME' and/or "
-                "'stage: NAME', and optionally 'pin:' (and, on a model card, 'model_index:'). "
+                "'stage: NAME', and optionally 'pin:' (and, on a model card, 'model_index:'); "
+                "a record page takes 'record: KIND' (and, on a datasheet, 'data: PATH'). "
                 "[malformed_reference]"
             ),
         ),
@@ -1373,7 +1374,8 @@ REFERENCE_CASES: dict[str, Ref] = {
             E(
                 "docs/index.md:2: front matter 'ml:': unknown key 'artefact'; it takes 'artifact: "
                 "NAME' and/or 'stage: NAME', and optionally 'pin:' (and, on a model card, "
-                "'model_index:'). [malformed_reference]"
+                "'model_index:'); a record page takes 'record: KIND' (and, on a datasheet, "
+                "'data: PATH'). [malformed_reference]"
             ),
         ),
     ),

@@ -19,19 +19,26 @@ from mergedeep import Strategy, merge
 from mkdocs.config.base import BaseConfigOption, Config, ValidationError
 from mkdocs.config.config_options import Optional
 
-from mkdocs_mlplugin.checks import drift
+from mkdocs_mlplugin.checks import drift, records
 from mkdocs_mlplugin.facts.dvc import Project
 from mkdocs_mlplugin.facts.git import FileHistory
 from mkdocs_mlplugin.facts.metafiles import NONE, MetaFile
 from mkdocs_mlplugin.facts.site import PageFacts, SiteFacts
-from mkdocs_mlplugin.findings import Finding, FindingError
+from mkdocs_mlplugin.findings import Finding, FindingError, did_you_mean, visible
 from mkdocs_mlplugin.pages.references import Reference
-from mkdocs_mlplugin.pages.values import find_artifact, find_stage
+from mkdocs_mlplugin.pages.values import (
+    check_path,
+    find_artifact,
+    find_stage,
+    project_of,
+    untracked,
+)
 
 WHERE = "front matter 'ml:'"
 TAKES = (
     "it takes 'artifact: NAME' and/or 'stage: NAME', and optionally 'pin:' (and, on a model "
-    "card, 'model_index:')."
+    "card, 'model_index:'); a record page takes 'record: KIND' (and, on a datasheet, "
+    "'data: PATH')."
 )
 
 
@@ -42,6 +49,19 @@ class Name(BaseConfigOption[str]):
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise ValidationError(f"a name, not {type(value).__name__}, is expected.")
         return str(value)
+
+
+class RecordKind(BaseConfigOption[str]):
+    """``record:``: a kind of record page (``checks.records.RECORDS``)."""
+
+    def run_validation(self, value: object) -> str:
+        if not isinstance(value, str) or value not in records.RECORDS:
+            shown = f"'{visible(value)}'" if isinstance(value, str) else type(value).__name__
+            hint = did_you_mean(value, records.RECORDS) if isinstance(value, str) else ""
+            raise ValidationError(
+                f"{shown} is no kind of record.{hint} Kinds: {', '.join(records.RECORDS)}."
+            )
+        return value
 
 
 class Pin(BaseConfigOption[dict[str, Any]]):
@@ -69,6 +89,8 @@ class BindingConfig(Config):
     stage = Optional(Name())
     pin = Optional(Pin())
     model_index = Optional(Passed())
+    record = Optional(RecordKind())
+    # 'data:' (a datasheet's path) is read apart: a Config is a UserDict, whose .data it is
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,14 +100,19 @@ class Binding:
     artifact: str | None = None
     stage: str | None = None
     pin: dict[str, Any] | None = None
+    record: str | None = None
+    data: str | None = None
 
 
 class Bound(NamedTuple):
-    """A page bound to what exists: its facts (artifact, stage), its ``ml:`` line, its pin."""
+    """A page bound to what exists: its facts (artifact, stage), its ``ml:`` line, its pin,
+    and whether it documents what it is bound to (DRIFT: it goes stale when that changes; a
+    decision record about a model does not)."""
 
     page: PageFacts
     line: int | None
     pin: dict[str, Any] | None
+    drift: bool = True
 
 
 class Inherited(NamedTuple):
@@ -139,7 +166,11 @@ def validate(data: object, src: str, line: int | None) -> Binding | Finding:
         return Finding("malformed_reference", f"{WHERE}: {TAKES}", src, line)
     config = BindingConfig(src)
     known = set(config)  # the options, set to their defaults
-    config.load_dict(data)
+    path = data.get("data")
+    if "data" in data and (not isinstance(path, str) or not path):
+        message = f"{WHERE}: 'data': a path (from the DVC project's root) is expected."
+        return Finding("malformed_reference", message, src, line)
+    config.load_dict({k: v for k, v in data.items() if k != "data"})
     errors, warnings = config.validate()
     extra = sorted(str(key) for key, _ in warnings if key not in known)
     if extra:
@@ -148,7 +179,7 @@ def validate(data: object, src: str, line: int | None) -> Binding | Finding:
     for key, error in errors:
         message = str(error) if key == "pin" else f"'{key}': {error}"
         return Finding("malformed_reference", f"{WHERE}: {message}", src, line)
-    return Binding(config.artifact, config.stage, config.pin)
+    return Binding(config.artifact, config.stage, config.pin, config.record, path)
 
 
 def bind(data: object, page: PageFacts, site: SiteFacts, line: int | None) -> Bound | Finding:
@@ -167,6 +198,18 @@ def _bind(data: object, page: PageFacts, site: SiteFacts, line: int | None) -> B
     if isinstance(binding, Finding):
         return binding
     project = site.project
+    kind = records.RECORDS.get(binding.record or "")
+    drifts = kind is None or kind.documents  # a record about a model does not document it
+    if binding.data is not None and (kind is None or "data" not in (kind.binds or ())):
+        message = f"{WHERE}: 'data:' binds a datasheet ('record: datasheet') to its data."
+        return Finding("malformed_reference", message, page.src, line)
+    if kind is not None and binding.artifact is None and binding.stage is None:
+        if binding.data is not None:
+            data = _find_data(binding.data, page, site, line)
+            if isinstance(data, Finding):
+                return data
+            page.data = data
+        return Bound(page, line, binding.pin, drift=False)
     if page.foreign_project is not None or (
         project is None and (binding.stage is not None or binding.artifact is None)
     ):
@@ -180,7 +223,21 @@ def _bind(data: object, page: PageFacts, site: SiteFacts, line: int | None) -> B
             page.stage = find_stage(project, binding.stage, ref, page)
     except FindingError as exc:
         return exc.finding
-    return Bound(page, line, binding.pin)
+    return Bound(page, line, binding.pin, drift=drifts)
+
+
+def _find_data(path: str, page: PageFacts, site: SiteFacts, line: int | None) -> str | Finding:
+    """PATH of ``ml: {data: PATH}``, a path a stage or a .dvc file tracks, or the finding
+    that says why it is none."""
+    ref = Reference("front matter", path, None, line or 1, "ml:", False)
+    try:
+        project = project_of(ref, site, page)
+        normal = check_path(path, ref, page, project)
+        if project.producer(normal) is None:
+            raise untracked(project, normal, ref, page)
+    except FindingError as exc:
+        return exc.finding
+    return normal
 
 
 def check_bound(
@@ -200,7 +257,9 @@ def check_bound(
     differ from HEAD: a page edited in the work tree was edited after every commit, so it is
     not stale (the user sees the finding go as they save)."""
     findings: list[Finding] = []
-    for facts, line, pin in bound:
+    for facts, line, pin, drifts in bound:
+        if not drifts:
+            continue
         subject = drift.subject_of(project, facts.artifact, facts.stage)
         if subject is None:
             continue

@@ -206,9 +206,16 @@ def headings(markdown: str, first_line: int) -> list[tuple[int, str, int, bool]]
 
 
 def check_sections(
-    markdown: str, first_line: int, required: tuple[str, ...] | list[str], src: str
+    markdown: str,
+    first_line: int,
+    required: tuple[str, ...] | list[str],
+    src: str,
+    kind: str = "card_section",
+    what: str = "model card",
+    option: str = "card_sections",
 ) -> list[Finding]:
-    """Missing, empty and duplicated sections of a model card."""
+    """Missing, empty and duplicated sections of a model card (or of WHAT, whose sections
+    OPTION sets, as findings of KIND)."""
     found = headings(markdown, first_line)
     findings = []
     seen: dict[str, int] = {}
@@ -217,7 +224,7 @@ def check_sections(
         if key in seen:
             findings.append(
                 Finding(
-                    "card_section",
+                    kind,
                     f"section '{title}' appears twice (also on line {seen[key]}).",
                     src,
                     line,
@@ -225,15 +232,13 @@ def check_sections(
             )
         seen.setdefault(key, line)
         if key in {_norm(r) for r in required} and not has_content:
-            findings.append(
-                Finding("card_section", f"section '{title}' is empty: fill it in.", src, line)
-            )
+            findings.append(Finding(kind, f"section '{title}' is empty: fill it in.", src, line))
     waiting = placeholders(markdown, first_line)
     if waiting:
         titles = ", ".join(dict.fromkeys(f"'{title}'" for _, title in waiting))
         findings.append(
             Finding(
-                "card_section",
+                kind,
                 f"{len(waiting)} placeholder{'s' if len(waiting) != 1 else ''} that 'mkdocs-ml "
                 f"init' wrote ({PLACEHOLDER} ...) still stand in {titles}: replace each with "
                 "what the card says.",
@@ -245,9 +250,9 @@ def check_sections(
         if _norm(name) not in seen:
             findings.append(
                 Finding(
-                    "card_section",
-                    f"the model card has no '{name}' section: add a heading '## {name}' "
-                    "(required sections are set by the plugin's 'card_sections' option).",
+                    kind,
+                    f"the {what} has no '{name}' section: add a heading '## {name}' "
+                    f"(required sections are set by the plugin's '{option}' option).",
                     src,
                     None,
                 )

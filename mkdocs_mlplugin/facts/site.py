@@ -93,6 +93,7 @@ class PageFacts:
     history: FileHistory | None = None
     artifact: Artifact | None = None
     stage: Stage | None = None
+    data: str | None = None  # a datasheet's data path (ml: {data: PATH}), from the project
     meta: dict[str, Any] | None = None  # what page.meta['ml'] holds, once published
     no_history: str | None = None  # why the page's git history is not read, when it is not
     # why no DVC fact can be given on this page: it lies in a DVC project the site does not read
