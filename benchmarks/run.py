@@ -2,8 +2,8 @@
 
     python benchmarks/run.py [--sizes a,b] [--repeat N] [--variants plain,ml,revdate]
                              [--sections builds,phases,together,paired,work,render-work,
-                                         serve,serve-work,serve-paired,check,git,pipeline,
-                                         tags,profile]
+                                         serve,serve-work,serve-paired,check,check-since,
+                                         git,pipeline,tags,profile]
                              [--work-cache] [--work-branches]
 
 Sections, one module each under benchmarks/sections/, whose top says what it measures and
@@ -21,11 +21,12 @@ serve         sections/serve.py          a serve-style rebuild after a page edit
 serve-work    sections/serve_work.py     instructions of that rebuild (valgrind)
 serve-paired  sections/serve_paired.py   that rebuild as paired makes builds (sections/paired.py)
 check         sections/check.py          mkdocs-ml check vs mkdocs build
+check-since   sections/check_since.py    mkdocs-ml check --since HEAD~100 vs mkdocs-ml check
 git           sections/git.py            git processes per build
 profile       sections/profile.py        where the plugin's time goes, in-process
 
-Extras (phases, paired, work, render-work, serve, serve-work, serve-paired, check, profile) run
-on (b) when it is among --sizes, else on the first size. How the runs are made and a timed
+Extras (phases, paired, work, render-work, serve, serve-work, serve-paired, check, check-since,
+profile) run on (b) when it is among --sizes, else on the first size. How the runs are made and a timed
 target judged: benchmarks/harness.py; the final table of targets: benchmarks/summary.py.
 Everything generated goes to --workdir (default $TMPDIR/mkdocs-mlplugin-bench), nothing into
 the project; raw numbers are written there as results-*.json.
@@ -65,6 +66,7 @@ from harness import (  # noqa: E402
 from sections import (  # noqa: E402
     builds,
     check,
+    check_since,
     git,
     paired,
     phases,
@@ -98,6 +100,7 @@ MODULES = {
     "serve-work": serve_work,
     "serve-paired": serve_paired,
     "check": check,
+    "check-since": check_since,
     "git": git,
     "profile": profile,
 }
@@ -236,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
         serve_work.section_serve_work(bench, extra)
     if "check" in sections:
         check.section_check(bench, extra)
+    if "check-since" in sections:
+        check_since.section_check_since(bench, extra)
     if "git" in sections:
         git.section_git(bench, args.sizes)
     if "profile" in sections:

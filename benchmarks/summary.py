@@ -151,6 +151,15 @@ def summary(bench: Bench) -> None:
             verdict(None if check is None else check >= 1.5),
         ]
     )
+    since = s.get("check-since", {})
+    since_s = since.get("median")
+    lines.append(
+        [
+            f"mkdocs-ml check --since (100 commits) < 2 s ({since.get('size', '-')})",
+            "n/a" if since_s is None else f"{since_s:.2f} s",
+            verdict(None if since_s is None or since.get("size") != "b" else since_s < 2),
+        ]
+    )
     git = s.get("git", {}).get("ml", {})
     lines.append(
         [
