@@ -29,16 +29,15 @@ from mkdocs_mlplugin.facts.structured import (
     flatten,
     lookup,
     parse_blob,
-    parse_structured,
     parse_yaml,
 )
 from mkdocs_mlplugin.facts.timeline import (
-    MetricsAt,
     PastMetrics,
     is_record,
     metrics_at,
     nested_projects,
     outs_of,
+    parse_at,
     pipeline_files,
     stage_wdirs,
 )
@@ -186,55 +185,63 @@ class Revisions:
         """The metrics and params of SIDE."""
         if side.commit is None:
             return workspace(self.project)
-        commit = side.commit
-        with self._lock:
-            found = self._snapshots.get(commit)
-        if found is not None:
-            return found
-        pipelines = pipeline_files(self.project, self.history, self.prefix)
-        at: MetricsAt = metrics_at([commit], pipelines, self.prefix, self.blobs)[commit]
-        snap = Snapshot(dict(at.values), {}, set(at.cached), list(at.problems))
-        self._read_params(commit, pipelines, snap)
-        with self._lock:
-            self._snapshots[commit] = snap
-        return snap
+        return self.snapshots([side.commit])[side.commit]
 
-    def _read_params(self, commit: str, pipelines: list[str], snap: Snapshot) -> None:
-        wanted: dict[str, list[str] | None] = {}
-        specs = [f"{commit}:{self.prefix}{f}" for f in (*pipelines, DEFAULT_PARAMS)]
-        contents = self.blobs(specs)
-        for dvcfile in pipelines:
-            blob = contents[f"{commit}:{self.prefix}{dvcfile}"]
-            if blob is None:
-                continue
-            shown = f"{dvcfile} at commit {commit[:7]}"
-            try:
-                data = parse_blob(blob, shown, parse_yaml)
-            except FindingError:
-                continue  # metrics_at said so already
-            _merge(wanted, declared_params(data, dvcfile))
-        if contents[f"{commit}:{self.prefix}{DEFAULT_PARAMS}"] is not None:
-            wanted[DEFAULT_PARAMS] = None  # DVC shows params.yaml whole
-        files = sorted(wanted)
-        found = self.blobs([f"{commit}:{self.prefix}{f}" for f in files])
-        for file in files:
-            blob = found[f"{commit}:{self.prefix}{file}"]
-            if blob is None:
-                snap.params[file] = None
-                snap.problems.append(f"params file {file} is not in git at commit {commit[:7]}.")
-                continue
-            suffix = posixpath.splitext(file)[1].lower()
-            try:
-                data = parse_blob(
-                    blob,
-                    f"{file} at commit {commit[:7]}",
-                    lambda text, shown: parse_structured(text, suffix, shown),  # noqa: B023
-                )
-            except FindingError as exc:
-                snap.params[file] = None
-                snap.problems.append(exc.finding.message)
-                continue
-            snap.params[file] = select(data, wanted[file])
+    def snapshots(self, commits: list[str]) -> dict[str, Snapshot]:
+        """The metrics and params at each of COMMITS, those not read yet read together (the
+        same few ``git cat-file --batch`` runs for one commit or a hundred)."""
+        with self._lock:
+            todo = [c for c in dict.fromkeys(commits) if c not in self._snapshots]
+        if todo:
+            pipelines = pipeline_files(self.project, self.history, self.prefix)
+            found = metrics_at(todo, pipelines, self.prefix, self.blobs)
+            read = {
+                c: Snapshot(dict(at.values), {}, set(at.cached), list(at.problems))
+                for c, at in found.items()
+            }
+            self._read_params(pipelines, read)
+            with self._lock:
+                for commit, snap in read.items():
+                    self._snapshots.setdefault(commit, snap)
+        with self._lock:
+            return {c: self._snapshots[c] for c in commits}
+
+    def _read_params(self, pipelines: list[str], snaps: dict[str, Snapshot]) -> None:
+        p = self.prefix
+        contents = self.blobs([f"{c}:{p}{f}" for c in snaps for f in (*pipelines, DEFAULT_PARAMS)])
+        wanted: dict[str, dict[str, list[str] | None]] = {}
+        for commit in snaps:
+            declared: dict[str, list[str] | None] = {}
+            wanted[commit] = declared
+            for dvcfile in pipelines:
+                blob = contents[f"{commit}:{p}{dvcfile}"]
+                if blob is None:
+                    continue
+                shown = f"{dvcfile} at commit {commit[:7]}"
+                try:
+                    data = parse_blob(blob, shown, parse_yaml)
+                except FindingError:
+                    continue  # metrics_at said so already
+                _merge(declared, declared_params(data, dvcfile))
+            if contents[f"{commit}:{p}{DEFAULT_PARAMS}"] is not None:
+                declared[DEFAULT_PARAMS] = None  # DVC shows params.yaml whole
+        found = self.blobs([f"{c}:{p}{f}" for c, files in wanted.items() for f in sorted(files)])
+        for commit, snap in snaps.items():
+            for file in sorted(wanted[commit]):
+                blob = found[f"{commit}:{p}{file}"]
+                if blob is None:
+                    snap.params[file] = None
+                    snap.problems.append(
+                        f"params file {file} is not in git at commit {commit[:7]}."
+                    )
+                    continue
+                try:
+                    data = parse_at(blob, file, commit)
+                except FindingError as exc:
+                    snap.params[file] = None
+                    snap.problems.append(exc.finding.message)
+                    continue
+                snap.params[file] = select(data, wanted[commit][file])
 
     def outputs(self, side: Side) -> dict[str, tuple[str | None, int | None]]:
         """Every output the dvc.lock and .dvc files of SIDE record: path -> (md5, size)."""

@@ -23,7 +23,7 @@ from mkdocs.plugins import get_plugin_logger
 
 from mkdocs_mlplugin.checks import drift, pipeline
 from mkdocs_mlplugin.config import MLConfig
-from mkdocs_mlplugin.facts import compare, dvc, git, registry, timeline
+from mkdocs_mlplugin.facts import compare, dvc, experiments, git, registry, timeline
 from mkdocs_mlplugin.facts.site import SiteFacts, Trained, relative, repo_prefix
 from mkdocs_mlplugin.findings import Finding, FindingError, Findings
 
@@ -504,6 +504,7 @@ def _name_artifacts(site: SiteFacts, project: dvc.Project, repo: git.GitRepo) ->
         site.registry_names[artifact.name] = bare if path == "dvc.yaml" else f"{path}:{bare}"
     site.past_metrics = timeline.PastMetrics(project, site.history, prefix, repo)
     site.revisions = compare.Revisions(site.past_metrics)
+    site.experiments = experiments.Experiments(site.revisions)
 
 
 def _may_record(data: bytes | None, md5: object) -> bool:

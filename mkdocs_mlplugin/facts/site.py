@@ -11,6 +11,8 @@ of a named reader object, never of a bare function the build installs:
   pages read past commits (only a metrics-history block needs them);
 - ``revisions`` (``facts.compare.Revisions``): the metrics, params and outputs of the
   revisions a metrics-diff or params-diff block (or ``mkdocs-ml report``) compares;
+- ``experiments`` (``facts.experiments.Experiments``): DVC's experiments, from the git refs
+  ``dvc exp run`` keeps (only an experiments block reads them);
 - ``artifact_history`` (``ArtifactHistory``, the build's ``SiteReader``): ``trained``, when
   the artifact the work tree records was trained, and ``model_version``, which registered
   version the model in the work tree is; both read old dvc.lock and .dvc files from git.
@@ -25,6 +27,7 @@ from typing import Any, Protocol
 from mkdocs_mlplugin.checks.pipeline import Verdict
 from mkdocs_mlplugin.facts.compare import Revisions
 from mkdocs_mlplugin.facts.dvc import Artifact, Project, Stage
+from mkdocs_mlplugin.facts.experiments import Experiments
 from mkdocs_mlplugin.facts.git import Commit, FileHistory, GitRepo, RepoFacts
 from mkdocs_mlplugin.facts.registry import Registry
 from mkdocs_mlplugin.facts.timeline import PastMetrics
@@ -78,6 +81,8 @@ class SiteFacts:
     # revisions to compare (metrics-diff, params-diff, the pull-request report): their metrics,
     # params and outputs, each (commit, file) read once per build
     revisions: Revisions | None = None
+    # DVC's experiments (refs/exps), with their params and metrics, read when a page asks
+    experiments: Experiments | None = None
     artifact_history: ArtifactHistory | None = None  # None: nothing can tell
     date_format: str = "%Y-%m-%d"
     show_emails: bool = False

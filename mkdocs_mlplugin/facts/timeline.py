@@ -242,18 +242,24 @@ def metrics_at(
     pairs = [(c, f) for c, at in found.items() for f in at.values]
     for commit, file, blob in _read(pairs, prefix, blobs):
         at = found[commit]
-        suffix = posixpath.splitext(file)[1].lower()
         try:
-            data = parse_blob(
-                blob,
-                f"{file} at commit {commit[:7]}",
-                lambda text, shown: parse_structured(text, suffix, shown),  # noqa: B023
-            )
+            data = parse_at(blob, file, commit)
         except FindingError as exc:
             at.problems.append(exc.finding.message)
             continue
         at.values[file] = flatten(data) if isinstance(data, dict) else {}
     return found
+
+
+def parse_at(blob: bytes, file: str, commit: str) -> Any:
+    """BLOB, a params or metrics FILE at COMMIT, parsed by its suffix (``parse_structured``);
+    FindingError naming the file and commit when it cannot be."""
+    suffix = posixpath.splitext(file)[1].lower()
+    return parse_blob(
+        blob,
+        f"{file} at commit {commit[:7]}",
+        lambda text, shown: parse_structured(text, suffix, shown),
+    )
 
 
 def _read(

@@ -14,7 +14,6 @@ the caller gives.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,7 +23,7 @@ from mkdocs_mlplugin.facts.site import PageFacts, SiteFacts, Trained
 from mkdocs_mlplugin.facts.structured import flatten, lookup
 from mkdocs_mlplugin.facts.timeline import MetricsAt
 from mkdocs_mlplugin.findings import Finding, FindingError, did_you_mean
-from mkdocs_mlplugin.pages import compare
+from mkdocs_mlplugin.pages import compare, experiments
 from mkdocs_mlplugin.pages.references import DIFF_KINDS, Reference
 from mkdocs_mlplugin.pages.values import (
     check_metrics_readable,
@@ -66,6 +65,8 @@ def render_block(
         return metrics_table(project, ref, page, out)
     if ref.kind in DIFF_KINDS:
         return compare.diff_block(site, ref, page, out)
+    if ref.kind == "experiments":
+        return experiments.experiments_block(site, ref, page, notes, out)
     artifact = _block_artifact(site, ref, page)
     return metrics_history(project, site, artifact, ref, page, out)
 
@@ -283,22 +284,7 @@ def metrics_history(
         raise unanswered(
             "missing_reference", ref, page, "the DVC project declares no metrics files."
         )
-    # a key is its own column, whichever file held it (metrics files move between versions),
-    # unless one version has it in two files: then each file's is a column
-    ambiguous = {
-        key
-        for _, m in at
-        for key, count in Counter(k for values in m.values.values() for k in values or {}).items()
-        if count > 1
-    }
-    cells = [
-        {
-            (f"{file}:{key}" if key in ambiguous else key): value
-            for file, values in sorted(m.values.items())
-            for key, value in (values or {}).items()
-        }
-        for _, m in at
-    ]
+    cells = compare.metric_cells([m.values for _, m in at])
     columns = list(dict.fromkeys(label for row in cells for label in row))
     rows = [
         [v.version, ", ".join(v.stages), render.Code(v.commit[:7])]

@@ -9,6 +9,7 @@ otherwise, ``precision=N`` rounds numbers to N decimals.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from mkdocs_mlplugin import render
@@ -140,3 +141,23 @@ def changed(row: dict[str, Any], label: str, previous: tuple[dict[str, Any], str
     if change is None or change == 0:
         return value
     return render.Changed(value, compare.signed(change), f"change from {version}")
+
+
+def metric_cells(rows: list[dict[str, dict[str, Any] | None]]) -> list[dict[str, Any]]:
+    """Each of ROWS (metrics file -> its flattened values, None: unreadable) as column label
+    -> value: a key is its own column, whichever file held it (metrics files move between
+    commits), unless one row has it in two files: then each file's is a column."""
+    ambiguous = {
+        key
+        for files in rows
+        for key, count in Counter(k for values in files.values() for k in values or {}).items()
+        if count > 1
+    }
+    return [
+        {
+            (f"{file}:{key}" if key in ambiguous else key): value
+            for file, values in sorted(files.items())
+            for key, value in (values or {}).items()
+        }
+        for files in rows
+    ]

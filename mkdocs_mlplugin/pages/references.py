@@ -47,7 +47,10 @@ BLOCK_KINDS = (
     "metrics-history",
     "metrics-diff",
     "params-diff",
+    "experiments",
 )
+#: options of the experiments block: all lists the experiments of every baseline
+EXPERIMENTS_OPTIONS = ("all",)
 #: blocks comparing two revisions ({ml metrics-diff A B}: A in name, B in field) and their
 #: options: precision=N rounds numbers to N decimals; all / changed: every key / changed keys
 DIFF_KINDS = ("metrics-diff", "params-diff")
@@ -152,6 +155,8 @@ def _read(body: str, block: bool, text: str) -> _Parsed:
             return kind, None, None, True, _pipeline_options(args, bad)
         if kind in DIFF_KINDS:
             return _diff_block(kind, args, bad)
+        if kind == "experiments":
+            return kind, None, None, True, _flags(kind, args, EXPERIMENTS_OPTIONS, bad)
         if len(args) > 1:
             raise bad(f"'{kind}' takes at most one name.")
         return kind, args[0] if args else None, None, True, ()
@@ -213,6 +218,19 @@ def _pipeline_options(args: list[str], bad: Any) -> tuple[tuple[str, str], ...]:
             raise bad(f"write {shown}.")
         options[key] = value
     return tuple(options.items())
+
+
+def _flags(
+    kind: str, args: list[str], allowed: tuple[str, ...], bad: Any
+) -> tuple[tuple[str, str], ...]:
+    """Options that are flags written alone (``{ml experiments all}``)."""
+    from mkdocs_mlplugin.findings import did_you_mean
+
+    for word in args:
+        if word not in allowed:
+            hint = did_you_mean(word, allowed)
+            raise bad(f"'{kind}' has no option '{word}'.{hint} Options: {', '.join(allowed)}.")
+    return tuple((word, "") for word in dict.fromkeys(args))
 
 
 def _diff_block(kind: str, args: list[str], bad: Any) -> _Parsed:

@@ -1,0 +1,177 @@
+"""The ``{ml experiments}`` block: DVC's experiments as ``dvc exp show`` lists them.
+
+The experiments run on the commit the site is built from (``{ml experiments all}``: on every
+baseline), newest first under their baseline's row, as ``facts.experiments.Experiments``
+reads them from git: name, commit, date, the params that differ from the baseline (as ``dvc
+params diff BASELINE EXP`` gives them: ``checks.compare.diff``), every metric, and the
+branches holding the experiment's commit when it was promoted. Every value is escaped by
+``render``. A metrics file DVC caches instead of git is a dash whose tooltip says so, and a
+``missing_value`` finding.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mkdocs_mlplugin import render
+from mkdocs_mlplugin.checks import compare
+from mkdocs_mlplugin.facts.compare import Snapshot
+from mkdocs_mlplugin.facts.experiments import Experiment, Experiments
+from mkdocs_mlplugin.facts.site import PageFacts, SiteFacts
+from mkdocs_mlplugin.findings import Finding
+from mkdocs_mlplugin.pages.compare import metric_cells
+from mkdocs_mlplugin.pages.references import Reference
+from mkdocs_mlplugin.pages.values import format_date, unanswered
+
+DEFAULT_PARAMS = "params.yaml"
+
+
+def reader(site: SiteFacts, ref: Reference, page: PageFacts) -> Experiments:
+    if site.experiments is None:
+        why = site.git_problem or site.project_problem or "the site reads no git repository."
+        raise unanswered("missing_value", ref, page, f"no experiments can be read: {why}")
+    return site.experiments
+
+
+def experiments_block(
+    site: SiteFacts,
+    ref: Reference,
+    page: PageFacts,
+    notes: list[Finding],
+    out: render.Writer = render.HTML,
+) -> list[str]:
+    """The table of experiments (see the module's docstring), with notes on what could not
+    be read; a DVC-cached metrics file is also a finding appended to NOTES."""
+    exps = reader(site, ref, page)
+    head = site.repo.commit if site.repo else None
+    everything = ref.option("all") is not None
+    if not everything and head is None:
+        raise unanswered("missing_value", ref, page, "no commit yet: experiments run on a commit.")
+    listed = exps.of(None if everything else head)
+    if exps.problem:
+        raise unanswered("git_history", ref, page, f"experiments cannot be read: {exps.problem}")
+    baselines = list(
+        dict.fromkeys([*([head] if head and not everything else []), *(e.baseline for e in listed)])
+    )
+    dates = exps.dates(baselines)
+    snaps = exps.snapshots([*baselines, *(e.commit for e in listed)])
+    order: list[tuple[str, Experiment | None]] = []
+    for baseline in baselines:
+        order.append((baseline, None))
+        order += [(e.commit, e) for e in listed if e.baseline == baseline]
+    cells = metric_cells([snaps[commit].metrics for commit, _ in order])
+    columns = list(dict.fromkeys(label for row in cells for label in row))
+    rows = []
+    for (commit, exp), values in zip(order, cells, strict=True):
+        snap = snaps[commit]
+        if exp is None:
+            name = _baseline_name(site, commit)
+            row: list[Any] = [name, render.Code(commit[:7]), _date(site, dates.get(commit, "")), ""]
+        else:
+            base = snaps[exp.baseline]
+            row = [
+                render.Code(exp.name),
+                render.Code(commit[:7]),
+                _date(site, exp.date),
+                changed_params(base, snap),
+            ]
+        row += [_metric(values, label, snap, commit) for label in columns]
+        row.append("" if exp is None or not exp.promoted else f"on {', '.join(exp.branches)}")
+        rows.append(row)
+    headers = ["Experiment", "Commit", "Created", "Params changed", *columns, "Promoted"]
+    lines = out.table(headers, rows, "ml-experiments")
+    messages = []
+    if not listed:
+        messages.append(_none_here(exps, head, everything))
+    cached = sorted(
+        {f for c, _ in order for f in snaps[c].cached if snaps[c].metrics.get(f) is None}
+    )
+    if cached:
+        message = (
+            f"{', '.join(cached)} {'is' if len(cached) == 1 else 'are'} DVC-tracked in "
+            "experiments (cached by DVC, not kept in git), so not shown; declare metrics with "
+            "'cache: false' to keep them in git."
+        )
+        messages.append(message)
+        notes.append(Finding("missing_value", f"'{ref.text}': {message}", page.src, ref.line))
+    for commit, exp in order:
+        label = exp.name if exp is not None else commit[:7]
+        messages += [f"{label}: {problem}" for problem in snaps[commit].problems]
+    return lines + [out.note(m) for m in messages]
+
+
+def _baseline_name(site: SiteFacts, commit: str) -> str:
+    if site.repo is not None and commit == site.repo.commit:
+        return f"baseline: {site.repo.branch or 'HEAD'}"
+    return "baseline"
+
+
+def _date(site: SiteFacts, iso: str) -> Any:
+    return format_date(iso, site.date_format) or render.Empty("the commit has no calendar date.")
+
+
+def _none_here(exps: Experiments, head: str | None, everything: bool) -> str:
+    if everything or head is None:
+        return "No experiments: 'dvc exp run' keeps them in git refs, and there are none."
+    others = len(exps.of(None))
+    if not others:
+        return "No experiments: 'dvc exp run' keeps them in git refs, and there are none."
+    return (
+        f"No experiments were run on this commit ({head[:7]}); {others} "
+        f"{'was' if others == 1 else 'were'} run on other commits: "
+        "write {ml experiments all} to list them."
+    )
+
+
+def changed_params(base: Snapshot, snap: Snapshot) -> Any:
+    """The params of SNAP that differ from BASE, as ``file:key: old -> new``."""
+    items = []
+    for row in compare.diff(base.params, snap.params, False):
+        where = "" if row.file == DEFAULT_PARAMS else f"{row.file}:"
+        items.append(f"{where}{row.key}: {_shown(row.old)} \u2192 {_shown(row.new)}")
+    return render.Code(", ".join(items)) if items else ""
+
+
+def _shown(value: Any) -> str:
+    return "unreadable" if value is compare.UNKNOWN else render.literal(value)
+
+
+def _metric(values: dict[str, Any], label: str, snap: Snapshot, commit: str) -> Any:
+    if label in values:
+        return render.Value(values[label])
+    unread = [f for f, v in snap.metrics.items() if v is None]
+    if unread:
+        cached = [f for f in unread if f in snap.cached]
+        why = "cached by DVC, not kept in git" if cached else "not in git"
+        return render.Empty(f"{', '.join(unread)}: {why} at commit {commit[:7]}.")
+    return render.Empty(f"not a metric at commit {commit[:7]}.")
+
+
+def experiments_manifest(site: SiteFacts) -> list[dict[str, Any]] | None:
+    """Every experiment, with its changed params and its metrics, when a page showed
+    experiments (None otherwise: they are read only for a page)."""
+    exps = site.experiments
+    if exps is None or not exps.used:
+        return None
+    listed = exps.of(None)
+    snaps = exps.snapshots([*(e.baseline for e in listed), *(e.commit for e in listed)])
+    found = []
+    for e in listed:
+        base, snap = snaps[e.baseline], snaps[e.commit]
+        params: dict[str, dict[str, Any]] = {}
+        for row in compare.diff(base.params, snap.params, False):
+            params.setdefault(row.file, {})[row.key] = row.as_dict()
+        found.append(
+            {
+                "name": e.name,
+                "ref": e.ref,
+                "commit": e.commit,
+                "baseline": e.baseline,
+                "date": e.date or None,
+                "promoted": e.promoted,
+                "branches": list(e.branches),
+                "params_changed": params,
+                "metrics": snap.metrics,
+            }
+        )
+    return found
