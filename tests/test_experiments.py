@@ -239,3 +239,28 @@ def test_refs_that_name_no_experiment_are_skipped() -> None:
         ("good", "b" * 40, "2023-11-14T23:13:20+01:00")
     ]
     assert skipped == ["refs/exps/zz/" + "1" * 38 + "/bad"]
+
+
+def test_metrics_dvc_caches_are_marked(pipeline: Repo) -> None:
+    """A metrics file DVC caches is not in git at an experiment's commit: its values are a
+    dash saying so, and the build warns (missing_value), never shows them as absent."""
+    repo = pipeline
+    dvc_yaml = repo.read("dvc.yaml").replace(
+        "    - metrics.json:\n        cache: false\n", "    - metrics.json\n"
+    )
+    repo.write("dvc.yaml", dvc_yaml)
+    repo.git("rm", "-q", "--cached", "metrics.json")
+    repo.dvc("repro", "-q", "-f", "evaluate")  # DVC caches it now, and git ignores it
+    assert "metrics.json" in repo.read(".gitignore")
+    repo.commit("Cache the metrics", date="2024-01-11T09:00:00+00:00")
+    exp_run(repo, "cached", "train.lr=0.1")
+    repo.git("reset", "-q", "--hard")
+    repo.site({"index.md": "# Experiments\n\n{ml experiments}\n"})
+    build = repo.build()
+    assert build.ok, build.output
+    (fragment,) = blocks(build.page(""), "ml-experiments")
+    table = shown_rows(fragment)
+    assert [r["Experiment"] for r in table] == ["baseline: main", "cached"]
+    assert table[1]["Params changed"] == "train.lr: 0.05 \u2192 0.1"
+    assert "metrics.json: cached by DVC, not kept in git" in fragment
+    assert "[missing_value]" in build.output and "cache: false" in build.output

@@ -61,6 +61,9 @@ def experiments_block(
         order += [(e.commit, e) for e in listed if e.baseline == baseline]
     cells = metric_cells([snaps[commit].metrics for commit, _ in order])
     columns = list(dict.fromkeys(label for row in cells for label in row))
+    # a metrics file no row could read still has its column: of dashes saying why
+    read = {f for c, _ in order for f, v in snaps[c].metrics.items() if v}
+    columns += sorted({f for c, _ in order for f in snaps[c].metrics if f not in read})
     rows = []
     for (commit, exp), values in zip(order, cells, strict=True):
         snap = snaps[commit]
