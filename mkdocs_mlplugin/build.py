@@ -278,6 +278,7 @@ class Build:
         else:
             first_line = _first_line(page, markdown)
         self._bind(page, facts)
+        self._title_until_converted(page, markdown)
         card = facts.artifact is not None and facts.artifact.type == "model"
         if card:
             self._check_card(page, facts, markdown, first_line)
@@ -379,6 +380,17 @@ class Build:
             "metrics": project.metrics if project else {},
             "registry": manifest.registry_manifest(site),
         }
+
+    def _title_until_converted(self, page: Page, markdown: str) -> None:
+        """Until a page is converted, MkDocs takes its title (without a 'title:' in front
+        matter) from the first line of its Markdown when that is a '# ' heading, as written:
+        plugins that read ``page.title`` before then (mkdocs-macros' ``page.title``, Material's
+        social cards) would read ``{ml ...}``. The heading with its values, as plain text,
+        stands in until MkDocs takes the title from the converted page."""
+        first = _FIRST_LINE.match(markdown)
+        heading = first.group(1).strip() if first else ""
+        if "{ml" in heading and heading.startswith("# ") and "title" not in page.meta:
+            page._title_from_render = self.text(heading.lstrip("# "), page.file)
 
     def converted(self, page: Page) -> None:
         """Put the facts back into page.markdown as HTML once it is converted: plugins that
@@ -1195,6 +1207,7 @@ def _generated(config: MkDocsConfig, src_uri: str, content: str | bytes | Path) 
 
 
 FRONT_MATTER, BODY_FIRST, OTHER = "front matter", "body first", "other"
+_FIRST_LINE = re.compile(r"\s*([^\r\n]*)")  # the first line that holds text, as MkDocs finds it
 
 
 def _opening(root: Path, path: str) -> str:

@@ -183,6 +183,21 @@ def test_macros_pages_loop_over_the_site_facts_in_the_variable_ml(pipeline: Repo
     assert f"lr 0.05 at commit {short}; ours: {md5}." in text
 
 
+def test_a_title_read_before_the_page_is_converted_holds_the_values(pipeline: Repo) -> None:
+    """MkDocs reads a title from the page's first '# ' line until the page is converted:
+    mkdocs-macros' ``page.title`` (and Material's social cards) read it then."""
+    page = "# Release {ml param train.lr}\n\nTitle: {{ page.title }}.\n"
+    pages = {"index.md": "# Home\n", "release.md": page}
+    make_site(pipeline, ["macros", "mlplugin"], pages, theme={"name": "material"})
+
+    build = pipeline.build("--strict")
+
+    assert build.ok, build.output
+    assert "Title: Release 0.05." in text_of(build.page("release"))
+    # once the page is converted, MkDocs' own title from the heading: the same
+    assert "<title>Release 0.05 - Ecosystem site</title>" in build.page("release")
+
+
 def test_a_macros_variable_ml_of_the_site_s_own_is_left_as_it_is(pipeline: Repo) -> None:
     make_site(pipeline, ["macros", "mlplugin"], {"index.md": "# Home\n\nMine: {{ ml }}.\n"})
     pipeline.write("mkdocs.yml", pipeline.read("mkdocs.yml") + "extra:\n  ml: our own\n")
