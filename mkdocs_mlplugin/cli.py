@@ -2,6 +2,7 @@
 
     mkdocs-ml check [-f mkdocs.yml] [--format text|json|github] [--strict] [--since BASE]
     mkdocs-ml manifest [-f mkdocs.yml]
+    mkdocs-ml report --base REF [-f mkdocs.yml] [--format markdown|json]
     mkdocs-ml init [DIR] [--write] [--docs-dir docs]
 
 ``check`` reads the same facts and runs the same checks as ``mkdocs build`` (every page's
@@ -9,6 +10,9 @@ references, bindings, pipeline staleness, doc drift and pins) but renders no HTM
 nothing. It exits 1 when there is an error (or, with --strict, a warning), 2 when it cannot run.
 With ``--since BASE`` it is also the pull-request gate (``checks.gate``): each page whose
 documented code changed since BASE while the page did not is a finding.
+``report`` prints what a pull request changes against the revision REF names (pipeline
+verdicts, metrics and params diffs, changed outputs, the docs' findings) as one Markdown
+comment or as JSON (``mkdocs_mlplugin.report``); it exits 0 whatever it reports.
 ``init`` plans a docs skeleton for the repository around DIR (``scaffold``) and prints it;
 with --write it creates the files that do not exist yet, and never changes one that does.
 """
@@ -235,6 +239,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     printing = commands.add_parser("manifest", help="print the manifest a build would write")
     printing.add_argument("-f", "--config-file", default="mkdocs.yml", help="the site's mkdocs.yml")
+    reporting = commands.add_parser(
+        "report", help="what a pull request changes against a base, as one Markdown comment"
+    )
+    reporting.add_argument(
+        "-f", "--config-file", default="mkdocs.yml", help="the site's mkdocs.yml"
+    )
+    reporting.add_argument(
+        "--base",
+        required=True,
+        help="the revision to compare with: a git ref (origin/main), NAME@VERSION or NAME#STAGE",
+    )
+    reporting.add_argument("--format", choices=("markdown", "json"), default="markdown")
     scaffolding = commands.add_parser(
         "init", help="plan a docs skeleton from what DVC and GTO declare; --write writes it"
     )
@@ -267,6 +283,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "manifest":
             write_manifest(manifest(checked.build), sys.stdout)
             return 0
+        if args.command == "report":
+            return pull_request_report(checked, args.base, args.format, sys.stdout)
         errors, warnings = report(
             checked,
             args.format,
@@ -280,6 +298,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     warnings += checked.config_warnings
     return 1 if errors or (args.strict and warnings) else 0
+
+
+def pull_request_report(checked: Checked, base: str, fmt: str, out: TextIO) -> int:
+    """``mkdocs-ml report``: the report against BASE, in FMT; 2 when it cannot be made."""
+    from mkdocs_mlplugin.render.report import markdown
+    from mkdocs_mlplugin.report import ReportError, assemble
+
+    try:
+        record = assemble(checked.build, base, checked.graded)
+    except ReportError as exc:
+        print(visible(f"mkdocs-ml: report: {exc}"), file=sys.stderr)
+        return 2
+    if fmt == "json":
+        write_manifest(record, out)  # strict JSON, as the manifest is written
+    else:
+        out.write(markdown(record))
+    return 0
 
 
 def init(directory: str, write: bool, docs_dir: str, out: TextIO) -> int:

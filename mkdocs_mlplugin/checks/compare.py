@@ -60,6 +60,7 @@ class Row:
         data: dict[str, Any] = {"old": _json(self.old), "new": _json(self.new)}
         change = self.change
         if change is not None:
+            data["change"] = signed(change)  # as the files write the numbers
             both_ints = isinstance(self.old, int) and isinstance(self.new, int)
             data["diff"] = int(change) if both_ints else float(change)
             relative = self.relative

@@ -244,13 +244,16 @@ class Revisions:
                 snap.params[file] = select(data, wanted[commit][file])
 
     def outputs(self, side: Side) -> dict[str, tuple[str | None, int | None]]:
-        """Every output the dvc.lock and .dvc files of SIDE record: path -> (md5, size)."""
+        """Every output DVC caches that the dvc.lock and .dvc files of SIDE record, as ``dvc
+        diff`` lists them: path -> (md5, size). Outputs with ``cache: false`` (in the work
+        tree's dvc.yaml) are git's to tell, as metrics are, and left out."""
+        kept = {o.path for s in self.project.stages.values() for o in s.outs if not o.cache}
         if side.commit is None:
             found: dict[str, tuple[str | None, int | None]] = {}
             for stage in self.project.stages.values():
-                found.update((o.path, (o.md5, o.size)) for o in stage.outs)
+                found.update((o.path, (o.md5, o.size)) for o in stage.outs if o.cache)
             for tracked in self.project.tracked.values():
-                found.update((o.path, (o.md5, o.size)) for o in tracked.outs)
+                found.update((o.path, (o.md5, o.size)) for o in tracked.outs if o.cache)
             return found
         commit = side.commit
         listed = self.repo.run(
@@ -278,7 +281,7 @@ class Revisions:
             data = parse(contents[f"{commit}:{self.prefix}{file}"], self.prefix + file)
             if not isinstance(data, Unreadable):
                 found.update(outs_of(data, file, wdirs))
-        return found
+        return {path: hashed for path, hashed in found.items() if path not in kept}
 
 
 def _entry(registry: Registry | None, name: str | None) -> ArtifactEntry | None:
