@@ -32,7 +32,8 @@ from mkdocs_mlplugin.facts import dvc, git, hashes, metafiles, registry, structu
 from mkdocs_mlplugin.facts.reader import SiteReader
 from mkdocs_mlplugin.facts.site import PageFacts, SiteFacts, relative, repo_prefix
 from mkdocs_mlplugin.findings import Finding, FindingError, Findings, did_you_mean
-from mkdocs_mlplugin.pages import publish, references
+from mkdocs_mlplugin.pages import links, publish, references
+from mkdocs_mlplugin.pages import records as record_pages
 from mkdocs_mlplugin.pages.blocks import param_group, render_block
 from mkdocs_mlplugin.pages.generated import registry_page, timeline_page
 from mkdocs_mlplugin.pages.stash import Source, Stash
@@ -198,6 +199,11 @@ class Build:
         # pages whose first line holds text (no front matter, no blank line): their Markdown
         # body starts on line 1, so the page need not be read again to number its lines
         self._body_first: set[str] = set()
+        self.repo_url: str | None = None  # mkdocs.yml's repo_url: where commits link to
+        self._files: Files | None = None
+        self._registry_file: File | None = None  # the generated registry page
+        self._pipeline_page: object = _UNSET  # the page drawing the pipeline, once looked for
+        self._commits: dict[str, str | None] = {}  # a commit as a link names it -> its SHA
         # the paths in the site that write() writes, None when unset or refused
         self._outputs = {o: self._site_option(o) for o in ("manifest", "hf_export")}
 
@@ -250,6 +256,7 @@ class Build:
         self.reader.join_history()
         self.reader.docs_dirty(self._repo_places(files))
         self.reader.read_registry()
+        self.repo_url, self._files = config.repo_url, files
         self.meta_files = self._meta_files(files, config)
         self.documented = self._documented(files)
         if self._site_option("registry_page"):
@@ -298,11 +305,14 @@ class Build:
                 )
             )
         self._check_record(page, facts, markdown, first_line, card)
+        markdown, record_box = self._link_page(page, facts, markdown, first_line)
         links = _Links(self.documented, page.file)
         hub = bool(self.options.hf_export) and card
         result, refs, plain = self.render_page(
             markdown, facts, first_line, links, self.stash, hub=hub
         )
+        if record_box is not None:
+            result = record_pages.with_header(result, record_box)
         site = self._site_of(facts)
         if self._git_meta[0] is not site.repo:  # one mapping for every page of the build
             self._git_meta = (site.repo, site.repo.as_dict() if site.repo else None)
@@ -825,6 +835,7 @@ class Build:
         }
         page_file.content_string = registry_page(self.site, cards)
         files.append(page_file)
+        self._registry_file = page_file
 
     # ------------------------------------------------------------------ pages
 
@@ -1043,6 +1054,63 @@ class Build:
         interval = self.options.review_interval
         on = records.today()
         self.findings.extend(records.review_due(page.meta, facts.src, lines, interval, on))
+
+    def _link_page(
+        self, page: Page, facts: PageFacts, markdown: str, first_line: int
+    ) -> tuple[str, list[str] | None]:
+        """MARKDOWN with its links to commits, artifacts, stages, data and experiments
+        checked and made real links (``pages.links``); for a record page, the header box that
+        shows its fields and its ``links:``."""
+        kind = records.RECORDS.get(records.record_kind(page.meta) or "")
+        resolver = links.Links(self._site_of(facts), self._commit, self.repo_url)
+
+        def pages(markdown: bool) -> record_pages.SitePages:
+            return record_pages.SitePages(
+                page.file, self.documented, self._registry_file, self._pipeline_file, markdown
+            )
+
+        markdown, found = record_pages.rewrite(
+            markdown, first_line, resolver, pages(True), facts.src, kind is not None
+        )
+        self.findings.extend(found)
+        if kind is None:
+            return markdown, None
+        source = (_source(page) or "").splitlines()
+        shown, found = record_pages.front_links(
+            page.meta, source, resolver, pages(False), facts.src
+        )
+        self.findings.extend(found)
+        return markdown, record_pages.header(kind, page.meta, shown)
+
+    def _commit(self, sha: str) -> str | None:
+        """The full SHA of the commit SHA (hexadecimal, checked) names, or None."""
+        if sha not in self._commits:
+            repo = self.repo
+            found = (
+                repo.try_run("rev-parse", "--verify", "--quiet", f"{sha}^{{commit}}")
+                if repo
+                else None
+            )
+            self._commits[sha] = found or None
+        return self._commits[sha]
+
+    def _pipeline_file(self) -> File | None:
+        """The first page that draws the pipeline (``{ml pipeline}``), looked for once per
+        build, only when a link to a stage no page is bound to asks."""
+        if self._pipeline_page is _UNSET:
+            self._pipeline_page = None
+            for file in self._files.documentation_pages() if self._files else ():
+                path = file.abs_src_path
+                if not path or file.generated_by:
+                    continue
+                try:
+                    text = guards.read_file(*self._reading(path)).decode("utf-8", "replace")
+                except FindingError:
+                    continue
+                if "{ml pipeline" in text:
+                    self._pipeline_page = file
+                    break
+        return self._pipeline_page if isinstance(self._pipeline_page, File) else None
 
     def _measured(self, facts: PageFacts) -> cards.Measured:
         """The value of a DVC metric, resolved as ``{ml metric KEY}`` on the page's line."""

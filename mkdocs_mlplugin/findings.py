@@ -83,6 +83,16 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind("review_due", "warn", "a record or model card past its review date (review_by)"),
     Kind(
+        "broken_link",
+        "error",
+        "a commit:, artifact:, stage:, data: or experiment: link that does not resolve",
+    ),
+    Kind(
+        "superseded_link",
+        "warn",
+        "a record links a model version since superseded or deprecated: review it",
+    ),
+    Kind(
         "unsafe_value",
         "error",
         "a value left out of raw HTML: a javascript: (or other unsafe) URL, an event handler",

@@ -11,6 +11,7 @@ from typing import Any
 
 from mkdocs_mlplugin import render
 from mkdocs_mlplugin.facts.site import SiteFacts
+from mkdocs_mlplugin.pages.links import anchor
 
 
 def registry_page(site: SiteFacts, cards: dict[str, str]) -> str:
@@ -35,7 +36,8 @@ def registry_page(site: SiteFacts, cards: dict[str, str]) -> str:
     for name in names:
         artifact = declared.get(name)
         entry = reg.artifact(name) if reg else None
-        lines += [f"## {render.text(name)}", ""]
+        # the anchor links to the artifact (artifact:NAME@VERSION) lead to
+        lines += [f'<a id="{anchor(name)}"></a>', "", f"## {render.text(name)}", ""]
         rows: list[tuple[str, object]] = []
         if artifact is not None and artifact.source != "gto tags":
             rows += [

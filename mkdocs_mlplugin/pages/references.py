@@ -375,6 +375,12 @@ def _text_ranges(markdown: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in ranges if a < b]
 
 
+def text_ranges(markdown: str) -> list[tuple[int, int]]:
+    """Ranges of MARKDOWN that are neither fenced code nor inline code, where links and
+    references are read."""
+    return _text_ranges(markdown)
+
+
 def _fence_lines(markdown: str) -> list[re.Match[str]]:
     """What ``_FENCE_LINE.finditer(markdown)`` finds, in order, with the regular expression
     tried only at the start of lines that hold a fence's three backticks or tildes (the

@@ -191,6 +191,11 @@ def cell(value: object) -> str:
         return f"<code>{text(value.value)}</code>"
     if isinstance(value, Empty):
         return f'<span class="ml-empty" title="{attribute(value.why)}">{text(EMPTY)}</span>'
+    if isinstance(value, Links):
+        return ", ".join(
+            f'<a href="{href(url)}">{text(title)}</a>' if url else text(title)
+            for title, url in value.items
+        )
     if isinstance(value, Changed):
         return (
             f'{cell(value.value)} <span class="ml-change" title="{attribute(value.why)}">'
@@ -206,6 +211,13 @@ class Changed:
 
     def __init__(self, value: object, change: str, why: str) -> None:
         self.value, self.change, self.why = value, change, why
+
+
+class Links:
+    """Links in a table cell, comma-separated: (text, URL) pairs; a URL of None is text."""
+
+    def __init__(self, items: Sequence[tuple[str, str | None]]) -> None:
+        self.items = items
 
 
 class Code:

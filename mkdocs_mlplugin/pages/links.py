@@ -1,0 +1,261 @@
+"""Verified links: ``commit:SHA``, ``artifact:NAME@VERSION`` (or ``artifact:NAME#STAGE``),
+``stage:NAME``, ``data:PATH`` and ``experiment:NAME``, in a record's ``links:`` and in the
+Markdown links of any page (``[the retrain](commit:9f1c2e7)``).
+
+Each target is checked against git, GTO's registry and the DVC project (a ``broken_link``
+finding with the page, the line and a "did you mean" when it does not resolve) and becomes a
+real link: a commit to its page on the repository's host (``repo_url``), an artifact version
+or stage to its section of the registry page, a stage to the page that documents it (or
+draws the pipeline), a path to its data page. A record that links a model version that has
+since been superseded or deprecated is a ``superseded_link`` finding: review the record.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import urllib.parse
+from collections.abc import Callable, Iterator
+from typing import NamedTuple, Protocol
+
+from mkdocs_mlplugin.checks.records import LINK_SCHEMES
+from mkdocs_mlplugin.facts.site import SiteFacts
+from mkdocs_mlplugin.findings import Finding, did_you_mean, visible
+from mkdocs_mlplugin.pages.references import text_ranges
+
+#: an inline Markdown link whose target names one of LINK_SCHEMES: [text](scheme:what "title")
+MARKDOWN_LINK = re.compile(
+    r"(?<!\!)\[(?P<text>[^\]\n]*)\]\(\s*<?(?P<target>(?:"
+    + "|".join(LINK_SCHEMES)
+    + r"):[^\s)>]*)>?(?P<title>\s+\"[^\"\n]*\")?\s*\)"
+)
+_SHA = re.compile(r"[0-9a-fA-F]{4,40}")
+#: hosts whose commit pages have a known address: host -> path after the repository
+COMMIT_PATHS = {"github.com": "commit", "gitlab.com": "-/commit", "bitbucket.org": "commits"}
+
+
+def anchor(name: str) -> str:
+    """The id of an artifact's section on the registry page."""
+    return "ml-registry-" + re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-").lower()
+
+
+class Target(NamedTuple):
+    """A link target: its SCHEME, the NAME it names, and an artifact's VERSION or STAGE."""
+
+    scheme: str
+    name: str
+    version: str | None = None
+    stage: str | None = None
+
+    def __str__(self) -> str:
+        tail = f"@{self.version}" if self.version else f"#{self.stage}" if self.stage else ""
+        return f"{self.scheme}:{self.name}{tail}"
+
+
+def parse(written: str) -> Target | None:
+    """WRITTEN as a Target, or None when it names none of LINK_SCHEMES (a URL, a page)."""
+    scheme, sep, rest = written.partition(":")
+    if not sep or scheme not in LINK_SCHEMES:
+        return None
+    rest = urllib.parse.unquote(rest)
+    if scheme == "artifact":
+        if "@" in rest:
+            name, _, version = rest.partition("@")
+            return Target(scheme, name, version=version)
+        if "#" in rest:
+            name, _, stage = rest.partition("#")
+            return Target(scheme, name, stage=stage)
+    return Target(scheme, rest)
+
+
+class Resolved(NamedTuple):
+    """A target that resolves: the URL it links to (None: nothing to link to), what the
+    link's title says, and why the record linking it is to be reviewed (None: no reason)."""
+
+    url: str | None
+    title: str
+    review: str | None = None
+
+
+class Pages(Protocol):
+    """The addresses, from the page a link is on, of the pages links lead to."""
+
+    @property
+    def registry(self) -> str | None:
+        """The registry page (registry_page), if the site has one."""
+
+    def documenting(self, name: str) -> str | None:
+        """The page documenting the stage or data path NAME (bound to it), if any."""
+
+    def pipeline(self) -> str | None:
+        """A page that draws the pipeline, if any."""
+
+
+class Links:
+    """Resolves link targets against one build's facts (SITE). COMMIT resolves a commit's SHA
+    (to the full SHA, or None when the repository has none such); REPO_URL is the site's
+    ``repo_url``; the pages a target leads to come from a Pages."""
+
+    def __init__(
+        self,
+        site: SiteFacts,
+        commit: Callable[[str], str | None],
+        repo_url: str | None,
+    ) -> None:
+        self.site, self._commit, self.repo_url = site, commit, repo_url
+
+    def resolve(self, target: Target, pages: Pages) -> Resolved | str:
+        """TARGET resolved, or why it does not resolve."""
+        if not target.name:
+            return f"'{target.scheme}:' names nothing."
+        if target.scheme == "commit":
+            return self._commit_link(target.name)
+        if target.scheme == "artifact":
+            return self._artifact_link(target, pages.registry)
+        if target.scheme == "stage":
+            return self._stage_link(target.name, pages)
+        if target.scheme == "data":
+            return self._data_link(target.name, pages)
+        return (
+            "experiments (DVC's refs/exps) are not read by this version of the plugin, so an "
+            "experiment cannot be checked: link the commit the experiment was applied in "
+            "(commit:SHA) instead."
+        )
+
+    def _commit_link(self, sha: str) -> Resolved | str:
+        if not _SHA.fullmatch(sha):
+            return "a commit is named by 4 to 40 hexadecimal characters of its SHA."
+        if self.site.repo is None:
+            return self.site.git_problem or "the site is not in a git repository."
+        full = self._commit(sha)
+        if full is None:
+            shallow = self.site.repo.shallow
+            why = (
+                " (the checkout is shallow: fetch the full history, e.g. fetch-depth: 0)"
+                if shallow
+                else ""
+            )
+            return f"no commit {visible(sha)} in this repository{why}."
+        return Resolved(commit_url(self.repo_url, full), f"commit {full[:7]}")
+
+    def _artifact_link(self, target: Target, registry: str | None) -> Resolved | str:
+        site, reg = self.site, self.site.registry
+        gto_names = {site.registry_names.get(n, n): n for n in site.artifacts}
+        name = site.registry_names.get(target.name, target.name)
+        known = set(gto_names) | set(reg.artifacts if reg else ())
+        if name not in known:
+            listed = ", ".join(sorted(known)) or "none"
+            return f"no artifact '{visible(target.name)}'.{did_you_mean(name, known)} Artifacts: {listed}."
+        url = f"{registry}#{anchor(name)}" if registry else None
+        if target.version is None and target.stage is None:
+            return Resolved(url, f"artifact {name}")
+        entry = reg.artifact(name) if reg else None
+        if reg is None or entry is None:
+            return site.registry_problem or f"GTO has no registered version of '{name}'."
+        if target.stage is not None:
+            version = entry.stages.get(target.stage)
+            if target.stage not in entry.stages:
+                hint = did_you_mean(target.stage, entry.stages)
+                return f"no stage '{visible(target.stage)}' in the registry.{hint} Stages: {', '.join(entry.stages) or 'none'}."
+            if not version:
+                return f"no version of '{name}' is in stage '{target.stage}'."
+            return Resolved(url, f"{name} in {target.stage}: {', '.join(version)}")
+        versions = [v.version for v in entry.versions]
+        if target.version not in versions:
+            hint = did_you_mean(str(target.version), versions)
+            return (
+                f"GTO has no version {visible(target.version)} of '{name}'.{hint} Versions: "
+                f"{', '.join(versions) or 'none'}."
+            )
+        review = None
+        if not entry.active:
+            when = next(
+                (
+                    f" on {e.timestamp[:10]}"
+                    for e in reg.history
+                    if e.artifact == name and e.event == "deprecation"
+                ),
+                "",
+            )
+            review = f"artifact '{name}' was deprecated in the registry{when}"
+        elif entry.latest != target.version:
+            review = f"version {target.version} of '{name}' has been superseded by {entry.latest}"
+        return Resolved(url, f"{name} {target.version}", review)
+
+    def _stage_link(self, name: str, pages: Pages) -> Resolved | str:
+        project = self.site.project
+        if project is None:
+            return self.site.project_problem or "no DVC project."
+        if name not in project.stages:
+            return f"no stage '{visible(name)}'.{did_you_mean(name, project.stages)}"
+        return Resolved(pages.documenting(name) or pages.pipeline(), f"stage {name}")
+
+    def _data_link(self, path: str, pages: Pages) -> Resolved | str:
+        project = self.site.project
+        if project is None:
+            return self.site.project_problem or "no DVC project."
+        normal = posixpath.normpath(path)
+        if normal.startswith("../") or normal == ".." or normal.startswith("/"):
+            return "a data path is relative to the DVC project's root, inside it."
+        if project.producer(normal) is None:
+            inside = project.containing_out(normal)
+            if inside:
+                return f"'{visible(normal)}' lies inside the tracked directory '{inside}': link '{inside}'."
+            hint = did_you_mean(normal, project.out_paths())
+            return f"no stage or .dvc file outputs '{visible(normal)}'.{hint}"
+        return Resolved(pages.documenting(normal), f"data {normal}")
+
+
+def commit_url(repo_url: str | None, sha: str) -> str | None:
+    """The page of commit SHA on the host of REPO_URL (GitHub, GitLab, Bitbucket, or a
+    self-hosted GitLab, whose host names it); None for another host or an unsafe URL."""
+    if not repo_url:
+        return None
+    parts = urllib.parse.urlsplit(repo_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    host = parts.hostname.lower()
+    path = COMMIT_PATHS.get(host) or ("-/commit" if "gitlab" in host.split(".") else None)
+    if path is None:
+        return None
+    base = parts.path.rstrip("/").removesuffix(".git").rstrip("/")
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, f"{base}/{path}/{sha}", "", ""))
+
+
+class Written(NamedTuple):
+    """A link written in a page's Markdown: where (START, END), its text, target and line."""
+
+    start: int
+    end: int
+    text: str
+    target: Target
+    title: str | None
+    line: int
+
+
+def scan(markdown: str, first_line: int) -> Iterator[Written]:
+    """The Markdown links of MARKDOWN (outside code) whose target names a LINK_SCHEMES."""
+    if not any(
+        f"]({scheme}:" in markdown or f"](<{scheme}:" in markdown for scheme in LINK_SCHEMES
+    ):
+        return
+    for start, end in text_ranges(markdown):
+        for m in MARKDOWN_LINK.finditer(markdown, start, end):
+            target = parse(m.group("target"))
+            if target is None:
+                continue
+            line = first_line + markdown.count("\n", 0, m.start())
+            title = m.group("title")
+            yield Written(
+                m.start(),
+                m.end(),
+                m.group("text"),
+                target,
+                title.strip()[1:-1] if title else None,
+                line,
+            )
+
+
+def finding(target: Target | str, why: str, src: str, line: int | None) -> Finding:
+    """The ``broken_link`` finding of a link to TARGET that does not resolve (WHY)."""
+    return Finding("broken_link", f"link '{visible(target)}': {why}", src, line)

@@ -1,0 +1,175 @@
+"""A record page as built: its verified links (in ``links:`` and in its Markdown, or the
+Markdown links of any page) and the header that shows its fields.
+
+Where this sits: the page's front matter and Markdown → **links resolved** (``pages.links``)
+and a header box (HTML) → the page's Markdown. Findings name the page and the line.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import urllib.parse
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from mkdocs.structure.files import File
+
+from mkdocs_mlplugin import render
+from mkdocs_mlplugin.checks import records
+from mkdocs_mlplugin.findings import Finding, visible
+from mkdocs_mlplugin.pages import links
+
+#: what a URL keeps as it is in a Markdown link's <...>: all but spaces, quotes and <>
+_URL_SAFE = ":/#?&=@+!$'()*,;~%.-_"
+
+
+class SitePages:
+    """The pages links lead to, addressed from PAGE: as .md paths (MARKDOWN, for Markdown
+    links, which MkDocs turns into the pages' addresses and checks) or as URLs (for HTML)."""
+
+    def __init__(
+        self,
+        page: File,
+        documented: Mapping[str, File],
+        registry_file: File | None,
+        pipeline_file: Callable[[], File | None],
+        markdown: bool,
+    ) -> None:
+        self._page, self._documented, self._registry = page, documented, registry_file
+        self._pipeline, self._markdown = pipeline_file, markdown
+
+    def _url(self, file: File | None) -> str | None:
+        if file is None:
+            return None
+        if self._markdown:
+            return posixpath.relpath(file.src_uri, posixpath.dirname(self._page.src_uri) or ".")
+        return file.url_relative_to(self._page)
+
+    @property
+    def registry(self) -> str | None:
+        return self._url(self._registry)
+
+    def documenting(self, name: str) -> str | None:
+        return self._url(self._documented.get(name))
+
+    def pipeline(self) -> str | None:
+        return self._url(self._pipeline())
+
+
+def _finding_for(
+    resolved: links.Resolved | str,
+    target: links.Target | str,
+    src: str,
+    line: int | None,
+    record: bool,
+) -> Finding | None:
+    if isinstance(resolved, str):
+        return links.finding(target, resolved, src, line)
+    if resolved.review and record:
+        message = (
+            f"link '{visible(target)}': {resolved.review}: review the record, then link the "
+            "version it is about now."
+        )
+        return Finding("superseded_link", message, src, line)
+    return None
+
+
+def rewrite(
+    markdown: str,
+    first_line: int,
+    resolver: links.Links,
+    pages: links.Pages,
+    src: str,
+    record: bool,
+) -> tuple[str, list[Finding]]:
+    """MARKDOWN with each link to a target of ``links.LINK_SCHEMES`` made a real link (its
+    text alone where there is nothing to link to, or the target does not resolve), and the
+    findings: a ``broken_link`` for each target that does not resolve, and on a RECORD a
+    ``superseded_link`` for a model version since superseded or deprecated."""
+    found = list(links.scan(markdown, first_line))
+    if not found:
+        return markdown, []
+    findings: list[Finding] = []
+    parts: list[str] = []
+    pos = 0
+    for written in found:
+        resolved = resolver.resolve(written.target, pages)
+        problem = _finding_for(resolved, written.target, src, written.line, record)
+        if problem is not None:
+            findings.append(problem)
+        parts.append(markdown[pos : written.start])
+        if isinstance(resolved, links.Resolved) and resolved.url:
+            title = (written.title or resolved.title).replace('"', "'")
+            url = urllib.parse.quote(resolved.url, safe=_URL_SAFE)
+            parts.append(f'[{written.text}](<{url}> "{title}")')
+        else:
+            parts.append(written.text)
+        pos = written.end
+    parts.append(markdown[pos:])
+    return "".join(parts), findings
+
+
+def front_links(
+    meta: Mapping[str, Any],
+    source: Sequence[str],
+    resolver: links.Links,
+    pages: links.Pages,
+    src: str,
+) -> tuple[list[tuple[str, str | None]], list[Finding]]:
+    """The record's ``links:`` as (title, URL or None) pairs, and their findings, each at the
+    front matter line that names the link (SOURCE: the page's lines)."""
+    start = next((n for n, t in enumerate(source, 1) if t.startswith("links:")), None)
+    shown: list[tuple[str, str | None]] = []
+    findings: list[Finding] = []
+    for title, written in records.link_targets(meta.get("links")):
+        if not isinstance(written, str):
+            continue  # the schema's finding says it
+        line = start
+        if start is not None:
+            line = next(
+                (n for n, t in enumerate(source[start - 1 :], start) if written in t), start
+            )
+        target = links.parse(written)
+        if target is None:
+            safe = render.unsafe_url("href", written) is None and ":" in written
+            shown.append((title or written, written if safe else None))
+            continue
+        resolved = resolver.resolve(target, pages)
+        problem = _finding_for(resolved, target, src, line, True)
+        if problem is not None:
+            findings.append(problem)
+        url = resolved.url if isinstance(resolved, links.Resolved) else None
+        label = title or (resolved.title if isinstance(resolved, links.Resolved) else written)
+        shown.append((label, url))
+    return shown, findings
+
+
+def header(
+    kind: records.RecordKind, meta: Mapping[str, Any], shown: list[tuple[str, str | None]]
+) -> list[str]:
+    """The box at the top of a record page: its kind, fields and links (HTML lines)."""
+    rows: list[tuple[str, object]] = []
+    for field in kind.fields:
+        if field.name == "links" or field.name not in meta:
+            continue
+        value = meta[field.name]
+        date = records.as_date(value) if field.shape == records.DATE else None
+        if date is not None:
+            value = date.isoformat()
+        elif isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        rows.append((field.name.replace("_", " ").capitalize(), value))
+    if shown:
+        rows.append(("Links", render.Links(shown)))
+    return render.box(kind.title, rows, f"ml-record ml-record-{kind.name}")
+
+
+def with_header(markdown: str, box: list[str]) -> str:
+    """MARKDOWN with BOX after its first line when that is the page's title (``# ...``),
+    else before it."""
+    block = "\n".join(box)
+    lead = markdown[: len(markdown) - len(markdown.lstrip("\n"))]
+    first, newline, rest = markdown[len(lead) :].partition("\n")
+    if first.startswith("# "):
+        return f"{lead}{first}\n\n{block}\n\n{rest}" if newline else f"{lead}{first}\n\n{block}\n"
+    return f"{block}\n\n{markdown}"

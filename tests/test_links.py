@@ -1,0 +1,159 @@
+"""Verified links (commit:, artifact:, stage:, data:, experiment:) in Markdown and in a
+record's links:, checked against git, GTO and DVC and rendered as real links; real builds."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import Repo
+
+from mkdocs_mlplugin.checks import records
+
+DECISION = "---\nml:\n  record: decision\nstatus: accepted\ndate: 2024-02-01\ndeciders: [Ada]\n"
+BODY = "".join(f"## {title}\n\nText.\n\n" for title in records.RECORDS["decision"].sections)
+EPOCH = {"SOURCE_DATE_EPOCH": "1709294400"}  # 2024-03-01
+
+
+def tag(repo: Repo, name: str, at: str, message: str = "") -> None:
+    env = {"GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "a@b", "GIT_COMMITTER_DATE": at}
+    repo.run("git", "tag", "-a", name, "-m", message or name, env=env)
+
+
+@pytest.fixture
+def registered(pipeline: Repo) -> Repo:
+    """The pipeline with classifier v1.0.0 and v1.1.0 registered, v1.1.0 in prod."""
+    tag(pipeline, "classifier@v1.0.0", "2024-01-20T08:00:00+00:00")
+    pipeline.commit("Retrain", date="2024-01-21T00:00:00+00:00")
+    tag(pipeline, "classifier@v1.1.0", "2024-01-21T08:00:00+00:00")
+    tag(pipeline, "classifier#prod#1", "2024-01-22T08:00:00+00:00")
+    return pipeline
+
+
+def build(repo: Repo, pages: dict[str, str], **extra: object):
+    config = {"registry_page": "registry.md"}
+    repo.site({"index.md": "# Home\n", **pages}, config, **extra)
+    repo.commit("Pages", date="2024-02-01T00:00:00+00:00")
+    return repo.build("--strict", env=EPOCH)
+
+
+def test_markdown_links_resolve_to_real_links(registered: Repo) -> None:
+    sha = registered.git("rev-parse", "HEAD")
+    page = (
+        "# Notes\n\n"
+        f"See [the pipeline commit](commit:{sha[:8]}), [v1.1.0](artifact:classifier@v1.1.0),\n"
+        "[prod](artifact:classifier#prod), [training](stage:train) and [raw](data:data/raw.csv).\n\n"
+        "`[not a link](commit:zzzz)`\n"
+    )
+    sheet = "---\nml:\n  record: datasheet\n  data: data/raw.csv\n---\n# Raw\n\n" + "".join(
+        f"## {t}\n\nText.\n\n" for t in records.GEBRU
+    )
+    built = build(
+        registered,
+        {"notes.md": page, "train.md": "---\nml:\n  stage: train\n---\n# Train\n", "raw.md": sheet},
+        repo_url="https://github.com/acme/reviews.git",
+    )
+    assert built.ok, built.output
+    html = built.page("notes")
+    assert f'href="https://github.com/acme/reviews/commit/{sha}"' in html
+    assert 'href="../registry/#ml-registry-classifier" title="classifier v1.1.0">v1.1.0</a>' in html
+    assert 'title="classifier in prod: v1.1.0">prod</a>' in html
+    assert 'href="../train/" title="stage train">training</a>' in html
+    assert 'href="../raw/" title="data data/raw.csv">raw</a>' in html
+    assert "<code>[not a link](commit:zzzz)</code>" in html  # code is left alone
+    assert 'id="ml-registry-classifier"' in built.page("registry")
+
+
+@pytest.mark.parametrize(
+    ("target", "says"),
+    [
+        ("commit:0123456789abcdef", "no commit 0123456789abcdef in this repository."),
+        ("commit:HEAD~1", "a commit is named by 4 to 40 hexadecimal characters of its SHA."),
+        (
+            "artifact:clasifier@v1.1.0",
+            "no artifact 'clasifier'. Did you mean 'classifier'? Artifacts: classifier.",
+        ),
+        (
+            "artifact:classifier@v1.1",
+            "GTO has no version v1.1 of 'classifier'. Did you mean 'v1.1.0'? Versions: v1.1.0, "
+            "v1.0.0.",
+        ),
+        (
+            "artifact:classifier#staging",
+            "no stage 'staging' in the registry. Stages: prod.",
+        ),
+        ("stage:trian", "no stage 'trian'. Did you mean 'train'?"),
+        (
+            "data:data/raw.cvs",
+            "no stage or .dvc file outputs 'data/raw.cvs'. Did you mean 'data/raw.csv'?",
+        ),
+        ("experiment:brave-newt", "experiments (DVC's refs/exps) are not read by this version"),
+    ],
+)
+def test_a_link_that_does_not_resolve_names_page_and_line(
+    registered: Repo, target: str, says: str
+) -> None:
+    built = build(registered, {"notes.md": f"# Notes\n\nText.\n\nSee [it]({target}).\n"})
+    assert not built.ok
+    assert f"ERROR   -  mlplugin: docs/notes.md:5: link '{target}': {says}" in built.output
+    assert "[broken_link]" in built.output
+
+
+def test_a_record_links_front_matter_and_flags_a_superseded_version(registered: Repo) -> None:
+    sha = registered.git("rev-parse", "HEAD")
+    front = (
+        f"{DECISION}links:\n  - commit:{sha[:7]}\n  - Old model: artifact:classifier@v1.0.0\n"
+        "  - stage:train\n  - https://example.com/paper\n---\n# Use a bag of words\n\n"
+    )
+    built = build(registered, {"adr.md": front + BODY, "p.md": "# P\n\n{ml pipeline}\n"})
+    assert not built.ok
+    assert (
+        "WARNING -  mlplugin: docs/adr.md:9: link 'artifact:classifier@v1.0.0': version v1.0.0 "
+        "of 'classifier' has been superseded by v1.1.0: review the record, then link the version "
+        "it is about now. [superseded_link]"
+    ) in built.output
+    registered.site(
+        {"index.md": "# Home\n", "adr.md": front + BODY, "p.md": "# P\n\n{ml pipeline}\n"},
+        {"registry_page": "registry.md", "checks": {"superseded_link": "info"}},
+    )
+    built = registered.build("--strict", env=EPOCH)
+    assert built.ok, built.output
+    html = built.page("adr")
+    box = re.search(
+        r'<div class="admonition info ml-block ml-record ml-record-decision">.*?</div>', html, re.S
+    )
+    assert box is not None
+    shown = box.group(0)
+    assert "<th>Status</th><td>accepted</td>" in shown
+    assert "<th>Deciders</th><td>Ada</td>" in shown
+    assert f"<td>commit {sha[:7]}, " in shown  # no repo_url: the commit is checked, not linked
+    assert 'href="../registry/#ml-registry-classifier">Old model</a>' in shown
+    assert 'href="../p/">stage train</a>' in shown  # the page that draws the pipeline
+    assert '<a href="https://example.com/paper">' in shown
+
+
+def test_a_deprecated_artifact_flags_its_records(registered: Repo) -> None:
+    tag(registered, "classifier@deprecated", "2024-01-25T08:00:00+00:00")
+    body = "See [the model](artifact:classifier@v1.1.0).\n"
+    built = build(registered, {"adr.md": DECISION + "---\n# ADR\n\n" + BODY + body})
+    assert (
+        "link 'artifact:classifier@v1.1.0': artifact 'classifier' was deprecated in the "
+        "registry on 2024-01-25: review the record" in built.output
+    ), built.output
+
+
+@pytest.mark.parametrize(
+    ("repo_url", "expected"),
+    [
+        ("https://gitlab.com/acme/reviews", "https://gitlab.com/acme/reviews/-/commit/"),
+        ("https://bitbucket.org/acme/reviews/", "https://bitbucket.org/acme/reviews/commits/"),
+        ("https://gitlab.acme.org/ml/reviews.git", "https://gitlab.acme.org/ml/reviews/-/commit/"),
+        ("javascript:alert(1)//github.com/a/b", None),
+        ("https://example.org/acme/reviews", None),
+    ],
+)
+def test_commit_pages_by_host(repo_url: str, expected: str | None) -> None:
+    from mkdocs_mlplugin.pages.links import commit_url
+
+    url = commit_url(repo_url, "ab" * 20)
+    assert url == (None if expected is None else expected + "ab" * 20)
