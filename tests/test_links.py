@@ -87,7 +87,7 @@ def test_markdown_links_resolve_to_real_links(registered: Repo) -> None:
             "data:data/raw.cvs",
             "no stage or .dvc file outputs 'data/raw.cvs'. Did you mean 'data/raw.csv'?",
         ),
-        ("experiment:brave-newt", "experiments (DVC's refs/exps) are not read by this version"),
+        ("experiment:brave-newt", "no experiment 'brave-newt'. There is none."),
     ],
 )
 def test_a_link_that_does_not_resolve_names_page_and_line(
@@ -157,3 +157,20 @@ def test_commit_pages_by_host(repo_url: str, expected: str | None) -> None:
 
     url = commit_url(repo_url, "ab" * 20)
     assert url == (None if expected is None else expected + "ab" * 20)
+
+
+def test_an_experiment_link_leads_to_its_commit(pipeline: Repo) -> None:
+    pipeline.dvc("exp", "run", "-q", "-S", "train.lr=0.1", "-n", "lr-high")
+    refs = pipeline.git("for-each-ref", "--format=%(objectname)", "refs/exps/")
+    commit = refs.split()[0]
+    page = "# Notes\n\n[higher lr](experiment:lr-high) and [typo](experiment:lr-hihg).\n"
+    built = build(pipeline, {"notes.md": page}, repo_url="https://github.com/acme/reviews")
+    assert not built.ok
+    assert (
+        "docs/notes.md:3: link 'experiment:lr-hihg': no experiment 'lr-hihg'. Did you mean "
+        "'lr-high'? Experiments: lr-high. [broken_link]"
+    ) in built.output
+    page = page.replace(" and [typo](experiment:lr-hihg)", "")
+    built = build(pipeline, {"notes.md": page}, repo_url="https://github.com/acme/reviews")
+    assert built.ok, built.output
+    assert f'href="https://github.com/acme/reviews/commit/{commit}"' in built.page("notes")

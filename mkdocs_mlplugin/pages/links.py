@@ -116,11 +116,23 @@ class Links:
             return self._stage_link(target.name, pages)
         if target.scheme == "data":
             return self._data_link(target.name, pages)
-        return (
-            "experiments (DVC's refs/exps) are not read by this version of the plugin, so an "
-            "experiment cannot be checked: link the commit the experiment was applied in "
-            "(commit:SHA) instead."
-        )
+        return self._experiment_link(target.name)
+
+    def _experiment_link(self, name: str) -> Resolved | str:
+        """An experiment ``dvc exp run`` made (DVC's refs/exps): its commit's page."""
+        reader = self.site.experiments
+        if reader is None:
+            return self.site.git_problem or "the site is not in a git repository."
+        listed = reader.listed()
+        found = [e for e in listed if e.name == name]  # newest first, one per baseline
+        if not found:
+            if reader.problem:
+                return f"the experiments cannot be read: {reader.problem}"
+            names = sorted({e.name for e in listed})
+            known = f"Experiments: {', '.join(names[:10])}." if names else "There is none."
+            return f"no experiment '{visible(name)}'.{did_you_mean(name, names)} {known}"
+        commit = found[0].commit
+        return Resolved(commit_url(self.repo_url, commit), f"experiment {name} ({commit[:7]})")
 
     def _commit_link(self, sha: str) -> Resolved | str:
         if not _SHA.fullmatch(sha):
