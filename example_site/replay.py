@@ -4,11 +4,13 @@
 
 example_site/ is the project as it stands today. HISTORY below is how it got there: a first
 model on 200 reviews, registered and promoted; a data refresh; a retrain; a second version
-that replaces the first in prod. The script copies the project's sources into DIR (default
+that replaces the first in prod; two experiments on it (``dvc exp run``), kept as DVC keeps
+them, in git refs, not in a branch. The script copies the project's sources into DIR (default
 example_site/build/, ignored by git), replays HISTORY there with the tools a team would use
-(git, ``dvc add``, ``dvc repro``, ``gto register``, ``gto assign``) and builds the site with
+(git, ``dvc add``, ``dvc repro``, ``gto register``, ``gto assign``, ``dvc exp run``) and builds the site with
 ``mkdocs build --strict`` into example_site/site/. The repository it leaves in DIR is an
-ordinary one: try ``git log``, ``gto show``, ``gto history`` and ``dvc metrics show`` there.
+ordinary one: try ``git log``, ``gto show``, ``gto history``, ``dvc metrics show`` and ``dvc
+exp show`` there.
 
 Everything is fixed, so every run gives the same commits and tags, hash for hash: dates,
 names and e-mails come from the environment of each command (the user's git configuration
@@ -55,6 +57,17 @@ class Tag:
     stage: str = ""
 
 
+@dataclass(frozen=True)
+class Experiment:
+    """``dvc exp run -S SET... -n NAME`` on HEAD, as WHO at DATE; the work tree is HEAD's
+    again after it."""
+
+    date: str
+    who: tuple[str, str]
+    name: str
+    sets: tuple[str, ...]
+
+
 def raw_data(seed: int, rows: int) -> tuple[str, ...]:
     """Draw a new sample of reviews and track it with ``dvc add``."""
     return ("raw_data", str(seed), str(rows))
@@ -95,7 +108,18 @@ NOTES_V1_1 = NOTES + (
     "- **v1.1.0**: trained on the refreshed sample of 300 reviews, for 20 epochs instead of 3.\n"
 )
 
-HISTORY: list[Commit | Tag] = [
+# The model card's section on experiments, added by the history like VERSIONS: example_site's
+# own repository keeps no experiments.
+EXPERIMENTS = "{ml params-table train}\n"
+EXPERIMENTS_TRIED = """{ml params-table train}
+
+Experiments tried on v1.1.0 with `dvc exp run`, kept in git refs and not registered: a higher
+learning rate, and fewer epochs.
+
+{ml experiments}
+"""
+
+HISTORY: list[Commit | Tag | Experiment] = [
     Commit(
         "2024-01-08T09:30:00+01:00",
         ADA,
@@ -128,6 +152,14 @@ HISTORY: list[Commit | Tag] = [
     Tag("2024-02-12T16:10:00+01:00", ADA, "v1.1.0"),
     Tag("2024-02-12T16:11:00+01:00", ADA, "v1.1.0", stage="staging"),
     Tag("2024-02-19T10:00:00+01:00", GRACE, "v1.1.0", stage="prod"),
+    Commit(
+        "2024-02-20T09:00:00+01:00",
+        ADA,
+        "Model card: the experiments tried on v1.1.0",
+        (edit("model-card.md", EXPERIMENTS, EXPERIMENTS_TRIED),),
+    ),
+    Experiment("2024-02-20T10:00:00+01:00", ADA, "lr-0.3", ("train.lr=0.3",)),
+    Experiment("2024-02-20T11:00:00+01:00", GRACE, "epochs-5", ("train.epochs=5",)),
 ]
 
 # What is copied from example_site/ before the first commit (DVC writes the rest: .dvc/,
@@ -245,6 +277,28 @@ class Replay:
         )
         return name
 
+    def experiment(self, step: Experiment) -> str:
+        """Run STEP, then date its commit: DVC stamps an experiment's commit with the clock
+        (GIT_COMMITTER_DATE does not reach it), so it is written again, same tree, parent,
+        message and author, at the step's date, and its ref moved to it. The short id."""
+        base = self.run("git", "rev-parse", "HEAD").strip()
+        sets = [arg for value in step.sets for arg in ("-S", value)]
+        self.run(
+            sys.executable, "-m", "dvc", "exp", "run", "-q", *sets, "-n", step.name,
+            who=step.who, date=step.date,
+        )  # fmt: skip
+        ref = f"refs/exps/{base[:2]}/{base[2:]}/{step.name}"
+        made = self.run("git", "rev-parse", ref).strip()
+        tree = self.run("git", "rev-parse", f"{made}^{{tree}}").strip()
+        message = self.run("git", "log", "-1", "--format=%B", made).strip()
+        dated = self.run(
+            "git", "commit-tree", tree, "-p", base, "-m", message, who=step.who, date=step.date
+        ).strip()
+        self.run("git", "update-ref", ref, dated, made)
+        self.run("git", "reset", "-q", "--hard")  # dvc exp run left its results in the work tree
+        self.dvc("checkout", "-q")
+        return dated[:7]
+
 
 def _left_out(directory: str, names: list[str]) -> set[str]:
     """The names in DIRECTORY (a directory of example_site) that are not copied."""
@@ -286,6 +340,9 @@ def main() -> None:
             replay.commit(step)
             short = replay.run("git", "rev-parse", "--short", "HEAD").strip()
             print(f"{step.date[:10]}  {short}  {step.message}")
+        elif isinstance(step, Experiment):
+            short = replay.experiment(step)
+            print(f"{step.date[:10]}  {short}  experiment {step.name}: {', '.join(step.sets)}")
         else:
             print(f"{step.date[:10]}  tag      {replay.tag(step)}")
     if not args.no_build:

@@ -128,6 +128,10 @@ def test_the_replay_gives_the_same_commits_and_tags_every_time(
     tags = ["for-each-ref", "--format=%(objectname) %(refname)", "refs/tags"]
     assert twin.git(*tags) == replayed.repo.git(*tags)
     assert len(twin.git(*tags).splitlines()) >= 4
+    # experiments too: DVC dates their commits by the clock, the replay by the history
+    exps = ["for-each-ref", "--format=%(objectname) %(refname)", "refs/exps"]
+    assert twin.git(*exps) == replayed.repo.git(*exps)
+    assert len([r for r in twin.git(*exps).splitlines() if "/exec/" not in r]) >= 2
 
 
 def test_the_replay_leaves_a_directory_that_is_not_an_earlier_replay_alone(
@@ -262,3 +266,21 @@ def test_model_card_shows_the_metrics_of_every_version_as_dvc_reads_them(
     card = text_of(page)
     assert f"the model in the work tree is {latest}" in card
     assert lock["stages"]["train"]["outs"][0]["md5"] in card
+
+
+def test_model_card_lists_the_experiments_as_dvc_exp_show(replayed: Replayed) -> None:
+    """The experiments run on the last commit, as ``dvc exp show --json`` gives them: name,
+    commit, the params changed from the baseline and every metric."""
+    from test_experiments import assert_is_dvc_show, dvc_show, shown_rows
+
+    dvc = dvc_show(replayed.repo)
+    assert len(dvc) >= 2
+    (fragment,) = re.findall(
+        r'<div class="ml-block ml-experiments">(.*?)</div>', replayed.page("model-card"), re.S
+    )
+    table = shown_rows(fragment)
+    assert table[0]["Commit"] == replayed.repo.git("rev-parse", "--short=7", "HEAD")
+    assert_is_dvc_show(table, dvc, replayed.repo)
+    assert len({r["accuracy"] for r in table}) >= 2, "an experiment moved a metric"
+    manifest = json.loads((replayed.site / "ml-manifest.json").read_text())
+    assert {e["name"] for e in manifest["experiments"]} == set(dvc)
