@@ -19,6 +19,7 @@ from mkdocs_mlplugin.checks import pipeline
 from mkdocs_mlplugin.facts import dvc, timeline
 from mkdocs_mlplugin.facts.site import SiteFacts
 from mkdocs_mlplugin.findings import Finding
+from mkdocs_mlplugin.pages.compare import comparisons_manifest
 from mkdocs_mlplugin.pages.experiments import experiments_manifest
 from mkdocs_mlplugin.pages.generated import model_paths
 
@@ -64,6 +65,7 @@ def record(
         "registry": registry_manifest(site),
         "timeline": None if changes is None else _timeline_manifest(site, changes),
         "experiments": experiments_manifest(site),
+        "comparisons": comparisons_manifest(site),
         "pages": pages,
         "findings": [finding.as_dict(severity) for finding, severity in graded],
     }

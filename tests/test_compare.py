@@ -160,6 +160,20 @@ def test_metrics_diff_is_dvc_metrics_diff_all(compared: Compared) -> None:
     assert by_key["test.n"]["Change"] == "0"  # --all: unchanged metrics too
     notes = text_of(page)
     assert f"Old: v1.0.0 = classifier@v1.0.0, commit {compared.v1[:7]}" in notes
+    # the manifest records what the block showed, as dvc metrics diff --json shapes it
+    (shown,) = [
+        c
+        for c in compared.build.manifest()["comparisons"]
+        if c["page"] == "docs/card.md" and c["block"] == "metrics-diff" and c["line"] == 7
+    ]
+    assert shown["old"] == {"revision": "v1.0.0", "commit": compared.v1, "is": "classifier@v1.0.0"}
+    assert shown["new"]["commit"] == compared.v2
+    for file, keys in dvc.items():
+        for key, said in keys.items():
+            row = shown["diff"][file][key]
+            assert (row["old"], row["new"]) == (said["old"], said["new"])
+            assert row.get("diff") == pytest.approx(said.get("diff"), abs=1e-12)
+    assert shown["diff"]["metrics.json"]["loss"]["change"] == "-0.05"
 
 
 def test_params_diff_is_dvc_params_diff(compared: Compared) -> None:
@@ -265,3 +279,29 @@ def test_a_revision_that_names_nothing_is_a_finding_at_its_line(compared: Compar
     assert re.search(r"docs/bad\.md:11: .*'metrics-diff' has no option '--output'", out), out
     # nothing that is not a plain ref reaches git: no option, no REV:PATH
     assert re.search(r"docs/bad\.md:13: .*'-p' is neither a registered version", out), out
+
+
+def test_pages_comparing_the_same_revisions_read_git_once(compared: Compared) -> None:
+    """Forty pages with a metrics-diff and a params-diff of the same versions cost the git
+    processes one page costs: each (commit, file) is read once per build."""
+    from mkdocs_mlplugin.cli import collect
+
+    repo = compared.repo
+    page = (
+        "# P\n\n{ml metrics-diff classifier@v1.0.0 classifier@v1.1.0}\n\n{ml params-diff HEAD~1}\n"
+    )
+    counts = []
+    for pages in (1, 40):
+        for i in range(pages):
+            repo.write(f"docs/many/p{i}.md", page)
+        checked = collect(str(repo.path / "mkdocs.yml"))
+        for i in range(pages):
+            (repo.path / f"docs/many/p{i}.md").unlink()
+        reader = checked.build.site.revisions
+        assert reader is not None
+        assert not [f for f, s in checked.graded if s == "error"]
+        counts.append((reader.reads, checked.build.repo.calls if checked.build.repo else None))
+    assert counts[0] == counts[1], counts
+    # per commit compared (three here, each asked for alone): one git cat-file for its
+    # dvc.yaml files and params.yaml, one for the metrics files they declare
+    assert counts[0][0] == 6

@@ -89,6 +89,9 @@ class Revisions:
         self._refs: dict[str, str | None] = {}  # git ref -> commit
         self._snapshots: dict[str, Snapshot] = {}  # commit -> its metrics and params
         self.reads = 0  # git cat-file runs (a benchmark and tests bound them)
+        # what the pages' metrics-diff and params-diff blocks showed, by (page, line), for
+        # the manifest's 'comparisons'
+        self.shown: dict[tuple[str, int], dict[str, Any]] = {}
 
     # ------------------------------------------------------------------ naming a revision
 
@@ -194,6 +197,10 @@ class Revisions:
             todo = [c for c in dict.fromkeys(commits) if c not in self._snapshots]
         if todo:
             pipelines = pipeline_files(self.project, self.history, self.prefix)
+            # one git cat-file for the dvc.yaml files and params.yaml, one for the metrics and
+            # params files they declare
+            p = self.prefix
+            self.blobs([f"{c}:{p}{f}" for c in todo for f in (*pipelines, DEFAULT_PARAMS)])
             found = metrics_at(todo, pipelines, self.prefix, self.blobs)
             read = {
                 c: Snapshot(dict(at.values), {}, set(at.cached), list(at.problems))

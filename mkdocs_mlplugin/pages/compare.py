@@ -56,6 +56,17 @@ def diff_block(
         everything,
     )
     what = "metrics" if metrics else "params"
+    by_file: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        by_file.setdefault(row.file, {})[row.key] = row.as_dict()
+    reader.shown[(page.src, ref.line)] = {
+        "page": page.src,
+        "line": ref.line,
+        "block": ref.kind,
+        "old": {"revision": old.written, "commit": old.commit, "is": old.what},
+        "new": {"revision": new.written, "commit": new.commit, "is": new.what},
+        "diff": by_file,
+    }
     key = "Metric" if metrics else "Param"
     lines = table(rows, old, new, key, precision, f"ml-{what}-diff", out)
     notes = [f"Old: {describe(old)}; new: {describe(new)}."]
@@ -63,6 +74,14 @@ def diff_block(
         notes.append(f"No {what} {'changed' if not everything else 'to compare'}.")
     notes += snapshot_notes(old, before, what) + snapshot_notes(new, after, what)
     return lines + [out.note(note) for note in notes]
+
+
+def comparisons_manifest(site: SiteFacts) -> list[dict[str, Any]] | None:
+    """What each metrics-diff and params-diff block showed, by page and line, as ``dvc
+    metrics diff --json`` shapes a diff (with the exact ``change``); None when no page has one."""
+    if site.revisions is None or not site.revisions.shown:
+        return None
+    return [site.revisions.shown[key] for key in sorted(site.revisions.shown)]
 
 
 def table(
