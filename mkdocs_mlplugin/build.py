@@ -31,8 +31,8 @@ from mkdocs_mlplugin.config import MLConfig
 from mkdocs_mlplugin.facts import dvc, git, hashes, metafiles, registry, structured, timeline
 from mkdocs_mlplugin.facts.reader import SiteReader
 from mkdocs_mlplugin.facts.site import PageFacts, SiteFacts, relative, repo_prefix
-from mkdocs_mlplugin.findings import Finding, FindingError, Findings, did_you_mean
-from mkdocs_mlplugin.pages import links, publish, references
+from mkdocs_mlplugin.findings import Finding, FindingError, Findings, did_you_mean, visible
+from mkdocs_mlplugin.pages import links, publish, references, registers
 from mkdocs_mlplugin.pages import records as record_pages
 from mkdocs_mlplugin.pages.blocks import param_group, render_block
 from mkdocs_mlplugin.pages.generated import registry_page, timeline_page
@@ -204,6 +204,8 @@ class Build:
         self._registry_file: File | None = None  # the generated registry page
         self._pipeline_page: object = _UNSET  # the page drawing the pipeline, once looked for
         self._commits: dict[str, str | None] = {}  # a commit as a link names it -> its SHA
+        # every record page (ml: {record: KIND}) of the site, read before the pages are built
+        self.records: list[registers.Record] = []
         # the paths in the site that write() writes, None when unset or refused
         self._outputs = {o: self._site_option(o) for o in ("manifest", "hf_export")}
 
@@ -263,6 +265,10 @@ class Build:
             self._add_registry_page(files, config)
         if self._site_option("timeline_page"):
             self._add_timeline_page(files, config)
+        self.records = self._records(files)
+        for option, register in registers.REGISTERS.items():
+            if self._site_option(option):
+                self._add_register(option, register, files, config)
 
     def read_facts(self) -> None:
         """Read git, DVC and registry facts for a site without MkDocs' files (the Markdown
@@ -824,6 +830,53 @@ class Build:
         page = timeline_page(self.site, found, problem)
         files.append(_generated(config, src, page))
 
+    def _records(self, files: Files) -> list[registers.Record]:
+        """Every record page of FILES, with its front matter and title: the registers list
+        them before the pages are built (a page's own checks report what is wrong with it)."""
+        from mkdocs.utils.meta import get_data
+
+        found = []
+        for file in files.documentation_pages():
+            binding = self._binding_of(file)
+            kind = binding.get("record") if binding else None
+            if not isinstance(kind, str) or kind not in records.RECORDS:
+                continue
+            try:
+                if file.abs_src_path and not file.generated_by:
+                    raw = guards.read_file(*self._reading(file.abs_src_path))
+                    source = raw.decode("utf-8-sig")
+                else:
+                    source = file.content_string
+                body, meta = get_data(source)
+            except (OSError, UnicodeDecodeError, ValueError, FindingError):
+                continue
+            heading = next((t[2:].strip() for t in body.splitlines() if t.startswith("# ")), "")
+            title = str(meta.get("title") or heading or file.name)
+            shown = self._place(file.abs_src_path)[0] if file.abs_src_path else None
+            found.append(registers.Record(file.src_uri, shown or file.src_uri, kind, title, meta))
+        return found
+
+    def _add_register(
+        self,
+        option: str,
+        register: Callable[[list[registers.Record], registers.Url], str],
+        files: Files,
+        config: MkDocsConfig,
+    ) -> None:
+        """The generated page of OPTION (decisions_page, debt_page, runbooks_page)."""
+        src = str(self.options[option])
+        if self._taken(option, src, files):
+            return
+        page_file = _generated(config, src, "")
+        pages = {r.src_uri: files.get_file_from_path(r.src_uri) for r in self.records}
+
+        def url(src_uri: str) -> str | None:
+            target = pages.get(src_uri)
+            return target.url_relative_to(page_file) if target is not None else None
+
+        page_file.content_string = register(self.records, url)
+        files.append(page_file)
+
     def _add_registry_page(self, files: Files, config: MkDocsConfig) -> None:
         src = str(self.options.registry_page)
         if self._taken("registry_page", src, files):
@@ -1045,6 +1098,7 @@ class Build:
         if kind is not None:
             ml_line = lines.get("ml")
             self.findings.extend(records.check_fields(kind, page.meta, facts.src, lines, ml_line))
+            self.findings.extend(self._check_superseding(page, facts, lines))
             required = records.sections_of(kind, self.options.record_sections)
             self.findings.extend(
                 records.check_sections(kind, markdown, first_line, required, facts.src)
@@ -1054,6 +1108,29 @@ class Build:
         interval = self.options.review_interval
         on = records.today()
         self.findings.extend(records.review_due(page.meta, facts.src, lines, interval, on))
+
+    def _check_superseding(
+        self, page: Page, facts: PageFacts, lines: Mapping[str, int]
+    ) -> list[Finding]:
+        """``supersedes:`` and ``superseded_by:`` of a decision name decision records."""
+        mine = next((r for r in self.records if r.src_uri == page.file.src_uri), None)
+        if mine is None or mine.kind != records.DECISION:
+            return []
+        decisions = {r.src_uri for r in self.records if r.kind == records.DECISION}
+        found = []
+        for key in ("supersedes", "superseded_by"):
+            for named, written in zip(
+                mine.pages(key), records.strings(page.meta.get(key)), strict=False
+            ):
+                if named in decisions:
+                    continue
+                hint = did_you_mean(named, decisions)
+                message = (
+                    f"front matter '{key}': '{visible(written)}' is no decision record of this site "
+                    f"(a page with 'ml: {{record: decision}}', named from this page).{hint}"
+                )
+                found.append(Finding("record_schema", message, facts.src, lines.get(key)))
+        return found
 
     def _link_page(
         self, page: Page, facts: PageFacts, markdown: str, first_line: int

@@ -147,6 +147,18 @@ class MLConfig(base.Config):
     """Sections every model card (a page bound to an artifact of type ``model``) must have:
     ``mitchell`` (Mitchell et al. 2019), ``huggingface`` (the Hub's template) or a list."""
 
+    decisions_page = c.Optional(c.Type(str))
+    """Generate the decision log at this path (e.g. ``decisions.md``): every decision record
+    by status, newest first, and the chains of decisions that superseded one another."""
+
+    debt_page = c.Optional(c.Type(str))
+    """Generate the tech-debt register at this path (e.g. ``debt.md``): open debts by
+    priority with impact and effort, totals per status and per artifact or stage."""
+
+    runbooks_page = c.Optional(c.Type(str))
+    """Generate the runbook index at this path (e.g. ``runbooks.md``): each alert with the
+    runbooks that answer it."""
+
     record_sections = _RecordSections(dict, default={})
     """Sections each kind of record page must have (``ml: {record: KIND}``), where they differ
     from the kind's own (``checks.records.RECORDS``): kind -> a list of section titles, or

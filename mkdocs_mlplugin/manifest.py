@@ -36,6 +36,7 @@ def manifest(build: Build) -> dict[str, Any]:
         pages=build.pages,
         graded=build.findings.graded(build.options.checks),
         changes=build.timeline,
+        records=[r.as_dict() for r in build.records],
     )
 
 
@@ -47,10 +48,12 @@ def record(
     pages: list[dict[str, Any]],
     graded: list[tuple[Finding, str]],
     changes: list[timeline.Change] | None,
+    records: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The manifest of a build: SITES, the facts of the site and then of each other DVC
     project it reads; BASE, the directory paths are given from; PAGES, each page's row;
-    GRADED, the findings with their severities; CHANGES, the timeline when it was read."""
+    GRADED, the findings with their severities; CHANGES, the timeline when it was read;
+    RECORDS, the record pages (decision, debt, runbook, datasheet)."""
     site, *others = sites
     return {
         "manifest_version": 1,
@@ -66,6 +69,7 @@ def record(
         "timeline": None if changes is None else _timeline_manifest(site, changes),
         "experiments": experiments_manifest(site),
         "comparisons": comparisons_manifest(site),
+        "records": records or [],
         "pages": pages,
         "findings": [finding.as_dict(severity) for finding, severity in graded],
     }

@@ -192,7 +192,7 @@ def cell(value: object) -> str:
     if isinstance(value, Empty):
         return f'<span class="ml-empty" title="{attribute(value.why)}">{text(EMPTY)}</span>'
     if isinstance(value, Links):
-        return ", ".join(
+        return text(value.sep).join(
             f'<a href="{href(url)}">{text(title)}</a>' if url else text(title)
             for title, url in value.items
         )
@@ -216,8 +216,8 @@ class Changed:
 class Links:
     """Links in a table cell, comma-separated: (text, URL) pairs; a URL of None is text."""
 
-    def __init__(self, items: Sequence[tuple[str, str | None]]) -> None:
-        self.items = items
+    def __init__(self, items: Sequence[tuple[str, str | None]], sep: str = ", ") -> None:
+        self.items, self.sep = items, sep
 
 
 class Code:
