@@ -74,6 +74,7 @@ def experimented(tmp_path_factory: pytest.TempPathFactory, pipeline_template: Pa
     exp_run(repo, "exp-c", "train.lr=0.01")
     repo.git("reset", "-q", "--hard")
     repo.dvc("checkout", "-q")
+    repo.git("tag", "-a", "-m", "The first lr-aware training", "lr-aware", first)
     repo.site({"index.md": PAGE})
     build = repo.build("--strict")
     assert build.ok, build.output
@@ -169,8 +170,19 @@ def test_every_baseline_and_the_promoted_one(experimented: Experimented) -> None
     dvc = dvc_show(repo, "--all-commits")
     assert set(dvc) == {"exp-a", "exp-b", MARKUP, "exp-c"}
     # grouped under their baselines, newest baseline first, as dvc exp show -A groups them
-    bases = [r["Commit"] for r in table if r["Experiment"].startswith("baseline")]
-    assert bases == [experimented.second[:7], experimented.first[:7]]
+    bases = [
+        (r["Commit"], r["Experiment"]) for r in table if r["Experiment"].startswith("baseline")
+    ]
+    # named as dvc exp show names them: the current branch, else a tag (peeled) or branch
+    named = {
+        b["rev"][:7]: b["name"]
+        for b in json.loads(repo.dvc("exp", "show", "--json", "--all-commits"))
+    }
+    assert bases == [
+        (experimented.second[:7], f"baseline: {named[experimented.second[:7]]}"),
+        (experimented.first[:7], f"baseline: {named[experimented.first[:7]]}"),
+    ]
+    assert named[experimented.first[:7]] == "lr-aware"
     by_baseline = {
         base: {n: s for n, s in dvc.items() if s["baseline"] == base}
         for base in (experimented.second, experimented.first)

@@ -153,6 +153,34 @@ class Experiments:
                     self._dates[sha.strip()] = iso_date(date)
             return {c: self._dates.get(c, "") for c in commits}
 
+    def names(self, commits: list[str]) -> dict[str, str]:
+        """A name for each of COMMITS (baselines) that a tag or branch points to, as dvc exp
+        show names baselines (``dvc.repo.experiments.utils.describe``): a tag first, then a
+        branch; one ``git for-each-ref``. The current branch's name for HEAD is the caller's."""
+        wanted = set(commits)
+        try:
+            raw = self.repo.run(
+                "for-each-ref",
+                "--format=%(objectname)%00%(*objectname)%00%(refname)%00",
+                "refs/tags/",
+                "refs/heads/",
+            )
+        except FindingError:
+            return {}
+        tags: dict[str, str] = {}
+        branches: dict[str, str] = {}
+        tokens = raw.decode("utf-8", "surrogateescape").split("\x00")
+        for i in range(0, len(tokens) - 3, 3):
+            sha, peeled, ref = tokens[i].lstrip("\n"), tokens[i + 1], tokens[i + 2]
+            commit = peeled or sha
+            if commit not in wanted:
+                continue
+            if ref.startswith("refs/tags/"):
+                tags.setdefault(commit, _clean(ref[len("refs/tags/") :]))
+            elif ref.startswith("refs/heads/"):
+                branches.setdefault(commit, _clean(ref[len("refs/heads/") :]))
+        return {c: tags.get(c) or branches[c] for c in commits if c in tags or c in branches}
+
     def snapshots(self, commits: list[str]) -> dict[str, Snapshot]:
         """The params and metrics at each of COMMITS (experiments' and baselines'), each
         read once per build, together."""

@@ -54,6 +54,7 @@ def experiments_block(
         dict.fromkeys([*([head] if head and not everything else []), *(e.baseline for e in listed)])
     )
     dates = exps.dates(baselines)
+    names = exps.names([b for b in baselines if b != head]) if everything else {}
     snaps = exps.snapshots([*baselines, *(e.commit for e in listed)])
     order: list[tuple[str, Experiment | None]] = []
     for baseline in baselines:
@@ -68,7 +69,7 @@ def experiments_block(
     for (commit, exp), values in zip(order, cells, strict=True):
         snap = snaps[commit]
         if exp is None:
-            name = _baseline_name(site, commit)
+            name = _baseline_name(site, commit, names)
             row: list[Any] = [name, render.Code(commit[:7]), _date(site, dates.get(commit, "")), ""]
         else:
             base = snaps[exp.baseline]
@@ -103,10 +104,12 @@ def experiments_block(
     return lines + [out.note(m) for m in messages]
 
 
-def _baseline_name(site: SiteFacts, commit: str) -> str:
+def _baseline_name(site: SiteFacts, commit: str, names: dict[str, str]) -> str:
+    """How a baseline's row is named, as dvc exp show names it: the current branch for
+    HEAD, else a tag or branch that points to it."""
     if site.repo is not None and commit == site.repo.commit:
         return f"baseline: {site.repo.branch or 'HEAD'}"
-    return "baseline"
+    return f"baseline: {names[commit]}" if commit in names else "baseline"
 
 
 def _date(site: SiteFacts, iso: str) -> Any:
