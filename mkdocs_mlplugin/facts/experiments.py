@@ -40,11 +40,8 @@ class Experiment:
     commit: str
     baseline: str
     date: str  # ISO 8601 committer date, as dvc exp show's Created (""; unknown)
-    branches: tuple[str, ...] = ()
-
-    @property
-    def promoted(self) -> bool:
-        return bool(self.branches)
+    promoted: bool = False  # a branch holds its commit
+    branches: tuple[str, ...] = ()  # which ones (empty when git could not say)
 
     @property
     def side(self) -> Side:
@@ -109,7 +106,12 @@ class Experiments:
         if not found:
             return found
         on_branches = self._on_branches([e.commit for e in found])
-        return [dataclasses.replace(e, branches=on_branches.get(e.commit, ())) for e in found]
+        return [
+            dataclasses.replace(e, promoted=True, branches=on_branches[e.commit])
+            if e.commit in on_branches
+            else e
+            for e in found
+        ]
 
     def _on_branches(self, commits: list[str]) -> dict[str, tuple[str, ...]]:
         """The branches holding each of COMMITS that a branch holds: ``git rev-list`` lists
@@ -125,7 +127,7 @@ class Experiments:
             out = self.repo.try_run(
                 "for-each-ref", "--format=%(refname:short)", f"--contains={commit}", "refs/heads/"
             )
-            held[commit] = tuple(sorted(b for b in (out or "").splitlines() if b)) or ("?",)
+            held[commit] = tuple(sorted(b for b in (out or "").splitlines() if b))
         return held
 
     def of(self, baseline: str | None) -> list[Experiment]:
@@ -144,7 +146,13 @@ class Experiments:
             if todo:
                 try:
                     raw = self.repo.run(
-                        "show", "-s", "--no-color", "--format=%H%x00%cd%x00", "--date=raw", *todo
+                        "show",
+                        "-s",
+                        "--no-color",
+                        "--no-show-signature",
+                        "--format=%H%x00%cd%x00",
+                        "--date=raw",
+                        *todo,
                     )
                 except FindingError:
                     raw = b""

@@ -80,7 +80,7 @@ def experiments_block(
                 changed_params(base, snap),
             ]
         row += [_metric(values, label, snap, commit) for label in columns]
-        row.append("" if exp is None or not exp.promoted else f"on {', '.join(exp.branches)}")
+        row.append("" if exp is None or not exp.promoted else _promoted(exp))
         rows.append(row)
     headers = ["Experiment", "Commit", "Created", "Params changed", *columns, "Promoted"]
     lines = out.table(headers, rows, "ml-experiments")
@@ -110,6 +110,10 @@ def _baseline_name(site: SiteFacts, commit: str, names: dict[str, str]) -> str:
     if site.repo is not None and commit == site.repo.commit:
         return f"baseline: {site.repo.branch or 'HEAD'}"
     return f"baseline: {names[commit]}" if commit in names else "baseline"
+
+
+def _promoted(exp: Experiment) -> str:
+    return f"on {', '.join(exp.branches)}" if exp.branches else "on a branch"
 
 
 def _date(site: SiteFacts, iso: str) -> Any:
