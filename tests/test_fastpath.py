@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import Repo
+from conftest import ROOT, Repo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -70,6 +70,26 @@ def shaped(fields: dict[str, Any], required: tuple[str, ...] = ()) -> Any:
 
 
 OUT = st.one_of(PATHS, st.dictionaries(PATHS, shaped({**FLAGS, **ANNOTATION}), max_size=2))
+AXIS = st.text(alphabet="xyz", max_size=3)
+LABELS = {"title": AXIS, "x_label": AXIS, "y_label": AXIS, "template": AXIS}
+PLOT_PROPS = shaped(
+    {**FLAGS, **ANNOTATION, **LABELS, "x": AXIS, "y": AXIS, "header": st.booleans()}
+)
+STAGE_PLOT = st.one_of(PLOT_PROPS, st.lists(PLOT_PROPS, max_size=2))
+PLOT = st.one_of(
+    st.none(),
+    shaped(
+        {
+            **LABELS,
+            "x": st.one_of(AXIS, st.dictionaries(PATHS, AXIS, max_size=2)),
+            "y": st.one_of(
+                AXIS,
+                st.lists(AXIS, max_size=2),
+                st.dictionaries(PATHS, st.one_of(AXIS, st.lists(AXIS, max_size=2)), max_size=2),
+            ),
+        }
+    ),
+)
 STAGE = shaped(
     {
         "cmd": st.one_of(st.text(max_size=8), st.lists(st.text(max_size=4), max_size=2)),
@@ -78,7 +98,7 @@ STAGE = shaped(
         "params": st.lists(st.one_of(PATHS, st.just({"p.yaml": ["a"]})), max_size=2),
         "outs": st.lists(OUT, max_size=3),
         "metrics": st.lists(OUT, max_size=2),
-        "plots": st.lists(st.one_of(PATHS, st.just({"p.csv": {"x": "a"}})), max_size=2),
+        "plots": st.lists(st.one_of(PATHS, st.dictionaries(PATHS, STAGE_PLOT)), max_size=2),
         "frozen": st.booleans(),
         "always_changed": st.booleans(),
         "desc": st.text(max_size=5),
@@ -98,7 +118,7 @@ PIPELINE = shaped(
         "vars": st.lists(st.one_of(PATHS, st.just({"a": 1})), max_size=2),
         "params": st.lists(PATHS, max_size=2),
         "metrics": st.lists(PATHS, max_size=2),
-        "plots": st.lists(PATHS, max_size=2),
+        "plots": st.lists(st.one_of(PATHS, st.dictionaries(PATHS, PLOT, max_size=2)), max_size=2),
         "artifacts": st.dictionaries(PATHS, shaped({"path": PATHS, **ANNOTATION}, ("path",))),
         "datasets": JUNK,
     }
@@ -356,6 +376,21 @@ def test_a_pipeline_the_fast_resolver_expands_is_expanded_the_same_by_dvc() -> N
     assert sum(answered) >= len(answered) // 5, (
         f"fast path answered {sum(answered)}/{len(answered)}"
     )
+
+
+def test_the_examples_files_take_the_fast_path() -> None:
+    """The example's dvc.yaml (${...} params, a metrics file, a stage's plot template), its
+    lock and .dvc file are read without DVC, and its dvc.yaml the same as DVC reads it."""
+    root = ROOT / "example_site"
+    pipeline = yaml.safe_load((root / "dvc.yaml").read_text("utf-8"))
+    assert dvc_fast.certainly_valid(pipeline, "pipeline")
+    assert dvc_fast.certainly_valid(yaml.safe_load((root / "dvc.lock").read_text()), "lock")
+    tracked = yaml.safe_load((root / "data/raw/reviews.csv.dvc").read_text("utf-8"))
+    assert dvc_fast.certainly_valid(tracked, "tracked")
+    fast = dvc_fast.resolve(root, "dvc.yaml", pipeline)
+    assert fast is not None
+    assert typed(fast) == typed(dvc_resolves(root, pipeline))
+    assert fast[0]["evaluate"]["plots"][0]["eval/predictions.csv"]["template"] == "confusion"
 
 
 def test_dvc_written_files_and_the_usual_templates_take_the_fast_path(pipeline: Repo) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from mkdocs_mlplugin import guards
-from mkdocs_mlplugin.facts import dvc_fast
+from mkdocs_mlplugin.facts import DVC_EXTRA, dvc_fast
 from mkdocs_mlplugin.facts.structured import flatten, load_structured, parse_yaml, read_text
 from mkdocs_mlplugin.findings import Finding, FindingError
 from mkdocs_mlplugin.guards import Missing
@@ -593,8 +593,13 @@ def _validate(data: dict[str, Any], shown: str, text: str, what: str) -> None:
     """Check the file against DVC's own schema; the finding names the key and its line."""
     if dvc_fast.certainly_valid(data, what):
         return
-    from dvc import schema
-    from voluptuous import Invalid, MultipleInvalid
+    try:
+        from dvc import schema
+        from voluptuous import Invalid, MultipleInvalid
+    except ImportError as exc:
+        raise FindingError(
+            without_dvc(exc, shown, text, dvc_fast.unsure_at(data, what), "checks")
+        ) from None
 
     checker = {
         "pipeline": _pipeline_schema(),
@@ -626,6 +631,19 @@ def _pipeline_schema() -> Any:
         return foreach(data) if isinstance(data, Mapping) and keys & data.keys() else stage(data)
 
     return Schema({**schema.MULTI_STAGE_SCHEMA, schema.STAGES: {str: either}})
+
+
+def without_dvc(exc: ImportError, shown: str, text: str, keys: list[str], how: str) -> Finding:
+    """The finding for a DVC file (SHOWN, its TEXT) that only DVC's own code reads, at KEYS,
+    when DVC cannot be imported (EXC): the plugin HOW ("checks", "resolves") it with DVC."""
+    part = f"'{'.'.join(keys)}' in {shown}" if keys else shown
+    return Finding(
+        "invalid_project_file",
+        f"{part} is in a form the plugin {how} with DVC's own code (its plain forms are read "
+        f"without DVC), and DVC cannot be imported here ({exc}): install {DVC_EXTRA}.",
+        shown,
+        key_line(text, keys) if keys else None,
+    )
 
 
 def _schema_finding(error: Any, shown: str, text: str) -> Finding:
@@ -724,8 +742,12 @@ def _resolve(
     plain = dvc_fast.resolve(root, dvcfile, data)
     if plain is not None:
         return plain
-    from dvc.exceptions import DvcException
-    from dvc.parsing import DataResolver
+    try:
+        from dvc.exceptions import DvcException
+        from dvc.parsing import DataResolver
+    except ImportError as exc:
+        keys = dvc_fast.unresolved_at(root, dvcfile, data)
+        raise FindingError(without_dvc(exc, dvcfile, text, keys, "resolves")) from None
 
     repo = _ResolverRepo(root, _parsing_config(root))
     try:

@@ -93,6 +93,24 @@ _OUT_FLAGS = {
     "push": _BOOL,
 }
 _PIPELINE_OUTS = _list_of(_one_of(_STR, _dict_of(_fields(_OUT_FLAGS))))
+_LABELS = {"x_label": _STR, "y_label": _STR, "title": _STR, "template": _STR}
+# a stage's plots: DVC's PLOT_PSTAGE_SCHEMA (an output's flags and the plot's properties)
+_PLOT_PROPS = _fields({**_OUT_FLAGS, **_LABELS, "x": _STR, "y": _STR, "header": _BOOL})
+_STAGE_PLOTS = _list_of(_one_of(_STR, _dict_of(_one_of(_PLOT_PROPS, _list_of(_PLOT_PROPS)))))
+# top-level plots: DVC's SINGLE_PLOT_SCHEMA, a mapping of at least one plot to its definition
+_PLOT_DEFINITION = _fields(
+    {
+        **_LABELS,
+        "x": _one_of(_STR, _dict_of(_STR)),
+        "y": _one_of(_STR, _STRS, _dict_of(_one_of(_STR, _STRS))),
+    }
+)
+_PLOTS = _list_of(
+    _one_of(
+        _STR,
+        lambda value: bool(value) and _dict_of(_one_of(_PLOT_DEFINITION, _is(type(None))))(value),
+    )
+)
 _VARS = _list_of(_one_of(_STR, _DICT))
 _STAGE = _fields(
     {
@@ -107,7 +125,7 @@ _STAGE = _fields(
         "always_changed": _BOOL,
         "outs": _PIPELINE_OUTS,
         "metrics": _PIPELINE_OUTS,
-        "plots": _STRS,
+        "plots": _STAGE_PLOTS,
     },
     required=("cmd",),
 )
@@ -122,70 +140,85 @@ def _stage_or_foreach(value: Any) -> bool:
     return _STAGE(value)
 
 
-_PIPELINE = _fields(
-    {
-        "datasets": _anything,
-        "plots": _STRS,
-        "stages": _dict_of(_stage_or_foreach),
-        "vars": _VARS,
-        "params": _STRS,
-        "metrics": _STRS,
-        "artifacts": _dict_of(_fields({"path": _STR, **_ANNOTATION}, required=("path",))),
-    }
-)
+_PIPELINE_FIELDS = {
+    "datasets": _anything,
+    "plots": _PLOTS,
+    "stages": _dict_of(_stage_or_foreach),
+    "vars": _VARS,
+    "params": _STRS,
+    "metrics": _STRS,
+    "artifacts": _dict_of(_fields({"path": _STR, **_ANNOTATION}, required=("path",))),
+}
 _LOCK_ENTRY = _fields(
     {**_CHECKSUMS, **_META, "path": _STR, "hash": _STR, "dataset": _DICT}, required=("path",)
 )
-_LOCK = _fields(
+_LOCK_STAGE = _fields(
     {
-        "schema": lambda value: value == "2.0" and type(value) is str,
-        "datasets": _anything,
-        "stages": _dict_of(
-            _fields(
-                {
-                    "cmd": _one_of(_STR, _LIST),
-                    "deps": _list_of(_LOCK_ENTRY),
-                    "params": _dict_of(_dict_of(_anything)),
-                    "outs": _list_of(_LOCK_ENTRY),
-                },
-                required=("cmd",),
-            )
-        ),
+        "cmd": _one_of(_STR, _LIST),
+        "deps": _list_of(_LOCK_ENTRY),
+        "params": _dict_of(_dict_of(_anything)),
+        "outs": _list_of(_LOCK_ENTRY),
     },
-    required=("schema",),
+    required=("cmd",),
 )
+_LOCK_FIELDS = {
+    "schema": lambda value: value == "2.0" and type(value) is str,
+    "datasets": _anything,
+    "stages": _dict_of(_LOCK_STAGE),
+}
 _TRACKED_ENTRY = {**_CHECKSUMS, **_META, "path": _STR, "persist": _BOOL, "hash": _STR}
-_TRACKED = _fields(
-    {
-        "md5": _checksum,
-        "wdir": _one_of(_STR, _is(type(None))),
-        "deps": _list_of(_fields(_TRACKED_ENTRY)),
-        "outs": _list_of(
-            _fields(
-                {
-                    **_TRACKED_ENTRY,
-                    **_ANNOTATION,
-                    "cache": _BOOL,
-                    "remote": _STR,
-                    "push": _BOOL,
-                    "fs_config": _DICT,
-                }
-            )
-        ),
-        "locked": _BOOL,
-        "frozen": _BOOL,
-        "meta": _anything,
-        "always_changed": _BOOL,
-        "desc": _STR,
-    }
-)
-_SCHEMAS = {"pipeline": _PIPELINE, "lock": _LOCK, "tracked": _TRACKED}
+_TRACKED_FIELDS = {
+    "md5": _checksum,
+    "wdir": _one_of(_STR, _is(type(None))),
+    "deps": _list_of(_fields(_TRACKED_ENTRY)),
+    "outs": _list_of(
+        _fields(
+            {
+                **_TRACKED_ENTRY,
+                **_ANNOTATION,
+                "cache": _BOOL,
+                "remote": _STR,
+                "push": _BOOL,
+                "fs_config": _DICT,
+            }
+        )
+    ),
+    "locked": _BOOL,
+    "frozen": _BOOL,
+    "meta": _anything,
+    "always_changed": _BOOL,
+    "desc": _STR,
+}
+#: per kind of file: its top-level keys, those it requires, and the check of one stage
+_SCHEMAS: dict[str, tuple[dict[str, Check], tuple[str, ...], Check | None]] = {
+    "pipeline": (_PIPELINE_FIELDS, (), _stage_or_foreach),
+    "lock": (_LOCK_FIELDS, ("schema",), _LOCK_STAGE),
+    "tracked": (_TRACKED_FIELDS, (), None),
+}
+_CHECKS = {what: _fields(fields, required) for what, (fields, required, _) in _SCHEMAS.items()}
 
 
 def certainly_valid(data: Any, what: str) -> bool:
     """True when DVC's schema for WHAT ("pipeline", "lock", "tracked") accepts DATA for sure;
     False when DVC's schema must decide."""
-    return _SCHEMAS[what](data)
+    return _CHECKS[what](data)
+
+
+def unsure_at(data: Any, what: str) -> list[str]:
+    """The keys to the first part of DATA that certainly_valid does not vouch for: a top-level
+    key, or ``stages`` and a stage's name; [] when it is the document as a whole."""
+    fields, _, stage = _SCHEMAS[what]
+    if type(data) is not dict:
+        return []
+    for key, value in data.items():
+        if key in fields and fields[key](value):
+            continue
+        if key == "stages" and stage is not None and type(value) is dict:
+            for name, definition in value.items():
+                if type(name) is not str or not stage(definition):
+                    return [key, str(name)]
+        return [str(key)]
+    return []
 
 
 # --- DVC's resolver, for plain templates ------------------------------------------------
@@ -207,22 +240,44 @@ def resolve(
     """Stages, artifacts and metrics of a plain dvc.yaml (DATA, schema-checked) as DVC's
     resolver gives them, or None when the file is outside the subset this module reads."""
     try:
-        context = _context(root, posixpath.dirname(dvcfile), data.get("vars") or [])
-        for section in ("artifacts", "metrics", "params", "plots", "datasets"):
-            if _templated(data.get(section)):
-                raise _Unsure
-        stages: dict[str, Any] = {}
-        for name, definition in (data.get("stages") or {}).items():
-            if "foreach" in definition:
-                stages.update(_foreach(context, name, definition))
-            elif "matrix" in definition:
-                raise _Unsure
-            else:
-                stages[name] = _stage(context, definition)
-        artifacts = dict(data.get("artifacts") or {})
-        return stages, artifacts, list(data.get("metrics") or [])
+        return _resolved(root, dvcfile, data, [])
     except (_Unsure, FindingError):
         return None
+
+
+def unresolved_at(root: Path, dvcfile: str, data: dict[str, Any]) -> list[str]:
+    """The keys to the part of DATA for which resolve gives up (``vars``, a section, or
+    ``stages`` and a stage's name); [] when it does not."""
+    where: list[str] = []
+    try:
+        _resolved(root, dvcfile, data, where)
+    except (_Unsure, FindingError):
+        return where
+    return []
+
+
+def _resolved(
+    root: Path, dvcfile: str, data: dict[str, Any], where: list[str]
+) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
+    """resolve's work; raises _Unsure outside the subset, with WHERE set to the keys of the
+    part it was reading."""
+    where[:] = ["vars"]
+    context = _context(root, posixpath.dirname(dvcfile), data.get("vars") or [])
+    for section in ("artifacts", "metrics", "params", "plots", "datasets"):
+        where[:] = [section]
+        if _templated(data.get(section)):
+            raise _Unsure
+    stages: dict[str, Any] = {}
+    for name, definition in (data.get("stages") or {}).items():
+        where[:] = ["stages", name]
+        if "foreach" in definition:
+            stages.update(_foreach(context, name, definition))
+        elif "matrix" in definition:
+            raise _Unsure
+        else:
+            stages[name] = _stage(context, definition)
+    artifacts = dict(data.get("artifacts") or {})
+    return stages, artifacts, list(data.get("metrics") or [])
 
 
 def _context(root: Path, directory: str, items: list[Any]) -> dict[str, Any]:

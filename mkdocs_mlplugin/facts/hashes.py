@@ -20,16 +20,29 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from mkdocs_mlplugin.facts import DVC_EXTRA
+from mkdocs_mlplugin.findings import Finding, FindingError
 from mkdocs_mlplugin.guards import open_file
 
 
-def file_md5(fobj: BinaryIO, algorithm: str) -> str:
-    """The hash DVC records for a file's bytes. DVC 3's "md5" is the md5 of the bytes, done
-    here with hashlib (importing DVC's hashing modules costs a build 0.08 s); DVC 2's
-    "md5-dos2unix" first rewrites line ends in text files, by DVC's own rules."""
+def file_md5(fobj: BinaryIO, algorithm: str, shown: str = "this file") -> str:
+    """The hash DVC records for a file's bytes (the file SHOWN). DVC 3's "md5" is the md5 of
+    the bytes, done here with hashlib (importing DVC's hashing modules costs a build 0.08 s);
+    DVC 2's "md5-dos2unix" first rewrites line ends in text files, by DVC's own rules (from
+    the [dvc] extra: without it, a FindingError)."""
     if algorithm != "md5":
-        from dvc_data.hashfile.hash import fobj_md5
-
+        try:
+            from dvc_data.hashfile.hash import fobj_md5
+        except ImportError as exc:
+            raise FindingError(
+                Finding(
+                    "invalid_project_file",
+                    f"{shown}: its lock entry has DVC 2's {algorithm} hash, which the plugin "
+                    f"computes with DVC's own code, and DVC cannot be imported here ({exc}): "
+                    f"install {DVC_EXTRA}",
+                    shown,
+                )
+            ) from None
         return fobj_md5(fobj, name=algorithm)
     digest = hashlib.md5(usedforsecurity=False)
     while chunk := fobj.read(2**20):
@@ -52,7 +65,7 @@ class Hasher:
             st = os.fstat(fobj.fileno())
             key = (str(root / path), st.st_size, st.st_mtime_ns, algorithm)
             if key not in self._cache:
-                self._cache[key] = file_md5(fobj, algorithm)
+                self._cache[key] = file_md5(fobj, algorithm, path)
                 self.hashed += 1
         return self._cache[key]
 

@@ -6,13 +6,19 @@ one; the tests put this directory first on ``PYTHONPATH`` for every process they
 connection (or a name lookup) to anything but the loopback interface or a Unix socket raises
 ``OSError`` and appends a line to the file named by ``MLPLUGIN_NET_LOG``; conftest fails the
 test when that file is not empty. ``install()`` does the same in the pytest process itself.
+
+A process started with ``MLPLUGIN_UNINSTALLED`` (top-level package names, comma-separated)
+cannot import those packages: Python raises the ``ModuleNotFoundError`` it raises where they
+are not installed (tests/test_without_dvc.py: a Python without the [dvc] extra).
 """
 
 from __future__ import annotations
 
+import importlib.abc
 import ipaddress
 import os
 import socket
+import sys
 import traceback
 from typing import Any
 
@@ -115,5 +121,20 @@ def wrappers(original: dict[str, Any] | None = None) -> dict[str, Any]:
     }
 
 
+class _Uninstalled(importlib.abc.MetaPathFinder):
+    """Finds no module of the top-level packages NAMES, as when they are not installed."""
+
+    def __init__(self, names: set[str]) -> None:
+        self.names = names
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        if fullname.partition(".")[0] in self.names:
+            raise ModuleNotFoundError(f"No module named '{fullname}'", name=fullname)
+        return None
+
+
 if __name__ == "sitecustomize":  # imported by Python at start-up, not by conftest
     install()
+    _hidden = {n for n in os.environ.get("MLPLUGIN_UNINSTALLED", "").split(",") if n}
+    if _hidden:
+        sys.meta_path.insert(0, _Uninstalled(_hidden))
