@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from mkdocs_mlplugin import __version__, guards
+from mkdocs_mlplugin import REQUIREMENT, guards
 from mkdocs_mlplugin.checks.cards import PLACEHOLDER, PRESETS
 from mkdocs_mlplugin.config import MLConfig
 from mkdocs_mlplugin.facts import dvc
@@ -682,8 +682,8 @@ def _workflow(s: Survey) -> str:
         "          fetch-tags: true  # tags: the model registry",
         "      - uses: actions/setup-python@v5",
         "        with:",
-        '          python-version: "3.12"',
-        f'      - run: pip install "mkdocs-mlplugin=={__version__}"',
+        '          python-version: "3.11"',
+        f'      - run: pip install "{REQUIREMENT}"  # OWNER: the account mkdocs-mlplugin is published under',
         "      - run: mkdocs-ml check --format github",
         "      - run: mkdocs build --strict -d _site",
         "      - uses: actions/upload-pages-artifact@v3",

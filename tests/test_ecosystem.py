@@ -281,6 +281,7 @@ def test_mike_deploys_a_version_whose_manifest_and_footer_name_it_and_its_commit
 # ---------------------------------------------------------------------------- TechDocs
 
 
+@pytest.mark.techdocs  # its own environment: TechDocs pins older Material (.ci/run)
 @pytest.mark.parametrize(
     "plugins",
     [["techdocs-core", "mlplugin"], ["mlplugin", "techdocs-core"]],

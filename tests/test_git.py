@@ -355,7 +355,7 @@ def test_author_name_that_is_not_utf8_does_not_break_the_build(tmp_path: Path) -
         tmp_path, {"index.md": "Written by {ml page authors} on {ml page updated}.\n"}
     )
     repo.write("docs/index.md", "Written by {ml page authors} on {ml page updated}, edited.\n")
-    epoch = int(dt.datetime(2024, 4, 2, 9, 0, tzinfo=dt.timezone.utc).timestamp())
+    epoch = int(dt.datetime(2024, 4, 2, 9, 0, tzinfo=dt.UTC).timestamp())
     raw_commit(repo, b"Bj\xf6rn \xff\xfeSvensson <bjorn@example.com>", epoch)
 
     page = history(repo)["docs/index.md"]

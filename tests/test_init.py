@@ -14,6 +14,8 @@ from pathlib import Path
 import yaml
 from conftest import ROOT, Repo, init_repo, snapshot
 
+from mkdocs_mlplugin import REQUIREMENT
+
 MKDOCS_ML = Path(sys.executable).parent / "mkdocs-ml"
 
 
@@ -106,7 +108,9 @@ def test_init_on_the_example_without_docs_writes_a_site_that_builds_strict(
     assert workflow["jobs"]["build"]["defaults"]["run"]["working-directory"] == "example_site"
     assert steps[0]["with"]["fetch-depth"] == 0
     runs = [s["run"] for s in steps if "run" in s]
+    assert runs[0] == f'pip install "{REQUIREMENT}"'  # the README's install line
     assert runs[1:] == ["mkdocs-ml check --format github", "mkdocs build --strict -d _site"]
+    assert steps[1]["with"]["python-version"] == "3.11"  # the version CI tests
     check = repo.run(str(MKDOCS_ML), "check", "--strict", cwd=site, check=False)
     assert check.returncode == 0, check.stdout + check.stderr
 

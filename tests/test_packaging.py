@@ -1,5 +1,6 @@
 """The wheel a user installs carries the theme overrides, the bundled Mermaid build with its
-licence, the type marker and both entry points."""
+licence, the type marker and both entry points; the version, the install line and the commands
+the README gives are the ones the package, the release and CI use."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import re
 import subprocess
 import sys
 import tarfile
+import tomllib
 import zipfile
 from pathlib import Path
 
 from conftest import ROOT
 
+from mkdocs_mlplugin import REQUIREMENT, __version__
 from mkdocs_mlplugin.build import BUNDLED_MERMAID
 
 MERMAID_FILES = ("mermaid.min.js", "LICENSE", "VERSION", "README.md")
@@ -83,3 +86,54 @@ def test_the_bundled_mermaid_is_the_version_its_note_names() -> None:
     note = (folder / "README.md").read_text("utf-8")
     assert f"npm pack mermaid@{version}" in note
     assert f"{BUNDLED_MERMAID.stat().st_size:,} bytes" in note
+
+
+README = (ROOT / "README.md").read_text("utf-8")
+CI = (ROOT / ".ci" / "run").read_text("utf-8")
+
+
+def fenced_bash(text: str) -> list[str]:
+    """The one-line commands of TEXT's bash blocks."""
+    return re.findall(r"```bash\n(.*)\n```", text)
+
+
+def test_the_version_is_one_and_the_readme_installs_it_from_its_tag() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+    assert project["version"] == __version__ == "0.2.0"
+    tag = f"v{__version__}"
+    assert REQUIREMENT.endswith(f"/OWNER/mkdocs-mlplugin@{tag}")
+    assert f'pip install "{REQUIREMENT}"' in fenced_bash(README)
+    extra = REQUIREMENT.replace("mkdocs-mlplugin @", "mkdocs-mlplugin[dvc] @")
+    assert f'pip install "{extra}"' in fenced_bash(README)
+    # the pre-commit snippets name the tag the release workflow publishes
+    hooks = (ROOT / ".pre-commit-hooks.yaml").read_text("utf-8")
+    assert re.findall(r"rev: (\S+)", README + hooks) == [tag, tag]
+    assert "tags: ['v*']" in (ROOT / ".github" / "workflows" / "release.yml").read_text()
+    assert f'"generator": "mkdocs-mlplugin {__version__}"' in README
+    assert f"## {__version__}" in (ROOT / "CHANGELOG.md").read_text("utf-8")
+
+
+def test_the_python_declared_is_the_one_tested_and_the_workflows_use_it() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+    tested = [c.rsplit(" ", 1)[1] for c in project["classifiers"] if re.search(r"3\.\d+$", c)]
+    assert tested == ["3.11"]  # .ci/run: Debian's python3
+    assert project["requires-python"] == ">=3.11"
+    assert set(re.findall(r'python-version: "([\d.]+)"', README)) == set(tested)
+
+
+def test_ci_runs_the_readmes_test_commands() -> None:
+    """The README's main test command and its TechDocs command are lines of .ci/run, as
+    written; the main run leaves the TechDocs tests out by marker, the TechDocs run takes them."""
+    lines = CI.splitlines()
+    commands = [c for c in fenced_bash(README) if "pytest" in c]
+    assert len(commands) == 2
+    assert all(command in lines for command in commands)
+    main, techdocs = commands
+    assert 'pip install -e ".[test]"' in main and "mkdocs-techdocs-core" not in main
+    assert techdocs.endswith("python -m pytest -m techdocs")
+    options = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["pytest"]
+    assert "-m 'not techdocs'" in options["ini_options"]["addopts"]
+    test_extra = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"][
+        "optional-dependencies"
+    ]["test"]
+    assert not [d for d in test_extra if "techdocs" in d]

@@ -265,4 +265,4 @@ def test_today_is_source_date_epoch_when_set() -> None:
     import datetime
 
     assert records.today({"SOURCE_DATE_EPOCH": "0"}) == datetime.date(1970, 1, 1)
-    assert records.today({}) == datetime.datetime.now(datetime.timezone.utc).date()
+    assert records.today({}) == datetime.datetime.now(datetime.UTC).date()

@@ -378,8 +378,8 @@ def today(environ: Mapping[str, str] = os.environ) -> datetime.date:
     of now."""
     epoch = environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch.isdigit():
-        return datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc).date()
-    return datetime.datetime.now(datetime.timezone.utc).date()
+        return datetime.datetime.fromtimestamp(int(epoch), datetime.UTC).date()
+    return datetime.datetime.now(datetime.UTC).date()
 
 
 def due_date(meta: Mapping[str, Any], interval: int | None) -> tuple[datetime.date, str] | None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -280,10 +279,8 @@ def parse_structured(text: str, suffix: str, shown: str) -> Any:
             data = _DEEP
         return _checked(data, text, shown, suffix)
     if suffix == ".toml":
-        if sys.version_info >= (3, 11):
-            import tomllib
-        else:  # pragma: no cover - Python 3.10
-            import tomli as tomllib
+        import tomllib
+
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
