@@ -26,7 +26,7 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from mkdocs_mlplugin import guards, manifest, render
-from mkdocs_mlplugin.checks import bindings, cards, drift, gate, records
+from mkdocs_mlplugin.checks import bindings, cards, coverage, drift, gate, records
 from mkdocs_mlplugin.config import MLConfig
 from mkdocs_mlplugin.facts import dvc, git, hashes, metafiles, registry, structured, timeline
 from mkdocs_mlplugin.facts.reader import SiteReader
@@ -35,7 +35,7 @@ from mkdocs_mlplugin.findings import Finding, FindingError, Findings, did_you_me
 from mkdocs_mlplugin.pages import links, publish, references, registers
 from mkdocs_mlplugin.pages import records as record_pages
 from mkdocs_mlplugin.pages.blocks import param_group, render_block
-from mkdocs_mlplugin.pages.generated import registry_page, timeline_page
+from mkdocs_mlplugin.pages.generated import coverage_page, registry_page, timeline_page
 from mkdocs_mlplugin.pages.stash import Source, Stash
 from mkdocs_mlplugin.pages.values import value_of
 from mkdocs_mlplugin.render.markdown import MARKDOWN
@@ -178,6 +178,9 @@ class Build:
         self.mermaid = False  # whether the site serves a Mermaid build (configure)
         self.meta_files: list[metafiles.MetaFile] = []  # Material's .meta.yml, when enabled
         self.card_pages: dict[str, File] = {}  # artifact -> the page bound to it
+        # each page with an 'ml:' mapping (meta files' merged in), and the coverage they give
+        self._page_bindings: list[tuple[File, dict[str, Any]]] = []
+        self.coverage = coverage.Coverage({})
         self.timeline: list[timeline.Change] | None = None  # when timeline_page computed it
         self.cards: dict[
             str, tuple[dict[str, Any], str]
@@ -261,6 +264,10 @@ class Build:
         self.repo_url, self._files = config.repo_url, files
         self.meta_files = self._meta_files(files, config)
         self.documented = self._documented(files)
+        self.coverage = self._survey()
+        self.findings.extend(coverage.missing(self.coverage, self.options.require.records))
+        if self._site_option("coverage_page"):
+            self._add_coverage_page(files, config)
         if self._site_option("registry_page"):
             self._add_registry_page(files, config)
         if self._site_option("timeline_page"):
@@ -464,14 +471,11 @@ class Build:
         documenting: dict[str, list[gate.Page]] = {}
         for bound in self.bound:
             facts = bound.page
-            if self._site_of(facts) is not view:
-                continue
-            names = {facts.stage.name} if facts.stage is not None else set()
+            if not bound.drift or self._site_of(facts) is not view:
+                continue  # a record that does not document what it is bound to: a decision
+            stage = facts.stage.name if facts.stage is not None else None
             path = facts.artifact.path if facts.artifact is not None else None
-            made = project.producer(path) if path is not None else None
-            if made is not None and made[0] in project.stages:
-                names.add(made[0])
-            for name in names:
+            for name in coverage.stages_made(project, stage, (path, facts.data)):
                 documenting.setdefault(name, []).append(
                     gate.Page(facts.src, facts.repo_path, bound.line)
                 )
@@ -583,8 +587,7 @@ class Build:
         project = self.site.project
         found: dict[str, Any] = {}
         self.card_pages = {}
-        if project is None and not self.site.artifacts:
-            return found
+        self._page_bindings = []
         for file in files.documentation_pages():
             binding = self._binding_of(file)
             if self.meta_files:
@@ -592,6 +595,9 @@ class Build:
                 merged = bindings.inherited(self.meta_files, file.src_path, own, "", None)
                 binding = merged.data if isinstance(merged, bindings.Inherited) else None
             if not isinstance(binding, dict):
+                continue
+            self._page_bindings.append((file, binding))
+            if project is None and not self.site.artifacts:
                 continue
             data = binding.get("data")  # a datasheet's: the data page of that path
             if project is not None and isinstance(data, str) and project.producer(data):
@@ -608,6 +614,57 @@ class Build:
                 if producer is not None:
                     found.setdefault(producer[0], file)
         return found
+
+    def _survey(self) -> coverage.Coverage:
+        """The documentation coverage of the site's DVC projects (``checks.coverage``), from
+        the pages' ``ml:`` bindings, each page counted for the project that answers it."""
+        docs: dict[Path | None, list[coverage.Doc]] = {}
+        for file, binding in self._page_bindings:
+            root, foreign = self._page_project(file.abs_src_path)
+            if foreign is not None:
+                continue
+            view = self._views.get(root, self.site) if root is not None else self.site
+            src = self._place(file.abs_src_path)[0] if file.abs_src_path else None
+            doc = coverage.doc_of(src or file.src_uri, binding, view.project, view.artifacts)
+            docs.setdefault(view.project.root if view.project else None, []).append(doc)
+        surveyed = []
+        for view in self.sites:
+            project = view.project
+            root = project.root if project is not None else None
+            surveyed.append(
+                coverage.Surveyed(
+                    project, view.artifacts, docs.get(root, []), self._declared(project)
+                )
+            )
+        require = self.options.require
+        required = [k for k in coverage.KINDS if k != "records" and require.get(k)]
+        return coverage.survey(
+            surveyed, require.records, [*required, "records"] if require.records else required
+        )
+
+    def _declared(
+        self, project: dvc.Project | None
+    ) -> Callable[[dvc.Artifact | dvc.Stage], tuple[str | None, int | None]]:
+        """Where an artifact or a stage of PROJECT is declared: the file (as findings name
+        it) and the line."""
+
+        def place(what: dvc.Artifact | dvc.Stage) -> tuple[str | None, int | None]:
+            if isinstance(what, dvc.Stage):
+                return self.reader.shown(project, what.dvcfile) if project else None, what.line
+            if what.source == "dvc.yaml" and project is not None and what.dvcfile:
+                try:
+                    text = structured.read_text(project.root, what.dvcfile)
+                except (FindingError, OSError):
+                    text = None
+                name = what.name.rpartition(":")[2]
+                line = dvc.key_line(text, ["artifacts", name]) if text is not None else None
+                return self.reader.shown(project, what.dvcfile), line
+            if what.source == "artifacts.yaml" and self.git_root is not None:
+                where = os.path.relpath(self.git_root / what.dvcfile, self.config_dir)
+                return where.replace(os.sep, "/"), None
+            return None, None
+
+        return place
 
     def _guard_docs(self, files: Files, config: MkDocsConfig) -> None:
         """Take out of the site, with a finding, each file of docs_dir that guards.open_file
@@ -875,6 +932,18 @@ class Build:
             return target.url_relative_to(page_file) if target is not None else None
 
         page_file.content_string = register(self.records, url)
+        files.append(page_file)
+
+    def _add_coverage_page(self, files: Files, config: MkDocsConfig) -> None:
+        src = str(self.options.coverage_page)
+        if self._taken("coverage_page", src, files):
+            return
+        page_file = _generated(config, src, "")
+        urls = {}
+        for file, _binding in self._page_bindings:
+            shown = self._place(file.abs_src_path)[0] if file.abs_src_path else None
+            urls[shown or file.src_uri] = file.url_relative_to(page_file)
+        page_file.content_string = coverage_page(self.coverage, urls)
         files.append(page_file)
 
     def _add_registry_page(self, files: Files, config: MkDocsConfig) -> None:

@@ -163,6 +163,8 @@ def report(
     span = checked.since
     if fmt == "json":
         result: dict[str, object] = {"errors": errors, "warnings": warnings}
+        if checked.build.coverage.required:
+            result["coverage"] = checked.build.coverage.as_dict()
         if span is not None:
             changed = sorted(posixpath.relpath(p, repo_prefix or ".") for p in span.paths)
             result["since"] = {"base": span.base, "merge_base": span.merge_base, "changed": changed}
@@ -181,6 +183,8 @@ def report(
             where = f"{finding.where()}: " if finding.where() else ""
             out.write(visible(f"{where}{severity}: {finding.message} [{finding.kind}]") + "\n")
     if fmt == "text":
+        if checked.build.coverage.required:
+            out.write(visible(f"Coverage: {checked.build.coverage.summary()}.") + "\n")
         if span is not None:
             out.write(
                 visible(f"Since {span.label()}: {_count(len(span.paths), 'changed file')}.") + "\n"

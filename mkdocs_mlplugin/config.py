@@ -88,6 +88,22 @@ class _DocumentedBy(base.BaseConfigOption[dict[str, list[str]]]):
         return found
 
 
+class RequireConfig(base.Config):
+    """The documentation standard (``checks.coverage``): what must have a page."""
+
+    model_cards = c.Type(bool, default=False)
+    """Every artifact of type ``model`` has a model card (a page bound to it)."""
+
+    datasheets = c.Type(bool, default=False)
+    """Every artifact of type ``dataset`` (or ``data``) has a datasheet bound to it."""
+
+    stage_pages = c.Type(bool, default=False)
+    """Every stage has a page bound to it, or to an artifact or data it makes."""
+
+    records = c.ListOfItems(c.Choice(tuple(records.RECORDS)), default=[])
+    """Kinds of record the site has at least one page of, e.g. ``[runbook, decision]``."""
+
+
 #: One option per kind of finding (``findings.KINDS``), named after it, its default the kind's
 #: severity.
 ChecksConfig: type[base.Config] = type(
@@ -179,6 +195,14 @@ class MLConfig(base.Config):
     drift_grace = c.Type(int, default=0)
     """How many commits a page may lag behind a change to the artifact or stage it documents
     before it counts as stale (0: a change in a later commit than the page's last edit)."""
+
+    require = c.SubConfig(RequireConfig)
+    """The documentation standard: which documents must exist (``missing_document`` names
+    each one that does not); the coverage (documented / total per kind) is counted either way."""
+
+    coverage_page = c.Optional(c.Type(str))
+    """Generate a documentation coverage page at this path in the site (e.g. ``coverage.md``):
+    per kind, what is documented, by which page, and what is missing."""
 
     documented_by = _DocumentedBy()
     """For ``mkdocs-ml check --since BASE``: paths (gitignore-style patterns, from the git

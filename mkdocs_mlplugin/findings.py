@@ -98,6 +98,11 @@ KINDS: tuple[Kind, ...] = (
         "a value left out of raw HTML: a javascript: (or other unsafe) URL, an event handler",
     ),
     Kind(
+        "missing_document",
+        "error",
+        "require: a model card, datasheet, stage page or record the standard asks for is missing",
+    ),
+    Kind(
         "undocumented_change",
         "error",
         "check --since: code a page documents changed since the base, the page did not",

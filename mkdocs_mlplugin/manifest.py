@@ -37,6 +37,7 @@ def manifest(build: Build) -> dict[str, Any]:
         graded=build.findings.graded(build.options.checks),
         changes=build.timeline,
         records=[r.as_dict() for r in build.records],
+        coverage=build.coverage.as_dict(),
     )
 
 
@@ -49,11 +50,13 @@ def record(
     graded: list[tuple[Finding, str]],
     changes: list[timeline.Change] | None,
     records: list[dict[str, Any]] | None = None,
+    coverage: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The manifest of a build: SITES, the facts of the site and then of each other DVC
     project it reads; BASE, the directory paths are given from; PAGES, each page's row;
     GRADED, the findings with their severities; CHANGES, the timeline when it was read;
-    RECORDS, the record pages (decision, debt, runbook, datasheet)."""
+    RECORDS, the record pages (decision, debt, runbook, datasheet); COVERAGE, the
+    documentation coverage (``checks.coverage``)."""
     site, *others = sites
     return {
         "manifest_version": 1,
@@ -70,6 +73,7 @@ def record(
         "experiments": experiments_manifest(site),
         "comparisons": comparisons_manifest(site),
         "records": records or [],
+        "coverage": coverage,
         "pages": pages,
         "findings": [finding.as_dict(severity) for finding, severity in graded],
     }

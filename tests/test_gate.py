@@ -112,6 +112,24 @@ def test_a_branch_that_changes_train_py_without_the_card_fails_the_gate(pipeline
     ]
 
 
+def test_a_decision_record_about_the_model_is_not_asked_to_change(pipeline: Repo) -> None:
+    """A decision bound to the model is about it, not its documentation (it never goes
+    stale either): the card is asked to change, the decision is not."""
+    pipeline.write(
+        "docs/decisions/upper-case.md",
+        "---\nml:\n  record: decision\n  artifact: classifier\nstatus: accepted\n"
+        "date: 2024-01-11\ndeciders: [Ada]\n---\n# Upper-case the reviews\n",
+    )
+    documented(pipeline)
+    change_training_code(pipeline)
+
+    gated = ml(pipeline, "check", "--since", "main")
+
+    assert gated.returncode == 1, output(gated)
+    [line] = gate_lines(gated.stdout)
+    assert line.startswith("docs/model.md:2: error:")
+
+
 def test_the_card_edited_in_the_range_passes(pipeline: Repo) -> None:
     documented(pipeline)
     change_training_code(pipeline)

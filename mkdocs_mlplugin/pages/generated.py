@@ -1,4 +1,5 @@
-"""The pages the plugin writes itself: the model registry and the data and model timeline.
+"""The pages the plugin writes itself: the model registry, the data and model timeline, and
+the documentation coverage.
 
 Where this sits: facts of the build (``facts.site``: the registry, the artifacts, the changes
 ``facts.timeline`` read) → **generated page** (Markdown with HTML blocks) → MkDocs renders it
@@ -10,8 +11,17 @@ from __future__ import annotations
 from typing import Any
 
 from mkdocs_mlplugin import render
+from mkdocs_mlplugin.checks.coverage import KINDS, Coverage
 from mkdocs_mlplugin.facts.site import SiteFacts
 from mkdocs_mlplugin.pages.links import anchor
+
+#: what each kind of the coverage page documents, as its table's first column says it
+_SUBJECTS = {
+    "model_cards": "Model",
+    "datasheets": "Dataset",
+    "stage_pages": "Stage",
+    "records": "Kind of record",
+}
 
 
 def registry_page(site: SiteFacts, cards: dict[str, str]) -> str:
@@ -133,3 +143,38 @@ def timeline_page(site: SiteFacts, changes: list[Any], problem: str | None = Non
 def model_paths(site: SiteFacts) -> set[str]:
     """The project-relative paths of the artifacts of type model: the timeline's models."""
     return {a.path for a in site.artifacts.values() if a.type == "model" and a.path}
+
+
+def coverage_page(coverage: Coverage, links: dict[str, str]) -> str:
+    """The generated documentation coverage page: per kind of document (``KINDS``), how many
+    of the project's models, datasets, stages and required kinds of record have one, whether
+    the standard (``require:``) asks for it, then each of them with its pages (LINKS: page
+    path -> url) or "missing"."""
+    lines = ["# Documentation coverage", ""]
+    rows = []
+    for kind, title in KINDS.items():
+        documented, total = coverage.counts(kind)
+        share = f"{documented * 100 // total}%" if total else "-"
+        rows.append((title.capitalize(), documented, total, share, kind in coverage.required))
+    lines += render.table(
+        ("Documents", "Documented", "Total", "Coverage", "Required"), rows, "ml-coverage"
+    )
+    for kind, title in KINDS.items():
+        items = coverage.items.get(kind, [])
+        if not items:
+            continue
+        lines += ["", f"## {title.capitalize()}", ""]
+        lines += render.table(
+            (_SUBJECTS[kind], "Pages"),
+            [
+                (
+                    render.Code(item.name),
+                    render.Links([(page, links.get(page, page)) for page in item.pages])
+                    if item.pages
+                    else ("missing" if kind in coverage.required else "none"),
+                )
+                for item in items
+            ],
+            f"ml-coverage-{kind.replace('_', '-')}",
+        )
+    return "\n".join(lines) + "\n"
