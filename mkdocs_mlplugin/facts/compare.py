@@ -88,6 +88,13 @@ class Revisions:
         self._blobs: dict[str, bytes | None] = {}  # 'commit:path' -> contents (None: absent)
         self._refs: dict[str, str | None] = {}  # git ref -> commit
         self._snapshots: dict[str, Snapshot] = {}  # commit -> its metrics and params
+        # parsed once per text: (dvc.yaml, its text) -> the params it declares; (params
+        # file, its text) -> its data
+        self._declared: dict[tuple[str, bytes], dict[str, list[str] | None]] = {}
+        self._params: dict[tuple[str, bytes], Any] = {}
+        # the lines of a diff block and its diff by file, by what it compares and how: pages that
+        # show the same comparison share them
+        self.drawn: dict[tuple[Any, ...], tuple[list[str], dict[str, dict[str, Any]]]] = {}
         self.reads = 0  # git cat-file runs (a benchmark and tests bound them)
         # what the pages' metrics-diff and params-diff blocks showed, by (page, line), for
         # the manifest's 'comparisons'
@@ -224,12 +231,16 @@ class Revisions:
                 blob = contents[f"{commit}:{p}{dvcfile}"]
                 if blob is None:
                     continue
-                shown = f"{dvcfile} at commit {commit[:7]}"
-                try:
-                    data = parse_blob(blob, shown, parse_yaml)
-                except FindingError:
-                    continue  # metrics_at said so already
-                _merge(declared, declared_params(data, dvcfile))
+                # a dvc.yaml rarely changes: each text is read once, whatever the commit
+                params = self._declared.get((dvcfile, blob))
+                if params is None:
+                    shown = f"{dvcfile} at commit {commit[:7]}"
+                    try:
+                        data = parse_blob(blob, shown, parse_yaml)
+                    except FindingError:
+                        continue  # metrics_at said so already
+                    params = self._declared[(dvcfile, blob)] = declared_params(data, dvcfile)
+                _merge(declared, params)
             if contents[f"{commit}:{p}{DEFAULT_PARAMS}"] is not None:
                 declared[DEFAULT_PARAMS] = None  # DVC shows params.yaml whole
         found = self.blobs([f"{c}:{p}{f}" for c, files in wanted.items() for f in sorted(files)])
@@ -242,13 +253,14 @@ class Revisions:
                         f"params file {file} is not in git at commit {commit[:7]}."
                     )
                     continue
-                try:
-                    data = parse_at(blob, file, commit)
-                except FindingError as exc:
-                    snap.params[file] = None
-                    snap.problems.append(exc.finding.message)
-                    continue
-                snap.params[file] = select(data, wanted[commit][file])
+                if (file, blob) not in self._params:
+                    try:
+                        self._params[(file, blob)] = parse_at(blob, file, commit)
+                    except FindingError as exc:
+                        snap.params[file] = None
+                        snap.problems.append(exc.finding.message)
+                        continue
+                snap.params[file] = select(self._params[(file, blob)], wanted[commit][file])
 
     def outputs(self, side: Side) -> dict[str, tuple[str | None, int | None]]:
         """Every output DVC caches that the dvc.lock and .dvc files of SIDE record, as ``dvc

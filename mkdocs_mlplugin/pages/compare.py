@@ -46,9 +46,28 @@ def diff_block(
     reader = revisions(site, ref, page)
     old = resolve(site, ref, page, ref.name or "HEAD")
     new = resolve(site, ref, page, ref.field or WORKSPACE)
+    drawn = (ref.kind, old, new, ref.options, type(out).__name__)
+    if drawn not in reader.drawn:  # pages showing the same comparison share its drawing
+        reader.drawn[drawn] = draw(reader, ref, old, new, out)
+    lines, by_file = reader.drawn[drawn]
+    reader.shown[(page.src, ref.line)] = {
+        "page": page.src,
+        "line": ref.line,
+        "block": ref.kind,
+        "old": {"revision": old.written, "commit": old.commit, "is": old.what},
+        "new": {"revision": new.written, "commit": new.commit, "is": new.what},
+        "diff": by_file,
+    }
+    return lines
+
+
+def draw(
+    reader: Revisions, ref: Reference, old: Side, new: Side, out: render.Writer
+) -> tuple[list[str], dict[str, dict[str, Any]]]:
+    """The lines of REF's diff of OLD and NEW, with its notes, and the diff by file and key
+    (as ``dvc metrics diff --json`` shapes it) for the manifest."""
     metrics = ref.kind == "metrics-diff"
     everything = ref.option("all") is not None or (metrics and ref.option("changed") is None)
-    precision = ref.option("precision")
     before, after = reader.snapshot(old), reader.snapshot(new)
     rows = compare.diff(
         before.metrics if metrics else before.params,
@@ -59,21 +78,13 @@ def diff_block(
     by_file: dict[str, dict[str, Any]] = {}
     for row in rows:
         by_file.setdefault(row.file, {})[row.key] = row.as_dict()
-    reader.shown[(page.src, ref.line)] = {
-        "page": page.src,
-        "line": ref.line,
-        "block": ref.kind,
-        "old": {"revision": old.written, "commit": old.commit, "is": old.what},
-        "new": {"revision": new.written, "commit": new.commit, "is": new.what},
-        "diff": by_file,
-    }
     key = "Metric" if metrics else "Param"
-    lines = table(rows, old, new, key, precision, f"ml-{what}-diff", out)
+    lines = table(rows, old, new, key, ref.option("precision"), f"ml-{what}-diff", out)
     notes = [f"Old: {describe(old)}; new: {describe(new)}."]
     if not rows:
         notes.append(f"No {what} {'changed' if not everything else 'to compare'}.")
     notes += snapshot_notes(old, before, what) + snapshot_notes(new, after, what)
-    return lines + [out.note(note) for note in notes]
+    return lines + [out.note(note) for note in notes], by_file
 
 
 def comparisons_manifest(site: SiteFacts) -> list[dict[str, Any]] | None:
