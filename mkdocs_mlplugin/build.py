@@ -599,6 +599,9 @@ class Build:
             self._page_bindings.append((file, binding))
             if project is None and not self.site.artifacts:
                 continue
+            kind = records.RECORDS.get(str(binding.get("record", "")))
+            if kind is not None and not kind.documents:
+                continue  # a decision about a stage does not document it
             data = binding.get("data")  # a datasheet's: the data page of that path
             if project is not None and isinstance(data, str) and project.producer(data):
                 found.setdefault(data, file)

@@ -174,3 +174,17 @@ def test_an_experiment_link_leads_to_its_commit(pipeline: Repo) -> None:
     built = build(pipeline, {"notes.md": page}, repo_url="https://github.com/acme/reviews")
     assert built.ok, built.output
     assert f'href="https://github.com/acme/reviews/commit/{commit}"' in built.page("notes")
+
+
+def test_link_text_may_hold_code_and_a_record_is_no_stage_page(pipeline: Repo) -> None:
+    """A decision bound to a stage is about it: a link to the stage leads to the page that
+    documents it, not to the decision."""
+    adr = (
+        "---\nml:\n  record: decision\n  stage: train\nstatus: accepted\ndate: 2024-02-01\n"
+        "deciders: [Ada]\n---\n# ADR\n\n" + BODY + "See [`src/train.py`](stage:train).\n"
+    )
+    pages = {"adr.md": adr, "train.md": "---\nml:\n  stage: train\n---\n# Train\n"}
+    built = build(pipeline, pages)
+    assert built.ok, built.output
+    html = built.page("adr")
+    assert '<a href="../train/" title="stage train"><code>src/train.py</code></a>' in html

@@ -12,6 +12,7 @@ since been superseded or deprecated is a ``superseded_link`` finding: review the
 
 from __future__ import annotations
 
+import bisect
 import posixpath
 import re
 import urllib.parse
@@ -251,21 +252,31 @@ def scan(markdown: str, first_line: int) -> Iterator[Written]:
         f"]({scheme}:" in markdown or f"](<{scheme}:" in markdown for scheme in LINK_SCHEMES
     ):
         return
-    for start, end in text_ranges(markdown):
-        for m in MARKDOWN_LINK.finditer(markdown, start, end):
-            target = parse(m.group("target"))
-            if target is None:
-                continue
-            line = first_line + markdown.count("\n", 0, m.start())
-            title = m.group("title")
-            yield Written(
-                m.start(),
-                m.end(),
-                m.group("text"),
-                target,
-                title.strip()[1:-1] if title else None,
-                line,
-            )
+    ranges = text_ranges(markdown)
+    starts = [start for start, _ in ranges]
+
+    def outside_code(pos: int) -> bool:
+        i = bisect.bisect_right(starts, pos) - 1
+        return i >= 0 and pos < ranges[i][1]
+
+    # a link stands on one line; its text may hold code (`src/train.py`), its brackets and
+    # target may not be in code
+    for m in MARKDOWN_LINK.finditer(markdown):
+        if not (outside_code(m.start()) and outside_code(m.start("target"))):
+            continue
+        target = parse(m.group("target"))
+        if target is None:
+            continue
+        line = first_line + markdown.count("\n", 0, m.start())
+        title = m.group("title")
+        yield Written(
+            m.start(),
+            m.end(),
+            m.group("text"),
+            target,
+            title.strip()[1:-1] if title else None,
+            line,
+        )
 
 
 def finding(target: Target | str, why: str, src: str, line: int | None) -> Finding:
