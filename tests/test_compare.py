@@ -14,7 +14,11 @@ from typing import Any
 import pytest
 import yaml
 from conftest import Build, Repo, copy_pipeline
+from hypothesis import given
+from hypothesis import strategies as st
 from test_registry import NO_CARD_CHECKS, Gto, blocks, evaluate_with, text_of
+
+from mkdocs_mlplugin.checks import compare as checks_compare
 
 TRAIN = """\
 import pathlib, yaml
@@ -305,3 +309,42 @@ def test_pages_comparing_the_same_revisions_read_git_once(compared: Compared) ->
     # per commit compared (three here, each asked for alone): one git cat-file for its
     # dvc.yaml files and params.yaml, one for the metrics files they declare
     assert counts[0][0] == 6
+
+
+values = st.one_of(
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=False, allow_infinity=False, width=64),
+    st.text(max_size=5),
+    st.none(),
+)
+flat_files = st.dictionaries(
+    st.sampled_from(["metrics.json", "eval/scores.yaml"]),
+    st.dictionaries(st.sampled_from(["acc", "loss", "f1.macro", "n"]), values, max_size=4),
+    max_size=2,
+)
+
+
+@given(old=flat_files, new=flat_files, everything=st.booleans())
+def test_the_diff_is_dvcs_diff(
+    old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]], everything: bool
+) -> None:
+    """checks.compare.diff against DVC's own dvc.utils.diff on any two sets of flattened
+    values: the same keys, old and new values, and DVC's float 'diff' (the exact change is
+    that difference as the numbers are written)."""
+    from dvc.utils.diff import diff as dvc_diff
+
+    said = dvc_diff(
+        {f: {"data": v} for f, v in old.items()},
+        {f: {"data": v} for f, v in new.items()},
+        with_unchanged=everything,
+    )
+    ours = checks_compare.diff(dict(old), dict(new), everything)
+    assert {(r.file, r.key) for r in ours} == {(f, k) for f, keys in said.items() for k in keys}
+    for row in ours:
+        dvc_row = said[row.file][row.key]
+        shown = row.as_dict()
+        assert (shown["old"], shown["new"]) == (dvc_row["old"], dvc_row["new"])
+        assert ("diff" in shown) == ("diff" in dvc_row)
+        if "diff" in dvc_row:
+            assert shown["diff"] == pytest.approx(dvc_row["diff"], rel=1e-9, abs=1e-9)
+            assert Decimal(shown["change"]) == Decimal(repr(row.new)) - Decimal(repr(row.old))
