@@ -265,4 +265,7 @@ def test_today_is_source_date_epoch_when_set() -> None:
     import datetime
 
     assert records.today({"SOURCE_DATE_EPOCH": "0"}) == datetime.date(1970, 1, 1)
-    assert records.today({}) == datetime.datetime.now(datetime.UTC).date()
+    now = datetime.datetime.now(datetime.UTC).date()
+    assert records.today({}) == now
+    assert records.today({"SOURCE_DATE_EPOCH": "9" * 30}) == now  # no such date: the clock's
+    assert records.today({"SOURCE_DATE_EPOCH": "yesterday"}) == now

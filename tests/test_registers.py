@@ -154,3 +154,29 @@ def test_a_superseding_page_that_is_no_decision_is_named(pipeline: Repo) -> None
         "site (a page with 'ml: {record: decision}', named from this page). Did you mean "
         "'adr/2.md'? [record_schema]"
     ) in built.output
+
+
+def test_record_values_are_text_on_the_page_and_in_the_registers(pipeline: Repo) -> None:
+    hostile = "<img src=x onerror=alert(1)>"
+    front = (
+        f"---\nml:\n  record: runbook\nalerts: ['{hostile}', '*bold* | pipe']\n"
+        f"owner: '<script>alert(1)</script>'\nservice: '[x](javascript:alert(1))'\n"
+        "links:\n  - javascript:alert(1)\n  - 'Click: javascript:alert(2)'\n"
+        f"---\n# {hostile}\n\n{sections('runbook')}"
+    )
+    pipeline.site({"index.md": "# Home\n", "r.md": front}, PLUGIN)
+    pipeline.commit("Records")
+    built = pipeline.build("--strict", env=EPOCH)
+    assert built.ok, built.output
+    box = re.search(
+        r'<div class="admonition info ml-block ml-record.*?</div>', built.page("r"), re.S
+    )
+    assert box is not None
+    index = built.page("runbooks")
+    article = index[index.index("<article") : index.index("</article>")]
+    for html in (box.group(0), article):  # the page's own heading is its author's Markdown
+        assert "<script>alert" not in html and "<img src=x" not in html, html
+        assert 'href="javascript:' not in html and "<strong>bold</strong>" not in html, html
+    cells = rows(built.page("runbooks"), "ml-runbook-index")
+    assert [c[0] for c in cells] == ["*bold* | pipe", hostile]
+    assert cells[0][3] == "<script>alert(1)</script>"

@@ -378,7 +378,10 @@ def today(environ: Mapping[str, str] = os.environ) -> datetime.date:
     of now."""
     epoch = environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch.isdigit():
-        return datetime.datetime.fromtimestamp(int(epoch), datetime.UTC).date()
+        try:
+            return datetime.datetime.fromtimestamp(int(epoch), datetime.UTC).date()
+        except (OverflowError, OSError, ValueError):
+            pass  # past the dates a computer can hold: the clock's
     return datetime.datetime.now(datetime.UTC).date()
 
 
