@@ -318,7 +318,8 @@ class Build:
                 )
             )
         self._check_record(page, facts, markdown, first_line, card)
-        markdown, record_box = self._link_page(page, facts, markdown, first_line)
+        page_links: list[dict[str, Any]] = []  # the page's verified links, for the manifest
+        markdown, record_box = self._link_page(page, facts, markdown, first_line, page_links)
         links = _Links(self.documented, page.file)
         hub = bool(self.options.hf_export) and card
         result, refs, plain = self.render_page(
@@ -346,6 +347,8 @@ class Build:
             front=page.meta,
         )
         self.published[page.file.src_uri] = facts.meta
+        if page_links:
+            row["links"] = page_links
         self.pages.append(row)
         if card and facts.artifact is not None:
             metadata = cards.hub_metadata(page.meta, self._measured(facts), _model_name(facts))
@@ -1205,7 +1208,12 @@ class Build:
         return found
 
     def _link_page(
-        self, page: Page, facts: PageFacts, markdown: str, first_line: int
+        self,
+        page: Page,
+        facts: PageFacts,
+        markdown: str,
+        first_line: int,
+        log: list[dict[str, Any]],
     ) -> tuple[str, list[str] | None]:
         """MARKDOWN with its links to commits, artifacts, stages, data and experiments
         checked and made real links (``pages.links``); for a record page, the header box that
@@ -1219,14 +1227,14 @@ class Build:
             )
 
         markdown, found = record_pages.rewrite(
-            markdown, first_line, resolver, pages(True), facts.src, kind is not None
+            markdown, first_line, resolver, pages(True), facts.src, kind is not None, log
         )
         self.findings.extend(found)
         if kind is None:
             return markdown, None
         source = (_source(page) or "").splitlines()
         shown, found = record_pages.front_links(
-            page.meta, source, resolver, pages(False), facts.src
+            page.meta, source, resolver, pages(False), facts.src, log
         )
         self.findings.extend(found)
         return markdown, record_pages.header(kind, page.meta, shown)

@@ -62,6 +62,19 @@ def test_markdown_links_resolve_to_real_links(registered: Repo) -> None:
     assert 'href="../raw/" title="data data/raw.csv">raw</a>' in html
     assert "<code>[not a link](commit:zzzz)</code>" in html  # code is left alone
     assert 'id="ml-registry-classifier"' in built.page("registry")
+    row = next(p for p in built.manifest()["pages"] if p["src"] == "docs/notes.md")
+    assert row["links"][0] == {
+        "line": 3,
+        "target": f"commit:{sha[:8]}",
+        "url": f"https://github.com/acme/reviews/commit/{sha}",
+        "resolved": True,
+    }
+    assert [(link["target"], link["url"]) for link in row["links"][1:]] == [
+        ("artifact:classifier@v1.1.0", "registry.md#ml-registry-classifier"),
+        ("artifact:classifier#prod", "registry.md#ml-registry-classifier"),
+        ("stage:train", "train.md"),
+        ("data:data/raw.csv", "raw.md"),
+    ]
 
 
 @pytest.mark.parametrize(

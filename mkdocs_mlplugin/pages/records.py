@@ -74,6 +74,19 @@ def _finding_for(
     return None
 
 
+def logged(
+    log: list[dict[str, Any]],
+    target: links.Target,
+    resolved: links.Resolved | str,
+    line: int | None,
+) -> None:
+    """Note a link for the manifest: its line, target, URL (null: none) and whether it
+    resolves."""
+    ok = isinstance(resolved, links.Resolved)
+    url = resolved.url if isinstance(resolved, links.Resolved) else None
+    log.append({"line": line, "target": str(target), "url": url, "resolved": ok})
+
+
 def rewrite(
     markdown: str,
     first_line: int,
@@ -81,11 +94,13 @@ def rewrite(
     pages: links.Pages,
     src: str,
     record: bool,
+    log: list[dict[str, Any]],
 ) -> tuple[str, list[Finding]]:
     """MARKDOWN with each link to a target of ``links.LINK_SCHEMES`` made a real link (its
     text alone where there is nothing to link to, or the target does not resolve), and the
     findings: a ``broken_link`` for each target that does not resolve, and on a RECORD a
-    ``superseded_link`` for a model version since superseded or deprecated."""
+    ``superseded_link`` for a model version since superseded or deprecated. Each link is
+    noted in LOG (``logged``)."""
     found = list(links.scan(markdown, first_line))
     if not found:
         return markdown, []
@@ -94,6 +109,7 @@ def rewrite(
     pos = 0
     for written in found:
         resolved = resolver.resolve(written.target, pages)
+        logged(log, written.target, resolved, written.line)
         problem = _finding_for(resolved, written.target, src, written.line, record)
         if problem is not None:
             findings.append(problem)
@@ -115,9 +131,10 @@ def front_links(
     resolver: links.Links,
     pages: links.Pages,
     src: str,
+    log: list[dict[str, Any]],
 ) -> tuple[list[tuple[str, str | None]], list[Finding]]:
     """The record's ``links:`` as (title, URL or None) pairs, and their findings, each at the
-    front matter line that names the link (SOURCE: the page's lines)."""
+    front matter line that names the link (SOURCE: the page's lines); each noted in LOG."""
     start = next((n for n, t in enumerate(source, 1) if t.startswith("links:")), None)
     shown: list[tuple[str, str | None]] = []
     findings: list[Finding] = []
@@ -135,6 +152,7 @@ def front_links(
             shown.append((title or written, written if safe else None))
             continue
         resolved = resolver.resolve(target, pages)
+        logged(log, target, resolved, line)
         problem = _finding_for(resolved, target, src, line, True)
         if problem is not None:
             findings.append(problem)
