@@ -129,7 +129,7 @@ def test_the_replay_gives_the_same_commits_and_tags_every_time(
     assert twin.git(*tags) == replayed.repo.git(*tags)
     assert len(twin.git(*tags).splitlines()) >= 4
     # experiments too: DVC dates their commits by the clock, the replay by the history
-    exps = ["for-each-ref", "--format=%(objectname) %(refname)", "refs/exps"]
+    exps = ["for-each-ref", "--format=%(objectname) %(refname)", "refs/exps", "refs/heads"]
     assert twin.git(*exps) == replayed.repo.git(*exps)
     assert len([r for r in twin.git(*exps).splitlines() if "/exec/" not in r]) >= 2
 
@@ -282,5 +282,12 @@ def test_model_card_lists_the_experiments_as_dvc_exp_show(replayed: Replayed) ->
     assert table[0]["Commit"] == replayed.repo.git("rev-parse", "--short=7", "HEAD")
     assert_is_dvc_show(table, dvc, replayed.repo)
     assert len({r["accuracy"] for r in table}) >= 2, "an experiment moved a metric"
+    # promoted: a branch holds its commit (dvc exp branch), as git says
+    for row in table[1:]:
+        held = replayed.repo.git(
+            "branch", "--format=%(refname:short)", "--contains", dvc[row["Experiment"]]["commit"]
+        ).split()
+        assert row["Promoted"] == (f"on {', '.join(sorted(held))}" if held else "")
+    assert any(row["Promoted"] for row in table), "one experiment was promoted"
     manifest = json.loads((replayed.site / "ml-manifest.json").read_text())
     assert {e["name"] for e in manifest["experiments"]} == set(dvc)
