@@ -122,6 +122,8 @@ class Session:
               (``registry.read``)
     hasher    the hashes of workspace files the pipeline check reads, while each file's size
               and modification time are the same (``hashes.Hasher``)
+    plots     each plot's SVG, by the hash of its Vega-Lite specification (data included), so
+              a plot is drawn once while its data and definition stay the same
 
     The plugin keeps one for the life of ``mkdocs serve``, the Markdown extension one per site.
     The other caches of the package (``functools.lru_cache``) hold pure functions of their
@@ -136,6 +138,7 @@ class Session:
         self.bindings: dict[str, tuple[tuple[int, int, int], dict[str, Any] | None, bool]] = {}
         self.registry: registry.Registry | None = None
         self.hasher = hashes.Hasher()
+        self.plots: dict[str, str] = {}
 
 
 class Build:

@@ -24,6 +24,9 @@ from mkdocs_mlplugin.facts.structured import flatten, load_structured, parse_yam
 from mkdocs_mlplugin.findings import Finding, FindingError
 from mkdocs_mlplugin.guards import Missing
 
+#: the plot properties a plots output's flags may set (DVC's ``schema.PLOT_PROPS``)
+PLOT_PROPS = ("template", "x", "y", "x_label", "y_label", "title", "header")
+
 PIPELINE_FILE = "dvc.yaml"
 LOCK_FILE = "dvc.lock"
 DEFAULT_PARAMS = "params.yaml"
@@ -107,6 +110,20 @@ class Stage:
         }
 
 
+@dataclasses.dataclass(frozen=True)
+class PlotDefinition:
+    """One plot as a DVC file declares it: an entry of a dvc.yaml's top-level ``plots:``
+    (DVCFILE is that file; ID as written there, relative to its directory) or a stage's plots
+    output (DVCFILE is ""; ID the output's project-relative path), with its properties
+    (template, x, y, titles, header) as written."""
+
+    dvcfile: str
+    id: str
+    props: dict[str, Any]
+    line: int | None = None
+    source: str = ""  # the dvc.yaml that declares it, for findings (a stage's too)
+
+
 @dataclasses.dataclass
 class Tracked:
     """A .dvc file: data added with ``dvc add`` or imported with ``dvc import``."""
@@ -163,6 +180,9 @@ class Project:
     artifacts: dict[str, Artifact] = dataclasses.field(default_factory=dict)
     params: dict[str, Any] = dataclasses.field(default_factory=dict)  # file -> data
     metrics: dict[str, dict[str, Any] | None] = dataclasses.field(default_factory=dict)
+    # plot definitions as DVC collects them: each dvc.yaml's top-level 'plots:' and the stages'
+    # plots outputs (``facts.plots`` turns them into the plots ``dvc plots show`` draws)
+    plots: list[PlotDefinition] = dataclasses.field(default_factory=list)
     edges: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     findings: list[Finding] = dataclasses.field(default_factory=list)
     files_read: list[str] = dataclasses.field(default_factory=list)
@@ -516,7 +536,7 @@ def _load_pipeline(project: Project, dvcfile: str) -> None:
             )
         )
     _validate(data, dvcfile, text, "pipeline")
-    resolved, artifacts, metrics = _resolve(root, dvcfile, data, text, project.consulted)
+    resolved, artifacts, metrics, plots = _resolve(root, dvcfile, data, text, project.consulted)
     directory = posixpath.dirname(dvcfile)
     prefix = "" if dvcfile == PIPELINE_FILE else f"{dvcfile}:"
     lockfile = posixpath.join(directory, LOCK_FILE) if directory else LOCK_FILE
@@ -535,6 +555,7 @@ def _load_pipeline(project: Project, dvcfile: str) -> None:
             _apply_lock(stage, entry, directory)
         stage.lock_unreadable = lockfile in project.unreadable
         project.stages[stage.name] = stage
+        project.plots.extend(_stage_plots(definition, stage, dvcfile))
     orphans = [name for name in lock if name not in resolved]
     lock_text = read_text(root, lockfile) if orphans else ""
     for name in orphans:
@@ -564,6 +585,24 @@ def _load_pipeline(project: Project, dvcfile: str) -> None:
     for metric in metrics:
         if isinstance(metric, str):
             project.metrics.setdefault(_join(directory, metric), None)
+    line = key_line(text, ["plots"])
+    for plot_id, props in _entries(plots):
+        project.plots.append(PlotDefinition(dvcfile, plot_id, props, line, dvcfile))
+
+
+def _stage_plots(definition: dict[str, Any], stage: Stage, dvcfile: str) -> list[PlotDefinition]:
+    """The plots outputs of a resolved stage DEFINITION, with the plot properties of their
+    flags (DVC's ``PLOT_PROPS``), as ``dvc plots show`` collects them."""
+    return [
+        PlotDefinition(
+            "",
+            _join(stage.wdir, path),
+            {k: v for k, v in flags.items() if k in PLOT_PROPS},
+            stage.line,
+            dvcfile,
+        )
+        for path, flags in _entries(definition.get("plots"))
+    ]
 
 
 def _check_artifact_name(name: str, dvcfile: str, text: str, findings: list[Finding]) -> None:
@@ -710,8 +749,9 @@ def _key_index(text: str) -> _KeyIndex:
 
 def _resolve(
     root: Path, dvcfile: str, data: dict[str, Any], text: str, consulted: list[str]
-) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
-    """Stages, artifacts and metrics of a dvc.yaml with vars/foreach/matrix/${} resolved by DVC.
+) -> tuple[dict[str, Any], dict[str, Any], list[Any], list[Any]]:
+    """Stages, artifacts, metrics and top-level plots of a dvc.yaml with vars/foreach/matrix/${}
+    resolved by DVC.
 
     DVC's resolver reads params.yaml and the ``vars:`` files itself, with no limit on size or
     YAML aliases; they are checked with the plugin's own reader first, and every file it reads
@@ -738,10 +778,11 @@ def _resolve(
             dict(data.get("stages") or {}),
             dict(data.get("artifacts") or {}),
             list(data.get("metrics") or []),
+            list(data.get("plots") or []),
         )
     plain = dvc_fast.resolve(root, dvcfile, data)
-    if plain is not None:
-        return plain
+    if plain is not None:  # the fast path takes only files whose plots need no resolving
+        return (*plain, list(data.get("plots") or []))
     try:
         from dvc.exceptions import DvcException
         from dvc.parsing import DataResolver
@@ -755,6 +796,7 @@ def _resolve(
         stages = resolver.resolve().get("stages") or {}  # None in a file with no stages
         artifacts = resolver.resolve_artifacts() or {}
         metrics = resolver.resolve_metrics() or []
+        plots = resolver.resolve_plots() or []
     except FindingError as exc:  # a file DVC's resolver would read, refused by the guards
         raise FindingError(_vars_finding(dvcfile, text, exc.finding)) from None
     except DvcException as exc:
@@ -784,7 +826,7 @@ def _resolve(
                 key_line(text, ["stages"]),
             )
         ) from None
-    return stages, artifacts, metrics
+    return stages, artifacts, metrics, plots
 
 
 def _refused_vars(

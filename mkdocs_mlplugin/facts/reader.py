@@ -64,6 +64,7 @@ class SiteReader:
             show_emails=options.show_emails,
             co_authors=options.co_authors,
             artifact_history=self,
+            drawn_plots=session.plots,
         )
         # the site's other DVC projects (dvc_root: [a, b]): root -> the facts as that project's
         # pages see them

@@ -84,6 +84,9 @@ class SiteFacts:
     # DVC's experiments (refs/exps), with their params and metrics, read when a page asks
     experiments: Experiments | None = None
     artifact_history: ArtifactHistory | None = None  # None: nothing can tell
+    # plots drawn as SVG, by the hash of their Vega-Lite specification (``render.plots.key``):
+    # the Session's, so that a serve rebuild draws only the plots whose data changed
+    drawn_plots: dict[str, str] = dataclasses.field(default_factory=dict)
     date_format: str = "%Y-%m-%d"
     show_emails: bool = False
     co_authors: bool = True  # Co-authored-by: trailers count as authors

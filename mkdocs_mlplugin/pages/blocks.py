@@ -24,6 +24,7 @@ from mkdocs_mlplugin.facts.structured import flatten, lookup
 from mkdocs_mlplugin.facts.timeline import MetricsAt
 from mkdocs_mlplugin.findings import Finding, FindingError, did_you_mean
 from mkdocs_mlplugin.pages import compare, experiments
+from mkdocs_mlplugin.pages.plots import plots_block
 from mkdocs_mlplugin.pages.references import DIFF_KINDS, Reference
 from mkdocs_mlplugin.pages.values import (
     check_metrics_readable,
@@ -67,6 +68,8 @@ def render_block(
         return compare.diff_block(site, ref, page, out)
     if ref.kind == "experiments":
         return experiments.experiments_block(site, ref, page, notes, out)
+    if ref.kind == "plots":
+        return plots_block(project, site, ref, page, notes, out)
     artifact = _block_artifact(site, ref, page)
     return metrics_history(project, site, artifact, ref, page, out)
 

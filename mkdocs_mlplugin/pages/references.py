@@ -48,6 +48,7 @@ BLOCK_KINDS = (
     "metrics-diff",
     "params-diff",
     "experiments",
+    "plots",
 )
 #: options of the experiments block: all lists the experiments of every baseline
 EXPERIMENTS_OPTIONS = ("all",)

@@ -1,0 +1,224 @@
+"""The plots a DVC project declares, and their data read from the work tree.
+
+Where this sits: ``facts.dvc`` keeps each plot definition as a dvc.yaml writes it (top-level
+``plots:`` entries and the stages' plots outputs); ``plots`` turns them into the plots
+``dvc plots show`` draws, named as it names them (``repo/plots/__init__.py``:
+``_collect_definitions``, and ``utils/plots.py``: ``group_definitions_by_id``); ``read``
+loads one plot's data files through the guards, parsed as DVC's ``parse`` parses them (CSV and
+TSV rows of text, JSON, YAML, TOML). Turning the data into datapoints and a Vega-Lite
+specification is DVC's own code (``render.plots``).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import posixpath
+from typing import Any
+
+from mkdocs_mlplugin.facts.dvc import PlotDefinition, Project
+from mkdocs_mlplugin.facts.structured import parse_structured, read_text
+from mkdocs_mlplugin.findings import Finding, FindingError
+from mkdocs_mlplugin.guards import Missing
+
+#: the data files DVC's ``plots.parse`` reads as data (images are drawn by another renderer)
+DATA_SUFFIXES = (".json", ".yaml", ".yml", ".toml", ".csv", ".tsv")
+#: image plots: DVC shows the file itself
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".gif", ".png", ".svg")
+
+
+@dataclasses.dataclass(frozen=True)
+class Plot:
+    """One plot ``dvc plots show`` draws: NAME as it names it (the plot id, prefixed with its
+    dvc.yaml when two files define the same id), INNER the id within its file, PROPS the
+    definition with data files project-relative, SOURCES the data files it reads."""
+
+    name: str
+    inner: str
+    props: dict[str, Any]
+    sources: tuple[str, ...]
+    dvcfile: str  # the dvc.yaml that declares it
+    line: int | None
+
+
+@dataclasses.dataclass
+class PlotData:
+    """What one plot's data files hold: SOURCE -> parsed content; MISSING: files not in the
+    work tree, with why; PROBLEMS: files that cannot be read, as findings."""
+
+    data: dict[str, Any]
+    missing: dict[str, str]
+    problems: list[Finding]
+
+
+def plots(project: Project) -> list[Plot]:
+    """Every plot of PROJECT, in the order ``dvc plots show`` lists them."""
+    by_config: dict[str, dict[str, tuple[str, dict[str, Any], str, int | None]]] = {}
+    for definition in project.plots:
+        for plot_id, props in _resolve(project, definition):
+            config = definition.dvcfile
+            by_config.setdefault(plot_id, {})[config] = (
+                plot_id,
+                props,
+                definition.source,
+                definition.line,
+            )
+    result = []
+    for plot_id, configs in by_config.items():
+        for config, (inner, props, dvcfile, line) in configs.items():
+            # DVC's get_plot_id: the file's name only where two files define the same id
+            name = f"{config}::{plot_id}" if len(configs) > 1 and config else plot_id
+            result.append(Plot(name, inner, props, _sources(inner, props), dvcfile, line))
+    return result
+
+
+def _resolve(project: Project, definition: PlotDefinition) -> list[tuple[str, dict[str, Any]]]:
+    """(plot id, props) of DEFINITION as DVC's ``_resolve_definitions`` gives them: an id that
+    is a path is taken from the project's root (a directory stands for each file in it); an id
+    whose ``y`` names files keeps its name, and the files of ``x`` and ``y`` are made
+    project-relative."""
+    props = dict(definition.props)
+    directory = posixpath.dirname(definition.dvcfile)
+    if not isinstance(props.get("y"), dict):
+        path = posixpath.normpath(posixpath.join(directory, definition.id))
+        return [(file, dict(props)) for file in _unpack(project, path)]
+    for axis in ("x", "y"):
+        value = props.get(axis)
+        if isinstance(value, dict):
+            props[axis] = {
+                posixpath.normpath(posixpath.join(directory, str(file))): fields
+                for file, fields in value.items()
+            }
+    return [(definition.id, props)]
+
+
+def _unpack(project: Project, path: str) -> list[str]:
+    """PATH, or the files inside it when it is a directory of the project (DVC's
+    ``unpack_if_dir``), sorted as DVC's file system lists them."""
+    if not project.contains(path) or not (project.root / path).is_dir():
+        return [path]
+    found = []
+    base = project.root / path
+    for entry in sorted(base.rglob("*")):
+        relative = entry.relative_to(project.root).as_posix()
+        if entry.is_file() and not entry.is_symlink() and project.contains(relative):
+            found.append(relative)
+    return found or [path]
+
+
+def _sources(inner: str, props: dict[str, Any]) -> tuple[str, ...]:
+    """The data files a plot reads (DVC's ``infer_data_sources``): the files ``y`` names, or
+    the plot id itself, then the first file ``x`` names."""
+    y, x = props.get("y"), props.get("x")
+    sources = list(y) if isinstance(y, dict) else [inner]
+    if isinstance(x, dict) and x:
+        sources.append(next(iter(x)))
+    return tuple(dict.fromkeys(sources))
+
+
+def is_image(plot: Plot) -> bool:
+    return posixpath.splitext(plot.inner)[1].lower() in IMAGE_SUFFIXES
+
+
+def read(project: Project, plot: Plot) -> PlotData:
+    """The data of PLOT's files, from the work tree: what git keeps (``cache: false``) or what
+    ``dvc pull`` put there. A file that is not there is missing (DVC-tracked and not pulled,
+    or produced by a stage that has not run), never an error of the plot."""
+    headers = {d.id: bool(d.props.get("header", True)) for d in project.plots if d.dvcfile == ""}
+    result = PlotData({}, {}, [])
+    for source in plot.sources:
+        suffix = posixpath.splitext(source)[1].lower()
+        if not project.contains(source) or source.startswith("../"):
+            result.problems.append(
+                Finding(
+                    "invalid_project_file",
+                    f"plot '{plot.name}' reads {source}, which is outside the DVC project.",
+                    plot.dvcfile,
+                    plot.line,
+                )
+            )
+            continue
+        if suffix not in DATA_SUFFIXES:
+            result.problems.append(
+                Finding(
+                    "invalid_project_file",
+                    f"plot '{plot.name}': {source} is not a data file DVC plots "
+                    "(JSON, YAML, TOML, CSV or TSV).",
+                    plot.dvcfile,
+                    plot.line,
+                )
+            )
+            continue
+        try:
+            text = read_text(project.root, source)
+        except Missing:
+            result.missing[source] = _why_missing(project, source)
+            continue
+        except FindingError as exc:
+            result.problems.append(exc.finding)
+            continue
+        try:
+            result.data[source] = parse(text, source, headers.get(source, True))
+        except FindingError as exc:
+            result.problems.append(exc.finding)
+    return result
+
+
+def parse(text: str, source: str, header: bool = True) -> Any:
+    """The content of a plot's data file as DVC's ``plots.parse`` gives it: CSV and TSV as a
+    list of rows, each a mapping of column to text (columns numbered from 0 without a
+    header); JSON, YAML and TOML parsed."""
+    suffix = posixpath.splitext(source)[1].lower()
+    if suffix in (".csv", ".tsv"):
+        delimiter = "\t" if suffix == ".tsv" else ","
+        try:
+            if header:
+                return list(csv.DictReader(io.StringIO(text), delimiter=delimiter))
+            # DVC counts the columns of the first row split on commas, whatever the file
+            first = next(csv.reader(io.StringIO(text)), [])
+            names = [str(i) for i in range(len(first))]
+            return list(csv.DictReader(io.StringIO(text), delimiter=delimiter, fieldnames=names))
+        except csv.Error as exc:
+            raise FindingError(
+                Finding("invalid_project_file", f"{source} is not valid CSV: {exc}.", source)
+            ) from None
+    return parse_structured(text, suffix, source)
+
+
+def _why_missing(project: Project, source: str) -> str:
+    outer = project.containing_out(source)
+    found = project.producer(source) or (project.producer(outer) if outer else None)
+    if found is None:
+        return f"{source} does not exist, and no stage or .dvc file produces it."
+    owner, hashed = found
+    if not hashed.md5 and owner in project.stages:
+        return f"{source} is not in the workspace: stage '{owner}' has not run ('dvc repro')."
+    return (
+        f"{source} is DVC-tracked and not in the workspace: run 'dvc pull' before the build, "
+        "or keep it in git with 'cache: false'."
+    )
+
+
+def template(project: Project, name: str | None) -> tuple[str, dict[str, Any] | None]:
+    """The template NAME stands for, found where DVC's ``get_template`` looks: a file in
+    .dvc/plots (NAME, then NAME.json), a file at NAME from the project's root, then DVC's
+    built-in templates. (name, the custom template's JSON), or (name, None) for a built-in;
+    a finding when it is none of them or cannot be read."""
+    name = name or "linear"
+    candidates = [f".dvc/plots/{name}", f".dvc/plots/{name}.json", name]
+    for candidate in candidates:
+        path = posixpath.normpath(candidate)
+        if path.startswith("../") or path == ".." or posixpath.isabs(path):
+            continue
+        try:
+            text = read_text(project.root, path)
+        except Missing:
+            continue
+        content = parse_structured(text, ".json", path)
+        if not isinstance(content, dict):
+            raise FindingError(
+                Finding("invalid_project_file", f"plot template {path} is not a JSON object.", path)
+            )
+        return name, content
+    return name, None

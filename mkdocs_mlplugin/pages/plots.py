@@ -1,0 +1,156 @@
+"""The ``{ml plots}`` block: the plots the project's dvc.yaml files declare, drawn as SVG.
+
+Where this sits: Markdown reference (``references``) → block (``blocks.render_block``) →
+**plots**. ``{ml plots}`` draws every plot ``dvc plots show`` would, ``{ml plots NAME}`` the
+one it names NAME. Each plot is found and read by ``facts.plots``, filled into DVC's template
+and drawn by ``render.plots``; the SVG is kept in the site's ``drawn_plots`` (the Session's),
+so a plot is drawn once while its data stays the same. A plot whose data is not in the work
+tree is a visible marker and a ``missing_value`` finding, as a metric is.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+from mkdocs_mlplugin import render
+from mkdocs_mlplugin.facts.dvc import Project
+from mkdocs_mlplugin.facts.plots import Plot, is_image, plots, read, template
+from mkdocs_mlplugin.facts.site import PageFacts, SiteFacts
+from mkdocs_mlplugin.findings import Finding, FindingError, did_you_mean
+from mkdocs_mlplugin.pages.references import Reference
+from mkdocs_mlplugin.pages.values import unanswered
+
+#: the modules drawing needs: DVC's converter, dvc-render's templates, vl-convert
+_NEEDED = ("dvc", "dvc_render", "vl_convert")
+_KEPT = 256  # drawn plots the Session keeps across serve rebuilds
+
+
+def plots_block(
+    project: Project,
+    site: SiteFacts,
+    ref: Reference,
+    page: PageFacts,
+    notes: list[Finding],
+    out: render.Writer = render.HTML,
+) -> list[str]:
+    """The HTML of ``{ml plots}`` (every plot) or ``{ml plots NAME}``. A named plot that cannot
+    be drawn raises FindingError; in ``{ml plots}`` such a plot is a marker in its place, with
+    its finding appended to NOTES."""
+    declared = plots(project)
+    if ref.name:
+        chosen = [p for p in declared if p.name == ref.name]
+        if not chosen:
+            names = [p.name for p in declared]
+            listed = ", ".join(names) or "none"
+            raise unanswered(
+                "missing_reference",
+                ref,
+                page,
+                f"no plot '{ref.name}' in dvc.yaml.{did_you_mean(ref.name, names)} "
+                f"Plots: {listed}.",
+            )
+    else:
+        chosen = declared
+        if not chosen:
+            raise unanswered(
+                "missing_reference",
+                ref,
+                page,
+                "the DVC project declares no plots (dvc.yaml's 'plots:', or a stage's "
+                "'plots:' outputs).",
+            )
+    if out is not render.HTML:  # a Hub README: the plots are on the site
+        return [out.note(f"Plot {p.name}: drawn on the documentation site.") for p in chosen]
+    absent = [m for m in _NEEDED if importlib.util.find_spec(m) is None]
+    if absent:
+        from mkdocs_mlplugin.render.plots import EXTRA
+
+        raise unanswered(
+            "missing_value",
+            ref,
+            page,
+            f"drawing plots needs {', '.join(absent)}, which {'is' if len(absent) == 1 else 'are'} "
+            f"not installed: {EXTRA}.",
+        )
+    lines: list[str] = []
+    for plot in chosen:
+        try:
+            lines.extend(_figure(project, site, plot))
+        except FindingError as exc:
+            if ref.name:
+                raise unanswered(
+                    exc.finding.kind, ref, page, exc.finding.message, exc.finding.cause
+                ) from None
+            notes.append(
+                Finding(
+                    exc.finding.kind,
+                    f"'{ref.text}': {exc.finding.message}",
+                    page.src,
+                    ref.line,
+                    exc.finding.cause,
+                )
+            )
+            lines.append(f"<p>{render.missing(plot.name, exc.finding.message)}</p>")
+    return ['<div class="ml-block ml-plots">', *lines, "</div>"]
+
+
+def _figure(project: Project, site: SiteFacts, plot: Plot) -> list[str]:
+    """PLOT as a figure: its SVG and a caption naming it and its data files."""
+    from mkdocs_mlplugin.render import plots as draw
+
+    if is_image(plot):
+        raise _problem(
+            "missing_value",
+            f"plot '{plot.name}' is an image file; image plots are not drawn here "
+            "(link or embed the image in the page).",
+        )
+    found = read(project, plot)
+    if found.problems:
+        first = found.problems[0]
+        cause = f"file:{first.file}" if first.file and first.file != plot.dvcfile else None
+        raise _problem(first.kind, f"plot '{plot.name}': {first.message}", cause)
+    if found.missing:
+        raise _problem("missing_value", f"plot '{plot.name}': " + " ".join(found.missing.values()))
+    try:
+        chosen = template(project, _template_name(plot))
+    except FindingError as exc:
+        message = f"plot '{plot.name}': {exc.finding.message}"
+        raise _problem("invalid_project_file", message) from None
+    try:
+        spec = draw.spec(plot.name, plot.inner, plot.props, found.data, chosen)
+    except draw.PlotError as exc:
+        where = f"{plot.dvcfile}:{plot.line}" if plot.line else plot.dvcfile
+        raise _problem(
+            "invalid_project_file", f"DVC cannot draw plot '{plot.name}' ({where}): {exc}"
+        ) from None
+    if not spec:
+        raise _problem(
+            "missing_value", f"plot '{plot.name}': {', '.join(plot.sources)} hold no datapoints."
+        )
+    cache_key = draw.key(spec)
+    drawn = site.drawn_plots.get(cache_key)
+    if drawn is None:
+        try:
+            drawn = draw.svg(spec, draw.ids_for(cache_key))
+        except draw.PlotError as exc:
+            raise _problem("invalid_project_file", f"plot '{plot.name}': {exc}") from None
+        while len(site.drawn_plots) >= _KEPT:
+            del site.drawn_plots[next(iter(site.drawn_plots))]
+        site.drawn_plots[cache_key] = drawn
+    files = ", ".join(plot.sources)
+    caption = f"{plot.name}" if files == plot.name else f"{plot.name} ({files})"
+    return [
+        f'<figure class="ml-plot" data-plot="{render.attribute(plot.name)}">',
+        drawn,
+        f"<figcaption>{render.text(caption)}</figcaption>",
+        "</figure>",
+    ]
+
+
+def _template_name(plot: Plot) -> str | None:
+    value = plot.props.get("template")
+    return str(value) if value is not None else None
+
+
+def _problem(kind: str, message: str, cause: str | None = None) -> FindingError:
+    return FindingError(Finding(kind, message, cause=cause))

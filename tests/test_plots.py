@@ -1,0 +1,363 @@
+"""``{ml plots}``: the plots dvc.yaml declares, drawn at build time as static SVG.
+
+The fixture is a real DVC project made with the dvc CLI: a stage whose plots outputs are
+kept in git (a confusion matrix set with ``dvc plots modify``, a loss curve) and one cached
+by DVC, plus a top-level ``plots:`` section using each of DVC's templates and ``x``/``y``
+across files. What the plugin feeds each plot is compared with ``dvc plots show --json`` (the
+filled Vega-Lite specification, data points included); the SVGs of a real build are parsed
+and checked for their axes, series and labels.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sys
+import xml.etree.ElementTree as ET
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import Repo, init_repo
+
+from mkdocs_mlplugin.facts.dvc import load_project
+from mkdocs_mlplugin.facts.plots import plots, read, template
+from mkdocs_mlplugin.render import plots as draw
+
+EVALUATE = r"""
+import csv, json, math, pathlib
+out = pathlib.Path("eval"); out.mkdir(exist_ok=True)
+pairs = [(i % 3, (i * 2) % 3 if i % 4 == 0 else i % 3) for i in range(30)]
+with open(out / "pred.csv", "w", newline="") as f:
+    w = csv.writer(f); w.writerow(["actual", "predicted"]); w.writerows(pairs)
+json.dump({"train": [{"step": i, "loss": round(1 / (i + 1), 4)} for i in range(12)]},
+          open(out / "loss.json", "w"))
+json.dump({"roc": [{"fpr": i / 10, "tpr": round(math.sqrt(i / 10), 3), "threshold": 1 - i / 10}
+                   for i in range(11)]}, open(out / "roc.json", "w"))
+with open(out / "scatter.csv", "w", newline="") as f:
+    w = csv.writer(f); w.writerow(["a", "b"]); w.writerows((i, (i * 13) % 17) for i in range(15))
+json.dump([{"step": i, "acc": round(0.5 + i / 40, 3)} for i in range(8)], open(out / "train.json", "w"))
+json.dump([{"step": i, "acc": round(0.45 + i / 50, 3)} for i in range(8)], open(out / "test.json", "w"))
+with open(out / "labels.csv", "w", newline="") as f:
+    w = csv.writer(f); w.writerow(["label", "count"])
+    w.writerows([["positive", 41], ["negative", 35], ["neutral", 9]])
+json.dump([{"t": i * 0.5} for i in range(6)], open(out / "xs.json", "w"))
+json.dump([{"v": i * i} for i in range(6)], open(out / "ys.json", "w"))
+with open(out / "big.csv", "w", newline="") as f:
+    w = csv.writer(f); w.writerow(["x", "y"]); w.writerows((i, i) for i in range(5))
+"""
+
+TOP_LEVEL_PLOTS = """
+plots:
+  - roc:
+      template: simple
+      x: fpr
+      y:
+        eval/roc.json: tpr
+  - eval/scatter.csv:
+      template: scatter
+      x: a
+      y: b
+  - accuracy:
+      x: step
+      y:
+        eval/train.json: acc
+        eval/test.json: acc
+  - labels:
+      template: bar_horizontal
+      title: Reviews per label
+      x: count
+      y:
+        eval/labels.csv: label
+  - eval/loss.json:
+      template: smooth
+      y_label: training loss
+  - normalized:
+      template: confusion_normalized
+      x: actual
+      y:
+        eval/pred.csv: predicted
+  - xfiles:
+      x:
+        eval/xs.json: t
+      y:
+        eval/ys.json: v
+"""
+
+#: every plot the fixture declares, as ``dvc plots show`` names them, and its template
+DECLARED = {
+    "eval/pred.csv": "confusion",
+    "eval/loss.json": "linear",
+    "eval/big.csv": "linear",
+    "roc": "simple",
+    "eval/scatter.csv": "scatter",
+    "accuracy": "linear",
+    "labels": "bar_horizontal",
+    "dvc.yaml::eval/loss.json": "smooth",
+    "normalized": "confusion_normalized",
+    "xfiles": "linear",
+}
+
+
+def make_plots_project(repo: Repo) -> None:
+    repo.dvc("init", "-q")
+    repo.dvc("config", "core.autostage", "false")
+    repo.write("src/evaluate.py", EVALUATE)
+    repo.dvc(
+        "stage",
+        "add",
+        "-q",
+        "-n",
+        "evaluate",
+        "-d",
+        "src/evaluate.py",
+        "--plots-no-cache",
+        "eval/pred.csv",
+        "--plots-no-cache",
+        "eval/loss.json",
+        "--plots",
+        "eval/big.csv",
+        *(
+            arg
+            for name in ("roc", "scatter", "train", "test", "labels", "xs", "ys")
+            for arg in ("-O", f"eval/{name}.{'csv' if name in ('scatter', 'labels') else 'json'}")
+        ),
+        f"{sys.executable} src/evaluate.py",
+    )
+    repo.dvc(
+        "plots", "modify", "eval/pred.csv", "-t", "confusion", "-x", "actual", "-y", "predicted"
+    )
+    with open(repo.path / "dvc.yaml", "a", encoding="utf-8") as fh:
+        fh.write(TOP_LEVEL_PLOTS)
+    repo.dvc("repro", "-q")
+    repo.commit("Evaluate with plots", date="2024-02-01T10:00:00+00:00")
+
+
+@pytest.fixture(scope="module")
+def plots_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("plots-home")
+    repo = init_repo(home / "repo", home)
+    make_plots_project(repo)
+    # DVC-tracked, and not pulled: neither in the work tree nor in the cache
+    (repo.path / "eval" / "big.csv").unlink()
+    shutil.rmtree(repo.path / ".dvc" / "cache")
+    return repo.path
+
+
+@pytest.fixture
+def project_repo(tmp_path: Path, plots_template: Path) -> Repo:
+    from conftest import copy_pipeline
+
+    return copy_pipeline(plots_template, tmp_path)
+
+
+def _ours(root: Path) -> dict[str, dict[str, Any] | None]:
+    """The Vega-Lite specification the plugin fills for each plot (None: data missing)."""
+    project = load_project(root)
+    result: dict[str, dict[str, Any] | None] = {}
+    for plot in plots(project):
+        found = read(project, plot)
+        assert not found.problems, found.problems
+        if found.missing:
+            result[plot.name] = None
+            continue
+        chosen = template(project, plot.props.get("template"))
+        result[plot.name] = draw.spec(plot.name, plot.inner, plot.props, found.data, chosen)
+    return result
+
+
+def test_specifications_equal_dvc_plots_show_json(project_repo: Repo) -> None:
+    """Differential: for every plot, the data points and the filled template the plugin draws
+    are those ``dvc plots show --json`` gives (the plot DVC cannot load is missing in both)."""
+    shown = json.loads(project_repo.dvc("plots", "show", "--json"))
+    theirs = shown["data"]
+    ours = _ours(project_repo.path)
+    assert set(ours) == set(theirs) == set(DECLARED)
+    assert [e.get("name") for e in shown.get("errors", [])] == ["eval/big.csv"]
+    for name, spec in ours.items():
+        if spec is None:
+            assert theirs[name] == [], name
+            continue
+        (rendered,) = theirs[name]
+        assert json.loads(json.dumps(spec)) == rendered["content"], name
+        values = spec["data"]["values"]
+        assert values and all(v["rev"] == "workspace" for v in values), name
+    # spot checks of what DVC computed: x across files, y across files, CSV rows as text
+    xfiles = ours["xfiles"]
+    assert xfiles is not None
+    assert [(p["t"], p["v"]) for p in xfiles["data"]["values"]] == [
+        (i * 0.5, i * i) for i in range(6)
+    ]
+    accuracy = ours["accuracy"]
+    assert accuracy is not None
+    assert {p["filename"] for p in accuracy["data"]["values"]} == {"train.json", "test.json"}
+    confusion = ours["eval/pred.csv"]
+    assert confusion is not None
+    assert confusion["data"]["values"][0] == {"actual": "0", "predicted": "0", "rev": "workspace"}
+
+
+def _figures(page: str) -> dict[str, ET.Element]:
+    """Each plot's figure on a built page, its SVG parsed: plot name -> <svg>."""
+    found = {}
+    for name, body in re.findall(
+        r'<figure class="ml-plot" data-plot="([^"]*)">\n?(<svg.*?</svg>)', page, re.S
+    ):
+        found[html_unescape(name)] = ET.fromstring(body)  # noqa: S314 - the plugin's own output
+    return found
+
+
+def _tags(markup: str) -> list[tuple[str, list[str]]]:
+    """Every start tag in MARKUP as an HTML parser reads it: (name, attribute names)."""
+    from html.parser import HTMLParser
+
+    found: list[tuple[str, list[str]]] = []
+
+    class Tags(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            found.append((tag, [name for name, _ in attrs]))
+
+    Tags().feed(markup)
+    return found
+
+
+def html_unescape(value: str) -> str:
+    import html
+
+    return html.unescape(value)
+
+
+def _texts(svg: ET.Element) -> list[str]:
+    return ["".join(t.itertext()) for t in svg.iter("{http://www.w3.org/2000/svg}text")]
+
+
+def _marks(svg: ET.Element, kind: str) -> list[ET.Element]:
+    """The groups of SVG holding the data's marks of KIND (Vega's classes), legends left out."""
+    return [
+        g
+        for g in svg.iter("{http://www.w3.org/2000/svg}g")
+        if {f"mark-{kind}", "role-mark"} <= set((g.get("class") or "").split())
+    ]
+
+
+def test_build_draws_every_plot_as_svg_with_axes_series_and_labels(project_repo: Repo) -> None:
+    project_repo.site(
+        {
+            "index.md": "# Plots\n\n{ml plots}\n",
+            "roc.md": "# ROC\n\n{ml plots roc}\n",
+        }
+    )
+    build = project_repo.build()
+    assert build.ok, build.output
+    page = build.page("")
+    figures = _figures(page)
+    drawn = set(DECLARED) - {"eval/big.csv"}
+    assert set(figures) == drawn
+    # the plot whose data DVC tracks and nobody pulled: a marker and a finding
+    assert "ml-missing" in page and "dvc pull" in page
+    assert re.search(r"index\.md:3: '\{ml plots\}': plot 'eval/big\.csv': .*dvc pull", build.output)
+    assert "[missing_value]" in build.output
+
+    confusion = _texts(figures["eval/pred.csv"])
+    assert "actual" in confusion and "predicted" in confusion  # the axes' titles
+    assert {"0", "1", "2"} <= set(confusion)  # the classes, on both axes
+    roc = figures["roc"]
+    assert {"fpr", "tpr"} <= set(_texts(roc))
+    assert len(_marks(roc, "line")) == 1
+    accuracy = figures["accuracy"]
+    assert {"step", "acc", "train.json", "test.json"} <= set(_texts(accuracy))  # legend
+    # DVC's linear template draws each series twice (smoothed, and raw underneath)
+    smoothed = [
+        g for g in _marks(accuracy, "line") if "layer_0_layer_0_marks" in g.get("class", "")
+    ]
+    assert len(smoothed) == 2, "one line per file"
+    # each cell of the confusion matrix writes the count of its (actual, predicted) pair
+    rows = (project_repo.path / "eval/pred.csv").read_text("utf-8").splitlines()[1:]
+    counts = Counter(tuple(row.split(",")) for row in rows)
+    cells = [t for g in _marks(figures["eval/pred.csv"], "text") for t in g]
+    assert len(cells) == 9
+    for cell in cells:
+        said = dict(part.split(": ") for part in cell.get("aria-label", "").split("; "))
+        assert "".join(cell.itertext()) == said["xy_count"]
+        assert int(said["xy_count"]) == counts[(said["actual"], said["predicted"])]
+    labels = _texts(figures["labels"])
+    assert "Reviews per label" in labels
+    assert {"positive", "negative", "neutral", "count", "label"} <= set(labels)
+    bars = [r for g in _marks(figures["labels"], "rect") for r in g]
+    assert len(bars) == 3
+    scatter = figures["eval/scatter.csv"]
+    assert len([s for g in _marks(scatter, "symbol") for s in g]) == 15
+    assert "training loss" in _texts(figures["dvc.yaml::eval/loss.json"])
+    assert {"t", "v"} <= set(_texts(figures["xfiles"]))
+    # no element id is used twice on the page (clip paths, gradients of different plots)
+    ids = re.findall(r' id="([^"]+)"', page)
+    assert len(ids) == len(set(ids))
+    assert set(_figures(build.page("roc"))) == {"roc"}
+
+
+def test_a_hostile_label_in_plot_data_stays_text(project_repo: Repo) -> None:
+    hostile = "<script>alert(1)</script><img src=x onerror=alert(2)>{ml git}*x*"
+    project_repo.write("extra/labels.csv", f'label,count\n"{hostile}",3\nplain,4\n')
+    with open(project_repo.path / "dvc.yaml", "a", encoding="utf-8") as fh:
+        fh.write("  - hostile:\n      template: bar_horizontal\n      x: count\n")
+        fh.write("      y:\n        extra/labels.csv: label\n")
+    project_repo.site({"index.md": "{ml plots hostile}\n"})
+    build = project_repo.build()
+    assert build.ok, build.output
+    page = build.page("")
+    assert "<script>alert" not in page and "<img src=x" not in page
+    # as a browser's HTML parser reads the figure: chart elements only, no event handler
+    figure = page[page.index('<figure class="ml-plot"') : page.index("</figure>")]
+    tags = _tags(figure)
+    chart = {"figure", "figcaption", "svg", "g", "path", "rect", "line", "text", "defs", "clippath"}
+    assert {tag for tag, _ in tags} <= chart
+    assert not [name for _, attrs in tags for name in attrs if name.startswith("on")]
+    (svg,) = _figures(page).values()
+    # shown as the text it is: the tick label (which Vega cuts at its width), the axis' label
+    assert any(t.startswith("<script>alert(1)</script><img") for t in _texts(svg))
+    assert any(hostile in (e.get("aria-label") or "") for e in svg.iter())
+
+
+def test_unknown_plot_name_is_a_finding_with_the_names(project_repo: Repo) -> None:
+    project_repo.site({"index.md": "{ml plots rok}\n"})
+    build = project_repo.build()
+    assert not build.ok
+    assert "no plot 'rok' in dvc.yaml. Did you mean 'roc'?" in build.output
+    assert "[missing_reference]" in build.output
+
+
+def test_without_the_plots_extra_the_block_is_a_finding_naming_it(project_repo: Repo) -> None:
+    project_repo.site({"index.md": "{ml plots roc}\n"})
+    site = project_repo.home / "site-no-extra"
+    # vl-convert not installed: Python's import system finds no such module
+    code = (
+        "import sys; sys.modules['vl_convert'] = None; "
+        "from mkdocs.__main__ import cli; sys.argv = ['mkdocs'] + sys.argv[1:]; cli()"
+    )
+    result = project_repo.run(sys.executable, "-c", code, "build", "-d", str(site), check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "Traceback" not in output
+    assert "drawing plots needs vl_convert, which is not installed" in output
+    assert "pip install 'mkdocs-mlplugin[plots]'" in output
+    assert "ml-missing" in (site / "index.html").read_text("utf-8")
+
+
+def test_clean_keeps_chart_markup_and_drops_what_could_run() -> None:
+    drawn = (
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+        'width="10" height="10" onload="alert(1)"><script>alert(2)</script>'
+        '<style>*{}</style><a xlink:href="javascript:alert(3)"><text>in a link</text></a>'
+        '<foreignObject><div>x</div></foreignObject><image href="http://h/x.png"/>'
+        '<defs><clipPath id="clip1"><rect width="5" height="5"/></clipPath></defs>'
+        '<g clip-path="url(#clip1)" fill="url(http://h/p)"><text x="1">a &lt;b&gt; `c` {ml x}</text></g>'
+        "</svg>"
+    )
+    kept = draw.clean(drawn, "p1")
+    assert "alert" not in kept and "style" not in kept and "foreignObject" not in kept
+    assert "image" not in kept and "http://h" not in kept and "in a link" not in kept
+    assert 'id="p1-clip1"' in kept and 'clip-path="url(#p1-clip1)"' in kept
+    assert "{ml" not in kept and "<b>" not in kept
+    root = ET.fromstring(kept)  # noqa: S314 - the plugin's own output
+    assert _texts(root) == ["a <b> `c` {ml x}"]
