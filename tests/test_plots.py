@@ -294,6 +294,19 @@ def test_build_draws_every_plot_as_svg_with_axes_series_and_labels(project_repo:
     ids = re.findall(r' id="([^"]+)"', page)
     assert len(ids) == len(set(ids))
     assert set(_figures(build.page("roc"))) == {"roc"}
+    # the manifest names every plot's data sources: who makes them, and whether git keeps them
+    (project,) = build.manifest()["projects"]
+    records = {p["name"]: p for p in project["plots"]}
+    assert set(records) == set(DECLARED)
+    assert records["eval/pred.csv"]["template"] == "confusion"
+    (pred,) = records["eval/pred.csv"]["sources"]
+    assert pred["producer"] == "evaluate" and pred["cache"] is False and pred["md5"]
+    (big,) = records["eval/big.csv"]["sources"]
+    assert big["cache"] is True
+    assert [s["path"] for s in records["accuracy"]["sources"]] == [
+        "eval/train.json",
+        "eval/test.json",
+    ]
 
 
 def test_a_hostile_label_in_plot_data_stays_text(project_repo: Repo) -> None:
@@ -361,3 +374,84 @@ def test_clean_keeps_chart_markup_and_drops_what_could_run() -> None:
     assert "{ml" not in kept and "<b>" not in kept
     root = ET.fromstring(kept)  # noqa: S314 - the plugin's own output
     assert _texts(root) == ["a <b> `c` {ml x}"]
+
+
+# --------------------------------------------------------------------------- in Chromium
+
+#: every text of every plot on the page as the browser paints it: its computed fill, and the
+#: background it is painted on (the nearest ancestor with an opaque background colour)
+READ_PLOT_TEXT = """
+() => Array.from(document.querySelectorAll("figure.ml-plot svg text")).map((t) => {
+  let node = t.closest("figure"), background = "";
+  while (node) {
+    const colour = getComputedStyle(node).backgroundColor;
+    if (colour && colour !== "rgba(0, 0, 0, 0)" && colour !== "transparent") {
+      background = colour; break;
+    }
+    node = node.parentElement;
+  }
+  const role = (t.parentElement.getAttribute("class") || "");
+  return {text: t.textContent, fill: getComputedStyle(t).fill, background, role,
+          shown: t.getBBox().width > 0};
+})
+"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_plots_are_drawn_and_readable_in_both_palettes_in_chromium(
+    project_repo: Repo, browser: Any, scheme: str
+) -> None:
+    from browser_support import SiteServer, Tab, contrast, on, rgb
+
+    hostile = "<img src=x onerror=window.__ml_ran=1>"
+    project_repo.write("extra/labels.csv", f'label,count\n"{hostile}",3\nplain,4\n')
+    with open(project_repo.path / "dvc.yaml", "a", encoding="utf-8") as fh:
+        fh.write("  - hostile:\n      template: bar_horizontal\n      x: count\n")
+        fh.write("      y:\n        extra/labels.csv: label\n")
+    palette = [
+        {
+            "media": "(prefers-color-scheme: light)",
+            "scheme": "default",
+            "toggle": {"icon": "material/brightness-7", "name": "Switch to dark mode"},
+        },
+        {
+            "media": "(prefers-color-scheme: dark)",
+            "scheme": "slate",
+            "toggle": {"icon": "material/brightness-4", "name": "Switch to light mode"},
+        },
+    ]
+    project_repo.site(
+        {
+            "index.md": "# Plots\n\n{ml plots eval/pred.csv}\n\n{ml plots accuracy}\n\n{ml plots hostile}\n"
+        },
+        theme={"name": "material", "palette": palette},
+    )
+    build = project_repo.build("--strict")
+    assert build.ok, build.output
+    with SiteServer(build.site) as server:
+        context = browser.new_context(viewport={"width": 1280, "height": 2400}, color_scheme=scheme)
+        tab = Tab(context, server.url, offline=True)
+        try:
+            page = tab.open("")
+            expected = "slate" if scheme == "dark" else "default"
+            page.wait_for_function(f"document.body.dataset.mdColorScheme === '{expected}'")
+            assert page.locator("figure.ml-plot svg").count() == 3
+            texts = page.evaluate(READ_PLOT_TEXT)
+            page.locator("figure.ml-plot").first.screenshot(
+                path=str(project_repo.home / f"plot-{scheme}.png")
+            )
+            assert page.evaluate("window.__ml_ran") is None  # the hostile label never ran
+            assert page.locator("figure.ml-plot img").count() == 0
+            shown = {t["text"] for t in texts}
+            assert hostile in shown or any(s.startswith("<img src=x") for s in shown)
+            assert {"actual", "predicted", "step", "acc"} <= shown
+            # axes, titles and legends: the page's own text colour, readable on its background
+            guides = [t for t in texts if "role-mark" not in t["role"] and t["shown"]]
+            assert guides
+            for t in guides:
+                background = rgb(t["background"])
+                ratio = contrast(on(t["fill"], background), background)
+                assert ratio >= 4.5, f"{t['text']!r}: {t['fill']} on {t['background']}: {ratio:.1f}"
+            tab.assert_clean()
+        finally:
+            tab.close()

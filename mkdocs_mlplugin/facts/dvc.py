@@ -275,7 +275,13 @@ class Project:
             "artifacts": [a.as_dict() for a in self.artifacts.values()],
             "params": self.params,
             "metrics": self.metrics,
+            "plots": self._plots_record(),
         }
+
+    def _plots_record(self) -> list[dict[str, Any]]:
+        from mkdocs_mlplugin.facts.plots import record
+
+        return record(self)
 
 
 def ancestors(path: str) -> Iterator[str]:

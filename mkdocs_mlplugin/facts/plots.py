@@ -117,6 +117,37 @@ def _sources(inner: str, props: dict[str, Any]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(sources))
 
 
+def record(project: Project) -> list[dict[str, Any]]:
+    """The plots of PROJECT for the manifest: each one's name, where it is declared, its
+    template and axes as written, and its data sources: the file, the stage or .dvc file that
+    produces it (None: a file of the work tree no DVC file names), the MD5 recorded for it, and
+    whether DVC caches it (False: git keeps it, 'cache: false')."""
+    entries = []
+    for plot in plots(project):
+        sources = []
+        for source in plot.sources:
+            found = project.producer(source)
+            sources.append(
+                {
+                    "path": source,
+                    "producer": found[0] if found else None,
+                    "md5": found[1].md5 if found else None,
+                    "cache": found[1].cache if found else None,
+                }
+            )
+        entries.append(
+            {
+                "name": plot.name,
+                "dvcfile": plot.dvcfile,
+                "template": plot.props.get("template") or "linear",
+                "x": plot.props.get("x"),
+                "y": plot.props.get("y"),
+                "sources": sources,
+            }
+        )
+    return entries
+
+
 def is_image(plot: Plot) -> bool:
     return posixpath.splitext(plot.inner)[1].lower() in IMAGE_SUFFIXES
 

@@ -95,7 +95,7 @@ def plots_block(
 
 
 def _figure(project: Project, site: SiteFacts, plot: Plot) -> list[str]:
-    """PLOT as a figure: its SVG and a caption naming it and its data files."""
+    """PLOT as a figure: its SVG, and a caption naming its data files when its name does not."""
     from mkdocs_mlplugin.render import plots as draw
 
     if is_image(plot):
@@ -138,11 +138,12 @@ def _figure(project: Project, site: SiteFacts, plot: Plot) -> list[str]:
             del site.drawn_plots[next(iter(site.drawn_plots))]
         site.drawn_plots[cache_key] = drawn
     files = ", ".join(plot.sources)
-    caption = f"{plot.name}" if files == plot.name else f"{plot.name} ({files})"
+    # the plot's title names it; the caption says which files it was drawn from, if others
+    caption = [] if files == plot.name else [f"<figcaption>{render.text(files)}</figcaption>"]
     return [
         f'<figure class="ml-plot" data-plot="{render.attribute(plot.name)}">',
         drawn,
-        f"<figcaption>{render.text(caption)}</figcaption>",
+        *caption,
         "</figure>",
     ]
 
