@@ -61,7 +61,7 @@ def plots_block(
             )
     if out is not render.HTML:  # a Hub README: the plots are on the site
         return [out.note(f"Plot {p.name}: drawn on the documentation site.") for p in chosen]
-    absent = [m for m in _NEEDED if importlib.util.find_spec(m) is None]
+    absent = [m for m in _NEEDED if not _installed(m)]
     if absent:
         from mkdocs_mlplugin.render.plots import EXTRA
 
@@ -146,6 +146,14 @@ def _figure(project: Project, site: SiteFacts, plot: Plot) -> list[str]:
         *caption,
         "</figure>",
     ]
+
+
+def _installed(module: str) -> bool:
+    """Whether MODULE can be imported, found without importing it."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _template_name(plot: Plot) -> str | None:
