@@ -184,6 +184,8 @@ class Build:
         # each page with an 'ml:' mapping (meta files' merged in), and the coverage they give
         self._page_bindings: list[tuple[File, dict[str, Any]]] = []
         self.coverage = coverage.Coverage({})
+        # documented_by: each pattern -> the pages that document what it matches (read)
+        self.mapped: dict[str, list[gate.Page]] = {}
         self.timeline: list[timeline.Change] | None = None  # when timeline_page computed it
         self.cards: dict[
             str, tuple[dict[str, Any], str]
@@ -268,6 +270,7 @@ class Build:
         self.meta_files = self._meta_files(files, config)
         self.documented = self._documented(files)
         self.coverage = self._survey()
+        self.mapped = self._mapped_pages(files)
         self.findings.extend(coverage.missing(self.coverage, self.options.require.records))
         if self._site_option("coverage_page"):
             self._add_coverage_page(files, config)
@@ -453,21 +456,33 @@ class Build:
         for view in self.sites:
             if view.project is not None:
                 watches += self._stage_watches(view, view.project, repo, span)
-        findings: list[Finding] = []
-        for pattern, targets in self.options.documented_by.items():
-            pages = []
-            for target in targets:
-                src = self.sources.get(target)
-                if src is None or self.docs_dir is None:
-                    guess = did_you_mean(target, self.sources)
-                    message = f"option 'documented_by': '{target}' (for '{pattern}') is no page of docs_dir.{guess}"
-                    findings.append(Finding("missing_reference", message, "mkdocs.yml"))
-                    continue
-                pages.append(gate.Page(src, self._place(str(self.docs_dir / target))[1]))
+        for pattern, pages in self.mapped.items():
             what = f"documented_by '{pattern}'"
             watches.append(gate.Watch(what, gate.matching(pattern, span.paths), pages))
         config_dir = relative(self.config_dir, root) or "."
-        return span, findings + gate.undocumented(watches, span.paths, span.label(), config_dir)
+        return span, gate.undocumented(watches, span.paths, span.label(), config_dir)
+
+    def _mapped_pages(self, files: Files) -> dict[str, list[gate.Page]]:
+        """The pages ``documented_by`` maps each pattern to, as the gate names them; a page
+        that is not in the site is a finding at mkdocs.yml (in every build, not only the
+        gate's)."""
+        pages = {f.src_uri: f for f in files.documentation_pages()}
+        mapped: dict[str, list[gate.Page]] = {}
+        for pattern, targets in self.options.documented_by.items():
+            found = mapped.setdefault(pattern, [])
+            for target in targets:
+                file = pages.get(target)
+                if file is None or not file.abs_src_path:
+                    guess = did_you_mean(target, pages)
+                    message = (
+                        f"option 'documented_by': '{target}' (for '{pattern}') is no page of "
+                        f"docs_dir.{guess}"
+                    )
+                    self.findings.add(Finding("missing_reference", message, "mkdocs.yml"))
+                    continue
+                src, repo_path, _other = self._place(file.abs_src_path)
+                found.append(gate.Page(src or file.src_uri, repo_path))
+        return mapped
 
     def _stage_watches(
         self, view: SiteFacts, project: dvc.Project, repo: git.GitRepo, span: git.Range

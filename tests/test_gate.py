@@ -292,16 +292,22 @@ def test_paths_mapped_by_documented_by_ask_for_their_page(pipeline: Repo) -> Non
     assert ml(pipeline, "check", "--since", "main").returncode == 0
 
 
-def test_a_documented_by_page_that_does_not_exist_is_named(pipeline: Repo) -> None:
+def test_a_documented_by_page_that_does_not_exist_is_named_by_every_build(pipeline: Repo) -> None:
     documented(pipeline, documented_by={"serving/**": "runbook/serving.md"})
 
-    result = ml(pipeline, "check", "--since", "main")
+    gated = ml(pipeline, "check", "--since", "main")
+    built = pipeline.build()
 
-    assert result.returncode == 1, output(result)
-    assert (
-        "mkdocs.yml: error: option 'documented_by': 'runbook/serving.md' (for 'serving/**') is "
-        "no page of docs_dir. Did you mean 'runbooks/serving.md'? [missing_reference]"
-    ) in result.stdout.splitlines()
+    assert gated.returncode == 1, output(gated)
+    message = (
+        "option 'documented_by': 'runbook/serving.md' (for 'serving/**') is no page of "
+        "docs_dir. Did you mean 'runbooks/serving.md'? [missing_reference]"
+    )
+    assert [line for line in gated.stdout.splitlines() if "documented_by" in line] == [
+        f"mkdocs.yml: error: {message}"
+    ]
+    assert not built.ok
+    assert f"ERROR   -  mlplugin: mkdocs.yml: {message}" in built.output
 
 
 @pytest.mark.parametrize(
