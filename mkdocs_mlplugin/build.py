@@ -502,8 +502,13 @@ class Build:
                 )
         prefix = repo_prefix(project, repo)
         used = {f for name in documenting for f in project.stages[name].params}
+        locks = {
+            posixpath.join(posixpath.dirname(project.stages[name].dvcfile), dvc.LOCK_FILE)
+            for name in documenting
+        }
         files = sorted(f for f in used if prefix + f in span.paths)
-        before = _params_at(repo, span.merge_base, prefix, files)
+        old = sorted(f for f in {*files, *locks} if prefix + f in span.paths)
+        before = _data_at(repo, span.merge_base, prefix, old)
         now = {f: project.params[f] for f in files if f in project.params}
         texts: dict[str, str | None] = {}
 
@@ -518,7 +523,7 @@ class Build:
 
         return [
             gate.Watch(
-                f"deps of stage '{name}'",
+                f"stage '{name}'",
                 gate.stage_changes(project.stages[name], prefix, span.paths, before, now, line_of),
                 pages,
             )
@@ -1322,14 +1327,16 @@ class Build:
             self.reader.close_blobs()
 
 
-def _parse_params(text: str, shown: str, suffix: str) -> Any:
+def _parse_data(text: str, shown: str, suffix: str) -> Any:
+    if suffix == ".lock":  # dvc.lock: YAML
+        return structured.parse_yaml(text, shown)
     return structured.parse_structured(text, suffix, shown)
 
 
-def _params_at(repo: git.GitRepo, commit: str, prefix: str, files: list[str]) -> dict[str, Any]:
-    """The data of each params file of FILES (from the DVC project root, PREFIX from the git
-    root) at COMMIT, from one ``git cat-file``; a file that did not exist or cannot be read
-    there is left out."""
+def _data_at(repo: git.GitRepo, commit: str, prefix: str, files: list[str]) -> dict[str, Any]:
+    """The data of each params or dvc.lock file of FILES (from the DVC project root, PREFIX
+    from the git root) at COMMIT, from one ``git cat-file``; a file that did not exist or
+    cannot be read there is left out."""
     blobs = repo.blobs([f"{commit}:{prefix}{file}" for file in files])
     found: dict[str, Any] = {}
     for file in files:
@@ -1339,7 +1346,7 @@ def _params_at(repo: git.GitRepo, commit: str, prefix: str, files: list[str]) ->
         suffix = posixpath.splitext(file)[1].lower()
         try:
             found[file] = structured.parse_blob(
-                blob, file, functools.partial(_parse_params, suffix=suffix)
+                blob, file, functools.partial(_parse_data, suffix=suffix)
             )
         except FindingError:
             continue

@@ -100,7 +100,7 @@ def test_a_branch_that_changes_train_py_without_the_card_fails_the_gate(pipeline
     assert gated.returncode == 1, output(gated)
     assert gate_lines(gated.stdout) == [
         f"docs/model.md:2: error: docs/model.md did not change since 'main' (merge base "
-        f"{base[:7]}), but what it documents did: src/train.py (deps of stage 'train'). Review "
+        f"{base[:7]}), but what it documents did: src/train.py (stage 'train'). Review "
         "the page: edit it, or, if it still holds, bump 'reviewed:' in its front matter to the "
         "date of the review. [undocumented_change]"
     ]
@@ -182,7 +182,7 @@ def test_github_annotations_carry_the_page_and_the_changed_file(pipeline: Repo) 
     assert result.returncode == 1, output(result)
     message = (
         f"docs-site/docs/model.md did not change since 'main' (merge base {base}), but what it "
-        "documents did: src/train.py (deps of stage 'train'). Review the page: edit it, or, if "
+        "documents did: src/train.py (stage 'train'). Review the page: edit it, or, if "
         "it still holds, bump 'reviewed:' in its front matter to the date of the review."
     )
     assert result.stdout.splitlines() == [
@@ -228,9 +228,31 @@ def test_a_param_the_stage_uses_asks_for_its_page_and_points_at_the_key(pipeline
     assert lines[0].startswith(
         "::error file=docs/prepare.md,line=2,title=mlplugin undocumented_change::"
     )
-    assert "params.yaml (prepare.seed) (deps of stage 'prepare')" in lines[0]
+    assert "params.yaml (prepare.seed) (stage 'prepare')" in lines[0]
     assert lines[1].startswith(f"::error file=params.yaml,line={seed_line},title=")
     assert "model.md" not in result.stdout  # train uses train.lr and train.epochs only
+
+
+def test_a_new_command_of_the_stage_asks_for_its_pages_at_the_stage_s_line(
+    pipeline: Repo,
+) -> None:
+    documented(pipeline)
+    pipeline.write(
+        "dvc.yaml",
+        pipeline.read("dvc.yaml").replace("python3 src/train.py", "python3 -B src/train.py"),
+    )
+    pipeline.dvc("repro", "-q")
+    pipeline.commit("Train without writing bytecode", date="2024-01-12T09:00:00+00:00")
+    train_line = pipeline.read("dvc.yaml").splitlines().index("  train:") + 1
+
+    result = ml(pipeline, "check", "--since", "main", "--format", "github")
+
+    assert result.returncode == 1, output(result)
+    lines = [line for line in result.stdout.splitlines() if "undocumented_change" in line]
+    assert len(lines) == 2, result.stdout
+    assert lines[0].startswith("::error file=docs/model.md,line=2,")
+    assert "but what it documents did: dvc.yaml (cmd) (stage 'train')." in lines[0]
+    assert lines[1].startswith(f"::error file=dvc.yaml,line={train_line},title=")
 
 
 def test_a_params_file_changed_only_where_no_stage_reads_asks_for_no_page(
@@ -255,7 +277,7 @@ def test_the_card_follows_train_lr(pipeline: Repo) -> None:
     assert result.returncode == 1, output(result)
     [line] = gate_lines(result.stdout)
     assert line.startswith("docs/model.md:2: error:")
-    assert "params.yaml (train.lr) (deps of stage 'train')" in line
+    assert "params.yaml (train.lr) (stage 'train')" in line
 
 
 # ---------------------------------------------------------------------------- documented_by

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 from pathspec import GitIgnoreSpec
 
-from mkdocs_mlplugin.facts.dvc import Stage
+from mkdocs_mlplugin.facts.dvc import LOCK_FILE, Stage, command_text
 from mkdocs_mlplugin.facts.structured import flatten, lookup
 from mkdocs_mlplugin.findings import Finding
 
@@ -51,7 +51,7 @@ class Change:
 
 
 class Watch(NamedTuple):
-    """Code and the pages that document it: WHAT names it in a message ("deps of stage
+    """Code and the pages that document it: WHAT names it in a message ("stage
     'train'"), CHANGES are its changed files, PAGES the pages that should follow them."""
 
     what: str
@@ -68,12 +68,19 @@ def stage_changes(
     line_of: Callable[[str, str], int | None] = lambda _file, _key: None,
 ) -> list[Change]:
     """What STAGE depends on among CHANGED (paths from the git root; PREFIX is the DVC
-    project's path from there): each changed dep, or changed file below a dep that is a
-    directory; each params file in which a key the stage uses has another value now (any key,
-    for a stage that uses the whole file). BEFORE and NOW: params file (from the project root)
-    -> its data at the merge base and now (missing: ABSENT). LINE_OF(file, key) is the line
-    of a params key, for annotations."""
+    project's path from there): its command, when the dvc.lock holding it changed and records
+    another command than at the merge base; each changed dep, or changed file below a dep
+    that is a directory; each params file in which a key the stage uses has another value now
+    (any key, for a stage that uses the whole file). BEFORE and NOW: params and dvc.lock
+    files (from the project root) -> their data at the merge base and now (missing: ABSENT).
+    LINE_OF(file, key) is the line of a params key, for annotations."""
     found: dict[str, Change] = {}
+    lock = posixpath.join(posixpath.dirname(stage.dvcfile), LOCK_FILE)
+    if prefix + lock in changed and stage.lock_cmd is not None:
+        then = locked_command(before.get(lock, ABSENT), stage.name)
+        if then is not None and then != stage.lock_cmd:
+            path = prefix + stage.dvcfile
+            found[path] = Change(path, ("cmd",), stage.line)
     for dep in stage.deps:
         path = prefix + dep
         if path in changed:
@@ -90,6 +97,15 @@ def stage_changes(
         if differ:
             found[path] = Change(path, tuple(differ), line_of(file, differ[0]))
     return list(found.values())
+
+
+def locked_command(lock: Any, name: str) -> str | None:
+    """The command dvc.lock data LOCK records for the stage NAME, as ``Stage.lock_cmd`` holds
+    it (a list of commands one a line, secrets redacted); None when it has no entry for it."""
+    stages = lock.get("stages") if isinstance(lock, dict) else None
+    entry = stages.get(name.rsplit(":", 1)[-1]) if isinstance(stages, dict) else None
+    cmd = entry.get("cmd") if isinstance(entry, dict) else None
+    return None if cmd is None else command_text(cmd)
 
 
 def changed_keys(old: Any, new: Any, keys: Sequence[str] | None) -> list[str]:

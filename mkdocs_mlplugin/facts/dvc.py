@@ -925,7 +925,7 @@ def _entries(items: Any) -> Iterator[tuple[str, dict[str, Any]]]:
 def _stage(name: str, dvcfile: str, directory: str, d: dict[str, Any]) -> Stage:
     wdir = _join(directory, str(d.get("wdir", ".")))
     cmd = d.get("cmd", "")
-    cmd = redact_text("\n".join(map(str, cmd)) if isinstance(cmd, list) else str(cmd))
+    cmd = command_text(cmd)
     outs: list[Hashed] = []
     metrics: list[str] = []
     for key in ("outs", "metrics", "plots"):
@@ -1007,7 +1007,7 @@ def _apply_lock(stage: Stage, entry: dict[str, Any], directory: str) -> None:
     wdir = stage.wdir
     stage.locked = True
     cmd = entry.get("cmd", "")
-    stage.lock_cmd = redact_text("\n".join(map(str, cmd)) if isinstance(cmd, list) else str(cmd))
+    stage.lock_cmd = command_text(cmd)
     for dep in entry.get("deps") or []:
         hashed = _hashed(dep, wdir)
         stage.lock_deps[hashed.path] = hashed
@@ -1050,6 +1050,12 @@ def _load_tracked(project: Project, dvcfile: str) -> None:
 
 
 _URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+://[^\s'\"]+")
+
+
+def command_text(cmd: Any) -> str:
+    """A stage's ``cmd`` (a command, or a list of them) as the plugin shows it: one command a
+    line, secrets redacted."""
+    return redact_text("\n".join(map(str, cmd)) if isinstance(cmd, list) else str(cmd))
 
 
 def redact_text(text: str) -> str:
