@@ -104,6 +104,16 @@ Release notes:
 
 - **v1.0.0**: the first model, trained on 200 reviews for 3 epochs.
 """
+# What changed between the two versions, added once both are registered.
+COMPARED = "- **v1.0.0**: the first model, trained on 200 reviews for 3 epochs.\n"
+COMPARED_V1_1 = COMPARED + """
+What changed from v1.0.0 to v1.1.0, read from git at each version's commit (the params
+DVC records as changed, then every metric):
+
+{ml params-diff v1.0.0 v1.1.0}
+
+{ml metrics-diff v1.0.0 v1.1.0}
+"""
 NOTES = "Release notes:\n\n"
 NOTES_V1_1 = NOTES + (
     "- **v1.1.0**: trained on the refreshed sample of 300 reviews, for 20 epochs instead of 3.\n"
@@ -155,6 +165,12 @@ HISTORY: list[Commit | Tag | Experiment] = [
     Tag("2024-02-12T16:10:00+01:00", ADA, "v1.1.0"),
     Tag("2024-02-12T16:11:00+01:00", ADA, "v1.1.0", stage="staging"),
     Tag("2024-02-19T10:00:00+01:00", GRACE, "v1.1.0", stage="prod"),
+    Commit(
+        "2024-02-19T10:30:00+01:00",
+        GRACE,
+        "Model card: what changed from v1.0.0 to v1.1.0",
+        (edit("model-card.md", COMPARED, COMPARED_V1_1),),
+    ),
     Commit(
         "2024-02-20T09:00:00+01:00",
         ADA,

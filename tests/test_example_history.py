@@ -291,3 +291,30 @@ def test_model_card_lists_the_experiments_as_dvc_exp_show(replayed: Replayed) ->
     assert any(row["Promoted"] for row in table), "one experiment was promoted"
     manifest = json.loads((replayed.site / "ml-manifest.json").read_text())
     assert {e["name"] for e in manifest["experiments"]} == set(dvc)
+
+
+def test_model_card_compares_the_two_versions_as_dvc_diff(replayed: Replayed) -> None:
+    """The card's metrics-diff and params-diff of v1.0.0 and v1.1.0 say what ``dvc metrics diff
+    --all`` and ``dvc params diff`` say between the two versions' tags."""
+    old, new = f"{ARTIFACT}@v1.0.0", f"{ARTIFACT}@v1.1.0"
+
+    def dvc(*args: str) -> dict[str, Any]:
+        shown = replayed.repo.run(sys.executable, "-m", "dvc", *args, old, new, "--json")
+        return dict(json.loads(shown.stdout))
+
+    page = replayed.page("model-card")
+    for css, command, key in (
+        ("ml-metrics-diff", ("metrics", "diff", "--all"), "Metric"),
+        ("ml-params-diff", ("params", "diff"), "Param"),
+    ):
+        rows = table_rows(page, css)
+        header = rows[0]
+        assert header[:2] == ["File", key] and header[2].startswith("v1.0.0")
+        shown = {(r[0], r[1]): (r[2], r[3]) for r in rows[1:]}
+        expected = {
+            (file, name): (str(values["old"]), str(values["new"]))
+            for file, changed in dvc(*command).items()
+            for name, values in changed.items()
+        }
+        assert shown == expected, css
+        assert expected, f"{css}: the versions differ"
