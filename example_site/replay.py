@@ -132,12 +132,25 @@ for the next version.
 {ml experiments}
 """
 
+# The datasheet's lines about the current sample of reviews: the history draws 200 reviews
+# first and 300 at the refresh, and the datasheet, bound to the data, changes with it (else
+# it would be a stale doc); example_site/docs says what is true now.
+SHEET = "records/datasheet-reviews.md"
+SAMPLE = ("The current sample has 300 rows;", "The current sample has 200 rows;")
+COLLECTED = (
+    "(seed 2024, 300 rows for the current sample; the project's first sample used seed\n"
+    "2021 and 200 rows)",
+    "(seed 2021, 200 rows)",
+)
+SHEET_FIRST = (edit(SHEET, SAMPLE[0], SAMPLE[1]), edit(SHEET, COLLECTED[0], COLLECTED[1]))
+SHEET_REFRESHED = (edit(SHEET, SAMPLE[1], SAMPLE[0]), edit(SHEET, COLLECTED[1], COLLECTED[0]))
+
 HISTORY: list[Commit | Tag | Experiment] = [
     Commit(
         "2024-01-08T09:30:00+01:00",
         ADA,
         "Review sentiment classifier: DVC pipeline, docs and a first sample of 200 reviews",
-        (raw_data(seed=2021, rows=200), param("train.epochs", 3)),
+        (raw_data(seed=2021, rows=200), param("train.epochs", 3), *SHEET_FIRST),
     ),
     Commit("2024-01-08T11:10:00+01:00", ADA, "Train the first model", (repro(),)),
     Tag("2024-01-09T10:00:00+01:00", ADA, "v1.0.0"),
@@ -153,7 +166,7 @@ HISTORY: list[Commit | Tag | Experiment] = [
         "2024-02-05T09:00:00+01:00",
         GRACE,
         "Refresh the raw reviews: a new sample of 300",
-        (raw_data(seed=2024, rows=300),),
+        (raw_data(seed=2024, rows=300), *SHEET_REFRESHED),
     ),
     Commit("2024-02-05T09:40:00+01:00", GRACE, "Retrain on the refreshed reviews", (repro(),)),
     Commit(

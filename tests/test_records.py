@@ -269,3 +269,21 @@ def test_today_is_source_date_epoch_when_set() -> None:
     assert records.today({}) == now
     assert records.today({"SOURCE_DATE_EPOCH": "9" * 30}) == now  # no such date: the clock's
     assert records.today({"SOURCE_DATE_EPOCH": "yesterday"}) == now
+
+
+def test_a_datasheet_goes_stale_when_its_data_changes(pipeline: Repo) -> None:
+    pages = {"index.md": "# Home\n", "sheet.md": page(DATASHEET, sections("datasheet"))}
+    pipeline.site(pages)
+    pipeline.commit("Datasheet", date="2024-01-11T09:00:00+00:00")
+    pipeline.write("data/raw.csv", "text,label\ngood,1\nbad,0\nfine,1\nawful,0\n")
+    pipeline.dvc("add", "-q", "data/raw.csv")
+    pipeline.dvc("repro", "-q")
+    pipeline.commit("Refresh the data", date="2024-01-12T09:00:00+00:00")
+    built = pipeline.build("--strict", env={"SOURCE_DATE_EPOCH": "1709294400"})
+    assert not built.ok
+    assert "ERROR   -  mlplugin: docs/sheet.md:2: " in built.output, built.output
+    assert "data 'data/raw.csv'" in built.output and "[stale_doc]" in built.output
+    pipeline.write("docs/sheet.md", pipeline.read("docs/sheet.md") + "Four rows now.\n")
+    pipeline.commit("Datasheet: four rows", date="2024-01-13T09:00:00+00:00")
+    built = pipeline.build("--strict", env={"SOURCE_DATE_EPOCH": "1709294400"})
+    assert built.ok, built.output

@@ -209,7 +209,7 @@ def _bind(data: object, page: PageFacts, site: SiteFacts, line: int | None) -> B
             if isinstance(data, Finding):
                 return data
             page.data = data
-        return Bound(page, line, binding.pin, drift=False)
+        return Bound(page, line, binding.pin, drift=drifts and page.data is not None)
     if page.foreign_project is not None or (
         project is None and (binding.stage is not None or binding.artifact is None)
     ):
@@ -260,7 +260,7 @@ def check_bound(
     for facts, line, pin, drifts in bound:
         if not drifts:
             continue
-        subject = drift.subject_of(project, facts.artifact, facts.stage)
+        subject = drift.subject_of(project, facts.artifact, facts.stage, facts.data)
         if subject is None:
             continue
         repo_path = prefix + subject.file

@@ -36,31 +36,36 @@ class Subject:
     current: Any
 
 
-def subject_of(project: Project, artifact: Artifact | None, stage: Stage | None) -> Subject | None:
+def subject_of(
+    project: Project, artifact: Artifact | None, stage: Stage | None, data: str | None = None
+) -> Subject | None:
+    """What a page bound to ARTIFACT, STAGE or the data path DATA (a datasheet's) documents."""
     if artifact is not None:
         if artifact.path is None:
             return None
-        found = project.producer(artifact.path)
-        if found is None:
-            return None
-        owner, hashed = found
-        path = artifact.path
-        if owner in project.stages:
-            dvcfile = project.stages[owner].dvcfile
-            lock = posixpath.join(posixpath.dirname(dvcfile), LOCK_FILE)
-            base = project.stages[owner].wdir  # a lock entry's paths are relative to it
-            return Subject(
-                f"artifact '{artifact.name}'", lock, lambda d: _lock_out(d, base, path), hashed.md5
-            )
-        base = posixpath.dirname(owner)
-        return Subject(
-            f"artifact '{artifact.name}'", owner, lambda d: _tracked_out(d, base, path), hashed.md5
-        )
+        return _output(project, artifact.path, f"artifact '{artifact.name}'")
+    if data is not None:
+        return _output(project, data, f"data '{data}'")
     if stage is not None:
         lock = posixpath.join(posixpath.dirname(stage.dvcfile), LOCK_FILE)
         key = stage.name.rsplit(":", 1)[-1] if ":" in stage.name else stage.name
         return Subject(f"stage '{stage.name}'", lock, lambda d: _lock_stage(d, key), None)
     return None
+
+
+def _output(project: Project, path: str, label: str) -> Subject | None:
+    """The hash of the output PATH, in the dvc.lock or .dvc file that records it."""
+    found = project.producer(path)
+    if found is None:
+        return None
+    owner, hashed = found
+    if owner in project.stages:
+        dvcfile = project.stages[owner].dvcfile
+        lock = posixpath.join(posixpath.dirname(dvcfile), LOCK_FILE)
+        base = project.stages[owner].wdir  # a lock entry's paths are relative to it
+        return Subject(label, lock, lambda d: _lock_out(d, base, path), hashed.md5)
+    base = posixpath.dirname(owner)
+    return Subject(label, owner, lambda d: _tracked_out(d, base, path), hashed.md5)
 
 
 def _stages(data: Any) -> dict[str, Any]:
