@@ -11,6 +11,7 @@ and checked for their axes, series and labels.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import shutil
 import sys
@@ -451,3 +452,45 @@ def test_plots_are_drawn_and_readable_in_both_palettes_in_chromium(
             tab.assert_clean()
         finally:
             tab.close()
+
+
+def test_a_rebuild_draws_only_the_plots_whose_data_changed(
+    project_repo: Repo, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What ``mkdocs serve`` does: one plugin object (one Session) across builds. A plot is
+    drawn once while its data stays the same; a changed data file draws that plot again."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    project_repo.write("extra/labels.csv", "label,count\nyes,3\nno,4\n")
+    with open(project_repo.path / "dvc.yaml", "a", encoding="utf-8") as fh:
+        fh.write("  - answers:\n      template: bar_horizontal\n      x: count\n")
+        fh.write("      y:\n        extra/labels.csv: label\n")
+    config_file = project_repo.site({"index.md": "{ml plots roc}\n\n{ml plots answers}\n"})
+    monkeypatch.chdir(project_repo.path)
+    site = project_repo.home / "served"
+    session = None
+
+    def rebuild() -> tuple[list[str], str]:
+        nonlocal session
+        config = load_config(str(config_file), site_dir=str(site))
+        plugin = config.plugins["mlplugin"]
+        if session is None:
+            session = plugin.session
+        plugin.session = session  # serve keeps the plugin object, and so its Session
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="mkdocs.plugins.mlplugin"):
+            build(config)
+        drawn = re.findall(r"plot '([^']+)' drawn", caplog.text)
+        return drawn, (site / "index.html").read_text("utf-8")
+
+    drawn, first = rebuild()
+    assert sorted(drawn) == ["answers", "roc"]
+    drawn, again = rebuild()
+    assert drawn == []
+    assert set(_figures(again)) == {"answers", "roc"}
+    assert _figures(again).keys() == _figures(first).keys()
+    project_repo.write("extra/labels.csv", "label,count\nyes,3\nno,5\nmaybe,1\n")
+    drawn, changed = rebuild()
+    assert drawn == ["answers"]
+    assert "maybe" in _texts(_figures(changed)["answers"])

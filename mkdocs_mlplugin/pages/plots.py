@@ -16,7 +16,7 @@ from mkdocs_mlplugin import render
 from mkdocs_mlplugin.facts.dvc import Project
 from mkdocs_mlplugin.facts.plots import Plot, is_image, plots, read, template
 from mkdocs_mlplugin.facts.site import PageFacts, SiteFacts
-from mkdocs_mlplugin.findings import Finding, FindingError, did_you_mean
+from mkdocs_mlplugin.findings import Finding, FindingError, did_you_mean, log
 from mkdocs_mlplugin.pages.references import Reference
 from mkdocs_mlplugin.pages.values import unanswered
 
@@ -134,6 +134,7 @@ def _figure(project: Project, site: SiteFacts, plot: Plot) -> list[str]:
             drawn = draw.svg(spec, draw.ids_for(cache_key))
         except draw.PlotError as exc:
             raise _problem("invalid_project_file", f"plot '{plot.name}': {exc}") from None
+        log.debug("plot '%s' drawn (%s)", plot.name, cache_key[:12])
         while len(site.drawn_plots) >= _KEPT:
             del site.drawn_plots[next(iter(site.drawn_plots))]
         site.drawn_plots[cache_key] = drawn
