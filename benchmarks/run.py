@@ -3,7 +3,7 @@
     python benchmarks/run.py [--sizes a,b] [--repeat N] [--variants plain,ml,revdate]
                              [--sections builds,phases,together,paired,work,render-work,
                                          serve,serve-work,serve-paired,check,check-since,
-                                         git,pipeline,tags,profile]
+                                         git,pipeline,tags,profile,plots]
                              [--work-cache] [--work-branches]
 
 Sections, one module each under benchmarks/sections/, whose top says what it measures and
@@ -24,6 +24,7 @@ check         sections/check.py          mkdocs-ml check vs mkdocs build
 check-since   sections/check_since.py    mkdocs-ml check --since HEAD~100 vs mkdocs-ml check
 git           sections/git.py            git processes per build
 profile       sections/profile.py        where the plugin's time goes, in-process
+plots         sections/plots.py          a page with five plots, and its serve-style rebuilds
 
 Extras (phases, paired, work, render-work, serve, serve-work, serve-paired, check, check-since,
 profile) run on (b) when it is among --sizes, else on the first size. How the runs are made and a timed
@@ -71,6 +72,7 @@ from sections import (  # noqa: E402
     paired,
     phases,
     pipeline,
+    plots,
     profile,
     render_work,
     serve,
@@ -103,6 +105,7 @@ MODULES = {
     "check-since": check_since,
     "git": git,
     "profile": profile,
+    "plots": plots,
 }
 SECTIONS = tuple(MODULES)
 
@@ -245,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
         git.section_git(bench, args.sizes)
     if "profile" in sections:
         profile.section_profile(bench, extra)
+    if "plots" in sections:
+        plots.section_plots(bench, extra)
     summary(bench)
     elapsed = time.perf_counter() - started
     results = bench.work / f"results-{time.strftime('%Y%m%d-%H%M%S')}.json"

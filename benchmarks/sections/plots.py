@@ -1,0 +1,171 @@
+"""plots: what a page with five plots adds to a build, and to a serve-style rebuild.
+
+A small project of its own (not a generated size): a dvc.yaml declaring five plots, one of
+each kind of DVC template a team uses most (confusion, linear, scatter, bar_horizontal,
+smooth), their data kept in git, and one page that draws all five with ``{ml plots NAME}``;
+its twin site has the same page with the five blocks left out. Whole builds of both,
+alternating, wall time and peak RSS; then both rebuilt in one process with one Session (what
+``mkdocs serve`` does), where the plots are drawn once and kept.
+
+JUDGES nothing of its own: its cost, in seconds, is read against the build-overhead target
+at (b) (the README's Performance section).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from harness import PY, Bench, Run, fmt_s, loadavg, measure, median, say, table
+
+JUDGES: str | None = None
+
+PLOTS = """\
+plots:
+  - confusion:
+      template: confusion
+      x: actual
+      y:
+        eval/predictions.csv: predicted
+  - loss:
+      x: step
+      y:
+        eval/loss.json: loss
+  - scatter:
+      template: scatter
+      x: score
+      y:
+        eval/scores.json: length
+  - labels:
+      template: bar_horizontal
+      x: count
+      y:
+        eval/labels.csv: label
+  - accuracy:
+      template: smooth
+      x: step
+      y:
+        eval/train.json: acc
+        eval/test.json: acc
+"""
+NAMES = ("confusion", "loss", "scatter", "labels", "accuracy")
+
+
+def make_project(path: Path, env: dict[str, str]) -> None:
+    """The project, its data (fixed, a few hundred points per plot) and the two sites."""
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "dvc.yaml").write_text(PLOTS, "utf-8")
+    (path / ".dvc").mkdir(exist_ok=True)
+    (path / ".dvc" / "config").write_text("", "utf-8")
+    eval_dir = path / "eval"
+    eval_dir.mkdir(exist_ok=True)
+    rows = [(i % 2, (i * 7 + i // 3) % 2) for i in range(600)]
+    (eval_dir / "predictions.csv").write_text(
+        "actual,predicted\n" + "".join(f"{a},{p}\n" for a, p in rows), "utf-8"
+    )
+    loss = [{"step": i, "loss": round(2 / (i + 2), 5)} for i in range(300)]
+    (eval_dir / "loss.json").write_text(json.dumps({"train": loss}), "utf-8")
+    scores = [{"score": (i * 37) % 101 / 100, "length": (i * 13) % 250} for i in range(400)]
+    (eval_dir / "scores.json").write_text(json.dumps(scores), "utf-8")
+    (eval_dir / "labels.csv").write_text(
+        "label,count\n" + "".join(f"class-{i},{(i * 17) % 90 + 5}\n" for i in range(12)), "utf-8"
+    )
+    for name, base in (("train", 0.5), ("test", 0.45)):
+        acc = [{"step": i, "acc": round(base + i / 800, 4)} for i in range(200)]
+        (eval_dir / f"{name}.json").write_text(json.dumps(acc), "utf-8")
+    blocks = "\n\n".join(f"{{ml plots {name}}}" for name in NAMES)
+    for variant, body in (("five", blocks), ("none", "No plots on this page.")):
+        docs = path / f"docs-{variant}"
+        docs.mkdir(exist_ok=True)
+        (docs / "index.md").write_text(f"# Evaluation\n\n{body}\n", "utf-8")
+        (path / f"mkdocs-{variant}.yml").write_text(
+            f"site_name: Plots\ndocs_dir: docs-{variant}\ntheme:\n  name: material\n"
+            "plugins:\n  - mlplugin\n",
+            "utf-8",
+        )
+    for command in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "x"]):
+        subprocess.run(command, cwd=path, env=env, check=True, capture_output=True)
+
+
+REBUILD = """
+import sys, time
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+session, times = None, []
+for config_file in sys.argv[2:]:
+    config = load_config(config_file, site_dir=sys.argv[1])
+    plugin = config.plugins["mlplugin"]
+    session = session or plugin.session
+    plugin.session = session  # one plugin object across rebuilds, as mkdocs serve keeps it
+    start = time.perf_counter()
+    build(config)
+    times.append(time.perf_counter() - start)
+print(" ".join(f"{t:.4f}" for t in times))
+"""
+
+
+def section_plots(bench: Bench, size: str) -> None:
+    del size  # the section's project is its own
+    path = bench.work / "plots-project"
+    if not (path / ".git").is_dir():
+        make_project(path, bench.env)
+    say(f"\n## A page with five plots; {bench.args.repeat} rounds  [load {loadavg()}]")
+    runs: dict[str, list[Run]] = {"five": [], "none": []}
+    site = bench.sites / "plots"
+    command = [PY, "-m", "mkdocs", "build", "-q", "-d", str(site), "-f"]
+    for variant in runs:  # untimed: bytecode compiled
+        measure([*command, f"mkdocs-{variant}.yml"], path, bench.env)
+    for r in range(bench.args.repeat):
+        order = list(runs) if r % 2 == 0 else list(reversed(runs))
+        for variant in order:
+            run = measure([*command, f"mkdocs-{variant}.yml"], path, bench.env)
+            if run.rc != 0:
+                say(f"  {variant} exited {run.rc}: {run.err[-500:]}")
+            runs[variant].append(run)
+        say(
+            f"  round {r + 1}  five plots {runs['five'][-1].wall:6.2f} s  "
+            f"none {runs['none'][-1].wall:6.2f} s"
+        )
+    extra = [f.wall - n.wall for f, n in zip(runs["five"], runs["none"], strict=True)]
+    rows = [
+        [
+            name,
+            fmt_s(median([x.wall for x in data])),
+            fmt_s(median([x.cpu for x in data])),
+            f"{median([x.rss for x in data]):.0f}",
+        ]
+        for name, data in (("page with five plots", runs["five"]), ("without", runs["none"]))
+    ]
+    say(table(["site", "median wall s", "median CPU s", "peak RSS MB"], rows))
+    say(f"  five plots cost {fmt_s(median(extra))} s a build (median of paired differences)")
+    started = time.perf_counter()
+    rebuilt = subprocess.run(
+        [PY, "-c", REBUILD, str(site), *(str(path / "mkdocs-five.yml") for _ in range(3))],
+        cwd=path,
+        env=bench.env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    times = [float(t) for t in rebuilt.stdout.split()] if rebuilt.returncode == 0 else []
+    if times:
+        say(
+            "  serve-style, one Session: first build "
+            + ", rebuilds ".join(f"{t:.2f} s" for t in times)
+            + " (the plots drawn once, then kept)"
+        )
+    else:
+        say(f"  serve-style rebuilds failed: {rebuilt.stderr[-500:]}")
+    bench.results["sections"]["plots"] = {
+        "five": [x.wall for x in runs["five"]],
+        "none": [x.wall for x in runs["none"]],
+        "rss_five": [x.rss for x in runs["five"]],
+        "rss_none": [x.rss for x in runs["none"]],
+        "extra": extra,
+        "serve": times,
+        "seconds": round(time.perf_counter() - started, 2),
+        "python": sys.version.split()[0],
+    }
