@@ -317,3 +317,26 @@ def test_model_card_compares_the_two_versions_as_dvc_diff(replayed: Replayed) ->
         }
         assert shown == expected, css
         assert expected, f"{css}: the versions differ"
+
+
+def test_the_example_meets_its_documentation_standard_and_shows_its_coverage(
+    replayed: Replayed,
+) -> None:
+    """example_site/mkdocs.yml requires a model card and a record of each kind (Required:
+    yes): the strict build met it, and the coverage page counts what the pages' bindings
+    document, the stages no page documents among them."""
+    page = replayed.page("coverage")
+    assert table_rows(page, 'ml-coverage"') == [
+        ["Documents", "Documented", "Total", "Coverage", "Required"],
+        ["Model cards", "1", "1", "100%", "yes"],
+        ["Datasheets", "0", "0", "-", "no"],
+        ["Stage pages", "1", "4", "25%", "no"],
+        ["Records", "4", "4", "100%", "yes"],
+    ]
+    assert table_rows(page, "ml-coverage-stage-pages") == [
+        ["Stage", "Pages"],
+        ["prepare", "none"],
+        ["featurize", "none"],
+        ["train", "docs/model-card.md"],  # the card documents the stage that makes its model
+        ["evaluate", "none"],
+    ]
