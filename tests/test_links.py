@@ -201,3 +201,30 @@ def test_link_text_may_hold_code_and_a_record_is_no_stage_page(pipeline: Repo) -
     assert built.ok, built.output
     html = built.page("adr")
     assert '<a href="../train/" title="stage train"><code>src/train.py</code></a>' in html
+
+
+def test_mkdocs_ml_check_reports_the_links_and_records_the_build_does(registered: Repo) -> None:
+    import sys
+    from pathlib import Path
+
+    front = DECISION.replace("accepted", "acepted") + "---\n# ADR\n\n" + BODY
+    pages = {"adr.md": front + "See [v1](artifact:classifier@v1.0.0) and [x](stage:trian).\n"}
+    built = build(registered, pages)
+    assert not built.ok
+    check = registered.run(
+        str(Path(sys.executable).parent / "mkdocs-ml"), "check", check=False, env=EPOCH
+    )
+    assert check.returncode == 1
+    for line in (
+        "docs/adr.md:4: error: front matter 'status' must be one of proposed, accepted, rejected, "
+        "superseded, deprecated, not 'acepted'. Did you mean 'accepted'? [record_schema]",
+        "docs/adr.md:26: error: link 'stage:trian': no stage 'trian'. Did you mean 'train'? "
+        "[broken_link]",
+        "docs/adr.md:26: warn: link 'artifact:classifier@v1.0.0': version v1.0.0 of 'classifier' "
+        "has been superseded by v1.1.0: review the record, then link the version it is about "
+        "now. [superseded_link]",
+    ):
+        assert line in check.stdout, check.stdout
+        assert line.replace(": error: ", ": ").replace(": warn: ", ": ") in built.output.replace(
+            "ERROR   -  mlplugin: ", ""
+        ).replace("WARNING -  mlplugin: ", "")
