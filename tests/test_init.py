@@ -109,7 +109,16 @@ def test_init_on_the_example_without_docs_writes_a_site_that_builds_strict(
     assert steps[0]["with"]["fetch-depth"] == 0
     runs = [s["run"] for s in steps if "run" in s]
     assert runs[0] == f'pip install "{REQUIREMENT}"'  # the README's install line
-    assert runs[1:] == ["mkdocs-ml check --format github", "mkdocs build --strict -d _site"]
+    assert runs[1:] == [
+        "mkdocs-ml check --format github",
+        "mkdocs-ml check --format github --since origin/${{ github.base_ref }}",
+        "mkdocs build --strict -d _site",
+    ]
+    gate = next(s for s in steps if "--since" in s.get("run", ""))
+    assert gate["if"] == "github.event_name == 'pull_request'"  # pushes have no base
+    assert next(s for s in steps if s.get("run") == runs[1])["if"] == (
+        "github.event_name != 'pull_request'"
+    )
     assert steps[1]["with"]["python-version"] == "3.11"  # the version CI tests
     check = repo.run(str(MKDOCS_ML), "check", "--strict", cwd=site, check=False)
     assert check.returncode == 0, check.stdout + check.stderr
