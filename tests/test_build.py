@@ -57,9 +57,11 @@ def test_model_card_shows_the_facts_dvc_recorded(pipeline: Repo) -> None:
     raw_md5 = lock(pipeline)["prepare"]["outs"][0]["md5"][:8]
     assert f"data/prepared.csv ({raw_md5})" in page
     # the params table of a card bound to an artifact shows its stage's params only
-    assert "params.yamltrain.lr0.05" in page
+    # each under its file, named once
+    assert "ParamValue\n\nparams.yaml\ntrain.epochs3\ntrain.lr0.05\n" in page
     assert "prepare.split" not in page
-    assert "metrics.jsontest.n3" in page
+    assert "MetricValue\n\nmetrics.json\n" in page and "\ntest.n3\n" in page
+    assert page.count("params.yaml") == 1
 
 
 def test_pipeline_diagram_has_the_nodes_and_edges_of_dvc_dag(pipeline: Repo) -> None:

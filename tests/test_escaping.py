@@ -402,8 +402,10 @@ def built_html(value: Any) -> str:
             render.inline(render.Empty(str(value)), str(value)),
             render.missing(str(value), str(value)),
             *render.table([str(value), str(value), str(value)], [cells], "ml-params"),
+            *render.grouped_table([str(value)] * 3, [(cells, [cells]), ((), [cells])], "ml-x"),
             *render.box(str(value), [(str(value), c) for c in cells], "ml-provenance"),
             *mermaid.node_links([(str(value), str(value))]),
+            *mermaid.state_reasons([(str(value), str(value), [str(value), str(value)])]),
         ]
     )
 

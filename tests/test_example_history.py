@@ -65,7 +65,9 @@ def replayed(tmp_path_factory: pytest.TempPathFactory) -> Replayed:
 
 
 def text_of(fragment: str) -> str:
-    """What a reader sees: no tags, entities decoded, whitespace collapsed."""
+    """What a reader sees: no tags (a <wbr> is a place to wrap, not a space), entities
+    decoded, whitespace collapsed."""
+    fragment = fragment.replace("<wbr>", "")
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", fragment))).strip()
 
 

@@ -38,6 +38,7 @@ import yaml
 from conftest import Build, Repo, init_repo
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from test_timeline import rows as timeline_rows
 
 from mkdocs_mlplugin.facts import registry
 from mkdocs_mlplugin.facts.git import open_repo
@@ -1611,8 +1612,8 @@ def test_the_manifest_holds_the_timeline_when_one_is_computed(gto_site: GtoSite)
         assert change["kind"] == "model"
         assert change["new_md5"] == model_md5_at(site.repo, change["commit"])
         assert change["old_md5"] == _md5_before(site.repo, change["commit"])
-    (table,) = blocks(article(site.build.page("timeline")), "ml-timeline")
-    assert [r[1] for r in rows(table)[1:]] == [c["commit"][:7] for c in changes]
+    shown = timeline_rows(article(site.build.page("timeline")))
+    assert [r[1] for r in shown] == [c["commit"][:7] for c in changes]
 
 
 def _md5_before(repo: Repo, commit: str) -> str | None:

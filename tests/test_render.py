@@ -134,6 +134,22 @@ def test_a_table_of_values_keeps_its_shape(key: str, value: str) -> None:
     assert visible_text(cells[1]) == render.printable(value)
 
 
+@settings(max_examples=200, deadline=None)
+@given(HOSTILE)
+def test_a_path_or_key_breaks_only_after_its_separators(value: str) -> None:
+    """A path's only line break opportunities are after each '/' (a <wbr>), a dotted key's
+    after each '.'; the cell reads back as the value, and adds no other markup."""
+    for name in (render.Path(value), render.Key(value)):
+        lines = render.table(("Name",), [(name,)], "ml-params")
+        page = markdown.markdown("\n".join(lines), extensions=EXTENSIONS)
+        (shown,) = re.findall(r"<td>(.*?)</td>", page, re.DOTALL)
+        assert re.findall(r"<(\w+)", shown) == ["code"] + ["wbr"] * render.printable(value).count(
+            name.separator
+        )
+        assert re.search(r"(?<!&#" + str(ord(name.separator)) + r";)<wbr>", shown) is None
+        assert visible_text(shown) == render.printable(value)
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(HOSTILE, min_size=1, max_size=6, unique=True), st.data())
 def test_mermaid_labels_cannot_break_out_of_their_node(

@@ -21,8 +21,10 @@ status, and a fresh clone with no data builds with every stage current.
 from __future__ import annotations
 
 import dataclasses
+import html
 import io
 import json
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -712,6 +714,11 @@ def test_a_cached_directory_with_one_file_in_git_is_judged_by_the_hashes_dvc_rec
 PIPELINE_PAGE = "# Pipeline\n\n{ml pipeline}\n"
 
 
+def text_of(fragment: str) -> str:
+    """FRAGMENT of HTML as the reader sees its text."""
+    return html.unescape(re.sub(r"<[^>]+>", "", fragment))
+
+
 def stage_line(repo: Repo, name: str) -> int:
     lines = repo.read("dvc.yaml").splitlines()
     return lines.index(f"  {name}:") + 1
@@ -753,6 +760,41 @@ def test_a_stage_reading_an_output_git_keeps_is_stale_when_git_has_other_content
     stages = {s["name"]: s["status"] for s in build.manifest()["projects"][0]["stages"]}
     assert stages["score"]["state"] == STALE
     assert stages["score"]["reasons"] == ["changed deps: modified model/clf.pkl"]
+
+
+def test_a_stale_stage_says_what_changed_on_its_page_and_under_the_diagram(
+    pipeline: Repo,
+) -> None:
+    """What changed is read on the page, not only in a tooltip: in the stage page's header and
+    in a list under the pipeline diagram, in DVC's words, with the command that fixes it."""
+    edit(pipeline, "params.yaml", "lr: 0.05", "lr: 0.1")
+    append(pipeline, "src/train.py", "# tuned\n")
+    pipeline.site(
+        {"index.md": PIPELINE_PAGE, "train.md": "---\nml:\n  stage: train\n---\n# Training\n"},
+        plugin={"checks": {"stale_pipeline": "warn"}},
+    )
+    pipeline.commit("Tune training, docs")
+    build = pipeline.build()
+    assert build.ok, build.output
+    stages = {s["name"]: s["status"] for s in build.manifest()["projects"][0]["stages"]}
+    reasons = stages["train"]["reasons"]
+    assert sorted(reasons) == [
+        "changed deps: modified src/train.py",
+        "changed deps: params.yaml: modified train.lr",
+    ]
+    header = re.search(
+        r'<div class="ml-card-header ml-stage-header".*?</div>', build.page("train"), re.S
+    )
+    assert header, build.page("train")
+    note = re.search(r'<p class="ml-stale" role="note">(.*?)</p>', header.group(0), re.S)
+    assert note, header.group(0)
+    assert " ".join(text_of(note.group(1)).split()) == (
+        f"Changed since it ran: {'; '.join(reasons)}. Run dvc repro train."
+    )
+    listed = re.search(r'<ul class="ml-state-reasons">(.*?)</ul>', build.page(""), re.S)
+    assert listed, build.page("")
+    items = [text_of(item) for item in re.findall(r"<li>(.*?)</li>", listed.group(1))]
+    assert items == [f"train is stale: {'; '.join(reasons)}. Run dvc repro train."]
 
 
 def test_stale_pipeline_as_warn_builds_and_manifest_has_each_stage_status(

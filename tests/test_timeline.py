@@ -10,14 +10,26 @@ import yaml
 from conftest import Repo
 
 
-def rows(page: str) -> list[list[str]]:
+def text_of(fragment: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", fragment))
+
+
+def groups(page: str) -> list[tuple[list[str], list[list[str]]]]:
+    """The timeline's groups: each commit's heading (date, commit, author, message), shown
+    once, and the rows of the outputs it changed (output, kind, MD5, size)."""
     table = re.search(r'<div class="ml-block ml-timeline">(.*?)</div>', page, re.DOTALL)
     assert table, page
-    body = re.findall(r"<tr>(.*?)</tr>", table.group(1), re.DOTALL)[1:]
-    return [
-        [html.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<td>(.*?)</td>", r)]
-        for r in body
-    ]
+    found = []
+    for body in re.findall(r"<tbody>(.*?)</tbody>", table.group(1), re.DOTALL):
+        heading = re.findall(r'<span class="ml-group-part">(.*?)</span>', body, re.DOTALL)
+        cells = [re.findall(r"<td>(.*?)</td>", r) for r in re.findall(r"<tr>(.*?)</tr>", body)]
+        found.append(([text_of(h) for h in heading], [[text_of(c) for c in r] for r in cells]))
+    return found
+
+
+def rows(page: str) -> list[list[str]]:
+    """Each change as one row: its commit's heading, then its own cells."""
+    return [heading + row for heading, changes in groups(page) for row in changes]
 
 
 def test_timeline_lists_retrains_and_data_refreshes_newest_first(pipeline: Repo) -> None:
@@ -65,6 +77,10 @@ def test_timeline_lists_retrains_and_data_refreshes_newest_first(pipeline: Repo)
     assert {r[6].split(" ")[0] for r in first} == {"new"}
     # the metrics did not change with the retrain (evaluate writes the same numbers): no row
     assert [r[4] for r in table if r[1] == retrain[:7]] == ["data/prepared.csv", "models/model.txt"]
+    # each commit once, with its message, then its changes
+    headings = [heading for heading, _ in groups(build.page("timeline"))]
+    assert [h[1] for h in headings] == list(dict.fromkeys(r[1] for r in table))
+    assert headings[0] == ["2024-02-02", retrain[:7], "Ada Lovelace", "Retrain on fresh reviews"]
 
 
 def test_timeline_without_history_says_why(pipeline: Repo, tmp_path) -> None:

@@ -85,7 +85,20 @@ def parsed(page: str) -> Tables:
 
 
 def rows(page: str, css: str) -> list[list[str]]:
-    return [r for c, t in parsed(page).tables if css in c for r in t if r and r[0] != "File"]
+    """The rows of the tables with class CSS as (file, key, value): each file heads its group of
+    rows (one cell), once."""
+    found: list[list[str]] = []
+    for classes, table in parsed(page).tables:
+        if css not in classes:
+            continue
+        file = None
+        for row in table[1:]:  # the first is the header row
+            if len(row) == 1:
+                file = row[0]
+            elif row:
+                assert file is not None, table
+                found.append([file, *row])
+    return found
 
 
 def dvc_params(repo: Repo) -> dict[str, Any]:

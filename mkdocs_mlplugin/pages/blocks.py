@@ -15,9 +15,9 @@ the caller gives.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from mkdocs_mlplugin import render
+from mkdocs_mlplugin.checks.pipeline import STALE, UNVERIFIABLE
 from mkdocs_mlplugin.facts.dvc import Artifact, Hashed, Project, Stage
 from mkdocs_mlplugin.facts.site import PageFacts, SiteFacts, Trained
 from mkdocs_mlplugin.facts.structured import flatten, lookup
@@ -173,7 +173,13 @@ def pipeline(
         )
     used = [css for css in mermaid.STATE_CLASSES if any(n.css == css for n in diagram.nodes)]
     linked = [(n.name, links[n.name]) for n in diagram.nodes if n.name in links]
-    return [*render.fence(lines, "mermaid"), "", *out.diagram_key(used, linked)]
+    verdicts = [site.verdicts.get(n.name) for n in diagram.nodes] if view == "stages" else []
+    reasons = [
+        (v.stage, v.state, v.reasons() if v.state == STALE else v.unverifiable)
+        for v in verdicts
+        if v is not None and v.state in (STALE, UNVERIFIABLE)
+    ]
+    return [*render.fence(lines, "mermaid"), "", *out.diagram_key(used, linked, reasons)]
 
 
 def param_group(
@@ -184,8 +190,8 @@ def param_group(
     file, key, value = param_lookup(project_of(ref, site, page), ref.name or "", ref, page)
     if not isinstance(value, dict):
         return None
-    rows = [(render.Code(file), render.Code(k), v) for k, v in flatten(value, key).items()]
-    return _values_table(("File", "Param", "Value"), rows, "ml-params", out)
+    rows = [(file, k, v) for k, v in flatten(value, key).items()]
+    return _values_table("Param", rows, "ml-params", out)
 
 
 def params_table(
@@ -195,11 +201,11 @@ def params_table(
     page: PageFacts,
     out: render.Writer = render.HTML,
 ) -> list[str]:
-    rows: list[tuple[object, ...]] = []
+    rows: list[tuple[str, str, object]] = []
     if stage is None:
         for file, data in project.params.items():
-            rows.extend((render.Code(file), render.Code(k), v) for k, v in flatten(data).items())
-        return _values_table(("File", "Param", "Value"), rows, "ml-params", out)
+            rows.extend((file, k, v) for k, v in flatten(data).items())
+        return _values_table("Param", rows, "ml-params", out)
     for file, keys in stage.params.items():
         data = project.params.get(file)
         if data is None and file in project.unreadable:
@@ -224,8 +230,8 @@ def params_table(
                 )
             # a section (params: [train]) is listed key by key, as dvc params diff lists it
             flat = flatten(value, key) if isinstance(value, dict) else {key: value}
-            rows.extend((render.Code(file), render.Code(k), v) for k, v in flat.items())
-    return _values_table(("File", "Param", "Value"), rows, "ml-params", out)
+            rows.extend((file, k, v) for k, v in flat.items())
+    return _values_table("Param", rows, "ml-params", out)
 
 
 def metrics_table(
@@ -243,7 +249,7 @@ def metrics_table(
                 f"'{name}' is not a metrics file (metrics files: {known}).",
             )
         files = [name]
-    rows: list[tuple[object, ...]] = []
+    rows: list[tuple[str, str, object]] = []
     for file in files:
         values = project.metrics[file]
         if values is None:
@@ -255,16 +261,21 @@ def metrics_table(
                 f"metrics file {file} is not in the workspace: run 'dvc pull' before the build, "
                 "or track it in git with 'cache: false'.",
             )
-        rows.extend((render.Code(file), render.Code(k), v) for k, v in values.items())
-    return _values_table(("File", "Metric", "Value"), rows, "ml-metrics", out)
+        rows.extend((file, k, v) for k, v in values.items())
+    return _values_table("Metric", rows, "ml-metrics", out)
 
 
 def _values_table(
-    headers: tuple[str, ...], rows: list[tuple[Any, ...]], css: str, out: render.Writer
+    what: str, rows: list[tuple[str, str, object]], css: str, out: render.Writer
 ) -> list[str]:
-    """A table whose last column holds values of params or metrics files, shown as DVC
-    shows them (``false``, ``null``, ``[5]``)."""
-    return out.table(headers, [(*r[:-1], render.Value(r[-1])) for r in rows], css)
+    """A table of the values of params or metrics files, from ROWS (file, key, value): one
+    group of rows per file, headed by the file, each row a key (WHAT: Param or Metric) and
+    its value as DVC shows it (``false``, ``null``, ``[5]``)."""
+    files: dict[str, list[tuple[object, object]]] = {}
+    for file, key, value in rows:
+        files.setdefault(file, []).append((render.Key(key), render.Value(value)))
+    groups = [((render.Path(file),), keys) for file, keys in files.items()]
+    return out.grouped_table((what, "Value"), groups, css, group="File")
 
 
 def metrics_history(
@@ -358,9 +369,9 @@ def provenance(
     if artifact.path is not None and project is not None:
         found = project.producer(artifact.path)
     if artifact.path is not None:
-        rows.append(("Path", render.Code(artifact.path)))
+        rows.append(("Path", render.Path(artifact.path)))
     elif artifact.gto_path:
-        rows.append(("Path", render.Code(artifact.gto_path)))
+        rows.append(("Path", render.Path(artifact.gto_path)))
     if found is not None and project is not None:
         rows += _produced(site, project, *found)
     elif artifact.source == "dvc.yaml" and project is not None and artifact.path is not None:
@@ -411,7 +422,7 @@ def _produced(
     else:
         rows.append(("MD5", f"not recorded: stage '{owner}' has not run"))
     stage = project.stages.get(owner)
-    rows.append(("Produced by", render.Code(owner)))
+    rows.append(("Produced by", render.Path(owner)))
     if stage is not None:
         # what trained the artifact: the lock's command and params (dvc.yaml's may differ since)
         command = stage.lock_cmd if stage.locked and stage.lock_cmd is not None else stage.cmd
@@ -420,7 +431,7 @@ def _produced(
             f"{d} ({(stage.lock_deps[d].md5 or '')[:8]})" if d in stage.lock_deps else d
             for d in stage.deps
         ]
-        rows.append(("Inputs", render.Code("; ".join(inputs))))
+        rows.append(("Inputs", render.Path("; ".join(inputs))))
         params = [
             f"{k}={render.literal(v)}"
             for values in stage.lock_params.values()

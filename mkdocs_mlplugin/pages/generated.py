@@ -59,7 +59,7 @@ def registry_page(site: SiteFacts, cards: dict[str, str]) -> str:
                 rows.append(("Declared", f"in GTO's {artifact.dvcfile}, not in any dvc.yaml"))
             shown = artifact.path if artifact.path is not None else artifact.gto_path
             if shown is not None:
-                rows.append(("Path", render.Code(shown)))
+                rows.append(("Path", render.Path(shown)))
         else:
             rows.append(("Declared", "only in GTO tags, not in any dvc.yaml"))
         if entry is not None and not entry.active:
@@ -119,24 +119,32 @@ def timeline_page(site: SiteFacts, changes: list[Any], problem: str | None = Non
         sign = "+" if delta >= 0 else "-"
         return f"{render.human_size(new)} ({sign}{render.human_size(abs(delta))})"
 
-    rows = [
-        (
-            c.commit.date[:10],
-            render.Code(c.commit.short),
-            c.commit.author,
-            c.commit.subject,
-            render.Code(c.path),
+    def change(c: Any) -> tuple[object, ...]:
+        return (
+            render.Path(c.path),
             "model" if c.path in models else "data",
             render.Code(f"{(c.old_md5 or 'new')[:8]} -> {(c.new_md5 or 'removed')[:8]}"),
             size_change(c.old_size, c.new_size),
         )
-        for c in changes
+
+    # one group per commit (newest first, as the changes come): its date, hash, author and
+    # message once, then every output it changed
+    commits: dict[str, list[Any]] = {}
+    for c in changes:
+        commits.setdefault(c.commit.sha, []).append(c)
+    groups = [
+        (
+            (
+                group[0].commit.date[:10],
+                render.Code(group[0].commit.short),
+                group[0].commit.author,
+                group[0].commit.subject,
+            ),
+            [change(c) for c in group],
+        )
+        for group in commits.values()
     ]
-    lines += render.table(
-        ("Date", "Commit", "Author", "Message", "Output", "Kind", "MD5", "Size"),
-        rows,
-        "ml-timeline",
-    )
+    lines += render.grouped_table(("Output", "Kind", "MD5", "Size"), groups, "ml-timeline")
     return "\n".join(lines) + "\n"
 
 

@@ -12,7 +12,7 @@ import html
 import json
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 # What text() writes as a character reference: everything but ASCII letters, digits, space and
 # , ; ? % (letters and digits of other scripts are kept by _reference), plus the '.' that is not
@@ -176,17 +176,50 @@ def missing(label: str, reason: str) -> str:
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]], css: str) -> list[str]:
     """An HTML table (Material styles it like a Markdown table) wrapped in a classed div."""
+    return grouped_table(headers, [((), rows)], css)
+
+
+def grouped_table(
+    headers: Sequence[str],
+    groups: Iterable[tuple[Sequence[object], Iterable[Sequence[object]]]],
+    css: str,
+) -> list[str]:
+    """A table whose rows come in groups, each a ``<tbody>`` headed by one row that spans the
+    table and shows what its rows share (the file they come from, the commit that made the
+    changes), so that nothing repeats on every row. GROUPS holds (heading cells, rows); a
+    group with no heading cells has no heading row."""
     lines = [f'<div class="ml-block {css}">', "<table>", "<thead><tr>"]
     lines.append("".join(f"<th>{text(h)}</th>" for h in headers) + "</tr></thead>")
-    lines.append("<tbody>")
-    body = ["<tr>" + "".join(f"<td>{cell(c)}</td>" for c in row) + "</tr>" for row in rows]
-    lines.extend(body or [f'<tr><td colspan="{len(headers)}">none</td></tr>'])
-    lines.extend(["</tbody>", "</table>", "</div>"])
+    empty = True
+    for heading, rows in groups:
+        body = ["<tr>" + "".join(f"<td>{cell(c)}</td>" for c in row) + "</tr>" for row in rows]
+        if not body:
+            continue
+        empty = False
+        lines.append("<tbody>")
+        if heading:
+            parts = " &#183; ".join(
+                f'<span class="ml-group-part">{cell(c)}</span>' for c in heading
+            )
+            lines.append(
+                f'<tr class="ml-group"><th colspan="{len(headers)}" scope="rowgroup">'
+                f"{parts}</th></tr>"
+            )
+        lines.extend(body)
+        lines.append("</tbody>")
+    if empty:
+        lines.append(f'<tbody><tr><td colspan="{len(headers)}">none</td></tr></tbody>')
+    lines.extend(["</table>", "</div>"])
     return lines
 
 
 def cell(value: object) -> str:
-    """A table cell: code-like values (hashes, paths, commands) in <code>."""
+    """A table cell: code-like values (hashes, paths, commands) in <code>; a path or a dotted
+    key with a line break opportunity after each '/' or '.', and none inside a name."""
+    if isinstance(value, Name):
+        parts = printable(value.value).split(value.separator)
+        joined = f"{text(value.separator)}<wbr>".join(text(p) for p in parts)
+        return f'<code class="ml-name">{joined}</code>'
     if isinstance(value, Code):
         return f"<code>{text(value.value)}</code>"
     if isinstance(value, Empty):
@@ -225,6 +258,24 @@ class Code:
 
     def __init__(self, value: object) -> None:
         self.value = value
+
+
+class Name(Code):
+    """Code that wraps only between its parts (SEPARATOR ends each part but the last)."""
+
+    separator: ClassVar[str]
+
+
+class Path(Name):
+    """A path of the project, written with '/': it wraps after a '/', never inside a name."""
+
+    separator = "/"
+
+
+class Key(Name):
+    """A dotted key of a params or metrics file: it wraps after a '.', never inside a name."""
+
+    separator = "."
 
 
 def box(title: str, rows: Iterable[tuple[str, object]], css: str) -> list[str]:
@@ -286,18 +337,39 @@ class Writer:
     ) -> list[str]:
         return table(headers, rows, css)
 
+    def grouped_table(
+        self,
+        headers: Sequence[str],
+        groups: Iterable[tuple[Sequence[object], Iterable[Sequence[object]]]],
+        css: str,
+        group: str,
+    ) -> list[str]:
+        """GROUPS of rows, each with its heading (see ``grouped_table``); GROUP names what
+        the headings show, for a format that cannot group rows."""
+        return grouped_table(headers, groups, css)
+
     def box(self, title: str, rows: Iterable[tuple[str, object]], css: str) -> list[str]:
         return box(title, rows, css)
 
     def note(self, message: str) -> str:
         return f'<p class="ml-note">{text(message)}</p>'
 
-    def diagram_key(self, classes: Sequence[str], links: Sequence[tuple[str, str]]) -> list[str]:
-        """What follows a pipeline diagram: the legend of its node CLASSES, and LINKS (node,
-        URL) to the pages that document nodes."""
+    def diagram_key(
+        self,
+        classes: Sequence[str],
+        links: Sequence[tuple[str, str]],
+        reasons: Sequence[tuple[str, str, Sequence[str]]] = (),
+    ) -> list[str]:
+        """What follows a pipeline diagram: the legend of its node CLASSES, why each stale or
+        not verifiable stage is so (REASONS: stage, state, reasons), and LINKS (node, URL) to
+        the pages that document nodes."""
         from mkdocs_mlplugin.render import mermaid
 
-        return [*mermaid.legend(classes), *mermaid.node_links(links)]
+        return [
+            *mermaid.legend(classes),
+            *mermaid.state_reasons(reasons),
+            *mermaid.node_links(links),
+        ]
 
 
 HTML = Writer()

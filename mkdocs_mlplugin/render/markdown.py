@@ -71,6 +71,24 @@ class Markdown(Writer):
         body = [_row(cell(c) for c in row) for row in rows]
         return lines + (body or [_row(["none", *([""] * (len(headers) - 1))])])
 
+    def grouped_table(
+        self,
+        headers: Sequence[str],
+        groups: Iterable[tuple[Sequence[object], Iterable[Sequence[object]]]],
+        css: str,
+        group: str,
+    ) -> list[str]:
+        # a Markdown table cannot group rows: each row repeats its group's heading, in a
+        # first column named GROUP
+        def first(heading: Sequence[object]) -> object:
+            if len(heading) == 1:
+                return heading[0]
+            return " \u00b7 ".join(display(c.value if isinstance(c, Code) else c) for c in heading)
+
+        return self.table(
+            (group, *headers), [(first(h), *row) for h, rows in groups for row in rows], css
+        )
+
     def box(self, title: str, rows: Iterable[tuple[str, object]], css: str) -> list[str]:
         return [f"**{escape(title)}**", "", *self.table(("Fact", "Value"), rows, css)]
 
@@ -78,11 +96,18 @@ class Markdown(Writer):
         # a paragraph of its own: a line right after a table would be read as one more row
         return "\n" + escape(message)
 
-    def diagram_key(self, classes: Sequence[str], links: Sequence[tuple[str, str]]) -> list[str]:
+    def diagram_key(
+        self,
+        classes: Sequence[str],
+        links: Sequence[tuple[str, str]],
+        reasons: Sequence[tuple[str, str, Sequence[str]]] = (),
+    ) -> list[str]:
         # the links lead to pages of the docs site, which a Hub README does not sit beside
         if not classes:
             return []
-        return [escape("Legend: " + ", ".join(STATE_CLASSES[c][0] for c in classes) + ".")]
+        legend = "Legend: " + ", ".join(STATE_CLASSES[c][0] for c in classes) + "."
+        why = [f"{name} is {state}: {'; '.join(said)}." for name, state, said in reasons]
+        return [escape(" ".join([legend, *why]))]
 
 
 def _row(cells: Iterable[str]) -> str:

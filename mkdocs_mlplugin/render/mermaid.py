@@ -88,6 +88,18 @@ def node_links(links: Sequence[tuple[str, str]]) -> list[str]:
     return [f'<p class="ml-node-links">Documented: {items}</p>']
 
 
+def state_reasons(stages: Sequence[tuple[str, str, Sequence[str]]]) -> list[str]:
+    """Under the diagram, in words, why each of STAGES (name, state, reasons) is stale or not
+    verifiable: a colour alone does not say what changed."""
+    items = []
+    for name, state, reasons in stages:
+        fix = f" Run <code>{text(f'dvc repro {name}')}</code>." if state == "stale" else ""
+        items.append(
+            f"<li><code>{text(name)}</code> is {text(state)}: {text('; '.join(reasons))}.{fix}</li>"
+        )
+    return [f'<ul class="ml-state-reasons">{"".join(items)}</ul>'] if items else []
+
+
 def legend(classes: Sequence[str]) -> list[str]:
     """The diagram's legend, as HTML that follows the same colours."""
     items = []
