@@ -103,13 +103,19 @@ def compared(tmp_path_factory: pytest.TempPathFactory, pipeline_template: Path) 
 
 
 def table(fragment: str) -> list[dict[str, str]]:
-    """The rows of a diff table, by header."""
+    """The rows of a diff table, by header, each with the File that heads its group of rows."""
     found = [
         [text_of(c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
-        for row in re.findall(r"<tr>(.*?)</tr>", fragment, re.S)
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", fragment, re.S)
     ]
     header, *body = found
-    return [dict(zip(header, row, strict=True)) for row in body if len(row) == len(header)]
+    rows, file = [], None
+    for row in body:
+        if len(row) == 1 and len(header) > 1:
+            file = row[0]
+        elif len(row) == len(header):
+            rows.append({"File": file or "", **dict(zip(header, row, strict=True))})
+    return rows
 
 
 def shown(value: Any) -> str:

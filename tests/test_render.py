@@ -138,15 +138,16 @@ def test_a_table_of_values_keeps_its_shape(key: str, value: str) -> None:
 @given(HOSTILE)
 def test_a_path_or_key_breaks_only_after_its_separators(value: str) -> None:
     """A path's only line break opportunities are after each '/' (a <wbr>), a dotted key's
-    after each '.'; the cell reads back as the value, and adds no other markup."""
-    for name in (render.Path(value), render.Key(value)):
+    after each '.', a hash's none; the cell reads back as the value, and adds no other
+    markup."""
+    for name in (render.Path(value), render.Key(value), render.Hash(value)):
         lines = render.table(("Name",), [(name,)], "ml-params")
         page = markdown.markdown("\n".join(lines), extensions=EXTENSIONS)
         (shown,) = re.findall(r"<td>(.*?)</td>", page, re.DOTALL)
-        assert re.findall(r"<(\w+)", shown) == ["code"] + ["wbr"] * render.printable(value).count(
-            name.separator
-        )
-        assert re.search(r"(?<!&#" + str(ord(name.separator)) + r";)<wbr>", shown) is None
+        breaks = render.printable(value).count(name.separator) if name.separator else 0
+        assert re.findall(r"<(\w+)", shown) == ["code"] + ["wbr"] * breaks
+        if name.separator:
+            assert re.search(rf"(?<!&#{ord(name.separator)};)<wbr>", shown) is None
         assert visible_text(shown) == render.printable(value)
 
 

@@ -301,7 +301,7 @@ def metrics_history(
     cells = compare.metric_cells([m.values for _, m in at])
     columns = list(dict.fromkeys(label for row in cells for label in row))
     rows = [
-        [v.version, ", ".join(v.stages), render.Code(v.commit[:7])]
+        [v.version, ", ".join(v.stages), render.Hash(v.commit[:7])]
         + [
             compare.changed(row, label, (cells[i + 1], at[i + 1][0].version))
             if label in row and i + 1 < len(at)

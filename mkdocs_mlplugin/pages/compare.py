@@ -104,22 +104,23 @@ def table(
     css: str,
     out: render.Writer = render.HTML,
 ) -> list[str]:
-    """The rows of a diff as a table: file, key, both values, the change and the relative
-    change; a value one side lacks is a dash whose tooltip says why."""
+    """The rows of a diff as a table, grouped by file: key, both values, the change and the
+    relative change; a value one side lacks is a dash whose tooltip says why."""
     digits = int(precision) if precision is not None else None
-    body = [
-        (
-            render.Code(row.file),
-            render.Code(row.key),
-            _value(row.old, row.file, old, digits),
-            _value(row.new, row.file, new, digits),
-            "" if row.change is None else compare.signed(row.change, digits),
-            "" if row.relative is None else compare.percent(row.relative),
+    files: dict[str, list[tuple[object, ...]]] = {}
+    for row in rows:
+        files.setdefault(row.file, []).append(
+            (
+                render.Key(row.key),
+                _value(row.old, row.file, old, digits),
+                _value(row.new, row.file, new, digits),
+                "" if row.change is None else compare.signed(row.change, digits),
+                "" if row.relative is None else compare.percent(row.relative),
+            )
         )
-        for row in rows
-    ]
-    headers = ("File", key, old.label, new.label, "Change", "Change (%)")
-    return out.table(headers, body, f"ml-diff {css}")
+    headers = (key, old.label, new.label, "Change", "Change (%)")
+    groups = [((render.Path(file),), body) for file, body in files.items()]
+    return out.grouped_table(headers, groups, f"ml-diff {css}", group="File")
 
 
 def _value(value: Any, file: str, side: Side, precision: int | None) -> Any:

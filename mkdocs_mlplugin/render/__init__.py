@@ -217,7 +217,8 @@ def cell(value: object) -> str:
     """A table cell: code-like values (hashes, paths, commands) in <code>; a path or a dotted
     key with a line break opportunity after each '/' or '.', and none inside a name."""
     if isinstance(value, Name):
-        parts = printable(value.value).split(value.separator)
+        shown = printable(value.value)
+        parts = shown.split(value.separator) if value.separator else [shown]
         joined = f"{text(value.separator)}<wbr>".join(text(p) for p in parts)
         return f'<code class="ml-name">{joined}</code>'
     if isinstance(value, Code):
@@ -261,7 +262,8 @@ class Code:
 
 
 class Name(Code):
-    """Code that wraps only between its parts (SEPARATOR ends each part but the last)."""
+    """Code that wraps only between its parts (SEPARATOR ends each part but the last; an
+    empty one: a single part, never broken)."""
 
     separator: ClassVar[str]
 
@@ -276,6 +278,12 @@ class Key(Name):
     """A dotted key of a params or metrics file: it wraps after a '.', never inside a name."""
 
     separator = "."
+
+
+class Hash(Name):
+    """A (short) hash or commit: never broken across lines."""
+
+    separator = ""
 
 
 def box(title: str, rows: Iterable[tuple[str, object]], css: str) -> list[str]:
