@@ -436,8 +436,24 @@ class Build:
 
     # ------------------------------------------------------------------ 3. finish
 
+    def defer_plots(self) -> None:
+        """Draw plots in the background while pages are converted, each put in its page by
+        ``put_plots`` (the plugin: MkDocs renders every page's template after ``finish``)."""
+        from mkdocs_mlplugin.pages.plots import Drawer
+
+        self.site.plot_drawer = Drawer(self.session.plots)
+        for view in self.reader.views.values():
+            view.plot_drawer = self.site.plot_drawer
+
+    def put_plots(self, html: str) -> str:
+        """HTML (a page's content) with its plots drawn in place of their placeholders."""
+        drawer = self.site.plot_drawer
+        return drawer.put(html) if drawer is not None else html
+
     def finish(self) -> list[tuple[Finding, str]]:
         """Run the checks across pages; every finding once, with its severity."""
+        if self.site.plot_drawer is not None:
+            self.findings.extend(self.site.plot_drawer.finish())
         self.check_docs()
         return self.findings.graded(self.options.checks)
 
@@ -559,6 +575,8 @@ class Build:
     def close(self) -> None:
         """End what the build started and did not finish (a failed build)."""
         self.reader.close_blobs()
+        if self.site.plot_drawer is not None:
+            self.site.plot_drawer.close()
 
     def _site_option(self, option: str) -> str | None:
         """The value of OPTION, a path in the site, when it is one (not absolute, no '..'

@@ -80,6 +80,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         )
         self.build.start()
         self.build.configure(config)
+        self.build.defer_plots()
         return config
 
     on_config = CombinedEvent(_on_config_mermaid, _on_config)
@@ -145,9 +146,10 @@ class MLPlugin(BasePlugin[MLConfig]):
         Only then: a page whose meta is not empty makes Material's navigation template take a
         slower path for that page's entry in every other page's navigation."""
         build = self._current()
+        page.content = build.put_plots(page.content or "")
         shown = build.findings_html(page)
         if shown:
-            page.content = shown + (page.content or "")
+            page.content = shown + page.content
         meta = build.meta(page)
         if meta is not None:
             self._bindings[page.file.src_uri] = page.meta.get("ml", _UNSET)

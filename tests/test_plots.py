@@ -494,3 +494,63 @@ def test_a_rebuild_draws_only_the_plots_whose_data_changed(
     drawn, changed = rebuild()
     assert drawn == ["answers"]
     assert "maybe" in _texts(_figures(changed)["answers"])
+
+
+def test_plain_markdown_draws_a_plot_where_its_block_is(project_repo: Repo) -> None:
+    """The Markdown extension (Zensical, plain Python-Markdown) has no template step to wait
+    for: the plot is drawn where its block is."""
+    import markdown
+
+    from mkdocs_mlplugin.markdown import _CACHE
+
+    _CACHE.clear()
+    page = markdown.markdown(
+        "# ROC\n\n{ml plots roc}\n",
+        extensions=["mkdocs_mlplugin.markdown"],
+        extension_configs={"mkdocs_mlplugin.markdown": {"root": str(project_repo.path)}},
+    )
+    _CACHE.clear()
+    figures = _figures(page)
+    assert set(figures) == {"roc"}
+    assert {"fpr", "tpr"} <= set(_texts(figures["roc"]))
+    assert "<!--ml-plot" not in page
+
+
+def test_a_plot_vega_cannot_draw_is_a_finding_at_its_block(project_repo: Repo) -> None:
+    """A custom template (.dvc/plots, read through the guards) that asks for a URL: Vega may
+    fetch nothing, so the drawing fails in the background; the finding names the block's line,
+    the page shows a marker, the other plot on the page is drawn."""
+    template = {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "data": {"values": "<DVC_METRIC_DATA>"},
+        "layer": [
+            {
+                "data": {"url": "http://127.0.0.1:9/elsewhere.csv"},
+                "mark": "point",
+                "encoding": {"x": {"field": "a", "type": "quantitative"}},
+            }
+        ],
+    }
+    project_repo.write(".dvc/plots/fetching.json", json.dumps(template))
+    with open(project_repo.path / "dvc.yaml", "a", encoding="utf-8") as fh:
+        fh.write("  - fetched:\n      template: fetching\n      x: fpr\n")
+        fh.write("      y:\n        eval/roc.json: tpr\n")
+    project_repo.site({"index.md": "# Two\n\n{ml plots roc}\n\n{ml plots fetched}\n"})
+    build = project_repo.build()
+    assert not build.ok
+    assert re.search(
+        r"index\.md:5: '\{ml plots fetched\}': plot 'fetched': .*url not allowed", build.output
+    ), build.output
+    assert "[invalid_project_file]" in build.output
+    # as a warning, the site is built: a marker where the plot would be, the other one drawn
+    project_repo.site(
+        {"index.md": "# Two\n\n{ml plots roc}\n\n{ml plots fetched}\n"},
+        plugin={"checks": {"invalid_project_file": "warn"}},
+    )
+    build = project_repo.build()
+    assert build.ok, build.output
+    page = build.page("")
+    assert set(_figures(page)) == {"roc"}
+    assert "<!--ml-plot" not in page
+    marker = page[page.index('data-plot="fetched"') :]
+    assert marker.index("ml-missing") < marker.index("</figure>")

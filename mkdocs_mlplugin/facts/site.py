@@ -87,6 +87,9 @@ class SiteFacts:
     # plots drawn as SVG, by the hash of their Vega-Lite specification (``render.plots.key``):
     # the Session's, so that a serve rebuild draws only the plots whose data changed
     drawn_plots: dict[str, str] = dataclasses.field(default_factory=dict)
+    # draws plots in the background while pages are converted (``pages.plots.Drawer``); None:
+    # a plot is drawn where its block is (the Markdown extension, mkdocs-ml check)
+    plot_drawer: Any = None
     date_format: str = "%Y-%m-%d"
     show_emails: bool = False
     co_authors: bool = True  # Co-authored-by: trailers count as authors

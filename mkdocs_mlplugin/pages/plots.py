@@ -11,6 +11,9 @@ tree is a visible marker and a ``missing_value`` finding, as a metric is.
 from __future__ import annotations
 
 import importlib.util
+import re
+from concurrent.futures import Future
+from typing import Any
 
 from mkdocs_mlplugin import render
 from mkdocs_mlplugin.facts.dvc import Project
@@ -75,7 +78,7 @@ def plots_block(
     lines: list[str] = []
     for plot in chosen:
         try:
-            lines.extend(_figure(project, site, plot))
+            lines.extend(_figure(project, site, plot, (page.src, ref.line, ref.text)))
         except FindingError as exc:
             if ref.name:
                 raise unanswered(
@@ -94,7 +97,9 @@ def plots_block(
     return ['<div class="ml-block ml-plots">', *lines, "</div>"]
 
 
-def _figure(project: Project, site: SiteFacts, plot: Plot) -> list[str]:
+def _figure(
+    project: Project, site: SiteFacts, plot: Plot, where: tuple[str, int | None, str]
+) -> list[str]:
     """PLOT as a figure: its SVG, and a caption naming its data files when its name does not."""
     from mkdocs_mlplugin.render import plots as draw
 
@@ -119,9 +124,9 @@ def _figure(project: Project, site: SiteFacts, plot: Plot) -> list[str]:
     try:
         spec = draw.spec(plot.name, plot.inner, plot.props, found.data, chosen)
     except draw.PlotError as exc:
-        where = f"{plot.dvcfile}:{plot.line}" if plot.line else plot.dvcfile
+        declared = f"{plot.dvcfile}:{plot.line}" if plot.line else plot.dvcfile
         raise _problem(
-            "invalid_project_file", f"DVC cannot draw plot '{plot.name}' ({where}): {exc}"
+            "invalid_project_file", f"DVC cannot draw plot '{plot.name}' ({declared}): {exc}"
         ) from None
     if not spec:
         raise _problem(
@@ -129,15 +134,17 @@ def _figure(project: Project, site: SiteFacts, plot: Plot) -> list[str]:
         )
     cache_key = draw.key(spec)
     drawn = site.drawn_plots.get(cache_key)
-    if drawn is None:
+    if drawn is None and site.plot_drawer is not None:
+        # drawn in the background while the build converts the other pages; the SVG takes
+        # the placeholder's place before the page's template is rendered (Drawer.put)
+        drawn = site.plot_drawer.submit(cache_key, spec, plot.name, where)
+    elif drawn is None:
         try:
             drawn = draw.svg(spec, draw.ids_for(cache_key))
         except draw.PlotError as exc:
             raise _problem("invalid_project_file", f"plot '{plot.name}': {exc}") from None
         log.debug("plot '%s' drawn (%s)", plot.name, cache_key[:12])
-        while len(site.drawn_plots) >= _KEPT:
-            del site.drawn_plots[next(iter(site.drawn_plots))]
-        site.drawn_plots[cache_key] = drawn
+        _keep(site.drawn_plots, cache_key, drawn)
     files = ", ".join(plot.sources)
     # the plot's title names it; the caption says which files it was drawn from, if others
     caption = [] if files == plot.name else [f"<figcaption>{render.text(files)}</figcaption>"]
@@ -147,6 +154,95 @@ def _figure(project: Project, site: SiteFacts, plot: Plot) -> list[str]:
         *caption,
         "</figure>",
     ]
+
+
+def _keep(drawn: dict[str, str], key: str, svg: str) -> None:
+    """SVG kept in DRAWN (the Session's) under KEY, the oldest let go past _KEPT."""
+    while len(drawn) >= _KEPT:
+        del drawn[next(iter(drawn))]
+    drawn[key] = svg
+
+
+class Drawer:
+    """Draws the plots of a build in one background thread while MkDocs converts the other
+    pages (vl-convert releases the GIL, so the drawing runs on a core of its own): a plot
+    block gets a placeholder (``submit``); ``finish``, once every page is converted, waits for
+    the drawings, keeps them in DRAWN (the Session's) and returns a finding for each plot that
+    could not be drawn; ``put`` then writes each SVG where its placeholder is. Only the plugin
+    defers drawing; the Markdown extension and ``mkdocs-ml check`` draw as they go."""
+
+    def __init__(self, drawn: dict[str, str]) -> None:
+        self.drawn = drawn
+        self._pool: Any = None
+        # cache key -> the drawing, and where each block that shows it is
+        self._pending: dict[str, tuple[Future[str], list[tuple[str, str, int | None, str]]]] = {}
+        self._failed: dict[str, str] = {}  # cache key -> why it was not drawn
+
+    def submit(
+        self, key: str, spec: dict[str, Any], name: str, where: tuple[str, int | None, str]
+    ) -> str:
+        """The placeholder of the plot NAME whose specification SPEC is cached under KEY,
+        drawn in the background; WHERE (page, line, reference) names the block for a finding."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from mkdocs_mlplugin.render import plots as draw
+
+        if key not in self._pending:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(1, thread_name_prefix="mlplugin-plots")
+            future = self._pool.submit(draw.svg, spec, draw.ids_for(key))
+            self._pending[key] = (future, [])
+        self._pending[key][1].append((name, *where))
+        return _PLACEHOLDER.format(key=key)
+
+    def finish(self) -> list[Finding]:
+        """Wait for every drawing; a finding for each block whose plot could not be drawn."""
+        from mkdocs_mlplugin.render.plots import PlotError
+
+        problems: list[Finding] = []
+        for key, (future, blocks) in self._pending.items():
+            try:
+                svg = future.result()
+            except PlotError as exc:
+                self._failed[key] = str(exc)
+                problems.extend(
+                    Finding("invalid_project_file", f"'{text}': plot '{name}': {exc}", src, line)
+                    for name, src, line, text in blocks
+                )
+                continue
+            log.debug("plot '%s' drawn (%s)", blocks[0][0], key[:12])
+            _keep(self.drawn, key, svg)
+        self._pending.clear()
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+        return problems
+
+    def put(self, html: str) -> str:
+        """HTML with each placeholder replaced by its plot's SVG, or by a marker saying why
+        the plot could not be drawn."""
+        if "<!--ml-plot " not in html:
+            return html
+
+        def svg(match: re.Match[str]) -> str:
+            key = match.group(1)
+            if key in self.drawn:
+                return self.drawn[key]
+            why = self._failed.get(key, "the plot was not drawn")
+            return render.missing("plot", why)
+
+        return _PLACEHOLDER_RE.sub(svg, html)
+
+    def close(self) -> None:
+        """Stop drawing (a build that failed before ``finish``)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self._pending.clear()
+
+
+_PLACEHOLDER = "<!--ml-plot {key}-->"
+_PLACEHOLDER_RE = re.compile(r"<!--ml-plot ([0-9a-f]{64})-->")
 
 
 def _installed(module: str) -> bool:

@@ -136,7 +136,9 @@ def svg(vega_lite: dict[str, Any], ids: str) -> str:
             static(vega_lite), vl_version=VEGA_LITE, config=CONFIG, allowed_base_urls=[]
         )
     except ValueError as exc:  # Vega's own error, e.g. a template asking for a URL
-        raise PlotError(str(exc).splitlines()[-1].strip() or "Vega cannot draw it") from None
+        said = [line.strip() for line in str(exc).splitlines() if "Error:" in line]
+        why = said[0].split("Error:", 1)[1].strip() if said else ""
+        raise PlotError(f"Vega cannot draw it: {why or 'no reason given'}") from None
     return clean(drawn, ids)
 
 
