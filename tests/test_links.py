@@ -147,11 +147,15 @@ def test_a_record_links_front_matter_and_flags_a_superseded_version(registered: 
 
 def test_a_deprecated_artifact_flags_its_records(registered: Repo) -> None:
     tag(registered, "classifier@deprecated", "2024-01-25T08:00:00+00:00")
-    body = "See [the model](artifact:classifier@v1.1.0).\n"
+    body = "See [the model](artifact:classifier@v1.1.0) and [it](artifact:classifier).\n"
     built = build(registered, {"adr.md": DECISION + "---\n# ADR\n\n" + BODY + body})
     assert (
         "link 'artifact:classifier@v1.1.0': artifact 'classifier' was deprecated in the "
         "registry on 2024-01-25: review the record" in built.output
+    ), built.output
+    assert (
+        "link 'artifact:classifier': artifact 'classifier' was deprecated in the registry on "
+        "2024-01-25: review the record" in built.output
     ), built.output
 
 

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from typing import NamedTuple, Protocol
 
 from mkdocs_mlplugin.checks.records import LINK_SCHEMES
+from mkdocs_mlplugin.facts.registry import ArtifactEntry, Registry
 from mkdocs_mlplugin.facts.site import SiteFacts
 from mkdocs_mlplugin.findings import Finding, did_you_mean, visible
 from mkdocs_mlplugin.pages.references import text_ranges
@@ -160,9 +161,10 @@ class Links:
             listed = ", ".join(sorted(known)) or "none"
             return f"no artifact '{visible(target.name)}'.{did_you_mean(name, known)} Artifacts: {listed}."
         url = f"{registry}#{anchor(name)}" if registry else None
-        if target.version is None and target.stage is None:
-            return Resolved(url, f"artifact {name}")
         entry = reg.artifact(name) if reg else None
+        if target.version is None and target.stage is None:
+            deprecated = _deprecated(reg, entry) if reg and entry else None
+            return Resolved(url, f"artifact {name}", deprecated)
         if reg is None or entry is None:
             return site.registry_problem or f"GTO has no registered version of '{name}'."
         if target.stage is not None:
@@ -180,18 +182,8 @@ class Links:
                 f"GTO has no version {visible(target.version)} of '{name}'.{hint} Versions: "
                 f"{', '.join(versions) or 'none'}."
             )
-        review = None
-        if not entry.active:
-            when = next(
-                (
-                    f" on {e.timestamp[:10]}"
-                    for e in reg.history
-                    if e.artifact == name and e.event == "deprecation"
-                ),
-                "",
-            )
-            review = f"artifact '{name}' was deprecated in the registry{when}"
-        elif entry.latest != target.version:
+        review = _deprecated(reg, entry)
+        if review is None and entry.latest != target.version:
             review = f"version {target.version} of '{name}' has been superseded by {entry.latest}"
         return Resolved(url, f"{name} {target.version}", review)
 
@@ -217,6 +209,21 @@ class Links:
             hint = did_you_mean(normal, project.out_paths())
             return f"no stage or .dvc file outputs '{visible(normal)}'.{hint}"
         return Resolved(pages.documenting(normal), f"data {normal}")
+
+
+def _deprecated(reg: Registry, entry: ArtifactEntry) -> str | None:
+    """Why a record linking ENTRY is to be reviewed: the artifact was deprecated (GTO)."""
+    if entry.active:
+        return None
+    when = next(
+        (
+            f" on {e.timestamp[:10]}"
+            for e in reg.history
+            if e.artifact == entry.name and e.event == "deprecation"
+        ),
+        "",
+    )
+    return f"artifact '{entry.name}' was deprecated in the registry{when}"
 
 
 def commit_url(repo_url: str | None, sha: str) -> str | None:
