@@ -78,6 +78,13 @@ def test_a_complete_record_of_each_kind_builds_strict(pipeline: Repo) -> None:
             "'superseded_by:'.",
         ),
         (
+            "decision",
+            DECISION + "superseded_by: other.md\n",
+            4,
+            "a decision record with 'superseded_by:' no longer holds: its status is superseded "
+            "(or deprecated), not accepted.",
+        ),
+        (
             "debt",
             DEBT.replace("[velocity]", "[velocity, speed]"),
             7,

@@ -315,6 +315,16 @@ def check_fields(
             "'superseded_by:'.",
             lines.get("status"),
         )
+    if (
+        kind.name == DECISION
+        and meta.get("superseded_by")
+        and meta.get("status") in ("proposed", "accepted")
+    ):
+        add(
+            f"{what} with 'superseded_by:' no longer holds: its status is superseded (or "
+            f"deprecated), not {meta['status']}.",
+            lines.get("status"),
+        )
     return findings
 
 
