@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Repo
+from conftest import ROOT, Repo, init_repo
 from test_drift import CARD, retrain
 
 
@@ -183,3 +183,31 @@ def test_serve_dirty_shows_the_edited_pages_findings(pipeline: Repo, tmp_path: P
         wait_for(url + "model/", "epochs 3.")
         assert "ml-findings" not in (fetch_html(url + "model/") or "")
     assert "docs/model.md:3: " in console.read_text()
+
+
+def test_serve_on_the_example_answers_a_params_edit_with_the_finding_and_its_advice(
+    tmp_path: Path,
+) -> None:
+    """A fresh clone of the example (no DVC cache, no data pulled), served as a user would; a
+    param the train stage uses is edited: the preview answers at once with the finding and its
+    complete advice (pull the inputs first, then reproduce), while a strict build fails."""
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    repo = init_repo(clone, tmp_path)
+    with serving(repo, "-f", "example_site/mkdocs.yml") as url:
+        wait_for(url + "model-card/", "Model card: text-classifier")
+        params = repo.read("example_site/params.yaml")
+        assert "  lr: 0.1\n" in params
+        repo.write("example_site/params.yaml", params.replace("  lr: 0.1\n", "  lr: 0.2\n"))
+        started = time.monotonic()
+        home = wait_for(url, "[stale_pipeline]", 60)
+        took = time.monotonic() - started
+        assert "stage 'train' is stale" in home
+        assert "dvc pull" in home and "dvc repro train" in home
+        assert home.index("dvc pull") < home.index("dvc repro train")
+        with urllib.request.urlopen(url + "model-card/", timeout=5) as response:  # noqa: S310
+            assert response.status == 200
+        print(f"the preview showed the finding {took:.1f} s after the edit")
+    strict = repo.build("--strict", config="example_site/mkdocs.yml")
+    assert not strict.ok
+    assert "stage 'train' is stale" in strict.output
