@@ -165,7 +165,9 @@ def _ours(root: Path) -> dict[str, dict[str, Any] | None]:
             result[plot.name] = None
             continue
         chosen = template(project, plot.props.get("template"))
-        result[plot.name] = draw.spec(plot.name, plot.inner, plot.props, found.data, chosen)
+        result[plot.name] = draw.spec(
+            plot.name, plot.inner, plot.props, {"workspace": found.data}, chosen
+        )
     return result
 
 
@@ -554,3 +556,51 @@ def test_a_plot_vega_cannot_draw_is_a_finding_at_its_block(project_repo: Repo) -
     assert "<!--ml-plot" not in page
     marker = page[page.index('data-plot="fetched"') :]
     assert marker.index("ml-missing") < marker.index("</figure>")
+
+
+def test_versions_compare_a_plot_across_revisions_as_dvc_plots_diff(project_repo: Repo) -> None:
+    """``{ml plots NAME versions=A,B}``: each revision's data in one plot, the datapoints and
+    filled template of ``dvc plots diff A B --json``; in the page, a legend entry per revision."""
+    from mkdocs_mlplugin.facts.plots import read_at
+
+    with open(project_repo.path / "dvc.yaml", "a", encoding="utf-8") as fh:
+        fh.write("  - answers:\n      template: bar_horizontal\n      x: count\n")
+        fh.write("      y:\n        extra/labels.csv: label\n")
+    project_repo.write("extra/labels.csv", "label,count\nyes,3\nno,4\n")
+    first = project_repo.commit("Answers, first count", date="2024-02-02T10:00:00+00:00")
+    project_repo.git("tag", "v1")
+    project_repo.write("extra/labels.csv", "label,count\nyes,5\nno,2\nmaybe,1\n")
+    second = project_repo.commit("Answers, second count", date="2024-02-03T10:00:00+00:00")
+    project_repo.git("tag", "v2")
+
+    theirs = json.loads(project_repo.dvc("plots", "diff", "v1", "v2", "--json"))["data"]
+    project = load_project(project_repo.path)
+    (plot,) = [p for p in plots(project) if p.name == "answers"]
+
+    def blobs(specs: list[str]) -> dict[str, bytes | None]:
+        return {
+            s: project_repo.run("git", "cat-file", "blob", s).stdout.encode("utf-8") for s in specs
+        }
+
+    revisions = {
+        rev: read_at(project, plot, commit, "", blobs).data
+        for rev, commit in (("v1", first), ("v2", second))
+    }
+    ours = draw.spec(plot.name, plot.inner, plot.props, revisions, ("bar_horizontal", None))
+    (rendered,) = theirs["answers"]
+    assert json.loads(json.dumps(ours)) == rendered["content"]
+    assert rendered["revisions"] == ["v1", "v2"]
+
+    project_repo.site({"index.md": "{ml plots answers versions=v1,v2}\n"})
+    build = project_repo.build()
+    assert build.ok, build.output
+    (svg,) = _figures(build.page("")).values()
+    assert {"v1", "v2", "yes", "no", "maybe"} <= set(_texts(svg))
+    assert len([r for g in _marks(svg, "rect") for r in g]) == 5  # 2 bars at v1, 3 at v2
+
+
+def test_versions_naming_nothing_is_a_finding(project_repo: Repo) -> None:
+    project_repo.site({"index.md": "{ml plots roc versions=v9.9.9,workspace}\n"})
+    build = project_repo.build()
+    assert not build.ok
+    assert "'v9.9.9' is neither a registered version" in build.output

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import io
 import posixpath
+from collections.abc import Callable
 from typing import Any
 
 from mkdocs_mlplugin.facts.dvc import PlotDefinition, Project
-from mkdocs_mlplugin.facts.structured import parse_structured, read_text
+from mkdocs_mlplugin.facts.structured import parse_blob, parse_structured, read_text
 from mkdocs_mlplugin.findings import Finding, FindingError
 from mkdocs_mlplugin.guards import Missing
 
@@ -194,6 +196,42 @@ def read(project: Project, plot: Plot) -> PlotData:
         except FindingError as exc:
             result.problems.append(exc.finding)
     return result
+
+
+def read_at(
+    project: Project,
+    plot: Plot,
+    commit: str,
+    prefix: str,
+    blobs: Callable[[list[str]], dict[str, bytes | None]],
+) -> PlotData:
+    """The data of PLOT's files as git keeps them at COMMIT (PREFIX: the project's directory
+    from the git root; BLOBS: the build's reader of ``commit:path`` contents). A file git does
+    not have there (DVC-tracked, or not made yet) is missing."""
+    headers = {d.id: bool(d.props.get("header", True)) for d in project.plots if d.dvcfile == ""}
+    result = PlotData({}, {}, [])
+    specs = {source: f"{commit}:{prefix}{source}" for source in plot.sources}
+    contents = blobs(list(specs.values()))
+    for source, spec in specs.items():
+        blob = contents.get(spec)
+        if blob is None:
+            result.missing[source] = (
+                f"{source} is not in git at commit {commit[:7]} (DVC-tracked there, or not "
+                "made yet)."
+            )
+            continue
+        shown = f"{source} at commit {commit[:7]}"
+        reader = functools.partial(_parse_shown, source=source, header=headers.get(source, True))
+        try:
+            result.data[source] = parse_blob(blob, shown, reader)
+        except FindingError as exc:
+            result.problems.append(exc.finding)
+    return result
+
+
+def _parse_shown(text: str, shown: str, *, source: str, header: bool) -> Any:
+    del shown  # parse names SOURCE in its findings
+    return parse(text, source, header)
 
 
 def parse(text: str, source: str, header: bool = True) -> Any:

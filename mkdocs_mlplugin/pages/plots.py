@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import importlib.util
 import re
+from collections.abc import Iterator
 from concurrent.futures import Future
 from typing import Any
 
 from mkdocs_mlplugin import render
+from mkdocs_mlplugin.facts.compare import Side
 from mkdocs_mlplugin.facts.dvc import Project
-from mkdocs_mlplugin.facts.plots import Plot, is_image, plots, read, template
+from mkdocs_mlplugin.facts.plots import Plot, PlotData, is_image, plots, read, read_at, template
 from mkdocs_mlplugin.facts.site import PageFacts, SiteFacts
 from mkdocs_mlplugin.findings import Finding, FindingError, did_you_mean, log
 from mkdocs_mlplugin.pages.references import Reference
@@ -75,10 +77,11 @@ def plots_block(
             f"drawing plots needs {', '.join(absent)}, which {'is' if len(absent) == 1 else 'are'} "
             f"not installed: {EXTRA}.",
         )
+    sides = _sides(site, ref, page)
     lines: list[str] = []
     for plot in chosen:
         try:
-            lines.extend(_figure(project, site, plot, (page.src, ref.line, ref.text)))
+            lines.extend(_figure(project, site, plot, sides, (page.src, ref.line, ref.text), notes))
         except FindingError as exc:
             if ref.name:
                 raise unanswered(
@@ -97,10 +100,44 @@ def plots_block(
     return ['<div class="ml-block ml-plots">', *lines, "</div>"]
 
 
+def _sides(site: SiteFacts, ref: Reference, page: PageFacts) -> list[Side] | None:
+    """The revisions ``versions=`` names (registered versions, GTO stages, git refs,
+    ``workspace``, as a metrics-diff takes them), or None: the work tree alone."""
+    versions = ref.option("versions")
+    if not versions:
+        return None
+    from mkdocs_mlplugin.pages import compare
+
+    written = dict.fromkeys(v.strip() for v in versions.split(",") if v.strip())
+    return [compare.resolve(site, ref, page, v) for v in written]
+
+
+def _data(
+    project: Project, site: SiteFacts, plot: Plot, sides: list[Side] | None
+) -> Iterator[tuple[str, PlotData]]:
+    """(revision as written, the plot's data there) for each of SIDES (None: the work tree)."""
+    if sides is None:
+        yield "workspace", read(project, plot)
+        return
+    for side in sides:
+        if side.commit is None or site.revisions is None:
+            yield side.written, read(project, plot)
+        else:
+            reader = site.revisions
+            yield side.written, read_at(project, plot, side.commit, reader.prefix, reader.blobs)
+
+
 def _figure(
-    project: Project, site: SiteFacts, plot: Plot, where: tuple[str, int | None, str]
+    project: Project,
+    site: SiteFacts,
+    plot: Plot,
+    sides: list[Side] | None,
+    where: tuple[str, int | None, str],
+    notes: list[Finding],
 ) -> list[str]:
-    """PLOT as a figure: its SVG, and a caption naming its data files when its name does not."""
+    """PLOT as a figure: its SVG, and a caption naming its data files when its name does not.
+    With SIDES, each revision's data in one plot, as ``dvc plots diff`` draws it; a revision
+    whose data is not there is left out, with a note and a finding appended to NOTES."""
     from mkdocs_mlplugin.render import plots as draw
 
     if is_image(plot):
@@ -109,20 +146,33 @@ def _figure(
             f"plot '{plot.name}' is an image file; image plots are not drawn here "
             "(link or embed the image in the page).",
         )
-    found = read(project, plot)
-    if found.problems:
-        first = found.problems[0]
-        cause = f"file:{first.file}" if first.file and first.file != plot.dvcfile else None
-        raise _problem(first.kind, f"plot '{plot.name}': {first.message}", cause)
-    if found.missing:
-        raise _problem("missing_value", f"plot '{plot.name}': " + " ".join(found.missing.values()))
+    revisions: dict[str, dict[str, Any]] = {}
+    absent: list[str] = []
+    for label, found in _data(project, site, plot, sides):
+        if found.problems:
+            first = found.problems[0]
+            cause = f"file:{first.file}" if first.file and first.file != plot.dvcfile else None
+            raise _problem(first.kind, f"plot '{plot.name}': {first.message}", cause)
+        if found.missing:
+            said = " ".join(found.missing.values())
+            absent.append(f"{label}: {said}" if sides else said)
+            continue
+        revisions[label] = found.data
+    if not revisions:
+        raise _problem("missing_value", f"plot '{plot.name}': " + " ".join(absent))
+    note = []
+    if absent:
+        message = f"plot '{plot.name}' leaves out " + "; ".join(absent)
+        src, line, text = where
+        notes.append(Finding("missing_value", f"'{text}': {message}", src, line))
+        note = [f'<p class="ml-note">{render.text(message)}</p>']
     try:
         chosen = template(project, _template_name(plot))
     except FindingError as exc:
         message = f"plot '{plot.name}': {exc.finding.message}"
         raise _problem("invalid_project_file", message) from None
     try:
-        spec = draw.spec(plot.name, plot.inner, plot.props, found.data, chosen)
+        spec = draw.spec(plot.name, plot.inner, plot.props, revisions, chosen)
     except draw.PlotError as exc:
         declared = f"{plot.dvcfile}:{plot.line}" if plot.line else plot.dvcfile
         raise _problem(
@@ -153,6 +203,7 @@ def _figure(
         drawn,
         *caption,
         "</figure>",
+        *note,
     ]
 
 

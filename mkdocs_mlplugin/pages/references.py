@@ -141,7 +141,7 @@ def _read(body: str, block: bool, text: str) -> _Parsed:
 
     try:
         words = split(body)
-        if words and words[0] in DIFF_KINDS and "#" in body:
+        if words and words[0] in (*DIFF_KINDS, "plots") and "#" in body:
             words = split(body, comments=False)  # '#prod' names a GTO stage
     except ValueError as exc:
         raise bad(f"{exc} (quote names with spaces in double quotes).") from None
@@ -158,6 +158,8 @@ def _read(body: str, block: bool, text: str) -> _Parsed:
             return _diff_block(kind, args, bad)
         if kind == "experiments":
             return kind, None, None, True, _flags(kind, args, EXPERIMENTS_OPTIONS, bad)
+        if kind == "plots":
+            return _plots_block(args, bad)
         if len(args) > 1:
             raise bad(f"'{kind}' takes at most one name.")
         return kind, args[0] if args else None, None, True, ()
@@ -232,6 +234,22 @@ def _flags(
             hint = did_you_mean(word, allowed)
             raise bad(f"'{kind}' has no option '{word}'.{hint} Options: {', '.join(allowed)}.")
     return tuple((word, "") for word in dict.fromkeys(args))
+
+
+def _plots_block(args: list[str], bad: Any) -> _Parsed:
+    """``{ml plots [NAME] [versions=A,B,...]}``: the plots, or one, at each of the revisions
+    (as ``dvc plots diff A B`` draws them; default: the work tree)."""
+    names = [w for w in args if "=" not in w]
+    options = [w.partition("=") for w in args if "=" in w]
+    if len(names) > 1:
+        raise bad("'plots' takes at most one name.")
+    for key, _, value in options:
+        if key != "versions":
+            raise bad(f"'plots' has no option '{key}'. Options: versions=A,B (revisions).")
+        if not [v for v in value.split(",") if v]:
+            raise bad("versions= names the revisions to compare: versions=v1.0.0,v2.0.0.")
+    kept = tuple((key, value) for key, _, value in options[-1:])
+    return "plots", names[0] if names else None, None, True, kept
 
 
 def _diff_block(kind: str, args: list[str], bad: Any) -> _Parsed:

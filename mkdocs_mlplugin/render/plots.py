@@ -80,29 +80,39 @@ def spec(
     name: str,
     inner: str,
     props: dict[str, Any],
-    data: dict[str, Any],
+    revisions: dict[str, dict[str, Any]],
     template: tuple[str, dict[str, Any] | None],
-    rev: str = "workspace",
 ) -> dict[str, Any]:
-    """The Vega-Lite specification ``dvc plots show --json`` gives for the plot NAME (id
-    INNER in its dvc.yaml, definition PROPS) with DATA (data file -> parsed content) at REV,
-    filled into TEMPLATE ((name, a custom template's JSON or None for DVC's own)); {} when
-    the files hold no datapoints. PlotError with DVC's message when DVC cannot draw it."""
+    """The Vega-Lite specification ``dvc plots show --json`` (one revision) or ``dvc plots diff
+    --json`` (several) gives for the plot NAME (id INNER in its dvc.yaml, definition PROPS)
+    with REVISIONS (revision as written -> data file -> parsed content), filled into TEMPLATE
+    ((name, a custom template's JSON or None for DVC's own)); {} when the files hold no
+    datapoints. PlotError with DVC's message when DVC cannot draw it."""
     from dvc.exceptions import DvcException
     from dvc.render.converter.vega import VegaConverter
     from dvc_render.exceptions import DvcRenderError
     from dvc_render.vega import VegaRenderer
     from dvc_render.vega_templates import Template, get_template
 
-    # match_defs_renderers: only files that hold something are given to the converter
-    given = {file: content for file, content in data.items() if content}
     try:
-        converter = VegaConverter(inner, copy.deepcopy(given), dict(props))
-        datapoints, properties = converter.flat_datapoints(rev)
+        # match_defs_renderers: each revision's datapoints one after the other, the properties
+        # of the first revision that has any; only files that hold something are converted
+        datapoints: list[dict[str, Any]] = []
+        properties: dict[str, Any] = {}
+        drawn: list[str] = []
+        for rev, data in revisions.items():
+            given = {file: content for file, content in data.items() if content}
+            converter = VegaConverter(inner, copy.deepcopy(given), dict(props))
+            points, found = converter.flat_datapoints(rev)
+            if points and rev not in drawn:
+                drawn.append(rev)
+            if not properties and found:
+                properties = found
+            datapoints.extend(points)
         if "title" not in properties:
             properties["title"] = name
-        if datapoints:
-            properties["revs_with_datapoints"] = [rev]
+        if drawn:
+            properties["revs_with_datapoints"] = drawn
         named, content = template
         # the template is given as an object, so dvc-render opens no file of its own
         properties["template"] = (
