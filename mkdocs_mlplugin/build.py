@@ -305,7 +305,8 @@ class Build:
             first_line = _first_line(page, markdown)
         self._bind(page, facts)
         self._title_until_converted(page, markdown)
-        card = facts.artifact is not None and facts.artifact.type == "model"
+        record = records.record_kind(page.meta) is not None  # a record is no model card
+        card = facts.artifact is not None and facts.artifact.type == "model" and not record
         if card:
             self._check_card(page, facts, markdown, first_line)
         elif not facts.binding_failed and cards.asks_model_index(page.meta):
@@ -653,7 +654,7 @@ class Build:
             if project is not None and stage in project.stages:
                 found.setdefault(stage, file)
             artifact = self.site.artifacts.get(str(binding.get("artifact", "")))
-            if artifact is not None:
+            if artifact is not None and kind is None:  # a datasheet is no model card
                 self.card_pages.setdefault(artifact.name, file)
             if artifact is not None and artifact.path is not None and project is not None:
                 found.setdefault(artifact.path, file)
@@ -1219,6 +1220,14 @@ class Build:
             self.findings.extend(
                 records.check_sections(kind, markdown, first_line, required, facts.src)
             )
+            artifact = facts.artifact
+            if kind.name == records.DATASHEET and artifact is not None and artifact.type == "model":
+                message = (
+                    f"a datasheet documents a dataset, and artifact '{artifact.name}' is of type "
+                    "model: bind the dataset it was trained on ('artifact:' or 'data:'), or make "
+                    "this page its model card."
+                )
+                self.findings.add(Finding("record_schema", message, facts.src, ml_line))
         else:
             self.findings.extend(records.check_review_fields(page.meta, facts.src, lines))
         interval = self.options.review_interval

@@ -294,3 +294,26 @@ def test_a_datasheet_goes_stale_when_its_data_changes(pipeline: Repo) -> None:
     pipeline.commit("Datasheet: four rows", date="2024-01-13T09:00:00+00:00")
     built = pipeline.build("--strict", env={"SOURCE_DATE_EPOCH": "1709294400"})
     assert built.ok, built.output
+
+
+def test_a_record_about_a_model_is_no_model_card(pipeline: Repo) -> None:
+    """A debt bound to the model is about it: no card checks, no Hub README, and the registry
+    links the model's card, not the debt; a datasheet bound to a model is refused."""
+    debt = page(DEBT.replace("  stage: train\n", "  artifact: classifier\n"), sections("debt"))
+    sheet = page(
+        DATASHEET.replace("  data: data/raw.csv\n", "  artifact: classifier\n"),
+        sections("datasheet"),
+    )
+    pages = {"index.md": "# Home\n", "debt.md": debt, "sheet.md": sheet}
+    ok, output = build(pipeline, pages, hf_export="hf", registry_page="registry.md")
+    assert not ok
+    assert (
+        "docs/sheet.md:2: a datasheet documents a dataset, and artifact 'classifier' is of type "
+        "model: bind the dataset it was trained on ('artifact:' or 'data:'), or make this page "
+        "its model card. [record_schema]"
+    ) in output
+    assert "card_section" not in output and "Model Details" not in output
+    (pipeline.path / "docs" / "sheet.md").unlink()
+    ok, output = build(pipeline, {"index.md": "# Home\n", "debt.md": debt}, hf_export="hf")
+    assert ok, output
+    assert not (pipeline.home / "built-site" / "hf").exists()
