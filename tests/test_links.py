@@ -232,3 +232,27 @@ def test_mkdocs_ml_check_reports_the_links_and_records_the_build_does(registered
         assert line.replace(": error: ", ": ").replace(": warn: ", ": ") in built.output.replace(
             "ERROR   -  mlplugin: ", ""
         ).replace("WARNING -  mlplugin: ", "")
+
+
+def test_reference_style_links_are_checked_and_made_links(pipeline: Repo) -> None:
+    sha = pipeline.git("rev-parse", "HEAD")
+    page = (
+        "# Notes\n\nSee [the retrain][r], [train][] and [raw]; `[raw]` is code.\n\n"
+        f'[r]: commit:{sha[:10]} "The retrain"\n[train]: <stage:train>\n[RAW]: data:data/raw.cvs\n'
+    )
+    pages = {"notes.md": page, "train.md": "---\nml:\n  stage: train\n---\n# Train\n"}
+    built = build(pipeline, pages, repo_url="https://github.com/acme/reviews")
+    assert not built.ok
+    assert (
+        "docs/notes.md:7: link 'data:data/raw.cvs': no stage or .dvc file outputs "
+        "'data/raw.cvs'. Did you mean 'data/raw.csv'? [broken_link]"
+    ) in built.output
+    fixed = pages | {"notes.md": page.replace("raw.cvs", "raw.csv")}
+    built = build(pipeline, fixed, repo_url="https://github.com/acme/reviews")
+    assert built.ok, built.output
+    html = built.page("notes")
+    paragraph = html[html.index("<p>See") : html.index("</p>", html.index("<p>See"))]
+    commit = f'<a href="https://github.com/acme/reviews/commit/{sha}" title="The retrain">'
+    assert commit + "the retrain</a>" in paragraph
+    assert '<a href="../train/" title="stage train">train</a>' in paragraph
+    assert "and raw; <code>[raw]</code> is code." in paragraph  # no data page: its text

@@ -31,6 +31,16 @@ MARKDOWN_LINK = re.compile(
     + "|".join(LINK_SCHEMES)
     + r"):[^\s)>]*)>?(?P<title>\s+\"[^\"\n]*\")?\s*\)"
 )
+#: a reference-style link definition whose target names one of LINK_SCHEMES:
+#: [id]: scheme:what "title"
+DEFINITION = re.compile(
+    r"^(?P<indent> {0,3})\[(?P<text>[^\]\n]+)\]:[ \t]*<?(?P<target>(?:"
+    + "|".join(LINK_SCHEMES)
+    + r"):[^\s>]*)>?(?P<title>[ \t]+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^)\n]*\)))?[ \t]*$",
+    re.MULTILINE,
+)
+#: a reference-style link, full ([text][id]), collapsed ([id][]) or shortcut ([id])
+USAGE = re.compile(r"(?<![\]!\\])\[(?P<text>[^\]\n]+)\](?:\[(?P<id>[^\]\n]*)\])?(?![(:\[])")
 _SHA = re.compile(r"[0-9a-fA-F]{4,40}")
 #: hosts whose commit pages have a known address: host -> path after the repository
 COMMIT_PATHS = {"github.com": "commit", "gitlab.com": "-/commit", "bitbucket.org": "commits"}
@@ -251,25 +261,34 @@ class Written(NamedTuple):
     target: Target
     title: str | None
     line: int
+    indent: str | None = None  # a reference-style definition's indentation; None: inline
 
 
-def scan(markdown: str, first_line: int) -> Iterator[Written]:
-    """The Markdown links of MARKDOWN (outside code) whose target names a LINK_SCHEMES."""
-    if not any(
-        f"]({scheme}:" in markdown or f"](<{scheme}:" in markdown for scheme in LINK_SCHEMES
-    ):
-        return
+def outside_code(markdown: str) -> Callable[[int], bool]:
+    """Whether a position of MARKDOWN is outside fenced and inline code."""
     ranges = text_ranges(markdown)
     starts = [start for start, _ in ranges]
 
-    def outside_code(pos: int) -> bool:
+    def outside(pos: int) -> bool:
         i = bisect.bisect_right(starts, pos) - 1
         return i >= 0 and pos < ranges[i][1]
 
+    return outside
+
+
+def scan(markdown: str, first_line: int) -> Iterator[Written]:
+    """The Markdown links of MARKDOWN (outside code) whose target names a LINK_SCHEMES:
+    inline links, and reference-style definitions, in order."""
+    if not any(f"{scheme}:" in markdown for scheme in LINK_SCHEMES):
+        return
+    outside = outside_code(markdown)
     # a link stands on one line; its text may hold code (`src/train.py`), its brackets and
     # target may not be in code
-    for m in MARKDOWN_LINK.finditer(markdown):
-        if not (outside_code(m.start()) and outside_code(m.start("target"))):
+    found = [(m, None) for m in MARKDOWN_LINK.finditer(markdown)] + [
+        (m, m.group("indent")) for m in DEFINITION.finditer(markdown)
+    ]
+    for m, indent in sorted(found, key=lambda item: item[0].start()):
+        if not (outside(m.start()) and outside(m.start("target"))):
             continue
         target = parse(m.group("target"))
         if target is None:
@@ -283,7 +302,22 @@ def scan(markdown: str, first_line: int) -> Iterator[Written]:
             target,
             title.strip()[1:-1] if title else None,
             line,
+            indent,
         )
+
+
+def unlink(markdown: str, ids: set[str]) -> str:
+    """MARKDOWN with each reference-style link to one of IDS (lower case: link definitions
+    that were taken out) written as its text, outside code."""
+    if not ids:
+        return markdown
+    outside = outside_code(markdown)
+
+    def text(m: re.Match[str]) -> str:
+        named = (m.group("id") or m.group("text")).lower()
+        return m.group("text") if named in ids and outside(m.start()) else m.group(0)
+
+    return USAGE.sub(text, markdown)
 
 
 def finding(target: Target | str, why: str, src: str, line: int | None) -> Finding:

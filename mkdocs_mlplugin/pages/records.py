@@ -106,6 +106,7 @@ def rewrite(
         return markdown, []
     findings: list[Finding] = []
     parts: list[str] = []
+    unlinked: set[str] = set()  # reference-style definitions taken out
     pos = 0
     for written in found:
         resolved = resolver.resolve(written.target, pages)
@@ -117,12 +118,17 @@ def rewrite(
         if isinstance(resolved, links.Resolved) and resolved.url:
             title = (written.title or resolved.title).replace('"', "'")
             url = urllib.parse.quote(resolved.url, safe=_URL_SAFE)
-            parts.append(f'[{written.text}](<{url}> "{title}")')
-        else:
+            if written.indent is None:
+                parts.append(f'[{written.text}](<{url}> "{title}")')
+            else:
+                parts.append(f'{written.indent}[{written.text}]: <{url}> "{title}"')
+        elif written.indent is None:
             parts.append(written.text)
+        else:  # the definition goes (its line stays, empty); its links become their text
+            unlinked.add(written.text.lower())
         pos = written.end
     parts.append(markdown[pos:])
-    return "".join(parts), findings
+    return links.unlink("".join(parts), unlinked), findings
 
 
 def front_links(
