@@ -420,8 +420,16 @@ def test_the_example_site_builds_strict_from_a_fresh_clone(tmp_path) -> None:
         "docs/model-card.md",
         "docs/pipeline.md",
         "docs/data.md",
+        "docs/records/datasheet-reviews.md",
+        "docs/records/debt-test-split.md",
+        "docs/records/decision-20-epochs.md",
+        "docs/records/runbook-stale-docs.md",
         "registry.md",  # generated: registry_page
         "timeline.md",  # generated: timeline_page
+        "decisions.md",  # generated: decisions_page
+        "debt.md",  # generated: debt_page
+        "runbooks.md",  # generated: runbooks_page
+        "coverage.md",  # generated: coverage_page
     }
 
 
