@@ -46,6 +46,10 @@ with open(out / "labels.csv", "w", newline="") as f:
     w.writerows([["positive", 41], ["negative", 35], ["neutral", 9]])
 json.dump([{"t": i * 0.5} for i in range(6)], open(out / "xs.json", "w"))
 json.dump([{"v": i * i} for i in range(6)], open(out / "ys.json", "w"))
+(out / "curves").mkdir(exist_ok=True)
+for name, rate in (("fast", 0.5), ("slow", 0.1)):
+    json.dump([{"epoch": i, "loss": round(math.exp(-rate * i), 4)} for i in range(10)],
+              open(out / "curves" / f"{name}.json", "w"))
 with open(out / "big.csv", "w", newline="") as f:
     w = csv.writer(f); w.writerow(["x", "y"]); w.writerows((i, i) for i in range(5))
 """
@@ -85,6 +89,8 @@ plots:
         eval/xs.json: t
       y:
         eval/ys.json: v
+  - eval/curves:
+      x: epoch
 """
 
 #: every plot the fixture declares, as ``dvc plots show`` names them, and its template
@@ -99,6 +105,8 @@ DECLARED = {
     "dvc.yaml::eval/loss.json": "smooth",
     "normalized": "confusion_normalized",
     "xfiles": "linear",
+    "eval/curves/fast.json": "linear",  # a directory: a plot for each file in it
+    "eval/curves/slow.json": "linear",
 }
 
 
