@@ -10,7 +10,7 @@ A timed target is judged by the per-round overheads: a 95% interval for their me
 their order alone (the k-th smallest to the k-th largest, k from the binomial distribution),
 is MET when all of it is within the target, MISSED when none of it is, NOT SETTLED otherwise
 or with fewer than 6 rounds. On a machine whose builds drift by a third between rounds, 31
-rounds did not settle 5% at (b) (README, Performance).
+rounds did not settle 5% at (b) (benchmarks/RESULTS.md).
 
 Here: running a process and measuring it (wall and CPU time, peak RSS of the largest process
 and of all of them summed, the machine's steal time), the children that run.py starts for the
