@@ -128,6 +128,8 @@ def test_ci_runs_the_readmes_test_commands() -> None:
     commands = [c for c in fenced_bash(README) if "pytest" in c]
     assert len(commands) == 2
     assert all(command in lines for command in commands)
+    for command in commands:  # set -e alone lets a && list that fails midway pass
+        assert lines[lines.index(command) + 1].startswith("test $? = 0"), command
     main, techdocs = commands
     assert 'pip install -e ".[test]"' in main and "mkdocs-techdocs-core" not in main
     assert techdocs.endswith("python -m pytest -m techdocs")
