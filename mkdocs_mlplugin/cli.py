@@ -64,8 +64,6 @@ def collect(config_file: str, strict: bool = False, since: str | None = None) ->
     returned, for ``report`` to print once."""
     from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, ConfigurationError
-    from mkdocs.structure.files import get_files
-    from mkdocs.structure.pages import Page
 
     if not Path(config_file).is_file():
         raise UsageError(f"{config_file} does not exist: name the site's config with -f.")
@@ -85,7 +83,20 @@ def collect(config_file: str, strict: bool = False, since: str | None = None) ->
         mkdocs_log.propagate = True
     for message in collector.messages(logging.WARNING):
         print(visible(f"mkdocs-ml: warning: {config_file}: {message}"), file=sys.stderr)
+    level = mkdocs_log.level
     mkdocs_log.setLevel(logging.ERROR)  # findings are printed by report(), once
+    try:
+        warnings = len(collector.messages(logging.WARNING))
+        return _check_pages(config, config_file, since, warnings)
+    finally:
+        mkdocs_log.setLevel(level)  # a caller in the same process logs as before
+
+
+def _check_pages(config: Any, config_file: str, since: str | None, warnings: int) -> Checked:
+    """``collect`` once mkdocs.yml is loaded: the build core over every page, then the gate."""
+    from mkdocs.structure.files import get_files
+    from mkdocs.structure.pages import Page
+
     plugin = config.plugins.get("mlplugin")
     options = plugin.config if plugin is not None else _from_extension(config)
     if not isinstance(options, MLConfig):
@@ -120,7 +131,7 @@ def collect(config_file: str, strict: bool = False, since: str | None = None) ->
         except FindingError as exc:
             raise UsageError(exc.finding.message) from None
         build.findings.extend(found)
-    return Checked(build, build.finish(), len(collector.messages(logging.WARNING)), span)
+    return Checked(build, build.finish(), warnings, span)
 
 
 class Checked(NamedTuple):

@@ -437,3 +437,21 @@ def test_information_is_shown_only_when_asked(pipeline: Repo) -> None:
     assert "info:" not in quiet.stdout
     assert "docs/draft.md: info: the page is not committed yet" in verbose.stdout
     assert quiet.returncode == verbose.returncode == 0
+
+
+def test_collect_leaves_mkdocs_logging_as_it_found_it(pipeline: Repo, monkeypatch) -> None:
+    """``collect`` quiets MkDocs' logger while it checks the pages; a host that calls it in its
+    own process (a test runner, a script) then logs as before."""
+    import logging
+
+    from mkdocs_mlplugin.cli import collect
+
+    for key, val in pipeline.env.items():
+        if key.startswith(("GIT_", "DVC_")):
+            monkeypatch.setenv(key, val)
+    pipeline.site({"index.md": "# Home\n\n{ml param train.lr}\n"})
+    mkdocs_log = logging.getLogger("mkdocs")
+    before = (mkdocs_log.level, mkdocs_log.propagate, list(mkdocs_log.handlers))
+    checked = collect(str(pipeline.path / "mkdocs.yml"))
+    assert checked.graded == [] or all(grade != "error" for _, grade in checked.graded)
+    assert (mkdocs_log.level, mkdocs_log.propagate, list(mkdocs_log.handlers)) == before
