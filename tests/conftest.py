@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -292,6 +293,17 @@ def make_pipeline(repo: Repo) -> None:
 
 
 _NET_LOGS_SEEN: dict[Path, int] = {}  # network log -> how much of it a test already blamed
+
+
+@pytest.fixture(autouse=True)
+def mkdocs_log_level() -> Any:
+    """mkdocs-ml's collect() quiets MkDocs' logger for the rest of its process (the findings are
+    printed once, by its report); a test that calls it in this process must not quiet the
+    in-process builds of the tests after it."""
+    log = logging.getLogger("mkdocs")
+    level = log.level
+    yield
+    log.setLevel(level)
 
 
 @pytest.fixture(autouse=True)
