@@ -23,7 +23,13 @@ import threading
 from typing import Any
 
 from mkdocs_mlplugin.checks.drift import Unreadable, parse
-from mkdocs_mlplugin.facts.dvc import DEFAULT_PARAMS, LOCK_FILE, PIPELINE_FILE, Project, _stage
+from mkdocs_mlplugin.facts.dvc import (
+    DEFAULT_PARAMS,
+    LOCK_FILE,
+    PIPELINE_FILE,
+    Project,
+    written_stages,
+)
 from mkdocs_mlplugin.facts.registry import ArtifactEntry, Registry
 from mkdocs_mlplugin.facts.structured import (
     flatten,
@@ -323,15 +329,9 @@ def declared_params(data: Any, dvcfile: str) -> dict[str, list[str] | None]:
         return {}
     directory = posixpath.dirname(dvcfile)
     found: dict[str, list[str] | None] = {}
-    stages = data.get("stages")
-    for name, definition in (stages if isinstance(stages, dict) else {}).items():
-        if not isinstance(definition, dict) or "foreach" in definition or "matrix" in definition:
-            continue
-        try:
-            stage = _stage(str(name), dvcfile, directory, definition)
-        except (TypeError, ValueError, AttributeError):
-            continue
-        _merge(found, stage.params)
+    for _, stage in written_stages(data, dvcfile):
+        if stage is not None:
+            _merge(found, stage.params)
     for item in data.get("params") or []:
         if isinstance(item, str) and "${" not in item:
             _merge(found, {posixpath.normpath(posixpath.join(directory, item)): None})

@@ -1188,6 +1188,20 @@ def _index(
         below.setdefault(parent, []).append(owner)
 
 
+def written_stages(data: dict[str, Any], dvcfile: str) -> Iterator[tuple[str, Stage | None]]:
+    """(name, stage) for each stage of DVCFILE's parsed contents as written, unresolved (another
+    commit's dvc.yaml): foreach/matrix stages are left out; a stage that cannot be read is None."""
+    directory = posixpath.dirname(dvcfile)
+    stages = data.get("stages")
+    for name, definition in (stages if isinstance(stages, dict) else {}).items():
+        if not isinstance(definition, dict) or "foreach" in definition or "matrix" in definition:
+            continue
+        try:
+            yield str(name), _stage(str(name), dvcfile, directory, definition)
+        except (TypeError, ValueError, AttributeError):
+            yield str(name), None
+
+
 def declared_metrics(data: Any, dvcfile: str, shown: str) -> dict[str, bool]:
     """Metrics file (project-relative) -> whether DVC caches it (so git does not hold it), from
     the parsed contents of DVCFILE as written (another commit's: not resolved, so a path with
@@ -1200,18 +1214,13 @@ def declared_metrics(data: Any, dvcfile: str, shown: str) -> dict[str, bool]:
             Finding("invalid_project_file", f"{shown} must be a mapping with a 'stages:' key.")
         )
     directory = posixpath.dirname(dvcfile)
-    stages = data.get("stages")
     declared: dict[str, bool] = {}
     cached: set[str] = set()
-    for name, definition in (stages if isinstance(stages, dict) else {}).items():
-        if not isinstance(definition, dict) or "foreach" in definition or "matrix" in definition:
-            continue
-        try:
-            stage = _stage(str(name), dvcfile, directory, definition)
-        except (TypeError, ValueError, AttributeError):
+    for name, stage in written_stages(data, dvcfile):
+        if stage is None:
             raise FindingError(
                 Finding("invalid_project_file", f"{shown}: stage '{name}' is not a valid stage.")
-            ) from None
+            )
         cached |= {out.path for out in stage.outs if out.cache}
         declared |= {path: path in cached for path in stage.metrics}
     for metric in data.get("metrics") or []:
