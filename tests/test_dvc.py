@@ -1106,3 +1106,23 @@ def test_dvc_yaml_schema_check_agrees_with_dvcs_own(data: Any) -> None:
         return "valid"
 
     assert verdict(_pipeline_schema()) == verdict(COMPILED_MULTI_STAGE_SCHEMA)
+
+
+def test_a_metrics_file_inside_a_cached_directory_out_is_cached() -> None:
+    """As iterative/example-get-started declares it: top-level ``metrics: [eval/metrics.json]``
+    and a stage whose cached out is the directory ``eval``. git keeps no eval/metrics.json, so
+    a past commit's metrics must read as DVC-cached (not as "no metrics")."""
+    from mkdocs_mlplugin.facts.dvc import declared_metrics
+
+    data = {
+        "stages": {
+            "evaluate": {"cmd": "python src/evaluate.py", "outs": ["eval"]},
+            "report": {"cmd": "true", "outs": [{"reports": {"cache": False}}]},
+        },
+        "metrics": ["eval/metrics.json", "reports/metrics.json", "evaluation.json"],
+    }
+    assert declared_metrics(data, "dvc.yaml", "dvc.yaml") == {
+        "eval/metrics.json": True,
+        "reports/metrics.json": False,
+        "evaluation.json": False,
+    }

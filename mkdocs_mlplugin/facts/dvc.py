@@ -1222,9 +1222,13 @@ def declared_metrics(data: Any, dvcfile: str, shown: str) -> dict[str, bool]:
                 Finding("invalid_project_file", f"{shown}: stage '{name}' is not a valid stage.")
             )
         cached |= {out.path for out in stage.outs if out.cache}
-        declared |= {path: path in cached for path in stage.metrics}
+        declared |= dict.fromkeys(stage.metrics, False)
     for metric in data.get("metrics") or []:
         if isinstance(metric, str):
-            path = _join(directory, metric)
-            declared.setdefault(path, path in cached)
-    return {path: c for path, c in declared.items() if "${" not in path}
+            declared.setdefault(_join(directory, metric), False)
+    # cached: the file is a cached out, or lies in one (a directory out such as 'eval')
+    return {
+        path: path in cached or any(parent in cached for parent in ancestors(path))
+        for path in declared
+        if "${" not in path
+    }
