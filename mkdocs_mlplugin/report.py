@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from mkdocs_mlplugin.checks import compare
 from mkdocs_mlplugin.facts.compare import WORKSPACE, Side, Unresolved
+from mkdocs_mlplugin.pages.compare import snapshot_notes
 
 if TYPE_CHECKING:
     from mkdocs_mlplugin.build import Build
     from mkdocs_mlplugin.findings import Finding
 
-REPORT_VERSION = 1
+REPORT_VERSION = 2  # 2: notes by section (metrics, params)
 
 
 class ReportError(Exception):
@@ -41,13 +42,11 @@ def assemble(build: Build, base: str, graded: list[tuple[Finding, str]]) -> dict
         raise ReportError(str(exc)) from None
     new = Side(WORKSPACE, None, WORKSPACE)
     before, after = reader.snapshot(old), reader.snapshot(new)
-    notes = [f"{old.label}: {p}" for p in before.problems]
-    notes += [f"work tree: {p}" for p in after.problems]
-    notes += [
-        f"{file} is DVC-tracked at {old.label} (cached by DVC, not kept in git), so not compared."
-        for file in sorted(before.cached)
-        if before.metrics.get(file) is None
-    ]
+    # what could not be read, said as the comparison blocks say it, for each side
+    notes = {
+        what: snapshot_notes(old, before, what) + snapshot_notes(new, after, what)
+        for what in ("metrics", "params")
+    }
     names = {a.path: name for name, a in site.artifacts.items() if a.path}
     repo = site.repo
     return {

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import sys
 from decimal import Decimal
 from typing import Any
 
@@ -161,3 +163,52 @@ def test_a_base_that_names_nothing_is_an_error_that_says_so(branch: Repo) -> Non
     assert done.returncode == 2
     assert "'mian' is neither a registered version" in done.stderr
     assert done.stdout == ""
+
+
+def test_metrics_dvc_caches_and_nobody_pulled_are_said_unread_under_metrics(
+    pipeline: Repo,
+) -> None:
+    """As in a fresh clone of iterative/example-get-started (metrics in DVC's cache, no
+    ``dvc pull``): ``dvc metrics diff`` cannot load either side. The report says so in its
+    Metrics section, for the base and for the work tree, instead of "No metrics." with a note
+    on the base alone at the end of the comment."""
+    dvc_yaml = pipeline.read("dvc.yaml")
+    pipeline.write(
+        "dvc.yaml", re.sub(r"- metrics\.json:\n\s+cache: false", "- metrics.json", dvc_yaml)
+    )
+    pipeline.git("rm", "-q", "--cached", "metrics.json")
+    pipeline.dvc("repro", "-q", "-f", "evaluate")  # caches it and lists it in .gitignore
+    pipeline.site({"card.md": CARD}, plugin={"card_sections": []})
+    pipeline.commit("Metrics in the DVC cache", date="2024-01-15T09:00:00+00:00")
+    # a clone that never pulled: neither the file nor DVC's cache of it
+    (pipeline.path / "metrics.json").unlink()
+    shutil.rmtree(pipeline.path / ".dvc" / "cache")
+    dvc = pipeline.run(
+        sys.executable, "-m", "dvc", "metrics", "diff", "HEAD", "--json", check=False
+    )
+    assert "failed to load some metrics for following revisions: 'HEAD, workspace'" in dvc.stderr
+    assert json.loads(dvc.stdout) == {}
+
+    done = ml(pipeline, "report", "--base", "HEAD", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    record = json.loads(done.stdout)
+    assert record["metrics"] == []
+    head = pipeline.git("rev-parse", "--short=7", "HEAD")
+    unread = [
+        f"metrics.json is DVC-tracked at HEAD ({head}) (cached by DVC, not kept in git), so "
+        "not compared; declare metrics with 'cache: false' to keep them in git.",
+        "metrics.json is not in the workspace: run 'dvc pull' before the build, or track it "
+        "in git with 'cache: false'.",
+    ]
+    assert record["notes"] == {"metrics": unread, "params": []}
+
+    text = ml(pipeline, "report", "--base", "HEAD").stdout
+    metrics, rest = text.split("### Metrics\n", 1)[1].split("### Params", 1)
+    said = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", metrics)
+    assert "No metrics." not in said
+    assert said.strip().splitlines() == [
+        "No metrics could be read:",
+        "",
+        *(f"- {n}" for n in unread),
+    ]
+    assert "DVC-tracked" not in rest and "dvc pull" not in rest

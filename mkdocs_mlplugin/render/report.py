@@ -27,14 +27,17 @@ def markdown(report: dict[str, Any]) -> str:
     )
     lines += ["", "### Pipeline", "", *_pipeline(report["pipeline"])]
     lines += ["", "### Metrics", ""]
-    lines += _diff(report["metrics"], "Metric", base_label, "No metrics.")
+    notes = report["notes"]
+    unread = "No metrics could be read:"
+    lines += _diff(report["metrics"], "Metric", base_label, "No metrics.", unread, notes["metrics"])
     lines += ["", "### Params", ""]
-    lines += _diff(report["params"], "Param", base_label, "No params changed.")
+    unread = "No params changed among those read; not read:"
+    lines += _diff(
+        report["params"], "Param", base_label, "No params changed.", unread, notes["params"]
+    )
     lines += ["", "### Outputs", ""]
     lines += _outputs(report["outputs"])
     lines += ["", "### Docs", "", *_findings(report)]
-    if report["notes"]:
-        lines += ["", *(f"- {escape(note)}" for note in report["notes"])]
     return "\n".join(lines) + "\n"
 
 
@@ -62,9 +65,14 @@ def _pipeline(stages: list[dict[str, Any]]) -> list[str]:
     return [escape(summary), "", *MARKDOWN.table(("Stage", "State", "Why"), rows, "")]
 
 
-def _diff(rows: list[dict[str, Any]], key: str, base: str, empty: str) -> list[str]:
+def _diff(
+    rows: list[dict[str, Any]], key: str, base: str, empty: str, unread: str, notes: list[str]
+) -> list[str]:
+    """The table of ROWS (or EMPTY, or UNREAD when NOTES say what could not be read at either
+    side), then the NOTES."""
+    said = [f"- {escape(note)}" for note in notes]
     if not rows:
-        return [escape(empty)]
+        return [escape(unread), "", *said] if said else [escape(empty)]
     body = [
         (
             Code(r["file"]),
@@ -77,7 +85,7 @@ def _diff(rows: list[dict[str, Any]], key: str, base: str, empty: str) -> list[s
         for r in rows
     ]
     headers = ("File", key, base, "workspace", "Change", "Change (%)")
-    return MARKDOWN.table(headers, body, "")
+    return [*MARKDOWN.table(headers, body, ""), *([""] if said else []), *said]
 
 
 def _value(value: Any, file: str, where: str) -> Any:
