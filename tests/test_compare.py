@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -354,3 +355,79 @@ def test_the_diff_is_dvcs_diff(
         if "diff" in dvc_row:
             assert shown["diff"] == pytest.approx(dvc_row["diff"], rel=1e-9, abs=1e-9)
             assert Decimal(shown["change"]) == Decimal(repr(row.new)) - Decimal(repr(row.old))
+
+
+CACHED_PAGE = """\
+# Metrics DVC keeps
+
+{ml metrics-diff in-git cached}
+
+{ml metric accuracy}
+
+{ml metrics-diff cached workspace}
+"""
+
+
+def test_a_metrics_file_dvc_caches_is_a_finding_as_a_metric_is(pipeline: Repo) -> None:
+    """A metrics file declared without 'cache: false' is in DVC's cache, not in git. On a fresh
+    clone (no cache, nothing pulled) ``dvc metrics diff`` cannot load it at the commit that
+    caches it; the diff block shows what DVC shows (a dash), says why under the table, and is a
+    missing_value finding at its line naming the revision, as ``{ml metric}`` of a metric
+    that is not pulled is."""
+    repo = pipeline
+    repo.git("tag", "in-git")
+    dvcfile = repo.read("dvc.yaml")
+    assert "    - metrics.json:\n        cache: false\n" in dvcfile
+    repo.write(
+        "dvc.yaml", dvcfile.replace("- metrics.json:\n        cache: false\n", "- metrics.json\n")
+    )
+    repo.git("rm", "-q", "--cached", "metrics.json")
+    evaluate_with(repo, 0.95, 0.2)
+    repo.dvc("repro", "-q")
+    repo.commit("Metrics in DVC's cache", date="2024-01-11T09:00:00+00:00")
+    repo.git("tag", "cached")
+    cached = repo.git("rev-parse", "--short=7", "cached")
+    in_git = repo.git("rev-parse", "--short=7", "in-git")
+    repo.site({"index.md": CACHED_PAGE})
+    repo.commit("Docs", date="2024-01-12T09:00:00+00:00")
+    clone = Repo(repo.home / "clone", repo.home)
+    repo.git("clone", "-q", "--no-local", str(repo.path), str(clone.path))
+    assert not (clone.path / "metrics.json").exists()
+
+    said = clone.run(
+        sys.executable, "-m", "dvc", "metrics", "diff", "--all", "--json", "in-git", "cached"
+    )
+    assert "failed to load some metrics for following revisions: 'cached'" in said.stderr
+    dvc = json.loads(said.stdout)
+    build = clone.build()
+    assert build.ok, build.output
+    page = build.page("")
+    first, _ = blocks(page, "ml-metrics-diff")
+    assert_is_dvc_diff(table(first), dvc, f"in-git ({in_git})", f"cached ({cached})")
+    assert {v["new"] for keys in dvc.values() for v in keys.values()} == {None}
+
+    out = build.output
+    # the page's metric and both diffs: each a missing_value finding at its own line
+    assert re.search(
+        r"index\.md:5: .*metrics\.json is not in the workspace.*\[missing_value\]", out
+    )
+    assert re.search(
+        rf"index\.md:3: '\{{ml metrics-diff in-git cached\}}': metrics file metrics\.json is "
+        rf"DVC-tracked at cached \({cached}\): DVC keeps it in its cache and git has no copy, "
+        r"so the diff cannot show it.*'cache: false'.*\[missing_value\]",
+        out,
+    ), out
+    assert re.search(
+        rf"index\.md:7: .*metrics\.json is DVC-tracked at cached \({cached}\).*\[missing_value\]",
+        out,
+    ), out
+    assert re.search(
+        r"index\.md:7: .*metrics file metrics\.json is not in the workspace.*dvc pull.*"
+        r"\[missing_value\]",
+        out,
+    ), out
+    # the note under the table stays
+    notes = [text_of(n) for n in re.findall(r'<p class="ml-note">(.*?)</p>', page, re.S)]
+    assert any(f"DVC-tracked at cached ({cached}): DVC keeps it" in n for n in notes), notes
+    strict = clone.build("--strict")
+    assert not strict.ok

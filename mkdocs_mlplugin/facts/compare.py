@@ -78,6 +78,7 @@ class Snapshot:
     params: dict[str, dict[str, Any] | None] = dataclasses.field(default_factory=dict)
     cached: set[str] = dataclasses.field(default_factory=set)  # metrics cached by DVC, not in git
     problems: list[str] = dataclasses.field(default_factory=list)  # what could not be read
+    unreadable: set[str] = dataclasses.field(default_factory=set)  # there, but cannot be read
 
 
 class Unresolved(Exception):
@@ -363,4 +364,4 @@ def workspace(project: Project) -> Snapshot:
         data = project.params.get(file)
         params[file] = None if data is None else select(data, wanted[file])
     problems = [f"{file}: {why}" for file, why in sorted(project.unreadable.items())]
-    return Snapshot(dict(project.metrics), params, set(), problems)
+    return Snapshot(dict(project.metrics), params, set(), problems, set(project.unreadable))

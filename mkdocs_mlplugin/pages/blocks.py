@@ -65,7 +65,7 @@ def render_block(
     if ref.kind == "metrics-table":
         return metrics_table(project, ref, page, out)
     if ref.kind in DIFF_KINDS:
-        return compare.diff_block(site, ref, page, out)
+        return compare.diff_block(site, ref, page, notes, out)
     if ref.kind == "experiments":
         return experiments.experiments_block(site, ref, page, notes, out)
     if ref.kind == "plots":

@@ -16,6 +16,7 @@ from mkdocs_mlplugin import render
 from mkdocs_mlplugin.checks import compare
 from mkdocs_mlplugin.facts.compare import WORKSPACE, Revisions, Side, Snapshot, Unresolved
 from mkdocs_mlplugin.facts.site import PageFacts, SiteFacts
+from mkdocs_mlplugin.findings import Finding
 from mkdocs_mlplugin.pages.references import Reference
 from mkdocs_mlplugin.pages.values import unanswered
 
@@ -39,10 +40,16 @@ def resolve(site: SiteFacts, ref: Reference, page: PageFacts, written: str) -> S
 
 
 def diff_block(
-    site: SiteFacts, ref: Reference, page: PageFacts, out: render.Writer = render.HTML
+    site: SiteFacts,
+    ref: Reference,
+    page: PageFacts,
+    notes: list[Finding],
+    out: render.Writer = render.HTML,
 ) -> list[str]:
     """The table of a metrics-diff or params-diff block, with notes on what was compared,
-    written by OUT (HTML, or plain Markdown for a Hub README)."""
+    written by OUT (HTML, or plain Markdown for a Hub README). A metrics file the diff cannot
+    show because DVC keeps it (cached at a commit, not pulled in the work tree) is also a
+    ``missing_value`` finding at REF's line, appended to NOTES, as ``{ml metric}`` gives one."""
     reader = revisions(site, ref, page)
     old = resolve(site, ref, page, ref.name or "HEAD")
     new = resolve(site, ref, page, ref.field or WORKSPACE)
@@ -50,6 +57,11 @@ def diff_block(
     if drawn not in reader.drawn:  # pages showing the same comparison share its drawing
         reader.drawn[drawn] = draw(reader, ref, old, new, out)
     lines, by_file = reader.drawn[drawn]
+    if ref.kind == "metrics-diff":
+        for side in dict.fromkeys((old, new)):
+            for why in kept_by_dvc(side, reader.snapshot(side)):
+                message = f"'{ref.text}': {why}"
+                notes.append(Finding("missing_value", message, page.src, ref.line))
     reader.shown[(page.src, ref.line)] = {
         "page": page.src,
         "line": ref.line,
@@ -141,23 +153,39 @@ def describe(side: Side) -> str:
 
 def snapshot_notes(side: Side, snap: Snapshot, what: str) -> list[str]:
     """What could not be read at SIDE, in words."""
-    files = snap.metrics if what == "metrics" else snap.params
-    notes = []
-    for file, values in sorted(files.items()):
-        if values is not None:
-            continue
-        if side.commit is None:
-            notes.append(
-                f"{file} is not in the workspace: run 'dvc pull' before the build, or track it "
-                "in git with 'cache: false'."
-            )
-        elif file in snap.cached:
-            notes.append(
-                f"{file} is DVC-tracked at {side.label} (cached by DVC, not kept in git), so "
-                "not compared; declare metrics with 'cache: false' to keep them in git."
-            )
+    notes = kept_by_dvc(side, snap) if what == "metrics" else []
+    if what != "metrics" and side.commit is None:
+        notes += [
+            f"{file} is not in the workspace: run 'dvc pull' before the build, or track it "
+            "in git with 'cache: false'."
+            for file, values in sorted(snap.params.items())
+            if values is None
+        ]
     notes += [f"{side.label}: {problem}" for problem in snap.problems]
     return notes
+
+
+def kept_by_dvc(side: Side, snap: Snapshot) -> list[str]:
+    """Why, for each metrics file of SIDE that a diff cannot show because DVC keeps it:
+    at a commit, a file DVC caches (git has no copy; ``dvc metrics diff`` cannot load it
+    either, short of a pulled cache); in the work tree, a file that is not there."""
+    found = []
+    for file, values in sorted(snap.metrics.items()):
+        if values is not None or file in snap.unreadable:
+            continue
+        if side.commit is None:
+            found.append(
+                f"metrics file {file} is not in the workspace (DVC-tracked and not pulled?), "
+                "so the diff cannot show it: run 'dvc pull' before the build, or track it in "
+                "git with 'cache: false'."
+            )
+        elif file in snap.cached:
+            found.append(
+                f"metrics file {file} is DVC-tracked at {side.label}: DVC keeps it in its "
+                "cache and git has no copy, so the diff cannot show it (not compared); "
+                "declare the metrics with 'cache: false' to keep them in git."
+            )
+    return found
 
 
 def changed(row: dict[str, Any], label: str, previous: tuple[dict[str, Any], str]) -> Any:
