@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markdown
 import pytest
 import yaml
 from conftest import Repo
@@ -33,7 +34,7 @@ from mkdocs_mlplugin import render
 from mkdocs_mlplugin.build import THEME_OVERRIDES
 from mkdocs_mlplugin.cli import _annotation
 from mkdocs_mlplugin.findings import Finding, visible
-from mkdocs_mlplugin.pages.stash import _nearest, _simple, contexts
+from mkdocs_mlplugin.pages.stash import Source, Stash, _nearest, _simple, contexts
 from mkdocs_mlplugin.render import mermaid
 
 assert THEME_OVERRIDES is not None
@@ -532,3 +533,135 @@ def test_a_fact_in_a_heading_stays_text_in_the_title_and_navigation(pipeline: Re
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in title.group(1)
     for other in ("index.html", "404.html"):
         assert "<script>alert(1)" not in (build.site / other).read_text()
+
+
+# =========================================================================== deciding without converting
+
+MARKDOWN_PIECES = st.lists(
+    st.sampled_from(
+        [
+            "text ",
+            " ",
+            "\n",
+            "\n\n",
+            "    ",
+            "# ",
+            "- ",
+            "| a | ",
+            "\\",
+            "`",
+            "``",
+            "`{x}` ",
+            "[a](",
+            "![i](",
+            "[a] (",
+            "](",
+            ")",
+            "(",
+            "[",
+            "]",
+            "]:",
+            "[r]: ",
+            "[a][r]",
+            "<",
+            ">",
+            '"',
+            "'",
+            "=",
+            "{",
+            "}",
+            "{: ",
+            "{ onclick=",
+            "{ href=",
+            " .c }",
+            "<a href=",
+            '<a href="',
+            '<img src="',
+            "<div markdown>",
+            "</div>",
+            "<b onclick='",
+            "<!-- ",
+            " -->",
+            "<script>",
+            "</script>",
+            "<https://",
+            "*[T]: ",
+            '!!! note "',
+            "<x\n",
+            'title="',
+            MARK,
+            MARK,
+            MARK,
+        ]
+    ),
+    max_size=24,
+)
+EXTENSIONS = [
+    "attr_list",
+    "md_in_html",
+    "toc",
+    "abbr",
+    "def_list",
+    "footnotes",
+    "tables",
+    "admonition",
+]
+
+
+#: Markdown that puts a fact (MARK) into an attribute where a URL or a script goes
+REFUSING = [
+    "[a](M)",
+    "![i](M)",
+    "[a]( M )",
+    "[a](\nM)",
+    "[a](M 't')",
+    "[a](<M>)",
+    "[a\nb](M)",
+    "[r]: M\n\n[x][r]",
+    "[r]:\n  M\n\n[x][r]",
+    "text { onclick=M }\n",
+    "# H { onclick=M }",
+    "text\n{: onclick='M' }\n",
+    '<a href="M">x</a>',
+    "<a\nhref=\nM>x</a>",
+    "<div onclick='M'>",
+    "<img src=M>",
+    '<a title=">" href="M">',
+    "<div markdown>\n[a](M)\n</div>",
+    "| [a](M) |",
+    "<a href=M",
+    "`x` [a](M) `y`",
+]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(MARKDOWN_PIECES, st.sampled_from(REFUSING), MARKDOWN_PIECES)
+def test_check_converts_every_page_whose_facts_a_conversion_may_refuse(
+    before: list[str], refusing: str, after: list[str]
+) -> None:
+    """mkdocs-ml check converts only the pages where a value may stand in a tag (the rest would
+    cost it most of its time). Whenever converting a page refuses a value, the page was one of
+    them: check reports what the build reports."""
+    stash = Stash()
+    token = stash.token("<span>v</span>", "javascript:alert(1)", Source("p.md", 1, "{ml x}"))
+    page = "".join([*before, refusing.replace("M", MARK), *after]).replace(MARK, token)
+    markdown.Markdown(extensions=[*EXTENSIONS, stash.extension()]).convert(page)
+    if stash.take_refused():
+        assert stash.may_stand_in_markup(page), page
+
+
+def test_a_page_whose_facts_stand_in_text_is_decided_without_converting() -> None:
+    """Braces in a code span, a link closed before the fact, an attribute list closed before
+    it, a link on the line before: the facts stand in text, and check need not convert."""
+    stash = Stash()
+    token = stash.token("<span>v</span>", "javascript:alert(1)")
+    for page in [
+        f"Trained with `{{ml stage train}}` written literally, which is {token}.",
+        f"- [g00](models/g00.md): lr {token}",
+        f"See [the card](card.md).\n{token}",
+        f"## Results {{ #results }} {token}",
+        f"![plot](p.svg) and {token}",
+        f"A < B and {token}",
+    ]:
+        assert not stash.may_stand_in_markup(page), page
+        assert stash.may_stand_in_markup(page.replace(token, "") + f"[a]({token})"), page

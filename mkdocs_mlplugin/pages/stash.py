@@ -37,7 +37,13 @@ _OPEN, _CLOSE = "\ue000", "\ue001"
 _DIGIT, _BASE = 0xE100, 0x1000  # digits of the index: U+E100..U+F0FF
 
 
-_MARKUP = re.compile(r"[<>={]|\]\(|\]:")
+_DESTINATION = re.compile(r"\]\s*\(")
+# raw HTML before a token: a tag, a comment, a declaration, a processing instruction
+_RAW_HTML = re.compile("<[A-Za-z/!?]")
+_NOT_A_TAG = re.compile("<[!?]")
+# a code span: a run of backticks not escaped, up to the next run as long, across the lines of
+# a paragraph
+_CODE_SPAN = re.compile(r"(?<![\\`])(`+)(?!`).+?(?<!`)\1(?!`)", re.DOTALL)
 
 
 class Source(NamedTuple):
@@ -125,11 +131,32 @@ class Stash:
         )
 
     def may_stand_in_markup(self, markdown: str) -> bool:
-        """Whether a token of MARKDOWN is on a line that may put it into a tag once converted:
-        one with raw HTML, an attribute, a link or an attribute list."""
+        """Whether a token of MARKDOWN may stand in a tag once converted, where only converting
+        the page tells whether its value is refused. Decided from the Markdown, erring towards
+        yes: in raw HTML (read from the page's start as a browser reads HTML; a comment, a
+        declaration or an element of raw text before a token is a yes), or after a link's
+        destination, a reference definition or an attribute list's brace on its line (or a
+        destination at the end of the line before), code spans aside."""
         if _OPEN not in markdown:
             return False
-        return any(_MARKUP.search(line) for line in markdown.splitlines() if self._prefix in line)
+        positions = [m.start() for m in self.pattern.finditer(markdown)]
+        if not positions:
+            return False
+        last = positions[-1]
+        if _RAW_HTML.search(markdown, 0, last):
+            if _RAW_TEXT.search(markdown, 0, last) or _NOT_A_TAG.search(markdown, 0, last):
+                return True  # what Markdown makes of them, converting tells
+            if any(place is not None for place in contexts(markdown, positions)):
+                return True
+        spans = _outside_code(markdown)
+        for pos in positions:
+            line = markdown.rfind("\n", 0, pos) + 1
+            previous = markdown.rfind("\n", 0, max(line - 1, 0)) + 1
+            if _opens_attribute(spans[line:pos]) or (
+                line and _opens_attribute(spans[previous:line])
+            ):
+                return True
+        return False
 
     def take_refused(self) -> list[Finding]:
         refused, self.refused = self.refused, []
@@ -398,3 +425,27 @@ def _tag(text: str, lt: int) -> tuple[int, list[Place], str]:
                 break
         pos = a.end()
     return n, places, name
+
+
+def _outside_code(markdown: str) -> str:
+    """MARKDOWN with its code spans blanked (in each paragraph, across its lines), every other
+    character where it was."""
+    out: list[str] = []
+    end = 0
+    for paragraph in re.finditer(r"(?:[^\n]*\S[^\n]*(?:\n|\Z))+", markdown):
+        out.append(markdown[end : paragraph.start()])
+        text = paragraph.group(0)
+        out.append(_CODE_SPAN.sub(lambda m: " " * len(m.group(0)), text) if "`" in text else text)
+        end = paragraph.end()
+    out.append(markdown[end:])
+    return "".join(out)
+
+
+def _opens_attribute(text: str) -> bool:
+    """Whether what follows TEXT (a line's start, code spans blanked) goes into an attribute:
+    a link's or an image's destination not closed yet (a ')' after its '(' ends it, or leaves
+    no scheme to what follows), a reference definition, an attribute list not closed yet."""
+    if "]:" in text or text.rfind("{") > text.rfind("}"):
+        return True
+    opened = [m.end() for m in _DESTINATION.finditer(text)]
+    return bool(opened) and ")" not in text[opened[-1] :]
