@@ -40,12 +40,14 @@ import dataclasses
 import hashlib
 import json
 import os
+import posixpath
 import random
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import BinaryIO
 
 
 @dataclasses.dataclass(frozen=True)
@@ -523,8 +525,9 @@ def paragraph(seed: str, n: int = 60) -> str:
     return text[0].upper() + text[1:] + "."
 
 
-def page_text(pid: int, revision: int, g: Group, log: list[str]) -> str:
-    """A plain page: prose, a settings table with DVC references, code, admonitions."""
+def page_text(pid: int, revision: int, g: Group, log: list[str], block: str = "") -> str:
+    """A plain page: prose, a settings table with DVC references, code, admonitions; with
+    BLOCK (a comparison), a section that shows it."""
     kind = FEATURES[pid % len(FEATURES)]
     lines = [
         f"# Experiment note {pid:04d}",
@@ -565,6 +568,7 @@ def page_text(pid: int, revision: int, g: Group, log: list[str]) -> str:
         "",
         paragraph(f"p{pid}-more", 50),
         "",
+        *(["## Comparison", "", block, ""] if block else []),
         "## Revision log",
         "",
         *log[-6:],
@@ -573,9 +577,10 @@ def page_text(pid: int, revision: int, g: Group, log: list[str]) -> str:
     return "\n".join(lines)
 
 
-def model_card(g: Group, revision: int) -> str:
+def model_card(g: Group, revision: int, block: str = "") -> str:
     """A model card bound to the group's model: Hugging Face metadata, Mitchell et al.'s
-    sections, provenance, params table, metrics and a focused pipeline diagram."""
+    sections, provenance, params table, metrics and a focused pipeline diagram; with BLOCK (a
+    comparison), a section that shows it."""
     artifact = f"{g.dvcfile}:model-{g.name}" if g.sub else f"model-{g.name}"
 
     def section(title: str, *body: str) -> list[str]:
@@ -630,8 +635,127 @@ def model_card(g: Group, revision: int) -> str:
                 f"Model revision {revision}.",
             ),
             *section("Pipeline", f"{{ml pipeline focus={g.stage('train')} collapse}}"),
+            *(section("Comparison", block) if block else []),
         ]
     )
+
+
+# --------------------------------------------------------------------------- --pages-with
+
+#: what ``--pages-with`` puts on a tenth of the pages: records (the documentation standard's
+#: benchmark) or comparisons (metrics-diff and params-diff blocks)
+PAGES_WITH = ("records", "compare")
+RECORD_KINDS = ("decision", "debt", "runbook", "datasheet")
+#: the comparisons of plain pages, in turn, and of model cards: the card of a root group's
+#: model in prod compares its registry stages (even groups, then odd), another card its model
+#: with its recent history
+PAGE_COMPARISONS = ("{ml metrics-diff HEAD~100 HEAD}", "{ml params-diff HEAD~300}")
+CARD_COMPARISONS = (
+    "{ml metrics-diff #prod workspace}",
+    "{ml params-diff #dev #prod all}",
+    "{ml metrics-diff HEAD~10}",
+)
+#: with records: commit links go to a forge, and the plugin keeps the standard and its registers
+RECORDS_SITE = "repo_url: https://github.com/example/bench\n"
+RECORDS_PLUGIN = """\
+plugins:
+  - mlplugin:
+      decisions_page: decisions.md
+      debt_page: debt.md
+      runbooks_page: runbooks.md
+      coverage_page: coverage.md
+      review_interval: 3650
+      require:
+        model_cards: true
+        records: [decision, debt, runbook, datasheet]
+"""
+
+
+@dataclasses.dataclass(frozen=True)
+class RecordFacts:
+    """What a record page says that the history decides: the commit it links (an id), the
+    latest registered version of its group's model (``NAME@VERSION``, or "" when none is),
+    the dates it was written and last changed (reviewed), and the decisions it supersedes
+    and is superseded by (paths from the page)."""
+
+    commit: str
+    artifact: str
+    written: str
+    reviewed: str
+    supersedes: str = ""
+    superseded_by: str = ""
+
+
+def day(when: int) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(when))
+
+
+def record_text(kind: str, pid: int, g: Group, log: list[str], facts: RecordFacts) -> str:
+    """A record page of KIND (decision, debt, runbook, datasheet): its fields, its links
+    (a commit, a registered model version, a stage, a data path) in front matter and one in
+    its text, its required sections with text, and the per-page values plain pages use.
+    The kinds' values and sections are the plugin's own table (imported here, not at the top:
+    the benchmarks' children import this module before they time the plugin's import)."""
+    from mkdocs_mlplugin.checks.records import DEBT_STATUS, IMPACTS, PRIORITIES, RECORDS
+
+    who = [AUTHORS[(pid + i) % len(AUTHORS)][0] for i in range(2)]
+    stage = g.stage("train")
+    data = f"data/raw/{g.name}.csv"
+    links = [f"commit:{facts.commit[:12]}", f"stage:{stage}", f"data:{data}"]
+    if facts.artifact:
+        links.insert(1, f"artifact:{facts.artifact}")
+    key, value = ("data", data) if kind == "datasheet" else ("stage", stage)
+    fields: list[str] = []
+    if kind == "decision":
+        status = "superseded" if facts.superseded_by else "accepted"
+        fields = [f"status: {status}", f"date: {facts.written}", f"deciders: [{', '.join(who)}]"]
+        fields += [f"supersedes: {facts.supersedes}"] if facts.supersedes else []
+        fields += [f"superseded_by: {facts.superseded_by}"] if facts.superseded_by else []
+        title = f"Decision {pid:04d}: {FEATURES[pid % len(FEATURES)]} features for {g.name}"
+    elif kind == "debt":
+        fields = [
+            f"status: {DEBT_STATUS[pid % len(DEBT_STATUS)]}",
+            f"priority: {PRIORITIES[pid % len(PRIORITIES)]}",
+            f"impact: [{IMPACTS[pid % len(IMPACTS)]}, {IMPACTS[(pid + 1) % len(IMPACTS)]}]",
+            f"effort: {1 + pid % 9} days",
+            f"owner: {who[0]}",
+            f"date: {facts.written}",
+        ]
+        title = f"Debt {pid:04d}: the {g.name} training shortcut"
+    elif kind == "runbook":
+        fields = [
+            f"alerts: [{g.name}-accuracy-drop, {g.name}-latency-{pid % 3}]",
+            f"owner: {who[0]}",
+            f"service: reviews-{g.name}",
+        ]
+        value = g.stage("evaluate")
+        title = f"Runbook {pid:04d}: {g.name} accuracy drops"
+    else:
+        fields = [f"owner: {who[1]}"]
+        title = f"Datasheet {pid:04d}: the {g.name} reviews"
+    front = [
+        "---",
+        "ml:",
+        f"  record: {kind}",
+        f"  {key}: {yaml_scalar(value)}",
+        *fields,
+        "links:",
+        *[f"  - {yaml_scalar(link)}" for link in links],
+        f"reviewed: {facts.reviewed}",
+        "---",
+    ]
+    body = [
+        f"# {title}",
+        "",
+        "Last updated {ml page updated}, first written {ml page created}; the model is "
+        f"{{ml out {g.project_path('model')} short}}, trained by {{ml stage {stage} cmd}}.",
+        "",
+    ]
+    for n, name in enumerate(RECORDS[kind].sections):
+        body += [f"## {name}", "", paragraph(f"r{pid}-{n}", 40), ""]
+        if n == 0:
+            body += [f"Seen since [the change before this record](commit:{facts.commit[:10]}).", ""]
+    return "\n".join([*front, *body, "## Revision log", "", *log[-6:], ""])
 
 
 def index_page(groups: list[Group], revision: int) -> str:
@@ -664,9 +788,18 @@ def index_page(groups: list[Group], revision: int) -> str:
 class Stream:
     """A git fast-import stream, written straight to the process."""
 
-    def __init__(self, out) -> None:
+    def __init__(self, out, answers: BinaryIO | None = None) -> None:
         self.out = out
+        self.answers = answers  # fast-import's --cat-blob-fd, for commit_id
         self.mark = 0
+
+    def commit_id(self, mark: int) -> str:
+        """The id git gave the commit of MARK (fast-import's get-mark)."""
+        if self.answers is None:
+            raise ValueError("the stream was opened without fast-import's answers")
+        self.out.write(b"get-mark :%d\n" % mark)
+        self.out.flush()
+        return self.answers.readline().decode().strip()
 
     def data(self, payload: bytes) -> None:
         self.out.write(b"data %d\n" % len(payload))
@@ -697,6 +830,35 @@ class Stream:
         self.data(message.encode())  # its trailing LF ends the tag
 
 
+def tag_plan(size: Size, n_groups: int) -> list[tuple[str, list[tuple[str, int]], int]]:
+    """The GTO tags of SIZE, per artifact: its name, its registered versions in order (each
+    with the index of the commit it is registered at) and how many stage assignments follow."""
+    if not size.tags:
+        return []
+    n_art = max(2, min(20, size.tags // 50))  # 1,000 tags: 20 artifacts of 50 tags
+    plan = []
+    for a in range(n_art):
+        name = f"model-g{a:02d}" if a < n_groups else f"dataset-{a:02d}"
+        count = size.tags // n_art + (1 if a < size.tags % n_art else 0)
+        n_versions = max(1, (count * 3 + 4) // 5)
+        # versions spread over the history, in order
+        step = max(1, (size.commits - 1) // (n_versions + 1))
+        offset = (a * 7) % max(1, step)
+        versions = []
+        major, minor, patch = 0, 1, 0
+        for v in range(n_versions):
+            index = min(size.commits - 1, 1 + offset + v * step)
+            if v % 10 == 9:
+                major, minor, patch = major + 1, 0, 0
+            elif v % 3 == 2:
+                minor, patch = minor + 1, 0
+            else:
+                patch += 1
+            versions.append((f"v{major}.{minor}.{patch}", index))
+        plan.append((name, versions, count - n_versions))
+    return plan
+
+
 def git_env(home: Path) -> dict[str, str]:
     """git and DVC isolated from the user's configuration."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "DVC_"))}
@@ -718,9 +880,12 @@ def git_env(home: Path) -> dict[str, str]:
     return env
 
 
-def generate(size_name: str, dest: Path, home: Path) -> dict:
-    """Write the repository for SIZE_NAME into DEST (replaced); return a summary."""
+def generate(size_name: str, dest: Path, home: Path, pages_with: str = "") -> dict:
+    """Write the repository for SIZE_NAME into DEST (replaced); return a summary. PAGES_WITH
+    (one of PAGES_WITH, or "" for none) puts records or comparisons on a tenth of the pages."""
     size = SIZES[size_name]
+    if pages_with and pages_with not in PAGES_WITH:
+        raise ValueError(f"pages_with is one of {', '.join(PAGES_WITH)}, not {pages_with!r}")
     started = time.perf_counter()
     rng = random.Random(f"mkdocs-mlplugin-bench-{size_name}")
     if dest.exists():
@@ -768,6 +933,26 @@ def generate(size_name: str, dest: Path, home: Path) -> dict:
         return files
 
     base = MKDOCS_BASE.format(size=size_name)
+    plugins = dict(PLUGINS)
+    if pages_with == "records":
+        base += RECORDS_SITE
+        plugins["ml"] = RECORDS_PLUGIN
+    n_plain = size.pages - 1 - n_groups
+    tenth = size.pages // 10
+    # the plain pages that carry a record or a comparison: pid -> its ordinal among them
+    chosen: dict[int, int] = {}
+    if pages_with:
+        count = tenth if pages_with == "records" else max(0, tenth - n_groups)
+        chosen = {(i * n_plain) // count: i for i in range(min(count, n_plain))}
+    plan = tag_plan(size, n_groups)
+    latest = {name: versions[-1][0] for name, versions, _ in plan}
+    in_prod = {name for name, _, n_assign in plan if n_assign >= 3}  # dev, staging, prod
+
+    def card(g: Group, revision: int) -> str:
+        staged = not g.sub and f"model-{g.name}" in in_prod
+        block = CARD_COMPARISONS[g.index % 2 if staged else 2] if pages_with == "compare" else ""
+        return model_card(g, revision, block)
+
     initial = {
         ".gitignore": "/site/\n__pycache__/\n",
         ".dvc/config": "[core]\n    autostage = false\n    analytics = false\n",
@@ -784,13 +969,12 @@ def generate(size_name: str, dest: Path, home: Path) -> dict:
             for g in groups
         },
         **sources,
-        **{f"mkdocs-{v}.yml": base + p for v, p in PLUGINS.items()},
+        **{f"mkdocs-{v}.yml": base + p for v, p in plugins.items()},
         **pipeline_files(groups),
         "docs/index.md": index_page(groups, 0),
-        **{f"docs/models/{g.name}.md": model_card(g, 0) for g in groups},
+        **{f"docs/models/{g.name}.md": card(g, 0) for g in groups},
     }
 
-    n_plain = size.pages - 1 - n_groups
     n_sections = max(2, min(30, n_plain // 40))
     page_path: dict[int, str] = {}
     page_rev: dict[int, int] = {}
@@ -801,16 +985,62 @@ def generate(size_name: str, dest: Path, home: Path) -> dict:
     def plain_group(pid: int) -> Group:
         return groups[pid % n_groups]
 
-    def render_page(pid: int) -> str:
-        return page_text(pid, page_rev[pid], plain_group(pid), page_log[pid])
+    # records: the commit each links (the one before it was written), the dates it was
+    # written and last changed, and the decisions that supersede one another
+    record_commit: dict[int, str] = {}
+    written: dict[int, int] = {}
+    changed: dict[int, int] = {}
+    superseded_by: dict[int, int] = {}
 
+    def render_page(pid: int) -> str:
+        g = plain_group(pid)
+        if pid not in chosen:
+            return page_text(pid, page_rev[pid], g, page_log[pid])
+        if pages_with == "compare":
+            block = PAGE_COMPARISONS[chosen[pid] % len(PAGE_COMPARISONS)]
+            return page_text(pid, page_rev[pid], g, page_log[pid], block)
+        changed[pid] = when
+        kind = RECORD_KINDS[chosen[pid] % len(RECORD_KINDS)]
+        here = posixpath.dirname(page_path[pid])
+        newer, older = superseded_by.get(pid), supersedes(pid)
+        return record_text(
+            kind,
+            pid,
+            g,
+            page_log[pid],
+            RecordFacts(
+                commit=record_commit[pid],
+                artifact=f"model-{g.name}@{latest[f'model-{g.name}']}"
+                if f"model-{g.name}" in latest
+                else "",
+                written=day(written[pid]),
+                reviewed=day(changed[pid]),
+                superseded_by=posixpath.relpath(page_path[newer], here) if newer else "",
+                supersedes=posixpath.relpath(page_path[older], here) if older is not None else "",
+            ),
+        )
+
+    def supersedes(pid: int) -> int | None:
+        """The decision record PID replaces: every second decision replaces the one before."""
+        if RECORD_KINDS[chosen[pid] % len(RECORD_KINDS)] != "decision":
+            return None
+        nth = chosen[pid] // len(RECORD_KINDS)
+        if nth % 2 == 0:
+            return None
+        before = (chosen[pid] - len(RECORD_KINDS)) * n_plain // len(chosen)
+        return before if before in page_path else None
+
+    # fast-import answers get-mark (a commit's id, which a record links) on a pipe of its own
+    answers, answers_w = os.pipe()
     proc = subprocess.Popen(
-        ["git", "fast-import", "--quiet", "--done"],
+        ["git", "fast-import", "--quiet", "--done", f"--cat-blob-fd={answers_w}"],
         cwd=dest,
         stdin=subprocess.PIPE,
         env=env,
+        pass_fds=(answers_w,),
     )
-    stream = Stream(proc.stdin)
+    os.close(answers_w)
+    stream = Stream(proc.stdin, os.fdopen(answers, "rb"))
     when = START
     marks: list[tuple[int, int]] = []  # (mark, time) of every commit
     creating_until = max(1, int(size.commits * 0.4))
@@ -839,6 +1069,15 @@ def generate(size_name: str, dest: Path, home: Path) -> dict:
                 page_log[pid] = [f"- Created in change {k}."]
                 touched.append(pid)
                 next_page += 1
+                if pages_with == "records" and pid in chosen:
+                    record_commit[pid] = stream.commit_id(marks[-1][0])
+                    written[pid] = when
+                    older = supersedes(pid)
+                    if older is not None:  # the decision it replaces says so too
+                        superseded_by[older] = pid
+                        page_log[older].append(f"- Superseded in change {k}.")
+                        if older not in touched:
+                            touched.append(older)
             # a few edits of existing pages
             existing = next_page
             for _ in range(rng.choice((1, 1, 2, 2, 3)) if existing else 0):
@@ -852,7 +1091,8 @@ def generate(size_name: str, dest: Path, home: Path) -> dict:
             renamed = []
             if existing > 10 and rng.random() < 0.005:
                 pid = rng.randrange(existing)
-                if pid not in touched:
+                # records link one another by path: they keep theirs
+                if pid not in touched and not (pages_with == "records" and pid in chosen):
                     old = page_path[pid]
                     new = (
                         old[: -len(".md")] + "-r.md"
@@ -876,8 +1116,7 @@ def generate(size_name: str, dest: Path, home: Path) -> dict:
                 changes.append(("M", f"src/{name}.py", sources[f"src/{name}.py"]))
                 changes += [("M", p, t) for p, t in pipeline_files(groups).items()]
                 changes += [
-                    ("M", f"docs/models/{g.name}.md", model_card(g, card_rev[g.index]))
-                    for g in groups
+                    ("M", f"docs/models/{g.name}.md", card(g, card_rev[g.index])) for g in groups
                 ]
                 message = f"Rework {name}; dvc repro of every pipeline"
             elif roll < 0.1:  # one group's pipeline is rerun after a params change
@@ -899,7 +1138,7 @@ def generate(size_name: str, dest: Path, home: Path) -> dict:
                     g.versions["evaluate"] += 1
                 card_rev[g.index] += 1
                 changes += [("M", p, t) for p, t in pipeline_files([g]).items()]
-                changes.append(("M", f"docs/models/{g.name}.md", model_card(g, card_rev[g.index])))
+                changes.append(("M", f"docs/models/{g.name}.md", card(g, card_rev[g.index])))
                 message = f"dvc repro {g.name}: {what}"
             if rng.random() < 0.01:
                 index_rev += 1
@@ -920,29 +1159,7 @@ def generate(size_name: str, dest: Path, home: Path) -> dict:
     # GTO-style tags: registrations model@vX.Y.Z and stage assignments model#stage#N
     tags_written = 0
     if size.tags:
-        n_art = max(2, min(20, size.tags // 50))  # 1,000 tags: 20 artifacts of 50 tags
-        artifacts = [
-            f"model-g{i:02d}" if i < n_groups else f"dataset-{i:02d}" for i in range(n_art)
-        ]
-        per = [size.tags // n_art + (1 if i < size.tags % n_art else 0) for i in range(n_art)]
-        for a, name in enumerate(artifacts):
-            count = per[a]
-            n_versions = max(1, (count * 3 + 4) // 5)
-            n_assign = count - n_versions
-            # versions spread over the history, in order
-            step = max(1, (len(marks) - 1) // (n_versions + 1))
-            offset = (a * 7) % max(1, step)
-            versions = []
-            major, minor, patch = 0, 1, 0
-            for v in range(n_versions):
-                index = min(len(marks) - 1, 1 + offset + v * step)
-                if v % 10 == 9:
-                    major, minor, patch = major + 1, 0, 0
-                elif v % 3 == 2:
-                    minor, patch = minor + 1, 0
-                else:
-                    patch += 1
-                versions.append((f"v{major}.{minor}.{patch}", index))
+        for a, (name, versions, n_assign) in enumerate(tag_plan(size, n_groups)):
             events = []
             for version, index in versions:
                 tagger = AUTHORS[(a + index) % len(AUTHORS)]
@@ -979,6 +1196,7 @@ def generate(size_name: str, dest: Path, home: Path) -> dict:
 
     proc.stdin.write(b"done\n")
     proc.stdin.close()
+    stream.answers.close()
     if proc.wait() != 0:
         raise SystemExit(f"git fast-import failed in {dest}")
     for args in (["reset", "-q", "--hard", "main"], ["pack-refs", "--all"]):
@@ -988,6 +1206,8 @@ def generate(size_name: str, dest: Path, home: Path) -> dict:
     ).stdout.strip()
     info = {
         "size": size_name,
+        "pages_with": pages_with,
+        "chosen": len(chosen) + (n_groups if pages_with == "compare" else 0),
         "version": VERSION,
         "pages": sum(1 for _ in (dest / "docs").rglob("*.md")),
         "commits": size.commits,

@@ -296,13 +296,16 @@ class Bench:
         self.env.pop("PYTHONDONTWRITEBYTECODE", None)
         self.env["PYTHONPYCACHEPREFIX"] = str(self.work / "pycache")
         self.warmed: set[tuple[Path, str]] = set()
+        self.warm_runs: dict[tuple[Path, str], Run] = {}  # each variant's warm-up build
         self.results: dict[str, Any] = {"sections": {}}
         source = Path(generate.__file__).read_bytes()
         self.stamp = f"{generate.VERSION}-{hashlib.sha256(source).hexdigest()[:12]}"
 
-    def repo(self, name: str) -> Path:
-        """The generated repository NAME, made (or remade) when missing, stale or touched."""
-        path = self.repos / name
+    def repo(self, name: str, pages_with: str = "") -> Path:
+        """The generated repository NAME, made (or remade) when missing, stale or touched;
+        with PAGES_WITH (generate.PAGES_WITH), its variant with records or comparisons on a
+        tenth of its pages, kept beside it."""
+        path = self.repos / (f"{name}-{pages_with}" if pages_with else name)
         stamp_file = path / ".git" / "bench-stamp"
         fresh = stamp_file.is_file() and stamp_file.read_text() == self.stamp
         if fresh:
@@ -317,10 +320,11 @@ class Bench:
             fresh = status.returncode == 0 and not status.stdout.strip()
         if not fresh:
             say(f"  generating '{name}' in {path} ...")
-            info = generate.generate(name, path, self.home)
+            info = generate.generate(name, path, self.home, pages_with)
             stamp_file.write_text(self.stamp)
+            with_ = f" ({info['chosen']} with {pages_with})" if pages_with else ""
             say(
-                f"  generated '{name}': {info['pages']} pages, {info['commits']} commits, "
+                f"  generated '{path.name}': {info['pages']} pages{with_}, {info['commits']} commits, "
                 f"{info['stages']} stages in {info['dvc_yaml_files']} dvc.yaml files, "
                 f"{info['tags']} tags, HEAD {info['head'][:12]}, in {info['seconds']} s"
             )
@@ -336,7 +340,18 @@ class Bench:
             if run.rc != 0:
                 return f"{variant} build of {repo.name} failed:\n{run.err[-2000:]}"
             self.warmed.add((repo, variant))
+            self.warm_runs[repo, variant] = run
         return None
+
+    def findings(self, repo: Path) -> str:
+        """The plugin's summary of its findings in REPO's warm-up build ("N findings (M
+        errors)"), and its error lines; "" when that build has not run here."""
+        run = self.warm_runs.get((repo, "ml"))
+        if run is None:
+            return ""
+        said = [line for line in run.err.splitlines() if "findings (" in line]
+        errors = [line.strip() for line in run.err.splitlines() if line.startswith("ERROR")]
+        return "\n".join([*said[-1:], *errors[:10]]) or "the build logged no summary"
 
     def mkdocs_build(
         self, repo: Path, variant: str, site: str, env: dict[str, str] | None = None

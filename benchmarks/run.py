@@ -4,7 +4,7 @@
                              [--sections builds,phases,together,paired,work,render-work,
                                          serve,serve-work,serve-paired,check,check-since,
                                          git,pipeline,tags,profile,plots]
-                             [--work-cache] [--work-branches]
+                             [--work-cache] [--work-branches] [--pages-with records|compare]
 
 Sections, one module each under benchmarks/sections/, whose top says what it measures and
 whether it judges a README target (its JUDGES) or only diagnoses; --help lists them:
@@ -27,7 +27,10 @@ profile       sections/profile.py        where the plugin's time goes, in-proces
 plots         sections/plots.py          a page with five plots, and its serve-style rebuilds
 
 Extras (phases, paired, work, render-work, serve, serve-work, serve-paired, check, check-since,
-profile) run on (b) when it is among --sizes, else on the first size. How the runs are made and a timed
+profile) run on (b) when it is among --sizes, else on the first size. --pages-with puts records
+or comparisons on a tenth of that site's pages for paired, serve-paired and check-since (the
+benchmarks of the documentation standard and of comparisons); the other sections keep the
+default site. How the runs are made and a timed
 target judged: benchmarks/harness.py; the final table of targets: benchmarks/summary.py.
 Everything generated goes to --workdir (default $TMPDIR/mkdocs-mlplugin-bench), nothing into
 the project; raw numbers are written there as results-*.json.
@@ -48,6 +51,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from generate import PAGES_WITH  # noqa: E402
 from harness import (  # noqa: E402
     VARIANT_NAMES,
     Bench,
@@ -188,6 +192,15 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="the work section also models a branch predictor and counts its mispredictions "
         "(slower than counting alone; a simple predictor, so an upper bound)",
+    )
+    parser.add_argument(
+        "--pages-with",
+        choices=PAGES_WITH,
+        default="",
+        help="paired, serve-paired and check-since run on a site with this on 10%% of its "
+        "pages: records (decision, debt, runbook and datasheet records with verified links "
+        "and review dates; mkdocs.yml with a require: standard and the registers) or compare "
+        "(metrics-diff and params-diff blocks); the other sections keep the default site",
     )
     parser.add_argument(
         "--workdir",

@@ -8,6 +8,11 @@ from __future__ import annotations
 from harness import Bench, say, table, within
 
 
+def pages_with(section: dict) -> str:
+    """How a section's site differs from the default (run.py's --pages-with), for its label."""
+    return f", {section['pages_with']} on 10% of pages" if section.get("pages_with") else ""
+
+
 def summary(bench: Bench) -> None:
     s = bench.results["sections"]
     lines = []
@@ -59,7 +64,7 @@ def summary(bench: Bench) -> None:
     paired = s.get("paired")
     if paired:
         timed(
-            f"mlplugin overhead <= 5% at ({paired['size']}), paired steps",
+            f"mlplugin overhead <= 5% at ({paired['size']}{pages_with(paired)}), paired steps",
             paired["size"],
             [d["overhead_pct"] for d in paired["rounds"]],
             5,
@@ -91,7 +96,8 @@ def summary(bench: Bench) -> None:
     serve_paired = s.get("serve-paired")
     if serve_paired:
         timed(
-            f"serve rebuild <= 10% over plain ({serve_paired['size']}), paired",
+            f"serve rebuild <= 10% over plain ({serve_paired['size']}{pages_with(serve_paired)}), "
+            "paired",
             "",
             [d["overhead_pct"] for d in serve_paired["rounds"]],
             10,
@@ -155,7 +161,8 @@ def summary(bench: Bench) -> None:
     since_s = since.get("median")
     lines.append(
         [
-            f"mkdocs-ml check --since (100 commits) < 2 s ({since.get('size', '-')})",
+            f"mkdocs-ml check --since (100 commits) < 2 s ({since.get('size', '-')}"
+            f"{pages_with(since)})",
             "n/a" if since_s is None else f"{since_s:.2f} s",
             verdict(None if since_s is None or since.get("size") != "b" else since_s < 2),
         ]

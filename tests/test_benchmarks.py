@@ -457,3 +457,53 @@ def test_paired_child_times_a_whole_build_without_a_page(tmp_path: Path) -> None
     assert list(times["ml"])[:3] == ["import", "setup", "pages read"]
     assert times["ml"]["pages read"] >= 0.3
     assert times["plain"]["pages read"] < 0.3
+
+
+def _check_json(repo: Path, env: dict[str, str]) -> dict:
+    cmd = [sys.executable, "-m", "mkdocs_mlplugin.cli", "check", "-f", "mkdocs-ml.yml"]
+    done = subprocess.run(
+        [*cmd, "--format", "json"], cwd=repo, env=env, capture_output=True, text=True
+    )
+    assert done.returncode in (0, 1), done.stderr
+    return json.loads(done.stdout)
+
+
+def test_pages_with_records_or_comparisons_a_tenth_of_the_site_and_nothing_to_find(
+    tmp_path: Path,
+) -> None:
+    _bench()  # puts benchmarks/ on sys.path
+    import generate
+
+    home = tmp_path / "home"
+    env = generate.git_env(home)
+    pages: dict[str, dict[str, str]] = {}
+    for pages_with in ("", *generate.PAGES_WITH):
+        repo = tmp_path / (pages_with or "default")
+        info = generate.generate("a", repo, home, pages_with)
+        pages[pages_with] = {
+            str(p.relative_to(repo)): p.read_text() for p in (repo / "docs").rglob("*.md")
+        }
+        assert len(pages[pages_with]) == info["pages"] == 100
+        found = _check_json(repo, env)
+        assert (found["errors"], found["warnings"]) == (0, 0), found["findings"]
+    default, records, compare = pages[""], pages["records"], pages["compare"]
+    # the default site carries neither
+    assert not [p for p, text in default.items() if "record:" in text or "-diff " in text]
+
+    kinds: dict[str, int] = {}
+    for text in records.values():
+        if "\n  record: " in text:
+            kind = text.split("\n  record: ", 1)[1].split("\n", 1)[0]
+            kinds[kind] = kinds.get(kind, 0) + 1
+    assert kinds == {"decision": 3, "debt": 3, "runbook": 2, "datasheet": 2}
+    linked = "\n".join(t for t in records.values() if "record:" in t)
+    for scheme in ("commit:", "artifact:model-g00@v", "stage:", "data:data/raw/"):
+        assert f"  - '{scheme}" in linked, scheme
+    assert "](commit:" in linked  # a link in the text too
+    assert "status: superseded" in linked and "superseded_by: ../" in linked
+    assert "reviewed: 20" in linked
+    found = _check_json(tmp_path / "records", env)
+    assert found["coverage"]["records"]["documented"] == 4  # every kind the standard asks for
+
+    blocks = [t for t in compare.values() if "{ml metrics-diff" in t or "{ml params-diff" in t]
+    assert len(blocks) == 10  # the model card and nine plain pages

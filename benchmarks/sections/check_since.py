@@ -1,6 +1,7 @@
 """check-since: ``mkdocs-ml check --since HEAD~100`` (the pull-request gate over the last 100
 commits of the generated history, which change pages, code and params) against ``mkdocs-ml
-check`` alone, alternating, wall time and peak RSS.
+check`` alone, alternating, wall time and peak RSS. With ``--pages-with`` on the variant of
+the site it names (benchmarks/generate.py), e.g. records on a tenth of the pages.
 
 JUDGES: ``mkdocs-ml check --since`` at (b) in under 2 s (the median of the rounds).
 """
@@ -15,9 +16,11 @@ COMMITS = 100
 
 
 def section_check_since(bench: Bench, size: str) -> None:
-    repo = bench.repo(size)
+    pages_with = bench.args.pages_with
+    repo = bench.repo(size, pages_with)
+    site = f" with {pages_with} on a tenth of the pages" if pages_with else ""
     say(
-        f"\n## mkdocs-ml check --since HEAD~{COMMITS} vs mkdocs-ml check, size ({size}); "
+        f"\n## mkdocs-ml check --since HEAD~{COMMITS} vs mkdocs-ml check, size ({size}){site}; "
         f"{bench.args.repeat} rounds  [load {loadavg()}]"
     )
     check = [*tool("mkdocs-ml", "mkdocs_mlplugin.cli"), "check", "-f", str(repo / "mkdocs-ml.yml")]
@@ -39,8 +42,9 @@ def section_check_since(bench: Bench, size: str) -> None:
             f"  round {r + 1} check {runs['check'][-1].wall:6.2f} s  "
             f"check --since {runs['since'][-1].wall:6.2f} s"
         )
-    said = runs["since"][0].out.strip().splitlines()
-    say(f"  check --since says: {' / '.join(said[-2:]) if said else '(nothing)'}")
+    for name, label in (("check", "check"), ("since", f"check --since HEAD~{COMMITS}")):
+        said = runs[name][0].out.strip().splitlines()
+        say(f"  {label} says: {' / '.join(said[-2:]) if said else '(nothing)'}")
     rows = []
     for name, data in runs.items():
         walls = [x.wall for x in data]
@@ -54,9 +58,10 @@ def section_check_since(bench: Bench, size: str) -> None:
         )
     say(table(["command", "median s", "min-max s", "peak RSS MB"], rows))
     gate = [s.wall - c.wall for c, s in zip(runs["check"], runs["since"], strict=True)]
-    say(f"  the gate adds {median(gate):+.2f} s (median of paired differences)")
+    say(f"  the gate adds {median(gate):+.2f} s (median of paired differences)  [load {loadavg()}]")
     bench.results["sections"]["check-since"] = {
         "size": size,
+        "pages_with": pages_with,
         "commits": COMMITS,
         "check": [x.wall for x in runs["check"]],
         "since": [x.wall for x in runs["since"]],

@@ -5,7 +5,9 @@ alike, so it resolves smaller differences than separate builds do (both sites he
 process slow every step a little).
 
 Its child (``run.py --_child paired``) and section function also make the serve-paired
-section's rebuilds (sections/serve_paired.py).
+section's rebuilds (sections/serve_paired.py). With ``--pages-with records`` or ``compare``
+both run on that variant of the site (benchmarks/generate.py: records, or metrics-diff and
+params-diff blocks, on a tenth of the pages), and say the findings of its plugin build.
 
 JUDGES: the overhead <= 5%, paired steps (the 5% is set at (b) and (c)).
 """
@@ -173,18 +175,22 @@ def child_paired(
 
 def section_paired(bench: Bench, size: str, serve: bool = False) -> None:
     """The paired steps of whole builds, or with SERVE of serve-style rebuilds."""
-    repo = bench.repo(size)
+    pages_with = bench.args.pages_with
+    repo = bench.repo(size, pages_with)
     name = "serve-paired" if serve else "paired"
     page = serve_page(repo) if serve else None
     what = f"serve-style rebuilds after editing {page.relative_to(repo)}" if page else "builds"
+    site = f" with {pages_with} on a tenth of the pages" if pages_with else ""
     say(
-        f"\n## Paired {what}, size ({size}): both sites built in one process, pages in "
+        f"\n## Paired {what}, size ({size}){site}: both sites built in one process, pages in "
         f"alternating chunks of {PAIR_CHUNK}; {bench.args.repeat} rounds  [load {loadavg()}]"
     )
     failed = bench.warm(repo, ["plain", "ml"])
     if failed:
         say(f"  {failed}")
         return
+    if pages_with:
+        say(f"  the plugin's warm-up build: {bench.findings(repo)}")
     rounds: list[dict[str, Any]] = []
     for r in range(bench.args.repeat):
         first = in_round(["plain", "ml"], r)[0]
@@ -218,10 +224,11 @@ def section_paired(bench: Bench, size: str, serve: bool = False) -> None:
     say(
         f"  overhead {median(overheads):+.1f}% (median; rounds "
         f"{', '.join(f'{x:+.1f}%' for x in overheads)}); pages "
-        f"{rounds[0]['pages']['plain']} and {rounds[0]['pages']['ml']}"
+        f"{rounds[0]['pages']['plain']} and {rounds[0]['pages']['ml']}  [load {loadavg()}]"
     )
     bench.results["sections"][name] = {
         "size": size,
+        "pages_with": pages_with,
         "rounds": rounds,
         "overhead_pct": median(overheads),
     }
