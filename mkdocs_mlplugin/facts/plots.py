@@ -15,6 +15,7 @@ import csv
 import dataclasses
 import functools
 import io
+import os
 import posixpath
 from collections.abc import Callable
 from typing import Any
@@ -171,6 +172,10 @@ def read(project: Project, plot: Plot) -> PlotData:
                     plot.line,
                 )
             )
+            continue
+        if suffix not in DATA_SUFFIXES and not os.path.lexists(project.root / source):
+            # a directory plot (DVC lists its files) or a file not pulled: either way absent
+            result.missing[source] = _why_missing(project, source)
             continue
         if suffix not in DATA_SUFFIXES:
             result.problems.append(

@@ -1,0 +1,67 @@
+"""Plots whose id is a directory (``plots: [- dvclive/plots/metrics: {x: step}]``, as DVCLive
+writes and iterative/example-get-started-experiments declares) inside a DVC-cached output,
+in a clone that did not ``dvc pull``: DVC cannot load them, and the page says so with a marker
+and a ``missing_value`` finding, as for a cached data file, not an error about file types."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+
+from conftest import Repo
+
+TRAIN = r"""
+import pathlib
+metrics = pathlib.Path("results/plots/metrics"); metrics.mkdir(parents=True, exist_ok=True)
+for name, rate in (("train", 0.5), ("eval", 0.3)):
+    rows = "".join(f"{i}\t{round(1 / (1 + rate * i), 4)}\n" for i in range(5))
+    (metrics / f"{name}.tsv").write_text("step\tloss\n" + rows)
+images = pathlib.Path("results/plots/images"); images.mkdir(parents=True, exist_ok=True)
+(images / "sample.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+"""
+
+PLOTS = """
+plots:
+  - results/plots/metrics:
+      x: step
+  - results/plots/images
+"""
+
+
+def test_a_directory_plot_dvc_caches_and_nobody_pulled_is_missing(empty_repo: Repo) -> None:
+    repo = empty_repo
+    repo.dvc("init", "-q")
+    repo.write("src/train.py", TRAIN)
+    stage = "stage add -q -n train -d src/train.py -o results".split()
+    repo.dvc(*stage, f"{sys.executable} src/train.py")
+    with open(repo.path / "dvc.yaml", "a", encoding="utf-8") as fh:
+        fh.write(PLOTS)
+    repo.dvc("repro", "-q")
+    repo.site({"index.md": "# Plots\n\n{ml plots}\n"})
+    repo.commit("Train", date="2024-02-01T10:00:00+00:00")
+    shown = json.loads(repo.dvc("plots", "show", "--json"))
+    assert set(shown["data"]) == {
+        "results/plots/metrics/eval.tsv",
+        "results/plots/metrics/train.tsv",
+        "results/plots/images/sample.png",
+    }
+    # a clone that never pulled: neither the outputs nor DVC's cache of them
+    shutil.rmtree(repo.path / "results")
+    shutil.rmtree(repo.path / ".dvc" / "cache")
+    unpulled = repo.run(sys.executable, "-m", "dvc", "plots", "show", "--json", check=False).stdout
+    assert {e["rev"] for e in json.loads(unpulled)["errors"]} == {"workspace"}
+
+    build = repo.build()
+    assert build.ok, build.output
+    assert "invalid_project_file" not in build.output
+    assert "not a data file" not in build.output
+    for plot in ("results/plots/metrics", "results/plots/images"):
+        assert (
+            f"index.md:3: '{{ml plots}}': plot '{plot}': {plot} is DVC-tracked and not in the "
+            "workspace: run 'dvc pull' before the build, or keep it in git with 'cache: false'. "
+            "[missing_value]"
+        ) in build.output
+    page = build.page("")
+    assert page.count("ml-missing") >= 2
+    assert "<svg" not in page.split("<article", 1)[1]
