@@ -84,6 +84,11 @@ def repro() -> tuple[str, ...]:
     return ("repro",)
 
 
+def add(page: str) -> tuple[str, ...]:
+    """Copy docs/PAGE from example_site, where it is left out of the first commit (LATER)."""
+    return ("add", page)
+
+
 def edit(page: str, old: str, new: str) -> tuple[str, ...]:
     """Replace OLD (which must be there) by NEW in docs/PAGE."""
     return ("edit", page, old, new)
@@ -106,7 +111,9 @@ Release notes:
 """
 # What changed between the two versions, added once both are registered.
 COMPARED = "- **v1.0.0**: the first model, trained on 200 reviews for 3 epochs.\n"
-COMPARED_V1_1 = COMPARED + """
+COMPARED_V1_1 = (
+    COMPARED
+    + """
 What changed from v1.0.0 to v1.1.0, read from git at each version's commit (the params
 DVC records as changed, then every metric):
 
@@ -114,6 +121,7 @@ DVC records as changed, then every metric):
 
 {ml metrics-diff v1.0.0 v1.1.0}
 """
+)
 NOTES = "Release notes:\n\n"
 NOTES_V1_1 = NOTES + (
     "- **v1.1.0**: trained on the refreshed sample of 300 reviews, for 20 epochs instead of 3.\n"
@@ -142,6 +150,13 @@ COLLECTED = (
     "2021 and 200 rows)",
     "(seed 2021, 200 rows)",
 )
+# Records written when what they record happened, so that each page's git dates agree with the
+# date it gives: the debt when the refreshed sample changed the test set, the decision with
+# the change it decided.
+DEBT = "records/debt-test-split.md"
+DECISION = "records/decision-20-epochs.md"
+LATER = {f"docs/{DEBT}", f"docs/{DECISION}"}
+
 SHEET_FIRST = (edit(SHEET, SAMPLE[0], SAMPLE[1]), edit(SHEET, COLLECTED[0], COLLECTED[1]))
 SHEET_REFRESHED = (edit(SHEET, SAMPLE[1], SAMPLE[0]), edit(SHEET, COLLECTED[1], COLLECTED[0]))
 
@@ -166,14 +181,19 @@ HISTORY: list[Commit | Tag | Experiment] = [
         "2024-02-05T09:00:00+01:00",
         GRACE,
         "Refresh the raw reviews: a new sample of 300",
-        (raw_data(seed=2024, rows=300), *SHEET_REFRESHED),
+        (raw_data(seed=2024, rows=300), *SHEET_REFRESHED, add(DEBT)),
     ),
     Commit("2024-02-05T09:40:00+01:00", GRACE, "Retrain on the refreshed reviews", (repro(),)),
     Commit(
         "2024-02-12T16:00:00+01:00",
         ADA,
-        "Train for 20 epochs instead of 3; release notes for v1.1.0",
-        (param("train.epochs", 20), repro(), edit("model-card.md", NOTES, NOTES_V1_1)),
+        "Train for 20 epochs instead of 3 (a decision record); release notes for v1.1.0",
+        (
+            param("train.epochs", 20),
+            repro(),
+            edit("model-card.md", NOTES, NOTES_V1_1),
+            add(DECISION),
+        ),
     ),
     Tag("2024-02-12T16:10:00+01:00", ADA, "v1.1.0"),
     Tag("2024-02-12T16:11:00+01:00", ADA, "v1.1.0", stage="staging"),
@@ -207,6 +227,7 @@ SOURCES = [
     "docs",
 ]
 LEFT_OUT = {"docs/assets/screenshots", "__pycache__"}  # the README's pictures; bytecode
+# (and LATER, added by the history)
 MARK = "mlplugin-example-replay"  # a file in DIR/.git: DIR holds an earlier replay
 
 
@@ -279,6 +300,9 @@ class Replay:
                 set_param(self.path / "params.yaml", key, value)
             elif action == "repro":
                 self.dvc("repro", "-q")
+            elif action == "add":
+                (page,) = args
+                shutil.copy2(HERE / "docs" / page, self.path / "docs" / page)
             elif action == "edit":
                 page, old, new = args
                 path = self.path / "docs" / page
@@ -337,7 +361,8 @@ class Replay:
 def _left_out(directory: str, names: list[str]) -> set[str]:
     """The names in DIRECTORY (a directory of example_site) that are not copied."""
     rel = Path(directory).relative_to(HERE)
-    return {n for n in names if n in LEFT_OUT or (rel / n).as_posix() in LEFT_OUT}
+    later = LEFT_OUT | LATER
+    return {n for n in names if n in LEFT_OUT or (rel / n).as_posix() in later}
 
 
 def set_param(path: Path, key: str, value: str) -> None:
