@@ -329,14 +329,14 @@ def test_model_card_compares_the_two_versions_as_dvc_diff(replayed: Replayed) ->
 def test_the_example_meets_its_documentation_standard_and_shows_its_coverage(
     replayed: Replayed,
 ) -> None:
-    """example_site/mkdocs.yml requires a model card and a record of each kind (Required:
-    yes): the strict build met it, and the coverage page counts what the pages' bindings
+    """example_site/mkdocs.yml requires a model card, a datasheet for its dataset artifact and
+    a record of each kind (Required: yes): the strict build met it, and the coverage page counts what the pages' bindings
     document, the stages no page documents among them."""
     page = replayed.page("coverage")
     assert table_rows(page, 'ml-coverage"') == [
         ["Documents", "Documented", "Total", "Coverage", "Required"],
         ["Model cards", "1", "1", "100%", "yes"],
-        ["Datasheets", "0", "0", "-", "no"],
+        ["Datasheets", "1", "1", "100%", "yes"],
         ["Stage pages", "1", "4", "25%", "no"],
         ["Records", "4", "4", "100%", "yes"],
     ]
