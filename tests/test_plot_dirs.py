@@ -33,7 +33,7 @@ def test_a_directory_plot_dvc_caches_and_nobody_pulled_is_missing(empty_repo: Re
     repo = empty_repo
     repo.dvc("init", "-q")
     repo.write("src/train.py", TRAIN)
-    stage = "stage add -q -n train -d src/train.py -o results".split()
+    stage = ["stage", "add", "-q", "-n", "train", "-d", "src/train.py", "-o", "results"]
     repo.dvc(*stage, f"{sys.executable} src/train.py")
     with open(repo.path / "dvc.yaml", "a", encoding="utf-8") as fh:
         fh.write(PLOTS)
