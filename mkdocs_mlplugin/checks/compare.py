@@ -134,8 +134,11 @@ def plain(value: Decimal) -> str:
 
 
 def signed(value: Decimal, precision: int | None = None) -> str:
-    """A change with its sign: ``+0.05``, ``-3``, ``0``."""
+    """A change with its sign: ``+0.05``, ``-3``, ``0`` (no change is 0, whatever the
+    decimals of the numbers compared: DVC's 0.0, not 0.000000000000000)."""
     value = rounded(value, precision)
+    if value == 0:
+        return "0"
     text = plain(value)
     return text if value <= 0 else f"+{text}"
 
