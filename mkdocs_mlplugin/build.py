@@ -442,7 +442,7 @@ class Build:
         ``put_plots`` (the plugin: MkDocs renders every page's template after ``finish``)."""
         from mkdocs_mlplugin.pages.plots import Drawer
 
-        self.site.plot_drawer = Drawer(self.session.plots)
+        self.site.plot_drawer = Drawer(self.session.plots, self.site.plot_timeout)
         for view in self.reader.views.values():
             view.plot_drawer = self.site.plot_drawer
 

@@ -36,6 +36,21 @@ class _RecordSections(c.Type[dict[str, object]]):
         return value
 
 
+class _Seconds(base.BaseConfigOption[float]):
+    """A number of seconds above 0."""
+
+    def __init__(self, default: float) -> None:
+        super().__init__()
+        self.default = default
+
+    def run_validation(self, value: object) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise base.ValidationError(
+                f"expected a number of seconds above 0, not '{visible(str(value))}'."
+            )
+        return float(value)
+
+
 class _Mermaid(c.Choice[str]):
     """``bundled`` or ``cdn``; ``cdn`` with ``mermaid_js`` set asks for two things at once."""
 
@@ -191,6 +206,10 @@ class MLConfig(base.Config):
     hf_export = c.Optional(c.Type(str))
     """Also write each model card, resolved, as a Hugging Face Hub README (YAML metadata front
     matter + Markdown) under this folder of the site, e.g. ``hf`` -> ``hf/NAME/README.md``."""
+
+    plots_timeout = _Seconds(default=60.0)
+    """Seconds one ``{ml plots}`` plot may take to be drawn; a plot that takes longer is
+    stopped, and its block is an ``invalid_project_file`` finding."""
 
     drift_grace = c.Type(int, default=0)
     """How many commits a page may lag behind a change to the artifact or stage it documents

@@ -492,6 +492,8 @@ def test_a_rebuild_draws_only_the_plots_whose_data_changed(
         with caplog.at_level(logging.DEBUG, logger="mkdocs.plugins.mlplugin"):
             build(config)
         drawn = re.findall(r"plot '([^']+)' drawn", caplog.text)
+        # the drawing process ended with the build: serve keeps no JavaScript engine
+        assert _drawing_processes() == []
         return drawn, (site / "index.html").read_text("utf-8")
 
     drawn, first = rebuild()
@@ -504,6 +506,23 @@ def test_a_rebuild_draws_only_the_plots_whose_data_changed(
     drawn, changed = rebuild()
     assert drawn == ["answers"]
     assert "maybe" in _texts(_figures(changed)["answers"])
+
+
+def _drawing_processes() -> list[int]:
+    """The children of this process that draw plots (``python -m mkdocs_mlplugin.vega``)."""
+    import os
+
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except (OSError, ValueError):
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == os.getpid() and b"mkdocs_mlplugin.vega" in command:
+            found.append(int(entry.name))
+    return found
 
 
 def test_plain_markdown_draws_a_plot_where_its_block_is(project_repo: Repo) -> None:
@@ -564,6 +583,67 @@ def test_a_plot_vega_cannot_draw_is_a_finding_at_its_block(project_repo: Repo) -
     assert "<!--ml-plot" not in page
     marker = page[page.index('data-plot="fetched"') :]
     assert marker.index("ml-missing") < marker.index("</figure>")
+
+
+def test_a_plot_that_takes_too_long_is_stopped_and_is_a_finding_at_its_block(
+    project_repo: Repo,
+) -> None:
+    """A custom template whose Vega-Lite asks for minutes of work (a loess fit over a
+    generated sequence of 100,000 points) with ``plots_timeout: 1``: the drawing is stopped
+    after a second, the finding names the block's line, no traceback; the plot after it on the
+    page is drawn (by a drawing process started again)."""
+    import time
+
+    template = {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "data": {"values": "<DVC_METRIC_DATA>"},
+        "layer": [
+            {"mark": "point", "encoding": {"x": {"field": "fpr", "type": "quantitative"}}},
+            {
+                "data": {"sequence": {"start": 0, "stop": 100000, "as": "a"}},
+                "transform": [
+                    {"calculate": "datum.a % 7", "as": "b"},
+                    {"loess": "b", "on": "a", "bandwidth": 1},
+                    {"aggregate": [{"op": "count", "as": "n"}]},
+                ],
+                "mark": "text",
+                "encoding": {"text": {"field": "n"}},
+            },
+        ],
+    }
+    project_repo.write(".dvc/plots/slow.json", json.dumps(template))
+    with open(project_repo.path / "dvc.yaml", "a", encoding="utf-8") as fh:
+        fh.write("  - slow:\n      template: slow\n      x: fpr\n")
+        fh.write("      y:\n        eval/roc.json: tpr\n")
+    page = {"index.md": "# Two\n\n{ml plots slow}\n\n{ml plots roc}\n"}
+    project_repo.site(page, plugin={"plots_timeout": 1})
+    started = time.monotonic()
+    build = project_repo.build()
+    took = time.monotonic() - started
+    assert not build.ok
+    assert "Traceback" not in build.output
+    assert (
+        "index.md:3: '{ml plots slow}': plot 'slow': drawing it took longer than 1 s "
+        "(the plots_timeout option) and was stopped [invalid_project_file]"
+    ) in build.output, build.output
+    assert took < 90, took  # undisturbed, the drawing takes minutes
+    project_repo.site(page, plugin={"plots_timeout": 1, "checks": {"invalid_project_file": "warn"}})
+    build = project_repo.build()
+    assert build.ok, build.output
+    built = build.page("")
+    assert set(_figures(built)) == {"roc"}
+    marker = built[built.index('data-plot="slow"') :]
+    assert marker.index("ml-missing") < marker.index("</figure>")
+    assert "took longer than 1 s" in marker[: marker.index("</figure>")]
+
+
+def test_plots_timeout_must_be_seconds_above_zero(project_repo: Repo) -> None:
+    for wrong in (0, -1, "soon", True):
+        project_repo.site({"index.md": "{ml plots roc}\n"}, plugin={"plots_timeout": wrong})
+        build = project_repo.build()
+        assert not build.ok
+        assert "plots_timeout" in build.output
+        assert "expected a number of seconds above 0" in build.output, build.output
 
 
 def test_versions_compare_a_plot_across_revisions_as_dvc_plots_diff(project_repo: Repo) -> None:

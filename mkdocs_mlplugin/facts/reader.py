@@ -65,6 +65,7 @@ class SiteReader:
             co_authors=options.co_authors,
             artifact_history=self,
             drawn_plots=session.plots,
+            plot_timeout=options.plots_timeout,
         )
         # the site's other DVC projects (dvc_root: [a, b]): root -> the facts as that project's
         # pages see them

@@ -10,11 +10,12 @@ tree is a visible marker and a ``missing_value`` finding, as a metric is.
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import re
 from collections.abc import Iterator
 from concurrent.futures import Future
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mkdocs_mlplugin import render
 from mkdocs_mlplugin.facts.compare import Side
@@ -24,6 +25,9 @@ from mkdocs_mlplugin.facts.site import PageFacts, SiteFacts
 from mkdocs_mlplugin.findings import Finding, FindingError, did_you_mean, log
 from mkdocs_mlplugin.pages.references import Reference
 from mkdocs_mlplugin.pages.values import unanswered
+
+if TYPE_CHECKING:
+    from mkdocs_mlplugin.vega import Painter
 
 #: the modules drawing needs: DVC's converter, dvc-render's templates, vl-convert
 _NEEDED = ("dvc", "dvc_render", "vl_convert")
@@ -190,7 +194,7 @@ def _figure(
         drawn = site.plot_drawer.submit(cache_key, spec, plot.name, where)
     elif drawn is None:
         try:
-            drawn = draw.svg(spec, draw.ids_for(cache_key))
+            drawn = _svg(_inline_painter(site.plot_timeout), spec, cache_key)
         except draw.PlotError as exc:
             raise _problem("invalid_project_file", f"plot '{plot.name}': {exc}") from None
         log.debug("plot '%s' drawn (%s)", plot.name, cache_key[:12])
@@ -207,6 +211,28 @@ def _figure(
     ]
 
 
+def _svg(painter: Painter, spec: dict[str, Any], key: str) -> str:
+    """SPEC, the plot cached under KEY, drawn by PAINTER as SVG that is safe in a page."""
+    from mkdocs_mlplugin.render import plots as draw
+
+    return draw.clean(painter.draw(draw.static(spec)), draw.ids_for(key))
+
+
+_INLINE: list[Painter] = []  # the painter of the plots drawn where their block is
+
+
+def _inline_painter(timeout: float) -> Painter:
+    """The painter of the Markdown extension and ``mkdocs-ml check``, which draw each plot
+    where its block is: one for the process, its child ended when the process ends."""
+    if not _INLINE:
+        from mkdocs_mlplugin.vega import Painter
+
+        _INLINE.append(Painter())
+        atexit.register(_INLINE[0].close)
+    _INLINE[0].timeout = timeout
+    return _INLINE[0]
+
+
 def _keep(drawn: dict[str, str], key: str, svg: str) -> None:
     """SVG kept in DRAWN (the Session's) under KEY, the oldest let go past _KEPT."""
     while len(drawn) >= _KEPT:
@@ -216,14 +242,17 @@ def _keep(drawn: dict[str, str], key: str, svg: str) -> None:
 
 class Drawer:
     """Draws the plots of a build in one background thread while MkDocs converts the other
-    pages (vl-convert releases the GIL, so the drawing runs on a core of its own): a plot
-    block gets a placeholder (``submit``); ``finish``, once every page is converted, waits for
-    the drawings, keeps them in DRAWN (the Session's) and returns a finding for each plot that
-    could not be drawn; ``put`` then writes each SVG where its placeholder is. Only the plugin
-    defers drawing; the Markdown extension and ``mkdocs-ml check`` draw as they go."""
+    pages (the drawing is a child process, ``vega.Painter``, which runs on a core of its own):
+    a plot block gets a placeholder (``submit``); ``finish``, once every page is converted,
+    waits for the drawings, ends the child, keeps the SVGs in DRAWN (the Session's) and
+    returns a finding for each plot that could not be drawn in TIMEOUT seconds or at all;
+    ``put`` then writes each SVG where its placeholder is. Only the plugin defers drawing; the
+    Markdown extension and ``mkdocs-ml check`` draw as they go."""
 
-    def __init__(self, drawn: dict[str, str]) -> None:
+    def __init__(self, drawn: dict[str, str], timeout: float) -> None:
         self.drawn = drawn
+        self.timeout = timeout
+        self._painter: Painter | None = None  # started with the first plot not yet drawn
         self._pool: Any = None
         # cache key -> the drawing, and where each block that shows it is
         self._pending: dict[str, tuple[Future[str], list[tuple[str, str, int | None, str]]]] = {}
@@ -236,19 +265,20 @@ class Drawer:
         drawn in the background; WHERE (page, line, reference) names the block for a finding."""
         from concurrent.futures import ThreadPoolExecutor
 
-        from mkdocs_mlplugin.render import plots as draw
+        from mkdocs_mlplugin.vega import Painter
 
         if key not in self._pending:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(1, thread_name_prefix="mlplugin-plots")
-            future = self._pool.submit(draw.svg, spec, draw.ids_for(key))
+                self._painter = Painter(self.timeout)
+            future = self._pool.submit(_svg, self._painter, spec, key)
             self._pending[key] = (future, [])
         self._pending[key][1].append((name, *where))
         return _PLACEHOLDER.format(key=key)
 
     def finish(self) -> list[Finding]:
         """Wait for every drawing; a finding for each block whose plot could not be drawn."""
-        from mkdocs_mlplugin.render.plots import PlotError
+        from mkdocs_mlplugin.vega import PlotError
 
         problems: list[Finding] = []
         for key, (future, blocks) in self._pending.items():
@@ -264,9 +294,7 @@ class Drawer:
             log.debug("plot '%s' drawn (%s)", blocks[0][0], key[:12])
             _keep(self.drawn, key, svg)
         self._pending.clear()
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
+        self._stop()
         return problems
 
     def put(self, html: str) -> str:
@@ -286,10 +314,20 @@ class Drawer:
 
     def close(self) -> None:
         """Stop drawing (a build that failed before ``finish``)."""
+        self._stop()
+        self._pending.clear()
+
+    def _stop(self) -> None:
+        """End the drawing process (a drawing under way is answered with a PlotError) and
+        the thread."""
+        if self._painter is not None:
+            self._painter.close()
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
-        self._pending.clear()
+        if self._painter is not None:  # one started meanwhile by the drawing under way
+            self._painter.close()
+        self._painter = None
 
 
 _PLACEHOLDER = "<!--ml-plot {key}-->"

@@ -5,10 +5,11 @@ Where this sits: ``facts.plots`` finds the plots and reads their data; ``spec`` 
 into the Vega-Lite specification ``dvc plots show --json`` gives, with DVC's converter
 (``dvc.render.converter.vega.VegaConverter``) and dvc-render's renderer and templates
 (``dvc_render.vega.VegaRenderer``), as ``dvc.render.match.match_defs_renderers`` calls them;
-``svg`` draws it with vl-convert (Vega in an embedded JavaScript engine: no browser, no
-network) and keeps only the SVG elements and attributes a chart needs, every text and
-attribute escaped for Markdown and HTML. Both are imported on first use: they are the
-``plots`` extra, and a site without plots never loads them.
+``mkdocs_mlplugin.vega`` draws it with vl-convert (Vega in an embedded JavaScript engine: no
+browser, no network), in a child process; ``clean`` keeps only the SVG elements and
+attributes a chart needs, every text and attribute escaped for Markdown and HTML. DVC and
+vl-convert are imported on first use: they are the ``plots`` extra, and a site without
+plots never loads them.
 """
 
 from __future__ import annotations
@@ -21,30 +22,11 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from mkdocs_mlplugin.render import attribute, text
+from mkdocs_mlplugin.vega import CONFIG, VEGA_LITE
+from mkdocs_mlplugin.vega import PlotError as PlotError  # where the pages catch it
 
 #: what to install for plots, named in the finding a build without it gives
 EXTRA = "pip install 'mkdocs-mlplugin[plots]'"
-#: the Vega-Lite version the specifications are drawn with (DVC's templates are v5)
-VEGA_LITE = "5.21"
-_INK = "currentColor"  # the page's text colour: readable on Material's default and slate
-#: the look of every plot: no background of its own, text and axes in the page's colour
-CONFIG: dict[str, Any] = {
-    "background": None,
-    "view": {"stroke": _INK, "strokeOpacity": 0.25},
-    "axis": {
-        "labelColor": _INK,
-        "titleColor": _INK,
-        "domainColor": _INK,
-        "tickColor": _INK,
-        "gridColor": _INK,
-        "gridOpacity": 0.15,
-    },
-    "legend": {"labelColor": _INK, "titleColor": _INK},
-    "header": {"labelColor": _INK, "titleColor": _INK},
-    "title": {"color": _INK, "subtitleColor": _INK},
-    "style": {"guide-label": {"fill": _INK}, "guide-title": {"fill": _INK}},
-}
-
 _SVG = "http://www.w3.org/2000/svg"
 #: the elements Vega's SVG renderer writes for charts; anything else is dropped
 _ELEMENTS = frozenset(
@@ -69,11 +51,6 @@ _ATTRIBUTES = frozenset(
     )
 )
 _LOCAL_URL = re.compile(r"^url\(#([A-Za-z0-9_-]+)\)$")
-
-
-class PlotError(Exception):
-    """A plot DVC itself could not draw from its definition and data (a field not in the
-    data, x and y of different lengths, a template without a data anchor): DVC's message."""
 
 
 def spec(
@@ -133,23 +110,6 @@ def key(vega_lite: dict[str, Any]) -> str:
     how it is drawn, the same across builds of one process (``build.Session.plots``)."""
     body = json.dumps([vega_lite, CONFIG, VEGA_LITE], sort_keys=True, default=str)
     return hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def svg(vega_lite: dict[str, Any], ids: str) -> str:
-    """The specification drawn as SVG by vl-convert, safe to put in a page (see ``clean``);
-    IDS prefixes the SVG's element ids, so that two plots on one page keep theirs apart.
-    PlotError when vl-convert cannot draw it; ImportError when it is not installed."""
-    import vl_convert
-
-    try:
-        drawn = vl_convert.vegalite_to_svg(
-            static(vega_lite), vl_version=VEGA_LITE, config=CONFIG, allowed_base_urls=[]
-        )
-    except ValueError as exc:  # Vega's own error, e.g. a template asking for a URL
-        said = [line.strip() for line in str(exc).splitlines() if "Error:" in line]
-        why = said[0].split("Error:", 1)[1].strip() if said else ""
-        raise PlotError(f"Vega cannot draw it: {why or 'no reason given'}") from None
-    return clean(drawn, ids)
 
 
 def static(vega_lite: dict[str, Any]) -> dict[str, Any]:
