@@ -17,7 +17,7 @@ import os
 import posixpath
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,14 @@ from mkdocs_mlplugin.config import MLConfig
 from mkdocs_mlplugin.facts import dvc, git, hashes, metafiles, registry, structured, timeline
 from mkdocs_mlplugin.facts.reader import SiteReader
 from mkdocs_mlplugin.facts.site import PageFacts, SiteFacts, relative, repo_prefix
-from mkdocs_mlplugin.findings import Finding, FindingError, Findings, did_you_mean, visible
+from mkdocs_mlplugin.findings import (
+    Finding,
+    FindingError,
+    Findings,
+    Where,
+    did_you_mean,
+    visible,
+)
 from mkdocs_mlplugin.pages import links, publish, references, registers
 from mkdocs_mlplugin.pages import records as record_pages
 from mkdocs_mlplugin.pages.blocks import param_group, render_block
@@ -116,7 +123,7 @@ class Session:
     history   the git history of the repository, while its root and HEAD are the same
     project   the DVC project (and ``others``, the site's other projects), file by file while
               each file's size and modification time are the same (``dvc.load_project``)
-    bindings  each page's ``ml:`` front matter, while the page's inode, size and modification
+    fronts    each page's own front matter, while the page's inode, size and modification
               time are the same, and the time is older than git's racy window
     registry  the GTO registry, while ``git for-each-ref`` lists the same tags
               (``registry.read``)
@@ -134,8 +141,8 @@ class Session:
         self.history: tuple[tuple[Path, str | None], git.Histories] | None = None
         self.project: dvc.Project | None = None
         self.others: dict[Path, dvc.Project] = {}
-        # page path -> (stat key, its 'ml:' binding, whether its body starts on line 1)
-        self.bindings: dict[str, tuple[tuple[int, int, int], dict[str, Any] | None, bool]] = {}
+        # page path -> (stat key, its front matter, whether its body starts on line 1)
+        self.fronts: dict[str, tuple[tuple[int, int, int], dict[str, Any], bool]] = {}
         self.registry: registry.Registry | None = None
         self.hasher = hashes.Hasher()
         self.plots: dict[str, str] = {}
@@ -180,6 +187,8 @@ class Build:
         self.documented: dict[str, Any] = {}
         self.mermaid = False  # whether the site serves a Mermaid build (configure)
         self.meta_files: list[metafiles.MetaFile] = []  # Material's .meta.yml, when enabled
+        # src_uri -> the page's front matter with Material's meta files merged in, read once
+        self._fronts: dict[str, metafiles.Front] = {}
         self.card_pages: dict[str, File] = {}  # artifact -> the page bound to it
         # each page with an 'ml:' mapping (meta files' merged in), and the coverage they give
         self._page_bindings: list[tuple[File, dict[str, Any]]] = []
@@ -303,13 +312,16 @@ class Build:
             first_line = 1  # as _first_line finds it, without reading the page again
         else:
             first_line = _first_line(page, markdown)
-        self._bind(page, facts)
+        front = self._front(page.file, page)
+        meta = front.meta
+        at = self._where(page, facts, front)
+        self._bind(page, facts, front)
         self._title_until_converted(page, markdown)
-        record = records.record_kind(page.meta) is not None  # a record is no model card
+        record = records.record_kind(meta) is not None  # a record is no model card
         card = facts.artifact is not None and facts.artifact.type == "model" and not record
         if card:
-            self._check_card(page, facts, markdown, first_line)
-        elif not facts.binding_failed and cards.asks_model_index(page.meta):
+            self._check_card(page, facts, front, at, markdown, first_line)
+        elif not facts.binding_failed and cards.asks_model_index(meta):
             what = (
                 f"artifact '{facts.artifact.name}' is of type '{facts.artifact.type or 'none'}'"
                 if facts.artifact is not None
@@ -320,13 +332,14 @@ class Build:
                     "card_schema",
                     f"front matter '{cards.GENERATED}': only a model card (a page bound to an "
                     f"artifact of type model) gets a model-index, and {what}.",
-                    facts.src,
-                    _front_matter_line(page, "ml"),
+                    *at("ml.model_index"),
                 )
             )
-        self._check_record(page, facts, markdown, first_line, card)
+        self._check_record(page, facts, front, at, markdown, first_line, card)
         page_links: list[dict[str, Any]] = []  # the page's verified links, for the manifest
-        markdown, record_box = self._link_page(page, facts, markdown, first_line, page_links)
+        markdown, record_box = self._link_page(
+            page, facts, front, at, markdown, first_line, page_links
+        )
         links = _Links(self.documented, page.file)
         hub = bool(self.options.hf_export) and card
         result, refs, plain = self.render_page(
@@ -351,14 +364,14 @@ class Build:
                 self._uncommitted,
                 bool(page.file.abs_src_path),
             ),
-            front=page.meta,
+            front=meta,
         )
         self.published[page.file.src_uri] = facts.meta
         if page_links:
             row["links"] = page_links
         self.pages.append(row)
         if card and facts.artifact is not None:
-            metadata = cards.hub_metadata(page.meta, self._measured(facts), _model_name(facts))
+            metadata = cards.hub_metadata(meta, self._measured(facts), _model_name(facts))
             row["hub"] = metadata
             if plain is not None:
                 self.cards[facts.artifact.name] = (metadata, plain)
@@ -634,11 +647,7 @@ class Build:
         self.card_pages = {}
         self._page_bindings = []
         for file in files.documentation_pages():
-            binding = self._binding_of(file)
-            if self.meta_files:
-                own = {} if binding is None else {"ml": binding}
-                merged = bindings.inherited(self.meta_files, file.src_path, own, "", None)
-                binding = merged.data if isinstance(merged, bindings.Inherited) else None
+            binding = self._front(file).meta.get("ml")
             if not isinstance(binding, dict):
                 continue
             self._page_bindings.append((file, binding))
@@ -731,9 +740,10 @@ class Build:
                 self.findings.add(Finding(exc.finding.kind, f"{what} {exc.finding.message}", shown))
                 files.remove(file)
 
-    def _binding_of(self, file: File) -> dict[str, Any] | None:
-        """The ``ml:`` mapping of a page's front matter; read again only when the file changed
-        since the last build of this process."""
+    def _front_matter(self, file: File) -> dict[str, Any]:
+        """The page's own front matter ({} for none, or one MkDocs cannot read: the page
+        reports its own problem when it is built); read again only when the file changed since
+        the last build of this process."""
         from mkdocs.utils.meta import get_data
 
         key: tuple[int, int, int] | None = None
@@ -742,10 +752,10 @@ class Build:
             try:
                 st = os.stat(path)
             except OSError:
-                return None  # the page reports its own problem when it is built
+                return {}
             if st.st_mtime_ns < time.time_ns() - dvc.RACY_NS:
                 key = (st.st_ino, st.st_size, st.st_mtime_ns)
-                known = self.session.bindings.get(path)
+                known = self.session.fronts.get(path)
                 if known is not None and known[0] == key:
                     if known[2]:
                         self._body_first.add(path)
@@ -756,8 +766,8 @@ class Build:
                 if opening == BODY_FIRST:
                     self._body_first.add(path)
                 if key is not None:
-                    self.session.bindings[path] = (key, None, opening == BODY_FIRST)
-                return None
+                    self.session.fronts[path] = (key, {}, opening == BODY_FIRST)
+                return {}
         try:
             if path and not file.generated_by:
                 source = guards.read_file(*self._reading(path)).decode("utf-8-sig")
@@ -765,12 +775,45 @@ class Build:
                 source = file.content_string
             _, meta = get_data(source)
         except (OSError, UnicodeDecodeError, ValueError, FindingError):
-            return None
-        binding = meta.get("ml") if isinstance(meta, dict) else None
-        binding = binding if isinstance(binding, dict) else None
+            return {}
+        meta = meta if isinstance(meta, dict) else {}
         if key is not None and path:
-            self.session.bindings[path] = (key, binding, False)
-        return binding
+            self.session.fronts[path] = (key, meta, False)
+        return meta
+
+    def _front(self, file: File, page: Page | None = None) -> metafiles.Front:
+        """The front matter of the page FILE as Material's meta plugin makes it appear to the
+        page (``metafiles.merged``): computed once a build, from the file before the pages are
+        built, and again from PAGE's own meta only where that differs (another plugin changed
+        it, or Material's blog merged meta files into a post's) or cannot be merged."""
+        known = self._fronts.get(file.src_uri)
+        if known is not None and (
+            page is None or (known.problem is None and known.own == page.meta)
+        ):
+            return known
+        own = page.meta if page is not None else self._front_matter(file)
+        src = self._place(file.abs_src_path)[0] if file.abs_src_path else None
+        lines = _front_matter_lines(page) if page is not None and page.meta else {}
+        # a page this build generates (a register) is what it says it is: Material matches a
+        # meta file's directory as a prefix of the path, so that docs/decisions/.meta.yml
+        # would make the decision log, docs/decisions.md, a decision record
+        meta_files = self.meta_files if file.generated_by != "mlplugin" else []
+        front = metafiles.merged(meta_files, file.src_path, own, src or file.src_uri, lines)
+        self._fronts[file.src_uri] = front
+        return front
+
+    def _where(self, page: Page, facts: PageFacts, front: metafiles.Front) -> Where:
+        """Where each front matter key of PAGE is written: on the page, at the line of its
+        top-level key, or in the meta file that gave it to the page, at its line there."""
+        lines: dict[str, int] | None = None  # read on first use: most pages need none
+
+        def at(key: str) -> tuple[str, int | None]:
+            nonlocal lines
+            if lines is None:
+                lines = _front_matter_lines(page) if page.meta else {}
+            return front.at(key, facts.src, lines)
+
+        return at
 
     # Run before other plugins (mkdocs-macros, i18n, ...) change the Markdown, so that line
     # numbers still match the source file.
@@ -942,9 +985,9 @@ class Build:
 
         found = []
         for file in files.documentation_pages():
-            binding = self._binding_of(file)
-            kind = binding.get("record") if binding else None
-            if not isinstance(kind, str) or kind not in records.RECORDS:
+            meta = self._front(file).meta
+            kind = records.record_kind(meta)
+            if kind is None or kind not in records.RECORDS:
                 continue
             try:
                 if file.abs_src_path and not file.generated_by:
@@ -952,13 +995,14 @@ class Build:
                     source = raw.decode("utf-8-sig")
                 else:
                     source = file.content_string
-                body, meta = get_data(source)
+                body, _own = get_data(source)
             except (OSError, UnicodeDecodeError, ValueError, FindingError):
                 continue
             heading = next((t[2:].strip() for t in body.splitlines() if t.startswith("# ")), "")
             title = str(meta.get("title") or heading or file.name)
             shown = self._place(file.abs_src_path)[0] if file.abs_src_path else None
-            found.append(registers.Record(file.src_uri, shown or file.src_uri, kind, title, meta))
+            record = registers.Record(file.src_uri, shown or file.src_uri, kind, title, dict(meta))
+            found.append(record)
         return found
 
     def _add_register(
@@ -1106,8 +1150,8 @@ class Build:
     def _meta_files(self, files: Files, config: MkDocsConfig) -> list[metafiles.MetaFile]:
         """The meta files of Material's meta plugin, when it is enabled, as it finds them: the
         files of FILES with its ``meta_file`` name, in their order. Each is read through
-        guards.read_file; one that cannot be read, or has an ``ml:`` key and is not valid YAML,
-        is a finding naming it and its line, and binds no page."""
+        guards.read_file; one that cannot be read, or is not valid YAML, is a finding naming it
+        and its line, and gives no page anything."""
         name = metafiles.meta_file_name(config)
         found: list[metafiles.MetaFile] = []
         for file in files if name else ():
@@ -1119,41 +1163,38 @@ class Build:
                 text = structured.read_text(*self._reading(path), "malformed_reference", shown)
                 found.append(metafiles.parse(text, file.src_path, shown))
             except FindingError as exc:
-                kind = "malformed_reference"  # it holds the bindings of the pages below it
+                kind = "malformed_reference"  # it holds front matter of the pages below it
                 self.findings.add(dataclasses.replace(exc.finding, kind=kind))
         return found
 
-    def _bind(self, page: Page, facts: PageFacts) -> None:
+    def _bind(self, page: Page, facts: PageFacts, front: metafiles.Front) -> None:
         """Bind the page to what its ``ml:`` front matter names (``checks.bindings``), merged
-        with what Material's meta files say of ``ml:`` for it, as Material merges them. What
-        is wrong with a binding is said at the meta file's line when the page's own ``ml:``
-        (if any) binds on its own."""
-        if page.meta.get("ml") is None and not self.meta_files:
-            return
-        line = _front_matter_line(page, "ml")
-        merged = bindings.inherited(self.meta_files, page.file.src_path, page.meta, facts.src, line)
-        if isinstance(merged, Finding):
+        with what Material's meta files say of ``ml:`` for it, as Material merges them (FRONT).
+        What is wrong with a binding is said at the meta file's line when the page's own
+        ``ml:`` (if any) binds on its own."""
+        if front.problem is not None:
             facts.binding_failed = True
-            found: bindings.Bound | Finding = merged
-        elif merged.data is None:
+            found: bindings.Bound | Finding = front.problem
+        elif front.meta.get("ml") is None:
             return
         else:
-            site, source = self._site_of(facts), merged.source
-            found = bindings.bind(merged.data, facts, site, line)
+            line = _front_matter_line(page, "ml")
+            site, source = self._site_of(facts), front.last_with("ml")
+            found = bindings.bind(front.meta.get("ml"), facts, site, line)
             if (
                 isinstance(found, Finding)
                 and source is not None
                 and (
                     line is None
                     or not isinstance(
-                        bindings.bind(page.meta.get("ml"), dataclasses.replace(facts), site, line),
+                        bindings.bind(front.own.get("ml"), dataclasses.replace(facts), site, line),
                         Finding,
                     )
                 )
             ):
                 why = found.message.removeprefix(f"{bindings.WHERE}: ").removeprefix("'ml:': ")
                 message = f"'ml:' for {facts.src}: {why}"
-                found = Finding(found.kind, message, source.shown, source.line)
+                found = Finding(found.kind, message, source.shown, source.line_of("ml"))
         if isinstance(found, Finding):
             self.findings.add(
                 found, root=f"binding:{facts.src}"
@@ -1161,65 +1202,104 @@ class Build:
         else:
             self.bound.append(found)
 
-    def _check_card(self, page: Page, facts: PageFacts, markdown: str, first_line: int) -> None:
+    def _report(self, found: Iterable[Finding], src: str, front: metafiles.Front) -> None:
+        """Add FOUND, the findings about the front matter of the page SRC; one placed in a meta
+        file of FRONT (where the key it is about was set) says which page it is about."""
+        shown = {f.shown for f in front.files}
+        for finding in found:
+            if finding.file in shown and finding.file != src:
+                what = finding.message.removeprefix("front matter ")
+                finding = dataclasses.replace(finding, message=f"for {src}: {what}")
+            self.findings.add(finding)
+
+    def _check_card(
+        self,
+        page: Page,
+        facts: PageFacts,
+        front: metafiles.Front,
+        at: Where,
+        markdown: str,
+        first_line: int,
+    ) -> None:
         """Hugging Face metadata and required sections of a model card."""
-        lines = _front_matter_lines(page)
-        self.findings.extend(cards.check_metadata(page.meta, facts.src, lines))
-        front = (_source(page) or "").splitlines()
-        end = next((n for n, t in enumerate(front[1:], 2) if t.strip() in ("---", "...")), 1)
+        meta, src = front.meta, facts.src
+        self._report(cards.check_metadata(meta, at), src, front)
+        written = (_source(page) or "").splitlines()
+        end = next((n for n, t in enumerate(written[1:], 2) if t.strip() in ("---", "...")), 1)
 
         def named_on(key: str, start: int, tied: Callable[[str], bool]) -> int | None:
             """The first front matter line from START that names the DVC metric KEY (and that
             TIED says ties it to a value)."""
             for number in range(start, end):
-                text = front[number - 1]
+                text = written[number - 1]
                 if re.search(rf"(?<![\w.-]){re.escape(key)}(?![\w.-])", text) and tied(text):
                     return number
             return None
 
+        # a model-index written in a meta file: its findings at its line there
+        index_src, index_at = at("model-index")
+        typed_here = index_src == src
+
         def line_of(key: str) -> int | None:
             """The front matter line that ties a model-index value to the DVC metric KEY."""
+            if not typed_here:
+                return index_at
             tied = named_on(key, 2, lambda text: cards.DVC_METRIC in text or "{ml" in text)
-            return tied or lines.get("model-index")
+            return tied or index_at
 
         measured = self._measured(facts)
-        self.findings.extend(cards.check_metric_values(page.meta, facts.src, line_of, measured))
+        self._report(cards.check_metric_values(meta, index_src, line_of, measured), src, front)
         # ml: {model_index: ...}: its line, and the line of each DVC metric under it
-        index = next(
-            (n for n in range(2, end) if re.match(r"\s+model_index\s*:", front[n - 1])),
-            lines.get("ml"),
+        asked_src, asked_at = at("ml.model_index")
+        asked_here = asked_src == src
+        index = (
+            next(
+                (n for n in range(2, end) if re.match(r"\s+model_index\s*:", written[n - 1])),
+                asked_at,
+            )
+            if asked_here
+            else asked_at
         )
 
         def index_line_of(key: str) -> int | None:
+            if not asked_here:
+                return index
             return named_on(key, index or 2, lambda _text: True) or index
 
         name = _model_name(facts)
-        self.findings.extend(
-            cards.check_model_index(page.meta, name, facts.src, index, index_line_of, measured)
+        self._report(
+            cards.check_model_index(meta, name, asked_src, index, index_line_of, measured),
+            src,
+            front,
         )
         required = self.options.card_sections
         if isinstance(required, str):
             required = cards.PRESETS[required]  # the config allows only the presets' names
         titles = [str(r) for r in required] if isinstance(required, (list, tuple)) else []
-        self.findings.extend(cards.check_sections(markdown, first_line, titles, facts.src))
+        self.findings.extend(cards.check_sections(markdown, first_line, titles, src))
 
     def _check_record(
-        self, page: Page, facts: PageFacts, markdown: str, first_line: int, card: bool
+        self,
+        page: Page,
+        facts: PageFacts,
+        front: metafiles.Front,
+        at: Where,
+        markdown: str,
+        first_line: int,
+        card: bool,
     ) -> None:
         """A record page's front matter and sections (``checks.records``); its review date,
         and a model card's."""
-        kind = records.RECORDS.get(records.record_kind(page.meta) or "")
+        meta, src = front.meta, facts.src
+        kind = records.RECORDS.get(records.record_kind(meta) or "")
         if kind is None and not card:
             return
-        lines = _front_matter_lines(page)
         if kind is not None:
-            ml_line = lines.get("ml")
-            self.findings.extend(records.check_fields(kind, page.meta, facts.src, lines, ml_line))
-            self.findings.extend(self._check_superseding(page, facts, lines))
+            page_at = (src, _front_matter_line(page, "ml"))
+            self._report(records.check_fields(kind, meta, at, page_at), src, front)
+            self._report(self._check_superseding(page, meta, at), src, front)
             required = records.sections_of(kind, self.options.record_sections)
-            self.findings.extend(
-                records.check_sections(kind, markdown, first_line, required, facts.src)
-            )
+            self.findings.extend(records.check_sections(kind, markdown, first_line, required, src))
             artifact = facts.artifact
             if kind.name == records.DATASHEET and artifact is not None and artifact.type == "model":
                 message = (
@@ -1227,16 +1307,14 @@ class Build:
                     "model: bind the dataset it was trained on ('artifact:' or 'data:'), or make "
                     "this page its model card."
                 )
-                self.findings.add(Finding("record_schema", message, facts.src, ml_line))
+                self._report([Finding("record_schema", message, *at("ml.artifact"))], src, front)
         else:
-            self.findings.extend(records.check_review_fields(page.meta, facts.src, lines))
+            self._report(records.check_review_fields(meta, at), src, front)
         interval = self.options.review_interval
         on = records.today()
-        self.findings.extend(records.review_due(page.meta, facts.src, lines, interval, on))
+        self._report(records.review_due(meta, at, interval, on), src, front)
 
-    def _check_superseding(
-        self, page: Page, facts: PageFacts, lines: Mapping[str, int]
-    ) -> list[Finding]:
+    def _check_superseding(self, page: Page, meta: Mapping[str, Any], at: Where) -> list[Finding]:
         """``supersedes:`` and ``superseded_by:`` of a decision name decision records."""
         mine = next((r for r in self.records if r.src_uri == page.file.src_uri), None)
         if mine is None or mine.kind != records.DECISION:
@@ -1245,7 +1323,7 @@ class Build:
         found = []
         for key in ("supersedes", "superseded_by"):
             for named, written in zip(
-                mine.pages(key), records.strings(page.meta.get(key)), strict=False
+                mine.pages(key), records.strings(meta.get(key)), strict=False
             ):
                 if named in decisions:
                     continue
@@ -1254,13 +1332,15 @@ class Build:
                     f"front matter '{key}': '{visible(written)}' is no decision record of this site "
                     f"(a page with 'ml: {{record: decision}}', named from this page).{hint}"
                 )
-                found.append(Finding("record_schema", message, facts.src, lines.get(key)))
+                found.append(Finding("record_schema", message, *at(key)))
         return found
 
     def _link_page(
         self,
         page: Page,
         facts: PageFacts,
+        front: metafiles.Front,
+        at: Where,
         markdown: str,
         first_line: int,
         log: list[dict[str, Any]],
@@ -1268,7 +1348,8 @@ class Build:
         """MARKDOWN with its links to commits, artifacts, stages, data and experiments
         checked and made real links (``pages.links``); for a record page, the header box that
         shows its fields and its ``links:``."""
-        kind = records.RECORDS.get(records.record_kind(page.meta) or "")
+        meta = front.meta
+        kind = records.RECORDS.get(records.record_kind(meta) or "")
         resolver = links.Links(self._site_of(facts), self._commit, self.repo_url)
 
         def pages(markdown: bool) -> record_pages.SitePages:
@@ -1282,12 +1363,13 @@ class Build:
         self.findings.extend(found)
         if kind is None:
             return markdown, None
-        source = (_source(page) or "").splitlines()
+        given = front.given_by("links")  # links: set in a meta file: found on its lines
+        source = (given.text if given is not None else _source(page) or "").splitlines()
         shown, found = record_pages.front_links(
-            page.meta, source, resolver, pages(False), facts.src, log
+            meta, source, at("links"), resolver, pages(False), log
         )
-        self.findings.extend(found)
-        return markdown, record_pages.header(kind, page.meta, shown)
+        self._report(found, facts.src, front)
+        return markdown, record_pages.header(kind, meta, shown)
 
     def _commit(self, sha: str) -> str | None:
         """The full SHA of the commit SHA (hexadecimal, checked) names, or None."""
@@ -1516,16 +1598,9 @@ def _first_line(page: Page, markdown: str) -> int:
 def _front_matter_lines(page: Page) -> dict[str, int]:
     """The line of each top-level key of the page's front matter."""
     source = _source(page) or ""
-    found: dict[str, int] = {}
     if not source.startswith("---"):
-        return found
-    for number, line in enumerate(source.splitlines()[1:], start=2):
-        if line.strip() in ("---", "..."):
-            break
-        m = re.match(r"^([A-Za-z0-9_][^:\s]*|'[^']*'|\"[^\"]*\"):", line)
-        if m:
-            found.setdefault(m.group(1).strip("'\""), number)
-    return found
+        return {}
+    return metafiles.key_lines(source.splitlines()[1:], start=2)
 
 
 def _front_matter_line(page: Page, key: str) -> int | None:

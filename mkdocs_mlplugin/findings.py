@@ -13,12 +13,20 @@ import difflib
 import logging
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
 from mkdocs.plugins import get_plugin_logger
 
 SEVERITIES = ("error", "warn", "info", "ignore")
+#: where a front matter key is written, as (file, line): the page's, or a meta file's that
+#: gave the page the key (``facts.metafiles.Front.at``)
+Where = Callable[[str], tuple[str, int | None]]
+
+
+def where_in(src: str, lines: Mapping[str, int]) -> Where:
+    """Where each front matter key of the page SRC is written, from LINES (key -> line)."""
+    return lambda key: (src, lines.get(key.partition(".")[0]))
 
 
 class Kind(NamedTuple):

@@ -11,18 +11,15 @@ doc drift and pins (``checks.drift``) once the pages are built.
 from __future__ import annotations
 
 import dataclasses
-import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from mergedeep import Strategy, merge
 from mkdocs.config.base import BaseConfigOption, Config, ValidationError
 from mkdocs.config.config_options import Optional
 
 from mkdocs_mlplugin.checks import drift, records
 from mkdocs_mlplugin.facts.dvc import Project
 from mkdocs_mlplugin.facts.git import FileHistory
-from mkdocs_mlplugin.facts.metafiles import NONE, MetaFile
 from mkdocs_mlplugin.facts.site import PageFacts, SiteFacts
 from mkdocs_mlplugin.findings import Finding, FindingError, did_you_mean, visible
 from mkdocs_mlplugin.pages.references import Reference
@@ -113,51 +110,6 @@ class Bound(NamedTuple):
     line: int | None
     pin: dict[str, Any] | None
     drift: bool = True
-
-
-class Inherited(NamedTuple):
-    """A page's ``ml:`` once Material's meta files are merged in: its DATA (None: no binding)
-    and the last meta file that holds an ``ml:`` for the page (SOURCE), if any."""
-
-    data: Any
-    source: MetaFile | None
-
-
-def inherited(
-    meta_files: Sequence[MetaFile],
-    src_path: str,
-    meta: Mapping[str, Any],
-    src: str,
-    line: int | None,
-) -> Inherited | Finding:
-    """The ``ml:`` of the page at SRC_PATH (``File.src_path``) whose meta is META, merged with
-    META_FILES as Material's meta plugin merges them: each file whose directory starts the
-    page's path, in order, with mergedeep's TYPESAFE_ADDITIVE strategy, the page's own last
-    (it wins); a file Material merged already (into a blog post's meta, which then names it in
-    ``__extends``) is in META already. Where Material could not merge them, a finding naming
-    the meta file, or the page (SRC) at its ``ml:`` LINE."""
-    extends = meta.get("__extends") or ()
-    merged: dict[str, Any] = {}
-    source = None
-    for file in meta_files:
-        if file.ml is NONE or not src_path.startswith(os.path.dirname(file.src_path)):
-            continue
-        source = file
-        if file.src_path in extends:
-            continue
-        try:
-            merge(merged, {"ml": file.ml}, strategy=Strategy.TYPESAFE_ADDITIVE)
-        except TypeError:
-            message = f"{WHERE} cannot be merged with the 'ml:' of the meta files above it."
-            return Finding("malformed_reference", message, file.shown, file.line)
-    if "ml" in meta:
-        try:
-            merge(merged, {"ml": meta["ml"]}, strategy=Strategy.TYPESAFE_ADDITIVE)
-        except TypeError:
-            shown = source.shown if source else "the meta files"
-            message = f"{WHERE} cannot be merged with the 'ml:' of {shown}."
-            return Finding("malformed_reference", message, src, line)
-    return Inherited(merged.get("ml"), source)
 
 
 def validate(data: object, src: str, line: int | None) -> Binding | Finding:

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
-from mkdocs_mlplugin.findings import Finding, FindingError, did_you_mean
+from mkdocs_mlplugin.findings import Finding, FindingError, Where, did_you_mean
 from mkdocs_mlplugin.render import literal
 
 #: Sections of "Model Cards for Model Reporting" (Mitchell et al., 2019).
@@ -102,9 +102,9 @@ def _is(value: Any, shape: str) -> bool:
     }[shape]
 
 
-def check_metadata(meta: Mapping[str, Any], src: str, lines: dict[str, int]) -> list[Finding]:
+def check_metadata(meta: Mapping[str, Any], at: Where) -> list[Finding]:
     """Hugging Face metadata in front matter: each known key has the right shape, and
-    ``model-index`` follows the Hub's structure. LINES maps a top-level key to its line."""
+    ``model-index`` follows the Hub's structure. AT says where a key is written."""
     findings = []
     for key, shape in HF_KEYS.items():
         if key in meta and not _is(meta[key], shape):
@@ -113,16 +113,13 @@ def check_metadata(meta: Mapping[str, Any], src: str, lines: dict[str, int]) -> 
                     "card_schema",
                     f"front matter '{key}' must be {shape} (Hugging Face model-card metadata), "
                     f"not {_kind(meta[key])}.",
-                    src,
-                    lines.get(key),
+                    *at(key),
                 )
             )
     index = meta.get("model-index")
     if isinstance(index, list):
         for problem in _model_index(index):
-            findings.append(
-                Finding("card_schema", f"front matter {problem}", src, lines.get("model-index"))
-            )
+            findings.append(Finding("card_schema", f"front matter {problem}", *at("model-index")))
     return findings
 
 

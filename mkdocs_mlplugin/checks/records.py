@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mkdocs_mlplugin.checks import cards
-from mkdocs_mlplugin.findings import Finding, did_you_mean, visible
+from mkdocs_mlplugin.findings import Finding, Where, did_you_mean, visible
 
 DECISION, DEBT, RUNBOOK, DATASHEET = "decision", "debt", "runbook", "datasheet"
 
@@ -267,19 +267,18 @@ def _shown(value: Any) -> str:
 def check_fields(
     kind: RecordKind,
     meta: Mapping[str, Any],
-    src: str,
-    lines: Mapping[str, int],
-    ml_line: int | None,
+    at: Where,
+    page: tuple[str, int | None],
 ) -> list[Finding]:
     """The front matter META of a record of KIND: each field of the expected shape (a
-    ``record_schema`` finding at the field's line, LINES: top-level key -> line), each required
-    one there (at ML_LINE, the line of ``ml:``), a key that looks like a misspelt field, and
-    the binding the kind needs."""
+    ``record_schema`` finding where AT says the field is written), each required one there
+    (at PAGE: the page and the line of its ``ml:``), a key that looks like a misspelt field,
+    and the binding the kind needs."""
     findings: list[Finding] = []
     what = f"a {kind.title.lower()}"
 
-    def add(message: str, line: int | None) -> None:
-        findings.append(Finding("record_schema", message, src, line))
+    def add(message: str, where: tuple[str, int | None]) -> None:
+        findings.append(Finding("record_schema", message, *where))
 
     for field in kind.fields:
         if field.name not in meta:
@@ -287,12 +286,12 @@ def check_fields(
                 add(
                     f"{what} needs front matter '{field.name}:' ({field.description}): "
                     f"{field.says()}.",
-                    ml_line,
+                    page,
                 )
             continue
         problem = _problem(field, meta[field.name])
         if problem:
-            add(f"front matter '{field.name}' {problem}", lines.get(field.name))
+            add(f"front matter '{field.name}' {problem}", at(field.name))
     names = [f.name for f in kind.fields]
     for key in meta:
         key = str(key)
@@ -300,11 +299,11 @@ def check_fields(
             continue
         close = did_you_mean(key, names)
         if close:
-            add(f"front matter '{visible(key)}' is no field of {what}.{close}", lines.get(key))
+            add(f"front matter '{visible(key)}' is no field of {what}.{close}", at(key))
     binding = meta.get("ml")
     if kind.binds and isinstance(binding, dict) and not any(k in binding for k in kind.binds):
         keys = " or ".join(f"'{k}:'" for k in kind.binds)
-        add(f"{what} is bound to what it documents: add {keys} under 'ml:'.", ml_line)
+        add(f"{what} is bound to what it documents: add {keys} under 'ml:'.", at("ml"))
     if (
         kind.name == DECISION
         and meta.get("status") == "superseded"
@@ -313,7 +312,7 @@ def check_fields(
         add(
             f"{what} with status superseded names the record that replaces it: add "
             "'superseded_by:'.",
-            lines.get("status"),
+            at("status"),
         )
     if (
         kind.name == DECISION
@@ -323,7 +322,7 @@ def check_fields(
         add(
             f"{what} with 'superseded_by:' no longer holds: its status is superseded (or "
             f"deprecated), not {meta['status']}.",
-            lines.get("status"),
+            at("status"),
         )
     return findings
 
@@ -408,9 +407,7 @@ def due_date(meta: Mapping[str, Any], interval: int | None) -> tuple[datetime.da
     return None
 
 
-def check_review_fields(
-    meta: Mapping[str, Any], src: str, lines: Mapping[str, int]
-) -> list[Finding]:
+def check_review_fields(meta: Mapping[str, Any], at: Where) -> list[Finding]:
     """The review dates of a page that is no record (a model card): a ``record_schema``
     finding for one of the wrong shape (a record's are checked with its other fields)."""
     findings = []
@@ -418,14 +415,13 @@ def check_review_fields(
         problem = _problem(field, meta[field.name]) if field.name in meta else None
         if problem:
             message = f"front matter '{field.name}' {problem}"
-            findings.append(Finding("record_schema", message, src, lines.get(field.name)))
+            findings.append(Finding("record_schema", message, *at(field.name)))
     return findings
 
 
 def review_due(
     meta: Mapping[str, Any],
-    src: str,
-    lines: Mapping[str, int],
+    at: Where,
     interval: int | None,
     on: datetime.date,
 ) -> list[Finding]:
@@ -445,8 +441,7 @@ def review_due(
             "review_due",
             f"the page was due for review on {date.isoformat()} ({said}): review it, then set "
             f"a new date.",
-            src,
-            lines.get(key),
+            *at(key),
         )
     )
     return findings

@@ -134,14 +134,15 @@ def rewrite(
 def front_links(
     meta: Mapping[str, Any],
     source: Sequence[str],
+    where: tuple[str, int | None],
     resolver: links.Links,
     pages: links.Pages,
-    src: str,
     log: list[dict[str, Any]],
 ) -> tuple[list[tuple[str, str | None]], list[Finding]]:
     """The record's ``links:`` as (title, URL or None) pairs, and their findings, each at the
-    front matter line that names the link (SOURCE: the page's lines); each noted in LOG."""
-    start = next((n for n, t in enumerate(source, 1) if t.startswith("links:")), None)
+    line that names the link: WHERE is the file and line of ``links:`` (the page's, or a meta
+    file's that gave it), SOURCE that file's lines; each noted in LOG."""
+    src, start = where
     shown: list[tuple[str, str | None]] = []
     findings: list[Finding] = []
     for title, written in records.link_targets(meta.get("links")):

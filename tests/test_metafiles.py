@@ -1,0 +1,278 @@
+"""Front matter from Material's meta files (``.meta.yml``): a record kind, record fields and a
+model card's Hugging Face metadata set once for a folder count for every page below it, as
+Material's meta plugin merges them (the page's own keys win), in the registers, the manifest,
+the coverage, the checks, the card's header and the ``hf_export`` README; a finding about a
+key a meta file set names that file and line; without Material's meta plugin a meta file
+gives no page anything. Real builds of the real git + DVC fixture."""
+
+from __future__ import annotations
+
+import os
+import re
+from html import unescape
+from typing import Any
+
+import pytest
+from conftest import Repo
+
+from mkdocs_mlplugin.checks import cards, records
+
+# huggingface_hub reads HF_HUB_OFFLINE once, when it is imported: nothing below may reach the Hub
+os.environ["HF_HUB_OFFLINE"] = "1"
+from huggingface_hub import ModelCard
+
+EPOCH = {"SOURCE_DATE_EPOCH": "1709294400"}  # 2024-03-01
+REGISTERS = {"decisions_page": "decisions.md", "debt_page": "debt.md"}
+DECISIONS_META = "ml:\n  record: decision\ndeciders: [Ada, Grace]\n"
+
+
+def sections(kind: str) -> str:
+    return "".join(f"## {title}\n\nText.\n\n" for title in records.RECORDS[kind].sections)
+
+
+def decision(title: str, front: str) -> str:
+    """A decision record's page that leaves its kind and deciders to its folder's meta file."""
+    return f"---\n{front}---\n# {title}\n\n{sections('decision')}"
+
+
+DEBT = (
+    "---\nml:\n  record: debt\nstatus: open\npriority: high\nimpact: [cost]\neffort: 1 day\n"
+    "owner: Grace\n---\n# Hand-written split\n\n" + sections("debt")
+)
+
+
+def site(repo: Repo, pages: dict[str, str], meta: Any = "meta", **plugin: Any) -> None:
+    """Write the site with Material's meta plugin (META: its entry, None for none) before
+    this one."""
+    listed = [meta] if meta is not None else []
+    repo.site(pages, plugins=[*listed, {"mlplugin": {**REGISTERS, **plugin}}])
+    repo.commit("Docs", date="2024-01-12T09:00:00+00:00")
+
+
+def rows(html: str, css: str) -> list[list[str]]:
+    """The text of each cell of each body row of the table in the div of class CSS."""
+    block = re.search(rf'<div class="ml-block {css}">(.*?)</div>', html, re.S)
+    assert block is not None, css
+    body = block.group(1).split("<tbody>")[1]
+    return [
+        [
+            unescape(re.sub(r"<[^>]+>", "", cell)).strip()
+            for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        ]
+        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    ]
+
+
+def text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
+
+
+def mlplugin_lines(output: str) -> list[str]:
+    return [ln for ln in output.splitlines() if "mlplugin: docs" in ln]
+
+
+RECORD_PAGES = {
+    "index.md": "# Home\n",
+    "decisions/.meta.yml": DECISIONS_META,
+    "decisions/0001-bag-of-words.md": decision(
+        "Bag of words", "status: accepted\ndate: 2024-01-10\n"
+    ),
+    "decisions/0002-gpu.md": decision("GPU", "status: proposed\ndate: 2024-02-01\n"),
+    # its own kind wins over its folder's
+    "decisions/0003-split.md": DEBT,
+}
+
+
+def test_a_folders_meta_file_makes_its_pages_records_everywhere_records_count(
+    pipeline: Repo,
+) -> None:
+    site(pipeline, RECORD_PAGES, coverage_page="coverage.md", require={"records": ["decision"]})
+
+    built = pipeline.build("--strict", env=EPOCH)
+
+    assert built.ok, built.output
+    log = built.page("decisions")
+    assert rows(log, "ml-decision-log ml-decisions-accepted") == [
+        ["2024-01-10", "Bag of words", "Ada, Grace", "", ""]
+    ]
+    assert [r[1:3] for r in rows(log, "ml-decision-log ml-decisions-proposed")] == [
+        ["GPU", "Ada, Grace"]
+    ]
+    listed = re.findall(r'<div class="ml-block ml-decision-log.*?</div>', log, re.S)
+    assert listed and not any("Hand-written split" in block for block in listed)
+    assert [r[1] for r in rows(built.page("debt"), "ml-debt-open")] == ["Hand-written split"]
+    manifest = built.manifest()
+    by_page = {r["page"]: r for r in manifest["records"]}
+    assert sorted(by_page) == [
+        "docs/decisions/0001-bag-of-words.md",
+        "docs/decisions/0002-gpu.md",
+        "docs/decisions/0003-split.md",
+    ]
+    assert by_page["docs/decisions/0002-gpu.md"]["kind"] == "decision"
+    assert by_page["docs/decisions/0002-gpu.md"]["fields"]["deciders"] == ["Ada", "Grace"]
+    assert by_page["docs/decisions/0003-split.md"]["kind"] == "debt"
+    assert "deciders" not in by_page["docs/decisions/0003-split.md"]["fields"]
+    assert manifest["coverage"]["records"]["items"] == [
+        {
+            "name": "decision",
+            "pages": ["docs/decisions/0001-bag-of-words.md", "docs/decisions/0002-gpu.md"],
+        }
+    ]
+    # the record's own header shows the fields its folder gave it
+    page = built.page("decisions/0002-gpu")
+    header = re.search(r'<div class="[^"]*ml-record-decision">.*?</div>', page, re.S)
+    assert header is not None
+    assert "<th>Deciders</th><td>Ada, Grace</td>" in header.group(0)
+
+
+def test_without_materials_meta_plugin_a_meta_file_makes_no_record(pipeline: Repo) -> None:
+    """Material publishes a meta file's keys only with its meta plugin enabled; without it
+    (or with it disabled) the pages are what their own front matter says."""
+    for meta in (None, {"meta": {"enabled": False}}):
+        site(pipeline, RECORD_PAGES, meta=meta)
+
+        built = pipeline.build("--strict", env=EPOCH)
+
+        assert built.ok, built.output
+        assert "No page is a decision record yet" in built.page("decisions")
+        assert [r["page"] for r in built.manifest()["records"]] == ["docs/decisions/0003-split.md"]
+        assert "ml-record-decision" not in built.page("decisions/0002-gpu")
+
+
+def test_a_field_a_meta_file_sets_is_checked_at_its_line_there(pipeline: Repo) -> None:
+    pages = {
+        **RECORD_PAGES,
+        "decisions/.meta.yml": DECISIONS_META + "status: acepted\nreview_by: 2024-02-01\n",
+        "decisions/0001-bag-of-words.md": decision("Bag of words", "date: 2024-01-10\n"),
+        # its own status wins: nothing to say of the folder's
+        "decisions/0002-gpu.md": decision(
+            "GPU", "status: proposed\ndate: 2024-02-01\nreview_by: 2024-06-01\n"
+        ),
+        # what a page lacks is the page's to add
+        "decisions/0004-no-date.md": decision("No date", "status: accepted\n"),
+    }
+    site(pipeline, pages)
+
+    built = pipeline.build(env=EPOCH)
+
+    assert not built.ok
+    assert sorted(mlplugin_lines(built.output)) == sorted(
+        [
+            "ERROR   -  mlplugin: docs/decisions/.meta.yml:4: for "
+            "docs/decisions/0001-bag-of-words.md: 'status' must be one of proposed, accepted, "
+            "rejected, superseded, deprecated, not 'acepted'. Did you mean 'accepted'? "
+            "[record_schema]",
+            "WARNING -  mlplugin: docs/decisions/.meta.yml:5: for "
+            "docs/decisions/0001-bag-of-words.md: the page was due for review on 2024-02-01 "
+            "('review_by: 2024-02-01'): review it, then set a new date. [review_due]",
+            # a review date is any record's: the debt record below the folder has it too
+            "WARNING -  mlplugin: docs/decisions/.meta.yml:5: for "
+            "docs/decisions/0003-split.md: the page was due for review on 2024-02-01 "
+            "('review_by: 2024-02-01'): review it, then set a new date. [review_due]",
+            "WARNING -  mlplugin: docs/decisions/.meta.yml:5: for "
+            "docs/decisions/0004-no-date.md: the page was due for review on 2024-02-01 "
+            "('review_by: 2024-02-01'): review it, then set a new date. [review_due]",
+            "ERROR   -  mlplugin: docs/decisions/0004-no-date.md: a decision record needs front "
+            "matter 'date:' (when it was last decided or changed): a date (YYYY-MM-DD). "
+            "[record_schema]",
+        ]
+    ), built.output
+
+
+def test_a_record_kind_a_meta_file_sets_wrong_is_the_binding_finding_at_its_line(
+    pipeline: Repo,
+) -> None:
+    pages = {
+        "index.md": "# Home\n",
+        "decisions/.meta.yml": "deciders: [Ada]\nml:\n  record: decison\n",
+        "decisions/a.md": decision("A", "status: accepted\ndate: 2024-01-10\n"),
+    }
+    site(pipeline, pages)
+
+    built = pipeline.build(env=EPOCH)
+
+    assert not built.ok
+    assert mlplugin_lines(built.output) == [
+        "ERROR   -  mlplugin: docs/decisions/.meta.yml:2: 'ml:' for docs/decisions/a.md: "
+        "'record': 'decison' is no kind of record. Did you mean 'decision'? Kinds: decision, "
+        "debt, runbook, datasheet. [malformed_reference]"
+    ], built.output
+
+
+# ---------------------------------------------------------------------------- model cards
+
+CARD_SECTIONS = "".join(f"## {name}\n\nText.\n\n" for name in cards.MITCHELL)
+MODELS_META = (
+    "license: apache-2.0\n"
+    "library_name: scikit-learn\n"
+    "tags: [nlp]\n"
+    "pipeline_tag: text-classification\n"
+    "ml:\n"
+    "  model_index:\n"
+    "    dataset: {type: org/reviews, name: Reviews, split: test}\n"
+    "    metrics:\n"
+    "      accuracy: accuracy\n"
+)
+CARD = (
+    "---\nml:\n  artifact: classifier\nlicense: mit\ntags: [sentiment]\n---\n# Classifier\n\n"
+    + CARD_SECTIONS
+)
+
+
+def test_card_metadata_from_a_meta_file_is_in_the_header_and_the_hub_readme(
+    pipeline: Repo,
+) -> None:
+    site(pipeline, {"models/.meta.yml": MODELS_META, "models/card.md": CARD}, hf_export="hf")
+
+    built = pipeline.build("--strict", env=EPOCH)
+
+    assert built.ok, built.output
+    header = re.search(r'<div class="ml-hub".*?</div>', built.page("models/card"), re.S)
+    assert header is not None
+    shown = text_of(header.group(0))
+    # the page's own licence wins; lists add up as Material merges them
+    assert "licence mit" in shown and "apache" not in shown
+    assert "library scikit-learn" in shown and "task text-classification" in shown
+    assert "tags nlp sentiment" in shown
+    hub = ModelCard.load(built.site / "hf" / "classifier" / "README.md")
+    assert hub.data.license == "mit"
+    assert hub.data.library_name == "scikit-learn"
+    assert hub.data.tags == ["nlp", "sentiment"]
+    assert hub.data.pipeline_tag == "text-classification"
+    # the model-index the folder asks for, from the DVC metric, named after the artifact
+    assert hub.data.model_name == "classifier"
+    assert [(r.metric_type, r.metric_value, r.dataset_type) for r in hub.data.eval_results] == [
+        ("accuracy", 0.9, "org/reviews")
+    ]
+    row = next(p for p in built.manifest()["pages"] if p["src"] == "docs/models/card.md")
+    assert row["hub"]["library_name"] == "scikit-learn" and row["hub"]["license"] == "mit"
+
+
+@pytest.mark.parametrize(
+    ("meta", "expected"),
+    [
+        (
+            "license: apache-2.0\ndatasets: org/reviews\n",
+            "ERROR   -  mlplugin: docs/models/.meta.yml:2: for docs/models/card.md: 'datasets' "
+            "must be a list of strings (Hugging Face model-card metadata), not a string. "
+            "[card_schema]",
+        ),
+        (
+            "tags: [nlp]\nml:\n  model_index:\n    task: text-classification\n"
+            "    dataset: {type: org/reviews, name: Reviews}\n"
+            "    metrics:\n      accuracy: acuracy\n",
+            "ERROR   -  mlplugin: docs/models/.meta.yml:3: for docs/models/card.md: '"
+            "ml.model_index' metric 'accuracy': ",
+        ),
+    ],
+)
+def test_card_metadata_a_meta_file_sets_wrong_is_found_at_its_line_there(
+    pipeline: Repo, meta: str, expected: str
+) -> None:
+    site(pipeline, {"models/.meta.yml": meta, "models/card.md": CARD})
+
+    built = pipeline.build(env=EPOCH)
+
+    assert not built.ok
+    found = mlplugin_lines(built.output)
+    assert len(found) == 1 and found[0].startswith(expected), built.output
