@@ -1252,14 +1252,10 @@ class Build:
         # ml: {model_index: ...}: its line, and the line of each DVC metric under it
         asked_src, asked_at = at("ml.model_index")
         asked_here = asked_src == src
-        index = (
-            next(
-                (n for n in range(2, end) if re.match(r"\s+model_index\s*:", written[n - 1])),
-                asked_at,
-            )
-            if asked_here
-            else asked_at
-        )
+        index = asked_at
+        if asked_here:
+            model_index = re.compile(r"\s+model_index\s*:")
+            index = next((n for n in range(2, end) if model_index.match(written[n - 1])), index)
 
         def index_line_of(key: str) -> int | None:
             if not asked_here:
