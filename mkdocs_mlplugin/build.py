@@ -792,12 +792,13 @@ class Build:
         ):
             return known
         own = page.meta if page is not None else self._front_matter(file)
-        src = self._place(file.abs_src_path)[0] if file.abs_src_path else None
-        lines = _front_matter_lines(page) if page is not None and page.meta else {}
         # a page this build generates (a register) is what it says it is: Material matches a
         # meta file's directory as a prefix of the path, so that docs/decisions/.meta.yml
         # would make the decision log, docs/decisions.md, a decision record
         meta_files = self.meta_files if file.generated_by != "mlplugin" else []
+        path = file.abs_src_path if meta_files else None  # named only where it cannot merge
+        src = self._place(path)[0] if path else None
+        lines = _front_matter_lines(page) if page is not None and page.meta and path else {}
         front = metafiles.merged(meta_files, file.src_path, own, src or file.src_uri, lines)
         self._fronts[file.src_uri] = front
         return front
