@@ -431,3 +431,123 @@ def test_a_metrics_file_dvc_caches_is_a_finding_as_a_metric_is(pipeline: Repo) -
     assert any(f"DVC-tracked at cached ({cached}): DVC keeps it" in n for n in notes), notes
     strict = clone.build("--strict")
     assert not strict.ok
+
+
+RESOLVED_DVC_YAML = """\
+vars:
+  - config/model.yaml
+stages:
+  featurize:
+    foreach: [small, large]
+    do:
+      cmd: echo ${item}
+      params:
+        - feat.yaml:
+            - ${item}.size
+  tune:
+    matrix:
+      opt: [adam, sgd]
+    cmd: echo ${item.opt}
+    params:
+      - tune.yaml:
+          - ${item.opt}.lr
+  report:
+    cmd: echo ${model.depth}
+    deps:
+      - config/model.yaml
+"""
+RESOLVED_PAGE = """\
+# Params DVC resolves
+
+{ml params-diff one two}
+
+{ml params-diff one two all}
+
+{ml params-diff one}
+"""
+
+
+def resolved_params(repo: Repo) -> tuple[str, str]:
+    """A project whose stages read params only DVC's resolver tells: a foreach stage
+    (feat.yaml), a matrix stage (tune.yaml) and a stage interpolating a 'vars' file
+    (config/model.yaml), each of which changes between the commits tagged one and two."""
+    repo.dvc("init", "-q")
+    repo.write("params.yaml", "train:\n  lr: 0.1\n")
+    repo.write("feat.yaml", "small: {size: 10}\nlarge: {size: 100}\nunused: {size: 1}\n")
+    repo.write("tune.yaml", "adam: {lr: 0.01, beta: 0.9}\nsgd: {lr: 0.1}\n")
+    repo.write("config/model.yaml", "model: {depth: 4, width: 8}\n")
+    repo.write("dvc.yaml", RESOLVED_DVC_YAML)
+    repo.dvc("repro", "-q")
+    one = repo.commit("Params DVC resolves", date="2024-01-10T09:00:00+00:00")
+    repo.git("tag", "one")
+    repo.write("feat.yaml", "small: {size: 12}\nlarge: {size: 100}\nunused: {size: 2}\n")
+    repo.write("tune.yaml", "adam: {lr: 0.02, beta: 0.8}\nsgd: {lr: 0.1}\n")
+    repo.write("config/model.yaml", "model: {depth: 6, width: 9}\n")
+    repo.dvc("repro", "-q")
+    two = repo.commit("Bigger", date="2024-01-11T09:00:00+00:00")
+    repo.git("tag", "two")
+    repo.site({"index.md": RESOLVED_PAGE})
+    repo.commit("Docs", date="2024-01-12T09:00:00+00:00")
+    return one[:7], two[:7]
+
+
+def test_params_of_foreach_matrix_and_vars_stages_are_dvc_params_diff(empty_repo: Repo) -> None:
+    """At each commit the params are those DVC's resolver finds there: the keys foreach and
+    matrix members read, and the values stages take from 'vars' files, as ``dvc params diff``
+    lists them (with --all too), also against the work tree."""
+    repo = empty_repo
+    one, two = resolved_params(repo)
+    build = repo.build()
+    assert build.ok, build.output
+    changed, everything, workspace = blocks(build.page(""), "ml-params-diff")
+    old, new = f"one ({one})", f"two ({two})"
+    dvc = dvc_diff(repo, "params", "one", "two")
+    assert set(dvc) == {"feat.yaml", "tune.yaml", "config/model.yaml"}, dvc
+    assert_is_dvc_diff(table(changed), dvc, old, new)
+    dvc_all = dvc_diff(repo, "params", "--all", "one", "two")
+    assert_is_dvc_diff(table(everything), dvc_all, old, new)
+    keys = {(r["File"], r["Param"]) for r in table(everything)}
+    assert ("tune.yaml", "sgd.lr") in keys and ("feat.yaml", "unused.size") not in keys
+    assert ("config/model.yaml", "model.width") not in keys  # no stage took it
+    assert_is_dvc_diff(table(workspace), dvc_diff(repo, "params", "one"), old, "workspace")
+
+
+def test_without_dvc_params_only_its_resolver_tells_are_a_finding_naming_the_extra(
+    empty_repo: Repo,
+) -> None:
+    """Without the dvc extra, a past dvc.yaml whose params only DVC's resolver tells (here a
+    foreach stage) gives no table, which would lack its params, but a finding at the block's
+    line that names the extra; with DVC the same block is DVC's diff."""
+    from test_without_dvc import WITHOUT_DVC
+
+    repo = empty_repo
+    repo.dvc("init", "-q")
+    foreach = RESOLVED_DVC_YAML.split("  tune:")[0].replace("vars:\n  - config/model.yaml\n", "")
+    repo.write("dvc.yaml", foreach)
+    repo.write("feat.yaml", "small: {size: 10}\nlarge: {size: 100}\n")
+    repo.dvc("repro", "-q")
+    repo.commit("Features", date="2024-01-10T09:00:00+00:00")
+    repo.git("tag", "one")
+    repo.write("feat.yaml", "small: {size: 12}\nlarge: {size: 100}\n")
+    repo.dvc("repro", "-q")
+    repo.commit("Bigger", date="2024-01-11T09:00:00+00:00")
+    repo.git("tag", "two")
+    repo.site({"index.md": "# Params\n\n{ml params-diff one two}\n"})
+    repo.commit("Docs", date="2024-01-12T09:00:00+00:00")
+
+    without = repo.build(env=WITHOUT_DVC)
+    assert without.ok, without.output
+    assert not blocks(without.page(""), "ml-params-diff")
+    assert re.search(
+        r"index\.md:3: '\{ml params-diff one two\}': the params dvc\.yaml declares at one "
+        r"\(\w{7}\) are not known, so no diff is shown: .*dvc\.yaml at commit \w{7}.*"
+        r"install mkdocs-mlplugin\[dvc\]\. \[missing_value\]",
+        without.output,
+    ), without.output
+    with_dvc = repo.build()
+    assert with_dvc.ok, with_dvc.output
+    (diff,) = blocks(with_dvc.page(""), "ml-params-diff")
+    one, two = (repo.git("rev-parse", "--short=7", tag) for tag in ("one", "two"))
+    dvc = dvc_diff(repo, "params", "one", "two")
+    assert dvc == {"feat.yaml": {"small.size": {"old": 10, "new": 12, "diff": 2}}}
+    assert_is_dvc_diff(table(diff), dvc, f"one ({one})", f"two ({two})")

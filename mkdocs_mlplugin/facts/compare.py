@@ -20,6 +20,7 @@ import dataclasses
 import posixpath
 import re
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from mkdocs_mlplugin.checks.drift import Unreadable, parse
@@ -28,6 +29,9 @@ from mkdocs_mlplugin.facts.dvc import (
     LOCK_FILE,
     PIPELINE_FILE,
     Project,
+    needs_resolving,
+    reads_vars_files,
+    resolve_written,
     written_stages,
 )
 from mkdocs_mlplugin.facts.registry import ArtifactEntry, Registry
@@ -36,6 +40,7 @@ from mkdocs_mlplugin.facts.structured import (
     lookup,
     parse_blob,
     parse_yaml,
+    read_text,
 )
 from mkdocs_mlplugin.facts.timeline import (
     PastMetrics,
@@ -48,8 +53,12 @@ from mkdocs_mlplugin.facts.timeline import (
     stage_wdirs,
 )
 from mkdocs_mlplugin.findings import FindingError, did_you_mean
+from mkdocs_mlplugin.guards import Missing
 
 WORKSPACE = "workspace"
+# what a dvc.yaml declares of params: file -> keys (None: the whole file), and the values its
+# stages take from vars files: file -> key -> value
+Declared = tuple[dict[str, list[str] | None], dict[str, dict[str, Any]]]
 # what a git ref given in a page or on the command line may hold: no option, no blank, no
 # control, no ':' (a REV:PATH spec would read a file); git's own rules are checked by git
 _REF = re.compile(r"^[A-Za-z0-9_./@^~{}+-]{1,200}$")
@@ -79,6 +88,9 @@ class Snapshot:
     cached: set[str] = dataclasses.field(default_factory=set)  # metrics cached by DVC, not in git
     problems: list[str] = dataclasses.field(default_factory=list)  # what could not be read
     unreadable: set[str] = dataclasses.field(default_factory=set)  # there, but cannot be read
+    # dvc.yaml files whose params only DVC's resolver tells, and why it could not: their
+    # params are not known, so no params table of this revision is whole
+    unresolved: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 class Unresolved(Exception):
@@ -95,9 +107,11 @@ class Revisions:
         self._blobs: dict[str, bytes | None] = {}  # 'commit:path' -> contents (None: absent)
         self._refs: dict[str, str | None] = {}  # git ref -> commit
         self._snapshots: dict[str, Snapshot] = {}  # commit -> its metrics and params
-        # parsed once per text: (dvc.yaml, its text) -> the params it declares; (params
-        # file, its text) -> its data
-        self._declared: dict[tuple[str, bytes], dict[str, list[str] | None]] = {}
+        self._workspace: Snapshot | None = None
+        # parsed once per text: (dvc.yaml, its text) -> the params it declares (and, for one
+        # only DVC's resolver reads, per commit: the values its stages take from vars files);
+        # (params file, its text) -> its data
+        self._declared: dict[tuple[Any, ...], Declared] = {}
         self._params: dict[tuple[str, bytes], Any] = {}
         # the lines of a diff block and its diff by file, by what it compares and how: pages that
         # show the same comparison share them
@@ -200,8 +214,11 @@ class Revisions:
 
     def snapshot(self, side: Side) -> Snapshot:
         """The metrics and params of SIDE."""
-        if side.commit is None:
-            return workspace(self.project)
+        if side.commit is None:  # read once per build, as the project is
+            with self._lock:
+                if self._workspace is None:
+                    self._workspace = workspace(self.project)
+                return self._workspace
         return self.snapshots([side.commit])[side.commit]
 
     def snapshots(self, commits: list[str]) -> dict[str, Snapshot]:
@@ -231,6 +248,7 @@ class Revisions:
         p = self.prefix
         contents = self.blobs([f"{c}:{p}{f}" for c in snaps for f in (*pipelines, DEFAULT_PARAMS)])
         wanted: dict[str, dict[str, list[str] | None]] = {}
+        vars_taken: dict[str, dict[str, dict[str, Any]]] = {}
         for commit in snaps:
             declared: dict[str, list[str] | None] = {}
             wanted[commit] = declared
@@ -238,20 +256,23 @@ class Revisions:
                 blob = contents[f"{commit}:{p}{dvcfile}"]
                 if blob is None:
                     continue
-                # a dvc.yaml rarely changes: each text is read once, whatever the commit
-                params = self._declared.get((dvcfile, blob))
-                if params is None:
-                    shown = f"{dvcfile} at commit {commit[:7]}"
-                    try:
-                        data = parse_blob(blob, shown, parse_yaml)
-                    except FindingError:
-                        continue  # metrics_at said so already
-                    params = self._declared[(dvcfile, blob)] = declared_params(data, dvcfile)
+                try:
+                    params, values = self._declared_at(commit, dvcfile, blob)
+                except FindingError as exc:
+                    snaps[commit].unresolved[dvcfile] = exc.finding.message
+                    continue
                 _merge(declared, params)
+                for file, taken in values.items():
+                    vars_taken.setdefault(commit, {}).setdefault(file, {}).update(taken)
             if contents[f"{commit}:{p}{DEFAULT_PARAMS}"] is not None:
                 declared[DEFAULT_PARAMS] = None  # DVC shows params.yaml whole
         found = self.blobs([f"{c}:{p}{f}" for c, files in wanted.items() for f in sorted(files)])
         for commit, snap in snaps.items():
+            # what stages took from vars files that are no params file, as dvc params show
+            # counts them (the key as written, its value as the stage took it)
+            for file, taken in sorted(vars_taken.get(commit, {}).items()):
+                if file not in wanted[commit]:
+                    snap.params[file] = flatten(taken)
             for file in sorted(wanted[commit]):
                 blob = found[f"{commit}:{p}{file}"]
                 if blob is None:
@@ -268,6 +289,43 @@ class Revisions:
                         snap.problems.append(exc.finding.message)
                         continue
                 snap.params[file] = select(self._params[(file, blob)], wanted[commit][file])
+
+    def _declared_at(self, commit: str, dvcfile: str, blob: bytes) -> Declared:
+        """The params DVCFILE (its BLOB at COMMIT) declares, and the values its stages take
+        from ``vars`` files: read as written (a dvc.yaml rarely changes: each text once,
+        whatever the commit), or, where only DVC's resolver tells them (foreach, matrix,
+        ``vars``), resolved with the files of COMMIT. A FindingError says why it cannot be."""
+        found = self._declared.get((dvcfile, blob))
+        if found is not None:
+            return found
+        shown = f"{dvcfile} at commit {commit[:7]}"
+        try:
+            data = parse_blob(blob, shown, parse_yaml)
+        except FindingError:
+            return {}, {}  # metrics_at said so already
+        if not isinstance(data, dict) or not needs_resolving(data):
+            found = self._declared[(dvcfile, blob)] = (declared_params(data, dvcfile), {})
+            return found
+        key = (dvcfile, blob, commit)
+        if key not in self._declared:
+            text = blob.decode("utf-8", "replace")
+            root, written = self.project.root, self._written(commit)
+            stages, values = resolve_written(root, dvcfile, data, text, written, shown)
+            params: dict[str, list[str] | None] = {}
+            for _, stage in stages:
+                _merge(params, stage.params)
+            _merge(params, _top_level_params(data, dvcfile))
+            self._declared[key] = ({f: k for f, k in params.items() if "${" not in f}, values)
+        return self._declared[key]
+
+    def _written(self, commit: str) -> Callable[[str], bytes | None]:
+        """A reader of COMMIT's files (project-relative path -> its bytes, None: git has none)."""
+
+        def written(path: str) -> bytes | None:
+            spec = f"{commit}:{self.prefix}{path}"
+            return self.blobs([spec])[spec]
+
+        return written
 
     def outputs(self, side: Side) -> dict[str, tuple[str | None, int | None]]:
         """Every output DVC caches that the dvc.lock and .dvc files of SIDE record, as ``dvc
@@ -328,15 +386,22 @@ def declared_params(data: Any, dvcfile: str) -> dict[str, list[str] | None]:
     stages are left out), and the top-level ``params:`` list (whole files)."""
     if not isinstance(data, dict):
         return {}
-    directory = posixpath.dirname(dvcfile)
     found: dict[str, list[str] | None] = {}
     for _, stage in written_stages(data, dvcfile):
         if stage is not None:
             _merge(found, stage.params)
-    for item in data.get("params") or []:
-        if isinstance(item, str) and "${" not in item:
-            _merge(found, {posixpath.normpath(posixpath.join(directory, item)): None})
+    _merge(found, _top_level_params(data, dvcfile))
     return {f: k for f, k in found.items() if "${" not in f}
+
+
+def _top_level_params(data: dict[str, Any], dvcfile: str) -> dict[str, list[str] | None]:
+    """The files the top-level ``params:`` list of DVCFILE names (whole files)."""
+    directory = posixpath.dirname(dvcfile)
+    return {
+        posixpath.normpath(posixpath.join(directory, item)): None
+        for item in data.get("params") or []
+        if isinstance(item, str) and "${" not in item
+    }
 
 
 def select(data: Any, keys: list[str] | None) -> dict[str, Any]:
@@ -364,4 +429,36 @@ def workspace(project: Project) -> Snapshot:
         data = project.params.get(file)
         params[file] = None if data is None else select(data, wanted[file])
     problems = [f"{file}: {why}" for file, why in sorted(project.unreadable.items())]
-    return Snapshot(dict(project.metrics), params, set(), problems, set(project.unreadable))
+    snap = Snapshot(dict(project.metrics), params, set(), problems, set(project.unreadable))
+    _vars_taken(project, snap)
+    return snap
+
+
+def _vars_taken(project: Project, snap: Snapshot) -> None:
+    """Add to SNAP (the work tree's) the values the stages take from ``vars`` files that are
+    no params file, as ``dvc params show`` counts them; DVC's resolver tells them (the
+    project's reading does not keep them)."""
+    root = project.root
+
+    def written(path: str) -> bytes | None:
+        try:
+            return read_text(root, path).encode("utf-8")
+        except Missing:
+            return None
+
+    taken: dict[str, dict[str, Any]] = {}
+    for dvcfile in sorted({s.dvcfile for s in project.stages.values()}):
+        try:
+            text = read_text(root, dvcfile)
+            data = parse_yaml(text, dvcfile)
+            if not isinstance(data, dict) or not reads_vars_files(data):
+                continue
+            _, values = resolve_written(root, dvcfile, data, text, written, dvcfile)
+        except FindingError as exc:
+            snap.unresolved[dvcfile] = exc.finding.message
+            continue
+        for file, found in values.items():
+            taken.setdefault(file, {}).update(found)
+    for file, found in sorted(taken.items()):
+        if file not in snap.params:
+            snap.params[file] = flatten(found)

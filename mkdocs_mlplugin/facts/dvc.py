@@ -14,13 +14,19 @@ import os
 import posixpath
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from mkdocs_mlplugin import guards
 from mkdocs_mlplugin.facts import DVC_EXTRA, dvc_fast
-from mkdocs_mlplugin.facts.structured import flatten, load_structured, parse_yaml, read_text
+from mkdocs_mlplugin.facts.structured import (
+    flatten,
+    load_structured,
+    parse_blob,
+    parse_yaml,
+    read_text,
+)
 from mkdocs_mlplugin.findings import Finding, FindingError
 from mkdocs_mlplugin.guards import Missing
 
@@ -407,10 +413,20 @@ class _ResolverRepo:
     The filesystem is the local one with every look and read DVC's resolver makes (params.yaml,
     ``vars`` files of the file and of each stage) put through the plugin's guards: a path
     outside ROOT or anything but a regular file raises the guard's FindingError before DVC
-    reads a byte, and a YAML file is checked by the plugin's reader (size, aliases) first."""
+    reads a byte, and a YAML file is checked by the plugin's reader (size, aliases) first.
+    With WRITTEN, the files are another revision's (see _Written)."""
 
-    def __init__(self, root: Path, parsing: dict[str, Any]) -> None:
-        self.fs = _guarded_filesystem()()
+    def __init__(
+        self,
+        root: Path,
+        parsing: dict[str, Any],
+        written: Callable[[str], bytes | None] | None = None,
+    ) -> None:
+        if written is None:
+            self.fs = _guarded_filesystem()()
+        else:
+            self.fs = _written_filesystem()()
+            self.fs.written = written
         self.fs.guarded_root = root
         self.config = {"parsing": parsing}
 
@@ -447,10 +463,13 @@ class _Guarded:
         rel = self._file(path)
         if "r" not in mode or "+" in mode:
             raise FindingError(Finding("invalid_project_file", f"{rel} is not written."))
-        text = read_text(self.guarded_root, rel)
+        text = self._text(rel)
         if rel.endswith((".yaml", ".yml")):
             parse_yaml(text, rel)
         return io.BytesIO(text.encode("utf-8")) if "b" in mode else io.StringIO(text)
+
+    def _text(self, rel: str) -> str:
+        return read_text(self.guarded_root, rel)
 
 
 @functools.cache
@@ -459,6 +478,117 @@ def _guarded_filesystem() -> type:
     from dvc.fs import LocalFileSystem
 
     return type("GuardedFileSystem", (_Guarded, LocalFileSystem), {})
+
+
+class _Written(_Guarded):
+    """The looks and reads of DVC's resolver answered from a revision's files (``written``:
+    project-relative path -> its bytes, None when the revision has none), another commit's
+    as git keeps them: nothing outside ``guarded_root`` is named, each file is held to the
+    bounds of read_text and a YAML file is checked by the plugin's reader first (_Guarded's
+    ``open``)."""
+
+    written: Callable[[str], bytes | None]
+
+    def _file(self, path: str) -> str:
+        rel = os.path.relpath(os.path.abspath(path), self.guarded_root).replace(os.sep, "/")
+        why = guards.leaves(rel)
+        if why is not None:
+            raise FindingError(Finding("invalid_project_file", f"{path} {why}"))
+        return rel
+
+    def exists(self, path: Any, *args: Any, **kwargs: Any) -> bool:
+        return self.written(self._file(path)) is not None
+
+    def isdir(self, path: Any) -> bool:
+        return False  # a blob or nothing: DVC then says the file does not exist or is no mapping
+
+    def isfile(self, path: Any) -> bool:
+        return self.exists(path)
+
+    def _text(self, rel: str) -> str:
+        blob = self.written(rel)
+        if blob is None:
+            raise FileNotFoundError(rel)
+        text: str = parse_blob(blob, rel, lambda text, _: text)
+        return text
+
+
+@functools.cache
+def _written_filesystem() -> type:
+    """DVC's LocalFileSystem (for its path arithmetic) with _Written's looks and reads."""
+    from dvc.fs import LocalFileSystem
+
+    return type("WrittenFileSystem", (_Written, LocalFileSystem), {})
+
+
+def needs_resolving(data: dict[str, Any]) -> bool:
+    """Whether the params the stages of a dvc.yaml (DATA, as written) read are known only once
+    DVC's resolver has read it: a foreach or matrix stage, ``vars`` files (DVC counts the
+    values stages take from them as params), a stage's own ``vars``, or ``${...}`` in a
+    ``params:`` list."""
+    bodies = _bodies(data)
+    return (
+        any("foreach" in d or "matrix" in d or "vars" in d for d in bodies)
+        or reads_vars_files(data)
+        or any(dvc_fast.templated(d.get("params")) for d in bodies)
+        or dvc_fast.templated(data.get("params"))
+    )
+
+
+def reads_vars_files(data: dict[str, Any]) -> bool:
+    """Whether a dvc.yaml (DATA, as written) names files in ``vars`` (its own or a stage's):
+    ``dvc params show`` counts the values its stages take from them."""
+    lists = [data.get("vars"), *(d.get("vars") for d in _bodies(data))]
+    return any(isinstance(v, list) and any(isinstance(i, str) for i in v) for v in lists)
+
+
+def _bodies(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stage definitions of a dvc.yaml as written (a foreach stage's and its 'do')."""
+    stages = data.get("stages")
+    found = [
+        d for d in (stages.values() if isinstance(stages, dict) else ()) if isinstance(d, dict)
+    ]
+    return found + [d["do"] for d in found if isinstance(d.get("do"), dict)]
+
+
+def resolve_written(
+    root: Path,
+    dvcfile: str,
+    data: dict[str, Any],
+    text: str,
+    written: Callable[[str], bytes | None],
+    shown: str,
+) -> tuple[list[tuple[str, Stage]], dict[str, dict[str, Any]]]:
+    """The stages of DVCFILE as written at another revision (DATA, its TEXT; WRITTEN reads that
+    revision's files, project-relative) as DVC's resolver expands them there, and the values
+    they take from ``vars`` files as ``dvc params show`` counts them (file, project-relative
+    -> dotted key -> value). The resolver reads params.yaml and the ``vars`` files of that
+    revision; the ``parsing`` config is the work tree's. A FindingError naming SHOWN when DVC
+    refuses the file, or naming the dvc extra when DVC cannot be imported."""
+
+    keys = ["stages"] if isinstance(data.get("stages"), dict) else []
+    stages, _, _, _, tracked = _by_dvc(
+        lambda: _ResolverRepo(root, _parsing_config(root), written),
+        root,
+        dvcfile,
+        data,
+        text,
+        keys,
+        shown,
+    )
+    directory = posixpath.dirname(dvcfile)
+    found = []
+    for name, definition in stages.items():
+        try:
+            found.append((str(name), _stage(str(name), dvcfile, directory, definition)))
+        except (TypeError, ValueError, AttributeError):
+            continue  # not a stage DVC could run; written_stages leaves it out too
+    values: dict[str, dict[str, Any]] = {}
+    for files in tracked.values():
+        for file, taken in files.items():
+            rel = os.path.relpath(os.path.abspath(file), root).replace(os.sep, "/")
+            values.setdefault(rel, {}).update(taken)
+    return found, values
 
 
 def load_project(root: Path, previous: Project | None = None) -> Project:
@@ -764,7 +894,6 @@ def _resolve(
     goes through the plugin's guards (_ResolverRepo). A ``vars`` file outside the project or
     not a regular file is a finding at its line. When params.yaml is refused and the file needs
     no interpolation, it is taken as written, as DVC would read it."""
-    directory = (root / dvcfile).parent
     refused = _refused_vars(root, dvcfile, data, text, consulted)
     if refused:
         if "${" in text or any(
@@ -789,16 +918,37 @@ def _resolve(
     plain = dvc_fast.resolve(root, dvcfile, data)
     if plain is not None:  # the fast path takes only files whose plots need no resolving
         return (*plain, list(data.get("plots") or []))
+    keys = dvc_fast.unresolved_at(root, dvcfile, data)
+    resolved = _by_dvc(
+        lambda: _ResolverRepo(root, _parsing_config(root)), root, dvcfile, data, text, keys
+    )
+    return resolved[:4]
+
+
+def _by_dvc(
+    repo: Callable[[], Any],
+    root: Path,
+    dvcfile: str,
+    data: dict[str, Any],
+    text: str,
+    keys: list[str],
+    shown: str | None = None,
+) -> tuple[dict[str, Any], dict[str, Any], list[Any], list[Any], dict[str, Any]]:
+    """Stages, artifacts, metrics and top-level plots of DVCFILE (DATA, its TEXT) as DVC's
+    resolver gives them in REPO (made once DVC is imported), and the values each stage took
+    from ``vars`` files (DVC's ``tracked_vars``: stage -> file -> key -> value). DVC's errors
+    are findings naming SHOWN (default: DVCFILE); when DVC cannot be imported, the finding
+    naming the extra, at KEYS."""
+    shown = shown or dvcfile
+    directory = (root / dvcfile).parent
     try:
         from dvc.exceptions import DvcException
         from dvc.parsing import DataResolver
     except ImportError as exc:
-        keys = dvc_fast.unresolved_at(root, dvcfile, data)
-        raise FindingError(without_dvc(exc, dvcfile, text, keys, "resolves")) from None
+        raise FindingError(without_dvc(exc, shown, text, keys, "resolves")) from None
 
-    repo = _ResolverRepo(root, _parsing_config(root))
     try:
-        resolver = DataResolver(repo, str(directory), data)
+        resolver = DataResolver(repo(), str(directory), data)
         stages = resolver.resolve().get("stages") or {}  # None in a file with no stages
         artifacts = resolver.resolve_artifacts() or {}
         metrics = resolver.resolve_metrics() or []
@@ -815,7 +965,7 @@ def _resolve(
         raise FindingError(
             Finding(
                 "invalid_project_file",
-                f"{dvcfile}: {message}",
+                f"{shown}: {message}",
                 dvcfile,
                 key_line(text, keys) if keys else None,
             )
@@ -832,7 +982,7 @@ def _resolve(
                 key_line(text, ["stages"]),
             )
         ) from None
-    return stages, artifacts, metrics, plots
+    return stages, artifacts, metrics, plots, dict(resolver.tracked_vars)
 
 
 def _refused_vars(

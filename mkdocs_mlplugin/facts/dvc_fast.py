@@ -265,7 +265,7 @@ def _resolved(
     context = _context(root, posixpath.dirname(dvcfile), data.get("vars") or [])
     for section in ("artifacts", "metrics", "params", "plots", "datasets"):
         where[:] = [section]
-        if _templated(data.get(section)):
+        if templated(data.get(section)):
             raise _Unsure
     stages: dict[str, Any] = {}
     for name, definition in (data.get("stages") or {}).items():
@@ -283,7 +283,7 @@ def _resolved(
 def _context(root: Path, directory: str, items: list[Any]) -> dict[str, Any]:
     """The values ``${...}`` can name: params.yaml next to dvc.yaml, then each ``vars`` item,
     merged as DVC merges them (a key may not be defined twice)."""
-    if _templated(items):
+    if templated(items):
         raise _Unsure
     context: dict[str, Any] = {}
     loaded = set()
@@ -334,14 +334,14 @@ def _plain(value: Any) -> bool:
     return value is None or type(value) in (str, int, float, bool)
 
 
-def _templated(value: Any) -> bool:
+def templated(value: Any) -> bool:
     """Whether VALUE holds ``${`` anywhere, keys included."""
     if isinstance(value, str):
         return "${" in value
     if isinstance(value, dict):
-        return any(_templated(k) or _templated(v) for k, v in value.items())
+        return any(templated(k) or templated(v) for k, v in value.items())
     if isinstance(value, list):
-        return any(_templated(item) for item in value)
+        return any(templated(item) for item in value)
     return False
 
 
@@ -356,7 +356,7 @@ def _foreach(context: dict[str, Any], name: str, definition: dict[str, Any]) -> 
         if match is None:
             raise _Unsure
         source, name_of = _select(context, match["inner"]), _str_of
-    elif _templated(source) or not _plain(
+    elif templated(source) or not _plain(
         list(source.values()) if isinstance(source, dict) else source  # keys become text
     ):
         raise _Unsure

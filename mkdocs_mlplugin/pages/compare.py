@@ -53,6 +53,14 @@ def diff_block(
     reader = revisions(site, ref, page)
     old = resolve(site, ref, page, ref.name or "HEAD")
     new = resolve(site, ref, page, ref.field or WORKSPACE)
+    if ref.kind == "params-diff":
+        for side in (old, new):
+            for dvcfile, why in sorted(reader.snapshot(side).unresolved.items()):
+                message = (
+                    f"the params {dvcfile} declares at {side.label} are not known, so no diff "
+                    f"is shown: {why}"
+                )
+                raise unanswered("missing_value", ref, page, message)
     drawn = (ref.kind, old, new, ref.options, type(out).__name__)
     if drawn not in reader.drawn:  # pages showing the same comparison share its drawing
         reader.drawn[drawn] = draw(reader, ref, old, new, out)
