@@ -247,13 +247,15 @@ def test_metrics_history_shows_the_change_from_the_previous_version(compared: Co
     (repo.path / "docs/history.md").unlink()
     assert build.ok, build.output
     (history,) = blocks(build.page("history"), "ml-metrics-history")
-    rows = re.findall(r"<tr>(.*?)</tr>", history, re.S)
-    header = [text_of(c) for c in re.findall(r"<th>(.*?)</th>", rows[0])]
+    # a column per version, a row per metric (render.across): the cells of each version
+    cells = [
+        re.findall(r"<t[hd]>(.*?)</t[hd]>", r, re.S)
+        for r in re.findall(r"<tr>(.*?)</tr>", history, re.S)
+    ]
+    labels, *versions = zip(*cells, strict=True)
     body = {
-        text_of(re.findall(r"<td>(.*?)</td>", r, re.S)[0]): dict(
-            zip(header, re.findall(r"<td>(.*?)</td>", r, re.S), strict=True)
-        )
-        for r in rows[1:]
+        text_of(version[0]): dict(zip(map(text_of, labels), version, strict=True))
+        for version in versions
     }
     pattern = re.compile(r'<span class="ml-change" title="change from v1\.0\.0">(.*?)</span>')
 

@@ -248,7 +248,7 @@ def test_model_card_shows_the_metrics_of_every_version_as_dvc_reads_them(
     ).stdout
     at_tags = json.loads(shown)
     page = replayed.page("model-card")
-    rows = table_rows(page, "ml-metrics-history")
+    rows = [list(c) for c in zip(*table_rows(page, "ml-metrics-history"), strict=True)]
     header, body = rows[0], {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
     assert set(body) == {v["version"] for v in versions}
     accuracies = set()

@@ -14,7 +14,7 @@ import pytest
 from conftest import Build, Repo, copy_pipeline
 from test_compare import shown
 from test_example_history import flatten
-from test_registry import blocks, rows
+from test_registry import blocks, columns
 
 from mkdocs_mlplugin.facts.experiments import parse_refs
 
@@ -111,7 +111,7 @@ def dvc_show(repo: Repo, *args: str) -> dict[str, dict[str, Any]]:
 
 
 def shown_rows(fragment: str) -> list[dict[str, str]]:
-    header, *body = rows(fragment)
+    header, *body = columns(fragment)
     return [dict(zip(header, row, strict=True)) for row in body]
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 from conftest import Build, Repo, copy_pipeline
-from test_registry import NO_CARD_CHECKS, Gto, blocks, flat, retrain, rows, text_of
+from test_registry import NO_CARD_CHECKS, Gto, blocks, columns, flat, retrain, rows, text_of
 
 CARD = """\
 ---
@@ -111,7 +111,7 @@ def test_metrics_history_reads_the_files_each_version_declared_as_dvc_does(
     site = moved_metrics
     dvc = dvc_metrics(site.repo)
     (table,) = blocks(site.build.page("card"), "ml-metrics-history")
-    header, *body = rows(table)
+    header, *body = columns(table)
     assert header[:3] == ["Version", "Stages", "Commit"]
     assert [r[0] for r in body] == ["v2.1.0", "v2.0.0", "v1.1.0", "v1.0.0"]
     for row in body:
@@ -160,7 +160,7 @@ def test_a_version_whose_dvc_yaml_cannot_be_read_says_so_naming_the_commit(
     assert build.ok, build.output
     page = build.page("card")
     (table,) = blocks(page, "ml-metrics-history")
-    header, *body = rows(table)
+    header, *body = columns(table)
     by_version = {r[0]: dict(zip(header[3:], r[3:], strict=True)) for r in body}
     assert by_version["v1.1.0"]["accuracy"] == "0.9"
     assert set(by_version["v1.0.0"].values()) == {""}

@@ -834,6 +834,12 @@ def rows(fragment: str) -> list[list[str]]:
     ]
 
 
+def columns(fragment: str) -> list[list[str]]:
+    """The table of FRAGMENT that has a column per item (metrics-history, experiments: see
+    render.across) turned back to a row per item: each column's texts, the labels first."""
+    return [list(column) for column in zip(*rows(fragment), strict=True)]
+
+
 def values(page: str) -> list[str]:
     """The inline values on a page, in order."""
     return [text_of(v) for v in re.findall(r'<span class="ml-value"[^>]*>(.*?)</span>', page)]
@@ -947,7 +953,7 @@ def test_metrics_history_has_each_versions_metrics_from_git(
 ) -> None:
     site = registered_site
     (table,) = blocks(site.build.page("card"), "ml-metrics-history")
-    header, *body = rows(table)
+    header, *body = columns(table)
     assert header[:3] == ["Version", "Stages", "Commit"]
     at = {"v1.1.0": metrics_at(site.repo, site.v2), "v1.0.0": metrics_at(site.repo, site.v1)}
     assert at["v1.1.0"] != at["v1.0.0"]
@@ -986,7 +992,7 @@ def test_metrics_history_says_when_metrics_are_not_in_git(pipeline: Repo) -> Non
     assert build.ok, build.output
     (table,) = blocks(build.page("card"), "ml-metrics-history")
     page = build.page("card")
-    assert [r[0] for r in rows(table)[1:]] == ["v1.0.0"]
+    assert [r[0] for r in columns(table)[1:]] == ["v1.0.0"]
     note = re.search(r'<p class="ml-note">(.*?)</p>', page, re.S)
     assert note, "no note under the table"
     commit = pipeline.git("rev-parse", "--short=7", "HEAD~1")
@@ -1394,7 +1400,7 @@ def test_an_artifact_gto_declares_is_read_as_gto_reads_it(gto_site: GtoSite) -> 
     assert facts["Declared in"] == "GTO's artifacts.yaml"
     assert facts["MD5"] == out["md5"] and facts["Produced by"] == "train"
     (table,) = blocks(page, "ml-metrics-history")
-    assert [r[:3] for r in rows(table)[1:]] == [
+    assert [r[:3] for r in columns(table)[1:]] == [
         ["v2.0.0", "", site.v2[:7]],
         ["v1.0.0", "prod", site.v1[:7]],
     ]

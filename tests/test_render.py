@@ -6,7 +6,7 @@ import html
 import re
 
 import markdown
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from mkdocs_mlplugin import render
@@ -149,6 +149,56 @@ def test_a_path_or_key_breaks_only_after_its_separators(value: str) -> None:
         if name.separator:
             assert re.search(rf"(?<!&#{ord(name.separator)};)<wbr>", shown) is None
         assert visible_text(shown) == render.printable(value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(HOSTILE, HOSTILE)
+def test_a_short_hash_shows_the_full_one_as_its_tooltip_and_a_list_breaks_after_its_commas(
+    full: str, item: str
+) -> None:
+    """A short hash's cell reads back as the short form, its title as the full value; a list
+    of items (the params an experiment changed) gets a break opportunity after each ', ' and
+    reads back as written. Nothing else is added, whatever the values hold."""
+    assume(full)  # an empty hash has no tooltip
+    items = f"{item}, {item}"
+    lines = render.table(
+        ("Commit", "Params"), [(render.Hash(full[:7], full), render.Items(items))], "ml-x"
+    )
+    page = markdown.markdown("\n".join(lines), extensions=EXTENSIONS)
+    short, listed = re.findall(r"<td>(.*?)</td>", page, re.DOTALL)
+    (title,) = re.findall(r'^<code class="ml-name" title="([^"]*)">', short)
+    assert html.unescape(title) == render.printable(full)
+    assert visible_text(short) == render.printable(full[:7])
+    assert re.findall(r"<(\w+)", short) == ["code"]
+    breaks = render.printable(items).count(", ")
+    assert re.findall(r"<(\w+)", listed) == ["code"] + ["wbr"] * breaks
+    assert visible_text(listed) == render.printable(items)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(HOSTILE, min_size=1, max_size=4), st.lists(HOSTILE, max_size=4))
+def test_a_table_with_a_column_per_item_keeps_its_shape(
+    labels: list[str], headings: list[str]
+) -> None:
+    """render.across: one column per item (headed by its name, however hostile), one row per
+    label, each cell where its item and label meet; no item: the table says none."""
+    columns = [(h, [f"{h}/{label}" for label in labels]) for h in headings]
+    headers, rows = render.across("Item", labels, columns)
+    page = markdown.markdown("\n".join(render.table(headers, rows, "ml-x")), extensions=EXTENSIONS)
+    found = [
+        re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.DOTALL)
+        for row in re.findall(r"<tr>(.*?)</tr>", page, re.DOTALL)
+    ]
+    assert [visible_text(c) for c in found[0]] == [render.printable(h) for h in headers]
+    if not headings:
+        assert [visible_text(c) for c in found[1]] == ["none"]
+        return
+    assert len(found) == 1 + len(labels)
+    for label, row in zip(labels, found[1:], strict=True):
+        assert [visible_text(c) for c in row] == [
+            render.printable(label),
+            *(render.printable(f"{h}/{label}") for h in headings),
+        ]
 
 
 @settings(max_examples=300, deadline=None)

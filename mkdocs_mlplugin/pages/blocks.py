@@ -299,18 +299,23 @@ def metrics_history(
             "missing_reference", ref, page, "the DVC project declares no metrics files."
         )
     cells = compare.metric_cells([m.values for _, m in at])
-    columns = list(dict.fromkeys(label for row in cells for label in row))
-    rows = [
-        [v.version, ", ".join(v.stages), render.Hash(v.commit[:7])]
-        + [
-            compare.changed(row, label, (cells[i + 1], at[i + 1][0].version))
-            if label in row and i + 1 < len(at)
-            else (render.Value(row[label]) if label in row else "")
-            for label in columns
-        ]
+    metrics = list(dict.fromkeys(label for row in cells for label in row))
+    # a column per version, a row per metric: many metrics make the table longer, not wider
+    columns = [
+        (
+            v.version,
+            [", ".join(v.stages), render.Hash(v.commit[:7], v.commit)]
+            + [
+                compare.changed(row, label, (cells[i + 1], at[i + 1][0].version))
+                if label in row and i + 1 < len(at)
+                else (render.Value(row[label]) if label in row else "")
+                for label in metrics
+            ],
+        )
         for i, ((v, _), row) in enumerate(zip(at, cells, strict=True))
     ]
-    lines = out.table(["Version", "Stages", "Commit", *columns], rows, "ml-metrics-history")
+    labels = ["Stages", "Commit", *(render.Key(label) for label in metrics)]
+    lines = out.table(*render.across("Version", labels, columns), "ml-metrics-history")
     notes = []
     read = {
         v.version: ", ".join(sorted(m.values)) or ("unknown" if m.problems else "none declared")

@@ -1,10 +1,11 @@
 """The ``{ml experiments}`` block: DVC's experiments as ``dvc exp show`` lists them.
 
 The experiments run on the commit the site is built from (``{ml experiments all}``: on every
-baseline), newest first under their baseline's row, as ``facts.experiments.Experiments``
-reads them from git: name, commit, date, the params that differ from the baseline (as ``dvc
-params diff BASELINE EXP`` gives them: ``checks.compare.diff``), every metric, and the
-branches holding the experiment's commit when it was promoted. Every value is escaped by
+baseline), a column each (``render.across``), newest first after their baseline's, as
+``facts.experiments.Experiments`` reads them from git: name, commit, date, the params that
+differ from the baseline (as ``dvc params diff BASELINE EXP`` gives them:
+``checks.compare.diff``), every metric, and the branches holding the experiment's commit when
+it was promoted. Every value is escaped by
 ``render``. A metrics file DVC caches instead of git is a dash whose tooltip says so, and a
 ``missing_value`` finding.
 """
@@ -65,25 +66,30 @@ def experiments_block(
     # a metrics file no row could read still has its column: of dashes saying why
     read = {f for c, _ in order for f, v in snaps[c].metrics.items() if v}
     columns += sorted({f for c, _ in order for f in snaps[c].metrics if f not in read})
-    rows = []
+    # a column per experiment, a row per fact and metric (as a run comparison lays them
+    # out): many metrics make the table longer, not wider
+    items: list[tuple[str, list[Any]]] = []
     for (commit, exp), values in zip(order, cells, strict=True):
         snap = snaps[commit]
         if exp is None:
             name = _baseline_name(site, commit, names)
-            row: list[Any] = [name, render.Code(commit[:7]), _date(site, dates.get(commit, "")), ""]
-        else:
-            base = snaps[exp.baseline]
-            row = [
-                render.Code(exp.name),
-                render.Code(commit[:7]),
-                _date(site, exp.date),
-                changed_params(base, snap),
+            facts: list[Any] = [
+                render.Hash(commit[:7], commit),
+                _date(site, dates.get(commit, "")),
+                "",
             ]
-        row += [_metric(values, label, snap, commit) for label in columns]
-        row.append("" if exp is None or not exp.promoted else _promoted(exp))
-        rows.append(row)
-    headers = ["Experiment", "Commit", "Created", "Params changed", *columns, "Promoted"]
-    lines = out.table(headers, rows, "ml-experiments")
+        else:
+            name = exp.name
+            facts = [
+                render.Hash(commit[:7], commit),
+                _date(site, exp.date),
+                changed_params(snaps[exp.baseline], snap),
+            ]
+        facts += [_metric(values, label, snap, commit) for label in columns]
+        facts.append("" if exp is None or not exp.promoted else _promoted(exp))
+        items.append((name, facts))
+    labels = ["Commit", "Created", "Params changed", *map(render.Key, columns), "Promoted"]
+    lines = out.table(*render.across("Experiment", labels, items), "ml-experiments")
     messages = []
     if not listed:
         messages.append(_none_here(exps, head, everything))
@@ -139,7 +145,7 @@ def changed_params(base: Snapshot, snap: Snapshot) -> Any:
     for row in compare.diff(base.params, snap.params, False):
         where = "" if row.file == DEFAULT_PARAMS else f"{row.file}:"
         items.append(f"{where}{row.key}: {_shown(row.old)} \u2192 {_shown(row.new)}")
-    return render.Code(", ".join(items)) if items else ""
+    return render.Items(", ".join(items)) if items else ""
 
 
 def _shown(value: Any) -> str:

@@ -85,7 +85,7 @@ def registry_page(site: SiteFacts, cards: dict[str, str]) -> str:
                         e.event,
                         e.version or "",
                         e.stage or "",
-                        render.Hash(e.commit[:7]),
+                        render.Hash(e.commit[:7], e.commit),
                         f"{e.author} <{e.author_email}>" if site.show_emails else e.author,
                         e.message,
                     )
@@ -136,7 +136,7 @@ def timeline_page(site: SiteFacts, changes: list[Any], problem: str | None = Non
         (
             (
                 group[0].commit.date[:10],
-                render.Hash(group[0].commit.short),
+                render.Hash(group[0].commit.short, group[0].commit.sha),
                 group[0].commit.author,
                 group[0].commit.subject,
             ),

@@ -213,14 +213,31 @@ def grouped_table(
     return lines
 
 
+def across(
+    corner: str, labels: Sequence[object], columns: Sequence[tuple[str, Sequence[object]]]
+) -> tuple[list[str], list[list[object]]]:
+    """The headers and rows of a table with a column per item and a row per fact, for items
+    that share many facts (a metric each): COLUMNS holds each item's heading and its cells,
+    one per label of LABELS, which head the rows under CORNER. A page grows down, not
+    across: the facts, however many, never widen the table; only the items do. No items:
+    no rows (the table says none)."""
+    headers = [corner, *(heading for heading, _ in columns)]
+    if not columns:
+        return headers, []
+    return headers, [[label, *(cells[i] for _, cells in columns)] for i, label in enumerate(labels)]
+
+
 def cell(value: object) -> str:
     """A table cell: code-like values (hashes, paths, commands) in <code>; a path or a dotted
-    key with a line break opportunity after each '/' or '.', and none inside a name."""
+    key with a line break opportunity after each '/' or '.', and none inside a name; a short
+    hash with the full one as its tooltip."""
     if isinstance(value, Name):
         shown = printable(value.value)
         parts = shown.split(value.separator) if value.separator else [shown]
         joined = f"{text(value.separator)}<wbr>".join(text(p) for p in parts)
-        return f'<code class="ml-name">{joined}</code>'
+        full = value.full if isinstance(value, Hash) else None
+        title = f' title="{attribute(full)}"' if full else ""
+        return f'<code class="ml-name"{title}>{joined}</code>'
     if isinstance(value, Code):
         return f"<code>{text(value.value)}</code>"
     if isinstance(value, Empty):
@@ -281,9 +298,21 @@ class Key(Name):
 
 
 class Hash(Name):
-    """A (short) hash or commit: never broken across lines."""
+    """A (short) hash or commit: never broken across lines; FULL, the whole hash a short one
+    stands for, is its tooltip."""
 
     separator = ""
+
+    def __init__(self, value: object, full: str | None = None) -> None:
+        super().__init__(value)
+        self.full = full
+
+
+class Items(Name):
+    """Code listing items (``train.lr: 0.1 → 0.3, train.epochs: 20 → 5``): it wraps after
+    each ', ' and at its spaces, never inside a name or a number."""
+
+    separator = ", "
 
 
 def box(title: str, rows: Iterable[tuple[str, object]], css: str) -> list[str]:
