@@ -5,8 +5,10 @@ since CI cannot reach those projects."""
 from __future__ import annotations
 
 import json
+import sys
 
 from conftest import Repo
+from test_compare import change_params
 from test_registry import blocks, evaluate_with, rows
 
 
@@ -35,3 +37,64 @@ def test_an_unchanged_metric_with_many_decimals_changes_by_0(pipeline: Repo) -> 
     (shown,) = build.manifest()["comparisons"]
     assert shown["diff"]["metrics.json"]["accuracy"]["change"] == "0"
     assert shown["diff"]["metrics.json"]["accuracy"]["diff"] == 0.0
+
+
+DVCLIVE = """\
+import json, pathlib
+import yaml
+lr = yaml.safe_load(open('params.yaml'))['train']['lr']
+live = pathlib.Path('dvclive'); live.mkdir(exist_ok=True)
+(live / 'dvc.yaml').write_text('metrics:\\n- metrics.json\\n')
+json.dump({'val': {'acc': round(1 - lr, 4)}}, open(live / 'metrics.json', 'w'))
+"""
+
+
+def test_a_dvc_yaml_only_a_revision_has_is_read_there(pipeline: Repo) -> None:
+    """iterative/lstm_seq2seq: an experiment's commit holds dvclive/first_stage/dvc.yaml (as
+    DVCLive writes one), which no commit of the current branch has. ``dvc exp show`` and
+    ``dvc metrics diff`` read each revision's own dvc.yaml files, so its metrics are there;
+    the experiments table and metrics-diff left them out."""
+    pipeline.write("src/live.py", DVCLIVE)
+    stage = ["stage", "add", "-q", "-n", "live", "-d", "src/live.py", "-p", "train.lr"]
+    pipeline.dvc(*stage, f"{sys.executable} src/live.py")
+    pipeline.site(
+        {
+            "index.md": "# Runs\n\n{ml experiments}\n",
+            "diff.md": "# Diff\n\n{ml metrics-diff HEAD live-branch}\n",
+        },
+        # main never ran the stage: its metrics exist on the branch and the experiment only
+        plugin={"card_sections": [], "checks": {"stale_pipeline": "warn"}},
+    )
+    pipeline.commit("A stage that logs with a DVCLive file", date="2024-01-11T09:00:00+00:00")
+    # a run of the stage, saved as an experiment with the files DVCLive wrote
+    change_params(pipeline, 0.2)
+    pipeline.dvc("repro", "-q")
+    untracked = ("-I", "dvclive/dvc.yaml", "-I", "dvclive/metrics.json")
+    pipeline.dvc("exp", "save", "-q", "-n", "live-exp", *untracked)
+    pipeline.git("reset", "-q", "--hard")
+    pipeline.git("clean", "-q", "-fd", "dvclive")
+    pipeline.git("checkout", "-q", "-b", "live-branch")
+    pipeline.dvc("repro", "-q")
+    pipeline.git("add", "-A")
+    pipeline.commit("Log with DVCLive", date="2024-01-12T09:00:00+00:00")
+    pipeline.git("checkout", "-q", "main")
+    pipeline.dvc("checkout", "-q")
+    assert "dvclive/dvc.yaml" not in pipeline.git("log", "--name-only", "--format=", "HEAD")
+
+    shown = json.loads(pipeline.dvc("exp", "show", "--json"))
+    (exp,) = [r for b in shown for e in b.get("experiments") or [] for r in e["revs"]]
+    assert exp["name"] == "live-exp"
+    assert exp["data"]["metrics"]["dvclive/metrics.json"]["data"] == {"val": {"acc": 0.8}}
+    said = json.loads(pipeline.dvc("metrics", "diff", "HEAD", "live-branch", "--json"))
+    assert said["dvclive/metrics.json"] == {"val.acc": {"old": None, "new": 0.95}}
+
+    build = pipeline.build()
+    assert build.ok, build.output
+    (table,) = blocks(build.page(""), "ml-experiments")
+    header, *body = rows(table)
+    assert "val.acc" in header, header
+    by_name = {row[0]: dict(zip(header, row, strict=True)) for row in body}
+    assert by_name["live-exp"]["val.acc"] == "0.8"
+    (table,) = blocks(build.page("diff"), "ml-metrics-diff")
+    body = {row[0]: row[1:] for row in rows(table)[1:] if len(row) == 5}
+    assert body["val.acc"][1] == "0.95"

@@ -49,7 +49,6 @@ from mkdocs_mlplugin.facts.timeline import (
     nested_projects,
     outs_of,
     parse_at,
-    pipeline_files,
     stage_wdirs,
 )
 from mkdocs_mlplugin.findings import FindingError, did_you_mean
@@ -102,6 +101,7 @@ class Revisions:
 
     def __init__(self, past: PastMetrics) -> None:
         self.project, self.prefix, self.repo = past.project, past.prefix, past.repo
+        self.past = past
         self.history = past.history
         self._lock = threading.Lock()
         self._blobs: dict[str, bytes | None] = {}  # 'commit:path' -> contents (None: absent)
@@ -227,7 +227,7 @@ class Revisions:
         with self._lock:
             todo = [c for c in dict.fromkeys(commits) if c not in self._snapshots]
         if todo:
-            pipelines = pipeline_files(self.project, self.history, self.prefix)
+            pipelines = self.past.pipelines(todo)
             # one git cat-file for the dvc.yaml files and params.yaml, one for the metrics and
             # params files they declare
             p = self.prefix

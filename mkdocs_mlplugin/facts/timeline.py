@@ -194,8 +194,33 @@ class PastMetrics:
 
     def at(self, commits: list[str]) -> dict[str, MetricsAt]:
         """What each of COMMITS declared as metrics, and those files' values (``metrics_at``)."""
-        pipelines = pipeline_files(self.project, self.history, self.prefix)
+        pipelines = self.pipelines(commits)
         return metrics_at(commits, pipelines, self.prefix, self.repo.blobs)
+
+    def pipelines(self, commits: list[str]) -> list[str]:
+        """The dvc.yaml files to read at COMMITS: ``pipeline_files``, and those that commits
+        outside HEAD's history (an experiment's, a branch not merged) added or changed, which
+        HISTORY does not know. DVC reads each revision's own dvc.yaml files (DVCLive writes
+        one in its directory: iterative/lstm_seq2seq's experiments hold
+        dvclive/first_stage/dvc.yaml). One ``git log`` for all of COMMITS."""
+        known = pipeline_files(self.project, self.history, self.prefix)
+        if not commits:
+            return known
+        try:
+            listed = self.repo.run(
+                "log", "--format=", "--name-only", "--no-renames", "-z",
+                *commits, "--not", "HEAD", "--", self.prefix or ".",
+            )  # fmt: skip
+        except FindingError:
+            return known  # no HEAD yet: every commit's files are beyond it, none to add
+        nested = nested_projects(self.history, self.prefix)
+        names = (n.strip("\n") for n in listed.decode("utf-8", "surrogateescape").split("\x00"))
+        beyond = {
+            name[len(self.prefix) :]
+            for name in names
+            if name.startswith(self.prefix) and posixpath.basename(name) == PIPELINE_FILE
+        }
+        return sorted({*known, *(p for p in beyond if _outside(p, nested))})
 
 
 def pipeline_files(
