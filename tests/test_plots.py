@@ -692,3 +692,64 @@ def test_versions_naming_nothing_is_a_finding(project_repo: Repo) -> None:
     build = project_repo.build()
     assert not build.ok
     assert "'v9.9.9' is neither a registered version" in build.output
+
+
+def test_versions_draw_each_revision_with_its_own_definition_as_dvc_plots_diff(
+    project_repo: Repo,
+) -> None:
+    """The plot 'curve' is not declared at 'before', is linear over acc at v1, a scatter over
+    loss at v2, and reads another file at HEAD. ``{ml plots curve versions=...}`` reads the
+    definition each revision declares, as ``dvc plots diff`` does: the first revision's
+    properties win, each revision's data comes from the files its own definition names, and
+    a revision that does not declare the plot is left out (with a note and a finding here).
+    Each drawing is the one of DVC's own Vega-Lite specification (``--json``)."""
+    repo = project_repo
+    repo.git("tag", "before")
+    rows = '[{"step": 0, "acc": 0.5, "loss": 0.9}, {"step": 1, "acc": 0.7, "loss": 0.4}]'
+    repo.write("extra/a.json", rows)
+    curve = "  - curve:\n      template: {template}\n      x: step\n      y:\n        {y}\n"
+    plain = repo.read("dvc.yaml")
+    repo.write("dvc.yaml", plain + curve.format(template="linear", y="extra/a.json: acc"))
+    repo.commit("Curve over accuracy", date="2024-02-02T10:00:00+00:00")
+    repo.git("tag", "v1")
+    repo.write("extra/a.json", rows.replace("0.7", "0.8").replace("0.4", "0.3"))
+    repo.write("dvc.yaml", plain + curve.format(template="scatter", y="extra/a.json: loss"))
+    repo.commit("Curve over loss, as points", date="2024-02-03T10:00:00+00:00")
+    repo.git("tag", "v2")
+    repo.write("extra/b.json", rows)
+    repo.write("dvc.yaml", plain + curve.format(template="smooth", y="extra/b.json: acc"))
+    repo.commit("Curve from another file", date="2024-02-04T10:00:00+00:00")
+
+    cases = {"v1,v2": ["v1", "v2"], "v2,v1": ["v2", "v1"], "before,v2": ["v2"], "v2,HEAD": ["v2"]}
+    pages = {f"{i}.md": f"{{ml plots curve versions={v}}}\n" for i, v in enumerate(cases)}
+    repo.site(pages)
+    build = repo.build()
+    assert build.ok, build.output
+    from mkdocs_mlplugin.vega import Painter
+
+    painter = Painter()
+    try:
+        for i, (versions, drawn) in enumerate(cases.items()):
+            said = json.loads(repo.dvc("plots", "diff", *versions.split(","), "--json"))
+            (theirs,) = said["data"]["curve"]
+            assert theirs["revisions"] == drawn, versions
+            page = build.page(str(i))
+            (svg,) = re.findall(r'data-plot="curve">\n?(<svg.*?</svg>)', page, re.S)
+            # the SVG is DVC's specification drawn: its ids are named by the specification's
+            # hash, and it is the same drawing (vl-convert numbers clip paths per process)
+            content = theirs["content"]
+            ids = draw.ids_for(draw.key(content))
+            assert f'id="{ids}-' in svg, versions
+            expected = draw.clean(painter.draw(draw.static(content)), ids)
+            unnumbered = [re.sub(r"clip\d+", "clip", s) for s in (svg, expected)]
+            assert unnumbered[0] == unnumbered[1], versions
+    finally:
+        painter.close()
+    # v1's definition (linear, acc) drew both revisions; v2's (points, loss) when it is first
+    assert "acc" in _texts(_figures(build.page("0"))["curve"])
+    assert "loss" in _texts(_figures(build.page("1"))["curve"])
+    assert re.search(
+        r"2\.md:1: '\{ml plots curve versions=before,v2\}': plot 'curve' leaves out before: "
+        r"the plot is not declared there.*\[missing_value\]",
+        build.output,
+    ), build.output

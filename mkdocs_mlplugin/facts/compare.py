@@ -28,10 +28,12 @@ from mkdocs_mlplugin.facts.dvc import (
     DEFAULT_PARAMS,
     LOCK_FILE,
     PIPELINE_FILE,
+    PlotDefinition,
     Project,
     needs_resolving,
     reads_vars_files,
     resolve_written,
+    written_plots,
     written_stages,
 )
 from mkdocs_mlplugin.facts.registry import ArtifactEntry, Registry
@@ -51,7 +53,7 @@ from mkdocs_mlplugin.facts.timeline import (
     parse_at,
     stage_wdirs,
 )
-from mkdocs_mlplugin.findings import FindingError, did_you_mean
+from mkdocs_mlplugin.findings import Finding, FindingError, did_you_mean
 from mkdocs_mlplugin.guards import Missing
 
 WORKSPACE = "workspace"
@@ -108,6 +110,7 @@ class Revisions:
         self._refs: dict[str, str | None] = {}  # git ref -> commit
         self._snapshots: dict[str, Snapshot] = {}  # commit -> its metrics and params
         self._workspace: Snapshot | None = None
+        self._plots: dict[str, list[PlotDefinition]] = {}  # commit -> the plots declared there
         # parsed once per text: (dvc.yaml, its text) -> the params it declares (and, for one
         # only DVC's resolver reads, per commit: the values its stages take from vars files);
         # (params file, its text) -> its data
@@ -326,6 +329,35 @@ class Revisions:
             return self.blobs([spec])[spec]
 
         return written
+
+    def plot_definitions(self, commit: str) -> list[PlotDefinition]:
+        """The plots the dvc.yaml files of COMMIT declare, as ``dvc plots diff`` reads them
+        there (read once per build); a FindingError naming the file and the commit when one
+        cannot be read."""
+        with self._lock:
+            known = self._plots.get(commit)
+        if known is not None:
+            return known
+        pipelines = self.past.pipelines([commit])
+        contents = self.blobs([f"{commit}:{self.prefix}{f}" for f in pipelines])
+        found: list[PlotDefinition] = []
+        for dvcfile in pipelines:
+            blob = contents[f"{commit}:{self.prefix}{dvcfile}"]
+            if blob is None:
+                continue
+            shown = f"{dvcfile} at commit {commit[:7]}"
+            data = parse_blob(blob, shown, parse_yaml)
+            if data is None:
+                continue
+            if not isinstance(data, dict):
+                raise FindingError(
+                    Finding("invalid_project_file", f"{shown} must be a mapping with 'stages:'.")
+                )
+            text = blob.decode("utf-8", "replace")
+            root, written = self.project.root, self._written(commit)
+            found += written_plots(root, dvcfile, data, text, written, shown)
+        with self._lock:
+            return self._plots.setdefault(commit, found)
 
     def outputs(self, side: Side) -> dict[str, tuple[str | None, int | None]]:
         """Every output DVC caches that the dvc.lock and .dvc files of SIDE record, as ``dvc

@@ -567,28 +567,79 @@ def resolve_written(
     refuses the file, or naming the dvc extra when DVC cannot be imported."""
 
     keys = ["stages"] if isinstance(data.get("stages"), dict) else []
-    stages, _, _, _, tracked = _by_dvc(
-        lambda: _ResolverRepo(root, _parsing_config(root), written),
-        root,
-        dvcfile,
-        data,
-        text,
-        keys,
-        shown,
-    )
-    directory = posixpath.dirname(dvcfile)
-    found = []
-    for name, definition in stages.items():
-        try:
-            found.append((str(name), _stage(str(name), dvcfile, directory, definition)))
-        except (TypeError, ValueError, AttributeError):
-            continue  # not a stage DVC could run; written_stages leaves it out too
+    where = (root, dvcfile, data, text, written, shown)
+    stages, _, _, _, tracked = _resolved_written(*where, keys)
+    found = [(name, stage) for name, _, stage in _stages_of(stages, dvcfile, text)]
     values: dict[str, dict[str, Any]] = {}
     for files in tracked.values():
         for file, taken in files.items():
             rel = os.path.relpath(os.path.abspath(file), root).replace(os.sep, "/")
             values.setdefault(rel, {}).update(taken)
     return found, values
+
+
+def _resolved_written(
+    root: Path,
+    dvcfile: str,
+    data: dict[str, Any],
+    text: str,
+    written: Callable[[str], bytes | None],
+    shown: str,
+    keys: list[str],
+) -> tuple[dict[str, Any], dict[str, Any], list[Any], list[Any], dict[str, Any]]:
+    """_by_dvc of DVCFILE as another revision writes it, reading that revision's files."""
+    repo = functools.partial(_ResolverRepo, root, _parsing_config(root), written)
+    return _by_dvc(repo, root, dvcfile, data, text, keys, shown)
+
+
+def _stages_of(
+    stages: dict[str, Any], dvcfile: str, text: str
+) -> Iterator[tuple[str, dict[str, Any], Stage]]:
+    """(name, definition, stage) of resolved STAGES of DVCFILE (its TEXT gives the lines); a
+    definition that is no stage DVC could run is left out, as written_stages leaves it."""
+    directory = posixpath.dirname(dvcfile)
+    for name, definition in stages.items():
+        try:
+            stage = _stage(str(name), dvcfile, directory, definition)
+        except (TypeError, ValueError, AttributeError):
+            continue
+        stage.line = key_line(text, ["stages", str(name).split("@")[0]])
+        yield str(name), definition, stage
+
+
+def written_plots(
+    root: Path,
+    dvcfile: str,
+    data: dict[str, Any],
+    text: str,
+    written: Callable[[str], bytes | None],
+    shown: str,
+) -> list[PlotDefinition]:
+    """The plots DVCFILE declares at another revision (DATA, its TEXT; WRITTEN reads that
+    revision's files), as ``dvc plots diff`` collects them there: each stage's plots outputs,
+    then the top-level ``plots:``. Where the plots are known only once DVC's resolver has
+    read the file (a foreach or matrix stage with plots, ``${...}`` in plots), it resolves
+    them with that revision's files; a FindingError naming SHOWN when it cannot."""
+    stages: Any = data.get("stages")
+    stages = (
+        {n: d for n, d in stages.items() if isinstance(d, dict)} if isinstance(stages, dict) else {}
+    )
+    plots = data.get("plots") or []
+    looped = [d.get("do", d) for d in stages.values() if "foreach" in d or "matrix" in d]
+    if (
+        dvc_fast.templated(plots)
+        or any(isinstance(body, dict) and "plots" in body for body in looped)
+        or any(dvc_fast.templated(d.get("plots")) for d in stages.values())
+    ):
+        stages, _, _, plots, _ = _resolved_written(
+            root, dvcfile, data, text, written, shown, ["plots"]
+        )
+    found = []
+    for _, definition, stage in _stages_of(stages, dvcfile, text):
+        found += _stage_plots(definition, stage, dvcfile)
+    line = key_line(text, ["plots"])
+    found += [PlotDefinition(dvcfile, i, props, line, dvcfile) for i, props in _entries(plots)]
+    return found
 
 
 def load_project(root: Path, previous: Project | None = None) -> Project:

@@ -55,10 +55,11 @@ class PlotData:
     problems: list[Finding]
 
 
-def plots(project: Project) -> list[Plot]:
-    """Every plot of PROJECT, in the order ``dvc plots show`` lists them."""
+def plots(project: Project, definitions: list[PlotDefinition] | None = None) -> list[Plot]:
+    """Every plot of PROJECT, in the order ``dvc plots show`` lists them; of DEFINITIONS
+    (another revision's, see ``Revisions.plot_definitions``) when given."""
     by_config: dict[str, dict[str, tuple[str, dict[str, Any], str, int | None]]] = {}
-    for definition in project.plots:
+    for definition in project.plots if definitions is None else definitions:
         for plot_id, props in _resolve(project, definition):
             config = definition.dvcfile
             by_config.setdefault(plot_id, {})[config] = (
@@ -209,11 +210,14 @@ def read_at(
     commit: str,
     prefix: str,
     blobs: Callable[[list[str]], dict[str, bytes | None]],
+    definitions: list[PlotDefinition] | None = None,
 ) -> PlotData:
     """The data of PLOT's files as git keeps them at COMMIT (PREFIX: the project's directory
-    from the git root; BLOBS: the build's reader of ``commit:path`` contents). A file git does
-    not have there (DVC-tracked, or not made yet) is missing."""
-    headers = {d.id: bool(d.props.get("header", True)) for d in project.plots if d.dvcfile == ""}
+    from the git root; BLOBS: the build's reader of ``commit:path`` contents; DEFINITIONS: the
+    plots declared there, default the work tree's). A file git does not have there
+    (DVC-tracked, or not made yet) is missing."""
+    declared = project.plots if definitions is None else definitions
+    headers = {d.id: bool(d.props.get("header", True)) for d in declared if d.dvcfile == ""}
     result = PlotData({}, {}, [])
     specs = {source: f"{commit}:{prefix}{source}" for source in plot.sources}
     contents = blobs(list(specs.values()))

@@ -13,7 +13,6 @@ from __future__ import annotations
 import atexit
 import importlib.util
 import re
-from collections.abc import Iterator
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
@@ -45,21 +44,23 @@ def plots_block(
     """The HTML of ``{ml plots}`` (every plot) or ``{ml plots NAME}``. A named plot that cannot
     be drawn raises FindingError; in ``{ml plots}`` such a plot is a marker in its place, with
     its finding appended to NOTES."""
-    declared = plots(project)
+    sides = _sides(site, ref, page) if out is render.HTML else None
+    versions = _versions(project, site, ref, page, sides)
+    names = list(dict.fromkeys(p.name for _, _, declared in versions for p in declared))
     if ref.name:
-        chosen = [p for p in declared if p.name == ref.name]
+        chosen = [ref.name] if ref.name in names else []
         if not chosen:
-            names = [p.name for p in declared]
             listed = ", ".join(names) or "none"
+            where = " at any of the revisions" if sides else ""
             raise unanswered(
                 "missing_reference",
                 ref,
                 page,
-                f"no plot '{ref.name}' in dvc.yaml.{did_you_mean(ref.name, names)} "
+                f"no plot '{ref.name}' in dvc.yaml{where}.{did_you_mean(ref.name, names)} "
                 f"Plots: {listed}.",
             )
     else:
-        chosen = declared
+        chosen = names
         if not chosen:
             raise unanswered(
                 "missing_reference",
@@ -69,7 +70,7 @@ def plots_block(
                 "'plots:' outputs).",
             )
     if out is not render.HTML:  # a Hub README: the plots are on the site
-        return [out.note(f"Plot {p.name}: drawn on the documentation site.") for p in chosen]
+        return [out.note(f"Plot {name}: drawn on the documentation site.") for name in chosen]
     absent = [m for m in _NEEDED if not _installed(m)]
     if absent:
         from mkdocs_mlplugin.render.plots import EXTRA
@@ -81,11 +82,11 @@ def plots_block(
             f"drawing plots needs {', '.join(absent)}, which {'is' if len(absent) == 1 else 'are'} "
             f"not installed: {EXTRA}.",
         )
-    sides = _sides(site, ref, page)
     lines: list[str] = []
-    for plot in chosen:
+    for name in chosen:
+        at = [(label, side, _named(declared, name)) for label, side, declared in versions]
         try:
-            lines.extend(_figure(project, site, plot, sides, (page.src, ref.line, ref.text), notes))
+            lines.extend(_figure(project, site, name, at, (page.src, ref.line, ref.text), notes))
         except FindingError as exc:
             if ref.name:
                 raise unanswered(
@@ -100,7 +101,7 @@ def plots_block(
                     exc.finding.cause,
                 )
             )
-            lines.append(f"<p>{render.missing(plot.name, exc.finding.message)}</p>")
+            lines.append(f"<p>{render.missing(name, exc.finding.message)}</p>")
     return ['<div class="ml-block ml-plots">', *lines, "</div>"]
 
 
@@ -116,94 +117,132 @@ def _sides(site: SiteFacts, ref: Reference, page: PageFacts) -> list[Side] | Non
     return [compare.resolve(site, ref, page, v) for v in written]
 
 
-def _data(
-    project: Project, site: SiteFacts, plot: Plot, sides: list[Side] | None
-) -> Iterator[tuple[str, PlotData]]:
-    """(revision as written, the plot's data there) for each of SIDES (None: the work tree)."""
+#: a revision a plot is drawn at: as written, the side (None: the work tree alone), and the
+#: plots declared there
+_Version = tuple[str, Side | None, list[Plot]]
+
+
+def _versions(
+    project: Project, site: SiteFacts, ref: Reference, page: PageFacts, sides: list[Side] | None
+) -> list[_Version]:
+    """Each revision of SIDES (None: the work tree) with the plots its dvc.yaml files declare
+    there, as ``dvc plots diff`` reads each revision's definitions."""
     if sides is None:
-        yield "workspace", read(project, plot)
-        return
+        return [("workspace", None, plots(project))]
+    found: list[_Version] = []
     for side in sides:
         if side.commit is None or site.revisions is None:
-            yield side.written, read(project, plot)
-        else:
-            reader = site.revisions
-            yield side.written, read_at(project, plot, side.commit, reader.prefix, reader.blobs)
+            found.append((side.written, side, plots(project)))
+            continue
+        try:
+            definitions = site.revisions.plot_definitions(side.commit)
+        except FindingError as exc:
+            message = f"the plots of {side.label} cannot be read: {exc.finding.message}"
+            raise unanswered(exc.finding.kind, ref, page, message) from None
+        found.append((side.written, side, plots(project, definitions)))
+    return found
+
+
+def _named(declared: list[Plot], name: str) -> Plot | None:
+    return next((p for p in declared if p.name == name), None)
+
+
+def _data(project: Project, site: SiteFacts, plot: Plot, side: Side | None) -> PlotData:
+    """PLOT's data at SIDE (None: the work tree), read with the definitions declared there."""
+    if side is None or side.commit is None or site.revisions is None:
+        return read(project, plot)
+    reader = site.revisions
+    definitions = reader.plot_definitions(side.commit)
+    return read_at(project, plot, side.commit, reader.prefix, reader.blobs, definitions)
 
 
 def _figure(
     project: Project,
     site: SiteFacts,
-    plot: Plot,
-    sides: list[Side] | None,
+    name: str,
+    versions: list[tuple[str, Side | None, Plot | None]],
     where: tuple[str, int | None, str],
     notes: list[Finding],
 ) -> list[str]:
-    """PLOT as a figure: its SVG, and a caption naming its data files when its name does not.
-    With SIDES, each revision's data in one plot, as ``dvc plots diff`` draws it; a revision
-    whose data is not there is left out, with a note and a finding appended to NOTES."""
+    """The plot NAME as a figure: its SVG, and a caption naming its data files when its name
+    does not. VERSIONS: (revision as written, its side, the plot as declared there: None when
+    it is not). With several, each revision's data in one plot, as ``dvc plots diff`` draws
+    it: the data files each revision's own definition names, drawn with the properties of
+    the first revision that declares the plot (DVC's ``_squash_plots_properties``); a
+    revision that does not declare it, or whose data is not there, is left out, with a note
+    and a finding appended to NOTES."""
     from mkdocs_mlplugin.render import plots as draw
 
+    declared = [p for _, _, p in versions if p is not None]
+    plot = declared[0]
+    props: dict[str, Any] = {}
+    for each in reversed(declared):  # the first revision's properties win, key by key
+        props |= each.props
+    several = len(versions) > 1
     if is_image(plot):
         raise _problem(
             "missing_value",
-            f"plot '{plot.name}' is an image file; image plots are not drawn here "
+            f"plot '{name}' is an image file; image plots are not drawn here "
             "(link or embed the image in the page).",
         )
     revisions: dict[str, dict[str, Any]] = {}
     absent: list[str] = []
-    for label, found in _data(project, site, plot, sides):
+    for label, side, at in versions:
+        if at is None:
+            absent.append(f"{label}: the plot is not declared there (nor drawn by dvc plots diff).")
+            continue
+        found = _data(project, site, at, side)
         if found.problems:
             first = found.problems[0]
             cause = f"file:{first.file}" if first.file and first.file != plot.dvcfile else None
-            raise _problem(first.kind, f"plot '{plot.name}': {first.message}", cause)
+            raise _problem(first.kind, f"plot '{name}': {first.message}", cause)
         if found.missing:
             said = " ".join(found.missing.values())
-            absent.append(f"{label}: {said}" if sides else said)
+            absent.append(f"{label}: {said}" if several else said)
             continue
         revisions[label] = found.data
     if not revisions:
-        raise _problem("missing_value", f"plot '{plot.name}': " + " ".join(absent))
+        raise _problem("missing_value", f"plot '{name}': " + " ".join(absent))
     note = []
     if absent:
-        message = f"plot '{plot.name}' leaves out " + "; ".join(absent)
+        message = f"plot '{name}' leaves out " + "; ".join(absent)
         src, line, text = where
         notes.append(Finding("missing_value", f"'{text}': {message}", src, line))
         note = [f'<p class="ml-note">{render.text(message)}</p>']
     try:
-        chosen = template(project, _template_name(plot))
+        chosen = template(project, _template_name(props))
     except FindingError as exc:
-        message = f"plot '{plot.name}': {exc.finding.message}"
+        message = f"plot '{name}': {exc.finding.message}"
         raise _problem("invalid_project_file", message) from None
     try:
-        spec = draw.spec(plot.name, plot.inner, plot.props, revisions, chosen)
+        spec = draw.spec(name, plot.inner, props, revisions, chosen)
     except draw.PlotError as exc:
-        declared = f"{plot.dvcfile}:{plot.line}" if plot.line else plot.dvcfile
+        place = f"{plot.dvcfile}:{plot.line}" if plot.line else plot.dvcfile
         raise _problem(
-            "invalid_project_file", f"DVC cannot draw plot '{plot.name}' ({declared}): {exc}"
+            "invalid_project_file", f"DVC cannot draw plot '{name}' ({place}): {exc}"
         ) from None
     if not spec:
         raise _problem(
-            "missing_value", f"plot '{plot.name}': {', '.join(plot.sources)} hold no datapoints."
+            "missing_value", f"plot '{name}': {', '.join(plot.sources)} hold no datapoints."
         )
     cache_key = draw.key(spec)
     drawn = site.drawn_plots.get(cache_key)
     if drawn is None and site.plot_drawer is not None:
         # drawn in the background while the build converts the other pages; the SVG takes
         # the placeholder's place before the page's template is rendered (Drawer.put)
-        drawn = site.plot_drawer.submit(cache_key, spec, plot.name, where)
+        drawn = site.plot_drawer.submit(cache_key, spec, name, where)
     elif drawn is None:
         try:
             drawn = _svg(_inline_painter(site.plot_timeout), spec, cache_key)
         except draw.PlotError as exc:
-            raise _problem("invalid_project_file", f"plot '{plot.name}': {exc}") from None
-        log.debug("plot '%s' drawn (%s)", plot.name, cache_key[:12])
+            raise _problem("invalid_project_file", f"plot '{name}': {exc}") from None
+        log.debug("plot '%s' drawn (%s)", name, cache_key[:12])
         _keep(site.drawn_plots, cache_key, drawn)
-    files = ", ".join(plot.sources)
+    files = ", ".join(dict.fromkeys(source for p in declared for source in p.sources))
     # the plot's title names it; the caption says which files it was drawn from, if others
-    caption = [] if files == plot.name else [f"<figcaption>{render.text(files)}</figcaption>"]
+    caption = [] if files == name else [f"<figcaption>{render.text(files)}</figcaption>"]
     return [
-        f'<figure class="ml-plot" data-plot="{render.attribute(plot.name)}">',
+        f'<figure class="ml-plot" data-plot="{render.attribute(name)}">',
         drawn,
         *caption,
         "</figure>",
@@ -342,8 +381,8 @@ def _installed(module: str) -> bool:
         return False
 
 
-def _template_name(plot: Plot) -> str | None:
-    value = plot.props.get("template")
+def _template_name(props: dict[str, Any]) -> str | None:
+    value = props.get("template")
     return str(value) if value is not None else None
 
 
