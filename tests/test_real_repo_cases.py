@@ -10,7 +10,7 @@ import sys
 from conftest import Repo
 from test_compare import change_params
 from test_experiments import shown_rows
-from test_registry import blocks, evaluate_with, rows
+from test_registry import blocks, evaluate_with, rows, text_of
 
 
 def test_an_unchanged_metric_with_many_decimals_changes_by_0(pipeline: Repo) -> None:
@@ -97,3 +97,83 @@ def test_a_dvc_yaml_only_a_revision_has_is_read_there(pipeline: Repo) -> None:
     (table,) = blocks(build.page("diff"), "ml-metrics-diff")
     body = {row[0]: row[1:] for row in rows(table)[1:] if len(row) == 5}
     assert body["val.acc"][1] == "0.95"
+
+
+PARAMS_PY = """\
+latent_dim = {dim}  # Latent dimensionality of the encoding space.
+num_samples = 10000
+data_path = "fra.txt"
+
+
+class Optim:
+    lr = 0.01
+"""
+
+
+def test_python_params_files_are_read_as_dvc_reads_them(empty_repo: Repo) -> None:
+    """iterative/lstm_seq2seq's older experiments read params.py (``params: [params.py:]``):
+    DVC reads a Python params file's literal assignments (and its classes'), never running
+    it. The experiments table left their changes out, as if none had changed."""
+    repo = empty_repo
+    repo.dvc("init", "-q")
+    repo.write("params.py", PARAMS_PY.format(dim=64))
+    repo.write(
+        "train.py",
+        "import params, json\njson.dump({'dim': params.latent_dim}, open('m.json', 'w'))\n",
+    )
+    repo.write(
+        "dvc.yaml",
+        f"stages:\n  train:\n    cmd: {sys.executable} train.py\n    deps: [train.py]\n"
+        "    params:\n    - params.py:\n    metrics:\n    - m.json:\n        cache: false\n",
+    )
+    repo.dvc("repro", "-q")
+    repo.site(
+        {
+            "index.md": "# Runs\n\n{ml experiments}\n",
+            "diff.md": "# Diff\n\n{ml params-diff HEAD workspace all}\n\nDim {ml param params.py:latent_dim}.\n",
+        }
+    )
+    repo.commit("Train", date="2024-01-11T09:00:00+00:00")
+    repo.write("params.py", PARAMS_PY.format(dim=32))
+    repo.dvc("repro", "-q")
+    repo.dvc("exp", "save", "-q", "-n", "dim-32")
+    said = json.loads(repo.dvc("params", "diff", "HEAD", "dim-32", "--json"))
+    assert said == {"params.py": {"latent_dim": {"old": 64, "new": 32, "diff": -32}}}
+    every = json.loads(repo.dvc("params", "diff", "HEAD", "--all", "--json"))
+    assert set(every["params.py"]) == {"latent_dim", "num_samples", "data_path", "Optim.lr"}
+
+    build = repo.build()
+    assert build.ok, build.output
+    (table,) = blocks(build.page(""), "ml-experiments")
+    by_name = {row["Experiment"]: row for row in shown_rows(table)}
+    assert by_name["dim-32"]["Params changed"] == "params.py:latent_dim: 64 \u2192 32"
+    (table,) = blocks(build.page("diff"), "ml-params-diff")
+    body = {row[0]: row[1:] for row in rows(table)[1:] if len(row) == 5}
+    assert body == {
+        "Optim.lr": ["0.01", "0.01", "0", "0%"],
+        "data_path": ["fra.txt", "fra.txt", "", ""],
+        "latent_dim": ["64", "32", "-32", "-50.00%"],
+        "num_samples": ["10000", "10000", "0", "0%"],
+    }
+    assert "Dim 32." in text_of(build.page("diff"))
+
+
+def test_a_python_params_file_that_does_not_parse_is_a_finding(empty_repo: Repo) -> None:
+    repo = empty_repo
+    repo.dvc("init", "-q")
+    repo.write("params.py", "lr = (0.1\n")
+    repo.write("dvc.yaml", "stages:\n  train:\n    cmd: echo\n    params:\n    - params.py:\n")
+    repo.site({"index.md": "# P\n\n{ml params-table train}\n"})
+    repo.commit("Train", date="2024-01-11T09:00:00+00:00")
+    said = repo.run(sys.executable, "-m", "dvc", "params", "diff", "--json", check=False)
+    assert json.loads(said.stdout) == {}  # DVC cannot read it either
+    build = repo.build()
+    assert "Traceback" not in build.output
+    assert "params.py is not valid Python. [invalid_project_file]" in build.output
+    repo.write("params.py", "lr = 0.1\n")
+    build = repo.build(env={"MLPLUGIN_UNINSTALLED": "dvc"})
+    assert "Traceback" not in build.output
+    assert (
+        "params.py: reading a Python params file needs DVC's parser, which is not installed: "
+        "pip install 'mkdocs-mlplugin[dvc]'. [invalid_project_file]"
+    ) in build.output

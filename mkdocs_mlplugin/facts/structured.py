@@ -300,13 +300,41 @@ def parse_structured(text: str, suffix: str, shown: str) -> Any:
         return _checked(data, text, shown, suffix)
     if suffix in (".yaml", ".yml"):
         return parse_yaml(text, shown)
+    if suffix == ".py":
+        return _parse_python(text, shown)
     raise FindingError(
         Finding(
             "invalid_project_file",
-            f"{shown}: only YAML, JSON and TOML params and metrics files can be read.",
+            f"{shown}: only YAML, JSON, TOML and Python params and metrics files can be read.",
             shown,
         )
     )
+
+
+def _parse_python(text: str, shown: str) -> Any:
+    """A Python params file as DVC reads one, with its own parser (``parse_py``): the literal
+    values its top-level assignments and its classes' give, as a mapping. The file is parsed,
+    never run."""
+    try:
+        from dvc.utils.serialize import ParseError, parse_py
+    except ImportError:
+        raise FindingError(
+            Finding(
+                "invalid_project_file",
+                f"{shown}: reading a Python params file needs DVC's parser, which is not "
+                "installed: pip install 'mkdocs-mlplugin[dvc]'.",
+                shown,
+            )
+        ) from None
+    try:
+        data = parse_py(text, shown)
+    except ParseError:
+        raise FindingError(
+            Finding("invalid_project_file", f"{shown} is not valid Python.", shown)
+        ) from None
+    except (RecursionError, MemoryError, ValueError):  # nesting too deep for Python's parser
+        data = _DEEP
+    return _checked(data, text, shown, ".py")
 
 
 def flatten(data: Any, prefix: str = "") -> dict[str, Any]:

@@ -27,7 +27,7 @@ from mkdocs_mlplugin.facts.structured import flatten, lookup
 from mkdocs_mlplugin.findings import Finding, FindingError, did_you_mean
 from mkdocs_mlplugin.pages.references import Reference
 
-_STRUCTURED = (".yaml", ".yml", ".json", ".toml")
+_STRUCTURED = (".yaml", ".yml", ".json", ".toml", ".py")
 
 
 def value_of(ref: Reference, site: SiteFacts, page: PageFacts) -> Any:
