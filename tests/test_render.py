@@ -158,14 +158,16 @@ def test_a_short_hash_shows_the_full_one_as_its_tooltip_and_a_list_breaks_after_
 ) -> None:
     """A short hash's cell reads back as the short form, its title as the full value; a list
     of items (the params an experiment changed) gets a break opportunity after each ', ' and
-    reads back as written. Nothing else is added, whatever the values hold."""
+    reads back as written; a date is one span that reads back as written. Nothing else is
+    added, whatever the values hold."""
     assume(full)  # an empty hash has no tooltip
     items = f"{item}, {item}"
-    lines = render.table(
-        ("Commit", "Params"), [(render.Hash(full[:7], full), render.Items(items))], "ml-x"
-    )
+    cells = (render.Hash(full[:7], full), render.Items(items), render.Date(item))
+    lines = render.table(("Commit", "Params", "Date"), [cells], "ml-x")
     page = markdown.markdown("\n".join(lines), extensions=EXTENSIONS)
-    short, listed = re.findall(r"<td>(.*?)</td>", page, re.DOTALL)
+    short, listed, date = re.findall(r"<td>(.*?)</td>", page, re.DOTALL)
+    assert re.findall(r"<(\w+)", date) == ["span"]
+    assert visible_text(date) == render.printable(item)
     (title,) = re.findall(r'^<code class="ml-name" title="([^"]*)">', short)
     assert html.unescape(title) == render.printable(full)
     assert visible_text(short) == render.printable(full[:7])

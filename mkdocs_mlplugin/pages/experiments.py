@@ -123,7 +123,8 @@ def _promoted(exp: Experiment) -> str:
 
 
 def _date(site: SiteFacts, iso: str) -> Any:
-    return format_date(iso, site.date_format) or render.Empty("the commit has no calendar date.")
+    shown = format_date(iso, site.date_format)
+    return render.Date(shown) if shown else render.Empty("the commit has no calendar date.")
 
 
 def _none_here(exps: Experiments, head: str | None, everything: bool) -> str:

@@ -81,7 +81,7 @@ def registry_page(site: SiteFacts, cards: dict[str, str]) -> str:
                 ("Date", "Event", "Version", "Stage", "Commit", "By", "Message"),
                 [
                     (
-                        e.timestamp[:10],
+                        render.Date(e.timestamp[:10]),
                         e.event,
                         e.version or "",
                         e.stage or "",
@@ -135,7 +135,7 @@ def timeline_page(site: SiteFacts, changes: list[Any], problem: str | None = Non
     groups = [
         (
             (
-                group[0].commit.date[:10],
+                render.Date(group[0].commit.date[:10]),
                 render.Hash(group[0].commit.short, group[0].commit.sha),
                 group[0].commit.author,
                 group[0].commit.subject,

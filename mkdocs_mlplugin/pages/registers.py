@@ -124,7 +124,7 @@ def decision_log(found: Sequence[Record], url: Url) -> str:
             by = [by_page[p] for p in r.pages("superseded_by") if p in by_page]
             rows.append(
                 (
-                    _text(r.date()),
+                    render.Date(_text(r.date())),
                     _link(r, url),
                     _text(r.field("deciders")),
                     render.Links([(x.title, url(x.src_uri)) for x in replaced]),

@@ -247,12 +247,24 @@ def cell(value: object) -> str:
             f'<a href="{href(url)}">{text(title)}</a>' if url else text(title)
             for title, url in value.items
         )
+    if isinstance(value, Date):
+        return f'<span class="ml-date">{text(value.value)}</span>'
     if isinstance(value, Changed):
         return (
             f'{cell(value.value)} <span class="ml-change" title="{attribute(value.why)}">'
             f"{text(value.change)}</span>"
         )
     return text(value)
+
+
+class Date:
+    """A date in a table cell: kept on one line (a browser may break '2024-02-19' after a
+    hyphen)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: object) -> None:
+        self.value = value
 
 
 class Changed:

@@ -11,7 +11,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from mkdocs_mlplugin.render import EMPTY, Changed, Code, Empty, Writer, display, printable
+from mkdocs_mlplugin.render import (
+    EMPTY,
+    Changed,
+    Code,
+    Date,
+    Empty,
+    Writer,
+    display,
+    printable,
+)
 from mkdocs_mlplugin.render.mermaid import STATE_CLASSES
 
 # What may act in running text: emphasis, code, links and images, raw HTML and entities,
@@ -52,6 +61,8 @@ def cell(value: object) -> str:
         return EMPTY
     if isinstance(value, Changed):
         return f"{cell(value.value)} ({escape(value.change)})"
+    if isinstance(value, Date):
+        return escape(value.value)
     return escape(value)
 
 
