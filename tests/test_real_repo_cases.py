@@ -8,6 +8,7 @@ import json
 import sys
 
 from conftest import Repo
+from test_cli import ml
 from test_compare import change_params
 from test_experiments import shown_rows
 from test_registry import blocks, evaluate_with, rows, text_of
@@ -177,3 +178,44 @@ def test_a_python_params_file_that_does_not_parse_is_a_finding(empty_repo: Repo)
         "params.py: reading a Python params file needs DVC's parser, which is not installed: "
         "pip install 'mkdocs-mlplugin[dvc]'. [invalid_project_file]"
     ) in build.output
+
+
+def test_top_level_params_files_are_read_in_the_work_tree(empty_repo: Repo) -> None:
+    """iterative/lstm_seq2seq's dvc.yaml lists ``params: [results/params.yaml]`` at its top
+    level (the params DVCLive logs). ``dvc params diff`` reads that file at both revisions and
+    finds nothing changed; the plugin read it at the commit only, so the report and
+    params-diff said its params were not in the work tree (old 8, new —)."""
+    repo = empty_repo
+    repo.dvc("init", "-q")
+    repo.write("results/params.yaml", "latent_dim: 8\noptim_params:\n  lr: 0.01\n")
+    repo.write(
+        "dvc.yaml",
+        "params:\n- results/params.yaml\nstages:\n  train:\n    cmd: echo\n"
+        "    deps: [results/params.yaml]\n",
+    )
+    repo.dvc("repro", "-q")
+    repo.site(
+        {
+            "index.md": "# P\n\n{ml params-diff HEAD workspace all}\n\n"
+            "Dim {ml param results/params.yaml:latent_dim}.\n"
+        }
+    )
+    repo.commit("Train", date="2024-01-11T09:00:00+00:00")
+    said = json.loads(repo.dvc("params", "diff", "HEAD", "--all", "--json"))
+    assert said == {
+        "results/params.yaml": {
+            "latent_dim": {"old": 8, "new": 8, "diff": 0},
+            "optim_params.lr": {"old": 0.01, "new": 0.01, "diff": 0.0},
+        }
+    }
+    build = repo.build()
+    assert build.ok, build.output
+    (table,) = blocks(build.page(""), "ml-params-diff")
+    body = {row[0]: row[1:] for row in rows(table)[1:] if len(row) == 5}
+    assert body == {
+        "latent_dim": ["8", "8", "0", "0%"],
+        "optim_params.lr": ["0.01", "0.01", "0", "0%"],
+    }
+    assert "Dim 8." in text_of(build.page(""))
+    report = json.loads(ml(repo, "report", "--base", "HEAD", "--format", "json").stdout)
+    assert report["params"] == []

@@ -454,6 +454,7 @@ def workspace(project: Project) -> Snapshot:
     wanted: dict[str, list[str] | None] = {}
     for stage in project.stages.values():
         _merge(wanted, stage.params)
+    _merge(wanted, dict.fromkeys(project.top_params))
     if DEFAULT_PARAMS in project.params:
         wanted[DEFAULT_PARAMS] = None
     params: dict[str, dict[str, Any] | None] = {}

@@ -185,6 +185,9 @@ class Project:
     tracked: dict[str, Tracked] = dataclasses.field(default_factory=dict)
     artifacts: dict[str, Artifact] = dataclasses.field(default_factory=dict)
     params: dict[str, Any] = dataclasses.field(default_factory=dict)  # file -> data
+    # the params files the dvc.yaml files list at their top level ('params:'), read whole, as
+    # dvc params show reads them (DVCLive's params.yaml, for one)
+    top_params: list[str] = dataclasses.field(default_factory=list)
     metrics: dict[str, dict[str, Any] | None] = dataclasses.field(default_factory=dict)
     # plot definitions as DVC collects them: each dvc.yaml's top-level 'plots:' and the stages'
     # plots outputs (``facts.plots`` turns them into the plots ``dvc plots show`` draws)
@@ -772,6 +775,11 @@ def _load_pipeline(project: Project, dvcfile: str) -> None:
     for metric in metrics:
         if isinstance(metric, str):
             project.metrics.setdefault(_join(directory, metric), None)
+    project.top_params += [
+        _join(directory, item)
+        for item in data.get("params") or []
+        if isinstance(item, str) and "${" not in item
+    ]
     line = key_line(text, ["plots"])
     for plot_id, props in _entries(plots):
         project.plots.append(PlotDefinition(dvcfile, plot_id, props, line, dvcfile))
@@ -1285,6 +1293,7 @@ def _load_params(project: Project) -> None:
     files = {DEFAULT_PARAMS} if guards.exists(project.root, DEFAULT_PARAMS) else set()
     for stage in project.stages.values():
         files.update(stage.params)
+    files.update(project.top_params)
     for file in sorted(files):
         if not _inside(project, file, "params"):
             continue
