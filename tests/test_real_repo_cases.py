@@ -219,3 +219,22 @@ def test_top_level_params_files_are_read_in_the_work_tree(empty_repo: Repo) -> N
     assert "Dim 8." in text_of(build.page(""))
     report = json.loads(ml(repo, "report", "--base", "HEAD", "--format", "json").stdout)
     assert report["params"] == []
+
+
+def test_a_param_one_side_lacks_reads_as_a_dash_in_experiments(pipeline: Repo) -> None:
+    """iterative/lstm_seq2seq's experiments log params their baselines lack (and lack some
+    their baselines have): ``dvc params diff`` gives null for the side without it, and its
+    table a dash; the experiments table wrote 'null -> 0.01', as if a side had set it to
+    null (the params-diff table already shows a dash with why)."""
+    pipeline.site({"index.md": "# Runs\n\n{ml experiments}\n"}, plugin={"card_sections": []})
+    pipeline.commit("Site", date="2024-01-11T09:00:00+00:00")
+    pipeline.write("params.yaml", pipeline.read("params.yaml") + "augment:\n  flip: true\n")
+    pipeline.dvc("exp", "save", "-q", "-n", "flip")
+    pipeline.git("reset", "-q", "--hard")
+    said = json.loads(pipeline.dvc("params", "diff", "HEAD", "flip", "--json"))
+    assert said == {"params.yaml": {"augment.flip": {"old": None, "new": True}}}
+    build = pipeline.build()
+    assert build.ok, build.output
+    (table,) = blocks(build.page(""), "ml-experiments")
+    by_name = {row["Experiment"]: row for row in shown_rows(table)}
+    assert by_name["flip"]["Params changed"] == "augment.flip: \u2014 \u2192 true"

@@ -150,7 +150,11 @@ def changed_params(base: Snapshot, snap: Snapshot) -> Any:
 
 
 def _shown(value: Any) -> str:
-    return "unreadable" if value is compare.UNKNOWN else render.literal(value)
+    """A param's value on one side of a change; a dash where that side has none (DVC's null,
+    shown as a dash by its tables and by params-diff here)."""
+    if value is compare.UNKNOWN:
+        return "unreadable"
+    return "\u2014" if value is None else render.literal(value)
 
 
 def _metric(values: dict[str, Any], label: str, snap: Snapshot, commit: str) -> Any:
