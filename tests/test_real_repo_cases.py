@@ -238,3 +238,32 @@ def test_a_param_one_side_lacks_reads_as_a_dash_in_experiments(pipeline: Repo) -
     (table,) = blocks(build.page(""), "ml-experiments")
     by_name = {row["Experiment"]: row for row in shown_rows(table)}
     assert by_name["flip"]["Params changed"] == "augment.flip: \u2014 \u2192 true"
+
+
+def test_a_clone_without_experiment_refs_says_how_to_fetch_them(pipeline: Repo) -> None:
+    """Every clone above had to fetch refs/exps by hand: git clone (and CI's checkout) does not
+    bring them. The block said "there are none" where the origin holds experiments; it says
+    the clone has none, and how to fetch them."""
+    pipeline.site({"index.md": "# Runs\n\n{ml experiments}\n"}, plugin={"card_sections": []})
+    pipeline.commit("Site", date="2024-01-11T09:00:00+00:00")
+    pipeline.write("params.yaml", pipeline.read("params.yaml") + "augment:\n  flip: true\n")
+    pipeline.dvc("exp", "save", "-q", "-n", "flip")
+    pipeline.git("reset", "-q", "--hard")
+    clone = Repo(pipeline.path.parent / "clone", pipeline.home)
+    pipeline.git("clone", "-q", str(pipeline.path), str(clone.path))
+    assert clone.git("for-each-ref", "refs/exps") == ""
+    build = clone.build()
+    assert build.ok, build.output
+    said = text_of(build.page(""))
+    assert "there are none" not in said
+    assert (
+        "No experiments in this repository: 'dvc exp run' keeps them in git refs (refs/exps), which "
+        "a clone does not fetch: git fetch origin 'refs/exps/*:refs/exps/*' (or dvc exp pull) "
+        "brings them."
+    ) in said
+    clone.git("fetch", "-q", "origin", "refs/exps/*:refs/exps/*")
+    build = clone.build()
+    assert build.ok, build.output
+    assert "flip" in {
+        row["Experiment"] for row in shown_rows(blocks(build.page(""), "ml-experiments")[0])
+    }

@@ -127,12 +127,18 @@ def _date(site: SiteFacts, iso: str) -> Any:
     return render.Date(shown) if shown else render.Empty("the commit has no calendar date.")
 
 
+#: no experiment refs at all: most often a clone, which does not fetch them (README: Experiments)
+_NONE = (
+    "No experiments in this repository: 'dvc exp run' keeps them in git refs (refs/exps), which a "
+    "clone does not fetch: git fetch origin 'refs/exps/*:refs/exps/*' (or dvc exp pull) "
+    "brings them."
+)
+
+
 def _none_here(exps: Experiments, head: str | None, everything: bool) -> str:
-    if everything or head is None:
-        return "No experiments: 'dvc exp run' keeps them in git refs, and there are none."
     others = len(exps.of(None))
-    if not others:
-        return "No experiments: 'dvc exp run' keeps them in git refs, and there are none."
+    if everything or head is None or not others:
+        return _NONE
     return (
         f"No experiments were run on this commit ({head[:7]}); {others} "
         f"{'was' if others == 1 else 'were'} run on other commits: "
