@@ -267,3 +267,20 @@ def test_a_clone_without_experiment_refs_says_how_to_fetch_them(pipeline: Repo) 
     assert "flip" in {
         row["Experiment"] for row in shown_rows(blocks(build.page(""), "ml-experiments")[0])
     }
+
+
+def test_a_revision_written_as_a_commit_is_named_once(pipeline: Repo) -> None:
+    """amritghimire/monorepo compared at commits written as hashes: the table headed its
+    column 'ea82081 (ea82081)'."""
+    first = pipeline.git("rev-parse", "--short=7", "HEAD")
+    evaluate_with(pipeline, 0.95, 0.2)
+    pipeline.dvc("repro", "-q")
+    pipeline.site({"index.md": f"# M\n\n{{ml metrics-diff {first} HEAD}}\n"})
+    pipeline.commit("Evaluate again", date="2024-01-11T09:00:00+00:00")
+    head = pipeline.git("rev-parse", "--short=7", "HEAD")
+    build = pipeline.build()
+    assert build.ok, build.output
+    (table,) = blocks(build.page(""), "ml-metrics-diff")
+    assert rows(table)[0] == ["Metric", first, f"HEAD ({head})", "Change", "Change (%)"]
+    report = ml(pipeline, "report", "--base", first).stdout
+    assert f"| File | Metric | {first} | workspace | Change | Change (%) |" in report

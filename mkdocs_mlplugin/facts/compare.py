@@ -75,8 +75,16 @@ class Side:
 
     @property
     def label(self) -> str:
-        """How a table heads its column: ``v1.0.0 (8a1a23d)``, ``workspace``."""
-        return self.written if self.commit is None else f"{self.written} ({self.commit[:7]})"
+        """How a table heads its column: ``v1.0.0 (8a1a23d)``, ``workspace``; a commit written
+        as its hash is named once (``8a1a23d``)."""
+        hashed = (
+            len(self.written) >= 4
+            and self.commit is not None
+            and self.commit.startswith(self.written.lower())
+        )
+        if self.commit is None or hashed:
+            return self.written
+        return f"{self.written} ({self.commit[:7]})"
 
 
 @dataclasses.dataclass

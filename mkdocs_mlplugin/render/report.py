@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mkdocs_mlplugin.facts.compare import Side
 from mkdocs_mlplugin.render import Code, Empty, Value, human_size
 from mkdocs_mlplugin.render.markdown import MARKDOWN, code, escape
 
@@ -42,7 +43,8 @@ def markdown(report: dict[str, Any]) -> str:
 
 
 def _side(ref: str, commit: str | None) -> str:
-    return ref if commit is None else f"{ref} ({commit[:7]})"
+    """As the comparison blocks head a column (``facts.compare.Side.label``)."""
+    return Side(ref, commit, "").label
 
 
 def _pipeline(stages: list[dict[str, Any]]) -> list[str]:
