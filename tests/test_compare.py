@@ -17,7 +17,7 @@ import yaml
 from conftest import Build, Repo, copy_pipeline
 from hypothesis import given
 from hypothesis import strategies as st
-from test_registry import NO_CARD_CHECKS, Gto, blocks, evaluate_with, text_of
+from test_registry import NO_CARD_CHECKS, Gto, blocks, columns, evaluate_with, text_of
 
 from mkdocs_mlplugin.checks import compare as checks_compare
 
@@ -553,3 +553,190 @@ def test_without_dvc_params_only_its_resolver_tells_are_a_finding_naming_the_ext
     dvc = dvc_diff(repo, "params", "one", "two")
     assert dvc == {"feat.yaml": {"small.size": {"old": 10, "new": 12, "diff": 2}}}
     assert_is_dvc_diff(table(diff), dvc, f"one ({one})", f"two ({two})")
+
+
+SCORE = """\
+import json, os, sys, yaml
+name, out = sys.argv[1], sys.argv[2]
+os.makedirs(os.path.dirname(out), exist_ok=True)
+json.dump({name: yaml.safe_load(open('scores.yaml'))[name]}, open(out, 'w'))
+"""
+LOOPED_STAGES = {
+    "score": {
+        "foreach": ["small", "large"],
+        "do": {
+            "cmd": "python3 src/score.py ${item} scores/${item}.json",
+            "deps": ["src/score.py", "scores.yaml"],
+            "metrics": [{"scores/${item}.json": {"cache": False}}],
+        },
+    },
+    "tune": {
+        "matrix": {"opt": ["adam", "sgd"]},
+        "cmd": "python3 src/score.py ${item.opt} tune/${item.opt}.json",
+        "deps": ["src/score.py", "scores.yaml"],
+        "metrics": [{"tune/${item.opt}.json": {"cache": False}}],
+    },
+    "summarize": {
+        "cmd": "python3 src/score.py summary ${report_dir}/summary.json && "
+        "python3 src/score.py top ${report_dir}/top.json",
+        "deps": ["src/score.py", "scores.yaml"],
+        "metrics": [{"${report_dir}/summary.json": {"cache": False}}],
+        "outs": [{"${report_dir}/top.json": {"cache": False}}],
+    },
+}
+LOOPED_CARD = """\
+---
+ml:
+  artifact: classifier
+---
+# Classifier
+
+{ml metrics-diff v1.0.0 v1.1.0}
+
+{ml metrics-diff v1.0.0}
+
+{ml metrics-history}
+"""
+
+
+@dataclasses.dataclass
+class Looped:
+    repo: Repo
+    build: Build
+    v1: str
+    v2: str
+    without: Build  # the same site built where DVC cannot be imported
+
+
+def scores(repo: Repo, shift: float) -> None:
+    names = ("small", "large", "huge", "adam", "sgd", "rmsprop")
+    values = {name: {"acc": round(0.5 + i / 10 + shift, 3)} for i, name in enumerate(names)}
+    values |= {"summary": {"f1": round(0.7 + shift, 3)}, "top": {"auc": round(0.8 + shift, 3)}}
+    repo.write("scores.yaml", yaml.safe_dump(values))
+
+
+@pytest.fixture(scope="module")
+def looped(tmp_path_factory: pytest.TempPathFactory, pipeline_template: Path) -> Looped:
+    """The classifier's pipeline with metrics only DVC's resolver tells: a foreach stage
+    (scores/ITEM.json), a matrix stage (tune/OPT.json) and a stage writing to a directory
+    named in a 'vars' file (REPORT_DIR/summary.json, and REPORT_DIR/top.json in the top-level
+    'metrics:' list). v1.0.0 scores small and large, tunes adam and sgd into reports/;
+    v1.1.0 adds huge, swaps sgd for rmsprop, writes to eval/ and scores higher; the work tree
+    scores higher still."""
+    repo = copy_pipeline(pipeline_template, tmp_path_factory.mktemp("looped"))
+    gto = Gto(repo)
+    repo.write("src/score.py", SCORE)
+    repo.write("config/paths.yaml", "report_dir: reports\n")
+    scores(repo, 0.0)
+    config = yaml.safe_load(repo.read("dvc.yaml"))
+    config = {"vars": ["config/paths.yaml"], **config}
+    config["stages"] |= LOOPED_STAGES
+    config["metrics"] = ["${report_dir}/top.json"]
+    repo.write("dvc.yaml", yaml.safe_dump(config, sort_keys=False))
+    repo.dvc("repro", "-q")
+    v1 = repo.commit("Scores of each size and optimizer", date="2024-01-11T09:00:00+00:00")
+    gto("register", "classifier", "--version", "v1.0.0")
+    gto.run()
+    config["stages"]["score"]["foreach"].append("huge")
+    config["stages"]["tune"]["matrix"]["opt"] = ["adam", "rmsprop"]
+    repo.write("dvc.yaml", yaml.safe_dump(config, sort_keys=False))
+    repo.write("config/paths.yaml", "report_dir: eval\n")
+    repo.git("rm", "-q", "-r", "tune/sgd.json", "reports")
+    scores(repo, 0.05)
+    repo.dvc("repro", "-q")
+    v2 = repo.commit("A huge size, rmsprop, reports in eval/", date="2024-01-12T09:00:00+00:00")
+    gto("register", "classifier", "--version", "v1.1.0")
+    gto.run()
+    repo.site({"card.md": LOOPED_CARD}, plugin=NO_CARD_CHECKS)
+    repo.commit("Docs", date="2024-01-13T09:00:00+00:00")
+    scores(repo, 0.1)
+    repo.dvc("repro", "-q")  # the work tree now differs from HEAD
+    from test_without_dvc import WITHOUT_DVC
+
+    without = repo.build(env=WITHOUT_DVC)
+    build = repo.build("--strict")
+    assert build.ok, build.output
+    return Looped(repo, build, v1, v2, without)
+
+
+def test_metrics_of_foreach_matrix_and_vars_stages_are_dvc_metrics_diff(looped: Looped) -> None:
+    """At each commit the metrics files are those DVC's resolver finds there (foreach and
+    matrix members, paths from a 'vars' file, the top-level 'metrics:' list), as ``dvc
+    metrics diff --all`` compares them, between two versions and against the work tree."""
+    repo = looped.repo
+    between, against = blocks(looped.build.page("card"), "ml-metrics-diff")
+    old, new = f"v1.0.0 ({looped.v1[:7]})", f"v1.1.0 ({looped.v2[:7]})"
+    dvc = dvc_diff(repo, "metrics", "--all", looped.v1, looped.v2)
+    assert {
+        "scores/huge.json", "tune/sgd.json", "tune/rmsprop.json", "reports/summary.json",
+        "eval/summary.json", "reports/top.json", "eval/top.json",
+    } <= set(dvc), dvc  # fmt: skip
+    assert_is_dvc_diff(table(between), dvc, old, new)
+    dvc_now = dvc_diff(repo, "metrics", "--all", looped.v1)
+    assert "scores/huge.json" in dvc_now
+    assert_is_dvc_diff(table(against), dvc_now, old, "workspace")
+
+
+def test_metrics_history_of_foreach_matrix_and_vars_stages_is_dvc_metrics_show(
+    looped: Looped,
+) -> None:
+    """Each version's column holds the metrics its own dvc.yaml declared once DVC resolved
+    it, as ``dvc metrics show --all-tags`` shows them."""
+    from test_history import dvc_metrics
+
+    dvc = dvc_metrics(looped.repo)
+    (history,) = blocks(looped.build.page("card"), "ml-metrics-history")
+    header, *body = columns(history)
+    assert [r[0] for r in body] == ["v1.1.0", "v1.0.0"]
+    for row in body:
+        files = dvc[f"classifier@{row[0]}"]
+        expected = {k: str(v) for values in files.values() for k, v in values.items()}
+        assert "summary.f1" in expected and "top.auc" in expected, files
+        shown = {k: v for k, v in zip(header[3:], row[3:], strict=True) if v}
+        assert shown == expected, row[0]
+    assert "huge.acc" in header and "sgd.acc" in header and "rmsprop.acc" in header
+
+
+def test_without_dvc_metrics_only_its_resolver_tells_are_a_finding_naming_the_extra(
+    looped: Looped,
+) -> None:
+    """Without the dvc extra, neither a metrics-diff nor a metrics-history of those versions
+    is a table lacking their metrics: each is a missing_value finding at its line naming the
+    extra (the work tree's matrix stage is the build's one error, as without DVC it is)."""
+    without = looped.without
+    assert "Traceback" not in without.output
+    errors = [line for line in without.output.splitlines() if line.startswith("ERROR")]
+    assert len(errors) == 2, without.output
+    assert "'stages.tune' in dvc.yaml is in a form" in errors[0], errors
+    for line, block in ((7, "metrics-diff v1.0.0 v1.1.0"), (9, "metrics-diff v1.0.0")):
+        assert re.search(
+            rf"card\.md:{line}: '\{{ml {block}\}}': the metrics dvc\.yaml declares at v1\.0\.0 "
+            r"\(\w{7}\) are not known, so no diff is shown: .*dvc\.yaml at commit \w{7}.*"
+            r"install mkdocs-mlplugin\[dvc\]\. \[missing_value\]",
+            without.output,
+        ), without.output
+    assert re.search(
+        r"card\.md:11: '\{ml metrics-history\}': the metrics dvc\.yaml declares at v1\.1\.0 "
+        r"\(\w{7}\) are not known, so no history is shown: .*"
+        r"install mkdocs-mlplugin\[dvc\]\. \[missing_value\]",
+        without.output,
+    ), without.output
+
+
+def test_the_reports_metrics_of_foreach_matrix_and_vars_stages_are_dvc_metrics_diff(
+    looped: Looped,
+) -> None:
+    """``mkdocs-ml report --base`` a commit whose metrics only DVC's resolver tells lists
+    them as ``dvc metrics diff --all`` does against the work tree."""
+    from test_cli import ml
+
+    done = ml(looped.repo, "report", "--base", looped.v1, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    dvc = dvc_diff(looped.repo, "metrics", "--all", looped.v1)
+    assert {(r["file"], r["key"]): (r["old"], r["new"]) for r in report["metrics"]} == {
+        (file, key): (said["old"], said["new"])
+        for file, keys in dvc.items()
+        for key, said in keys.items()
+    }
+    assert not any("not known" in note for note in report["notes"]["metrics"]), report["notes"]

@@ -52,6 +52,7 @@ from mkdocs_mlplugin.facts.timeline import (
     outs_of,
     parse_at,
     stage_wdirs,
+    written_at,
 )
 from mkdocs_mlplugin.findings import Finding, FindingError, did_you_mean
 from mkdocs_mlplugin.guards import Missing
@@ -97,9 +98,11 @@ class Snapshot:
     cached: set[str] = dataclasses.field(default_factory=set)  # metrics cached by DVC, not in git
     problems: list[str] = dataclasses.field(default_factory=list)  # what could not be read
     unreadable: set[str] = dataclasses.field(default_factory=set)  # there, but cannot be read
-    # dvc.yaml files whose params only DVC's resolver tells, and why it could not: their
-    # params are not known, so no params table of this revision is whole
-    unresolved: dict[str, str] = dataclasses.field(default_factory=dict)
+    # "metrics" / "params" -> the dvc.yaml files whose metrics or params only DVC's resolver
+    # tells, and why it could not: those are not known, so no such table of it is whole
+    unresolved: dict[str, dict[str, str]] = dataclasses.field(
+        default_factory=lambda: {"metrics": {}, "params": {}}
+    )
 
 
 class Unresolved(Exception):
@@ -243,9 +246,14 @@ class Revisions:
             # params files they declare
             p = self.prefix
             self.blobs([f"{c}:{p}{f}" for c in todo for f in (*pipelines, DEFAULT_PARAMS)])
-            found = metrics_at(todo, pipelines, self.prefix, self.blobs)
+            found = metrics_at(todo, pipelines, self.prefix, self.blobs, self.project.root)
             read = {
-                c: Snapshot(dict(at.values), {}, set(at.cached), list(at.problems))
+                c: Snapshot(
+                    dict(at.values),
+                    cached=set(at.cached),
+                    problems=list(at.problems),
+                    unresolved={"metrics": dict(at.unresolved), "params": {}},
+                )
                 for c, at in found.items()
             }
             self._read_params(pipelines, read)
@@ -270,7 +278,7 @@ class Revisions:
                 try:
                     params, values = self._declared_at(commit, dvcfile, blob)
                 except FindingError as exc:
-                    snaps[commit].unresolved[dvcfile] = exc.finding.message
+                    snaps[commit].unresolved["params"][dvcfile] = exc.finding.message
                     continue
                 _merge(declared, params)
                 for file, taken in values.items():
@@ -321,7 +329,7 @@ class Revisions:
         if key not in self._declared:
             text = blob.decode("utf-8", "replace")
             root, written = self.project.root, self._written(commit)
-            stages, values = resolve_written(root, dvcfile, data, text, written, shown)
+            stages, values, _ = resolve_written(root, dvcfile, data, text, written, shown)
             params: dict[str, list[str] | None] = {}
             for _, stage in stages:
                 _merge(params, stage.params)
@@ -330,13 +338,8 @@ class Revisions:
         return self._declared[key]
 
     def _written(self, commit: str) -> Callable[[str], bytes | None]:
-        """A reader of COMMIT's files (project-relative path -> its bytes, None: git has none)."""
-
-        def written(path: str) -> bytes | None:
-            spec = f"{commit}:{self.prefix}{path}"
-            return self.blobs([spec])[spec]
-
-        return written
+        """A reader of COMMIT's files, each read once per build (``written_at``)."""
+        return written_at(self.blobs, self.prefix, commit)
 
     def plot_definitions(self, commit: str) -> list[PlotDefinition]:
         """The plots the dvc.yaml files of COMMIT declare, as ``dvc plots diff`` reads them
@@ -494,9 +497,9 @@ def _vars_taken(project: Project, snap: Snapshot) -> None:
             data = parse_yaml(text, dvcfile)
             if not isinstance(data, dict) or not reads_vars_files(data):
                 continue
-            _, values = resolve_written(root, dvcfile, data, text, written, dvcfile)
+            _, values, _ = resolve_written(root, dvcfile, data, text, written, dvcfile)
         except FindingError as exc:
-            snap.unresolved[dvcfile] = exc.finding.message
+            snap.unresolved["params"][dvcfile] = exc.finding.message
             continue
         for file, found in values.items():
             taken.setdefault(file, {}).update(found)

@@ -538,6 +538,23 @@ def needs_resolving(data: dict[str, Any]) -> bool:
     )
 
 
+def metrics_need_resolving(data: dict[str, Any]) -> bool:
+    """Whether the metrics a dvc.yaml (DATA, as written) declares are known only once DVC's
+    resolver has read it: a foreach or matrix stage with metrics, or ``${...}`` in a stage's
+    ``metrics:`` or in the top-level ``metrics:`` list."""
+    stages = data.get("stages")
+    looped = [
+        d.get("do", d)
+        for d in (stages.values() if isinstance(stages, dict) else ())
+        if isinstance(d, dict) and ("foreach" in d or "matrix" in d)
+    ]
+    return (
+        any(isinstance(body, dict) and "metrics" in body for body in looped)
+        or any(dvc_fast.templated(d.get("metrics")) for d in _bodies(data))
+        or dvc_fast.templated(data.get("metrics"))
+    )
+
+
 def reads_vars_files(data: dict[str, Any]) -> bool:
     """Whether a dvc.yaml (DATA, as written) names files in ``vars`` (its own or a stage's):
     ``dvc params show`` counts the values its stages take from them."""
@@ -561,24 +578,25 @@ def resolve_written(
     text: str,
     written: Callable[[str], bytes | None],
     shown: str,
-) -> tuple[list[tuple[str, Stage]], dict[str, dict[str, Any]]]:
+) -> tuple[list[tuple[str, Stage]], dict[str, dict[str, Any]], list[Any]]:
     """The stages of DVCFILE as written at another revision (DATA, its TEXT; WRITTEN reads that
-    revision's files, project-relative) as DVC's resolver expands them there, and the values
+    revision's files, project-relative) as DVC's resolver expands them there, the values
     they take from ``vars`` files as ``dvc params show`` counts them (file, project-relative
-    -> dotted key -> value). The resolver reads params.yaml and the ``vars`` files of that
-    revision; the ``parsing`` config is the work tree's. A FindingError naming SHOWN when DVC
-    refuses the file, or naming the dvc extra when DVC cannot be imported."""
+    -> dotted key -> value), and its top-level ``metrics:`` list. The resolver reads
+    params.yaml and the ``vars`` files of that revision; the ``parsing`` config is the work
+    tree's. A FindingError naming SHOWN when DVC refuses the file, or naming the dvc extra
+    when DVC cannot be imported."""
 
-    keys = ["stages"] if isinstance(data.get("stages"), dict) else []
+    keys = ["stages"] if isinstance(data.get("stages"), dict) else ["metrics"]
     where = (root, dvcfile, data, text, written, shown)
-    stages, _, _, _, tracked = _resolved_written(*where, keys)
+    stages, _, metrics, _, tracked = _resolved_written(*where, keys)
     found = [(name, stage) for name, _, stage in _stages_of(stages, dvcfile, text)]
     values: dict[str, dict[str, Any]] = {}
     for files in tracked.values():
         for file, taken in files.items():
             rel = os.path.relpath(os.path.abspath(file), root).replace(os.sep, "/")
             values.setdefault(rel, {}).update(taken)
-    return found, values
+    return found, values, metrics
 
 
 def _resolved_written(
@@ -1412,11 +1430,17 @@ def written_stages(data: dict[str, Any], dvcfile: str) -> Iterator[tuple[str, St
             yield str(name), None
 
 
-def declared_metrics(data: Any, dvcfile: str, shown: str) -> dict[str, bool]:
+def declared_metrics(
+    data: Any,
+    dvcfile: str,
+    shown: str,
+    resolved: tuple[list[tuple[str, Stage]], list[Any]] | None = None,
+) -> dict[str, bool]:
     """Metrics file (project-relative) -> whether DVC caches it (so git does not hold it), from
-    the parsed contents of DVCFILE as written (another commit's: not resolved, so a path with
-    ``${...}`` and foreach/matrix stages are left out): the stages' ``metrics:`` and the
-    top-level ``metrics:`` list, as DVC collects them. SHOWN names the file in findings."""
+    the parsed contents of DVCFILE (another commit's): the stages' ``metrics:`` and the
+    top-level ``metrics:`` list, as DVC collects them. Read as written unless RESOLVED gives
+    the stages and the top-level list as DVC's resolver expands them (``resolve_written``;
+    where ``metrics_need_resolving``). SHOWN names the file in findings."""
     if data is None:  # an empty file
         return {}
     if not isinstance(data, dict):
@@ -1426,14 +1450,15 @@ def declared_metrics(data: Any, dvcfile: str, shown: str) -> dict[str, bool]:
     directory = posixpath.dirname(dvcfile)
     declared: dict[str, bool] = {}
     cached: set[str] = set()
-    for name, stage in written_stages(data, dvcfile):
+    stages, metrics = resolved or (written_stages(data, dvcfile), data.get("metrics") or [])
+    for name, stage in stages:
         if stage is None:
             raise FindingError(
                 Finding("invalid_project_file", f"{shown}: stage '{name}' is not a valid stage.")
             )
         cached |= {out.path for out in stage.outs if out.cache}
         declared |= dict.fromkeys(stage.metrics, False)
-    for metric in data.get("metrics") or []:
+    for metric in metrics:
         if isinstance(metric, str):
             declared.setdefault(_join(directory, metric), False)
     # cached: the file is a cached out, or lies in one (a directory out such as 'eval')

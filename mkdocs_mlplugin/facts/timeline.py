@@ -12,10 +12,18 @@ from __future__ import annotations
 import dataclasses
 import posixpath
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from mkdocs_mlplugin.checks.drift import Unreadable, parse
-from mkdocs_mlplugin.facts.dvc import LOCK_FILE, PIPELINE_FILE, Project, declared_metrics
+from mkdocs_mlplugin.facts.dvc import (
+    LOCK_FILE,
+    PIPELINE_FILE,
+    Project,
+    declared_metrics,
+    metrics_need_resolving,
+    resolve_written,
+)
 from mkdocs_mlplugin.facts.git import Commit, FileHistory, GitRepo
 from mkdocs_mlplugin.facts.structured import flatten, parse_blob, parse_structured, parse_yaml
 from mkdocs_mlplugin.findings import FindingError
@@ -178,6 +186,9 @@ class MetricsAt:
     values: dict[str, dict[str, Any] | None] = dataclasses.field(default_factory=dict)
     cached: set[str] = dataclasses.field(default_factory=set)  # DVC-cached: not in git
     problems: list[str] = dataclasses.field(default_factory=list)  # what could not be read
+    # dvc.yaml files whose metrics only DVC's resolver tells, and why it could not: their
+    # metrics are not known, so no table of this commit's metrics is whole
+    unresolved: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -195,7 +206,7 @@ class PastMetrics:
     def at(self, commits: list[str]) -> dict[str, MetricsAt]:
         """What each of COMMITS declared as metrics, and those files' values (``metrics_at``)."""
         pipelines = self.pipelines(commits)
-        return metrics_at(commits, pipelines, self.prefix, self.repo.blobs)
+        return metrics_at(commits, pipelines, self.prefix, self.repo.blobs, self.project.root)
 
     def pipelines(self, commits: list[str]) -> list[str]:
         """The dvc.yaml files to read at COMMITS: ``pipeline_files``, and those that commits
@@ -246,17 +257,35 @@ def metrics_at(
     pipelines: list[str],
     prefix: str,
     blobs: Callable[[list[str]], dict[str, bytes | None]],
+    root: Path,
 ) -> dict[str, MetricsAt]:
     """What each commit's dvc.yaml files (PIPELINES, project-relative, where they exist at
     that commit) declare as metrics, and those files' values in git at that commit: two
-    ``git cat-file --batch`` runs, one for the dvc.yaml files, one for the metrics files."""
+    ``git cat-file --batch`` runs, one for the dvc.yaml files, one for the metrics files. A
+    dvc.yaml whose metrics only DVC's resolver tells (foreach, matrix, ``${...}``) is
+    resolved with that commit's files (``resolve_written``, the project being at ROOT); when
+    it cannot be, the file is in the commit's ``unresolved``."""
     found = {commit: MetricsAt() for commit in commits}
     pairs = [(c, f) for c in found for f in pipelines]
     for commit, dvcfile, blob in _read(pairs, prefix, blobs):
         at = found[commit]
         shown = f"{dvcfile} at commit {commit[:7]}"
         try:
-            declared = declared_metrics(parse_blob(blob, shown, parse_yaml), dvcfile, shown)
+            data = parse_blob(blob, shown, parse_yaml)
+        except FindingError as exc:
+            at.problems.append(exc.finding.message)
+            continue
+        resolved = None
+        if isinstance(data, dict) and metrics_need_resolving(data):
+            text, written = blob.decode("utf-8", "replace"), written_at(blobs, prefix, commit)
+            try:
+                stages, _, metrics = resolve_written(root, dvcfile, data, text, written, shown)
+            except FindingError as exc:
+                at.unresolved[dvcfile] = exc.finding.message
+                continue
+            resolved = (stages, metrics)
+        try:
+            declared = declared_metrics(data, dvcfile, shown, resolved)
         except FindingError as exc:
             at.problems.append(exc.finding.message)
             continue
@@ -274,6 +303,19 @@ def metrics_at(
             continue
         at.values[file] = flatten(data) if isinstance(data, dict) else {}
     return found
+
+
+def written_at(
+    blobs: Callable[[list[str]], dict[str, bytes | None]], prefix: str, commit: str
+) -> Callable[[str], bytes | None]:
+    """A reader of COMMIT's files through BLOBS (project-relative path -> its bytes, None:
+    git has none), as DVC's resolver reads another revision's (``resolve_written``)."""
+
+    def written(path: str) -> bytes | None:
+        spec = f"{commit}:{prefix}{path}"
+        return blobs([spec])[spec]
+
+    return written
 
 
 def parse_at(blob: bytes, file: str, commit: str) -> Any:

@@ -294,6 +294,13 @@ def metrics_history(
     # the one read of past commits a page makes (see PastMetrics)
     found = site.past_metrics.at([v.commit for v in versions]) if site.past_metrics else {}
     at = [(v, found.get(v.commit) or MetricsAt()) for v in versions]
+    for v, m in at:  # a history lacking those metrics would be wrong
+        for dvcfile, why in sorted(m.unresolved.items()):
+            message = (
+                f"the metrics {dvcfile} declares at {v.version} ({v.commit[:7]}) are not "
+                f"known, so no history is shown: {why}"
+            )
+            raise unanswered("missing_value", ref, page, message)
     if not project.metrics and not any(m.values for _, m in at):
         raise unanswered(
             "missing_reference", ref, page, "the DVC project declares no metrics files."

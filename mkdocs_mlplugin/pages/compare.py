@@ -53,14 +53,10 @@ def diff_block(
     reader = revisions(site, ref, page)
     old = resolve(site, ref, page, ref.name or "HEAD")
     new = resolve(site, ref, page, ref.field or WORKSPACE)
-    if ref.kind == "params-diff":
-        for side in (old, new):
-            for dvcfile, why in sorted(reader.snapshot(side).unresolved.items()):
-                message = (
-                    f"the params {dvcfile} declares at {side.label} are not known, so no diff "
-                    f"is shown: {why}"
-                )
-                raise unanswered("missing_value", ref, page, message)
+    what = "metrics" if ref.kind == "metrics-diff" else "params"
+    for side in (old, new):
+        for unknown, why in not_known(side.label, reader.snapshot(side), what):
+            raise unanswered("missing_value", ref, page, f"{unknown}, so no diff is shown: {why}")
     drawn = (ref.kind, old, new, ref.options, type(out).__name__)
     if drawn not in reader.drawn:  # pages showing the same comparison share its drawing
         reader.drawn[drawn] = draw(reader, ref, old, new, out)
@@ -169,8 +165,19 @@ def snapshot_notes(side: Side, snap: Snapshot, what: str) -> list[str]:
             for file, values in sorted(snap.params.items())
             if values is None
         ]
+    notes += [f"{unknown}: {why}" for unknown, why in not_known(side.label, snap, what)]
     notes += [f"{side.label}: {problem}" for problem in snap.problems]
     return notes
+
+
+def not_known(label: str, snap: Snapshot, what: str) -> list[tuple[str, str]]:
+    """(what is not known, why) for each dvc.yaml of SNAP (the revision LABEL names) whose
+    WHAT ("metrics", "params") only DVC's resolver tells, and it could not (the dvc extra is
+    not installed, DVC refuses the file): a table of its WHAT would lack them."""
+    return [
+        (f"the {what} {dvcfile} declares at {label} are not known", why)
+        for dvcfile, why in sorted(snap.unresolved[what].items())
+    ]
 
 
 def kept_by_dvc(side: Side, snap: Snapshot) -> list[str]:

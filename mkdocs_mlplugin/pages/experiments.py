@@ -20,7 +20,7 @@ from mkdocs_mlplugin.facts.compare import Snapshot
 from mkdocs_mlplugin.facts.experiments import Experiment, Experiments
 from mkdocs_mlplugin.facts.site import PageFacts, SiteFacts
 from mkdocs_mlplugin.findings import Finding
-from mkdocs_mlplugin.pages.compare import metric_cells
+from mkdocs_mlplugin.pages.compare import metric_cells, not_known
 from mkdocs_mlplugin.pages.references import Reference
 from mkdocs_mlplugin.pages.values import format_date, unanswered
 
@@ -106,6 +106,12 @@ def experiments_block(
         notes.append(Finding("missing_value", f"'{ref.text}': {message}", page.src, ref.line))
     for commit, exp in order:
         label = exp.name if exp is not None else commit[:7]
+        for what in ("metrics", "params"):
+            for unknown, why in not_known(label, snaps[commit], what):
+                messages.append(f"{unknown}: {why}")
+                notes.append(
+                    Finding("missing_value", f"'{ref.text}': {unknown}: {why}", page.src, ref.line)
+                )
         messages += [f"{label}: {problem}" for problem in snaps[commit].problems]
     return lines + [out.note(m) for m in messages]
 
