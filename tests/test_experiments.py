@@ -7,14 +7,16 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from conftest import Build, Repo, copy_pipeline
 from test_compare import shown
 from test_example_history import flatten
-from test_registry import blocks, columns
+from test_registry import blocks, columns, text_of
 
 from mkdocs_mlplugin.facts.experiments import parse_refs
 
@@ -27,6 +29,7 @@ pathlib.Path('models/model.txt').write_text(open('data/prepared.csv').read().upp
 # metrics that follow the learning rate, so each experiment has its own
 EVALUATE = """\
 import json
+import re
 lr = float(open('models/model.txt').read().split()[-1])
 json.dump({'accuracy': round(1 - lr, 4), 'loss': lr, 'test': {'n': 3}}, open('metrics.json', 'w'))
 """
@@ -276,3 +279,55 @@ def test_metrics_dvc_caches_are_marked(pipeline: Repo) -> None:
     assert table[1]["Params changed"] == "train.lr: 0.05 \u2192 0.1"
     assert "metrics.json: cached by DVC, not kept in git" in fragment
     assert "[missing_value]" in build.output and "cache: false" in build.output
+
+
+def test_metrics_of_a_foreach_stage_are_dvc_exp_shows_and_without_dvc_a_finding(
+    pipeline: Repo,
+) -> None:
+    """An experiment's metrics written by a foreach stage are those DVC's resolver finds at
+    its commit, as ``dvc exp show`` lists them; without the dvc extra the table says they are
+    not known and the build warns naming the extra, never shows them as absent."""
+    from test_without_dvc import WITHOUT_DVC
+
+    repo = pipeline
+    repo.write(
+        "src/score.py",
+        "import json, os, sys, yaml\nname, out = sys.argv[1], sys.argv[2]\n"
+        "lr = yaml.safe_load(open('params.yaml'))['train']['lr']\n"
+        "os.makedirs(os.path.dirname(out), exist_ok=True)\n"
+        "json.dump({name: {'lr': lr}}, open(out, 'w'))\n",
+    )
+    config = yaml.safe_load(repo.read("dvc.yaml"))
+    config["stages"]["score"] = {
+        "foreach": ["small", "large"],
+        "do": {
+            "cmd": "python3 src/score.py ${item} scores/${item}.json",
+            "deps": ["src/score.py"],
+            "params": ["train.lr"],
+            "metrics": [{"scores/${item}.json": {"cache": False}}],
+        },
+    }
+    repo.write("dvc.yaml", yaml.safe_dump(config, sort_keys=False))
+    repo.dvc("repro", "-q")
+    repo.commit("Scores of each size", date="2024-01-11T09:00:00+00:00")
+    exp_run(repo, "faster", "train.lr=0.1")
+    repo.git("reset", "-q", "--hard")
+    repo.site({"index.md": "# Experiments\n\n{ml experiments}\n"})
+
+    build = repo.build("--strict")
+    assert build.ok, build.output
+    (fragment,) = blocks(build.page(""), "ml-experiments")
+    dvc = dvc_show(repo)
+    assert set(dvc["faster"]["metrics"]) == {
+        "metrics.json", "scores/small.json", "scores/large.json"
+    }  # fmt: skip
+    assert_is_dvc_show(shown_rows(fragment), dvc, repo)
+
+    without = repo.build(env=WITHOUT_DVC)
+    assert without.ok, without.output
+    assert "the metrics dvc.yaml declares at faster are not known" in text_of(without.page(""))
+    assert re.search(
+        r"index\.md:3: '\{ml experiments\}': the metrics dvc\.yaml declares at faster are not "
+        r"known: .*install mkdocs-mlplugin\[dvc\]\. \[missing_value\]",
+        without.output,
+    ), without.output
