@@ -558,8 +558,9 @@ def test_without_dvc_params_only_its_resolver_tells_are_a_finding_naming_the_ext
 SCORE = """\
 import json, os, sys, yaml
 name, out = sys.argv[1], sys.argv[2]
-os.makedirs(os.path.dirname(out), exist_ok=True)
-json.dump({name: yaml.safe_load(open('scores.yaml'))[name]}, open(out, 'w'))
+os.makedirs(os.path.dirname(out) or '.', exist_ok=True)
+here = os.path.join(os.path.dirname(__file__), '..', 'scores.yaml')
+json.dump({name: yaml.safe_load(open(here))[name]}, open(out, 'w'))
 """
 LOOPED_STAGES = {
     "score": {
@@ -582,6 +583,12 @@ LOOPED_STAGES = {
         "deps": ["src/score.py", "scores.yaml"],
         "metrics": [{"${report_dir}/summary.json": {"cache": False}}],
         "outs": [{"${report_dir}/top.json": {"cache": False}}],
+    },
+    "inside": {
+        "wdir": "${report_dir}",
+        "cmd": "python3 ../src/score.py inside inside.json",
+        "deps": ["../src/score.py", "../scores.yaml"],
+        "metrics": [{"inside.json": {"cache": False}}],
     },
 }
 LOOPED_CARD = """\
@@ -612,17 +619,18 @@ def scores(repo: Repo, shift: float) -> None:
     names = ("small", "large", "huge", "adam", "sgd", "rmsprop")
     values = {name: {"acc": round(0.5 + i / 10 + shift, 3)} for i, name in enumerate(names)}
     values |= {"summary": {"f1": round(0.7 + shift, 3)}, "top": {"auc": round(0.8 + shift, 3)}}
+    values |= {"inside": {"recall": round(0.6 + shift, 3)}}
     repo.write("scores.yaml", yaml.safe_dump(values))
 
 
 @pytest.fixture(scope="module")
 def looped(tmp_path_factory: pytest.TempPathFactory, pipeline_template: Path) -> Looped:
     """The classifier's pipeline with metrics only DVC's resolver tells: a foreach stage
-    (scores/ITEM.json), a matrix stage (tune/OPT.json) and a stage writing to a directory
-    named in a 'vars' file (REPORT_DIR/summary.json, and REPORT_DIR/top.json in the top-level
-    'metrics:' list). v1.0.0 scores small and large, tunes adam and sgd into reports/;
-    v1.1.0 adds huge, swaps sgd for rmsprop, writes to eval/ and scores higher; the work tree
-    scores higher still."""
+    (scores/ITEM.json), a matrix stage (tune/OPT.json), a stage writing to a directory named
+    in a 'vars' file (REPORT_DIR/summary.json, and REPORT_DIR/top.json in the top-level
+    'metrics:' list) and one working in it (wdir: REPORT_DIR). v1.0.0 scores small and large
+    and tunes adam and sgd, into reports/; v1.1.0 adds huge, swaps sgd for rmsprop, writes to
+    eval/ and scores higher; the work tree scores higher still."""
     repo = copy_pipeline(pipeline_template, tmp_path_factory.mktemp("looped"))
     gto = Gto(repo)
     repo.write("src/score.py", SCORE)
@@ -669,7 +677,7 @@ def test_metrics_of_foreach_matrix_and_vars_stages_are_dvc_metrics_diff(looped: 
     dvc = dvc_diff(repo, "metrics", "--all", looped.v1, looped.v2)
     assert {
         "scores/huge.json", "tune/sgd.json", "tune/rmsprop.json", "reports/summary.json",
-        "eval/summary.json", "reports/top.json", "eval/top.json",
+        "eval/summary.json", "reports/top.json", "eval/top.json", "eval/inside.json",
     } <= set(dvc), dvc  # fmt: skip
     assert_is_dvc_diff(table(between), dvc, old, new)
     dvc_now = dvc_diff(repo, "metrics", "--all", looped.v1)
@@ -691,7 +699,7 @@ def test_metrics_history_of_foreach_matrix_and_vars_stages_is_dvc_metrics_show(
     for row in body:
         files = dvc[f"classifier@{row[0]}"]
         expected = {k: str(v) for values in files.values() for k, v in values.items()}
-        assert "summary.f1" in expected and "top.auc" in expected, files
+        assert {"summary.f1", "top.auc", "inside.recall"} <= set(expected), files
         shown = {k: v for k, v in zip(header[3:], row[3:], strict=True) if v}
         assert shown == expected, row[0]
     assert "huge.acc" in header and "sgd.acc" in header and "rmsprop.acc" in header

@@ -540,8 +540,8 @@ def needs_resolving(data: dict[str, Any]) -> bool:
 
 def metrics_need_resolving(data: dict[str, Any]) -> bool:
     """Whether the metrics a dvc.yaml (DATA, as written) declares are known only once DVC's
-    resolver has read it: a foreach or matrix stage with metrics, or ``${...}`` in a stage's
-    ``metrics:`` or in the top-level ``metrics:`` list."""
+    resolver has read it: a foreach or matrix stage with metrics, ``${...}`` in a stage's
+    ``metrics:`` or the ``wdir`` they are relative to, or in the top-level ``metrics:``."""
     stages = data.get("stages")
     looped = [
         d.get("do", d)
@@ -550,7 +550,10 @@ def metrics_need_resolving(data: dict[str, Any]) -> bool:
     ]
     return (
         any(isinstance(body, dict) and "metrics" in body for body in looped)
-        or any(dvc_fast.templated(d.get("metrics")) for d in _bodies(data))
+        or any(
+            "metrics" in d and dvc_fast.templated([d["metrics"], d.get("wdir")])
+            for d in _bodies(data)
+        )
         or dvc_fast.templated(data.get("metrics"))
     )
 
