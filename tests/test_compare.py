@@ -748,3 +748,33 @@ def test_the_reports_metrics_of_foreach_matrix_and_vars_stages_are_dvc_metrics_d
         for key, said in keys.items()
     }
     assert not any("not known" in note for note in report["notes"]["metrics"]), report["notes"]
+
+
+def test_metrics_relative_to_a_wdir_from_vars_are_dvc_metrics_diff(empty_repo: Repo) -> None:
+    """A stage whose wdir comes from a 'vars' file declares its metrics relative to it: at
+    each commit they are where DVC's resolver puts them, as ``dvc metrics diff`` finds them."""
+    repo = empty_repo
+    repo.dvc("init", "-q")
+    repo.write(
+        "write.py", "import json, sys\njson.dump({'n': int(sys.argv[1])}, open('m.json', 'w'))\n"
+    )
+    repo.write(
+        "dvc.yaml",
+        "vars:\n  - config.yaml\nstages:\n  evaluate:\n    wdir: ${out}\n"
+        "    cmd: python3 ../write.py ${n}\n    metrics:\n      - m.json:\n          cache: false\n",
+    )
+    for tag, out, n in (("one", "first", 1), ("two", "second", 2)):
+        repo.write("config.yaml", f"out: {out}\nn: {n}\n")
+        repo.write(f"{out}/.keep", "")
+        repo.dvc("repro", "-q")
+        repo.commit(f"Evaluate into {out}", date=f"2024-01-1{n}T09:00:00+00:00")
+        repo.git("tag", tag)
+    repo.site({"index.md": "# Metrics\n\n{ml metrics-diff one two}\n"})
+    repo.commit("Docs", date="2024-01-13T09:00:00+00:00")
+    build = repo.build("--strict")
+    assert build.ok, build.output
+    (diff,) = blocks(build.page(""), "ml-metrics-diff")
+    one, two = (repo.git("rev-parse", "--short=7", tag) for tag in ("one", "two"))
+    dvc = dvc_diff(repo, "metrics", "--all", "one", "two")
+    assert set(dvc) == {"first/m.json", "second/m.json"}, dvc
+    assert_is_dvc_diff(table(diff), dvc, f"one ({one})", f"two ({two})")
