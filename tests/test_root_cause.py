@@ -7,6 +7,7 @@ Real DVC projects (the pipeline fixture, made with the dvc CLI), real ``mkdocs b
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import sys
@@ -136,3 +137,34 @@ def test_a_failed_binding_is_one_finding_per_page(pipeline: Repo) -> None:
     ]
     manifest_findings = check_json(pipeline)["findings"]
     assert len(manifest_findings) == 3  # type: ignore[arg-type]
+
+
+def test_links_and_plots_blocked_by_a_broken_dvc_yaml_name_it_not_a_missing_stage(
+    pipeline: Repo,
+) -> None:
+    """A stage or artifact link and a plots block that only dvc.yaml could answer point at
+    dvc.yaml when it cannot be read: they do not say the stage is missing, guess another name,
+    or say that the project declares no plots."""
+    page = (
+        "# Links\n\nTrained by [train](stage:train), gives [the model](artifact:nosuch).\n\n"
+        "{ml plots}\n"
+    )
+    checks = {"invalid_project_file": "warn", "broken_link": "warn"}
+    pipeline.site({"index.md": page}, plugin={"checks": checks})
+    pipeline.write("dvc.yaml", pipeline.read("dvc.yaml").replace("cmd:", "cmd: [", 1))
+    pipeline.commit("Links, plots, and a typo in dvc.yaml")
+
+    build = pipeline.build()
+
+    said = findings(build.output)
+    assert said[0].startswith("dvc.yaml:4: dvc.yaml is not valid YAML"), said
+    assert "It blocks 1 reference on 1 page (docs/index.md)" in said[0]  # the plots block
+    assert said[1:] == [
+        "docs/index.md:3: link 'stage:train': no stage 'train' is known: dvc.yaml cannot be "
+        "read (see its error). [broken_link]",
+        "docs/index.md:3: link 'artifact:nosuch': no artifact 'nosuch' is known: dvc.yaml "
+        "cannot be read (see its error). [broken_link]",
+    ]
+    text = html.unescape(build.page(""))
+    assert "declares no plots" not in text
+    assert "no plot is known: dvc.yaml cannot be read (see its error)." in text

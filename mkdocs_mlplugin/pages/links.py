@@ -24,6 +24,7 @@ from mkdocs_mlplugin.facts.registry import ArtifactEntry, Registry
 from mkdocs_mlplugin.facts.site import SiteFacts
 from mkdocs_mlplugin.findings import Finding, did_you_mean, visible
 from mkdocs_mlplugin.pages.references import text_ranges
+from mkdocs_mlplugin.pages.values import broken_pipeline
 
 #: an inline Markdown link whose target names one of LINK_SCHEMES: [text](scheme:what "title")
 MARKDOWN_LINK = re.compile(
@@ -168,6 +169,8 @@ class Links:
         name = site.registry_names.get(target.name, target.name)
         known = set(gto_names) | set(reg.artifacts if reg else ())
         if name not in known:
+            if site.project is not None and (broken := broken_pipeline(site.project)):
+                return f"no artifact '{visible(target.name)}' is known: {broken} cannot be read (see its error)."
             listed = ", ".join(sorted(known)) or "none"
             return f"no artifact '{visible(target.name)}'.{did_you_mean(name, known)} Artifacts: {listed}."
         url = f"{registry}#{anchor(name)}" if registry else None
@@ -202,6 +205,10 @@ class Links:
         if project is None:
             return self.site.project_problem or "no DVC project."
         if name not in project.stages:
+            if (broken := broken_pipeline(project, name)) is not None:
+                return (
+                    f"no stage '{visible(name)}' is known: {broken} cannot be read (see its error)."
+                )
             return f"no stage '{visible(name)}'.{did_you_mean(name, project.stages)}"
         return Resolved(pages.documenting(name) or pages.pipeline(), f"stage {name}")
 

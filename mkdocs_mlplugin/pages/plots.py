@@ -23,7 +23,7 @@ from mkdocs_mlplugin.facts.plots import Plot, PlotData, is_image, plots, read, r
 from mkdocs_mlplugin.facts.site import PageFacts, SiteFacts
 from mkdocs_mlplugin.findings import Finding, FindingError, did_you_mean, log
 from mkdocs_mlplugin.pages.references import Reference
-from mkdocs_mlplugin.pages.values import unanswered
+from mkdocs_mlplugin.pages.values import blocked, broken_pipeline, unanswered
 
 if TYPE_CHECKING:
     from mkdocs_mlplugin.vega import Painter
@@ -47,8 +47,11 @@ def plots_block(
     sides = _sides(site, ref, page) if out is render.HTML else None
     versions = _versions(project, site, ref, page, sides)
     names = list(dict.fromkeys(p.name for _, _, declared in versions for p in declared))
+    chosen = [ref.name] if ref.name in names else [] if ref.name else names
+    if not chosen and (broken := broken_pipeline(project)) is not None:
+        what = f"no plot '{ref.name}' is known" if ref.name else "no plot is known"
+        raise blocked(ref, page, broken, what)
     if ref.name:
-        chosen = [ref.name] if ref.name in names else []
         if not chosen:
             listed = ", ".join(names) or "none"
             where = " at any of the revisions" if sides else ""
@@ -59,16 +62,14 @@ def plots_block(
                 f"no plot '{ref.name}' in dvc.yaml{where}.{did_you_mean(ref.name, names)} "
                 f"Plots: {listed}.",
             )
-    else:
-        chosen = names
-        if not chosen:
-            raise unanswered(
-                "missing_reference",
-                ref,
-                page,
-                "the DVC project declares no plots (dvc.yaml's 'plots:', or a stage's "
-                "'plots:' outputs).",
-            )
+    elif not chosen:
+        raise unanswered(
+            "missing_reference",
+            ref,
+            page,
+            "the DVC project declares no plots (dvc.yaml's 'plots:', or a stage's "
+            "'plots:' outputs).",
+        )
     if out is not render.HTML:  # a Hub README: the plots are on the site
         return [out.note(f"Plot {name}: drawn on the documentation site.") for name in chosen]
     absent = [m for m in _NEEDED if not _installed(m)]

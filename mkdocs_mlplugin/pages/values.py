@@ -246,7 +246,7 @@ def find_artifact(site: SiteFacts, name: str, ref: Reference, page: PageFacts) -
     if name in known:
         return known[name]
     if site.project is not None:
-        broken = _broken_pipeline(site.project, name)
+        broken = broken_pipeline(site.project, name)
         if broken is not None:
             raise blocked(ref, page, broken, f"no artifact '{name}' is known")
     if not known and site.project is None and site.registry is None:
@@ -277,7 +277,7 @@ def project_of(ref: Reference, site: SiteFacts, page: PageFacts) -> Project:
 def find_stage(project: Project, name: str, ref: Reference, page: PageFacts) -> Stage:
     if name in project.stages:
         return project.stages[name]
-    broken = _broken_pipeline(project, name)
+    broken = broken_pipeline(project, name)
     if broken is not None:
         raise blocked(ref, page, broken, f"no stage '{name}' is known")
     if not project.stages:
@@ -368,7 +368,7 @@ def untracked(
             f"'{path}' lies inside the tracked directory '{inside}'; DVC records one hash for "
             f"the whole directory: reference '{inside}'."
         )
-    elif (pipeline := _broken_pipeline(project)) is not None:
+    elif (pipeline := broken_pipeline(project)) is not None:
         message = f"{what}no stage or .dvc file that can be read outputs '{path}'"
         return blocked(ref, page, pipeline, message)
     elif (project.root / path).exists():
@@ -415,7 +415,7 @@ def param_lookup(
     file = check_path(file or DEFAULT_PARAMS, ref, page, project)
     if file in project.unreadable:
         raise blocked(ref, page, file, f"'{key}' is unknown", "missing_value")
-    broken = _broken_pipeline(project)
+    broken = broken_pipeline(project)
     if file not in project.params and broken is not None:
         raise blocked(ref, page, broken, f"no params file '{file}' is known")
     if file not in project.params:
@@ -435,7 +435,7 @@ def param_lookup(
 def _metric(project: Project, name: str, ref: Reference, page: PageFacts) -> Any:
     file, key = _split_file(name, None)
     files = [check_path(file, ref, page, project)] if file else sorted(project.metrics)
-    broken = _broken_pipeline(project)
+    broken = broken_pipeline(project)
     if broken is not None and (not files or (file and file not in project.metrics)):
         raise blocked(ref, page, broken, "the metrics files it declares are not known")
     if file and file not in project.metrics:
@@ -508,7 +508,7 @@ def blocked(
     )
 
 
-def _broken_pipeline(project: Project, name: str = "") -> str | None:
+def broken_pipeline(project: Project, name: str = "") -> str | None:
     """A dvc.yaml that cannot be read, where a stage, artifact, output, params or metrics file
     that is not found may be declared: the one NAME (``sub/dvc.yaml:train``) names, else any."""
     broken = sorted(f for f in project.unreadable if posixpath.basename(f) == "dvc.yaml")
