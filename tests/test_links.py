@@ -4,6 +4,7 @@ record's links:, checked against git, GTO and DVC and rendered as real links; re
 from __future__ import annotations
 
 import re
+from html import unescape
 
 import pytest
 from conftest import Repo
@@ -256,3 +257,84 @@ def test_reference_style_links_are_checked_and_made_links(pipeline: Repo) -> Non
     assert commit + "the retrain</a>" in paragraph
     assert '<a href="../train/" title="stage train">train</a>' in paragraph
     assert "and raw; <code>[raw]</code> is code." in paragraph  # no data page: its text
+
+
+def sheet(data: str) -> str:
+    """A datasheet bound to DATA: the data page of that path."""
+    body = "".join(f"## {t}\n\nText.\n\n" for t in records.GEBRU)
+    return f"---\nml:\n  record: datasheet\n  data: {data}\n---\n# Data\n\n{body}"
+
+
+def test_a_file_inside_a_tracked_directory_links_to_the_directory(pipeline: Repo) -> None:
+    """DVC takes a path inside a tracked directory as a target (``dvc ls``, ``dvc get``): the
+    link leads to the directory's page; the file is said to be there only when the cached
+    listing of the directory names it."""
+    pipeline.write(
+        "src/score.py",
+        "import json, os\nos.makedirs('eval', exist_ok=True)\n"
+        "json.dump({'f1': 0.8}, open('eval/metrics.json', 'w'))\n",
+    )
+    pipeline.dvc(
+        "stage",
+        "add",
+        "-q",
+        "-n",
+        "score",
+        "-d",
+        "src/score.py",
+        "-o",
+        "eval",
+        "python3 src/score.py",
+    )
+    pipeline.write("data/images/cat.txt", "a cat\n")
+    pipeline.write("data/images/more/dog.txt", "a dog\n")
+    pipeline.dvc("add", "-q", "data/images")
+    pipeline.dvc("repro", "-q", "score")
+    pipeline.commit("Score and images", date="2024-01-15T09:00:00+00:00")
+    for target in ("eval/metrics.json", "data/images/more/dog.txt", "data/images/more"):
+        pipeline.dvc("ls", ".", target)  # DVC takes each as a tracked path
+    page = (
+        "# Notes\n\n[f1](data:eval/metrics.json), [dog](data:data/images/more/dog.txt) and "
+        "[eval](data:eval).\n"
+    )
+    front = f"{DECISION}links:\n  - data:eval/metrics.json\n---\n# Keep eval\n\n" + BODY
+    pages = {
+        "notes.md": page,
+        "adr.md": front,
+        "eval.md": sheet("eval"),
+        "images.md": sheet("data/images"),
+    }
+    built = build(pipeline, pages)
+    assert built.ok, built.output
+    html = built.page("notes")
+    assert '<a href="../eval/" title="data eval/metrics.json, in eval (stage score)">f1</a>' in html
+    assert (
+        '<a href="../images/" title="data data/images/more/dog.txt, in data/images '
+        '(data/images.dvc)">dog</a>'
+    ) in html
+    assert '<a href="../eval/" title="data eval">eval</a>' in html
+    shown = unescape(built.page("adr"))  # the record's box escapes every character
+    assert '<a href="../eval/">data eval/metrics.json, in eval (stage score)</a>' in shown
+    # a file the cached listing does not hold is no file of the directory
+    typo = pages | {"notes.md": page.replace("dog.txt", "dgo.txt")}
+    built = build(pipeline, typo)
+    assert not built.ok
+    assert (
+        "docs/notes.md:3: link 'data:data/images/more/dgo.txt': the tracked directory "
+        "'data/images' (data/images.dvc) holds no 'more/dgo.txt'. Did you mean "
+        "'data/images/more/dog.txt'? [broken_link]"
+    ) in built.output
+    # without the listing (a clone that has not pulled), the link leads to the directory
+    # without saying the file is there
+    for listing in (pipeline.path / ".dvc" / "cache").rglob("*.dir"):
+        listing.unlink()
+    built = build(pipeline, typo)
+    assert built.ok, built.output
+    assert (
+        '<a href="../images/" title="data data/images/more/dgo.txt: inside DVC-tracked '
+        "data/images (data/images.dvc); its file list is not in the cache, so the file is not "
+        'confirmed">dog</a>'
+    ) in built.page("notes")
+    # outside any tracked directory, a path still gets its "did you mean"
+    built = build(pipeline, pages | {"notes.md": "# N\n\n[x](data:evl/metrics.json)\n"})
+    assert "no stage or .dvc file outputs 'evl/metrics.json'." in built.output

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import functools
+import json
 import os
 import posixpath
 import re
@@ -242,6 +243,24 @@ class Project:
             if out_path in index:
                 return out_path
         return None
+
+    def listing(self, out: Hashed) -> list[str] | None:
+        """The files of the directory output OUT as its ``.dir`` object in the work tree's
+        cache (``.dvc/cache``) lists them, relative to OUT; None when that object is not
+        there or cannot be read (DVC records only the directory's hash in git)."""
+        if not out.is_dir or not out.md5 or not re.fullmatch(r"[0-9a-f]{32}\.dir", out.md5):
+            return None
+        name = f"{out.md5[:2]}/{out.md5[2:]}"
+        # DVC 3 keeps md5 objects under files/md5/; DVC 2 (md5-dos2unix) at the cache's top
+        path = f".dvc/cache/{'files/md5/' if out.hash_name else ''}{name}"
+        try:
+            entries = json.loads(guards.read_file(self.root, path))
+        except (FindingError, OSError, ValueError):
+            return None
+        if not isinstance(entries, list):
+            return None
+        files = [e.get("relpath") for e in entries if isinstance(e, dict)]
+        return [f for f in files if isinstance(f, str)] if len(files) == len(entries) else None
 
     def holds_outs(self, path: str) -> bool:
         """Whether a tracked output lies inside the directory PATH."""

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from typing import NamedTuple, Protocol
 
 from mkdocs_mlplugin.checks.records import LINK_SCHEMES
+from mkdocs_mlplugin.facts.dvc import Hashed, Project
 from mkdocs_mlplugin.facts.registry import ArtifactEntry, Registry
 from mkdocs_mlplugin.facts.site import SiteFacts
 from mkdocs_mlplugin.findings import Finding, did_you_mean, visible
@@ -221,11 +222,35 @@ class Links:
             return "a data path is relative to the DVC project's root, inside it."
         if project.producer(normal) is None:
             inside = project.containing_out(normal)
-            if inside:
-                return f"'{visible(normal)}' lies inside the tracked directory '{inside}': link '{inside}'."
+            found = project.producer(inside) if inside else None
+            if inside and found:
+                return _inside_link(project, normal, inside, found, pages)
             hint = did_you_mean(normal, project.out_paths())
             return f"no stage or .dvc file outputs '{visible(normal)}'.{hint}"
         return Resolved(pages.documenting(normal), f"data {normal}")
+
+
+def _inside_link(
+    project: Project, path: str, out: str, found: tuple[str, Hashed], pages: Pages
+) -> Resolved | str:
+    """PATH inside the tracked directory OUT (FOUND: its stage or .dvc file and recorded
+    hash), which DVC takes as a path of its own (``dvc ls``, ``dvc get``, ``dvc status``): a
+    link to OUT's page. The file is said to exist only when OUT's listing (its ``.dir``
+    object in the cache) names it; git holds only the directory's hash."""
+    owner, hashed = found
+    by = f"stage {owner}" if owner in project.stages else owner
+    files = project.listing(hashed)
+    if files is None:
+        return Resolved(
+            pages.documenting(out),
+            f"data {path}: inside DVC-tracked {out} ({by}); its file list is not in the "
+            "cache, so the file is not confirmed",
+        )
+    rel = path[len(out) + 1 :]
+    if rel in files or any(f.startswith(rel + "/") for f in files):
+        return Resolved(pages.documenting(out), f"data {path}, in {out} ({by})")
+    hint = did_you_mean(path, (visible(f"{out}/{f}") for f in files))
+    return f"the tracked directory '{out}' ({by}) holds no '{visible(rel)}'.{hint}"
 
 
 def _deprecated(reg: Registry, entry: ArtifactEntry) -> str | None:
