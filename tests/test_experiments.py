@@ -4,10 +4,13 @@ branch`` and a merge), one named with markup."""
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import datetime as dt
+import io
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -331,3 +334,46 @@ def test_metrics_of_a_foreach_stage_are_dvc_exp_shows_and_without_dvc_a_finding(
         r"known: .*install mkdocs-mlplugin\[dvc\]\. \[missing_value\]",
         without.output,
     ), without.output
+
+
+def redate(repo: Repo, ref: str, date: str) -> str:
+    """The experiment at REF written again (same tree, parent and message) as committed at
+    DATE, as example_site/replay.py dates its experiments; its ref moved there."""
+    made = repo.git("rev-parse", ref)
+    tree, parent = repo.git("rev-parse", f"{made}^{{tree}}", f"{made}^").split()
+    message = repo.git("log", "-1", "--format=%B", made)
+    env = {"GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
+    dated = repo.git("commit-tree", tree, "-p", parent, "-m", message, env=env)
+    repo.git("update-ref", ref, dated, made)
+    return dated
+
+
+def test_created_is_the_day_dvc_exp_show_gives(pipeline: Repo) -> None:
+    """A commit made late in the evening west of UTC, or early in the morning east of it, is on
+    another day in UTC: Created is the day ``dvc exp show`` gives (on a machine in UTC)."""
+    repo = pipeline
+    base = repo.commit("Baseline", date="2024-01-12T01:30:00+05:00")  # 2024-01-11 in UTC
+    exp_run(repo, "late", "train.lr=0.1")
+    ref = f"refs/exps/{base[:2]}/{base[2:]}/late"
+    redate(repo, ref, "2024-01-14T22:00:00-05:00")  # 2024-01-15 03:00 in UTC
+    repo.git("reset", "-q", "--hard")
+    repo.site({"index.md": "# Experiments\n\n{ml experiments}\n"})
+    build = repo.build("--strict")
+    assert build.ok, build.output
+    (fragment,) = blocks(build.page(""), "ml-experiments")
+    created = {r["Experiment"]: r["Created"] for r in shown_rows(fragment)}
+    assert created == {"baseline: main": "2024-01-11", "late": "2024-01-15"}
+    utc = {"TZ": "UTC"}
+    said = json.loads(
+        repo.run(sys.executable, "-m", "dvc", "exp", "show", "--json", env=utc).stdout
+    )
+    (baseline,) = [b for b in said if b["rev"] != "workspace"]
+    assert baseline["data"]["timestamp"].startswith(created["baseline: main"])
+    assert baseline["experiments"][0]["revs"][0]["data"]["timestamp"].startswith(created["late"])
+    table = repo.run(sys.executable, "-m", "dvc", "exp", "show", "--csv", env=utc).stdout
+    rows = {
+        row["Experiment"] or row["rev"]: row["Created"]
+        for row in csv.DictReader(io.StringIO(table))
+    }
+    assert rows["late"].startswith(created["late"]), rows  # '2024-01-15T03:00:00'
+    assert rows["main"].startswith(created["baseline: main"]), rows

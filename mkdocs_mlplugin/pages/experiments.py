@@ -12,6 +12,7 @@ it was promoted. Every value is escaped by
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from mkdocs_mlplugin import render
@@ -129,7 +130,11 @@ def _promoted(exp: Experiment) -> str:
 
 
 def _date(site: SiteFacts, iso: str) -> Any:
-    shown = format_date(iso, site.date_format)
+    """A commit's date, ISO in its committer's zone, in UTC (``date_format``): the day ``dvc
+    exp show`` gives it on a machine (a CI runner) that keeps UTC, whatever the zone the
+    commit was made in."""
+    utc = dt.datetime.fromisoformat(iso).astimezone(dt.UTC).isoformat() if iso else ""
+    shown = format_date(utc, site.date_format)
     return render.Date(shown) if shown else render.Empty("the commit has no calendar date.")
 
 
