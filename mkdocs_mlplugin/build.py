@@ -456,13 +456,18 @@ class Build:
         from mkdocs_mlplugin.pages.plots import Drawer
 
         self.site.plot_drawer = Drawer(self.session.plots, self.site.plot_timeout)
+        self.site.plot_images = {}
         for view in self.reader.views.values():
             view.plot_drawer = self.site.plot_drawer
+            view.plot_images = self.site.plot_images
 
-    def put_plots(self, html: str) -> str:
-        """HTML (a page's content) with its plots drawn in place of their placeholders."""
+    def put_plots(self, html: str, url: str) -> str:
+        """HTML (a page's content, the page at URL) with its plots drawn in place of their
+        placeholders and its image plots' addresses relative to the page."""
+        from mkdocs_mlplugin.pages.plots import put_images
+
         drawer = self.site.plot_drawer
-        return drawer.put(html) if drawer is not None else html
+        return put_images(drawer.put(html) if drawer is not None else html, url)
 
     def finish(self) -> list[tuple[Finding, str]]:
         """Run the checks across pages; every finding once, with its severity."""
@@ -575,8 +580,8 @@ class Build:
         )
 
     def write(self, site_dir: str) -> None:
-        """Write the manifest and the Hub model cards, each through guards.write_file: only
-        inside SITE_DIR."""
+        """Write the manifest, the Hub model cards and the image plots' copies, each through
+        guards.write_file: only inside SITE_DIR."""
         target = self._outputs.get("manifest")
         if target:
             record = manifest.manifest(self)
@@ -585,6 +590,8 @@ class Build:
         for name, (metadata, body) in self.cards.items() if folder else ():
             path = f"{folder}/{name.replace(':', '/')}/README.md"
             guards.write_file(site_dir, path, cards.hub_readme(metadata, body))
+        for path, image in (self.site.plot_images or {}).items():
+            guards.write_file(site_dir, path, image)
 
     def close(self) -> None:
         """End what the build started and did not finish (a failed build)."""

@@ -167,9 +167,11 @@ def site_path(path: str) -> list[str]:
     return parts
 
 
-def write_file(site_dir: Path | str, path: str, content: str | Callable[[TextIO], None]) -> Path:
-    """Write CONTENT (a text, or a function writing to a text stream) as UTF-8 to
-    SITE_DIR/PATH and return where it went.
+def write_file(
+    site_dir: Path | str, path: str, content: str | bytes | Callable[[TextIO], None]
+) -> Path:
+    """Write CONTENT (a text, or a function writing to a text stream, as UTF-8; or bytes, as
+    they are) to SITE_DIR/PATH and return where it went.
 
     PATH must stay inside SITE_DIR: no absolute path, no '..' part, and no symbolic link (or
     non-directory) on the way, checked as each directory is made; the file is written next to
@@ -181,11 +183,15 @@ def write_file(site_dir: Path | str, path: str, content: str | Callable[[TextIO]
         raise _refuse("invalid_project_file", path, "is a directory in the site: not written.")
     fd, temporary = tempfile.mkstemp(dir=current, prefix=".mlplugin-")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            if isinstance(content, str):
-                out.write(content)
-            else:
-                content(out)
+        if isinstance(content, bytes):
+            with os.fdopen(fd, "wb") as raw:
+                raw.write(content)
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+                if isinstance(content, str):
+                    out.write(content)
+                else:
+                    content(out)
         os.chmod(temporary, 0o644)
         os.replace(temporary, target)
     except BaseException:

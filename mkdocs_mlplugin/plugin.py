@@ -146,7 +146,7 @@ class MLPlugin(BasePlugin[MLConfig]):
         Only then: a page whose meta is not empty makes Material's navigation template take a
         slower path for that page's entry in every other page's navigation."""
         build = self._current()
-        page.content = build.put_plots(page.content or "")
+        page.content = build.put_plots(page.content or "", page.url)
         shown = build.findings_html(page)
         if shown:
             page.content = shown + page.content

@@ -558,10 +558,11 @@ WRITE_PARTS = ["sub", "new", "file", "link", "readme", "..", ".", "", "outside",
             lambda p: "/" + "/".join(p)
         ),
         st.text(max_size=10),
-    )
+    ),
+    binary=st.booleans(),
 )
 def test_the_write_guard_never_writes_outside_the_site(
-    tmp_path_factory: pytest.TempPathFactory, path: str
+    tmp_path_factory: pytest.TempPathFactory, path: str, binary: bool
 ) -> None:
     base = tmp_path_factory.mktemp("write")
     (base / "site" / "sub").mkdir(parents=True)
@@ -571,14 +572,17 @@ def test_the_write_guard_never_writes_outside_the_site(
     os.symlink("../outside", base / "site" / "link")
     os.symlink("../outside/README.md", base / "site" / "readme")
     before = _digest(base / "outside")
+    # text, or bytes as they are (an image plot's copy: not text, nor UTF-8)
+    content: str | bytes = b"\x89PNG\r\n\x00\xff" if binary else "written\n"
     try:
-        target = guards.write_file(base / "site", path, "written")
+        target = guards.write_file(base / "site", path, content)
     except FindingError as exc:
         assert exc.finding.message
     else:
         real_site = os.path.realpath(base / "site")
         assert os.path.realpath(target).startswith(real_site + os.sep), (path, target)
-        assert Path(target).read_text() == "written"
+        expected = content if isinstance(content, bytes) else content.encode()
+        assert Path(target).read_bytes() == expected
         assert not Path(target).is_symlink()
     assert _digest(base / "outside") == before
     assert sorted(p.name for p in base.iterdir()) == ["outside", "site"]

@@ -23,12 +23,22 @@ from typing import Any
 from mkdocs_mlplugin.facts.dvc import PlotDefinition, Project
 from mkdocs_mlplugin.facts.structured import parse_blob, parse_structured, read_text
 from mkdocs_mlplugin.findings import Finding, FindingError
-from mkdocs_mlplugin.guards import Missing
+from mkdocs_mlplugin.guards import Missing, open_file
 
 #: the data files DVC's ``plots.parse`` reads as data (images are drawn by another renderer)
 DATA_SUFFIXES = (".json", ".yaml", ".yml", ".toml", ".csv", ".tsv")
-#: image plots: DVC shows the file itself
+#: image plots: DVC shows the file itself (dvc-render's ``ImageRenderer.EXTENSIONS``)
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".gif", ".png", ".svg")
+#: the most bytes an image plot may have to be copied into the site (DVCLive's step images
+#: are kilobytes; a plot of megabytes is a photograph or a mistake, and a page shows 20)
+IMAGE_MAX_BYTES = 5 * 1024 * 1024
+#: what each raster image format starts with, and the suffix the site writes it with
+_MAGIC = {
+    ".png": (b"\x89PNG\r\n\x1a\n",),
+    ".jpg": (b"\xff\xd8\xff",),
+    ".gif": (b"GIF87a", b"GIF89a"),
+}
+_FORMATS = {".png": ".png", ".jpg": ".jpg", ".jpeg": ".jpg", ".gif": ".gif"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,6 +53,7 @@ class Plot:
     sources: tuple[str, ...]
     dvcfile: str  # the dvc.yaml that declares it
     line: int | None
+    folder: str | None = None  # the directory declared, when the plot is a file inside it
 
 
 @dataclasses.dataclass
@@ -58,35 +69,41 @@ class PlotData:
 def plots(project: Project, definitions: list[PlotDefinition] | None = None) -> list[Plot]:
     """Every plot of PROJECT, in the order ``dvc plots show`` lists them; of DEFINITIONS
     (another revision's, see ``Revisions.plot_definitions``) when given."""
-    by_config: dict[str, dict[str, tuple[str, dict[str, Any], str, int | None]]] = {}
+    by_config: dict[str, dict[str, tuple[str, dict[str, Any], str, int | None, str | None]]] = {}
     for definition in project.plots if definitions is None else definitions:
-        for plot_id, props in _resolve(project, definition):
+        for plot_id, props, folder in _resolve(project, definition):
             config = definition.dvcfile
             by_config.setdefault(plot_id, {})[config] = (
                 plot_id,
                 props,
                 definition.source,
                 definition.line,
+                folder,
             )
     result = []
     for plot_id, configs in by_config.items():
-        for config, (inner, props, dvcfile, line) in configs.items():
+        for config, (inner, props, dvcfile, line, folder) in configs.items():
             # DVC's get_plot_id: the file's name only where two files define the same id
             name = f"{config}::{plot_id}" if len(configs) > 1 and config else plot_id
-            result.append(Plot(name, inner, props, _sources(inner, props), dvcfile, line))
+            sources = _sources(inner, props)
+            result.append(Plot(name, inner, props, sources, dvcfile, line, folder))
     return result
 
 
-def _resolve(project: Project, definition: PlotDefinition) -> list[tuple[str, dict[str, Any]]]:
-    """(plot id, props) of DEFINITION as DVC's ``_resolve_definitions`` gives them: an id that
-    is a path is taken from the project's root (a directory stands for each file in it); an id
-    whose ``y`` names files keeps its name, and the files of ``x`` and ``y`` are made
-    project-relative."""
+def _resolve(
+    project: Project, definition: PlotDefinition
+) -> list[tuple[str, dict[str, Any], str | None]]:
+    """(plot id, props, the directory it was found in or None) of DEFINITION as DVC's
+    ``_resolve_definitions`` gives them: an id that is a path is taken from the project's root
+    (a directory stands for each file in it); an id whose ``y`` names files keeps its name,
+    and the files of ``x`` and ``y`` are made project-relative."""
     props = dict(definition.props)
     directory = posixpath.dirname(definition.dvcfile)
     if not isinstance(props.get("y"), dict):
         path = posixpath.normpath(posixpath.join(directory, definition.id))
-        return [(file, dict(props)) for file in _unpack(project, path)]
+        files = _unpack(project, path)
+        folder = path if files != [path] else None
+        return [(file, dict(props), folder) for file in files]
     for axis in ("x", "y"):
         value = props.get(axis)
         if isinstance(value, dict):
@@ -94,7 +111,7 @@ def _resolve(project: Project, definition: PlotDefinition) -> list[tuple[str, di
                 posixpath.normpath(posixpath.join(directory, str(file))): fields
                 for file, fields in value.items()
             }
-    return [(definition.id, props)]
+    return [(definition.id, props, None)]
 
 
 def _unpack(project: Project, path: str) -> list[str]:
@@ -123,7 +140,7 @@ def _sources(inner: str, props: dict[str, Any]) -> tuple[str, ...]:
 
 def record(project: Project) -> list[dict[str, Any]]:
     """The plots of PROJECT for the manifest: each one's name, where it is declared, its
-    template and axes as written, and its data sources: the file, the stage or .dvc file that
+    template and axes as written (no template for an image), and its data sources: the file, the stage or .dvc file that
     produces it (None: a file of the work tree no DVC file names), the MD5 recorded for it, and
     whether DVC caches it (False: git keeps it, 'cache: false')."""
     entries = []
@@ -143,7 +160,8 @@ def record(project: Project) -> list[dict[str, Any]]:
             {
                 "name": plot.name,
                 "dvcfile": plot.dvcfile,
-                "template": plot.props.get("template") or "linear",
+                # an image plot is shown as it is: no template draws it
+                "template": None if is_image(plot) else plot.props.get("template") or "linear",
                 "x": plot.props.get("x"),
                 "y": plot.props.get("y"),
                 "sources": sources,
@@ -154,6 +172,79 @@ def record(project: Project) -> list[dict[str, Any]]:
 
 def is_image(plot: Plot) -> bool:
     return posixpath.splitext(plot.inner)[1].lower() in IMAGE_SUFFIXES
+
+
+def read_image(project: Project, source: str) -> bytes:
+    """The bytes of the image plot file SOURCE in the work tree, read through the guards.
+    Missing, saying why as for a data file, when it is not there (DVC-tracked and not pulled,
+    or a stage that has not run); a FindingError when it cannot be read or is larger than
+    IMAGE_MAX_BYTES."""
+    if not project.contains(source) or source.startswith("../"):
+        raise FindingError(
+            Finding(
+                "invalid_project_file",
+                f"{source} is outside the DVC project: it is not read.",
+                source,
+            )
+        )
+    try:
+        with open_file(project.root, source) as fh:
+            size = os.fstat(fh.fileno()).st_size
+            data = fh.read(IMAGE_MAX_BYTES + 1) if size <= IMAGE_MAX_BYTES else b""
+    except Missing:
+        raise Missing(Finding("missing_value", _why_missing(project, source), source)) from None
+    return checked_size(source, data, max(size, len(data)))
+
+
+def checked_size(shown: str, data: bytes, size: int | None = None) -> bytes:
+    """DATA, the image SHOWN, when it is at most IMAGE_MAX_BYTES; else a ``missing_value``
+    finding naming it (it is not copied into the site)."""
+    size = len(data) if size is None else size
+    if size > IMAGE_MAX_BYTES:
+        raise FindingError(
+            Finding(
+                "missing_value",
+                f"{shown} is {size} bytes, over the {IMAGE_MAX_BYTES} bytes an image plot may "
+                "have: it is not copied into the site.",
+                shown.split(" at commit ")[0],
+            )
+        )
+    return data
+
+
+def image_format(shown: str, data: bytes) -> str:
+    """The suffix the image plot SHOWN (a path, perhaps followed by ' at commit ...') is
+    written into the site with ('.png', '.jpg', '.gif'), once DATA is checked to be the format
+    its suffix names. An SVG is a ``missing_value`` finding: it is not copied (see below); a
+    file whose bytes are not its format is an ``invalid_project_file`` finding."""
+    path = shown.split(" at commit ")[0]
+    suffix = posixpath.splitext(path)[1].lower()
+    if suffix == ".svg":
+        # An SVG from the repository is a document that may hold scripts, and one copied into
+        # the site runs them for a reader who opens its address, on the site's origin. The
+        # cleaner of drawn plots (render.plots.clean) keeps only the elements and attributes
+        # Vega writes: other tools' SVGs (matplotlib's inline 'style' attributes, glyphs drawn
+        # with <use>) would lose their colours and text, a wrong picture. So none is copied.
+        raise FindingError(
+            Finding(
+                "missing_value",
+                f"{shown} is an SVG image: SVG images from the repository are not copied into "
+                "the site (an SVG can hold scripts); save the plot as PNG to show it.",
+                path,
+            )
+        )
+    written = _FORMATS.get(suffix)
+    if written is None or not data.startswith(_MAGIC[written]):
+        what = suffix.lstrip(".").upper() or "image"
+        raise FindingError(
+            Finding(
+                "invalid_project_file",
+                f"{shown} is not a {what} image (its first bytes are not a {what} file's): "
+                "it is not shown.",
+                path,
+            )
+        )
+    return written
 
 
 def read(project: Project, plot: Plot) -> PlotData:

@@ -90,6 +90,9 @@ class SiteFacts:
     # draws plots in the background while pages are converted (``pages.plots.Drawer``); None:
     # a plot is drawn where its block is (the Markdown extension, mkdocs-ml check)
     plot_drawer: Any = None
+    # image plots to copy into the site, by their path there (``pages.plots.IMAGE_DIR``); None:
+    # no site is written (the Markdown extension, ``mkdocs-ml check``)
+    plot_images: dict[str, bytes] | None = None
     plot_timeout: float = 60.0  # seconds a plot may take to be drawn (``plots_timeout``)
     date_format: str = "%Y-%m-%d"
     show_emails: bool = False

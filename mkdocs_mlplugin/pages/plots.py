@@ -11,7 +11,9 @@ tree is a visible marker and a ``missing_value`` finding, as a metric is.
 from __future__ import annotations
 
 import atexit
+import hashlib
 import importlib.util
+import posixpath
 import re
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
@@ -19,7 +21,18 @@ from typing import TYPE_CHECKING, Any
 from mkdocs_mlplugin import render
 from mkdocs_mlplugin.facts.compare import Side
 from mkdocs_mlplugin.facts.dvc import Project
-from mkdocs_mlplugin.facts.plots import Plot, PlotData, is_image, plots, read, read_at, template
+from mkdocs_mlplugin.facts.plots import (
+    Plot,
+    PlotData,
+    checked_size,
+    image_format,
+    is_image,
+    plots,
+    read,
+    read_at,
+    read_image,
+    template,
+)
 from mkdocs_mlplugin.facts.site import PageFacts, SiteFacts
 from mkdocs_mlplugin.findings import Finding, FindingError, did_you_mean, log
 from mkdocs_mlplugin.pages.references import Reference
@@ -31,6 +44,12 @@ if TYPE_CHECKING:
 #: the modules drawing needs: DVC's converter, dvc-render's templates, vl-convert
 _NEEDED = ("dvc", "dvc_render", "vl_convert")
 _KEPT = 256  # drawn plots the Session keeps across serve rebuilds
+#: the images of a directory of image plots shown (the last by name: DVCLive's latest steps)
+SHOWN_IMAGES = 20
+#: where image plots are copied in the site, each named by the SHA-256 of its bytes
+IMAGE_DIR = "assets/images/plots"
+#: how an image's address starts in a page until the page's own address is known (put_images)
+_SITE = "mlplugin-site:/"
 
 
 def plots_block(
@@ -46,8 +65,9 @@ def plots_block(
     its finding appended to NOTES."""
     sides = _sides(site, ref, page) if out is render.HTML else None
     versions = _versions(project, site, ref, page, sides)
-    names = list(dict.fromkeys(p.name for _, _, declared in versions for p in declared))
-    chosen = [ref.name] if ref.name in names else [] if ref.name else names
+    names = list(dict.fromkeys(_shown(p) for _, _, declared in versions for p in declared))
+    known = {p.name for _, _, declared in versions for p in declared}
+    chosen = names if not ref.name else [ref.name] if {ref.name} & (set(names) | known) else []
     if not chosen and (broken := broken_pipeline(project)) is not None:
         what = f"no plot '{ref.name}' is known" if ref.name else "no plot is known"
         raise blocked(ref, page, broken, what)
@@ -72,8 +92,13 @@ def plots_block(
         )
     if out is not render.HTML:  # a Hub README: the plots are on the site
         return [out.note(f"Plot {name}: drawn on the documentation site.") for name in chosen]
+    members = {
+        name: [(label, side, _members(declared, name)) for label, side, declared in versions]
+        for name in chosen
+    }
+    images = {name for name, at in members.items() if _all_images(at)}
     absent = [m for m in _NEEDED if not _installed(m)]
-    if absent:
+    if absent and len(images) < len(chosen):
         from mkdocs_mlplugin.render.plots import EXTRA
 
         raise unanswered(
@@ -84,10 +109,14 @@ def plots_block(
             f"not installed: {EXTRA}.",
         )
     lines: list[str] = []
+    block = (page.src, ref.line, ref.text)
     for name in chosen:
-        at = [(label, side, _named(declared, name)) for label, side, declared in versions]
         try:
-            lines.extend(_figure(project, site, name, at, (page.src, ref.line, ref.text), notes))
+            if name in images:
+                lines.extend(_images(project, site, name, members[name], block, notes))
+                continue
+            at = [(label, side, _named(found, name)) for label, side, found in members[name]]
+            lines.extend(_figure(project, site, name, at, block, notes))
         except FindingError as exc:
             if ref.name:
                 raise unanswered(
@@ -148,6 +177,187 @@ def _named(declared: list[Plot], name: str) -> Plot | None:
     return next((p for p in declared if p.name == name), None)
 
 
+def _shown(plot: Plot) -> str:
+    """The name a plot is shown under: the directory it is in for an image of a directory
+    plot (DVCLive's ``dvclive/plots/images``: one figure of them all), else its own."""
+    return plot.folder if plot.folder and is_image(plot) else plot.name
+
+
+def _members(declared: list[Plot], name: str) -> list[Plot]:
+    """The plots of DECLARED the name NAME shows: the plot so named, or the images of the
+    directory plot NAME."""
+    return [p for p in declared if p.name == name or (p.folder == name and is_image(p))]
+
+
+def _all_images(versions: list[tuple[str, Side | None, list[Plot]]]) -> bool:
+    found = [p for _, _, members in versions for p in members]
+    return bool(found) and all(is_image(p) for p in found)
+
+
+def _natural(path: str) -> list[tuple[int, int | str]]:
+    """PATH as it sorts by name with its numbers as numbers (step 10 after step 9)."""
+    return [(0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", path)]
+
+
+def _images(
+    project: Project,
+    site: SiteFacts,
+    name: str,
+    versions: list[tuple[str, Side | None, list[Plot]]],
+    where: tuple[str, int | None, str],
+    notes: list[Finding],
+) -> list[str]:
+    """The image plot NAME, or the images of the directory plot NAME, as ``dvc plots show``
+    shows them: each file itself, copied into the site (``site.plot_images``) under the hash
+    of its bytes; a directory's images in a grid captioned with their names, at most
+    SHOWN_IMAGES of them (the last by name), with a note of the others. VERSIONS: (revision as
+    written, its side, the plot's files declared there); with several, each revision's image
+    side by side, captioned with the revision, as ``dvc plots diff`` shows them. A file that
+    cannot be shown is a marker in its place and a finding appended to NOTES; when none can,
+    the first is raised."""
+    several = len(versions) > 1
+    cells: list[str] = []
+    shown_any = False
+    said: list[str] = []
+    undeclared = False  # at a revision of VERSIONS: a finding, as for a data plot
+    problems: list[Finding] = []
+    group = any(p.folder == name for _, _, found in versions for p in found)
+    for label, side, found in versions:
+        if not found:
+            undeclared = True
+            said.append(f"{label}: the plot is not declared there (nor shown by dvc plots diff).")
+            continue
+        ordered = sorted(found, key=lambda p: _natural(p.inner))
+        shown = ordered[-SHOWN_IMAGES:]
+        if len(shown) < len(ordered):
+            at = f" at {label}" if several else ""
+            said.append(
+                f"{len(ordered) - len(shown)} more images in {name}{at} are not shown (the "
+                f"{len(shown)} last by name are)."
+            )
+        contents = _image_bytes(project, site, [p.inner for p in shown], side)
+        for plot in shown:
+            file = posixpath.relpath(plot.inner, name) if group else plot.inner
+            caption = f"{label}: {file}" if several and group else label if several else file
+            try:
+                image, suffix = contents[plot.inner]()
+            except FindingError as exc:
+                problems.append(exc.finding)
+                cells.append(f"<figure>{render.missing(caption, exc.finding.message)}</figure>")
+                continue
+            shown_any = True
+            cells.append(
+                _image_html(site, plot.name, image, suffix, caption if group or several else None)
+            )
+    if not shown_any:
+        first = problems[0] if problems else Finding("missing_value", " ".join(said))
+        for other in problems[1:]:
+            notes.append(_at(where, other, name))
+        raise _problem(first.kind, f"plot '{name}': {first.message}", _cause(first))
+    for problem in problems:
+        notes.append(_at(where, problem, name))
+    note = []
+    if said:
+        message = f"plot '{name}': " + " ".join(said)
+        if undeclared:
+            notes.append(Finding("missing_value", f"'{where[2]}': {message}", where[0], where[1]))
+        note = [f'<p class="ml-note">{render.text(message)}</p>']
+    if not group and not several:
+        return [cells[0].replace("<figure>", _figure_open(name), 1), *note]
+    return [
+        f'<div class="ml-plot-images" data-plot="{render.attribute(name)}" style="display: grid; '
+        'grid-template-columns: repeat(auto-fill, minmax(12rem, 1fr)); gap: 0.5rem">',
+        *cells,
+        "</div>",
+        *note,
+    ]
+
+
+def _figure_open(name: str) -> str:
+    return f'<figure class="ml-plot" data-plot="{render.attribute(name)}">'
+
+
+def _at(where: tuple[str, int | None, str], finding: Finding, name: str) -> Finding:
+    src, line, text = where
+    message = f"'{text}': plot '{name}': {finding.message}"
+    return Finding(finding.kind, message, src, line, _cause(finding))
+
+
+def _cause(finding: Finding) -> str | None:
+    return f"file:{finding.file}" if finding.file else None
+
+
+def _image_bytes(
+    project: Project, site: SiteFacts, sources: list[str], side: Side | None
+) -> dict[str, Any]:
+    """For each image file of SOURCES at SIDE (None: the work tree), a function giving its
+    bytes and the suffix it is written with, or raising the FindingError that says why it
+    cannot be shown. At a commit the files are read from git together."""
+    if side is None or side.commit is None or site.revisions is None:
+
+        def tree(source: str) -> Any:
+            return lambda: _checked(source, read_image(project, source))
+
+        return {source: tree(source) for source in sources}
+    reader, commit = site.revisions, side.commit
+    specs = {source: f"{commit}:{reader.prefix}{source}" for source in sources}
+    blobs = reader.blobs(list(specs.values()))
+
+    def blob(source: str) -> Any:
+        def get() -> tuple[bytes, str]:
+            data = blobs.get(specs[source])
+            if data is None:
+                raise _problem(
+                    "missing_value",
+                    f"{source} is not in git at commit {commit[:7]} (DVC-tracked there, or not "
+                    "made yet).",
+                )
+            shown = f"{source} at commit {commit[:7]}"
+            return _checked(shown, checked_size(shown, data))
+
+        return get
+
+    return {source: blob(source) for source in sources}
+
+
+def _checked(shown: str, data: bytes) -> tuple[bytes, str]:
+    return data, image_format(shown, data)
+
+
+def _image_html(site: SiteFacts, name: str, image: bytes, suffix: str, caption: str | None) -> str:
+    """IMAGE as a figure: copied into the site under the hash of its bytes (never a name from
+    the repository), shown lazily at most as wide as the page, NAME (the plot id, as ``dvc
+    plots show`` names the file) its alternative text."""
+    if site.plot_images is None:  # the Markdown extension, mkdocs-ml check: no site written
+        shown = render.text(f"Image plot {name}: shown on the site the MkDocs plugin builds.")
+        return f'<figure><p class="ml-note">{shown}</p></figure>'
+    path = f"{IMAGE_DIR}/{hashlib.sha256(image).hexdigest()}{suffix}"
+    site.plot_images[path] = image
+    under = f"<figcaption>{render.text(caption)}</figcaption>" if caption else ""
+    return (
+        f'<figure><img src="{_SITE}{path}" alt="{render.attribute(name)}" loading="lazy" '
+        f'style="max-width: 100%; height: auto">{under}</figure>'
+    )
+
+
+def put_images(html: str, url: str) -> str:
+    """HTML (a page's content, the page at URL in the site) with each image plot's address
+    made relative to the page, as MkDocs makes a page's links."""
+    if _SITE not in html:
+        return html
+    from mkdocs.utils import get_relative_url
+
+    def address(match: re.Match[str]) -> str:
+        return f'src="{get_relative_url(match.group(1), url)}"'
+
+    return _SITE_RE.sub(address, html)
+
+
+_SITE_RE = re.compile(
+    'src="' + re.escape(_SITE) + r"(" + re.escape(IMAGE_DIR) + r'/[0-9a-f]{64}\.(?:png|jpg|gif))"'
+)
+
+
 def _data(project: Project, site: SiteFacts, plot: Plot, side: Side | None) -> PlotData:
     """PLOT's data at SIDE (None: the work tree), read with the definitions declared there."""
     if side is None or side.commit is None or site.revisions is None:
@@ -180,12 +390,6 @@ def _figure(
     for each in reversed(declared):  # the first revision's properties win, key by key
         props |= each.props
     several = len(versions) > 1
-    if is_image(plot):
-        raise _problem(
-            "missing_value",
-            f"plot '{name}' is an image file; image plots are not drawn here "
-            "(link or embed the image in the page).",
-        )
     revisions: dict[str, dict[str, Any]] = {}
     absent: list[str] = []
     for label, side, at in versions:
