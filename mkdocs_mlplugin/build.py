@@ -440,8 +440,11 @@ class Build:
 
     def converted(self, page: Page) -> None:
         """Put the facts back into page.markdown as HTML once it is converted: plugins that
-        read it later (RSS descriptions, excerpts rendered again) see values, not tokens."""
-        page.markdown = self.stash.expand(page.markdown or "")
+        read it later (RSS descriptions, excerpts rendered again) see values, not tokens, and
+        image plots at addresses relative to the page."""
+        from mkdocs_mlplugin.pages.plots import put_images
+
+        page.markdown = put_images(self.stash.expand(page.markdown or ""), page.url)
         self.findings.extend(self.stash.take_refused())  # made while the page was converted
 
     def meta(self, page: Page) -> dict[str, Any] | None:

@@ -119,9 +119,26 @@ def test_image_plots_are_shown_as_dvc_shows_them(image_repo: Repo, browser: Any)
     steps = [f"dvclive/plots/images/step_{i}.png" for i in range(25)]
     assert set(dvc_images) == {"eval/confusion.png", "eval/cached.png", *steps}
 
+    # what another plugin reading page.markdown after conversion sees (RSS feeds do)
+    repo.write(
+        "hooks.py",
+        """
+        import pathlib
+
+        def on_post_page(output, page, config):
+            if page.file.src_uri == "models/card.md":
+                pathlib.Path(config.config_file_path).with_name("seen.md").write_text(page.markdown)
+        """,
+    )
+    config = repo.read("mkdocs.yml") + "hooks: [hooks.py]\n"
+    repo.write("mkdocs.yml", config)
     build = repo.build("--strict")
     assert build.ok, build.output
     assert "WARNING" not in build.output
+    seen = images(repo.read("seen.md").replace("<figure", "<article><figure", 1))
+    assert [written(build.site, "models/card", i["src"]) for i in seen] == [
+        _blob(repo, rev, "eval/confusion.png") for rev in ("v1", "HEAD")
+    ]
     page = build.page("")
     found = images(page)
     # every image DVC shows, in its order, but the directory's oldest steps past the bound
