@@ -700,8 +700,10 @@ def test_metrics_history_of_foreach_matrix_and_vars_stages_is_dvc_metrics_show(
         files = dvc[f"classifier@{row[0]}"]
         expected = {k: str(v) for values in files.values() for k, v in values.items()}
         assert {"summary.f1", "top.auc", "inside.recall"} <= set(expected), files
-        shown = {k: v for k, v in zip(header[3:], row[3:], strict=True) if v}
+        cells = dict(zip(header[3:], row[3:], strict=True))
+        shown = {k: v for k, v in cells.items() if v != "\u2014"}
         assert shown == expected, row[0]
+        assert set(cells) - set(shown) == set(header[3:]) - set(expected)  # each a dash
     assert "huge.acc" in header and "sgd.acc" in header and "rmsprop.acc" in header
 
 

@@ -17,6 +17,7 @@ import yaml
 from conftest import Build, Repo, copy_pipeline
 from test_registry import NO_CARD_CHECKS, Gto, blocks, columns, flat, retrain, rows, text_of
 
+DASH = "\u2014"  # a fact that holds nothing (render.EMPTY)
 CARD = """\
 ---
 ml:
@@ -120,12 +121,61 @@ def test_metrics_history_reads_the_files_each_version_declared_as_dvc_does(
         (files,) = [dvc[f"classifier@{version}"]]
         assert len(files) == 1, files  # each version declared one metrics file
         (values,) = files.values()
-        shown = {k: v for k, v in zip(header[3:], row[3:], strict=True) if v}
+        shown = {k: v for k, v in zip(header[3:], row[3:], strict=True) if v != DASH}
         assert shown == {k: str(v) for k, v in values.items()}, version
     # every key of every version has its column, once
     assert sorted(header[3:]) == ["accuracy", "f1.macro", "loss", "test.n"]
     page = text_of(site.build.page("card"))
     assert "not in git" not in page
+
+
+def test_a_metric_a_version_lacks_is_a_dash_saying_why(moved_metrics: MovedMetrics) -> None:
+    """A metric that a version's metrics files do not hold (``dvc metrics show --all-tags``
+    has no such key for it) is a dash whose tooltip says so, never a blank cell."""
+    site = moved_metrics
+    dvc = dvc_metrics(site.repo)
+    (table,) = blocks(site.build.page("card"), "ml-metrics-history")
+    header, *body = columns(table)
+    lacking = 0
+    for row in body:
+        version = row[0]
+        (held,) = dvc[f"classifier@{version}"].values()
+        for key, cell in zip(header[3:], row[3:], strict=True):
+            assert (cell == DASH) == (key not in held), (version, key, cell)
+            lacking += key not in held
+    assert lacking == 7  # f1.macro at three versions, loss and test.n at others
+    v110 = site.commits["v1.1.0"][:7]
+    cell = f'<span class="ml-empty" title="not in the metrics files declared at v1.1.0 (commit {v110}).">'
+    assert cell in table
+
+
+def test_a_version_whose_metrics_dvc_caches_is_dashes_saying_so(pipeline: Repo) -> None:
+    """Metrics DVC cached at a version (git has no copy; DVC reads them from its cache only
+    when it holds them) are dashes whose tooltip names the file and says why."""
+    gto = Gto(pipeline)
+    gto("register", "classifier", "--version", "v1.0.0")
+    gto.run()
+    dvc_yaml = pipeline.read("dvc.yaml")
+    pipeline.write(
+        "dvc.yaml", re.sub(r"- metrics\.json:\n\s+cache: false", "- metrics.json", dvc_yaml)
+    )
+    pipeline.git("rm", "-q", "--cached", "metrics.json")
+    pipeline.dvc("repro", "-q", "-f", "evaluate")  # caches it and lists it in .gitignore
+    cached = pipeline.commit("Metrics in the DVC cache", date="2024-01-15T09:00:00+00:00")
+    gto("register", "classifier", "--version", "v1.1.0")
+    gto.run()
+    assert "metrics.json" not in pipeline.git("ls-tree", "--name-only", cached).split()
+    pipeline.site({"card.md": CARD}, plugin=NO_CARD_CHECKS)
+    pipeline.commit("Docs", date="2024-01-26T09:00:00+00:00")
+    build = pipeline.build()
+    assert build.ok, build.output
+    (table,) = blocks(build.page("card"), "ml-metrics-history")
+    header, *body = columns(table)
+    by_version = {r[0]: dict(zip(header[3:], r[3:], strict=True)) for r in body}
+    assert by_version["v1.0.0"] == {"accuracy": "0.9", "loss": "0.25", "test.n": "3"}
+    assert by_version["v1.1.0"] == dict.fromkeys(["accuracy", "loss", "test.n"], DASH)
+    why = f"metrics.json: cached by DVC, not kept in git at v1.1.0 (commit {cached[:7]})."
+    assert table.count(f'<span class="ml-empty" title="{why}">&#8212;</span>') == 3
 
 
 def test_metrics_history_names_the_files_read_when_they_moved(
@@ -163,7 +213,8 @@ def test_a_version_whose_dvc_yaml_cannot_be_read_says_so_naming_the_commit(
     header, *body = columns(table)
     by_version = {r[0]: dict(zip(header[3:], r[3:], strict=True)) for r in body}
     assert by_version["v1.1.0"]["accuracy"] == "0.9"
-    assert set(by_version["v1.0.0"].values()) == {""}
+    assert set(by_version["v1.0.0"].values()) == {DASH}
+    assert f'title="not known at v1.0.0 (commit {broken[:7]}): dvc.yaml at commit' in table
     notes = [text_of(n) for n in re.findall(r'<p class="ml-note">(.*?)</p>', page, re.S)]
     assert any(
         n.startswith(f"v1.0.0: dvc.yaml at commit {broken[:7]} is not valid YAML") for n in notes

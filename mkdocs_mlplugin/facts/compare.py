@@ -252,6 +252,7 @@ class Revisions:
                     dict(at.values),
                     cached=set(at.cached),
                     problems=list(at.problems),
+                    unreadable=set(at.unreadable),
                     unresolved={"metrics": dict(at.unresolved), "params": {}},
                 )
                 for c, at in found.items()

@@ -185,6 +185,7 @@ class MetricsAt:
 
     values: dict[str, dict[str, Any] | None] = dataclasses.field(default_factory=dict)
     cached: set[str] = dataclasses.field(default_factory=set)  # DVC-cached: not in git
+    unreadable: set[str] = dataclasses.field(default_factory=set)  # in git, cannot be read
     problems: list[str] = dataclasses.field(default_factory=list)  # what could not be read
     # dvc.yaml files whose metrics only DVC's resolver tells, and why it could not: their
     # metrics are not known, so no table of this commit's metrics is whole
@@ -300,6 +301,7 @@ def metrics_at(
             data = parse_at(blob, file, commit)
         except FindingError as exc:
             at.problems.append(exc.finding.message)
+            at.unreadable.add(file)
             continue
         at.values[file] = flatten(data) if isinstance(data, dict) else {}
     return found

@@ -15,6 +15,7 @@ the caller gives.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from mkdocs_mlplugin import render
 from mkdocs_mlplugin.checks.pipeline import STALE, UNVERIFIABLE
@@ -313,13 +314,12 @@ def metrics_history(
             v.version,
             [", ".join(v.stages), render.Hash(v.commit[:7], v.commit)]
             + [
-                compare.changed(row, label, (cells[i + 1], at[i + 1][0].version))
-                if label in row and i + 1 < len(at)
-                else (render.Value(row[label]) if label in row else "")
+                _history_cell(row, label, m, f"{v.version} (commit {v.commit[:7]})", before)
                 for label in metrics
             ],
         )
-        for i, ((v, _), row) in enumerate(zip(at, cells, strict=True))
+        for i, ((v, m), row) in enumerate(zip(at, cells, strict=True))
+        for before in [(cells[i + 1], at[i + 1][0].version) if i + 1 < len(at) else None]
     ]
     labels = ["Stages", "Commit", *(render.Key(label) for label in metrics)]
     lines = out.table(*render.across("Version", labels, columns), "ml-metrics-history")
@@ -351,6 +351,21 @@ def metrics_history(
         notes.extend(f"{v.version}: {problem}" for problem in m.problems)
     lines += [out.note(note) for note in notes]
     return lines
+
+
+def _history_cell(
+    row: dict[str, Any],
+    label: str,
+    m: MetricsAt,
+    at: str,
+    before: tuple[dict[str, Any], str] | None,
+) -> Any:
+    """The cell of metric LABEL in the metrics-history ROW of the version AT (M: what was
+    read there): its value, with the change from the version BEFORE it, if any; a dash saying
+    why when the version has no such metric."""
+    if label not in row:
+        return compare.missing_metric(m.values, m.cached, m.unreadable, m.problems, at)
+    return compare.changed(row, label, before) if before else render.Value(row[label])
 
 
 def _is(items: list[str]) -> str:

@@ -217,6 +217,35 @@ def changed(row: dict[str, Any], label: str, previous: tuple[dict[str, Any], str
     return render.Changed(value, compare.signed(change), f"change from {version}")
 
 
+def missing_metric(
+    files: dict[str, dict[str, Any] | None],
+    cached: set[str],
+    unreadable: set[str],
+    problems: list[str],
+    at: str,
+) -> render.Empty:
+    """The cell of a metric that FILES (metrics file -> its values, None: not read) do not
+    hold AT a revision: a dash saying why, naming each file that was not read (CACHED by DVC,
+    UNREADABLE, or not in git), which may have held it, else the first of the PROBLEMS met
+    reading the revision (a dvc.yaml that cannot be read declares no files)."""
+    unread = [f for f, values in files.items() if values is None]
+    if not unread:
+        if problems:
+            return render.Empty(f"not known at {at}: {problems[0]}")
+        return render.Empty(f"not in the metrics files declared at {at}.")
+    why = {
+        f: "cached by DVC, not kept in git"
+        if f in cached
+        else "cannot be read"
+        if f in unreadable
+        else "not in git"
+        for f in unread
+    }
+    if len(set(why.values())) == 1:
+        return render.Empty(f"{', '.join(unread)}: {why[unread[0]]} at {at}.")
+    return render.Empty("; ".join(f"{f}: {w}" for f, w in why.items()) + f" at {at}.")
+
+
 def metric_cells(rows: list[dict[str, dict[str, Any] | None]]) -> list[dict[str, Any]]:
     """Each of ROWS (metrics file -> its flattened values, None: unreadable) as column label
     -> value: a key is its own column, whichever file held it (metrics files move between

@@ -21,7 +21,7 @@ from mkdocs_mlplugin.facts.compare import Snapshot
 from mkdocs_mlplugin.facts.experiments import Experiment, Experiments
 from mkdocs_mlplugin.facts.site import PageFacts, SiteFacts
 from mkdocs_mlplugin.findings import Finding
-from mkdocs_mlplugin.pages.compare import metric_cells, not_known
+from mkdocs_mlplugin.pages.compare import metric_cells, missing_metric, not_known
 from mkdocs_mlplugin.pages.references import Reference
 from mkdocs_mlplugin.pages.values import format_date, unanswered
 
@@ -177,12 +177,9 @@ def _shown(value: Any) -> str:
 def _metric(values: dict[str, Any], label: str, snap: Snapshot, commit: str) -> Any:
     if label in values:
         return render.Value(values[label])
-    unread = [f for f, v in snap.metrics.items() if v is None]
-    if unread:
-        cached = [f for f in unread if f in snap.cached]
-        why = "cached by DVC, not kept in git" if cached else "not in git"
-        return render.Empty(f"{', '.join(unread)}: {why} at commit {commit[:7]}.")
-    return render.Empty(f"not a metric at commit {commit[:7]}.")
+    # the snapshot's problems are its params' too: none of them says why a metric is missing
+    at = f"commit {commit[:7]}"
+    return missing_metric(snap.metrics, snap.cached, snap.unreadable, [], at)
 
 
 def experiments_manifest(site: SiteFacts) -> list[dict[str, Any]] | None:
