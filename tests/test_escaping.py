@@ -24,7 +24,7 @@ import markdown
 import pytest
 import yaml
 from conftest import Repo
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from jinja2 import nodes
 from mkdocs.theme import Theme
@@ -636,6 +636,7 @@ REFUSING = [
 
 @settings(max_examples=3000, deadline=None)
 @given(MARKDOWN_PIECES, st.sampled_from(REFUSING), MARKDOWN_PIECES)
+@example(["`"], "`x` [a](M) `y`", [])  # Python-Markdown 3.11 pairs '``' with the '`' after x
 def test_check_converts_every_page_whose_facts_a_conversion_may_refuse(
     before: list[str], refusing: str, after: list[str]
 ) -> None:

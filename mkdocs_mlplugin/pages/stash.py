@@ -40,10 +40,6 @@ _DIGIT, _BASE = 0xE100, 0x1000  # digits of the index: U+E100..U+F0FF
 _DESTINATION = re.compile(r"\]\s*\(")
 # raw HTML before a token: a tag, a comment, a declaration, a processing instruction
 _RAW_HTML = re.compile("<[A-Za-z/!?]")
-_NOT_A_TAG = re.compile("<[!?]")
-# a code span: a run of backticks not escaped, up to the next run as long, across the lines of
-# a paragraph
-_CODE_SPAN = re.compile(r"(?<![\\`])(`+)(?!`).+?(?<!`)\1(?!`)", re.DOTALL)
 
 
 class Source(NamedTuple):
@@ -133,28 +129,22 @@ class Stash:
     def may_stand_in_markup(self, markdown: str) -> bool:
         """Whether a token of MARKDOWN may stand in a tag once converted, where only converting
         the page tells whether its value is refused. Decided from the Markdown, erring towards
-        yes: in raw HTML (read from the page's start as a browser reads HTML; a comment, a
-        declaration or an element of raw text before a token is a yes), or after a link's
-        destination, a reference definition or an attribute list's brace on its line (or a
-        destination at the end of the line before), code spans aside."""
+        yes: raw HTML anywhere before a token (Python-Markdown does not read it as a browser
+        does), a link's or an image's destination or a reference definition not closed before
+        it in its paragraph, an attribute list's brace not closed before it on its line. Code
+        spans are read as the rest: a '{' or '](' in one counts unless closed before the fact
+        (where a code span ends depends on Python-Markdown's version)."""
         if _OPEN not in markdown:
             return False
         positions = [m.start() for m in self.pattern.finditer(markdown)]
         if not positions:
             return False
-        last = positions[-1]
-        if _RAW_HTML.search(markdown, 0, last):
-            if _RAW_TEXT.search(markdown, 0, last) or _NOT_A_TAG.search(markdown, 0, last):
-                return True  # what Markdown makes of them, converting tells
-            if any(place is not None for place in contexts(markdown, positions)):
-                return True
-        spans = _outside_code(markdown)
+        if _RAW_HTML.search(markdown, 0, positions[-1]):
+            return True
         for pos in positions:
             line = markdown.rfind("\n", 0, pos) + 1
-            previous = markdown.rfind("\n", 0, max(line - 1, 0)) + 1
-            if _opens_attribute(spans[line:pos]) or (
-                line and _opens_attribute(spans[previous:line])
-            ):
+            paragraph = markdown.rfind("\n\n", 0, pos) + 1  # a blank line with spaces: wider
+            if _in_destination(markdown[paragraph:pos]) or _in_braces(markdown[line:pos]):
                 return True
         return False
 
@@ -427,25 +417,16 @@ def _tag(text: str, lt: int) -> tuple[int, list[Place], str]:
     return n, places, name
 
 
-def _outside_code(markdown: str) -> str:
-    """MARKDOWN with its code spans blanked (in each paragraph, across its lines), every other
-    character where it was."""
-    out: list[str] = []
-    end = 0
-    for paragraph in re.finditer(r"(?:[^\n]*\S[^\n]*(?:\n|\Z))+", markdown):
-        out.append(markdown[end : paragraph.start()])
-        text = paragraph.group(0)
-        out.append(_CODE_SPAN.sub(lambda m: " " * len(m.group(0)), text) if "`" in text else text)
-        end = paragraph.end()
-    out.append(markdown[end:])
-    return "".join(out)
-
-
-def _opens_attribute(text: str) -> bool:
-    """Whether what follows TEXT (a line's start, code spans blanked) goes into an attribute:
-    a link's or an image's destination not closed yet (a ')' after its '(' ends it, or leaves
-    no scheme to what follows), a reference definition, an attribute list not closed yet."""
-    if "]:" in text or text.rfind("{") > text.rfind("}"):
+def _in_destination(text: str) -> bool:
+    """Whether what follows TEXT (from its paragraph's start) is in a link's or an image's
+    destination (a ')' after its '(' ends it, or leaves no scheme to what follows) or in a
+    reference definition."""
+    if "]:" in text:
         return True
     opened = [m.end() for m in _DESTINATION.finditer(text)]
     return bool(opened) and ")" not in text[opened[-1] :]
+
+
+def _in_braces(text: str) -> bool:
+    """Whether what follows TEXT (from its line's start) is in an attribute list."""
+    return text.rfind("{") > text.rfind("}")
