@@ -1046,8 +1046,9 @@ def _by_dvc(
     except ImportError as exc:
         raise FindingError(without_dvc(exc, shown, text, keys, "resolves")) from None
 
+    made = repo()  # reads .dvc/config: its own finding, if refused
     try:
-        resolver = DataResolver(repo(), str(directory), data)
+        resolver = DataResolver(made, str(directory), data)
         stages = resolver.resolve().get("stages") or {}  # None in a file with no stages
         artifacts = resolver.resolve_artifacts() or {}
         metrics = resolver.resolve_metrics() or []
