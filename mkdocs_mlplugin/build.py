@@ -855,7 +855,8 @@ class Build:
                 self.findings.append(problem)
                 marker = render.missing(written, problem.message)
                 rendered.append(stash.token(marker, written))
-                plain.append(MARKDOWN.missing(written, problem.message))
+                if hub:
+                    plain.append(MARKDOWN.missing(written, problem.message))
                 refs.append({"line": problem.line, "ref": written, "value": None})
                 continue
             ref, site = self._answering(ref, facts)
@@ -877,14 +878,16 @@ class Build:
                     html, value, label, shown = self._inline(ref, facts, site)
                     source = Source(facts.src, ref.line, ref.text)
                     rendered.append(stash.token(html, value, source))
-                    plain.append(MARKDOWN.inline(value, label))
+                    if hub:
+                        plain.append(MARKDOWN.inline(value, label))
                     refs.append({"line": ref.line, "ref": label, "value": shown})
             except FindingError as exc:
                 self.findings.append(exc.finding)
                 marker = render.missing(ref.text, exc.finding.message)
                 source = Source(facts.src, ref.line, ref.text)
                 rendered.append(stash.token(marker, ref.text, source))
-                plain.append(MARKDOWN.missing(ref.text, exc.finding.message))
+                if hub:
+                    plain.append(MARKDOWN.missing(ref.text, exc.finding.message))
                 refs.append({"line": ref.line, "ref": ref.label(), "value": None})
         self.findings.extend(notes)
         result = references.replace(markdown, matches, rendered)
