@@ -65,3 +65,59 @@ def test_a_directory_plot_dvc_caches_and_nobody_pulled_is_missing(empty_repo: Re
     page = build.page("")
     assert page.count("ml-missing") >= 2
     assert "<svg" not in page.split("<article", 1)[1]
+
+
+def test_a_directory_plot_at_a_past_revision_lists_that_revision_s_files_from_git(
+    empty_repo: Repo,
+) -> None:
+    """At v1 git keeps results/train/plots/metrics (``cache: false``); since, the stage caches
+    all of results/train and this clone has not pulled it. ``{ml plots DIR versions=v1}`` draws
+    v1's files from git, as ``dvc plots diff v1`` does, not 'not in git at commit'."""
+    repo = empty_repo
+    repo.dvc("init", "-q")
+    repo.write("src/train.py", TRAIN.replace('"results/plots', '"results/train/plots'))
+    repo.write(
+        "dvc.yaml",
+        f"""
+        stages:
+          train:
+            cmd: {sys.executable} src/train.py
+            deps: [src/train.py]
+            outs:
+              - results/train/plots/metrics:
+                  cache: false
+        plots:
+          - results/train/plots/metrics:
+              x: step
+        """,
+    )
+    repo.dvc("repro", "-q")
+    repo.site({"index.md": "# Plots\n\n{ml plots results/train/plots/metrics versions=v1}\n"})
+    repo.commit("Train, curves in git", date="2024-02-01T10:00:00+00:00")
+    repo.git("tag", "v1")
+    dvc_yaml = repo.read("dvc.yaml").replace(
+        "      - results/train/plots/metrics:\n          cache: false\n", "      - results/train\n"
+    )
+    repo.write("dvc.yaml", dvc_yaml)
+    repo.git("rm", "-r", "-q", "--cached", "results/train")
+    repo.dvc("repro", "-q")
+    repo.commit("Train, results cached", date="2024-02-02T10:00:00+00:00")
+    assert repo.git("ls-tree", "-r", "--name-only", "HEAD", "results") == "results/.gitignore"
+    shutil.rmtree(repo.path / "results")
+    shutil.rmtree(repo.path / ".dvc" / "cache")
+
+    theirs = json.loads(repo.dvc("plots", "diff", "v1", "--json"))
+    drawn = {
+        path for path, entries in theirs["data"].items() for e in entries if "v1" in e["revisions"]
+    }
+    v1_files = {"results/train/plots/metrics/eval.tsv", "results/train/plots/metrics/train.tsv"}
+    assert drawn == v1_files
+
+    build = repo.build()
+    assert build.ok, build.output
+    assert "not in git at commit" not in build.output
+    page = build.page("").split("<article", 1)[1]
+    assert "ml-missing" not in page
+    figures = [chunk.split('"', 1)[0] for chunk in page.split('data-plot="')[1:]]
+    assert set(figures) == v1_files
+    assert page.count("<svg") >= 2

@@ -122,6 +122,7 @@ class Revisions:
         self._snapshots: dict[str, Snapshot] = {}  # commit -> its metrics and params
         self._workspace: Snapshot | None = None
         self._plots: dict[str, list[PlotDefinition]] = {}  # commit -> the plots declared there
+        self._trees: dict[tuple[str, ...], dict[str, list[str]]] = {}  # plot ids listed at a commit
         # parsed once per text: (dvc.yaml, its text) -> the params it declares (and, for one
         # only DVC's resolver reads, per commit: the values its stages take from vars files);
         # (params file, its text) -> its data
@@ -370,6 +371,31 @@ class Revisions:
             found += written_plots(root, dvcfile, data, text, written, shown)
         with self._lock:
             return self._plots.setdefault(commit, found)
+
+    def unpack_at(self, commit: str) -> Callable[[list[str]], dict[str, list[str]]]:
+        """A lister of what plot ids (project-relative paths) are at COMMIT, as DVC's
+        ``unpack_if_dir`` reads them with that revision's file system: path -> the files git
+        keeps below it (a directory), or [path] (a file, or a path git has not). One ``git
+        ls-tree`` per commit and set of paths, kept for the build."""
+
+        def unpack(paths: list[str]) -> dict[str, list[str]]:
+            key = (commit, *sorted(set(paths)))
+            with self._lock:
+                known = self._trees.get(key)
+            if known is None:
+                wanted = key[1:]
+                listed = self.repo.tree_files(commit, [self.prefix + p for p in wanted])
+                names = [n[len(self.prefix) :] for n in listed]
+                known = {}
+                for path in wanted:
+                    # sorted as the work tree's listing is (``plots._unpack``): by components
+                    inside = [n for n in names if n.startswith(path + "/")]
+                    known[path] = sorted(inside, key=lambda n: n.split("/")) or [path]
+                with self._lock:
+                    self._trees[key] = known
+            return known
+
+        return unpack
 
     def outputs(self, side: Side) -> dict[str, tuple[str | None, int | None]]:
         """Every output DVC caches that the dvc.lock and .dvc files of SIDE record, as ``dvc

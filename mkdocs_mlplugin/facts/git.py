@@ -39,6 +39,8 @@ _ENV = {
 # A commit's Co-authored-by: values, one a line: unfolded, a trailer value holds no line break
 _CO_AUTHORS = "%(trailers:key=Co-authored-by,valueonly,unfold,separator=%x0a)"
 _OPTIONS = ("-c", "protocol.allow=never")
+#: the most files ``tree_files`` lists: a plot directory holds a handful
+TREE_FILES = 10_000
 # git log keeps up to 96 MB of unpacked delta bases by default; at 20,000 commits that cache is
 # most of its memory and, capped at 8 MB, gives the same output in about the same time.
 _LOG_MEMORY = ("-c", "core.deltaBaseCacheLimit=8m")
@@ -263,6 +265,25 @@ class GitRepo:
         the git root: "" or "sub/dir/"."""
         base = below.resolve().relative_to(self.root).as_posix()
         return "" if base == "." else base + "/"
+
+    def tree_files(self, commit: str, paths: list[str]) -> list[str]:
+        """The regular files git keeps at COMMIT that are PATHS or lie below them (paths from
+        the git root, taken literally), from one ``git ls-tree -r -z``; symbolic links and
+        submodules left out, as a work tree's listing leaves them; at most TREE_FILES."""
+        if not paths:
+            return []
+        listed = self.run(
+            "ls-tree", "-r", "-z", "--end-of-options", commit, "--", *paths,
+            options=("--literal-pathspecs",),
+        )  # fmt: skip
+        found = []
+        for entry in listed.split(b"\x00"):
+            meta, tab, name = entry.partition(b"\t")
+            if tab and meta.split(b" ")[:2] in ([b"100644", b"blob"], [b"100755", b"blob"]):
+                found.append(name.decode("utf-8", "surrogateescape"))
+                if len(found) >= TREE_FILES:
+                    break
+        return found
 
     def blobs(self, specs: list[str]) -> dict[str, bytes | None]:
         """The contents of ``REV:PATH`` specs, all from one ``git cat-file --batch``;

@@ -1,4 +1,4 @@
-"""The plots a DVC project declares, and their data read from the work tree.
+"""The plots a DVC project declares, and their data read from the work tree or from git.
 
 Where this sits: ``facts.dvc`` keeps each plot definition as a dvc.yaml writes it (top-level
 ``plots:`` entries and the stages' plots outputs); ``plots`` turns them into the plots
@@ -66,12 +66,30 @@ class PlotData:
     problems: list[Finding]
 
 
-def plots(project: Project, definitions: list[PlotDefinition] | None = None) -> list[Plot]:
+#: a lister of plot ids at a past revision: paths -> the files each stands for (see
+#: ``Revisions.unpack_at``)
+Unpack = Callable[[list[str]], dict[str, list[str]]]
+
+
+def plots(
+    project: Project, definitions: list[PlotDefinition] | None = None, unpack: Unpack | None = None
+) -> list[Plot]:
     """Every plot of PROJECT, in the order ``dvc plots show`` lists them; of DEFINITIONS
-    (another revision's, see ``Revisions.plot_definitions``) when given."""
+    (another revision's, see ``Revisions.plot_definitions``) when given, an id that is a
+    directory then unpacked by UNPACK (that revision's files, as git keeps them), not from the
+    work tree."""
     by_config: dict[str, dict[str, tuple[str, dict[str, Any], str, int | None, str | None]]] = {}
-    for definition in project.plots if definitions is None else definitions:
-        for plot_id, props, folder in _resolve(project, definition):
+    chosen = project.plots if definitions is None else definitions
+    files: Callable[[str], list[str]] = functools.partial(_unpack, project)
+    if unpack is not None:
+        paths = [_id_path(d) for d in chosen if not isinstance(d.props.get("y"), dict)]
+        listed = unpack([p for p in paths if project.contains(p) and not p.startswith("../")])
+
+        def files(path: str) -> list[str]:
+            return listed.get(path) or [path]
+
+    for definition in chosen:
+        for plot_id, props, folder in _resolve(definition, files):
             config = definition.dvcfile
             by_config.setdefault(plot_id, {})[config] = (
                 plot_id,
@@ -90,20 +108,26 @@ def plots(project: Project, definitions: list[PlotDefinition] | None = None) -> 
     return result
 
 
+def _id_path(definition: PlotDefinition) -> str:
+    """The plot id of DEFINITION as a path from the project's root."""
+    directory = posixpath.dirname(definition.dvcfile)
+    return posixpath.normpath(posixpath.join(directory, definition.id))
+
+
 def _resolve(
-    project: Project, definition: PlotDefinition
+    definition: PlotDefinition, files: Callable[[str], list[str]]
 ) -> list[tuple[str, dict[str, Any], str | None]]:
     """(plot id, props, the directory it was found in or None) of DEFINITION as DVC's
     ``_resolve_definitions`` gives them: an id that is a path is taken from the project's root
-    (a directory stands for each file in it); an id whose ``y`` names files keeps its name,
-    and the files of ``x`` and ``y`` are made project-relative."""
+    (a directory stands for each file in it, as FILES lists them); an id whose ``y`` names
+    files keeps its name, and the files of ``x`` and ``y`` are made project-relative."""
     props = dict(definition.props)
-    directory = posixpath.dirname(definition.dvcfile)
     if not isinstance(props.get("y"), dict):
-        path = posixpath.normpath(posixpath.join(directory, definition.id))
-        files = _unpack(project, path)
-        folder = path if files != [path] else None
-        return [(file, dict(props), folder) for file in files]
+        path = _id_path(definition)
+        found = files(path)
+        folder = path if found != [path] else None
+        return [(file, dict(props), folder) for file in found]
+    directory = posixpath.dirname(definition.dvcfile)
     for axis in ("x", "y"):
         value = props.get(axis)
         if isinstance(value, dict):

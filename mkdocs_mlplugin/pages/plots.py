@@ -67,7 +67,11 @@ def plots_block(
     versions = _versions(project, site, ref, page, sides)
     names = list(dict.fromkeys(_shown(p) for _, _, declared in versions for p in declared))
     known = {p.name for _, _, declared in versions for p in declared}
-    chosen = names if not ref.name else [ref.name] if {ref.name} & (set(names) | known) else []
+    # a directory a plot id names stands for the plots of its files, as DVC matches a target
+    # against the id a dvc.yaml writes (``dvc plots show DIR``)
+    below = f"{ref.name.rstrip('/')}/" if ref.name else ""
+    inside = [n for n in names if below and n.startswith(below)]
+    chosen = names if not ref.name else [ref.name] if {ref.name} & (set(names) | known) else inside
     if not chosen and (broken := broken_pipeline(project)) is not None:
         what = f"no plot '{ref.name}' is known" if ref.name else "no plot is known"
         raise blocked(ref, page, broken, what)
@@ -169,7 +173,13 @@ def _versions(
         except FindingError as exc:
             message = f"the plots of {side.label} cannot be read: {exc.finding.message}"
             raise unanswered(exc.finding.kind, ref, page, message) from None
-        found.append((side.written, side, plots(project, definitions)))
+        unpack = site.revisions.unpack_at(side.commit)
+        try:
+            declared = plots(project, definitions, unpack)
+        except FindingError as exc:
+            message = f"the plots of {side.label} cannot be listed: {exc.finding.message}"
+            raise unanswered(exc.finding.kind, ref, page, message) from None
+        found.append((side.written, side, declared))
     return found
 
 
@@ -414,7 +424,8 @@ def _figure(
         src, line, text = where
         notes.append(Finding("missing_value", f"'{text}': {message}", src, line))
         note = [f'<p class="ml-note">{render.text(message)}</p>']
-    try:
+    try:  # the work tree's templates at every revision, as dvc plots diff takes them (from
+        # the workspace repo's .dvc/plots: commands/plots.py passes repo.plots.templates_dir)
         chosen = template(project, _template_name(props))
     except FindingError as exc:
         message = f"plot '{name}': {exc.finding.message}"
