@@ -5,6 +5,8 @@ since CI cannot reach those projects."""
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import sys
 
 from conftest import Repo
@@ -284,3 +286,109 @@ def test_a_revision_written_as_a_commit_is_named_once(pipeline: Repo) -> None:
     assert rows(table)[0] == ["Metric", first, f"HEAD ({head})", "Change", "Change (%)"]
     report = ml(pipeline, "report", "--base", first).stdout
     assert f"| File | Metric | {first} | workspace | Change | Change (%) |" in report
+
+
+CACHED_PARAMS = {
+    "src/train.py": """\
+import json, pathlib
+out = pathlib.Path("results/train"); out.mkdir(parents=True, exist_ok=True)
+(out / "params.yaml").write_text("lr: 0.1\\nlayers: 2\\n")
+json.dump({"acc": 0.8}, open(out / "metrics.json", "w"))
+""",
+    "src/evaluate.py": """\
+import json, pathlib
+pathlib.Path("eval").mkdir(exist_ok=True)
+json.dump({"auc": 0.9}, open("eval/metrics.json", "w"))
+""",
+    "dvc.yaml": f"""\
+stages:
+  train:
+    cmd: {sys.executable} src/train.py
+    deps: [src/train.py]
+    outs: [results/train]
+  evaluate:
+    cmd: {sys.executable} src/evaluate.py
+    deps: [src/evaluate.py, results/train]
+    params:
+      - results/train/params.yaml:
+          - lr
+    metrics:
+      - eval/metrics.json:
+          cache: false
+metrics:
+  - results/train/metrics.json
+  - dvclive/metrics.json
+""",
+}
+
+
+def notes_of(page: str) -> list[str]:
+    return [text_of(n) for n in re.findall(r'<p class="ml-note">(.*?)</p>', page, re.S)]
+
+
+def test_comparison_notes_say_what_concerns_them_and_how_dvc_keeps_each_file(
+    empty_repo: Repo,
+) -> None:
+    """A training stage whose cached output results/train holds the params file the next
+    stage reads (results/train/params.yaml) and a metrics file dvc.yaml lists; a declared
+    metrics file nothing writes (dvclive/metrics.json); a clone that did not pull. The
+    metrics-diff noted the params file, the params-diff called it 'not in git' at v1 (DVC
+    caches it there), the work tree's note asked '(DVC-tracked and not pulled?)' of an output
+    dvc.lock records, and the metrics file nobody keeps had no note at all."""
+    repo = empty_repo
+    repo.dvc("init", "-q")
+    for path, text in CACHED_PARAMS.items():
+        repo.write(path, text)
+    repo.dvc("repro", "-q")
+    pages = {"metrics.md": "{ml metrics-diff v1}\n", "params.md": "{ml params-diff v1}\n"}
+    repo.site(pages, plugin={"checks": {"stale_pipeline": "info"}})  # not pulled: stale
+    v1 = repo.commit("Train and evaluate", date="2024-02-01T10:00:00+00:00")
+    repo.git("tag", "v1")
+    assert "results/train/params.yaml" not in repo.git("ls-tree", "-r", "--name-only", "v1")
+    shutil.rmtree(repo.path / "results")  # a clone that did not pull
+    shutil.rmtree(repo.path / ".dvc" / "cache")
+    metrics = json.loads(repo.dvc("metrics", "diff", "v1", "--all", "--json"))
+    params = json.loads(repo.dvc("params", "diff", "v1", "--json"))
+    assert set(metrics) == {"eval/metrics.json"}  # what DVC can read on both sides
+    assert params == {}
+
+    build = repo.build()
+    assert build.ok, build.output
+    at = f"v1 ({v1[:7]})"
+    shown_metrics = notes_of(build.page("metrics"))
+    shown_params = notes_of(build.page("params"))
+    assert not [n for n in shown_metrics if "params" in n], shown_metrics
+    assert not [n for n in shown_params if "metrics" in n], shown_params
+    assert not [n for n in shown_metrics + shown_params if "?" in n or "not in git" in n]
+    assert (
+        f"metrics file results/train/metrics.json is DVC-tracked at {at}: DVC keeps it in its "
+        "cache and git has no copy"
+    ) in " ".join(shown_metrics)
+    assert (
+        f"metrics file dvclive/metrics.json is declared at {at}, but neither git nor DVC keeps "
+        "it there (no stage caches it), so the diff cannot show it."
+    ) in shown_metrics
+    assert (
+        "metrics file results/train/metrics.json is not in the workspace, so the diff cannot "
+        "show it: it is DVC-tracked (an output of stage 'train', its hash recorded in "
+        "dvc.lock) and not pulled: run 'dvc pull' before the build, or track it in git with "
+        "'cache: false'."
+    ) in shown_metrics
+    assert (
+        "metrics file dvclive/metrics.json is not in the workspace, so the diff cannot show "
+        "it: no stage or .dvc file produces it."
+    ) in shown_metrics
+    assert (
+        f"params file results/train/params.yaml is DVC-tracked at {at}: DVC keeps it in its "
+        "cache and git has no copy, so the diff cannot show it (not compared); declare the "
+        "output holding it with 'cache: false' to keep it in git."
+    ) in shown_params
+    assert (
+        "params file results/train/params.yaml is not in the workspace, so the diff cannot "
+        "show it: it is DVC-tracked (an output of stage 'train'"
+    ) in " ".join(shown_params)
+
+    report = json.loads(ml(repo, "report", "--base", "v1", "--format", "json").stdout)
+    assert report["notes"]["metrics"] == [n for n in shown_metrics if n.startswith("metrics")]
+    assert report["notes"]["params"] == [n for n in shown_params if n.startswith("params")]
+    assert report["params"] == []

@@ -198,9 +198,9 @@ def test_metrics_dvc_caches_and_nobody_pulled_are_said_unread_under_metrics(
         f"metrics file metrics.json is DVC-tracked at HEAD ({head}): DVC keeps it in its "
         "cache and git has no copy, so the diff cannot show it (not compared); declare the "
         "metrics with 'cache: false' to keep them in git.",
-        "metrics file metrics.json is not in the workspace (DVC-tracked and not pulled?), so "
-        "the diff cannot show it: run 'dvc pull' before the build, or track it in git with "
-        "'cache: false'.",
+        "metrics file metrics.json is not in the workspace, so the diff cannot show it: it is "
+        "DVC-tracked (an output of stage 'evaluate', its hash recorded in dvc.lock) and not "
+        "pulled: run 'dvc pull' before the build, or track it in git with 'cache: false'.",
     ]
     assert record["notes"] == {"metrics": unread, "params": []}
 

@@ -30,6 +30,8 @@ from mkdocs_mlplugin.facts.dvc import (
     PIPELINE_FILE,
     PlotDefinition,
     Project,
+    cached_outs,
+    in_outs,
     needs_resolving,
     reads_vars_files,
     resolve_written,
@@ -95,9 +97,15 @@ class Snapshot:
 
     metrics: dict[str, dict[str, Any] | None] = dataclasses.field(default_factory=dict)
     params: dict[str, dict[str, Any] | None] = dataclasses.field(default_factory=dict)
-    cached: set[str] = dataclasses.field(default_factory=set)  # metrics cached by DVC, not in git
-    problems: list[str] = dataclasses.field(default_factory=list)  # what could not be read
+    # metrics and params files DVC caches at that commit (outputs, or inside one): not in git
+    cached: set[str] = dataclasses.field(default_factory=set)
+    # what could not be read, of the metrics and of the params (a dvc.yaml: in both)
+    problems: list[str] = dataclasses.field(default_factory=list)
+    param_problems: list[str] = dataclasses.field(default_factory=list)
     unreadable: set[str] = dataclasses.field(default_factory=set)  # there, but cannot be read
+    # in the work tree: each metrics or params file that is not there -> why, as the DVC
+    # files tell (DVC-tracked and not pulled, a stage that has not run, nothing makes it)
+    absent: dict[str, str] = dataclasses.field(default_factory=dict)
     # "metrics" / "params" -> the dvc.yaml files whose metrics or params only DVC's resolver
     # tells, and why it could not: those are not known, so no such table of it is whole
     unresolved: dict[str, dict[str, str]] = dataclasses.field(
@@ -128,6 +136,7 @@ class Revisions:
         # (params file, its text) -> its data
         self._declared: dict[tuple[Any, ...], Declared] = {}
         self._params: dict[tuple[str, bytes], Any] = {}
+        self._outs: dict[tuple[str, bytes], set[str]] = {}  # (dvc.yaml, its text) -> cached outs
         # the lines of a diff block and its diff by file, by what it compares and how: pages that
         # show the same comparison share them
         self.drawn: dict[tuple[Any, ...], tuple[list[str], dict[str, dict[str, Any]]]] = {}
@@ -253,6 +262,7 @@ class Revisions:
                     dict(at.values),
                     cached=set(at.cached),
                     problems=list(at.problems),
+                    param_problems=list(at.pipelines),
                     unreadable=set(at.unreadable),
                     unresolved={"metrics": dict(at.unresolved), "params": {}},
                 )
@@ -270,6 +280,7 @@ class Revisions:
         contents = self.blobs([f"{c}:{p}{f}" for c in snaps for f in (*pipelines, DEFAULT_PARAMS)])
         wanted: dict[str, dict[str, list[str] | None]] = {}
         vars_taken: dict[str, dict[str, dict[str, Any]]] = {}
+        outs: dict[str, set[str]] = {}  # commit -> the outputs DVC caches there
         for commit in snaps:
             declared: dict[str, list[str] | None] = {}
             wanted[commit] = declared
@@ -282,6 +293,7 @@ class Revisions:
                 except FindingError as exc:
                     snaps[commit].unresolved["params"][dvcfile] = exc.finding.message
                     continue
+                outs.setdefault(commit, set()).update(self._cached_outs(dvcfile, blob))
                 _merge(declared, params)
                 for file, taken in values.items():
                     vars_taken.setdefault(commit, {}).setdefault(file, {}).update(taken)
@@ -298,16 +310,21 @@ class Revisions:
                 blob = found[f"{commit}:{p}{file}"]
                 if blob is None:
                     snap.params[file] = None
-                    snap.problems.append(
-                        f"params file {file} is not in git at commit {commit[:7]}."
-                    )
+                    if in_outs(file, outs.get(commit, set())):
+                        snap.cached.add(file)  # the notes say so, as of a metrics file
+                    else:
+                        snap.param_problems.append(
+                            f"params file {file} is not in git at commit {commit[:7]}, and no "
+                            "stage there caches it."
+                        )
                     continue
                 if (file, blob) not in self._params:
                     try:
                         self._params[(file, blob)] = parse_at(blob, file, commit)
                     except FindingError as exc:
                         snap.params[file] = None
-                        snap.problems.append(exc.finding.message)
+                        snap.unreadable.add(file)
+                        snap.param_problems.append(exc.finding.message)
                         continue
                 snap.params[file] = select(self._params[(file, blob)], wanted[commit][file])
 
@@ -338,6 +355,18 @@ class Revisions:
             _merge(params, _top_level_params(data, dvcfile))
             self._declared[key] = ({f: k for f, k in params.items() if "${" not in f}, values)
         return self._declared[key]
+
+    def _cached_outs(self, dvcfile: str, blob: bytes) -> set[str]:
+        """The outputs DVC caches that DVCFILE (its BLOB) declares as written, each text read
+        once; foreach and matrix stages left out, as ``declared_metrics`` leaves them."""
+        key = (dvcfile, blob)
+        if key not in self._outs:
+            try:
+                data = parse_blob(blob, dvcfile, parse_yaml)
+            except FindingError:
+                data = None  # metrics_at said so already
+            self._outs[key] = cached_outs(data, dvcfile)
+        return self._outs[key]
 
     def _written(self, commit: str) -> Callable[[str], bytes | None]:
         """A reader of COMMIT's files, each read once per build (``written_at``)."""
@@ -499,10 +528,50 @@ def workspace(project: Project) -> Snapshot:
     for file in sorted(wanted):
         data = project.params.get(file)
         params[file] = None if data is None else select(data, wanted[file])
-    problems = [f"{file}: {why}" for file, why in sorted(project.unreadable.items())]
-    snap = Snapshot(dict(project.metrics), params, set(), problems, set(project.unreadable))
+    # what could not be read, each under what it concerns: a params file under params, a
+    # metrics file under metrics, a DVC file under both
+    metrics_files = set(project.metrics)
+    problems, param_problems = [], []
+    for file, why in sorted(project.unreadable.items()):
+        if file not in params:
+            problems.append(f"{file}: {why}")
+        if file not in metrics_files:
+            param_problems.append(f"{file}: {why}")
+    snap = Snapshot(
+        dict(project.metrics),
+        params,
+        problems=problems,
+        param_problems=param_problems,
+        unreadable=set(project.unreadable),
+    )
+    snap.absent = {
+        file: _absent(project, file)
+        for files in (snap.metrics, params)
+        for file, values in files.items()
+        if values is None and file not in project.unreadable
+    }
     _vars_taken(project, snap)
     return snap
+
+
+def _absent(project: Project, file: str) -> str:
+    """Why FILE, a metrics or params file of PROJECT, is not in the work tree, as its DVC
+    files tell it (said after 'not in the workspace, so the diff cannot show it: ')."""
+    found = project.owner_of(file)
+    if found is None:
+        return "no stage or .dvc file produces it"
+    owner, hashed = found
+    stage = project.stages.get(owner)
+    if stage is not None and not hashed.md5:
+        return f"stage '{owner}' has not run ('dvc repro')"
+    if not hashed.cache:
+        return f"git keeps it ('cache: false' in {owner}), and this checkout has no copy"
+    lock = posixpath.join(posixpath.dirname(stage.dvcfile), LOCK_FILE) if stage else owner
+    by = f"an output of stage '{owner}'" if stage else f"tracked by {owner}"
+    return (
+        f"it is DVC-tracked ({by}, its hash recorded in {lock}) and not pulled: run 'dvc pull' "
+        "before the build, or track it in git with 'cache: false'"
+    )
 
 
 def _vars_taken(project: Project, snap: Snapshot) -> None:

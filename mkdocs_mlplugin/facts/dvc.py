@@ -234,6 +234,27 @@ class Project:
         """The stage or .dvc file that outputs PATH exactly, with its recorded hash."""
         return self._out_index()[0].get(path)
 
+    def why_absent(self, path: str) -> str:
+        """Why PATH, which the project names, is not in the work tree, as the DVC files tell:
+        an output DVC caches and nobody pulled, a stage output not made yet, or nothing at all
+        makes it."""
+        found = self.owner_of(path)
+        if found is None:
+            return f"{path} does not exist, and no stage or .dvc file produces it."
+        owner, hashed = found
+        if not hashed.md5 and owner in self.stages:
+            return f"{path} is not in the workspace: stage '{owner}' has not run ('dvc repro')."
+        return (
+            f"{path} is DVC-tracked and not in the workspace: run 'dvc pull' before the build, "
+            "or keep it in git with 'cache: false'."
+        )
+
+    def owner_of(self, path: str) -> tuple[str, Hashed] | None:
+        """The stage or .dvc file that outputs PATH or the directory it lies in, with the
+        hash it records of that output."""
+        outer = self.containing_out(path)
+        return self.producer(path) or (self.producer(outer) if outer else None)
+
     def containing_out(self, path: str) -> str | None:
         """The tracked output directory PATH lies inside, if any (the outermost one)."""
         index = self._out_index()[0]
@@ -1484,9 +1505,23 @@ def declared_metrics(
     for metric in metrics:
         if isinstance(metric, str):
             declared.setdefault(_join(directory, metric), False)
-    # cached: the file is a cached out, or lies in one (a directory out such as 'eval')
+    return {path: in_outs(path, cached) for path in declared if "${" not in path}
+
+
+def cached_outs(data: Any, dvcfile: str) -> set[str]:
+    """The outputs (project-relative) DVC caches that the stages of DVCFILE (its parsed
+    contents DATA, as written) declare; the stages that are not valid left out."""
+    if not isinstance(data, dict):
+        return set()
     return {
-        path: path in cached or any(parent in cached for parent in ancestors(path))
-        for path in declared
-        if "${" not in path
+        out.path
+        for _, stage in written_stages(data, dvcfile)
+        if stage is not None
+        for out in stage.outs
+        if out.cache
     }
+
+
+def in_outs(path: str, outs: set[str]) -> bool:
+    """Whether PATH is one of OUTS or lies in one (a directory out such as 'eval')."""
+    return path in outs or any(parent in outs for parent in ancestors(path))

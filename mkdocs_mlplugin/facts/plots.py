@@ -216,7 +216,7 @@ def read_image(project: Project, source: str) -> bytes:
             size = os.fstat(fh.fileno()).st_size
             data = fh.read(IMAGE_MAX_BYTES + 1) if size <= IMAGE_MAX_BYTES else b""
     except Missing:
-        raise Missing(Finding("missing_value", _why_missing(project, source), source)) from None
+        raise Missing(Finding("missing_value", project.why_absent(source), source)) from None
     return checked_size(source, data, max(size, len(data)))
 
 
@@ -291,7 +291,7 @@ def read(project: Project, plot: Plot) -> PlotData:
             continue
         if suffix not in DATA_SUFFIXES and not os.path.lexists(project.root / source):
             # a directory plot (DVC lists its files) or a file not pulled: either way absent
-            result.missing[source] = _why_missing(project, source)
+            result.missing[source] = project.why_absent(source)
             continue
         if suffix not in DATA_SUFFIXES:
             result.problems.append(
@@ -307,7 +307,7 @@ def read(project: Project, plot: Plot) -> PlotData:
         try:
             text = read_text(project.root, source)
         except Missing:
-            result.missing[source] = _why_missing(project, source)
+            result.missing[source] = project.why_absent(source)
             continue
         except FindingError as exc:
             result.problems.append(exc.finding)
@@ -377,20 +377,6 @@ def parse(text: str, source: str, header: bool = True) -> Any:
                 Finding("invalid_project_file", f"{source} is not valid CSV: {exc}.", source)
             ) from None
     return parse_structured(text, suffix, source)
-
-
-def _why_missing(project: Project, source: str) -> str:
-    outer = project.containing_out(source)
-    found = project.producer(source) or (project.producer(outer) if outer else None)
-    if found is None:
-        return f"{source} does not exist, and no stage or .dvc file produces it."
-    owner, hashed = found
-    if not hashed.md5 and owner in project.stages:
-        return f"{source} is not in the workspace: stage '{owner}' has not run ('dvc repro')."
-    return (
-        f"{source} is DVC-tracked and not in the workspace: run 'dvc pull' before the build, "
-        "or keep it in git with 'cache: false'."
-    )
 
 
 def template(project: Project, name: str | None) -> tuple[str, dict[str, Any] | None]:

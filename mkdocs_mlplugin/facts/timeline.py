@@ -187,6 +187,8 @@ class MetricsAt:
     cached: set[str] = dataclasses.field(default_factory=set)  # DVC-cached: not in git
     unreadable: set[str] = dataclasses.field(default_factory=set)  # in git, cannot be read
     problems: list[str] = dataclasses.field(default_factory=list)  # what could not be read
+    # of the problems, the dvc.yaml files that could not be read: they concern params too
+    pipelines: list[str] = dataclasses.field(default_factory=list)
     # dvc.yaml files whose metrics only DVC's resolver tells, and why it could not: their
     # metrics are not known, so no table of this commit's metrics is whole
     unresolved: dict[str, str] = dataclasses.field(default_factory=dict)
@@ -275,6 +277,7 @@ def metrics_at(
             data = parse_blob(blob, shown, parse_yaml)
         except FindingError as exc:
             at.problems.append(exc.finding.message)
+            at.pipelines.append(exc.finding.message)
             continue
         resolved = None
         if isinstance(data, dict) and metrics_need_resolving(data):
@@ -289,6 +292,7 @@ def metrics_at(
             declared = declared_metrics(data, dvcfile, shown, resolved)
         except FindingError as exc:
             at.problems.append(exc.finding.message)
+            at.pipelines.append(exc.finding.message)
             continue
         for path, cached in declared.items():
             at.values.setdefault(path, None)

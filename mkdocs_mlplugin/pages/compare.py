@@ -156,17 +156,12 @@ def describe(side: Side) -> str:
 
 
 def snapshot_notes(side: Side, snap: Snapshot, what: str) -> list[str]:
-    """What could not be read at SIDE, in words."""
-    notes = kept_by_dvc(side, snap) if what == "metrics" else []
-    if what != "metrics" and side.commit is None:
-        notes += [
-            f"{file} is not in the workspace: run 'dvc pull' before the build, or track it "
-            "in git with 'cache: false'."
-            for file, values in sorted(snap.params.items())
-            if values is None
-        ]
+    """What of WHAT ("metrics" or "params") could not be read at SIDE, in words: only what
+    concerns it (a params file's trouble is no note under a metrics diff)."""
+    notes = kept_by_dvc(side, snap, what)
     notes += [f"{unknown}: {why}" for unknown, why in not_known(side.label, snap, what)]
-    notes += [f"{side.label}: {problem}" for problem in snap.problems]
+    problems = snap.problems if what == "metrics" else snap.param_problems
+    notes += [f"{side.label}: {problem}" for problem in problems]
     return notes
 
 
@@ -180,25 +175,35 @@ def not_known(label: str, snap: Snapshot, what: str) -> list[tuple[str, str]]:
     ]
 
 
-def kept_by_dvc(side: Side, snap: Snapshot) -> list[str]:
-    """Why, for each metrics file of SIDE that a diff cannot show because DVC keeps it:
-    at a commit, a file DVC caches (git has no copy; ``dvc metrics diff`` cannot load it
-    either, short of a pulled cache); in the work tree, a file that is not there."""
+def kept_by_dvc(side: Side, snap: Snapshot, what: str = "metrics") -> list[str]:
+    """Why, for each metrics (or params: WHAT) file of SIDE that a diff cannot show, it is
+    not there: at a commit, a file DVC caches (git has no copy; ``dvc metrics diff`` cannot
+    load it either, short of a pulled cache), or a metrics file declared there that neither
+    git nor DVC keeps; in the work tree, what the DVC files tell of it."""
     found = []
-    for file, values in sorted(snap.metrics.items()):
+    files = snap.metrics if what == "metrics" else snap.params
+    for file, values in sorted(files.items()):
         if values is not None or file in snap.unreadable:
             continue
         if side.commit is None:
+            why = snap.absent.get(file, "it is not there")
             found.append(
-                f"metrics file {file} is not in the workspace (DVC-tracked and not pulled?), "
-                "so the diff cannot show it: run 'dvc pull' before the build, or track it in "
-                "git with 'cache: false'."
+                f"{what} file {file} is not in the workspace, so the diff cannot show it: {why}."
             )
         elif file in snap.cached:
+            keep = (
+                "declare the metrics with 'cache: false' to keep them in git"
+                if what == "metrics"
+                else "declare the output holding it with 'cache: false' to keep it in git"
+            )
             found.append(
-                f"metrics file {file} is DVC-tracked at {side.label}: DVC keeps it in its "
-                "cache and git has no copy, so the diff cannot show it (not compared); "
-                "declare the metrics with 'cache: false' to keep them in git."
+                f"{what} file {file} is DVC-tracked at {side.label}: DVC keeps it in its "
+                f"cache and git has no copy, so the diff cannot show it (not compared); {keep}."
+            )
+        elif what == "metrics":
+            found.append(
+                f"metrics file {file} is declared at {side.label}, but neither git nor DVC "
+                "keeps it there (no stage caches it), so the diff cannot show it."
             )
     return found
 

@@ -95,7 +95,12 @@ def experiments_block(
     if not listed:
         messages.append(_none_here(exps, head, everything))
     cached = sorted(
-        {f for c, _ in order for f in snaps[c].cached if snaps[c].metrics.get(f) is None}
+        {
+            f
+            for c, _ in order
+            for f in snaps[c].cached
+            if f in snaps[c].metrics and snaps[c].metrics[f] is None
+        }
     )
     if cached:
         message = (
@@ -113,7 +118,8 @@ def experiments_block(
                 notes.append(
                     Finding("missing_value", f"'{ref.text}': {unknown}: {why}", page.src, ref.line)
                 )
-        messages += [f"{label}: {problem}" for problem in snaps[commit].problems]
+        problems = dict.fromkeys([*snaps[commit].problems, *snaps[commit].param_problems])
+        messages += [f"{label}: {problem}" for problem in problems]
     return lines + [out.note(m) for m in messages]
 
 
