@@ -392,3 +392,33 @@ def test_comparison_notes_say_what_concerns_them_and_how_dvc_keeps_each_file(
     assert report["notes"]["metrics"] == [n for n in shown_metrics if n.startswith("metrics")]
     assert report["notes"]["params"] == [n for n in shown_params if n.startswith("params")]
     assert report["params"] == []
+
+
+def test_a_params_file_the_baseline_lacks_reads_as_a_dash_in_experiments(pipeline: Repo) -> None:
+    """iterative/lstm_seq2seq's dvc.yaml lists dvclive/params.yaml (top-level ``params:``),
+    which DVCLive writes during a run: the baseline's commit lacks it, its experiments hold
+    it. ``dvc exp show`` gives the baseline no value for those params, ``dvc params diff``
+    null; the experiments table wrote 'unreadable -> 8', as if the file were there and
+    broken."""
+    pipeline.site({"index.md": "# Runs\n\n{ml experiments}\n"}, plugin={"card_sections": []})
+    with open(pipeline.path / "dvc.yaml", "a", encoding="utf-8") as fh:
+        fh.write("params:\n  - dvclive/params.yaml\n")
+    pipeline.commit("Site, DVCLive's params", date="2024-01-11T09:00:00+00:00")
+    pipeline.write("dvclive/params.yaml", "latent_dim: 8\n")
+    pipeline.dvc("exp", "save", "-q", "-n", "seq", "--include-untracked", "dvclive/params.yaml")
+    pipeline.git("reset", "-q", "--hard")
+    (pipeline.path / "dvclive" / "params.yaml").unlink()
+    said = json.loads(pipeline.dvc("params", "diff", "HEAD", "seq", "--json"))
+    assert said == {"dvclive/params.yaml": {"latent_dim": {"old": None, "new": 8}}}
+    shown = json.loads(pipeline.dvc("exp", "show", "--json"))
+    (baseline,) = [b for b in shown if b["rev"] != "workspace"]
+    base_params = baseline["data"]["params"]
+    assert "latent_dim" not in json.dumps(base_params.get("dvclive/params.yaml", {}))
+    (run,) = baseline["experiments"]
+    assert run["revs"][0]["data"]["params"]["dvclive/params.yaml"]["data"] == {"latent_dim": 8}
+    build = pipeline.build()
+    assert build.ok, build.output
+    (table,) = blocks(build.page(""), "ml-experiments")
+    by_name = {row["Experiment"]: row for row in shown_rows(table)}
+    assert by_name["seq"]["Params changed"] == "dvclive/params.yaml:latent_dim: \u2014 \u2192 8"
+    assert "unreadable" not in text_of(table)

@@ -166,17 +166,28 @@ def _none_here(exps: Experiments, head: str | None, everything: bool) -> str:
 def changed_params(base: Snapshot, snap: Snapshot) -> Any:
     """The params of SNAP that differ from BASE, as ``file:key: old -> new``."""
     items = []
-    for row in compare.diff(base.params, snap.params, False):
+    for row in compare.diff(present(base), present(snap), False):
         where = "" if row.file == DEFAULT_PARAMS else f"{row.file}:"
-        items.append(f"{where}{row.key}: {_shown(row.old)} \u2192 {_shown(row.new)}")
+        old, new = _shown(row.old, row.file, base), _shown(row.new, row.file, snap)
+        items.append(f"{where}{row.key}: {old} \u2192 {new}")
     return render.Items(", ".join(items)) if items else ""
 
 
-def _shown(value: Any) -> str:
-    """A param's value on one side of a change; a dash where that side has none (DVC's null,
-    shown as a dash by its tables and by params-diff here)."""
-    if value is compare.UNKNOWN:
-        return "unreadable"
+def present(snap: Snapshot) -> dict[str, dict[str, Any] | None]:
+    """The params of SNAP by file, a file that is not there (neither in git nor cached by DVC)
+    holding none: its params are absent (DVC's null, a dash), not unknown; None only for a
+    file that is there and cannot be read, or that DVC caches."""
+    return {
+        file: {} if values is None and file not in snap.unreadable | snap.cached else values
+        for file, values in snap.params.items()
+    }
+
+
+def _shown(value: Any, file: str, snap: Snapshot) -> str:
+    """A param's value on one side (SNAP) of a change; a dash where that side has none (DVC's
+    null, shown as a dash by its tables and by params-diff here)."""
+    if value is compare.UNKNOWN:  # FILE is there and cannot be read, or DVC caches it
+        return "cached by DVC" if file in snap.cached else "unreadable"
     return "\u2014" if value is None else render.literal(value)
 
 
@@ -200,7 +211,7 @@ def experiments_manifest(site: SiteFacts) -> list[dict[str, Any]] | None:
     for e in listed:
         base, snap = snaps[e.baseline], snaps[e.commit]
         params: dict[str, dict[str, Any]] = {}
-        for row in compare.diff(base.params, snap.params, False):
+        for row in compare.diff(present(base), present(snap), False):
             params.setdefault(row.file, {})[row.key] = row.as_dict()
         found.append(
             {
