@@ -1385,12 +1385,12 @@ class Build:
         """The full SHA of the commit SHA (hexadecimal, checked) names, or None."""
         if sha not in self._commits:
             repo = self.repo
-            found = (
-                repo.try_run("rev-parse", "--verify", "--quiet", f"{sha}^{{commit}}")
-                if repo
-                else None
-            )
-            self._commits[sha] = found or None
+            try:
+                found = self.reader.commit(repo, sha) if repo else None
+            except FindingError as exc:
+                self.findings.add(exc.finding)
+                found = None
+            self._commits[sha] = found
         return self._commits[sha]
 
     def _pipeline_file(self) -> File | None:

@@ -4,10 +4,13 @@ record's links:, checked against git, GTO and DVC and rendered as real links; re
 from __future__ import annotations
 
 import re
+from collections import Counter
 from html import unescape
+from pathlib import Path
 
 import pytest
 from conftest import Repo
+from test_git import traced_build
 
 from mkdocs_mlplugin.checks import records
 
@@ -338,3 +341,35 @@ def test_a_file_inside_a_tracked_directory_links_to_the_directory(pipeline: Repo
     # outside any tracked directory, a path still gets its "did you mean"
     built = build(pipeline, pages | {"notes.md": "# N\n\n[x](data:evl/metrics.json)\n"})
     assert "no stage or .dvc file outputs 'evl/metrics.json'." in built.output
+
+
+def test_commit_links_ask_one_git_whatever_their_number(pipeline: Repo, tmp_path: Path) -> None:
+    """Every commit: link of a build is answered by the build's one git cat-file, as git
+    rev-parse --verify answers it (a short or full id of a commit, an unknown one, an id
+    shorter than git can tell apart): one git process for them all."""
+    shas = []
+    for n in range(6):
+        pipeline.write(f"notes/{n}.txt", f"{n}\n")
+        pipeline.commit(f"Note {n}", date=f"2024-01-2{n}T00:00:00+00:00")
+        shas.append(pipeline.git("rev-parse", "HEAD"))
+    tree = pipeline.git("rev-parse", "HEAD^{tree}")
+    listed = [f"[c{n}](commit:{sha[: 7 + n]})" for n, sha in enumerate(shas)]
+    page = "# Notes\n\n" + ", ".join(listed) + f", [x](commit:{'0' * 12}), [t](commit:{tree})\n"
+    url = "https://github.com/acme/reviews"
+    checks = {"broken_link": "warn"}
+
+    pipeline.site({"index.md": "# Home\n", "notes.md": "# Notes\n\nNone.\n"}, repo_url=url)
+    pipeline.commit("Pages", date="2024-02-01T00:00:00+00:00")
+    _, plain = traced_build(pipeline, tmp_path / "plain.trace")
+    pipeline.site({"index.md": "# Home\n", "notes.md": page}, {"checks": checks}, repo_url=url)
+    pipeline.commit("Links", date="2024-02-02T00:00:00+00:00")
+    built, linked = traced_build(pipeline, tmp_path / "linked.trace")
+
+    html = built.page("notes")
+    for sha in shas:
+        assert f'href="{url}/commit/{sha}"' in html
+        assert pipeline.git("rev-parse", "--verify", "--quiet", f"{sha[:7]}^{{commit}}") == sha
+    assert len(re.findall(f'href="{url}/commit/', html)) == 6  # not the unknown, not the tree
+    # the links add the one git cat-file, whatever their number (a git rev-parse each, before)
+    assert Counter(linked) - Counter(plain) == Counter({"git cat-file --batch": 1})
+    assert len(linked) == len(plain) + 1

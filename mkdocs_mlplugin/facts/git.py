@@ -630,6 +630,17 @@ class BlobReader:
 
     def get(self, spec: str) -> bytes | None:
         """The blob SPEC names; None when git cannot resolve it or it is not a blob."""
+        found = self._ask(spec)
+        return found[2] if found is not None and found[1] == b"blob" else None
+
+    def commit(self, rev: str) -> str | None:
+        """The full id of the commit REV names (``rev-parse --verify REV^{commit}``); None
+        when git cannot resolve it to one (unknown, ambiguous, not a commit)."""
+        found = self._ask(f"{rev}^{{commit}}")
+        return found[0].decode("ascii") if found is not None and found[1] == b"commit" else None
+
+    def _ask(self, spec: str) -> tuple[bytes, bytes, bytes] | None:
+        """(id, type, content) of the object SPEC names; None when git cannot resolve it."""
         if self._process is None or "\n" in spec:
             return None
         try:
@@ -638,7 +649,7 @@ class BlobReader:
             header = self._out.readline().split()
             if len(header) == 3 and header[1] in (b"blob", b"tree", b"commit", b"tag"):
                 data = self._out.read(int(header[2]) + 1)[:-1]
-                return data if header[1] == b"blob" else None
+                return header[0], header[1], data
             if header and header[-1] in (b"missing", b"ambiguous"):
                 return None
         except (OSError, ValueError):

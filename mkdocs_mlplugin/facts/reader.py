@@ -441,6 +441,17 @@ class SiteReader:
             self._blob_reader = (reader, drift.Blobs(reader.get))
         return self._blob_reader[1]
 
+    def commit(self, repo: git.GitRepo, rev: str) -> str | None:
+        """The full id of the commit REV names, asked of the build's git cat-file (one
+        process for all of a build's commit links, not one git per link); None when none."""
+        self.blobs(repo)
+        assert self._blob_reader is not None  # noqa: S101  # blobs has just started it
+        try:
+            return self._blob_reader[0].commit(rev)
+        except FindingError as exc:  # git stopped: the next asks start another
+            self.close_blobs()
+            raise exc from None
+
     def close_blobs(self) -> None:
         """End the build's git cat-file for old DVC files, if one was started."""
         reader, self._blob_reader = self._blob_reader, None
