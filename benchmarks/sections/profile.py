@@ -108,6 +108,8 @@ def child_profile(config: str, site_dir: str, mode: str, dump: str) -> None:
 
         MLPlugin.on_env = emptied  # type: ignore[method-assign]
     if mode in ("time", "profile"):
+        from mkdocs.plugins import CombinedEvent
+
         from mkdocs_mlplugin.plugin import MLPlugin
 
         for name, func in list(vars(MLPlugin).items()):
@@ -136,7 +138,10 @@ def child_profile(config: str, site_dir: str, mode: str, dump: str) -> None:
 
                 return timed
 
-            setattr(MLPlugin, name, wrap(func, name))
+            if isinstance(func, CombinedEvent):  # several handlers, each with its priority
+                setattr(MLPlugin, name, CombinedEvent(*(wrap(m, name) for m in func.methods)))
+            else:
+                setattr(MLPlugin, name, wrap(func, name))
     import resource
 
     start = time.perf_counter()
