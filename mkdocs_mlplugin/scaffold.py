@@ -102,6 +102,7 @@ class Survey:
     bound: dict[str, str]  # artifact -> a page (relative to docs) bound to it
     pipeline_page: str | None  # a page drawing the pipeline
     outs_pages: dict[str, str]  # tracked path -> a page referring to it
+    data_bound: dict[str, str] = dataclasses.field(default_factory=dict)  # path -> page bound
     notes: list[str] = dataclasses.field(default_factory=list)  # findings of the reading
 
 
@@ -225,7 +226,7 @@ def survey(site_dir: Path, docs_dir: str = "docs") -> Survey:
         titles = list(PRESETS[sections])  # the config allows only the presets' names
     else:
         titles = [str(t) for t in sections] if isinstance(sections, list) else []
-    bound, pipeline_page, outs_pages = _existing_docs(site_dir, docs_dir)
+    bound, pipeline_page, outs_pages, data_bound = _existing_docs(site_dir, docs_dir)
     return Survey(
         site_name=(reader.git_root or site_dir).name or "Documentation",
         docs_dir=docs_dir,
@@ -246,6 +247,7 @@ def survey(site_dir: Path, docs_dir: str = "docs") -> Survey:
         bound=bound,
         pipeline_page=pipeline_page,
         outs_pages=outs_pages,
+        data_bound=data_bound,
         notes=notes,
     )
 
@@ -267,14 +269,16 @@ def _docs_files(site_dir: Path, docs_dir: str) -> set[str]:
 
 def _existing_docs(
     site_dir: Path, docs_dir: str
-) -> tuple[dict[str, str], str | None, dict[str, str]]:
+) -> tuple[dict[str, str], str | None, dict[str, str], dict[str, str]]:
     """What the pages already document: artifact -> the page bound to it, the page drawing
-    the pipeline, tracked path -> a page referring to it (paths relative to docs)."""
+    the pipeline, tracked path -> a page referring to it, data path -> the page bound to it
+    with ``data:`` (a datasheet) (pages relative to docs)."""
     from mkdocs.utils.meta import get_data
 
     bound: dict[str, str] = {}
     pipeline_page: str | None = None
     outs: dict[str, str] = {}
+    data: dict[str, str] = {}
     prefix = posixpath.normpath(docs_dir) + "/"
     for rel in sorted(_docs_files(site_dir, docs_dir)):
         if not rel.endswith(".md"):
@@ -288,6 +292,8 @@ def _existing_docs(
         binding = meta.get("ml") if isinstance(meta, dict) else None
         if isinstance(binding, dict) and isinstance(binding.get("artifact"), str):
             bound.setdefault(binding["artifact"], page)
+        if isinstance(binding, dict) and isinstance(binding.get("data"), str):
+            data.setdefault(posixpath.normpath(binding["data"]), page)
         for match in references.scan(markdown, rel):
             ref = match.reference
             if ref is None:
@@ -296,7 +302,7 @@ def _existing_docs(
                 pipeline_page = page
             elif ref.kind == "out" and ref.name:
                 outs.setdefault(ref.name, page)
-    return bound, pipeline_page, outs
+    return bound, pipeline_page, outs, data
 
 
 # ---------------------------------------------------------------------------- planning
@@ -329,6 +335,8 @@ def plan(s: Survey) -> list[Planned]:
         for name, artifact in sorted(group.items()):
             what = f"{'model card' if group is models else 'data page'} of '{name}'"
             existing = s.bound.get(name)
+            if existing is None and group is datasets and artifact.path:  # a datasheet
+                existing = s.data_bound.get(posixpath.normpath(artifact.path))
             if existing is not None:
                 add(existing, what, None, f"{docs}/{existing} documents it already")
                 nav.append((title, existing, name))

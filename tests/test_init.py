@@ -57,7 +57,7 @@ def test_init_on_the_example_without_docs_writes_a_site_that_builds_strict(
     assert plan == {
         "docs/index.md": "would write",
         "docs/models/text-classifier.md": "would write",
-        "docs/data.md": "would write",
+        "docs/data/reviews.md": "would write",  # the dataset artifact's page
         "docs/pipeline.md": "would write",
         "mkdocs.yml": "would write",
         "../.github/workflows/docs.yml": "would write",
@@ -71,7 +71,7 @@ def test_init_on_the_example_without_docs_writes_a_site_that_builds_strict(
     new = sorted(set(after) - set(before))
     assert new == [
         ".github/workflows/docs.yml",
-        "example_site/docs/data.md",
+        "example_site/docs/data/reviews.md",
         "example_site/docs/index.md",
         "example_site/docs/models/text-classifier.md",
         "example_site/docs/pipeline.md",
@@ -94,7 +94,7 @@ def test_init_on_the_example_without_docs_writes_a_site_that_builds_strict(
     metrics = yaml.safe_load((site / "metrics.json").read_text())
     assert f"accuracy{metrics['accuracy']}" in text_of(page)
     assert f"train.lr{lock['train']['params']['params.yaml']['train.lr']}" in text_of(page)
-    for name in ("", "models/text-classifier", "data", "pipeline", "registry", "timeline"):
+    for name in ("", "models/text-classifier", "data/reviews", "pipeline", "registry", "timeline"):
         assert "ml-missing" not in build.page(name), name
     assert "flowchart" in build.page("pipeline")
     # the unfilled sections are named, as information, not as a failure
@@ -141,11 +141,13 @@ def test_init_on_the_example_as_is_keeps_every_file(tmp_path: Path) -> None:
     assert plan == {
         "example_site/docs/index.md": "exists, kept",
         "example_site/docs/model-card.md": "exists, kept",
+        "example_site/docs/records/datasheet-reviews.md": "exists, kept",
         "example_site/docs/pipeline.md": "exists, kept",
         "example_site/mkdocs.yml": "exists, kept",
         ".github/workflows/docs.yml": "would write",
     }, dry.stdout
     assert "docs/model-card.md documents it already" in dry.stdout
+    assert "docs/records/datasheet-reviews.md documents it already" in dry.stdout  # the dataset
     assert "exists, and lists the plugin" in dry.stdout
     # data.md already refers to the dvc add'ed data: no second page for it
     assert "data.md" not in dry.stdout
