@@ -507,3 +507,22 @@ def test_pages_with_records_or_comparisons_a_tenth_of_the_site_and_nothing_to_fi
 
     blocks = [t for t in compare.values() if "{ml metrics-diff" in t or "{ml params-diff" in t]
     assert len(blocks) == 10  # the model card and nine plain pages
+
+
+def test_profile_child_times_every_hook_of_the_plugin(tmp_path: Path) -> None:
+    # on_config is two methods under one event (mkdocs.plugins.CombinedEvent): both are timed
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "index.md").write_text("# Home\n")
+    config = tmp_path / "mkdocs.yml"
+    config.write_text("site_name: t\ntheme:\n  name: material\nplugins:\n  - mlplugin\n")
+    bench = _bench()
+    site = tmp_path / "site"
+    args = (str(config), str(site), "time", str(tmp_path / "hooks.prof"))
+    run = bench.measure(bench.child("profile", *args), tmp_path, dict(os.environ))
+    assert run.rc == 0, run.err
+    calls = bench.child_json(run)["calls"]
+    assert calls["on_config"] == 2
+    assert calls["on_page_markdown"] == calls["on_page_context"] == 1
+    assert calls["on_post_build"] == 1
+    assert "Home" in (site / "index.html").read_text()
