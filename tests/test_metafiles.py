@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from conftest import Repo
+from test_registers import rows
 
 from mkdocs_mlplugin.checks import cards, records
 
@@ -47,20 +48,6 @@ def site(repo: Repo, pages: dict[str, str], meta: Any = "meta", **plugin: Any) -
     listed = [meta] if meta is not None else []
     repo.site(pages, plugins=[*listed, {"mlplugin": {**REGISTERS, **plugin}}])
     repo.commit("Docs", date="2024-01-12T09:00:00+00:00")
-
-
-def rows(html: str, css: str) -> list[list[str]]:
-    """The text of each cell of each body row of the table in the div of class CSS."""
-    block = re.search(rf'<div class="ml-block {css}">(.*?)</div>', html, re.S)
-    assert block is not None, css
-    body = block.group(1).split("<tbody>")[1]
-    return [
-        [
-            unescape(re.sub(r"<[^>]+>", "", cell)).strip()
-            for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
-        ]
-        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
-    ]
 
 
 def text_of(html: str) -> str:
