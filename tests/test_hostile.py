@@ -302,7 +302,8 @@ def _edit(rel: str, old: str, new: str) -> Callable[[Repo], None]:
 
 
 def _metrics_not_pulled(repo: Repo) -> None:
-    """metrics.json kept out of git (DVC-tracked, as by default) and not pulled here."""
+    """metrics.json, which dvc.yaml declares with 'cache: false' (git keeps it, DVC does not),
+    taken out of git and not in the work tree."""
     repo.git("rm", "-q", "--cached", "metrics.json")
     repo.write(".gitignore", "/metrics.json\n")
     (repo.path / "metrics.json").unlink()
@@ -446,8 +447,7 @@ DVC_CASES: dict[str, Case] = {
             ),
             W(
                 "docs/index.md:5: '{ml metric accuracy}': metrics file metrics.json is not in the "
-                "workspace (DVC-tracked and not pulled?): run 'dvc pull' before the build, or "
-                "track the metrics file in git with 'cache: false'. [missing_value]"
+                "workspace: stage 'evaluate' has not run ('dvc repro'). [missing_value]"
             ),
         ),
     ),
@@ -826,8 +826,9 @@ DVC_CASES: dict[str, Case] = {
             ),
             W(
                 "docs/index.md:3: '{ml metric accuracy}': metrics file metrics.json is not in the "
-                "workspace (DVC-tracked and not pulled?): run 'dvc pull' before the build, or "
-                "track the metrics file in git with 'cache: false'. [missing_value]"
+                "workspace: DVC does not cache it ('cache: false' in stage 'evaluate'), so 'dvc "
+                "pull' cannot restore it: run 'dvc repro evaluate', or keep it in git. "
+                "[missing_value]"
             ),
         ),
     ),

@@ -226,8 +226,9 @@ def test_an_image_dvc_caches_and_nobody_pulled_is_a_marker(image_repo: Repo) -> 
     build = clone.build()
     assert build.ok, build.output
     assert (
-        "index.md:3: '{ml plots}': plot 'eval/cached.png': eval/cached.png is DVC-tracked and "
-        "not in the workspace: run 'dvc pull' before the build, or keep it in git with "
+        "index.md:3: '{ml plots}': plot 'eval/cached.png': eval/cached.png is not in the "
+        "workspace: it is DVC-tracked (an output of stage 'train', its hash recorded in "
+        "dvc.lock) and not pulled: run 'dvc pull' before the build, or track it in git with "
         "'cache: false'. [missing_value]"
     ) in build.output
     page = build.page("")

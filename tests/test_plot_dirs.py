@@ -58,9 +58,10 @@ def test_a_directory_plot_dvc_caches_and_nobody_pulled_is_missing(empty_repo: Re
     assert "not a data file" not in build.output
     for plot in ("results/plots/metrics", "results/plots/images"):
         assert (
-            f"index.md:3: '{{ml plots}}': plot '{plot}': {plot} is DVC-tracked and not in the "
-            "workspace: run 'dvc pull' before the build, or keep it in git with 'cache: false'. "
-            "[missing_value]"
+            f"index.md:3: '{{ml plots}}': plot '{plot}': {plot} is not in the workspace: it is "
+            "DVC-tracked (in results, a directory output of stage 'train', its hash recorded in "
+            "dvc.lock) and not pulled: run 'dvc pull' before the build, or track results in git "
+            "with 'cache: false'. [missing_value]"
         ) in build.output
     page = build.page("")
     assert page.count("ml-missing") >= 2

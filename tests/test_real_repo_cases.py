@@ -370,9 +370,9 @@ def test_comparison_notes_say_what_concerns_them_and_how_dvc_keeps_each_file(
     ) in shown_metrics
     assert (
         "metrics file results/train/metrics.json is not in the workspace, so the diff cannot "
-        "show it: it is DVC-tracked (an output of stage 'train', its hash recorded in "
-        "dvc.lock) and not pulled: run 'dvc pull' before the build, or track it in git with "
-        "'cache: false'."
+        "show it: it is DVC-tracked (in results/train, a directory output of stage 'train', its "
+        "hash recorded in dvc.lock) and not pulled: run 'dvc pull' before the build, or track "
+        "results/train in git with 'cache: false'."
     ) in shown_metrics
     assert (
         "metrics file dvclive/metrics.json is not in the workspace, so the diff cannot show "
@@ -385,7 +385,7 @@ def test_comparison_notes_say_what_concerns_them_and_how_dvc_keeps_each_file(
     ) in shown_params
     assert (
         "params file results/train/params.yaml is not in the workspace, so the diff cannot "
-        "show it: it is DVC-tracked (an output of stage 'train'"
+        "show it: it is DVC-tracked (in results/train, a directory output of stage 'train'"
     ) in " ".join(shown_params)
 
     report = json.loads(ml(repo, "report", "--base", "v1", "--format", "json").stdout)

@@ -8,8 +8,11 @@ pages are built with ``mkdocs build`` and read back as HTML.
 from __future__ import annotations
 
 import ast
+import html
 import html.parser
 import json
+import re
+import shutil
 import sys
 from typing import Any
 
@@ -230,3 +233,98 @@ def test_a_group_of_params_is_a_table_alone_on_its_line_and_an_error_in_text(
         ["params.yaml", "train.optimizer.betas", "[0.9, 0.999]"],
     ]
     assert [text for _, text in parsed(build.page("text")).spans] == ["adam"]
+
+
+# ------------------------------------------------------------- values a clone does not have
+
+UNPULLED = {
+    "src/train.py": """\
+import json, pathlib
+out = pathlib.Path("results/train"); out.mkdir(parents=True, exist_ok=True)
+(out / "params.yaml").write_text("lr: 0.1\\n")
+json.dump({"acc": 0.8}, open(out / "metrics.json", "w"))
+""",
+    "src/evaluate.py": """\
+import json, pathlib
+pathlib.Path("eval").mkdir(exist_ok=True)
+json.dump({"auc": 0.9}, open("eval/metrics.json", "w"))
+""",
+    "dvc.yaml": f"""\
+stages:
+  train:
+    cmd: {sys.executable} src/train.py
+    deps: [src/train.py]
+    outs: [results/train]
+  evaluate:
+    cmd: {sys.executable} src/evaluate.py
+    deps: [src/evaluate.py, results/train]
+    params:
+      - results/train/params.yaml:
+          - lr
+    metrics: [eval/metrics.json]
+metrics:
+  - results/train/metrics.json
+  - dvclive/metrics.json
+""",
+}
+
+NOT_PULLED = "run 'dvc pull' before the build, or track it in git with 'cache: false'."
+IN_DIRECTORY = NOT_PULLED.replace("track it", "track results/train")
+ABSENT = {
+    3: "'{ml metric eval/metrics.json:auc}': metrics file eval/metrics.json is not in the "
+    "workspace: it is DVC-tracked (an output of stage 'evaluate', its hash recorded in "
+    f"dvc.lock) and not pulled: {NOT_PULLED}",
+    5: "'{ml metric results/train/metrics.json:acc}': metrics file results/train/metrics.json "
+    "is not in the workspace: it is DVC-tracked (in results/train, a directory output of stage "
+    f"'train', its hash recorded in dvc.lock) and not pulled: {IN_DIRECTORY}",
+    7: "'{ml metric dvclive/metrics.json:acc}': metrics file dvclive/metrics.json does not "
+    "exist, and no stage or .dvc file produces it.",
+    9: "'{ml param results/train/params.yaml:lr}': params file results/train/params.yaml is "
+    "not in the workspace: it is DVC-tracked (in results/train, a directory output of stage "
+    f"'train', its hash recorded in dvc.lock) and not pulled: {IN_DIRECTORY}",
+    11: "'{ml metrics-table eval/metrics.json}': metrics file eval/metrics.json is not in the "
+    "workspace: it is DVC-tracked (an output of stage 'evaluate', its hash recorded in "
+    f"dvc.lock) and not pulled: {NOT_PULLED}",
+    13: "'{ml params-table evaluate}': stage 'evaluate' reads results/train/params.yaml: "
+    "results/train/params.yaml is not in the workspace: it is DVC-tracked (in results/train, "
+    f"a directory output of stage 'train', its hash recorded in dvc.lock) and not pulled: "
+    f"{IN_DIRECTORY}",
+}
+
+
+def test_a_value_whose_file_is_absent_says_what_the_dvc_files_record(empty_repo: Repo) -> None:
+    """A clone that did not pull: metrics and params files DVC caches (one an output, two in
+    a directory output) are not in the work tree, and a declared metrics file nothing writes
+    is nowhere. DVC cannot show them either. Each value is a marker and a missing_value
+    finding saying what dvc.yaml and dvc.lock record of its file, with no guess; the page
+    said '(DVC-tracked and not pulled?)' of all of them, the file nothing makes included."""
+    repo = empty_repo
+    repo.dvc("init", "-q")
+    for path, text in UNPULLED.items():
+        repo.write(path, text)
+    repo.dvc("repro", "-q")
+    refs = [m.partition(": ")[0].strip("'") for _, m in sorted(ABSENT.items())]
+    page = "# Values\n\n" + "".join(f"{ref}\n\n" for ref in refs)
+    repo.site({"index.md": page}, plugin={"checks": {"stale_pipeline": "info"}})
+    repo.commit("Train and evaluate", date="2024-02-01T10:00:00+00:00")
+    shutil.rmtree(repo.path / "results")  # a clone that did not pull
+    shutil.rmtree(repo.path / "eval")
+    shutil.rmtree(repo.path / ".dvc" / "cache")
+    # DVC cannot load them either, and tells the cached ones from the one nothing makes
+    shown = repo.run(sys.executable, "-m", "dvc", "metrics", "show", "--json", check=False)
+    errors = {f: e["error"]["msg"] for f, e in json.loads(shown.stdout)[""]["data"].items()}
+    assert "No storage files available" in errors["eval/metrics.json"], errors
+    assert "failed to load directory ('results', 'train')" in errors["results/train/metrics.json"]
+    assert "No such file or directory" in errors["dvclive/metrics.json"], errors
+
+    build = repo.build()
+
+    assert build.ok, build.output
+    found = {
+        int(m.group(1)): m.group(2)
+        for m in re.finditer(r"docs/index\.md:(\d+): (.*) \[missing_value\]", build.output)
+    }
+    assert found == ABSENT, build.output
+    assert "?" not in " ".join(found.values())
+    markers = re.findall(r'<span class="ml-missing"[^>]* title="([^"]*)"', build.page(""))
+    assert sorted(html.unescape(m) for m in markers) == sorted(ABSENT.values())

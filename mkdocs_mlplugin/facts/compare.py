@@ -545,33 +545,13 @@ def workspace(project: Project) -> Snapshot:
         unreadable=set(project.unreadable),
     )
     snap.absent = {
-        file: _absent(project, file)
+        file: project.absent_because(file)
         for files in (snap.metrics, params)
         for file, values in files.items()
         if values is None and file not in project.unreadable
     }
     _vars_taken(project, snap)
     return snap
-
-
-def _absent(project: Project, file: str) -> str:
-    """Why FILE, a metrics or params file of PROJECT, is not in the work tree, as its DVC
-    files tell it (said after 'not in the workspace, so the diff cannot show it: ')."""
-    found = project.owner_of(file)
-    if found is None:
-        return "no stage or .dvc file produces it"
-    owner, hashed = found
-    stage = project.stages.get(owner)
-    if stage is not None and not hashed.md5:
-        return f"stage '{owner}' has not run ('dvc repro')"
-    if not hashed.cache:
-        return f"git keeps it ('cache: false' in {owner}), and this checkout has no copy"
-    lock = posixpath.join(posixpath.dirname(stage.dvcfile), LOCK_FILE) if stage else owner
-    by = f"an output of stage '{owner}'" if stage else f"tracked by {owner}"
-    return (
-        f"it is DVC-tracked ({by}, its hash recorded in {lock}) and not pulled: run 'dvc pull' "
-        "before the build, or track it in git with 'cache: false'"
-    )
 
 
 def _vars_taken(project: Project, snap: Snapshot) -> None:

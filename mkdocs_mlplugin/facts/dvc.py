@@ -235,18 +235,43 @@ class Project:
         return self._out_index()[0].get(path)
 
     def why_absent(self, path: str) -> str:
-        """Why PATH, which the project names, is not in the work tree, as the DVC files tell:
-        an output DVC caches and nobody pulled, a stage output not made yet, or nothing at all
-        makes it."""
+        """Why PATH, which the project names, is not in the work tree, as a sentence naming
+        it: nothing makes it (it does not exist), or what ``absent_because`` says."""
+        if self.owner_of(path) is None:
+            return f"{path} does not exist, and no stage or .dvc file produces it."
+        return f"{path} is not in the workspace: {self.absent_because(path)}."
+
+    def absent_because(self, path: str) -> str:
+        """Why PATH, which the project names and the work tree lacks, is not there, as its
+        DVC files record it: an output (or a file inside a directory output) DVC caches,
+        whose hash dvc.lock or the .dvc file records; a stage output not made yet; an output
+        with 'cache: false', which only git can keep; or nothing makes it
+        (said after a colon)."""
         found = self.owner_of(path)
         if found is None:
-            return f"{path} does not exist, and no stage or .dvc file produces it."
+            return "no stage or .dvc file produces it"
         owner, hashed = found
-        if not hashed.md5 and owner in self.stages:
-            return f"{path} is not in the workspace: stage '{owner}' has not run ('dvc repro')."
+        stage = self.stages.get(owner)
+        if stage is not None and not hashed.md5:
+            return f"stage '{owner}' has not run ('dvc repro')"
+        if not hashed.cache:  # only git can keep it: is it in git? dvc.yaml does not tell
+            where, fix = (f"stage '{owner}'", f"run 'dvc repro {owner}', or keep it in git")
+            if stage is None:
+                where, fix = owner, "keep it in git"
+            return (
+                f"DVC does not cache it ('cache: false' in {where}), so 'dvc pull' cannot "
+                f"restore it: {fix}"
+            )
+        lock = posixpath.join(posixpath.dirname(stage.dvcfile), LOCK_FILE) if stage else owner
+        inside = hashed.path != path  # a file of a directory output
+        if stage is not None:
+            by = f"{'a directory output' if inside else 'an output'} of stage '{owner}'"
+        else:
+            by = f"{'a directory ' if inside else ''}tracked by {owner}"
+        by, kept = (f"in {hashed.path}, {by}", hashed.path) if inside else (by, "it")
         return (
-            f"{path} is DVC-tracked and not in the workspace: run 'dvc pull' before the build, "
-            "or keep it in git with 'cache: false'."
+            f"it is DVC-tracked ({by}, its hash recorded in {lock}) and not pulled: run "
+            f"'dvc pull' before the build, or track {kept} in git with 'cache: false'"
         )
 
     def owner_of(self, path: str) -> tuple[str, Hashed] | None:

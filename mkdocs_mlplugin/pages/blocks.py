@@ -28,6 +28,7 @@ from mkdocs_mlplugin.pages import compare, experiments
 from mkdocs_mlplugin.pages.plots import plots_block
 from mkdocs_mlplugin.pages.references import DIFF_KINDS, Reference
 from mkdocs_mlplugin.pages.values import (
+    absent_params,
     check_metrics_readable,
     check_path,
     find_artifact,
@@ -213,12 +214,7 @@ def params_table(
             message = f"stage '{stage.name}' reads {file}, which cannot be read (see its error)."
             raise unanswered("missing_value", ref, page, message)
         if data is None:
-            raise unanswered(
-                "missing_reference",
-                ref,
-                page,
-                f"stage '{stage.name}' reads {file}, which does not exist.",
-            )
+            raise absent_params(project, file, ref, page, stage.name)
         wanted = keys if keys is not None else list(flatten(data))
         for key in wanted:
             found, value = lookup(data, key)
@@ -255,13 +251,7 @@ def metrics_table(
         values = project.metrics[file]
         if values is None:
             check_metrics_readable(project, [file], None, ref, page)
-            raise unanswered(
-                "missing_value",
-                ref,
-                page,
-                f"metrics file {file} is not in the workspace: run 'dvc pull' before the build, "
-                "or track it in git with 'cache: false'.",
-            )
+            raise unanswered("missing_value", ref, page, f"metrics file {project.why_absent(file)}")
         rows.extend((file, k, v) for k, v in values.items())
     return _values_table("Metric", rows, "ml-metrics", out)
 

@@ -418,6 +418,8 @@ def param_lookup(
     broken = broken_pipeline(project)
     if file not in project.params and broken is not None:
         raise blocked(ref, page, broken, f"no params file '{file}' is known")
+    if file not in project.params and declares_params(project, file):
+        raise absent_params(project, file, ref, page)
     if file not in project.params:
         known = ", ".join(project.params) or "none"
         raise unanswered(
@@ -467,16 +469,29 @@ def _metric(project: Project, name: str, ref: Reference, page: PageFacts) -> Any
     absent = [f for f in files if project.metrics[f] is None]
     if absent:
         check_metrics_readable(project, absent, key, ref, page)
-        raise unanswered(
-            "missing_value",
-            ref,
-            page,
-            f"metrics file {', '.join(absent)} is not in the workspace (DVC-tracked and not "
-            "pulled?): run 'dvc pull' before the build, or track the metrics file in git "
-            "with 'cache: false'.",
-        )
+        why = " ".join(f"metrics file {project.why_absent(f)}" for f in absent)
+        raise unanswered("missing_value", ref, page, why)
     keys = [k for f in files for k in (project.metrics[f] or {})]
     raise unanswered("missing_reference", ref, page, f"no metric '{key}'.{did_you_mean(key, keys)}")
+
+
+def declares_params(project: Project, file: str) -> bool:
+    """Whether a stage or the top-level ``params:`` of a dvc.yaml names the params FILE."""
+    stages = project.stages.values()
+    return file in project.top_params or any(file in s.params for s in stages)
+
+
+def absent_params(
+    project: Project, file: str, ref: Reference, page: PageFacts, reader: str = ""
+) -> FindingError:
+    """The finding of REF, whose params FILE (READER: the stage that reads it, if any) is
+    declared and not in the work tree: why, as the DVC files record it; a missing value
+    where a stage or .dvc file makes it, a missing reference where nothing does."""
+    kind = "missing_value" if project.owner_of(file) else "missing_reference"
+    said = f"stage '{reader}' reads {file}: " if reader else "params file "
+    if file in project.outside:  # never read: its own finding says so
+        return unanswered(kind, ref, page, f"{said}{file} lies outside the DVC project.")
+    return unanswered(kind, ref, page, said + project.why_absent(file))
 
 
 def check_metrics_readable(
