@@ -1373,11 +1373,15 @@ class Build:
         self.findings.extend(found)
         if kind is None:
             return markdown, None
-        given = front.given_by("links")  # links: set in a meta file: found on its lines
-        source = (given.text if given is not None else _source(page) or "").splitlines()
-        shown, found = record_pages.front_links(
-            meta, source, at("links"), resolver, pages(False), log
-        )
+        written = (_source(page) or "").splitlines()
+
+        def placed(index: int) -> tuple[str, int | None, list[str]]:
+            given = front.item_from("links", index)  # a link a meta file gave: on its lines
+            if given is not None:
+                return given.shown, given.line_of("links"), given.text.splitlines()
+            return *at("links"), written
+
+        shown, found = record_pages.front_links(meta, placed, resolver, pages(False), log)
         self._report(found, facts.src, front)
         return markdown, record_pages.header(kind, meta, shown)
 

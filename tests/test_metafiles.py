@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from html import unescape
+from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import Repo
+from test_links import sheet, tag
 from test_registers import rows
 
 from mkdocs_mlplugin.checks import cards, records
@@ -263,3 +266,140 @@ def test_card_metadata_a_meta_file_sets_wrong_is_found_at_its_line_there(
     assert not built.ok
     found = mlplugin_lines(built.output)
     assert len(found) == 1 and found[0].startswith(expected), built.output
+
+
+# ---------------------------------------------------------------------------------- links
+
+LINKS_META = "ml:\n  record: decision\ndeciders: [Ada]\nlinks:\n"
+
+
+def links_pages(links: str, own: str = "") -> dict[str, str]:
+    """Two decisions in a folder whose meta file gives them LINKS (its lines from 5 on), the
+    second with OWN links of its own (Material adds the lists up), the stage's page and the
+    raw data's datasheet."""
+    return {
+        "index.md": "# Home\n",
+        "decisions/.meta.yml": LINKS_META + links,
+        "decisions/a.md": decision("A", "status: accepted\ndate: 2024-01-10\n"),
+        "decisions/b.md": decision("B", f"status: accepted\ndate: 2024-01-11\n{own}"),
+        "train.md": "---\nml:\n  stage: train\n---\n# Train\n",
+        "raw.md": sheet("data/raw.csv"),
+    }
+
+
+def test_links_a_meta_file_gives_are_verified_and_shown_as_a_page_s_own(pipeline: Repo) -> None:
+    """A folder's meta file gives its decisions links to a commit, a registered version, a
+    stage and DVC-tracked data: each record's header shows them as real links, as it shows
+    its own links: (which Material adds after them)."""
+    tag(pipeline, "classifier@v1.0.0", "2024-01-11T08:00:00+00:00")
+    sha = pipeline.git("rev-parse", "HEAD")
+    links = (
+        f"  - commit:{sha[:7]}\n  - Model: artifact:classifier@v1.0.0\n  - stage:train\n"
+        "  - data:data/raw.csv\n"
+    )
+    site(pipeline, links_pages(links, "links:\n  - stage:prepare\n"), registry_page="r.md")
+
+    built = pipeline.build("--strict", env=EPOCH)
+
+    assert built.ok, built.output
+    targets = [
+        f"commit:{sha[:7]}",
+        "artifact:classifier@v1.0.0",
+        "stage:train",
+        "data:data/raw.csv",
+    ]
+    rows_of = {r["src"]: r for r in built.manifest()["pages"]}
+    for name, own in (("a", []), ("b", ["stage:prepare"])):
+        page = built.page(f"decisions/{name}")
+        box = re.search(r'<div class="[^"]*ml-record-decision">.*?</div>', page, re.S)
+        assert box is not None
+        shown = unescape(box.group(0))
+        assert f"<td>commit {sha[:7]}, " in shown  # no repo_url: checked, not linked
+        assert 'href="../../r/#ml-registry-classifier">Model</a>' in shown
+        assert 'href="../../train/">stage train</a>' in shown
+        assert 'href="../../raw/">data data/raw.csv' in shown
+        assert ("stage prepare" in shown) == bool(own)
+        logged = rows_of[f"docs/decisions/{name}.md"]["links"]
+        assert [(e["target"], e["resolved"]) for e in logged] == [(t, True) for t in targets + own]
+
+
+def test_a_broken_link_a_meta_file_gives_is_found_at_its_line_there(pipeline: Repo) -> None:
+    """Each broken link the meta file gives is a broken_link finding at its line there, for
+    each page it is given to, also where the page has links: of its own (Material adds the
+    lists up): those are found on the page. The page's were all said to be on its 'links:'."""
+    links = (
+        "  - stage:trian\n  - Raw: data:data/raw.cvs\n  - artifact:classifier@v9.9.9\n"
+        "  - commit:0000000\n"
+    )
+    site(pipeline, links_pages(links, "links:\n  - stage:train\n  - stage:prepar\n"))
+
+    built = pipeline.build(env=EPOCH)
+
+    assert not built.ok
+    said = [
+        "5: link 'stage:trian': no stage 'trian'. Did you mean 'train'?",
+        "6: link 'data:data/raw.cvs': no stage or .dvc file outputs 'data/raw.cvs'. Did you mean "
+        "'data/raw.csv'?",
+        "7: link 'artifact:classifier@v9.9.9': GTO has no registered version of 'classifier'.",
+        "8: link 'commit:0000000': no commit 0000000 in this repository.",
+    ]
+    meta = "ERROR   -  mlplugin: docs/decisions/.meta.yml:"
+    assert sorted(mlplugin_lines(built.output)) == sorted(
+        [
+            *(
+                f"{meta}{n}: for docs/decisions/{p}.md: {m} [broken_link]"
+                for p in "ab"
+                for n, _, m in (s.partition(": ") for s in said)
+            ),
+            "ERROR   -  mlplugin: docs/decisions/b.md:6: link 'stage:prepar': no stage 'prepar'. "
+            "Did you mean 'prepare'? [broken_link]",
+        ]
+    ), built.output
+
+
+def test_mkdocs_ml_check_names_the_meta_file_and_line(pipeline: Repo) -> None:
+    """``mkdocs-ml check`` says a finding about what a meta file gave a page where the build
+    does: at the meta file's line, for the page; ``--format github`` annotates that line of
+    the meta file, its path from the git root (the site in web/)."""
+    plugins = [{"meta": {}}, {"mlplugin": REGISTERS}]
+    pages = links_pages("  - stage:trian\n") | {
+        "decisions/.meta.yml": LINKS_META.replace("deciders", "status: acepted\ndeciders")
+        + "  - stage:trian\n",
+        "decisions/a.md": decision("A", "date: 2024-01-10\n"),
+    }
+    pipeline.site(pages, where="web", plugins=plugins)
+    pipeline.commit("Docs", date="2024-01-12T09:00:00+00:00")
+    ml = str(Path(sys.executable).parent / "mkdocs-ml")
+
+    def check(fmt: str) -> list[str]:
+        run = pipeline.run(
+            ml, "check", "-f", "web/mkdocs.yml", "--format", fmt, check=False, env=EPOCH
+        )
+        assert run.returncode == 1, run.stdout + run.stderr
+        return run.stdout.splitlines()
+
+    meta = "docs/decisions/.meta.yml"
+    status = (
+        "for docs/decisions/a.md: 'status' must be one of proposed, accepted, rejected, "
+        "superseded, deprecated, not 'acepted'. Did you mean 'accepted'?"
+    )
+    link = "link 'stage:trian': no stage 'trian'. Did you mean 'train'?"
+    assert check("text") == [
+        f"{meta}:3: error: {status} [record_schema]",
+        f"{meta}:6: error: for docs/decisions/a.md: {link} [broken_link]",
+        f"{meta}:6: error: for docs/decisions/b.md: {link} [broken_link]",
+        "3 errors, 0 warnings on 7 pages.",
+    ]
+    github = [(line.partition("::")[2].partition("::")[0], line) for line in check("github")]
+    assert sorted(props for props, _ in github) == [
+        f"error file=web/{meta},line=3,title=mlplugin record_schema",
+        f"error file=web/{meta},line=6,title=mlplugin broken_link",
+        f"error file=web/{meta},line=6,title=mlplugin broken_link",
+    ]
+    assert sorted(line.rpartition("::")[2] for _, line in github) == sorted(
+        [
+            status,
+            f"for docs/decisions/a.md: {link}",
+            f"for docs/decisions/b.md: {link}",
+        ]
+    )

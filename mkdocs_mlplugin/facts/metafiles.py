@@ -116,6 +116,24 @@ class Front:
         """The last meta file of the page that sets KEY, whether or not the page does too."""
         return next((f for f in reversed(self.files) if _holds(f.data, key)), None)
 
+    def item_from(self, key: str, index: int) -> MetaFile | None:
+        """The meta file that gave item INDEX of the list KEY (``links:``) to the page, None
+        when the page did: Material's merge (TYPESAFE_ADDITIVE) appends the lists, each meta
+        file's items in order, then the page's own. Where they do not add up to the page's
+        list (a file Material merged before, into a blog post), the one that gave KEY."""
+        origins: list[MetaFile | None] = []
+        extends = self.own.get("__extends") or ()
+        for file in self.files:
+            items = file.data.get(key)
+            if file.src_path not in extends and isinstance(items, list):
+                origins += [file] * len(items)
+        own = self.own.get(key)
+        origins += [None] * len(own) if isinstance(own, list) else []
+        merged = self.meta.get(key)
+        if isinstance(merged, list) and len(merged) == len(origins) and index < len(origins):
+            return origins[index]
+        return self.given_by(key)
+
     def at(self, key: str, src: str, lines: Mapping[str, int]) -> tuple[str, int | None]:
         """Where KEY is written for the page SRC (LINES: its front matter's top-level keys):
         the meta file and line that gave it, else the page and the line of its top-level key."""

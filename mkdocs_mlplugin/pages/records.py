@@ -133,21 +133,21 @@ def rewrite(
 
 def front_links(
     meta: Mapping[str, Any],
-    source: Sequence[str],
-    where: tuple[str, int | None],
+    where: Callable[[int], tuple[str, int | None, Sequence[str]]],
     resolver: links.Links,
     pages: links.Pages,
     log: list[dict[str, Any]],
 ) -> tuple[list[tuple[str, str | None]], list[Finding]]:
     """The record's ``links:`` as (title, URL or None) pairs, and their findings, each at the
-    line that names the link: WHERE is the file and line of ``links:`` (the page's, or a meta
-    file's that gave it), SOURCE that file's lines; each noted in LOG."""
-    src, start = where
+    line that names the link: WHERE gives, for the link at an index, the file that gave it
+    (the page, or a meta file), the line of its ``links:`` and that file's lines; each noted
+    in LOG."""
     shown: list[tuple[str, str | None]] = []
     findings: list[Finding] = []
-    for title, written in records.link_targets(meta.get("links")):
+    for index, (title, written) in enumerate(records.link_targets(meta.get("links"))):
         if not isinstance(written, str):
             continue  # the schema's finding says it
+        src, start, source = where(index)
         line = start
         if start is not None:
             line = next(
