@@ -496,6 +496,24 @@ def test_a_tag_inside_raw_text_is_not_read_by_the_nearest_tag(element: str) -> N
     assert _simple(text.replace(MARK, "x").replace(element, "span"))
 
 
+def test_highlighted_code_with_quotes_is_simple_html() -> None:
+    """Pygments leaves a single quote in code as it is: in text it starts no value, so a page
+    with a highlighted code block still has its facts put back by the nearest tag. In a tag a
+    single quote may hold a '>' that does not end it: that HTML is read from the start."""
+    code = markdown.markdown(
+        "```python\nprint('a > b')\n```\n",
+        extensions=["pymdownx.highlight", "pymdownx.superfences"],
+    )
+    assert "'" in code
+    assert _simple(code)
+    assert not _simple("<a title='>' x='<'>text</a>")
+    assert not _simple('<span title="it\'s">text</span>')
+    text = code + f'<p><a href="{MARK}">x</a> {MARK}</p>'
+    positions = [m.start() for m in re.finditer(re.escape(MARK), text)]
+    assert _nearest(text, positions) == contexts(text, positions)
+    assert [p.name if p else None for p in contexts(text, positions)] == ["href", None]
+
+
 @settings(max_examples=3000, deadline=None)
 @given(HTML_PIECES, st.data())
 def test_the_nearest_tag_tells_where_a_fact_stands_in_simple_html(

@@ -350,11 +350,12 @@ def contexts(text: str, positions: list[int]) -> list[Place | None]:
     return found
 
 
-# Raw HTML whose '<' and '>' only start and end tags: no single quote, no comment, doctype or
-# processing instruction, no '<' or '>' between a '"' and the next (so in no value), and
-# '<' and '>' in turn.
+# Raw HTML whose '<' and '>' only start and end tags: no single quote in a tag, no comment,
+# doctype or processing instruction, no '<' or '>' between a '"' and the next (so in no
+# value), and '<' and '>' in turn. A single quote in text (highlighted code has them) is text.
 _PAIRED_QUOTES = re.compile('(?:[^"]*"[^"<>]*")*[^"]*')
 _ALTERNATING = re.compile("[^<>]*(?:<[^<>]*>[^<>]*)*")  # no '<' inside a tag, no lone '>'
+_QUOTE_IN_TAG = re.compile("<[^<>]*'")  # with '<' and '>' in turn: a "'" inside a tag
 # elements whose content is text up to their end tag, where a '<' starts no tag
 # (and <plaintext>, whose text never ends)
 _RAW_TEXT = re.compile(rf"<(?:{'|'.join(sorted(_RAWTEXT | {'plaintext'}))})[\s/>]", re.IGNORECASE)
@@ -364,7 +365,7 @@ def _simple(block: object) -> bool:
     return (
         isinstance(block, str)
         and _OPEN not in block
-        and "'" not in block
+        and ("'" not in block or _QUOTE_IN_TAG.search(block) is None)
         and "<!" not in block
         and "<?" not in block
         and _RAW_TEXT.search(block) is None
