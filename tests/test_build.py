@@ -6,9 +6,14 @@ import html
 import re
 import shutil
 import subprocess
+from typing import Any
 
 import yaml
 from conftest import ROOT, Repo, init_repo, snapshot
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mkdocs_mlplugin import manifest as manifest_module
 
 MODEL_CARD = """\
 ---
@@ -370,6 +375,32 @@ def test_manifest_records_git_stages_edges_pages_and_references(pipeline: Repo) 
     assert page["updated"] == "2024-02-01T10:00:00+00:00"
     assert page["references"][0] == {"line": 3, "ref": "param train.lr", "value": 0.05}
     assert manifest["findings"] == []
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()  # NaN and the infinities too: written as strings
+    | st.text()
+    | st.dates(),  # what JSON cannot hold: written as text
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text(max_size=5) | st.integers() | st.booleans(), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(JSON_VALUES)
+def test_the_manifest_is_indented_as_the_json_module_indents(value: Any) -> None:
+    """The manifest's indented parts are written as ``json.dumps(indent=2)`` writes them
+    (NaN and infinities as strings, other values as text): readers diff manifests as text."""
+    expected = manifest_module._strict_dumps(value, indent=2)
+    assert manifest_module._indented(value, "\n") == expected
+    assert manifest_module._indented(value, "\n  ") == expected.replace("\n", "\n  ")
 
 
 def test_a_build_writes_nothing_into_the_repository(pipeline: Repo) -> None:

@@ -115,7 +115,11 @@ class Event:
     ref: str  # the tag
 
     def as_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        # every field is a string, an int or None: nothing for dataclasses.asdict to copy
+        return {name: getattr(self, name) for name in _EVENT_FIELDS}
+
+
+_EVENT_FIELDS = tuple(field.name for field in dataclasses.fields(Event))
 
 
 @dataclasses.dataclass
