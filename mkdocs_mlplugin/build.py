@@ -1381,7 +1381,9 @@ class Build:
                 return given.shown, given.line_of("links"), given.text.splitlines()
             return *at("links"), written
 
-        shown, found = record_pages.front_links(meta, placed, resolver, pages(False), log)
+        shown, found = record_pages.front_links(
+            meta, placed, resolver, pages(False), log, facts.src
+        )
         self._report(found, facts.src, front)
         return markdown, record_pages.header(kind, meta, shown)
 

@@ -319,8 +319,12 @@ def test_links_a_meta_file_gives_are_verified_and_shown_as_a_page_s_own(pipeline
         assert 'href="../../train/">stage train</a>' in shown
         assert 'href="../../raw/">data data/raw.csv' in shown
         assert ("stage prepare" in shown) == bool(own)
+        # each where it is written: the meta file's at their lines there, the page's on it
         logged = rows_of[f"docs/decisions/{name}.md"]["links"]
-        assert [(e["target"], e["resolved"]) for e in logged] == [(t, True) for t in targets + own]
+        assert [(e.get("file"), e["line"], e["target"], e["resolved"]) for e in logged] == [
+            *(("docs/decisions/.meta.yml", n, t, True) for n, t in enumerate(targets, 5)),
+            *((None, 5, t, True) for t in own),
+        ]
 
 
 def test_a_broken_link_a_meta_file_gives_is_found_at_its_line_there(pipeline: Repo) -> None:

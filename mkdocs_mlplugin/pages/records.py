@@ -79,12 +79,14 @@ def logged(
     target: links.Target,
     resolved: links.Resolved | str,
     line: int | None,
+    file: str | None = None,
 ) -> None:
     """Note a link for the manifest: its line, target, URL (null: none) and whether it
-    resolves."""
+    resolves; FILE when it is written in another file than the page (a meta file)."""
     ok = isinstance(resolved, links.Resolved)
     url = resolved.url if isinstance(resolved, links.Resolved) else None
-    log.append({"line": line, "target": str(target), "url": url, "resolved": ok})
+    entry = {"line": line, "target": str(target), "url": url, "resolved": ok}
+    log.append({**entry, "file": file} if file else entry)
 
 
 def rewrite(
@@ -137,11 +139,12 @@ def front_links(
     resolver: links.Links,
     pages: links.Pages,
     log: list[dict[str, Any]],
+    page: str,
 ) -> tuple[list[tuple[str, str | None]], list[Finding]]:
     """The record's ``links:`` as (title, URL or None) pairs, and their findings, each at the
     line that names the link: WHERE gives, for the link at an index, the file that gave it
-    (the page, or a meta file), the line of its ``links:`` and that file's lines; each noted
-    in LOG."""
+    (the PAGE, or a meta file), the line of its ``links:`` and that file's lines; each noted
+    in LOG (with the meta file that gave it)."""
     shown: list[tuple[str, str | None]] = []
     findings: list[Finding] = []
     for index, (title, written) in enumerate(records.link_targets(meta.get("links"))):
@@ -159,7 +162,7 @@ def front_links(
             shown.append((title or written, written if safe else None))
             continue
         resolved = resolver.resolve(target, pages)
-        logged(log, target, resolved, line)
+        logged(log, target, resolved, line, src if src != page else None)
         problem = _finding_for(resolved, target, src, line, True)
         if problem is not None:
             findings.append(problem)
