@@ -152,15 +152,28 @@ def last_change(values: Iterable[tuple[Commit, Any]]) -> Commit | None:
 
 class Blobs:
     """File contents at commits, read and parsed on first use only: a drift check walks back
-    from HEAD and usually stops after a few commits, and pages share the same lock file."""
+    from HEAD and usually stops after a few commits, and pages share the same lock file.
+    PARSED, if given, holds what each content parsed to, shared with other Blobs: the same
+    dvc.lock at the same commit is read for several artifacts (the result is only read)."""
 
-    def __init__(self, read: Callable[[str], bytes | None]) -> None:
+    def __init__(
+        self,
+        read: Callable[[str], bytes | None],
+        parsed: dict[tuple[bytes, str], Any] | None = None,
+    ) -> None:
         self._read = read
         self._parsed: dict[str, Any] = {}
+        self._by_content = parsed
 
     def get(self, spec: str) -> Any:
         if spec not in self._parsed:
-            self._parsed[spec] = parse(self._read(spec), spec.split(":", 1)[-1])
+            blob, shown = self._read(spec), spec.split(":", 1)[-1]
+            if blob is None or self._by_content is None:
+                self._parsed[spec] = parse(blob, shown)
+            else:
+                if (blob, shown) not in self._by_content:
+                    self._by_content[blob, shown] = parse(blob, shown)
+                self._parsed[spec] = self._by_content[blob, shown]
         return self._parsed[spec]
 
     def unreadable(self) -> dict[str, Unreadable]:

@@ -79,6 +79,8 @@ class SiteReader:
         self._tags_job: Future[bytes] | None = None
         # the build's git cat-file process for old dvc.lock and .dvc files, once started
         self._blob_reader: tuple[git.BlobReader, drift.Blobs] | None = None
+        # old DVC files parsed, by content and path: each artifact's versions share them
+        self._parsed_blobs: dict[tuple[bytes, str], Any] = {}
         self._trained: dict[str, Trained | None] = {}  # artifact -> when it was trained
         # (project root, artifact) -> registry.model_version
         self._model_versions: dict[tuple[Path, str], dict[str, Any] | None] = {}
@@ -419,7 +421,7 @@ class SiteReader:
                 return raw[spec]
 
             # parsed apart from the shared cache, so that its unreadable versions are its own
-            blobs = drift.Blobs(read)
+            blobs = drift.Blobs(read, self._parsed_blobs)
             md5_at: dict[str, str | None] = {}
             for commit, spec in zip(commits, specs, strict=True):
                 if commit != entry.latest_commit and not _may_record(read(spec), subject.current):
@@ -438,7 +440,7 @@ class SiteReader:
         model card headers and the doc drift checks of this build share."""
         if self._blob_reader is None:
             reader = repo.blob_reader()
-            self._blob_reader = (reader, drift.Blobs(reader.get))
+            self._blob_reader = (reader, drift.Blobs(reader.get, self._parsed_blobs))
         return self._blob_reader[1]
 
     def commit(self, repo: git.GitRepo, rev: str) -> str | None:
