@@ -211,8 +211,8 @@ class Build:
         # directory -> its path from mkdocs.yml's directory and from the git root, as a prefix
         # of its files' paths, and the nested repository holding it
         self._dirs: dict[str, tuple[str | None, str | None, Path | None]] = {}
-        # directory -> the DVC project holding it (pages of several projects, monorepo-style)
-        self._dir_projects: dict[str, Path | None] = {}
+        # directory -> _page_project's answer for its pages (several projects, monorepo-style)
+        self._dir_projects: dict[str, tuple[Path | None, str | None]] = {}
         # pages whose first line holds text (no front matter, no blank line): their Markdown
         # body starts on line 1, so the page need not be read again to number its lines
         self._body_first: set[str] = set()
@@ -1109,19 +1109,24 @@ class Build:
         else None; and why the page gets no DVC fact at all when it lies inside a DVC project
         the site does not read (as when mkdocs-monorepo-plugin includes the docs of several
         projects), whose stages, params and metrics are none of the site's."""
-        if not path or self.git_root is None:
+        git_root = self.git_root
+        if not path or git_root is None:
             return None, None
         directory = os.path.dirname(os.path.abspath(path))
-        if directory not in self._dir_projects:
-            self._dir_projects[directory] = dvc.enclosing_project(Path(directory), self.git_root)
-        root = self._dir_projects[directory]
+        known = self._dir_projects.get(directory)
+        if known is None:  # once per directory: asked once the facts are read
+            known = self._dir_projects[directory] = self._directory_project(directory, git_root)
+        return known
+
+    def _directory_project(self, directory: str, git_root: Path) -> tuple[Path | None, str | None]:
+        root = dvc.enclosing_project(Path(directory), git_root)
         project = self.site.project
         if root is None or project is None or root == project.root:
             return None, None  # without a project, every reference says why there is none
         if root in self._views:
             return root, None
-        shown = relative(root, self.git_root) or str(root)
-        reads = f"reads the DVC project in {relative(project.root, self.git_root) or '.'}"
+        shown = relative(root, git_root) or str(root)
+        reads = f"reads the DVC project in {relative(project.root, git_root) or '.'}"
         return None, (
             f"this page lies in the DVC project in {shown}, but this site {reads}: add "
             f"'{os.path.relpath(root, self.config_dir)}' to the plugin's 'dvc_root' list, or "
