@@ -19,14 +19,14 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from mkdocs_mlplugin import guards, manifest, render
-from mkdocs_mlplugin.checks import bindings, cards, coverage, drift, gate, records
+from mkdocs_mlplugin.checks import bindings, cards, coverage, drift, records
 from mkdocs_mlplugin.config import MLConfig
 from mkdocs_mlplugin.facts import dvc, git, hashes, metafiles, registry, structured, timeline
 from mkdocs_mlplugin.facts.reader import SiteReader
@@ -42,10 +42,12 @@ from mkdocs_mlplugin.findings import (
 from mkdocs_mlplugin.pages import links, publish, references, registers
 from mkdocs_mlplugin.pages import records as record_pages
 from mkdocs_mlplugin.pages.blocks import param_group, render_block
-from mkdocs_mlplugin.pages.generated import coverage_page, registry_page, timeline_page
 from mkdocs_mlplugin.pages.stash import Source, Stash
 from mkdocs_mlplugin.pages.values import value_of
 from mkdocs_mlplugin.render.markdown import MARKDOWN
+
+if TYPE_CHECKING:
+    from mkdocs_mlplugin.checks import gate
 
 _UNSET = object()  # page.meta had no 'ml' key
 #: where the site's Mermaid build is served; Material uses a global `mermaid` when one is loaded
@@ -485,6 +487,8 @@ class Build:
         each page bound to a stage (or to an artifact a stage makes) whose deps or used
         params changed, or mapped by ``documented_by`` to changed paths, that did not change
         itself. FindingError when BASE cannot be compared with HEAD."""
+        from mkdocs_mlplugin.checks import gate  # the gate's alone, as in _stage_watches
+
         repo, root = self.repo, self.git_root
         if repo is None or root is None:
             why = self.site.git_problem or "no git repository"
@@ -504,6 +508,10 @@ class Build:
         """The pages ``documented_by`` maps each pattern to, as the gate names them; a page
         that is not in the site is a finding at mkdocs.yml (in every build, not only the
         gate's)."""
+        if not self.options.documented_by:
+            return {}
+        from mkdocs_mlplugin.checks import gate  # only for documented_by, or the gate
+
         pages = {f.src_uri: f for f in files.documentation_pages()}
         mapped: dict[str, list[gate.Page]] = {}
         for pattern, targets in self.options.documented_by.items():
@@ -527,6 +535,8 @@ class Build:
     ) -> list[gate.Watch]:
         """The stages of PROJECT that pages of VIEW document, each with its changed deps and
         params (``gate.stage_changes``) and those pages."""
+        from mkdocs_mlplugin.checks import gate  # the gate's alone, as in changed_since
+
         documenting: dict[str, list[gate.Page]] = {}
         for bound in self.bound:
             facts = bound.page
@@ -989,6 +999,8 @@ class Build:
                 self.findings.add(exc.finding)
                 problem = exc.finding.message
             self.reader.unreadable_versions(repo, unreadable, "the timeline")
+        from mkdocs_mlplugin.pages.generated import timeline_page  # only with the option
+
         page = timeline_page(self.site, found, problem)
         files.append(_generated(config, src, page))
 
@@ -1049,6 +1061,8 @@ class Build:
         for file, _binding in self._page_bindings:
             shown = self._place(file.abs_src_path)[0] if file.abs_src_path else None
             urls[shown or file.src_uri] = file.url_relative_to(page_file)
+        from mkdocs_mlplugin.pages.generated import coverage_page  # only with the option
+
         page_file.content_string = coverage_page(self.coverage, urls)
         files.append(page_file)
 
@@ -1061,6 +1075,8 @@ class Build:
             self.site.registry_names.get(name, name): target.url_relative_to(page_file)
             for name, target in self.card_pages.items()
         }
+        from mkdocs_mlplugin.pages.generated import registry_page  # only with the option
+
         page_file.content_string = registry_page(self.site, cards)
         files.append(page_file)
         self._registry_file = page_file

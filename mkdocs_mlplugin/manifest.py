@@ -20,9 +20,6 @@ from mkdocs_mlplugin.checks import pipeline
 from mkdocs_mlplugin.facts import dvc, timeline
 from mkdocs_mlplugin.facts.site import SiteFacts
 from mkdocs_mlplugin.findings import Finding
-from mkdocs_mlplugin.pages.compare import comparisons_manifest
-from mkdocs_mlplugin.pages.experiments import experiments_manifest
-from mkdocs_mlplugin.pages.generated import model_paths
 
 if TYPE_CHECKING:
     from mkdocs_mlplugin.build import Build
@@ -71,7 +68,7 @@ def record(
         ],
         "registry": registry_manifest(site),
         "timeline": None if changes is None else _timeline_manifest(site, changes),
-        "experiments": experiments_manifest(site),
+        "experiments": _experiments_manifest(site),
         "comparisons": comparisons_manifest(site),
         "records": records or [],
         "coverage": coverage,
@@ -119,8 +116,30 @@ def registry_manifest(site: SiteFacts) -> dict[str, Any] | None:
     return {"index": reg.index, "stages": reg.stages, "artifacts": artifacts}
 
 
+def comparisons_manifest(site: SiteFacts) -> list[dict[str, Any]] | None:
+    """What each metrics-diff and params-diff block showed, by page and line, as ``dvc
+    metrics diff --json`` shapes a diff (with the exact ``change``); None when no page has one."""
+    if site.revisions is None or not site.revisions.shown:
+        return None
+    return [site.revisions.shown[key] for key in sorted(site.revisions.shown)]
+
+
+def _experiments_manifest(site: SiteFacts) -> list[dict[str, Any]] | None:
+    """Every experiment, when a page showed experiments (None otherwise)."""
+    exps = site.experiments
+    if exps is None or not exps.used:
+        return None
+    # imported here: a site that shows no experiments does not load their pages' module
+    from mkdocs_mlplugin.pages.experiments import experiments_manifest
+
+    return experiments_manifest(exps)
+
+
 def _timeline_manifest(site: SiteFacts, changes: list[timeline.Change]) -> list[dict[str, Any]]:
     """The timeline's changes, newest first, as the timeline page lists them."""
+    # imported here: only a site with a timeline page has a timeline
+    from mkdocs_mlplugin.pages.generated import model_paths
+
     models = model_paths(site)
     emails = site.show_emails
     return [

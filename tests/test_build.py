@@ -493,13 +493,18 @@ from mkdocs.commands.build import build
 from mkdocs.config import load_config
 build(load_config("mkdocs.yml", site_dir=sys.argv[1]))
 heavy = ("dvc", "dvc_data", "gto", "pydantic", "scmrepo")
+# the plugin's modules for comparisons, experiments, the gate and generated pages
+optional = ("pages.compare", "pages.experiments", "checks.compare", "checks.gate")
+heavy += tuple(f"mkdocs_mlplugin.{name}" for name in (*optional, "pages.generated"))
 print(" ".join(sorted(m for m in heavy if m in sys.modules)))
 """
 
 
 def test_a_site_that_uses_no_dvc_and_no_registry_never_imports_them(empty_repo: Repo) -> None:
     """Lazy work: DVC is imported only where a DVC file needs it (outside the common forms the
-    plugin reads itself); GTO (and pydantic) never: the registry is read without them."""
+    plugin reads itself); GTO (and pydantic) never: the registry is read without them. Nor
+    does a site without comparisons, experiments or generated pages load the plugin's modules
+    for them."""
     import sys
 
     # the pipeline added below has a callback stage, always changed (as DVC says): not an error
@@ -511,7 +516,9 @@ def test_a_site_that_uses_no_dvc_and_no_registry_never_imports_them(empty_repo: 
     empty_repo.git("tag", "-a", "v1.0", "-m", "a release tag, not a GTO tag")
     site = empty_repo.home / "lazy-site"
     run = empty_repo.run(sys.executable, "-c", BUILD_AND_LIST_MODULES, str(site))
-    assert run.stdout.strip() == "", f"imported on a site without DVC or GTO: {run.stdout}"
+    assert run.stdout.strip() == "", (
+        f"imported on a site without DVC, GTO or comparisons: {run.stdout}"
+    )
     assert "Built from" in (site / "index.html").read_text("utf-8")
 
     # the same site once the repository has a DVC pipeline and a GTO tag: now they are read

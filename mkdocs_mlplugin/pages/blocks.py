@@ -24,7 +24,6 @@ from mkdocs_mlplugin.facts.site import PageFacts, SiteFacts, Trained
 from mkdocs_mlplugin.facts.structured import flatten, lookup
 from mkdocs_mlplugin.facts.timeline import MetricsAt
 from mkdocs_mlplugin.findings import Finding, FindingError, did_you_mean
-from mkdocs_mlplugin.pages import compare, experiments
 from mkdocs_mlplugin.pages.plots import plots_block
 from mkdocs_mlplugin.pages.references import DIFF_KINDS, Reference
 from mkdocs_mlplugin.pages.values import (
@@ -66,9 +65,14 @@ def render_block(
         return params_table(project, _block_stage(project, ref, page), ref, page, out)
     if ref.kind == "metrics-table":
         return metrics_table(project, ref, page, out)
+    # the modules of comparisons and experiments are imported by the blocks that show them
     if ref.kind in DIFF_KINDS:
+        from mkdocs_mlplugin.pages import compare
+
         return compare.diff_block(site, ref, page, notes, out)
     if ref.kind == "experiments":
+        from mkdocs_mlplugin.pages import experiments
+
         return experiments.experiments_block(site, ref, page, notes, out)
     if ref.kind == "plots":
         return plots_block(project, site, ref, page, notes, out)
@@ -296,6 +300,8 @@ def metrics_history(
         raise unanswered(
             "missing_reference", ref, page, "the DVC project declares no metrics files."
         )
+    from mkdocs_mlplugin.pages import compare  # as in render_block
+
     cells = compare.metric_cells([m.values for _, m in at])
     metrics = list(dict.fromkeys(label for row in cells for label in row))
     # a column per version, a row per metric: many metrics make the table longer, not wider
@@ -353,6 +359,8 @@ def _history_cell(
     """The cell of metric LABEL in the metrics-history ROW of the version AT (M: what was
     read there): its value, with the change from the version BEFORE it, if any; a dash saying
     why when the version has no such metric."""
+    from mkdocs_mlplugin.pages import compare  # as in render_block
+
     if label not in row:
         return compare.missing_metric(m.values, m.cached, m.unreadable, m.problems, at)
     return compare.changed(row, label, before) if before else render.Value(row[label])

@@ -103,14 +103,6 @@ def draw(
     return lines + [out.note(note) for note in notes], by_file
 
 
-def comparisons_manifest(site: SiteFacts) -> list[dict[str, Any]] | None:
-    """What each metrics-diff and params-diff block showed, by page and line, as ``dvc
-    metrics diff --json`` shapes a diff (with the exact ``change``); None when no page has one."""
-    if site.revisions is None or not site.revisions.shown:
-        return None
-    return [site.revisions.shown[key] for key in sorted(site.revisions.shown)]
-
-
 def table(
     rows: list[compare.Row],
     old: Side,

@@ -199,12 +199,9 @@ def _metric(values: dict[str, Any], label: str, snap: Snapshot, commit: str) -> 
     return missing_metric(snap.metrics, snap.cached, snap.unreadable, [], at)
 
 
-def experiments_manifest(site: SiteFacts) -> list[dict[str, Any]] | None:
-    """Every experiment, with its changed params and its metrics, when a page showed
-    experiments (None otherwise: they are read only for a page)."""
-    exps = site.experiments
-    if exps is None or not exps.used:
-        return None
+def experiments_manifest(exps: Experiments) -> list[dict[str, Any]]:
+    """Every experiment, with its changed params and its metrics (the manifest asks only
+    when a page showed experiments: they are read only for a page)."""
     listed = exps.of(None)
     snaps = exps.snapshots([*(e.baseline for e in listed), *(e.commit for e in listed)])
     found = []
