@@ -514,18 +514,103 @@ def test_params_of_foreach_matrix_and_vars_stages_are_dvc_params_diff(empty_repo
     assert_is_dvc_diff(table(workspace), dvc_diff(repo, "params", "one"), old, "workspace")
 
 
+def test_dvcs_resolver_reads_a_dvc_yaml_once_for_commits_whose_files_it_reads_agree(
+    empty_repo: Repo,
+) -> None:
+    """A dvc.yaml only DVC's resolver reads, compared at three commits of which two hold the
+    same files it reads (HEAD only adds the docs to 'two'), is resolved twice, not three times;
+    the diffs are still DVC's."""
+    from mkdocs_mlplugin.cli import collect
+
+    repo = empty_repo
+    one, two = resolved_params(repo)
+    page = "# P\n\n{ml params-diff one two all}\n\n{ml params-diff two HEAD all}\n"
+    repo.write("docs/index.md", page)
+    checked = collect(str(repo.path / "mkdocs.yml"))
+    assert not [f for f, s in checked.graded if s == "error"]
+    reader = checked.build.site.revisions
+    assert reader is not None
+    assert reader.resolutions.runs == 2
+    build = repo.build()
+    assert build.ok, build.output
+    between, unchanged = blocks(build.page(""), "ml-params-diff")
+    dvc = dvc_diff(repo, "params", "--all", "one", "two")
+    assert_is_dvc_diff(table(between), dvc, f"one ({one})", f"two ({two})")
+    head = repo.git("rev-parse", "--short=7", "HEAD").strip()
+    dvc = dvc_diff(repo, "params", "--all", "two", "HEAD")
+    assert_is_dvc_diff(table(unchanged), dvc, f"two ({two})", f"HEAD ({head})")
+
+
+PLAIN_DVC_YAML = """\
+stages:
+  featurize:
+    foreach: [small, large]
+    do:
+      cmd: echo ${item} ${feat.seed}
+      params:
+        - feat.seed
+        - feat.${item}
+"""
+TAKEN_DVC_YAML = """\
+vars:
+  - model.yaml
+stages:
+  report:
+    cmd: echo ${model.depth} ${lr}
+    params:
+      - lr
+"""
+
+
+def test_params_of_a_plain_template_are_read_without_dvc_and_are_dvc_params_diff(
+    empty_repo: Repo,
+) -> None:
+    """A dvc.yaml whose foreach and ${...} the plugin reads itself (every file it reads for
+    them a params file its stages declare) is not handed to DVC's resolver at past commits;
+    one whose stages take a value from a 'vars' file they do not declare is (dvc params diff
+    counts that value). Both diffs are DVC's."""
+    from mkdocs_mlplugin.cli import collect
+
+    repo = empty_repo
+    repo.dvc("init", "-q")
+    for n, (seed, depth) in enumerate(((1, 4), (2, 6))):
+        repo.write("params.yaml", f"feat: {{seed: {seed}, small: 1, large: {seed * 10}}}\n")
+        repo.write("sub/params.yaml", f"lr: 0.{seed}\n")
+        repo.write("sub/model.yaml", f"model: {{depth: {depth}, width: 8}}\n")
+        repo.write("dvc.yaml", PLAIN_DVC_YAML)
+        repo.write("sub/dvc.yaml", TAKEN_DVC_YAML)
+        repo.dvc("repro", "-q", "--all-pipelines")
+        repo.commit(f"Params {n}", date=f"2024-01-1{n}T09:00:00+00:00")
+        repo.git("tag", ("one", "two")[n])
+    repo.site({"index.md": "# P\n\n{ml params-diff one two all}\n"})
+    repo.commit("Docs", date="2024-01-12T09:00:00+00:00")
+    checked = collect(str(repo.path / "mkdocs.yml"))
+    assert not [f for f, s in checked.graded if s == "error"]
+    reader = checked.build.site.revisions
+    assert reader is not None
+    assert reader.resolutions.runs == 2  # sub/dvc.yaml at each commit; dvc.yaml at none
+    build = repo.build()
+    assert build.ok, build.output
+    (shown,) = blocks(build.page(""), "ml-params-diff")
+    dvc = dvc_diff(repo, "params", "--all", "one", "two")
+    assert {"params.yaml", "sub/params.yaml", "sub/model.yaml"} <= set(dvc), dvc
+    one, two = (repo.git("rev-parse", "--short=7", t).strip() for t in ("one", "two"))
+    assert_is_dvc_diff(table(shown), dvc, f"one ({one})", f"two ({two})")
+
+
 def test_without_dvc_params_only_its_resolver_tells_are_a_finding_naming_the_extra(
     empty_repo: Repo,
 ) -> None:
     """Without the dvc extra, a past dvc.yaml whose params only DVC's resolver tells (here a
-    foreach stage) gives no table, which would lack its params, but a finding at the block's
-    line that names the extra; with DVC the same block is DVC's diff."""
+    foreach stage, with a 'vars' file whose values its stages may take) gives no table, which
+    would lack its params, but a finding at the block's line that names the extra; with DVC
+    the same block is DVC's diff."""
     from test_without_dvc import WITHOUT_DVC
 
     repo = empty_repo
     repo.dvc("init", "-q")
-    foreach = RESOLVED_DVC_YAML.split("  tune:")[0].replace("vars:\n  - config/model.yaml\n", "")
-    repo.write("dvc.yaml", foreach)
+    repo.write("dvc.yaml", RESOLVED_DVC_YAML.split("  tune:")[0])
+    repo.write("config/model.yaml", "model: {depth: 4}\n")
     repo.write("feat.yaml", "small: {size: 10}\nlarge: {size: 100}\n")
     repo.dvc("repro", "-q")
     repo.commit("Features", date="2024-01-10T09:00:00+00:00")
@@ -683,6 +768,36 @@ def test_metrics_of_foreach_matrix_and_vars_stages_are_dvc_metrics_diff(looped: 
     dvc_now = dvc_diff(repo, "metrics", "--all", looped.v1)
     assert "scores/huge.json" in dvc_now
     assert_is_dvc_diff(table(against), dvc_now, old, "workspace")
+
+
+def test_the_metrics_and_params_of_a_commit_resolve_its_dvc_yaml_once(looped: Looped) -> None:
+    """A metrics-diff and a params-diff of the same versions, both of which need DVC's
+    resolver for the dvc.yaml there, run it once per version, not once per block."""
+    from mkdocs_mlplugin.cli import collect
+
+    repo = looped.repo
+    repo.write(
+        "docs/both.md",
+        "# Both\n\n{ml metrics-diff classifier@v1.0.0 classifier@v1.1.0}\n\n"
+        "{ml params-diff classifier@v1.0.0 classifier@v1.1.0 all}\n",
+    )
+    try:
+        checked = collect(str(repo.path / "mkdocs.yml"))
+    finally:
+        (repo.path / "docs/both.md").unlink()
+    assert not [f for f, s in checked.graded if s == "error"]
+    reader = checked.build.site.revisions
+    assert reader is not None
+    assert reader.resolutions.runs == 2
+    shown = [s for s in reader.shown.values() if s["page"].endswith("both.md")]
+    assert [s["block"] for s in shown] == ["metrics-diff", "params-diff"]
+    for block, what in zip(shown, ("metrics", "params"), strict=True):
+        dvc = dvc_diff(repo, what, "--all", looped.v1, looped.v2)
+        sides = {f: {k: (d["old"], d["new"]) for k, d in keys.items()} for f, keys in dvc.items()}
+        assert {
+            f: {k: (d["old"], d["new"]) for k, d in keys.items()}
+            for f, keys in block["diff"].items()
+        } == sides
 
 
 def test_metrics_history_of_foreach_matrix_and_vars_stages_is_dvc_metrics_show(

@@ -352,6 +352,16 @@ def typed(value: Any) -> str:
     return json.dumps(value)
 
 
+def revision(root: Path) -> dvc_fast.Read:
+    """A reader of the files at ROOT as another revision's reader gives them."""
+
+    def read(file: str) -> str | None:
+        path = root / file
+        return path.read_text("utf-8") if path.is_file() else None
+
+    return read
+
+
 def test_a_pipeline_the_fast_resolver_expands_is_expanded_the_same_by_dvc() -> None:
     answered = []
 
@@ -365,6 +375,13 @@ def test_a_pipeline_the_fast_resolver_expands_is_expanded_the_same_by_dvc() -> N
             (root / "more.yaml").write_text(json.dumps(more))
             fast = dvc_fast.resolve(root, "dvc.yaml", dvc_yaml)
             answered.append(fast is not None)
+            # the same files given as another revision's (a commit's, from git)
+            loaded: list[str] = []
+            written = dvc_fast.resolve(root, "dvc.yaml", dvc_yaml, revision(root), loaded)
+            assert typed(written) == typed(fast)
+            if fast is not None:
+                more = ["more.yaml"] if "more.yaml" in dvc_yaml.get("vars", []) else []
+                assert loaded == ["params.yaml", *more]
             if fast is not None:
                 slow = dvc_resolves(root, dvc_yaml)
                 assert not isinstance(slow, Exception), (

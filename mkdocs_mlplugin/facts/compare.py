@@ -30,6 +30,7 @@ from mkdocs_mlplugin.facts.dvc import (
     PIPELINE_FILE,
     PlotDefinition,
     Project,
+    Stage,
     cached_outs,
     in_outs,
     needs_resolving,
@@ -48,6 +49,7 @@ from mkdocs_mlplugin.facts.structured import (
 )
 from mkdocs_mlplugin.facts.timeline import (
     PastMetrics,
+    Resolutions,
     is_record,
     metrics_at,
     nested_projects,
@@ -137,6 +139,8 @@ class Revisions:
         self._declared: dict[tuple[Any, ...], Declared] = {}
         self._params: dict[tuple[str, bytes], Any] = {}
         self._outs: dict[tuple[str, bytes], set[str]] = {}  # (dvc.yaml, its text) -> cached outs
+        # DVC's resolver of past dvc.yaml files, shared by the metrics and the params
+        self.resolutions = Resolutions(self.blobs, self.prefix, self.project.root)
         # the lines of a diff block and its diff by file, by what it compares and how: pages that
         # show the same comparison share them
         self.drawn: dict[tuple[Any, ...], tuple[list[str], dict[str, dict[str, Any]]]] = {}
@@ -256,7 +260,8 @@ class Revisions:
             # params files they declare
             p = self.prefix
             self.blobs([f"{c}:{p}{f}" for c in todo for f in (*pipelines, DEFAULT_PARAMS)])
-            found = metrics_at(todo, pipelines, self.prefix, self.blobs, self.project.root)
+            root = self.project.root
+            found = metrics_at(todo, pipelines, self.prefix, self.blobs, root, self.resolutions)
             read = {
                 c: Snapshot(
                     dict(at.values),
@@ -346,14 +351,17 @@ class Revisions:
             return found
         key = (dvcfile, blob, commit)
         if key not in self._declared:
-            text = blob.decode("utf-8", "replace")
-            root, written = self.project.root, self._written(commit)
-            stages, values, _ = resolve_written(root, dvcfile, data, text, written, shown)
-            params: dict[str, list[str] | None] = {}
-            for _, stage in stages:
-                _merge(params, stage.params)
-            _merge(params, _top_level_params(data, dvcfile))
-            self._declared[key] = ({f: k for f, k in params.items() if "${" not in f}, values)
+            # read without DVC where that can be, when what the stages took from the files
+            # read for ${...} is not needed: each of them is a params file they declare, shown
+            # as such (see _read_params)
+            plain = self.resolutions.plainly(commit, dvcfile, data, blob)
+            if plain is not None:
+                params = _stage_params(data, dvcfile, plain[0])
+                if set(plain[2]) <= set(params):
+                    self._declared[key] = (params, {})
+                    return self._declared[key]
+            stages, values, _ = self.resolutions.resolve(commit, dvcfile, data, blob, shown)
+            self._declared[key] = (_stage_params(data, dvcfile, stages), values)
         return self._declared[key]
 
     def _cached_outs(self, dvcfile: str, blob: bytes) -> set[str]:
@@ -491,6 +499,18 @@ def declared_params(data: Any, dvcfile: str) -> dict[str, list[str] | None]:
             _merge(found, stage.params)
     _merge(found, _top_level_params(data, dvcfile))
     return {f: k for f, k in found.items() if "${" not in f}
+
+
+def _stage_params(
+    data: dict[str, Any], dvcfile: str, stages: list[tuple[str, Stage]]
+) -> dict[str, list[str] | None]:
+    """The params files and keys resolved STAGES of DVCFILE (DATA) read, and its top-level
+    ``params:`` list (whole files)."""
+    params: dict[str, list[str] | None] = {}
+    for _, stage in stages:
+        _merge(params, stage.params)
+    _merge(params, _top_level_params(data, dvcfile))
+    return {f: k for f, k in params.items() if "${" not in f}
 
 
 def _top_level_params(data: dict[str, Any], dvcfile: str) -> dict[str, list[str] | None]:

@@ -667,6 +667,37 @@ def resolve_written(
     return found, values, metrics
 
 
+def resolve_written_plainly(
+    root: Path,
+    dvcfile: str,
+    data: dict[str, Any],
+    text: str,
+    written: Callable[[str], bytes | None],
+) -> tuple[list[tuple[str, Stage]], list[Any], list[str]] | None:
+    """The stages and top-level ``metrics:`` of DVCFILE at another revision as
+    ``resolve_written`` gives them, read without DVC where the fast path (``dvc_fast``) reads
+    the file (as written, DVC's schema sure to accept it), and the files it read for
+    ``${...}`` (params.yaml, ``vars`` files), each a file of that revision read by WRITTEN, held
+    to the bounds of read_text; None where DVC's resolver must read it. The values stages
+    take from those files are not told."""
+    if not dvc_fast.certainly_valid(data, "pipeline"):
+        return None
+
+    def read(path: str) -> str | None:
+        blob = written(path)
+        if blob is None:
+            return None
+        text: str = parse_blob(blob, path, lambda text, _: text)
+        return text
+
+    loaded: list[str] = []
+    plain = dvc_fast.resolve(root, dvcfile, data, read, loaded)
+    if plain is None:
+        return None
+    stages, _, metrics = plain
+    return [(name, stage) for name, _, stage in _stages_of(stages, dvcfile, text)], metrics, loaded
+
+
 def _resolved_written(
     root: Path,
     dvcfile: str,

@@ -234,13 +234,25 @@ _PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*")
 _SCALARS = (str, int, float)  # bool is an int
 
 
+#: reads a project-relative file for the context: its text, None when it is not there
+Read = Callable[[str], str | None]
+
+
 def resolve(
-    root: Path, dvcfile: str, data: dict[str, Any]
+    root: Path,
+    dvcfile: str,
+    data: dict[str, Any],
+    read: Read | None = None,
+    loaded: list[str] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], list[Any]] | None:
     """Stages, artifacts and metrics of a plain dvc.yaml (DATA, schema-checked) as DVC's
-    resolver gives them, or None when the file is outside the subset this module reads."""
+    resolver gives them, or None when the file is outside the subset this module reads.
+    READ gives the files of another revision (default: the work tree at ROOT, through the
+    guards); the files read into the context (params.yaml, ``vars`` files) are added to
+    LOADED."""
+    where: list[str] = []
     try:
-        return _resolved(root, dvcfile, data, [])
+        return _resolved(root, dvcfile, data, where, read, loaded)
     except (_Unsure, FindingError):
         return None
 
@@ -257,12 +269,18 @@ def unresolved_at(root: Path, dvcfile: str, data: dict[str, Any]) -> list[str]:
 
 
 def _resolved(
-    root: Path, dvcfile: str, data: dict[str, Any], where: list[str]
+    root: Path,
+    dvcfile: str,
+    data: dict[str, Any],
+    where: list[str],
+    read: Read | None = None,
+    loaded: list[str] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
     """resolve's work; raises _Unsure outside the subset, with WHERE set to the keys of the
     part it was reading."""
     where[:] = ["vars"]
-    context = _context(root, posixpath.dirname(dvcfile), data.get("vars") or [])
+    directory = posixpath.dirname(dvcfile)
+    context = _context(root, directory, data.get("vars") or [], read, loaded)
     for section in ("artifacts", "metrics", "params", "plots", "datasets"):
         where[:] = [section]
         if templated(data.get(section)):
@@ -280,13 +298,20 @@ def _resolved(
     return stages, artifacts, list(data.get("metrics") or [])
 
 
-def _context(root: Path, directory: str, items: list[Any]) -> dict[str, Any]:
+def _context(
+    root: Path,
+    directory: str,
+    items: list[Any],
+    read: Read | None = None,
+    loaded: list[str] | None = None,
+) -> dict[str, Any]:
     """The values ``${...}`` can name: params.yaml next to dvc.yaml, then each ``vars`` item,
-    merged as DVC merges them (a key may not be defined twice)."""
+    merged as DVC merges them (a key may not be defined twice); each file read (by READ, or
+    from the work tree at ROOT) added to LOADED."""
     if templated(items):
         raise _Unsure
     context: dict[str, Any] = {}
-    loaded = set()
+    seen: list[str] = []
     for index, item in enumerate(["params.yaml", *items]):
         if isinstance(item, dict):
             _merge(context, _checked(item))
@@ -294,15 +319,25 @@ def _context(root: Path, directory: str, items: list[Any]) -> dict[str, Any]:
         if ":" in item or not item.endswith((".yaml", ".yml")):
             raise _Unsure  # a key selection, or JSON, TOML or Python vars
         file = posixpath.normpath(posixpath.join(directory, item))
-        path = root / file
-        if file in loaded:
+        if file in seen:
             continue
-        if not path.is_file():
-            if index == 0 and not path.exists():
-                continue  # DVC uses params.yaml only when it is there
-            raise _Unsure
-        _merge(context, _checked(parse_yaml(read_text(root, file), file)))
-        loaded.add(file)
+        if read is not None:
+            text = read(file)
+            if text is None:
+                if index == 0:
+                    continue  # DVC uses params.yaml only when it is there
+                raise _Unsure
+        else:
+            path = root / file
+            if not path.is_file():
+                if index == 0 and not path.exists():
+                    continue  # DVC uses params.yaml only when it is there
+                raise _Unsure
+            text = read_text(root, file)
+        _merge(context, _checked(parse_yaml(text, file)))
+        seen.append(file)
+    if loaded is not None:
+        loaded += seen
     return context
 
 

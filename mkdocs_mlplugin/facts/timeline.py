@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,13 +21,19 @@ from mkdocs_mlplugin.facts.dvc import (
     LOCK_FILE,
     PIPELINE_FILE,
     Project,
+    Stage,
     declared_metrics,
     metrics_need_resolving,
     resolve_written,
+    resolve_written_plainly,
 )
 from mkdocs_mlplugin.facts.git import Commit, FileHistory, GitRepo
 from mkdocs_mlplugin.facts.structured import flatten, parse_blob, parse_structured, parse_yaml
-from mkdocs_mlplugin.findings import FindingError
+from mkdocs_mlplugin.findings import Finding, FindingError
+
+#: what ``resolve_written`` gives: the stages, the values taken from ``vars`` files, the
+#: top-level ``metrics:``
+Written = tuple[list[tuple[str, Stage]], dict[str, dict[str, Any]], list[Any]]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -261,13 +268,16 @@ def metrics_at(
     prefix: str,
     blobs: Callable[[list[str]], dict[str, bytes | None]],
     root: Path,
+    resolutions: Resolutions | None = None,
 ) -> dict[str, MetricsAt]:
     """What each commit's dvc.yaml files (PIPELINES, project-relative, where they exist at
     that commit) declare as metrics, and those files' values in git at that commit: two
     ``git cat-file --batch`` runs, one for the dvc.yaml files, one for the metrics files. A
     dvc.yaml whose metrics only DVC's resolver tells (foreach, matrix, ``${...}``) is
     resolved with that commit's files (``resolve_written``, the project being at ROOT); when
-    it cannot be, the file is in the commit's ``unresolved``."""
+    it cannot be, the file is in the commit's ``unresolved``. RESOLUTIONS keeps what was
+    resolved (default: for this call)."""
+    resolutions = resolutions or Resolutions(blobs, prefix, root)
     found = {commit: MetricsAt() for commit in commits}
     pairs = [(c, f) for c in found for f in pipelines]
     for commit, dvcfile, blob in _read(pairs, prefix, blobs):
@@ -281,13 +291,16 @@ def metrics_at(
             continue
         resolved = None
         if isinstance(data, dict) and metrics_need_resolving(data):
-            text, written = blob.decode("utf-8", "replace"), written_at(blobs, prefix, commit)
-            try:
-                stages, _, metrics = resolve_written(root, dvcfile, data, text, written, shown)
-            except FindingError as exc:
-                at.unresolved[dvcfile] = exc.finding.message
-                continue
-            resolved = (stages, metrics)
+            plain = resolutions.plainly(commit, dvcfile, data, blob)
+            if plain is not None:
+                resolved = plain[:2]
+            else:
+                try:
+                    stages, _, metrics = resolutions.resolve(commit, dvcfile, data, blob, shown)
+                except FindingError as exc:
+                    at.unresolved[dvcfile] = exc.finding.message
+                    continue
+                resolved = (stages, metrics)
         try:
             declared = declared_metrics(data, dvcfile, shown, resolved)
         except FindingError as exc:
@@ -309,6 +322,88 @@ def metrics_at(
             continue
         at.values[file] = flatten(data) if isinstance(data, dict) else {}
     return found
+
+
+class Resolutions:
+    """``resolve_written`` of the dvc.yaml files of past commits, kept for the build: each
+    (file, text, commit) resolved once (the metrics and the params of a commit both ask), and
+    a text resolved at one commit taken as it is at another where every file DVC's resolver
+    read (params.yaml, ``vars`` files: each through BLOBS, the build's reader of git) holds
+    the same bytes. The resolver reads nothing else of a revision (``dvc._Written``), so the
+    result is the same; a text DVC refuses is resolved at each commit (its finding names it)."""
+
+    def __init__(
+        self,
+        blobs: Callable[[list[str]], dict[str, bytes | None]],
+        prefix: str,
+        root: Path,
+    ) -> None:
+        self.blobs, self.prefix, self.root = blobs, prefix, root
+        self._lock = threading.Lock()
+        self._done: dict[tuple[str, bytes, str], Written | Finding] = {}
+        # (file, text) -> what the resolver read (path -> bytes, None: absent) and the result
+        self._shared: dict[tuple[str, bytes], list[tuple[dict[str, bytes | None], Written]]] = {}
+        self.runs = 0  # DVC's resolver runs (tests bound them)
+
+    def resolve(
+        self, commit: str, dvcfile: str, data: dict[str, Any], blob: bytes, shown: str
+    ) -> Written:
+        """DVCFILE (DATA, parsed from BLOB) as DVC's resolver expands it at COMMIT; a
+        FindingError naming SHOWN when it cannot."""
+        key = (dvcfile, blob, commit)
+        with self._lock:
+            done = self._done.get(key)
+            shared = list(self._shared.get((dvcfile, blob), ()))
+        if done is None:
+            done = self._same_reads(commit, shared)
+        if done is None:
+            done = self._run(commit, dvcfile, data, blob, shown)
+        with self._lock:
+            self._done.setdefault(key, done)
+        if isinstance(done, Finding):
+            raise FindingError(done)
+        return done
+
+    def plainly(
+        self, commit: str, dvcfile: str, data: dict[str, Any], blob: bytes
+    ) -> tuple[list[tuple[str, Stage]], list[Any], list[str]] | None:
+        """``resolve_written_plainly`` of DVCFILE (DATA, parsed from BLOB) at COMMIT: its
+        stages, its top-level metrics and the files read for them, read without DVC; None
+        where only DVC's resolver reads it (then ``resolve``)."""
+        written = written_at(self.blobs, self.prefix, commit)
+        text = blob.decode("utf-8", "replace")
+        return resolve_written_plainly(self.root, dvcfile, data, text, written)
+
+    def _same_reads(
+        self, commit: str, shared: list[tuple[dict[str, bytes | None], Written]]
+    ) -> Written | None:
+        """A result of SHARED whose reads COMMIT's files match byte for byte, or None."""
+        for reads, result in shared:
+            specs = {f"{commit}:{self.prefix}{path}": held for path, held in reads.items()}
+            now = self.blobs(list(specs)) if specs else {}
+            if all(now[spec] == held for spec, held in specs.items()):
+                return result
+        return None
+
+    def _run(
+        self, commit: str, dvcfile: str, data: dict[str, Any], blob: bytes, shown: str
+    ) -> Written | Finding:
+        reads: dict[str, bytes | None] = {}
+        read = written_at(self.blobs, self.prefix, commit)
+
+        def written(path: str) -> bytes | None:
+            reads[path] = read(path)
+            return reads[path]
+
+        text = blob.decode("utf-8", "replace")
+        self.runs += 1
+        try:
+            result = resolve_written(self.root, dvcfile, data, text, written, shown)
+        except FindingError as exc:
+            return exc.finding
+        with self._lock:
+            self._shared.setdefault((dvcfile, blob), []).append((reads, result))
+        return result
 
 
 def written_at(
