@@ -19,7 +19,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
@@ -218,6 +218,10 @@ class Build:
         # pages whose first line holds text (no front matter, no blank line): their Markdown
         # body starts on line 1, so the page need not be read again to number its lines
         self._body_first: set[str] = set()
+        # each root files are read from, resolved once for this build (guards.Root)
+        self._roots: dict[Path, guards.Root] = {}
+        # a page of docs_dir -> its stat and how it starts, from the open that guarded it
+        self._openings: dict[str, tuple[os.stat_result, str]] = {}
         self.repo_url: str | None = None  # mkdocs.yml's repo_url: where commits link to
         self._files: Files | None = None
         self._registry_file: File | None = None  # the generated registry page
@@ -632,16 +636,22 @@ class Build:
             return None
         return str(value)
 
-    def _reading(self, path: str) -> tuple[Path, str]:
+    def _reading(self, path: str) -> tuple[guards.Root, str]:
         """(root, PATH relative to it) for guards.open_file: the files a site names (pages,
         mermaid_js) must be inside the git work tree (mkdocs.yml's directory outside git) or
-        inside docs_dir (which a plugin such as mkdocs-monorepo may put elsewhere)."""
+        inside docs_dir (which a plugin such as mkdocs-monorepo may put elsewhere). Each root
+        is a guards.Root of this build: resolved once, not once per file."""
         roots = [r for r in (self.git_root or self.config_dir, self.docs_dir) if r is not None]
         for root in roots:
             rel = os.path.relpath(path, root).replace(os.sep, "/")
-            if guards.inside(root, rel) is not None:
-                return root, rel
-        return roots[0], os.path.relpath(path, roots[0]).replace(os.sep, "/")
+            if self._root(root).inside(rel) is not None:
+                return self._root(root), rel
+        return self._root(roots[0]), os.path.relpath(path, roots[0]).replace(os.sep, "/")
+
+    def _root(self, root: Path) -> guards.Root:
+        if root not in self._roots:
+            self._roots[root] = guards.Root(root)
+        return self._roots[root]
 
     def _add_mermaid(self, files: Files, config: MkDocsConfig) -> None:
         """Serve the site's Mermaid build: the bundled one, copied as it is, or the
@@ -746,7 +756,8 @@ class Build:
     def _guard_docs(self, files: Files, config: MkDocsConfig) -> None:
         """Take out of the site, with a finding, each file of docs_dir that guards.open_file
         refuses (outside the git work tree through a symbolic link, not a regular file), so
-        that MkDocs neither blocks on a named pipe nor publishes a file from elsewhere."""
+        that MkDocs neither blocks on a named pipe nor publishes a file from elsewhere. A page
+        is looked at in the same open: its stat and first bytes are what _front_matter needs."""
         docs = os.path.abspath(config.docs_dir)
         for file in list(files):
             path = file.abs_src_path
@@ -754,7 +765,9 @@ class Build:
                 continue
             shown = os.path.relpath(path, self.config_dir).replace(os.sep, "/")
             try:
-                guards.open_file(*self._reading(path), shown).close()
+                with guards.open_file(*self._reading(path), shown) as fh:
+                    if file.is_documentation_page():
+                        self._openings[path] = (os.fstat(fh.fileno()), _starts(fh))
             except FindingError as exc:
                 what = "page" if file.is_documentation_page() else "file"
                 self.findings.add(Finding(exc.finding.kind, f"{what} {exc.finding.message}", shown))
@@ -763,16 +776,21 @@ class Build:
     def _front_matter(self, file: File) -> dict[str, Any]:
         """The page's own front matter ({} for none, or one MkDocs cannot read: the page
         reports its own problem when it is built); read again only when the file changed since
-        the last build of this process."""
+        the last build of this process. A page of docs_dir is not opened again: the docs
+        guard's open told its stat and how it starts."""
         from mkdocs.utils.meta import get_data
 
         key: tuple[int, int, int] | None = None
         path = file.abs_src_path
         if path and not file.generated_by:
-            try:
-                st = os.stat(path)
-            except OSError:
-                return {}
+            looked = self._openings.pop(path, None)
+            if looked is not None:
+                st, opening = looked
+            else:
+                try:
+                    st, opening = os.stat(path), None
+                except OSError:
+                    return {}
             if st.st_mtime_ns < time.time_ns() - dvc.RACY_NS:
                 key = (st.st_ino, st.st_size, st.st_mtime_ns)
                 known = self.session.fronts.get(path)
@@ -780,7 +798,8 @@ class Build:
                     if known[2]:
                         self._body_first.add(path)
                     return known[1]
-            opening = _opening(*self._reading(path))
+            if opening is None:
+                opening = _opening(*self._reading(path))
             if opening != FRONT_MATTER:
                 # most pages: the first bytes say there is no front matter
                 if opening == BODY_FIRST:
@@ -1606,14 +1625,22 @@ FRONT_MATTER, BODY_FIRST, OTHER = "front matter", "body first", "other"
 _FIRST_LINE = re.compile(r"\s*([^\r\n]*)")  # the first line that holds text, as MkDocs finds it
 
 
-def _opening(root: Path, path: str) -> str:
-    """How the file PATH (relative to ROOT, read through guards.open_file) starts:
-    FRONT_MATTER ('---' after a byte order mark: it may hold front matter), BODY_FIRST (a first
-    line that holds text, so MkDocs takes no blank line away before the body), or OTHER."""
+def _opening(root: guards.Root, path: str) -> str:
+    """How the file PATH (relative to ROOT, read through guards.open_file) starts (_starts)."""
     try:
         with guards.open_file(root, path) as fh:
-            start = fh.read(256).removeprefix(b"\xef\xbb\xbf")
+            return _starts(fh)
     except (OSError, FindingError):
+        return FRONT_MATTER  # let the full read say what is wrong
+
+
+def _starts(fh: BinaryIO) -> str:
+    """How the file open as FH starts, from its first bytes: FRONT_MATTER ('---' after a byte
+    order mark: it may hold front matter), BODY_FIRST (a first line that holds text, so MkDocs
+    takes no blank line away before the body), or OTHER."""
+    try:
+        start = fh.read(256).removeprefix(b"\xef\xbb\xbf")
+    except OSError:
         return FRONT_MATTER  # let the full read say what is wrong
     if start.startswith(b"---"):
         return FRONT_MATTER

@@ -7,7 +7,8 @@ A repository is untrusted input: a pull request from a stranger is built in CI. 
   root after ``..`` and symbolic links are resolved, and only when it is a regular file: a
   named pipe (FIFO), a device, a socket or a directory is refused instead of blocking the
   build or feeding it endless bytes. ``read_file`` reads at most its limit, whatever ``stat``
-  says (``/dev/zero`` has size 0).
+  says (``/dev/zero`` has size 0). A ``Root`` in place of a root resolves the root and its
+  directories once for the many files of one build, not once per file.
 - ``write_file`` writes a file named by a path relative to the site directory only inside it:
   an absolute path, a ``..`` part or a symbolic link on the way (a stale site directory can
   hold one) is refused, and the file is replaced, never written through.
@@ -20,6 +21,7 @@ Every refusal is a FindingError whose finding names the file and says why.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import posixpath
 import stat
@@ -42,6 +44,11 @@ _FILE_TYPES = (
     (stat.S_ISBLK, "a block device"),
     (stat.S_ISSOCK, "a socket"),
 )
+_KIND = "invalid_project_file"
+# where opening with O_NOFOLLOW refuses a symbolic link as the last part (ELOOP; EMLINK on BSD)
+_LINK_ERRORS = {errno.ELOOP, getattr(errno, "EMLINK", errno.ELOOP)}
+# a real directory joined with a name is the file the OS opens, a link there refused: POSIX
+_DIRECT = bool(getattr(os, "O_NOFOLLOW", 0)) and os.sep == "/" and not os.altsep
 
 
 class Missing(FindingError):
@@ -65,73 +72,156 @@ def leaves(path: str) -> str | None:
     return None
 
 
-def inside(root: Path | str, path: str) -> str | None:
+class Root:
+    """ROOT as the guards see it while many of its files are read in one go (the pages of one
+    build): its real path, and the real path of each directory under it, found once, instead of
+    resolving ROOT and every directory again for each file.
+
+    A file's own name is looked at each time it is read (a symbolic link there is resolved, and
+    refused when it points out), but a directory is looked at once: one replaced by a link
+    afterwards is seen by the next Root. So a Root lives as long as one build, never longer (a
+    rebuild of ``mkdocs serve`` makes its own). The functions below take a Root wherever they
+    take a root."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = root
+        self.real = os.path.realpath(root)
+        self._prefix = self.real.rstrip(os.sep) + os.sep
+        # a directory (its parts joined with '/') -> its real path when no symbolic link is on
+        # the way from the root (then it is itself), None when one is
+        self._dirs: dict[str, str | None] = {"": self.real}
+
+    def _place(self, path: str) -> tuple[str, str] | None:
+        """(the real directory holding ROOT/PATH's last part, that part) when PATH, inside ROOT
+        by its name, reaches that directory through no symbolic link and no '..'; None when
+        realpath must resolve the whole path."""
+        if not _DIRECT:
+            return None
+        parts = [p for p in path.split("/") if p and p != "."]
+        if not parts or ".." in parts:
+            return None
+        directory = "/".join(parts[:-1])
+        if directory not in self._dirs:
+            real: str | None = self.real
+            for depth in range(1, len(parts)):
+                key = "/".join(parts[:depth])
+                if key not in self._dirs:
+                    name = parts[depth - 1]
+                    linked = real is None or _is_link(real, name)
+                    self._dirs[key] = None if linked else os.path.join(str(real), name)
+                real = self._dirs[key]
+        real = self._dirs[directory]
+        return None if real is None else (real, parts[-1])
+
+    def inside(self, path: str) -> str | None:
+        """The real path of ROOT/PATH when it is inside ROOT with every symbolic link resolved;
+        None when it is not (absolute, '..', or a link pointing out)."""
+        if leaves(path) is not None:
+            return None
+        place = self._place(path)
+        if place is not None and not _is_link(*place):
+            return os.path.join(*place)
+        # the OS follows a link before it goes up from it ("out/.." where out is a link): so
+        # does realpath, and so the guard reads the file the OS would read, or refuses it
+        real = os.path.realpath(os.path.join(self.real, path))
+        return real if real == self.real or real.startswith(self._prefix) else None
+
+    def real_path(self, path: str, shown: str | None = None, kind: str = _KIND) -> str:
+        """The real path of ROOT/PATH, refused with a finding naming SHOWN (default PATH) when
+        PATH is absolute, goes up with '..' or passes a symbolic link whose target is outside
+        ROOT."""
+        shown = shown or path
+        why = leaves(path)
+        if why is not None:
+            raise _refuse(kind, shown, f"{why}: it is not read.")
+        real = self.inside(path)
+        if real is None:
+            raise _refuse(kind, shown, "is a symbolic link out of the project: it is not read.")
+        return real
+
+    def open_file(self, path: str, shown: str | None = None, kind: str = _KIND) -> BinaryIO:
+        """The regular file ROOT/PATH opened for reading in binary mode (see ``open_file``)."""
+        shown = shown or path
+        place = self._place(path) if leaves(path) is None else None
+        fd = None
+        if place is not None:
+            # its directory is real and inside: opened without following a link, the file
+            # is the one named; a link there is resolved below, as any path is
+            try:
+                fd = os.open(os.path.join(*place), _FLAGS)
+            except OSError as exc:
+                if exc.errno not in _LINK_ERRORS:
+                    raise _unopened(exc, kind, shown) from None
+        if fd is None:
+            try:
+                fd = os.open(self.real_path(path, shown, kind), _FLAGS)
+            except OSError as exc:
+                raise _unopened(exc, kind, shown) from None
+        try:
+            mode = os.fstat(fd).st_mode
+            if not stat.S_ISREG(mode):
+                what = next(
+                    (name for test, name in _FILE_TYPES if test(mode)), "not a regular file"
+                )
+                raise _refuse(kind, shown, f"is {what}, not a regular file: it is not read.")
+            if hasattr(os, "set_blocking"):
+                os.set_blocking(fd, True)
+            return os.fdopen(fd, "rb")
+        except BaseException:
+            os.close(fd)
+            raise
+
+
+Place = Path | str | Root  # a root, or a Root found once for many of its files
+
+
+def _root(root: Place) -> Root:
+    return root if isinstance(root, Root) else Root(root)
+
+
+def _is_link(directory: str, name: str) -> bool:
+    """Whether DIRECTORY/NAME is a symbolic link (not when nothing is there, as for realpath)."""
+    try:
+        return stat.S_ISLNK(os.lstat(os.path.join(directory, name)).st_mode)
+    except OSError:
+        return False
+
+
+def _unopened(exc: OSError, kind: str, shown: str) -> FindingError:
+    """The finding for a file the OS would not open."""
+    if isinstance(exc, (FileNotFoundError, NotADirectoryError)):
+        return Missing(Finding(kind, f"{shown} does not exist.", shown))
+    return _refuse(kind, shown, f"cannot be read: {exc.strerror}.")
+
+
+def inside(root: Place, path: str) -> str | None:
     """The real path of ROOT/PATH when it is inside ROOT with every symbolic link resolved;
     None when it is not (absolute, '..', or a link pointing out)."""
-    if leaves(path) is not None:
-        return None
-    real_root = os.path.realpath(root)
-    # the OS follows a link before it goes up from it ("out/.." where out is a link): so
-    # does realpath, and so the guard reads the file the OS would read, or refuses it
-    real = os.path.realpath(os.path.join(real_root, path))
-    if real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep):
-        return real
-    return None
+    return _root(root).inside(path)
 
 
-def real_path(
-    root: Path | str, path: str, shown: str | None = None, kind: str = "invalid_project_file"
-) -> str:
+def real_path(root: Place, path: str, shown: str | None = None, kind: str = _KIND) -> str:
     """The real path of ROOT/PATH, refused with a finding naming SHOWN (default PATH) when PATH
     is absolute, goes up with '..' or passes a symbolic link whose target is outside ROOT."""
-    shown = shown or path
-    why = leaves(path)
-    if why is not None:
-        raise _refuse(kind, shown, f"{why}: it is not read.")
-    real = inside(root, path)
-    if real is None:
-        raise _refuse(kind, shown, "is a symbolic link out of the project: it is not read.")
-    return real
+    return _root(root).real_path(path, shown, kind)
 
 
-def open_file(
-    root: Path | str, path: str, shown: str | None = None, kind: str = "invalid_project_file"
-) -> BinaryIO:
+def open_file(root: Place, path: str, shown: str | None = None, kind: str = _KIND) -> BinaryIO:
     """The regular file ROOT/PATH opened for reading in binary mode.
 
     Refused with a finding naming SHOWN (default PATH): a path outside ROOT (see real_path),
     anything but a regular file (opened without blocking or following a final symbolic link,
     then checked on the open descriptor), and a file that cannot be opened. Missing (an
     FindingError) when nothing is there."""
-    shown = shown or path
-    real = real_path(root, path, shown, kind)
-    try:
-        fd = os.open(real, _FLAGS)
-    except FileNotFoundError:
-        raise Missing(Finding(kind, f"{shown} does not exist.", shown)) from None
-    except NotADirectoryError:
-        raise Missing(Finding(kind, f"{shown} does not exist.", shown)) from None
-    except OSError as exc:
-        raise _refuse(kind, shown, f"cannot be read: {exc.strerror}.") from None
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            what = next((name for test, name in _FILE_TYPES if test(mode)), "not a regular file")
-            raise _refuse(kind, shown, f"is {what}, not a regular file: it is not read.")
-        if hasattr(os, "set_blocking"):
-            os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
+    return _root(root).open_file(path, shown, kind)
 
 
 def read_file(
-    root: Path | str,
+    root: Place,
     path: str,
     shown: str | None = None,
     limit: int = MAX_BYTES,
-    kind: str = "invalid_project_file",
+    kind: str = _KIND,
 ) -> bytes:
     """The bytes of the regular file ROOT/PATH inside ROOT (see open_file), at most LIMIT of
     them: a longer file is refused, whatever its recorded size says."""
@@ -146,10 +236,11 @@ def read_file(
     return data
 
 
-def exists(root: Path | str, path: str) -> bool:
+def exists(root: Place, path: str) -> bool:
     """Whether anything (a file, a directory, a pipe, a link to nothing) is at ROOT/PATH, for a
     PATH inside ROOT; False for a path that leaves ROOT, which is never looked at."""
-    return inside(root, path) is not None and os.path.lexists(os.path.join(root, path))
+    guarded = _root(root)
+    return guarded.inside(path) is not None and os.path.lexists(os.path.join(guarded.root, path))
 
 
 def site_path(path: str) -> list[str]:

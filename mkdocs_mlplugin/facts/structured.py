@@ -28,11 +28,11 @@ from mkdocs_mlplugin.facts.yaml_fast import (
     too_many_digits,
 )
 from mkdocs_mlplugin.findings import Finding, FindingError
-from mkdocs_mlplugin.guards import MAX_BYTES, read_file
+from mkdocs_mlplugin.guards import MAX_BYTES, Place, read_file
 
 
 def read_text(
-    root: Path, file: str, kind: str = "invalid_project_file", shown: str | None = None
+    root: Place, file: str, kind: str = "invalid_project_file", shown: str | None = None
 ) -> str:
     """The text of FILE (relative to ROOT), read through guards.read_file (inside ROOT, a
     regular file, at most guards.MAX_BYTES); a finding naming SHOWN (default FILE) when it is
