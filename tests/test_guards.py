@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -537,6 +539,91 @@ def test_what_the_read_guard_refuses_is_refused_for_a_reason(tree: Path, path: s
         assert re.search(r"outside the project|out of the project|'\.\.'", refused), refused
     else:
         assert re.search(r"not a regular file|byte limit|cannot be read", refused), refused
+
+
+@pytest.fixture(scope="module")
+def tree_root(tree: Path) -> guards.Root:
+    """One guards.Root of the tree for every example: its directories found once, as a build
+    finds them once for all its pages."""
+    return guards.Root(tree)
+
+
+def _outcome(root: guards.Place, path: str) -> tuple[str, str | bytes]:
+    try:
+        return "read", guards.read_file(root, path, limit=LIMIT)
+    except guards.Missing as exc:
+        return "missing", exc.finding.message
+    except FindingError as exc:
+        return "refused", exc.finding.message
+
+
+@settings(max_examples=400, deadline=None)
+@given(path=paths())
+def test_a_root_kept_across_paths_resolves_each_as_realpath_does(
+    tree: Path, tree_root: guards.Root, path: str
+) -> None:
+    """A Root kept for many paths names the file realpath names (resolving everything anew)
+    when it is inside, None when not; and it reads, refuses or misses each file as a new Root
+    does, with the same finding."""
+    expected = None
+    if guards.leaves(path) is None:
+        base = os.path.realpath(tree)
+        real = os.path.realpath(os.path.join(base, path))
+        expected = real if real == base or real.startswith(base + os.sep) else None
+    with deadline():
+        assert tree_root.inside(path) == expected, path
+        assert _outcome(tree_root, path) == _outcome(tree, path), path
+
+
+def test_a_serve_rebuild_refuses_a_page_and_a_docs_directory_turned_into_links_out(
+    pipeline: Repo, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``mkdocs serve`` rebuilds in one process with one plugin: a page that was a link inside
+    the project and now points out, and a directory of docs replaced by a link out, are refused
+    by the next build, which resolves its roots and directories anew."""
+    from mkdocs.config import load_config
+    from test_hostile import _inprocess_build
+
+    for key, val in pipeline.env.items():
+        if key.startswith(("GIT_", "DVC_")):
+            monkeypatch.setenv(key, val)
+    monkeypatch.chdir(pipeline.path)
+    caplog.set_level(logging.INFO)
+    place = outside(pipeline)
+    (place / "guide").mkdir()
+    (place / "guide" / "page.md").write_text(f"# Outside\n\n{SECRET}\n")
+    (place / "linked.md").write_text(f"---\ntitle: Out\n---\n# Linked out\n\n{SECRET}\n")
+    config_file = pipeline.site(
+        {"index.md": "# Home\n", "guide/page.md": "# Guide\n\nin the project\n"},
+        plugin={"checks": {"invalid_project_file": "warn"}},  # the site is written: no leak
+    )
+    pipeline.write("notes/real.md", "---\ntitle: Real\n---\n# Real\n\nin the project\n")
+    docs = pipeline.path / "docs"
+    os.symlink("../notes/real.md", docs / "linked.md")
+    pipeline.commit("Docs")
+    site = pipeline.home / "served"
+    config = load_config(str(config_file), site_dir=str(site))
+
+    ok, messages = _inprocess_build(config, caplog)
+    assert ok and not [m for m in messages if "invalid_project_file" in m], messages
+    for page in ("linked", "guide/page"):
+        assert "in the project" in (site / page / "index.html").read_text()
+
+    (docs / "linked.md").unlink()
+    os.symlink(place / "linked.md", docs / "linked.md")
+    shutil.rmtree(docs / "guide")
+    os.symlink(place / "guide", docs / "guide")
+    ok, messages = _inprocess_build(config, caplog)
+    assert ok, messages
+    for name in ("linked.md", "guide/page.md"):
+        refused = (
+            rf"docs/{name}: page docs/{name} is a symbolic link out of the project: it is not "
+            r"read\. \[invalid_project_file\]"
+        )
+        assert any(re.search(refused, m) for m in messages), messages
+    assert not (site / "linked" / "index.html").exists()
+    assert not (site / "guide" / "page" / "index.html").exists()
+    assert [p for p in site.rglob("*") if p.is_file() and SECRET in p.read_text("latin-1")] == []
 
 
 def _digest(base: Path) -> dict[str, str]:
