@@ -493,9 +493,10 @@ from mkdocs.commands.build import build
 from mkdocs.config import load_config
 build(load_config("mkdocs.yml", site_dir=sys.argv[1]))
 heavy = ("dvc", "dvc_data", "gto", "pydantic", "scmrepo")
-# the plugin's modules for comparisons, experiments, the gate and generated pages
+# the plugin's modules for comparisons, experiments, the gate, generated pages and diagrams
 optional = ("pages.compare", "pages.experiments", "checks.compare", "checks.gate")
-heavy += tuple(f"mkdocs_mlplugin.{name}" for name in (*optional, "pages.generated"))
+optional += ("pages.generated", "render.graph", "render.mermaid")
+heavy += tuple(f"mkdocs_mlplugin.{name}" for name in optional)
 print(" ".join(sorted(m for m in heavy if m in sys.modules)))
 """
 
@@ -503,8 +504,8 @@ print(" ".join(sorted(m for m in heavy if m in sys.modules)))
 def test_a_site_that_uses_no_dvc_and_no_registry_never_imports_them(empty_repo: Repo) -> None:
     """Lazy work: DVC is imported only where a DVC file needs it (outside the common forms the
     plugin reads itself); GTO (and pydantic) never: the registry is read without them. Nor
-    does a site without comparisons, experiments or generated pages load the plugin's modules
-    for them."""
+    does a site without comparisons, experiments, generated pages or pipeline diagrams load
+    the plugin's modules for them."""
     import sys
 
     # the pipeline added below has a callback stage, always changed (as DVC says): not an error

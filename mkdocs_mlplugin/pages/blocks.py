@@ -40,7 +40,6 @@ from mkdocs_mlplugin.pages.values import (
     unanswered,
     untracked,
 )
-from mkdocs_mlplugin.render import graph, mermaid
 
 
 def render_block(
@@ -127,6 +126,8 @@ def pipeline(
     """The pipeline as a Mermaid fence: stages coloured by state (or data, with view=outs),
     optionally collapsed, reduced or focused on one node; a legend and links below. A diagram
     over Mermaid's limits is collapsed, with a warning appended to NOTES."""
+    from mkdocs_mlplugin.render import graph, mermaid  # only a page with a diagram needs them
+
     view = ref.option("view", "stages")
     diagram = (
         graph.outs_view(project) if view == "outs" else graph.stage_view(project, site.verdicts)

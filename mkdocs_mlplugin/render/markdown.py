@@ -21,7 +21,6 @@ from mkdocs_mlplugin.render import (
     display,
     printable,
 )
-from mkdocs_mlplugin.render.mermaid import STATE_CLASSES
 
 # What may act in running text: emphasis, code, links and images, raw HTML and entities,
 # tables, strikethrough, math, and the backslash itself.
@@ -113,6 +112,8 @@ class Markdown(Writer):
         links: Sequence[tuple[str, str]],
         reasons: Sequence[tuple[str, str, Sequence[str]]] = (),
     ) -> list[str]:
+        from mkdocs_mlplugin.render.mermaid import STATE_CLASSES  # as the HTML writer's
+
         # the links lead to pages of the docs site, which a Hub README does not sit beside
         if not classes:
             return []
