@@ -1023,3 +1023,23 @@ def test_where_a_fact_stands_is_where_chromium_puts_it(browser: Browser) -> None
 
     check()
     page.close()
+
+
+def test_a_tag_name_with_a_letter_that_folds_to_ascii_is_no_tag_of_that_name(
+    browser: Browser,
+) -> None:
+    """A browser compares tag names in ASCII: '<\u017fcript>' (long s) and '<\u212abd>'
+    (Kelvin sign) start no script or kbd element, and '</\u017fcript>' ends no script. A fact in
+    a link after them is in the link's href, where it is checked as a URL, not in script text."""
+    page = browser.new_page()
+    for text in (
+        f'<\u017fcript>x <a href="{MARK}">y</a>',
+        f'<\u017ftyle>x <a href="{MARK}">y</a>',
+        f'<\u212abd>x <a title="{MARK}">y</a>',
+        f'<script>x</\u017fcript><a href="{MARK}">y</a></script>',
+        f'<textarea>x</TEXTAREA><a href="{MARK}">y</a>',
+    ):
+        (found,) = page.evaluate(FIND_MARK, text)
+        (place,) = contexts(text, [text.index(MARK)])
+        assert (None if place is None else place.name) == found, text
+    page.close()

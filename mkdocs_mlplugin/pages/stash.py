@@ -286,7 +286,7 @@ def _skip() -> re.Pattern[str]:
         "|<[!?][^>]*(?:>|\\Z)"
         "|</(?![A-Za-z])[^>]*(?:>|\\Z)"
         "|<(?![A-Za-z!?/]))*",
-        re.DOTALL | re.IGNORECASE,
+        re.DOTALL | re.IGNORECASE | re.ASCII,  # tag names are compared in ASCII only
     )
 
 
@@ -332,7 +332,9 @@ def contexts(text: str, positions: list[int]) -> list[Place | None]:
                 found.append(next(inside, Place("", lt, lt)))
                 k += 1
             if name in _RAWTEXT and nxt != "/":
-                close = re.compile(f"</{name}[{_SPACE}/>]", re.IGNORECASE).search(text, end)
+                close = re.compile(f"</{name}[{_SPACE}/>]", re.IGNORECASE | re.ASCII).search(
+                    text, end
+                )
                 raw_end = close.start() if close else n
                 while k < len(positions) and positions[k] < raw_end:
                     found.append(None)
@@ -358,7 +360,9 @@ _ALTERNATING = re.compile("[^<>]*(?:<[^<>]*>[^<>]*)*")  # no '<' inside a tag, n
 _QUOTE_IN_TAG = re.compile("<[^<>]*'")  # with '<' and '>' in turn: a "'" inside a tag
 # elements whose content is text up to their end tag, where a '<' starts no tag
 # (and <plaintext>, whose text never ends)
-_RAW_TEXT = re.compile(rf"<(?:{'|'.join(sorted(_RAWTEXT | {'plaintext'}))})[\s/>]", re.IGNORECASE)
+_RAW_TEXT = re.compile(
+    rf"<(?:{'|'.join(sorted(_RAWTEXT | {'plaintext'}))})[\s/>]", re.IGNORECASE | re.ASCII
+)
 
 
 def _simple(block: object) -> bool:
