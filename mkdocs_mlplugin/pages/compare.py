@@ -54,6 +54,8 @@ def diff_block(
     old = resolve(site, ref, page, ref.name or "HEAD")
     new = resolve(site, ref, page, ref.field or WORKSPACE)
     what = "metrics" if ref.kind == "metrics-diff" else "params"
+    # both commits read together: the same git runs as one
+    reader.snapshots([side.commit for side in (old, new) if side.commit is not None])
     for side in (old, new):
         for unknown, why in not_known(side.label, reader.snapshot(side), what):
             raise unanswered("missing_value", ref, page, f"{unknown}, so no diff is shown: {why}")
