@@ -590,6 +590,9 @@ def test_params_of_a_plain_template_are_read_without_dvc_and_are_dvc_params_diff
     reader = checked.build.site.revisions
     assert reader is not None
     assert reader.resolutions.runs == 2  # sub/dvc.yaml at each commit; dvc.yaml at none
+    # git cat-file runs: one for both commits' dvc.yaml files and the params.yaml beside
+    # each, one per commit for the vars file sub/model.yaml, which only sub/dvc.yaml names
+    assert reader.reads == 3
     build = repo.build()
     assert build.ok, build.output
     (shown,) = blocks(build.page(""), "ml-params-diff")

@@ -256,10 +256,13 @@ class Revisions:
             todo = [c for c in dict.fromkeys(commits) if c not in self._snapshots]
         if todo:
             pipelines = self.past.pipelines(todo)
-            # one git cat-file for the dvc.yaml files and params.yaml, one for the metrics and
-            # params files they declare
+            # one git cat-file for the dvc.yaml files and the params.yaml beside each (what
+            # ${...} and DVC's resolver read there first), one for the metrics and params
+            # files they declare
             p = self.prefix
-            self.blobs([f"{c}:{p}{f}" for c in todo for f in (*pipelines, DEFAULT_PARAMS)])
+            beside = [posixpath.join(posixpath.dirname(f), DEFAULT_PARAMS) for f in pipelines]
+            files = dict.fromkeys((*pipelines, DEFAULT_PARAMS, *beside))
+            self.blobs([f"{c}:{p}{f}" for c in todo for f in files])
             root = self.project.root
             found = metrics_at(todo, pipelines, self.prefix, self.blobs, root, self.resolutions)
             read = {
