@@ -30,7 +30,9 @@ What a repository holds:
   and the group's model card change together, as after ``dvc repro``), a few commits change
   the training code (every lock and model card changes), and a few rename a page;
 - GTO-style annotated tags (``model-g03@v1.2.0``, ``model-g03#prod#4``), written as
-  fast-import ``tag`` commands.
+  fast-import ``tag`` commands;
+- with ``pages_with`` (run.py's ``--pages-with``): records or comparisons on a tenth of the
+  pages, or five plots declared in dvc.yaml and drawn by one page (``PAGES_WITH``).
 """
 
 from __future__ import annotations
@@ -642,10 +644,20 @@ def model_card(g: Group, revision: int, block: str = "") -> str:
 
 # --------------------------------------------------------------------------- --pages-with
 
-#: what ``--pages-with`` puts on a tenth of the pages: records (the documentation standard's
-#: benchmark) or comparisons (metrics-diff and params-diff blocks)
-PAGES_WITH = ("records", "compare")
+#: what ``--pages-with`` puts on the site: on a tenth of the pages, records (the documentation
+#: standard's benchmark) or comparisons (metrics-diff and params-diff blocks); or plots, one
+#: page drawing five (PLOTS_PAGE)
+PAGES_WITH = ("records", "compare", "plots")
 RECORD_KINDS = ("decision", "debt", "runbook", "datasheet")
+
+
+def site_with(pages_with: str) -> str:
+    """What PAGES_WITH puts on a site, for a section's title ("" for the default site)."""
+    if pages_with == "plots":
+        return " with a page drawing five plots"
+    return f" with {pages_with} on a tenth of the pages" if pages_with else ""
+
+
 #: the comparisons of plain pages, in turn, and of model cards: the card of a root group's
 #: model in prod compares its registry stages (even groups, then odd), another card its model
 #: with its recent history
@@ -669,6 +681,66 @@ plugins:
         model_cards: true
         records: [decision, debt, runbook, datasheet]
 """
+
+
+#: with plots: five plots declared in the root dvc.yaml's top-level ``plots:``, one of each
+#: DVC template a team uses most, their data kept in git (PLOT_DATA)
+PLOTS = """\
+plots:
+  - confusion:
+      template: confusion
+      x: actual
+      y:
+        eval/predictions.csv: predicted
+  - loss:
+      x: step
+      y:
+        eval/loss.json: loss
+  - scatter:
+      template: scatter
+      x: score
+      y:
+        eval/scores.json: length
+  - labels:
+      template: bar_horizontal
+      x: count
+      y:
+        eval/labels.csv: label
+  - accuracy:
+      template: smooth
+      x: step
+      y:
+        eval/train.json: acc
+        eval/test.json: acc
+"""
+PLOT_NAMES = ("confusion", "loss", "scatter", "labels", "accuracy")
+#: the page that draws them, and its twin in the sites without the plugin: the same page
+#: with the five blocks left out (each site's mkdocs.yml excludes the other's)
+PLOTS_PAGE = ("evaluation.md", "evaluation-plain.md")
+
+
+def plot_data() -> dict[str, str]:
+    """The data of PLOTS, by path from the dvc.yaml: fixed, a few hundred points a plot."""
+    rows = [(i % 2, (i * 7 + i // 3) % 2) for i in range(600)]
+    loss = [{"step": i, "loss": round(2 / (i + 2), 5)} for i in range(300)]
+    scores = [{"score": (i * 37) % 101 / 100, "length": (i * 13) % 250} for i in range(400)]
+    files = {
+        "eval/predictions.csv": "actual,predicted\n" + "".join(f"{a},{p}\n" for a, p in rows),
+        "eval/loss.json": json.dumps({"train": loss}),
+        "eval/scores.json": json.dumps(scores),
+        "eval/labels.csv": "label,count\n"
+        + "".join(f"class-{i},{(i * 17) % 90 + 5}\n" for i in range(12)),
+    }
+    for name, base in (("train", 0.5), ("test", 0.45)):
+        acc = [{"step": i, "acc": round(base + i / 800, 4)} for i in range(200)]
+        files[f"eval/{name}.json"] = json.dumps(acc)
+    return files
+
+
+def plots_page(with_blocks: bool) -> str:
+    """The page that draws the five plots, or its twin without them."""
+    body = "\n\n".join(f"{{ml plots {name}}}" for name in PLOT_NAMES)
+    return f"# Evaluation\n\n{body if with_blocks else 'No plots on this page.'}\n"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -882,7 +954,8 @@ def git_env(home: Path) -> dict[str, str]:
 
 def generate(size_name: str, dest: Path, home: Path, pages_with: str = "") -> dict:
     """Write the repository for SIZE_NAME into DEST (replaced); return a summary. PAGES_WITH
-    (one of PAGES_WITH, or "" for none) puts records or comparisons on a tenth of the pages."""
+    (one of PAGES_WITH, or "" for none) puts records or comparisons on a tenth of the pages,
+    or five plots on one (which takes the place of a plain page: the sites keep their size)."""
     size = SIZES[size_name]
     if pages_with and pages_with not in PAGES_WITH:
         raise ValueError(f"pages_with is one of {', '.join(PAGES_WITH)}, not {pages_with!r}")
@@ -923,7 +996,7 @@ def generate(size_name: str, dest: Path, home: Path, pages_with: str = "") -> di
         roots = [g for g in which if not g.sub]
         if roots or not which:
             files["params.yaml"] = params_yaml(root_groups)
-            files["dvc.yaml"] = dvc_yaml(root_groups, stale_cmd)
+            files["dvc.yaml"] = dvc_yaml(root_groups, stale_cmd) + plots_yaml
             files["dvc.lock"] = dvc_lock(root_groups, hashes)
         for g in which:
             if g.sub:
@@ -937,11 +1010,23 @@ def generate(size_name: str, dest: Path, home: Path, pages_with: str = "") -> di
     if pages_with == "records":
         base += RECORDS_SITE
         plugins["ml"] = RECORDS_PLUGIN
-    n_plain = size.pages - 1 - n_groups
+    plots_yaml, plot_files = "", {}
+    if pages_with == "plots":
+        plots_yaml = PLOTS
+        drawn, plain = PLOTS_PAGE
+        plot_files = {
+            **plot_data(),
+            f"docs/{drawn}": plots_page(True),
+            f"docs/{plain}": plots_page(False),
+        }
+        plugins = {
+            v: f"exclude_docs: /{plain if v == 'ml' else drawn}\n{p}" for v, p in plugins.items()
+        }
+    n_plain = size.pages - 1 - n_groups - (pages_with == "plots")
     tenth = size.pages // 10
     # the plain pages that carry a record or a comparison: pid -> its ordinal among them
     chosen: dict[int, int] = {}
-    if pages_with:
+    if pages_with in ("records", "compare"):
         count = tenth if pages_with == "records" else max(0, tenth - n_groups)
         chosen = {(i * n_plain) // count: i for i in range(min(count, n_plain))}
     plan = tag_plan(size, n_groups)
@@ -973,6 +1058,7 @@ def generate(size_name: str, dest: Path, home: Path, pages_with: str = "") -> di
         **pipeline_files(groups),
         "docs/index.md": index_page(groups, 0),
         **{f"docs/models/{g.name}.md": card(g, 0) for g in groups},
+        **plot_files,
     }
 
     n_sections = max(2, min(30, n_plain // 40))
@@ -1149,9 +1235,8 @@ def generate(size_name: str, dest: Path, home: Path, pages_with: str = "") -> di
             g = groups[min(7, n_groups - 1)]
             g.params["train"]["lr"] = 0.123
             changes.append(("M", g.params_file, params_yaml([g] if g.sub else root_groups)))
-            changes.append(
-                ("M", "dvc.yaml", dvc_yaml(root_groups, {groups[min(3, n_groups - 1)].name}))
-            )
+            stale_yaml = dvc_yaml(root_groups, {groups[min(3, n_groups - 1)].name})
+            changes.append(("M", "dvc.yaml", stale_yaml + plots_yaml))
             message += "; tweak params without repro"
         mark = stream.commit(when, author, message, changes)
         marks.append((mark, when))
@@ -1207,9 +1292,12 @@ def generate(size_name: str, dest: Path, home: Path, pages_with: str = "") -> di
     info = {
         "size": size_name,
         "pages_with": pages_with,
-        "chosen": len(chosen) + (n_groups if pages_with == "compare" else 0),
+        "chosen": len(chosen)
+        + (n_groups if pages_with == "compare" else 0)
+        + (pages_with == "plots"),
         "version": VERSION,
-        "pages": sum(1 for _ in (dest / "docs").rglob("*.md")),
+        # the pages each site builds (of the plots page and its twin, each site builds one)
+        "pages": sum(1 for _ in (dest / "docs").rglob("*.md")) - (pages_with == "plots"),
         "commits": size.commits,
         "stages": n_groups * 10,
         "dvc_yaml_files": 1 + len(sub_groups) if root_groups else len(sub_groups),

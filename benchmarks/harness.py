@@ -304,7 +304,7 @@ class Bench:
     def repo(self, name: str, pages_with: str = "") -> Path:
         """The generated repository NAME, made (or remade) when missing, stale or touched;
         with PAGES_WITH (generate.PAGES_WITH), its variant with records or comparisons on a
-        tenth of its pages, kept beside it."""
+        tenth of its pages, or a page of five plots, kept beside it."""
         path = self.repos / (f"{name}-{pages_with}" if pages_with else name)
         stamp_file = path / ".git" / "bench-stamp"
         fresh = stamp_file.is_file() and stamp_file.read_text() == self.stamp

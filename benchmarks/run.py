@@ -4,7 +4,8 @@
                              [--sections builds,phases,together,paired,work,render-work,
                                          serve,serve-work,serve-paired,check,check-since,
                                          git,pipeline,tags,profile,plots]
-                             [--work-cache] [--work-branches] [--pages-with records|compare]
+                             [--work-cache] [--work-branches]
+                             [--pages-with records|compare|plots]
 
 Sections, one module each under benchmarks/sections/, whose top says what it measures and
 whether it judges a README target (its JUDGES) or only diagnoses; --help lists them:
@@ -28,9 +29,10 @@ plots         sections/plots.py          a page with five plots, and its serve-s
 
 Extras (phases, paired, work, render-work, serve, serve-work, serve-paired, check, check-since,
 profile) run on (b) when it is among --sizes, else on the first size. --pages-with puts records
-or comparisons on a tenth of that site's pages for paired, serve-paired and check-since (the
-benchmarks of the documentation standard and of comparisons); the other sections keep the
-default site. How the runs are made and a timed
+or comparisons on a tenth of that site's pages, or one page drawing five plots, for builds,
+paired, serve-paired and check-since (the benchmarks of the documentation standard, of
+comparisons and of plots); the other sections keep the default site. How the runs are made
+and a timed
 target judged: benchmarks/harness.py; the final table of targets: benchmarks/summary.py.
 Everything generated goes to --workdir (default $TMPDIR/mkdocs-mlplugin-bench), nothing into
 the project; raw numbers are written there as results-*.json.
@@ -197,10 +199,12 @@ def main(argv: list[str] | None = None) -> int:
         "--pages-with",
         choices=PAGES_WITH,
         default="",
-        help="paired, serve-paired and check-since run on a site with this on 10%% of its "
-        "pages: records (decision, debt, runbook and datasheet records with verified links "
+        help="builds, paired, serve-paired and check-since run on a site with this on 10%% of "
+        "its pages: records (decision, debt, runbook and datasheet records with verified links "
         "and review dates; mkdocs.yml with a require: standard and the registers) or compare "
-        "(metrics-diff and params-diff blocks); the other sections keep the default site",
+        "(metrics-diff and params-diff blocks); or plots: one page drawing five plots (those "
+        "of the plots section), its twin without them in the other sites; the other sections "
+        "keep the default site",
     )
     parser.add_argument(
         "--workdir",

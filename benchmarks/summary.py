@@ -5,12 +5,13 @@ sections that judge a target say so in their JUDGES constant.
 
 from __future__ import annotations
 
+import generate
 from harness import Bench, say, table, within
 
 
 def pages_with(section: dict) -> str:
     """How a section's site differs from the default (run.py's --pages-with), for its label."""
-    return f", {section['pages_with']} on 10% of pages" if section.get("pages_with") else ""
+    return f",{generate.site_with(section['pages_with'])}" if section.get("pages_with") else ""
 
 
 def summary(bench: Bench) -> None:
@@ -34,7 +35,7 @@ def summary(bench: Bench) -> None:
     builds = s.get("builds", {})
     for size in ("b", "c"):
         timed(
-            f"mlplugin overhead <= 5% at ({size})",
+            f"mlplugin overhead <= 5% at ({size}{pages_with(builds.get(size, {}))})",
             size,
             builds.get(size, {}).get("ml", {}).get("overhead_rounds_pct"),
             5,
@@ -141,14 +142,18 @@ def summary(bench: Bench) -> None:
             verdict(None if read is None else read < 0.5),
         ]
     )
-    rss = builds.get("c", {}).get("ml", {}).get("tree_rss_over_mb")
-    lines.append(
-        [
-            "peak RSS overhead < 100 MB at (c), all processes",
-            "n/a" if rss is None else f"{rss:+.0f} MB",
-            verdict(None if rss is None else rss < 100),
-        ]
-    )
+    # the target is set at (c); a site with plots is held to it at every size it was built
+    plotted = [size for size, found in builds.items() if found.get("pages_with") == "plots"]
+    for size in ["c", *(size for size in plotted if size != "c")]:
+        rss = builds.get(size, {}).get("ml", {}).get("tree_rss_over_mb")
+        lines.append(
+            [
+                f"peak RSS overhead < 100 MB at ({size}{pages_with(builds.get(size, {}))}), "
+                "all processes",
+                "n/a" if rss is None else f"{rss:+.0f} MB",
+                verdict(None if rss is None else rss < 100),
+            ]
+        )
     check = s.get("check", {}).get("speedup")
     lines.append(
         [

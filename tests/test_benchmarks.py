@@ -8,6 +8,7 @@ import json
 import math
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -477,7 +478,7 @@ def test_pages_with_records_or_comparisons_a_tenth_of_the_site_and_nothing_to_fi
     home = tmp_path / "home"
     env = generate.git_env(home)
     pages: dict[str, dict[str, str]] = {}
-    for pages_with in ("", *generate.PAGES_WITH):
+    for pages_with in ("", "records", "compare"):  # plots: the test below
         repo = tmp_path / (pages_with or "default")
         info = generate.generate("a", repo, home, pages_with)
         pages[pages_with] = {
@@ -507,6 +508,33 @@ def test_pages_with_records_or_comparisons_a_tenth_of_the_site_and_nothing_to_fi
 
     blocks = [t for t in compare.values() if "{ml metrics-diff" in t or "{ml params-diff" in t]
     assert len(blocks) == 10  # the model card and nine plain pages
+
+
+def test_pages_with_plots_one_page_draws_five_in_the_paired_builds(tmp_path: Path) -> None:
+    bench = _bench()
+    import generate
+
+    repo = tmp_path / "plots"
+    info = generate.generate("a", repo, tmp_path / "home", "plots")
+    assert info["pages"] == 100 and info["chosen"] == 1
+    configs = [str(repo / f"mkdocs-{v}.yml") for v in ("plain", "ml")]
+    root = tmp_path / "site"
+    env = generate.git_env(tmp_path / "home")
+    run = bench.measure(bench.child("paired", *configs, str(root), "ml"), repo, env)
+    assert run.rc == 0, run.err
+    data = bench.child_json(run)
+    assert data["pages"] == {"plain": 100, "ml": 100}  # each site builds one of the twins
+    # the drawings' wait falls in a step; the drawing process's CPU time is counted apart
+    assert data["children_cpu"] >= 0.3, data  # about 0.03 s on the site without plots
+    drawn = (tmp_path / "site-ml" / "evaluation" / "index.html").read_text()
+    figures = re.findall(
+        r'<figure class="ml-plot" data-plot="([^"]*)">\n?<svg .*?</svg>', drawn, re.S
+    )
+    assert tuple(figures) == generate.PLOT_NAMES
+    assert not (tmp_path / "site-ml" / "evaluation-plain").exists()
+    twin = (tmp_path / "site-plain" / "evaluation-plain" / "index.html").read_text()
+    assert "No plots on this page." in twin and "ml-plot" not in twin
+    assert not (tmp_path / "site-plain" / "evaluation").exists()
 
 
 def test_profile_child_times_every_hook_of_the_plugin(tmp_path: Path) -> None:

@@ -4,7 +4,9 @@ the largest process, and the sampled peak of all the build's processes summed, b
 target is judged), overhead vs plain (wall time, and CPU time: user + system of the build and
 its git processes, which waiting on a busy machine does not inflate), how many times more
 overhead revision-date has, and the share of the machine's CPU time its hypervisor gave
-elsewhere meanwhile (steal, from /proc/stat).
+elsewhere meanwhile (steal, from /proc/stat). With ``--pages-with`` on the variant of each
+size's site it names (benchmarks/generate.py); with ``plots``, the summed peak RSS includes
+the process that draws the plots (``mkdocs_mlplugin.vega``), and the CPU time its work.
 
 JUDGES: the overhead <= 5% at (b) and (c), revision-date's overhead >= 10x the plugin's at
 (b), and the peak RSS overhead < 100 MB at (c), all processes.
@@ -39,11 +41,12 @@ def section_builds(bench: Bench, sizes: list[str]) -> None:
     out: dict[str, Any] = {}
     for size in sizes:
         spec = generate.SIZES[size]
-        repo = bench.repo(size)
+        repo = bench.repo(size, args.pages_with)
         variants = [v for v in args.variants if v != "revdate" or size in args.revdate_sizes]
         say(
             f"\n## Builds, size ({size}): {spec.pages} pages, {spec.commits} commits, "
-            f"{spec.stages} stages, {spec.tags} tags; {args.repeat} rounds of "
+            f"{spec.stages} stages, {spec.tags} tags{generate.site_with(args.pages_with)}; "
+            f"{args.repeat} rounds of "
             f"{''.join(v[0].upper() for v in variants)}, reversed every other round  "
             f"[load {loadavg()}]"
         )
@@ -141,5 +144,5 @@ def section_builds(bench: Bench, sizes: list[str]) -> None:
             stats["revdate_over_ml"] = ratio
             say(f"  overhead of revision-date / overhead of mlplugin: {ratio:.1f}x")
         say(f"  [load {loadavg()}]")
-        out[size] = stats
+        out[size] = stats | {"pages_with": args.pages_with}
     bench.results["sections"]["builds"] = out

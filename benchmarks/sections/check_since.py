@@ -8,6 +8,7 @@ JUDGES: ``mkdocs-ml check --since`` at (b) in under 2 s (the median of the round
 
 from __future__ import annotations
 
+import generate
 from harness import Bench, Run, fmt_s, loadavg, measure, median, say, table, tool
 
 JUDGES: str | None = "mkdocs-ml check --since (100 commits) < 2 s at (b)"
@@ -18,7 +19,7 @@ COMMITS = 100
 def section_check_since(bench: Bench, size: str) -> None:
     pages_with = bench.args.pages_with
     repo = bench.repo(size, pages_with)
-    site = f" with {pages_with} on a tenth of the pages" if pages_with else ""
+    site = generate.site_with(pages_with)
     say(
         f"\n## mkdocs-ml check --since HEAD~{COMMITS} vs mkdocs-ml check, size ({size}){site}; "
         f"{bench.args.repeat} rounds  [load {loadavg()}]"

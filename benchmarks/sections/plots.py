@@ -9,6 +9,9 @@ summed (the plots are drawn by a child process, ``mkdocs_mlplugin.vega``) and th
 single process; then both rebuilt in one process with one Session (what ``mkdocs serve``
 does), where the plots are drawn once and kept.
 
+The same plots on the 1,000-page site (b), what a user meets: ``--pages-with plots`` with
+the paired and builds sections.
+
 JUDGES nothing of its own: its cost, in seconds, is read against the build-overhead target
 at (b), and its summed peak RSS against the memory target (the README's Performance
 section).
@@ -16,74 +19,31 @@ section).
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import generate
 from harness import PY, Bench, Run, fmt_s, loadavg, measure, median, say, table
 
 JUDGES: str | None = None
 
-PLOTS = """\
-plots:
-  - confusion:
-      template: confusion
-      x: actual
-      y:
-        eval/predictions.csv: predicted
-  - loss:
-      x: step
-      y:
-        eval/loss.json: loss
-  - scatter:
-      template: scatter
-      x: score
-      y:
-        eval/scores.json: length
-  - labels:
-      template: bar_horizontal
-      x: count
-      y:
-        eval/labels.csv: label
-  - accuracy:
-      template: smooth
-      x: step
-      y:
-        eval/train.json: acc
-        eval/test.json: acc
-"""
-NAMES = ("confusion", "loss", "scatter", "labels", "accuracy")
-
 
 def make_project(path: Path, env: dict[str, str]) -> None:
-    """The project, its data (fixed, a few hundred points per plot) and the two sites."""
+    """The project, its data (generate.PLOTS and plot_data, as ``--pages-with plots`` puts
+    them on a generated site) and the two sites."""
     path.mkdir(parents=True, exist_ok=True)
-    (path / "dvc.yaml").write_text(PLOTS, "utf-8")
+    (path / "dvc.yaml").write_text(generate.PLOTS, "utf-8")
     (path / ".dvc").mkdir(exist_ok=True)
     (path / ".dvc" / "config").write_text("", "utf-8")
-    eval_dir = path / "eval"
-    eval_dir.mkdir(exist_ok=True)
-    rows = [(i % 2, (i * 7 + i // 3) % 2) for i in range(600)]
-    (eval_dir / "predictions.csv").write_text(
-        "actual,predicted\n" + "".join(f"{a},{p}\n" for a, p in rows), "utf-8"
-    )
-    loss = [{"step": i, "loss": round(2 / (i + 2), 5)} for i in range(300)]
-    (eval_dir / "loss.json").write_text(json.dumps({"train": loss}), "utf-8")
-    scores = [{"score": (i * 37) % 101 / 100, "length": (i * 13) % 250} for i in range(400)]
-    (eval_dir / "scores.json").write_text(json.dumps(scores), "utf-8")
-    (eval_dir / "labels.csv").write_text(
-        "label,count\n" + "".join(f"class-{i},{(i * 17) % 90 + 5}\n" for i in range(12)), "utf-8"
-    )
-    for name, base in (("train", 0.5), ("test", 0.45)):
-        acc = [{"step": i, "acc": round(base + i / 800, 4)} for i in range(200)]
-        (eval_dir / f"{name}.json").write_text(json.dumps(acc), "utf-8")
-    blocks = "\n\n".join(f"{{ml plots {name}}}" for name in NAMES)
-    for variant, body in (("five", blocks), ("none", "No plots on this page.")):
+    for name, text in generate.plot_data().items():
+        (path / name).parent.mkdir(parents=True, exist_ok=True)
+        (path / name).write_text(text, "utf-8")
+    for variant, with_blocks in (("five", True), ("none", False)):
         docs = path / f"docs-{variant}"
         docs.mkdir(exist_ok=True)
-        (docs / "index.md").write_text(f"# Evaluation\n\n{body}\n", "utf-8")
+        (docs / "index.md").write_text(generate.plots_page(with_blocks), "utf-8")
         (path / f"mkdocs-{variant}.yml").write_text(
             f"site_name: Plots\ndocs_dir: docs-{variant}\ntheme:\n  name: material\n"
             "plugins:\n  - mlplugin\n",
