@@ -284,12 +284,15 @@ def test_metrics_dvc_caches_are_marked(pipeline: Repo) -> None:
     assert "[missing_value]" in build.output and "cache: false" in build.output
 
 
+@pytest.mark.parametrize("listed", ["in dvc.yaml", "in a vars file"])
 def test_metrics_of_a_foreach_stage_are_dvc_exp_shows_and_without_dvc_a_finding(
-    pipeline: Repo,
+    pipeline: Repo, listed: str
 ) -> None:
     """An experiment's metrics written by a foreach stage are those DVC's resolver finds at
-    its commit, as ``dvc exp show`` lists them; without the dvc extra the table says they are
-    not known and the build warns naming the extra, never shows them as absent."""
+    its commit, as ``dvc exp show`` lists them. Without the dvc extra, a foreach over a list
+    written in dvc.yaml is expanded by the plugin itself, with the same result; one over a
+    list from a vars file, whose values DVC counts as params, leaves the table saying the params
+    are not known and the build warning naming the extra, never showing them as absent."""
     from test_without_dvc import WITHOUT_DVC
 
     repo = pipeline
@@ -301,8 +304,13 @@ def test_metrics_of_a_foreach_stage_are_dvc_exp_shows_and_without_dvc_a_finding(
         "json.dump({name: {'lr': lr}}, open(out, 'w'))\n",
     )
     config = yaml.safe_load(repo.read("dvc.yaml"))
+    sizes: Any = ["small", "large"]
+    if listed == "in a vars file":
+        repo.write("sizes.yaml", "sizes: [small, large]\n")
+        config = {"vars": ["sizes.yaml"], **config}
+        sizes = "${sizes}"
     config["stages"]["score"] = {
-        "foreach": ["small", "large"],
+        "foreach": sizes,
         "do": {
             "cmd": "python3 src/score.py ${item} scores/${item}.json",
             "deps": ["src/score.py"],
@@ -328,9 +336,16 @@ def test_metrics_of_a_foreach_stage_are_dvc_exp_shows_and_without_dvc_a_finding(
 
     without = repo.build(env=WITHOUT_DVC)
     assert without.ok, without.output
-    assert "the metrics dvc.yaml declares at faster are not known" in text_of(without.page(""))
+    if listed == "in dvc.yaml":
+        (fragment,) = blocks(without.page(""), "ml-experiments")
+        assert_is_dvc_show(shown_rows(fragment), dvc, repo)
+        assert "[missing_value]" not in without.output, without.output
+        return
+    # the values the vars file gives the stages count as params for DVC: only its resolver
+    # tells which, so the params are not known; the metrics files are named in dvc.yaml
+    assert "the params dvc.yaml declares at faster are not known" in text_of(without.page(""))
     assert re.search(
-        r"index\.md:3: '\{ml experiments\}': the metrics dvc\.yaml declares at faster are not "
+        r"index\.md:3: '\{ml experiments\}': the params dvc\.yaml declares at faster are not "
         r"known: .*install mkdocs-mlplugin\[dvc\]\. \[missing_value\]",
         without.output,
     ), without.output
