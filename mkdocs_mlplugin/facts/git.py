@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import functools
 import os
 import re
 import sys
@@ -365,8 +366,8 @@ class GitRepo:
 # Authors as .mailmap names them (%aN, %aE), as git shortlog counts them.
 _LOG_FORMAT = f"%H%x00%ad%x00%aN%x00%aE%x00%s%x00{_CO_AUTHORS}"
 _LOG_FIELDS = 6
-_STATUS = re.compile(rb"[A-Z][0-9]*")
-_SHA = re.compile(rb"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+_STATUS = re.compile(r"[A-Z][0-9]*")
+_SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 
 
 class Histories(dict[str, FileHistory]):
@@ -393,61 +394,68 @@ class Histories(dict[str, FileHistory]):
 def parse_log(raw: bytes) -> Histories:
     """Parse ``git log --name-status -z --format=_LOG_FORMAT`` output (newest first) into
     per-file histories. Output that does not have this shape is a FindingError."""
-    tokens = raw.split(b"\x00")
+    # decoded once: no UTF-8 sequence holds a NUL byte, so the tokens are those of the bytes
+    tokens = raw.decode("utf-8", "surrogateescape").split("\x00")
     histories = Histories()
     renamed_to: dict[str, str] = {}  # old path -> the path it has now
 
     def current(path: str) -> str:
+        if path not in renamed_to:
+            return path
         seen = {path}
         while path in renamed_to and renamed_to[path] not in seen:
             path = renamed_to[path]
             seen.add(path)
         return path
 
-    def text(token: bytes) -> str:
-        return token.decode("utf-8", "surrogateescape")
+    def of(path: str) -> FileHistory:
+        found = histories.get(path)
+        if found is None:
+            found = histories[path] = FileHistory()
+        return found
 
     i, index, end = 0, 0, len(tokens) - 1  # the output ends with NUL: the last token is empty
     unknown = FindingError(Finding("git_history", "'git log' gave output of an unknown shape."))
+    sha_match, status_match, intern = _SHA.fullmatch, _STATUS.fullmatch, sys.intern
     while i < end:
         fields = tokens[i : i + _LOG_FIELDS]
-        if len(fields) < _LOG_FIELDS or not _SHA.fullmatch(fields[0]):
+        if len(fields) < _LOG_FIELDS or not sha_match(fields[0]):
             raise unknown
-        sha, raw_date, author, email, subject, co_authors = (text(f) for f in fields)
+        sha, raw_date, author, email, subject, co_authors = fields
         i += _LOG_FIELDS
         date = iso_date(raw_date)
         commit = Commit(
             sha=sha,
             date=date,
-            author=sys.intern(_clean(author)),  # the same few people author most commits
-            email=sys.intern(_clean(email)),
+            author=intern(_clean(author)),  # the same few people author most commits
+            email=intern(_clean(email)),
             subject=_clean(subject),
             index=index,
-            co_authors=_co_authors(co_authors),
+            co_authors=_co_authors(co_authors) if co_authors else (),
         )
         index += 1
         if not date:
             histories.undated.append((commit, _clean(raw_date)))
-        if i < end and tokens[i].startswith(b"\n"):
+        if i < end and tokens[i].startswith("\n"):
             tokens[i] = tokens[i][1:]
-            while i < end and _STATUS.fullmatch(tokens[i]):
-                status = tokens[i]
-                if i + (3 if status[:1] in b"RC" else 2) > end:
+            while i < end and status_match(tokens[i]):
+                kind = tokens[i][0]
+                if i + (3 if kind in "RC" else 2) > end:
                     raise unknown
-                if status[:1] in b"RC":
-                    old, new = text(tokens[i + 1]), text(tokens[i + 2])
+                if kind in "RC":
+                    old, new = tokens[i + 1], tokens[i + 2]
                     i += 3
                     now = current(new)
-                    histories.setdefault(now, FileHistory()).commits.append(commit)
-                    if status[:1] == b"R" and old != now:  # renamed back and forth: same file
+                    of(now).commits.append(commit)
+                    if kind == "R" and old != now:  # renamed back and forth: same file
                         renamed_to[old] = now
                     continue
-                path = text(tokens[i + 1])
+                path = current(tokens[i + 1])
                 i += 2
-                if status[:1] == b"D":  # not part of the history of what exists now
-                    histories.setdefault(current(path), FileHistory()).deleted.append(commit)
+                if kind == "D":  # not part of the history of what exists now
+                    of(path).deleted.append(commit)
                     continue
-                histories.setdefault(current(path), FileHistory()).commits.append(commit)
+                of(path).commits.append(commit)
     return histories
 
 
@@ -472,11 +480,16 @@ def iso_date(raw: str) -> str:
     try:
         if len(zone) != 5 or zone[0] not in "+-" or not zone[1:].isdigit():
             return ""
-        minutes = int(zone[1:3]) * 60 + int(zone[3:5])
-        offset = dt.timezone(dt.timedelta(minutes=-minutes if zone[0] == "-" else minutes))
-        return dt.datetime.fromtimestamp(int(seconds), offset).isoformat()
+        return dt.datetime.fromtimestamp(int(seconds), _zone(zone)).isoformat()
     except (ValueError, OverflowError, OSError):
         return ""
+
+
+@functools.lru_cache(maxsize=512)  # a history has a handful of zones
+def _zone(zone: str) -> dt.timezone:
+    """The UTC offset ``+HHMM`` or ``-HHMM``; ValueError beyond 24 hours."""
+    minutes = int(zone[1:3]) * 60 + int(zone[3:5])
+    return dt.timezone(dt.timedelta(minutes=-minutes if zone[0] == "-" else minutes))
 
 
 def _porcelain_paths(status: str) -> list[tuple[str, str]]:
@@ -498,6 +511,8 @@ def _porcelain_paths(status: str) -> list[tuple[str, str]]:
 
 def _clean(value: str) -> str:
     """Text from git that is not valid UTF-8 keeps its readable parts."""
+    if value.isascii():  # no escaped byte: already what decoding with replacement gives
+        return value
     return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
