@@ -229,6 +229,7 @@ class Build:
         self._commits: dict[str, str | None] = {}  # a commit as a link names it -> its SHA
         # every record page (ml: {record: KIND}) of the site, read before the pages are built
         self.records: list[registers.Record] = []
+        self._decisions: dict[str, registers.Record] = {}  # decision records by page
         # the paths in the site that write() writes, None when unset or refused
         self._outputs = {o: self._site_option(o) for o in ("manifest", "hf_export")}
 
@@ -294,6 +295,7 @@ class Build:
         if self._site_option("timeline_page"):
             self._add_timeline_page(files, config)
         self.records = self._records(files)
+        self._decisions = {r.src_uri: r for r in self.records if r.kind == records.DECISION}
         for option, register in registers.REGISTERS.items():
             if self._site_option(option):
                 self._add_register(option, register, files, config)
@@ -1029,6 +1031,7 @@ class Build:
         from mkdocs.utils.meta import get_data
 
         found = []
+        commits: list[str] = []  # the commits their links name: asked of git at once
         for file in files.documentation_pages():
             meta = self._front(file).meta
             kind = records.record_kind(meta)
@@ -1048,6 +1051,9 @@ class Build:
             shown = self._place(file.abs_src_path)[0] if file.abs_src_path else None
             record = registers.Record(file.src_uri, shown or file.src_uri, kind, title, dict(meta))
             found.append(record)
+            targets = (target for _, target in records.link_targets(meta.get("links")))
+            commits += links.commits_named(body, targets)
+        self._ask_commits(commits)
         return found
 
     def _add_register(
@@ -1366,10 +1372,10 @@ class Build:
 
     def _check_superseding(self, page: Page, meta: Mapping[str, Any], at: Where) -> list[Finding]:
         """``supersedes:`` and ``superseded_by:`` of a decision name decision records."""
-        mine = next((r for r in self.records if r.src_uri == page.file.src_uri), None)
-        if mine is None or mine.kind != records.DECISION:
+        mine = self._decisions.get(page.file.src_uri)
+        if mine is None:
             return []
-        decisions = {r.src_uri for r in self.records if r.kind == records.DECISION}
+        decisions = self._decisions
         found = []
         for key in ("supersedes", "superseded_by"):
             for named, written in zip(
@@ -1430,14 +1436,28 @@ class Build:
     def _commit(self, sha: str) -> str | None:
         """The full SHA of the commit SHA (hexadecimal, checked) names, or None."""
         if sha not in self._commits:
-            repo = self.repo
+            self._ask_commits([sha])
+        return self._commits[sha]
+
+    def _ask_commits(self, shas: list[str]) -> None:
+        """The full SHA of each commit SHAS name (hexadecimal, checked) into ``_commits``:
+        asked of git in one go (a round trip per link is most of what a link costs)."""
+        asked = [sha for sha in dict.fromkeys(shas) if sha not in self._commits]
+        repo = self.repo
+        if not asked or repo is None:
+            self._commits.update(dict.fromkeys(asked))
+            return
+        try:
+            self._commits.update(self.reader.commits(repo, asked))
+            return
+        except FindingError:  # git stopped: each asked alone, as far as git answers
+            pass
+        for sha in asked:
             try:
-                found = self.reader.commit(repo, sha) if repo else None
+                self._commits[sha] = self.reader.commit(repo, sha)
             except FindingError as exc:
                 self.findings.add(exc.finding)
-                found = None
-            self._commits[sha] = found
-        return self._commits[sha]
+                self._commits[sha] = None
 
     def _pipeline_file(self) -> File | None:
         """The first page that draws the pipeline (``{ml pipeline}``), looked for once per

@@ -467,6 +467,35 @@ def test_dates_on_each_of_40_pages_match_what_git_log_says_for_that_file(forty_p
     assert len({p["updated"] for p in manifest.values()}) == 5  # every commit is someone's latest
 
 
+def test_commits_asked_at_once_are_what_git_rev_parse_says_of_each(tmp_path: Path) -> None:
+    """A build asks git for all its commit links in batches; each answer is still the one
+    ``git rev-parse --verify REV^{commit}`` gives, past what one write to git holds."""
+    repo = init_repo(tmp_path / "repo", tmp_path)
+    shas = []
+    for i in range(3):
+        repo.write("docs/index.md", page_text(i))
+        shas.append(repo.commit(f"Change {i}", date=f"2024-01-0{i + 1}T08:00:00+00:00"))
+    repo.git("tag", "v1", shas[0])
+    blob = repo.git("rev-parse", "HEAD:docs/index.md")
+    asked = [sha[:n] for sha in shas for n in (4, 7, 12, 40)]
+    asked += [blob[:10], "v1", "HEAD~1", "no-such-ref", "abc\ndef", "feed" * 10]
+    expected = {}
+    for rev in asked:
+        said = repo.run("git", "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False)
+        expected[rev] = said.stdout.strip() if said.returncode == 0 and "\n" not in rev else None
+    absent = [hashlib.sha1(f"absent {i}".encode()).hexdigest() for i in range(150)]  # noqa: S324
+    assert sum(len(a) + 10 for a in absent) > 4000  # more than one write's worth
+
+    with open_repo(repo.path).blob_reader() as reader:
+        found = reader.commits([*asked, *absent, *asked])
+        one = {rev: reader.commit(rev) for rev in asked}
+
+    assert found == {**expected, **dict.fromkeys(absent)}
+    assert one == expected
+    assert expected[shas[1][:7]] == shas[1] and expected["v1"] == shas[0]
+    assert expected["HEAD~1"] == shas[1] and expected[blob[:10]] is None
+
+
 # --------------------------------------------------------------------------- 3. repo facts
 
 FACTS_PAGE = (

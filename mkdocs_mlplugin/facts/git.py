@@ -21,7 +21,7 @@ import sys
 import threading
 from collections.abc import Iterable
 from pathlib import Path
-from typing import IO
+from typing import IO, NoReturn
 
 from mkdocs_mlplugin.findings import Finding, FindingError
 
@@ -613,6 +613,10 @@ def _git(cwd: Path, args: Iterable[str]) -> tuple[int, bytes, str]:
     return done.returncode, done.stdout, err
 
 
+#: bytes written to a git that may not have read them yet: less than any pipe holds (4 KiB)
+_PIPE_ROOM = 4000
+
+
 class BlobReader:
     """One ``git cat-file --batch`` process, asked for ``REV:PATH`` specs on demand: a walk
     back through history reads only the versions it looks at. Close it when done."""
@@ -651,8 +655,44 @@ class BlobReader:
     def commit(self, rev: str) -> str | None:
         """The full id of the commit REV names (``rev-parse --verify REV^{commit}``); None
         when git cannot resolve it to one (unknown, ambiguous, not a commit)."""
-        found = self._ask(f"{rev}^{{commit}}")
-        return found[0].decode("ascii") if found is not None and found[1] == b"commit" else None
+        return self.commits([rev])[rev]
+
+    def commits(self, revs: Iterable[str]) -> dict[str, str | None]:
+        """``commit`` of each of REVS, written in a few batches rather than one round trip
+        each: git wakes once for many commit links, not once per link."""
+        found: dict[str, str | None] = {}
+        batch: list[tuple[str, bytes]] = []
+        size = 0
+        for rev in dict.fromkeys(revs):
+            spec = f"{rev}^{{commit}}".encode("utf-8", "surrogateescape") + b"\n"
+            if spec.count(b"\n") > 1:
+                found[rev] = None  # as commit() says
+                continue
+            # what is written waits in the pipe until git reads it: keep it under its room
+            if batch and size + len(spec) > _PIPE_ROOM:
+                found.update(self._ask_all(batch))
+                batch, size = [], 0
+            batch.append((rev, spec))
+            size += len(spec)
+        if batch:
+            found.update(self._ask_all(batch))
+        return found
+
+    def _ask_all(self, batch: list[tuple[str, bytes]]) -> dict[str, str | None]:
+        """Each rev of BATCH (rev, its spec's line) -> its commit's id, written at once."""
+        if self._process is None:
+            return dict.fromkeys((rev for rev, _ in batch), None)
+        try:
+            self._in.write(b"".join(spec for _, spec in batch))
+            self._in.flush()
+        except OSError:
+            self._stopped(batch[0][0])
+        found = {}
+        for rev, spec in batch:
+            answer = self._answer(spec[:-1].decode("utf-8", "surrogateescape"))
+            commit = answer is not None and answer[1] == b"commit"
+            found[rev] = answer[0].decode("ascii") if answer is not None and commit else None
+        return found
 
     def _ask(self, spec: str) -> tuple[bytes, bytes, bytes] | None:
         """(id, type, content) of the object SPEC names; None when git cannot resolve it."""
@@ -661,6 +701,13 @@ class BlobReader:
         try:
             self._in.write(spec.encode("utf-8", "surrogateescape") + b"\n")
             self._in.flush()
+        except OSError:
+            return self._stopped(spec)
+        return self._answer(spec)
+
+    def _answer(self, spec: str) -> tuple[bytes, bytes, bytes] | None:
+        """git's answer to SPEC, asked already: (id, type, content), or None."""
+        try:
             header = self._out.readline().split()
             if len(header) == 3 and header[1] in (b"blob", b"tree", b"commit", b"tag"):
                 data = self._out.read(int(header[2]) + 1)[:-1]
@@ -669,6 +716,10 @@ class BlobReader:
                 return None
         except (OSError, ValueError):
             pass
+        return self._stopped(spec)
+
+    def _stopped(self, spec: str) -> NoReturn:
+        """git stopped answering while asked SPEC: a finding saying why."""
         said = self.close()
         if self.partial and "promisor remote" in said:  # git would have fetched it
             message = (

@@ -446,10 +446,14 @@ class SiteReader:
     def commit(self, repo: git.GitRepo, rev: str) -> str | None:
         """The full id of the commit REV names, asked of the build's git cat-file (one
         process for all of a build's commit links, not one git per link); None when none."""
+        return self.commits(repo, [rev])[rev]
+
+    def commits(self, repo: git.GitRepo, revs: Iterable[str]) -> dict[str, str | None]:
+        """``commit`` of each of REVS, asked of git at once."""
         self.blobs(repo)
         assert self._blob_reader is not None  # noqa: S101  # blobs has just started it
         try:
-            return self._blob_reader[0].commit(rev)
+            return self._blob_reader[0].commits(revs)
         except FindingError as exc:  # git stopped: the next asks start another
             self.close_blobs()
             raise exc from None

@@ -16,7 +16,7 @@ import bisect
 import posixpath
 import re
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import NamedTuple, Protocol
 
 from mkdocs_mlplugin.checks.records import LINK_SCHEMES
@@ -336,6 +336,16 @@ def scan(markdown: str, first_line: int) -> Iterator[Written]:
             line,
             indent,
         )
+
+
+def commits_named(markdown: str, targets: Iterable[object]) -> list[str]:
+    """The commits that MARKDOWN's links and TARGETS (written link targets) name, as they
+    name them: those ``Links`` asks its COMMIT for."""
+    parsed: list[Target | None] = [w.target for w in scan(markdown, 1)]
+    parsed += [parse(t) for t in targets if isinstance(t, str)]
+    return [
+        t.name for t in parsed if t is not None and t.scheme == "commit" and _SHA.fullmatch(t.name)
+    ]
 
 
 def unlink(markdown: str, ids: set[str]) -> str:
