@@ -129,8 +129,8 @@ def render_template(name: str, value: Any, printed: set[str], falsy: frozenset[s
 
 
 def printed_names(template: nodes.Template) -> set[str]:
-    """The name of every fact a ``{{ ... }}`` of TEMPLATE prints (the last attribute of each
-    value it may print; conditions are not printed)."""
+    """The name of every fact a ``{{ ... }}`` of TEMPLATE prints (the last attribute or key of
+    each value it may print; conditions are not printed)."""
 
     def values(expr: nodes.Node) -> Iterator[str]:
         if isinstance(expr, nodes.Getattr):
@@ -142,6 +142,8 @@ def printed_names(template: nodes.Template) -> set[str]:
         elif isinstance(expr, (nodes.Or, nodes.And)):
             yield from values(expr.left)
             yield from values(expr.right)
+        elif isinstance(expr, nodes.Getitem) and isinstance(expr.arg, nodes.Const):
+            yield str(expr.arg.value)  # a mapping's key, as page.meta["title"]
         elif isinstance(expr, (nodes.Filter, nodes.Getitem)) and expr.node is not None:
             yield from values(expr.node)
 
