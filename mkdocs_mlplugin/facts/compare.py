@@ -138,6 +138,8 @@ class Revisions:
         # (params file, its text) -> its data
         self._declared: dict[tuple[Any, ...], Declared] = {}
         self._params: dict[tuple[str, bytes], Any] = {}
+        # (dvc.yaml, its text) -> its data, parsed once, of a text only resolving reads
+        self._templates: dict[tuple[str, bytes], dict[str, Any]] = {}
         self._outs: dict[tuple[str, bytes], set[str]] = {}  # (dvc.yaml, its text) -> cached outs
         # DVC's resolver of past dvc.yaml files, shared by the metrics and the params
         self.resolutions = Resolutions(self.blobs, self.prefix, self.project.root)
@@ -344,27 +346,33 @@ class Revisions:
         found = self._declared.get((dvcfile, blob))
         if found is not None:
             return found
-        shown = f"{dvcfile} at commit {commit[:7]}"
-        try:
-            data = parse_blob(blob, shown, parse_yaml)
-        except FindingError:
-            return {}, {}  # metrics_at said so already
-        if not isinstance(data, dict) or not needs_resolving(data):
-            found = self._declared[(dvcfile, blob)] = (declared_params(data, dvcfile), {})
-            return found
         key = (dvcfile, blob, commit)
-        if key not in self._declared:
-            # read without DVC where that can be, when what the stages took from the files
-            # read for ${...} is not needed: each of them is a params file they declare, shown
-            # as such (see _read_params)
-            plain = self.resolutions.plainly(commit, dvcfile, data, blob)
-            if plain is not None:
-                params = _stage_params(data, dvcfile, plain[0])
-                if set(plain[2]) <= set(params):
-                    self._declared[key] = (params, {})
-                    return self._declared[key]
-            stages, values, _ = self.resolutions.resolve(commit, dvcfile, data, blob, shown)
-            self._declared[key] = (_stage_params(data, dvcfile, stages), values)
+        if key in self._declared:
+            return self._declared[key]
+        shown = f"{dvcfile} at commit {commit[:7]}"
+        data = self._templates.get((dvcfile, blob))
+        if data is None:
+            try:
+                data = parse_blob(blob, shown, parse_yaml)
+            except FindingError:
+                return {}, {}  # metrics_at said so already
+            if not isinstance(data, dict) or not needs_resolving(data):
+                found = self._declared[(dvcfile, blob)] = (declared_params(data, dvcfile), {})
+                return found
+            self._templates[(dvcfile, blob)] = data
+        # read without DVC where that can be, when what the stages took from the files read
+        # for ${...} is not needed: each of them is a params file they declare, shown as such
+        # (see _read_params)
+        plain = self.resolutions.plainly(commit, dvcfile, data, blob)
+        if plain is not None:
+            params = _stage_params(data, dvcfile, plain[0])
+            if set(plain[2]) <= set(params):
+                self._declared[key] = (params, {})
+                return self._declared[key]
+        # DVC's resolver given a copy of its own: the parsed text is kept for other commits
+        data = parse_blob(blob, shown, parse_yaml)
+        stages, values, _ = self.resolutions.resolve(commit, dvcfile, data, blob, shown)
+        self._declared[key] = (_stage_params(data, dvcfile, stages), values)
         return self._declared[key]
 
     def _cached_outs(self, dvcfile: str, blob: bytes) -> set[str]:

@@ -14,7 +14,7 @@ import posixpath
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from mkdocs_mlplugin.checks.drift import Unreadable, parse
 from mkdocs_mlplugin.facts.dvc import (
@@ -34,6 +34,9 @@ from mkdocs_mlplugin.findings import Finding, FindingError
 #: what ``resolve_written`` gives: the stages, the values taken from ``vars`` files, the
 #: top-level ``metrics:``
 Written = tuple[list[tuple[str, Stage]], dict[str, dict[str, Any]], list[Any]]
+# what the fast path reads of a past dvc.yaml: stages, top-level metrics, the files it read
+Plain = tuple[list[tuple[str, Stage]], list[Any], list[str]] | None
+_Result = TypeVar("_Result")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -343,6 +346,10 @@ class Resolutions:
         self._done: dict[tuple[str, bytes, str], Written | Finding] = {}
         # (file, text) -> what the resolver read (path -> bytes, None: absent) and the result
         self._shared: dict[tuple[str, bytes], list[tuple[dict[str, bytes | None], Written]]] = {}
+        # the same of the fast path (``plainly``): its result, None where it cannot read the text
+        self._plain: dict[
+            tuple[str, bytes], list[tuple[dict[str, bytes | None], tuple[Plain]]]
+        ] = {}
         self.runs = 0  # DVC's resolver runs (tests bound them)
 
     def resolve(
@@ -370,13 +377,27 @@ class Resolutions:
         """``resolve_written_plainly`` of DVCFILE (DATA, parsed from BLOB) at COMMIT: its
         stages, its top-level metrics and the files read for them, read without DVC; None
         where only DVC's resolver reads it (then ``resolve``)."""
-        written = written_at(self.blobs, self.prefix, commit)
+        with self._lock:
+            shared = list(self._plain.get((dvcfile, blob), ()))
+        done = self._same_reads(commit, shared)
+        if done is not None:
+            return done[0]
+        reads: dict[str, bytes | None] = {}
+        read = written_at(self.blobs, self.prefix, commit)
+
+        def written(path: str) -> bytes | None:
+            reads[path] = read(path)
+            return reads[path]
+
         text = blob.decode("utf-8", "replace")
-        return resolve_written_plainly(self.root, dvcfile, data, text, written)
+        plain = resolve_written_plainly(self.root, dvcfile, data, text, written)
+        with self._lock:
+            self._plain.setdefault((dvcfile, blob), []).append((reads, (plain,)))
+        return plain
 
     def _same_reads(
-        self, commit: str, shared: list[tuple[dict[str, bytes | None], Written]]
-    ) -> Written | None:
+        self, commit: str, shared: list[tuple[dict[str, bytes | None], _Result]]
+    ) -> _Result | None:
         """A result of SHARED whose reads COMMIT's files match byte for byte, or None."""
         for reads, result in shared:
             specs = {f"{commit}:{self.prefix}{path}": held for path, held in reads.items()}
