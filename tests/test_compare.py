@@ -602,6 +602,42 @@ def test_params_of_a_plain_template_are_read_without_dvc_and_are_dvc_params_diff
     assert_is_dvc_diff(table(shown), dvc, f"one ({one})", f"two ({two})")
 
 
+def test_a_plain_template_is_read_once_per_text_and_files_it_reads_and_is_dvc_params_diff(
+    empty_repo: Repo,
+) -> None:
+    """The same dvc.yaml template at three commits, params.yaml changed at the second and put
+    back at the third: the plugin reads it at the first two only (the third's params.yaml holds
+    the first's bytes), and each diff is still that commit's: DVC's."""
+    from mkdocs_mlplugin.cli import collect
+
+    repo = empty_repo
+    repo.dvc("init", "-q")
+    repo.write("dvc.yaml", PLAIN_DVC_YAML)
+    for n, seed in enumerate((1, 2, 1)):
+        repo.write("params.yaml", f"feat: {{seed: {seed}, small: 1, large: {seed * 10}}}\n")
+        repo.write("notes.txt", f"run {n}\n")
+        repo.dvc("repro", "-q")
+        repo.commit(f"Params {n}", date=f"2024-01-1{n}T09:00:00+00:00")
+        repo.git("tag", ("one", "two", "three")[n])
+    repo.site(
+        {"index.md": "# P\n\n{ml params-diff one two all}\n\n{ml params-diff two three all}\n"}
+    )
+    repo.commit("Docs", date="2024-01-13T09:00:00+00:00")
+    checked = collect(str(repo.path / "mkdocs.yml"))
+    assert not [f for f, s in checked.graded if s == "error"]
+    reader = checked.build.site.revisions
+    assert reader is not None
+    assert (reader.resolutions.plain_runs, reader.resolutions.runs) == (2, 0)
+    build = repo.build()
+    assert build.ok, build.output
+    first, second = blocks(build.page(""), "ml-params-diff")
+    short = {t: repo.git("rev-parse", "--short=7", t).strip() for t in ("one", "two", "three")}
+    for shown, (old, new) in ((first, ("one", "two")), (second, ("two", "three"))):
+        dvc = dvc_diff(repo, "params", "--all", old, new)
+        assert dvc["params.yaml"]["feat.large"]["old"] != dvc["params.yaml"]["feat.large"]["new"]
+        assert_is_dvc_diff(table(shown), dvc, f"{old} ({short[old]})", f"{new} ({short[new]})")
+
+
 def test_without_dvc_params_only_its_resolver_tells_are_a_finding_naming_the_extra(
     empty_repo: Repo,
 ) -> None:

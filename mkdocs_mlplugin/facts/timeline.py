@@ -351,6 +351,7 @@ class Resolutions:
             tuple[str, bytes], list[tuple[dict[str, bytes | None], tuple[Plain]]]
         ] = {}
         self.runs = 0  # DVC's resolver runs (tests bound them)
+        self.plain_runs = 0  # the fast path's
 
     def resolve(
         self, commit: str, dvcfile: str, data: dict[str, Any], blob: bytes, shown: str
@@ -390,6 +391,7 @@ class Resolutions:
             return reads[path]
 
         text = blob.decode("utf-8", "replace")
+        self.plain_runs += 1
         plain = resolve_written_plainly(self.root, dvcfile, data, text, written)
         with self._lock:
             self._plain.setdefault((dvcfile, blob), []).append((reads, (plain,)))
