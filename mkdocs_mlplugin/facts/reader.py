@@ -77,6 +77,8 @@ class SiteReader:
         self._git_start: _GitStart | FindingError | None = None
         self._history_job: tuple[Any, Future[git.Histories]] | None = None
         self._tags_job: Future[bytes] | None = None
+        # the registry, read while git log runs (join_history): read_registry takes it
+        self._registry: registry.Registry | FindingError | None = None
         # the build's git cat-file process for old dvc.lock and .dvc files, once started
         self._blob_reader: tuple[git.BlobReader, drift.Blobs] | None = None
         # old DVC files parsed, by content and path: each artifact's versions share them
@@ -143,9 +145,12 @@ class SiteReader:
         self._history_job = (key, history or _in_background(repo.history, ["."]))
 
     def join_history(self) -> None:
-        """Wait for the git history started by read_git, if it still runs."""
+        """Wait for the git history started by read_git, if it still runs; the registry is
+        read meanwhile (its tags are listed by then, and git log runs in a process of its
+        own)."""
         if self._history_job is None:
             return
+        self._read_registry_ahead()
         key, job = self._history_job
         self._history_job = None
         try:
@@ -286,17 +291,29 @@ class SiteReader:
         for site in (self.site, *self.views.values()):
             self._gather_artifacts(site)
 
+    def _read_registry_ahead(self) -> None:
+        """Read the registry from the listed tags now, for _read_tags (which reports it)."""
+        if self.repo is None or self._tags_job is None or self._registry is not None:
+            return
+        tags, self._tags_job = self._tags_job, None
+        try:
+            self._registry = registry.read(self.repo, self.session.registry, tags.result())
+        except FindingError as exc:
+            self._registry = exc
+
     def _read_tags(self) -> None:
         site, repo, project = self.site, self.repo, self.site.project
         if repo is None:
             site.registry_problem = site.git_problem
             return
-        tags, self._tags_job = self._tags_job, None
+        self._read_registry_ahead()
+        read, self._registry = self._registry, None
         try:
-            raw = tags.result() if tags is not None else None
-            site.registry = reg = self.session.registry = registry.read(
-                repo, self.session.registry, raw
-            )
+            if isinstance(read, FindingError):
+                raise read
+            if read is None:  # no tag listing was started
+                read = registry.read(repo, self.session.registry)
+            site.registry = reg = self.session.registry = read
         except FindingError as exc:
             site.registry_problem = exc.finding.message
             self.findings.add(exc.finding)
