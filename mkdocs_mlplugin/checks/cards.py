@@ -214,6 +214,7 @@ def check_sections(
     """Missing, empty and duplicated sections of a model card (or of WHAT, whose sections
     OPTION sets, as findings of KIND)."""
     found = headings(markdown, first_line)
+    wanted = {_norm(r) for r in required}
     findings = []
     seen: dict[str, int] = {}
     for _level, title, line, has_content in found:
@@ -228,7 +229,7 @@ def check_sections(
                 )
             )
         seen.setdefault(key, line)
-        if key in {_norm(r) for r in required} and not has_content:
+        if key in wanted and not has_content:
             findings.append(Finding(kind, f"section '{title}' is empty: fill it in.", src, line))
     waiting = placeholders(markdown, first_line)
     if waiting:
