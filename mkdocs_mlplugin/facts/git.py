@@ -139,8 +139,11 @@ class Range:
 class GitRepo:
     """A git work tree, opened read-only."""
 
-    def __init__(self, root: Path, git_dir: Path, head_dir: Path | None = None) -> None:
+    def __init__(
+        self, root: Path, git_dir: Path, head_dir: Path | None = None, shallow: bool = False
+    ) -> None:
         self.root = root
+        self.shallow = shallow  # a shallow clone, as git rev-parse --is-shallow-repository says
         self.git_dir = git_dir  # refs live here, also for worktrees
         self.head_dir = head_dir or git_dir  # HEAD lives here: a linked worktree has its own
         self.calls = 0  # how many git processes this object has run (tests bound it)
@@ -197,7 +200,7 @@ class GitRepo:
         except FindingError:
             status = ""
         changed = _porcelain_paths(status)
-        shallow = self.try_run("rev-parse", "--is-shallow-repository") == "true"
+        shallow = self.shallow
         _ = self.partial  # a repository fact, asked once
         return RepoFacts(
             root=str(self.root),
@@ -232,7 +235,7 @@ class GitRepo:
         if not base or base.startswith("-") or any(c in base for c in "\x00\n\r"):
             raise FindingError(Finding("git_history", f"--since {shown} is not a git revision."))
         commit = self.try_run("rev-parse", "--verify", "--quiet", f"{base}^{{commit}}")
-        shallow = self.try_run("rev-parse", "--is-shallow-repository") == "true"
+        shallow = self.shallow
         fetch = (
             "the clone is shallow, so its history may stop before the base: fetch the full "
             "history (actions/checkout: 'fetch-depth: 0', or 'git fetch --unshallow')"
@@ -538,6 +541,7 @@ def open_repo(path: Path) -> GitRepo:
         "--absolute-git-dir",
         "--git-common-dir",
         "--show-toplevel",
+        "--is-shallow-repository",
     )
     # GIT_DIR set without a work tree: git takes the current directory as the top of the work
     # tree, so git is asked from there, as `git log` in the same shell would be
@@ -549,10 +553,15 @@ def open_repo(path: Path) -> GitRepo:
         raise FindingError(Finding("git_history", f"{path} is in a bare git repository."))
     if code and "not a git repository" in err:
         raise outside
-    if code or len(lines) != 5:  # a line break in a path would make the answer ambiguous
+    if code or len(lines) != 6:  # a line break in a path would make the answer ambiguous
         problem = err or f"unexpected answer {out!r}"
         raise FindingError(Finding("git_history", f"'git rev-parse' failed in {path}: {problem}"))
-    return GitRepo(Path(lines[3]).resolve(), (where / lines[2]).resolve(), Path(lines[1]).resolve())
+    return GitRepo(
+        Path(lines[3]).resolve(),
+        (where / lines[2]).resolve(),
+        Path(lines[1]).resolve(),
+        shallow=lines[4] == "true",
+    )
 
 
 def _promisor(root: Path) -> str:
