@@ -645,10 +645,10 @@ class Build:
         is a guards.Root of this build: resolved once, not once per file."""
         roots = [r for r in (self.git_root or self.config_dir, self.docs_dir) if r is not None]
         for root in roots:
-            rel = os.path.relpath(path, root).replace(os.sep, "/")
+            rel = guards.relative(path, root)
             if self._root(root).inside(rel) is not None:
                 return self._root(root), rel
-        return self._root(roots[0]), os.path.relpath(path, roots[0]).replace(os.sep, "/")
+        return self._root(roots[0]), guards.relative(path, roots[0])
 
     def _root(self, root: Path) -> guards.Root:
         if root not in self._roots:
@@ -765,7 +765,7 @@ class Build:
             path = file.abs_src_path
             if not path or file.generated_by or os.path.abspath(file.src_dir or "") != docs:
                 continue
-            shown = os.path.relpath(path, self.config_dir).replace(os.sep, "/")
+            shown = guards.relative(path, self.config_dir)
             try:
                 with guards.open_file(*self._reading(path), shown) as fh:
                     if file.is_documentation_page():

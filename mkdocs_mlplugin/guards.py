@@ -243,6 +243,24 @@ def exists(root: Place, path: str) -> bool:
     return guarded.inside(path) is not None and os.path.lexists(os.path.join(guarded.root, path))
 
 
+def relative(path: str, start: Path | str) -> str:
+    """``os.path.relpath(PATH, START)``, its parts joined by "/": for an absolute PATH below
+    START, both written plainly (as MkDocs writes a file's abs_src_path), the rest of PATH
+    after START, without relpath's work for every other case."""
+    base = str(start)
+    rest = path[len(base) + 1 :]
+    if (
+        path.startswith(base)
+        and path[len(base) : len(base) + 1] == os.sep
+        and rest[:1] not in ("", os.sep)
+        and os.path.isabs(base)
+        and os.path.normpath(path) == path
+        and os.path.normpath(base) == base
+    ):
+        return rest.replace(os.sep, "/")
+    return os.path.relpath(path, start).replace(os.sep, "/")
+
+
 def site_path(path: str) -> list[str]:
     """The parts of PATH, a path relative to the site directory, or a ValueError saying why
     it cannot be one (absolute, a '..' part, empty, a NUL character)."""

@@ -707,3 +707,22 @@ def test_the_create_guard_never_replaces_anything_nor_writes_outside(
         assert after == inside, path  # existing: left as it was
     assert _digest(base / "outside") == before
     assert sorted(p.name for p in base.iterdir()) == ["outside", "root"]
+
+
+PARTS = st.lists(st.sampled_from(["a", "b", "ab", ".", "..", "", "c.md"]), max_size=5)
+
+
+@settings(max_examples=400, deadline=None)
+@given(PARTS, PARTS, st.booleans(), st.booleans())
+def test_a_path_relative_to_a_root_is_what_relpath_says(
+    start: list[str], below: list[str], absolute: bool, trailing: bool
+) -> None:
+    """guards.relative, which takes a plain path below a plain root by its prefix, answers as
+    os.path.relpath does for paths written any way (dots, doubled or trailing slashes,
+    relative ones, ones outside the root)."""
+    base = ("/" if absolute else "") + "/".join(start)
+    path = base + "/" + "/".join(below) + ("/" if trailing else "")
+    for root in (base or "/", Path(base or "/")):
+        assert guards.relative(path, root) == os.path.relpath(path, root)
+    plain = os.path.normpath("/r/" + "/".join(below))
+    assert guards.relative(plain, "/r") == os.path.relpath(plain, "/r")
