@@ -285,31 +285,36 @@ def metrics_at(
     pairs = [(c, f) for c in found for f in pipelines]
     for commit, dvcfile, blob in _read(pairs, prefix, blobs):
         at = found[commit]
-        shown = f"{dvcfile} at commit {commit[:7]}"
-        try:
-            data = parse_blob(blob, shown, parse_yaml)
-        except FindingError as exc:
-            at.problems.append(exc.finding.message)
-            at.pipelines.append(exc.finding.message)
-            continue
-        resolved = None
-        if isinstance(data, dict) and metrics_need_resolving(data):
-            plain = resolutions.plainly(commit, dvcfile, data, blob)
-            if plain is not None:
-                resolved = plain[:2]
-            else:
-                try:
-                    stages, _, metrics = resolutions.resolve(commit, dvcfile, data, blob, shown)
-                except FindingError as exc:
-                    at.unresolved[dvcfile] = exc.finding.message
-                    continue
-                resolved = (stages, metrics)
-        try:
-            declared = declared_metrics(data, dvcfile, shown, resolved)
-        except FindingError as exc:
-            at.problems.append(exc.finding.message)
-            at.pipelines.append(exc.finding.message)
-            continue
+        # a text whose metrics are read as written declares the same at every commit
+        declared = resolutions.as_written.get((dvcfile, blob))
+        if declared is None:
+            shown = f"{dvcfile} at commit {commit[:7]}"
+            try:
+                data = parse_blob(blob, shown, parse_yaml)
+            except FindingError as exc:
+                at.problems.append(exc.finding.message)
+                at.pipelines.append(exc.finding.message)
+                continue
+            resolved = None
+            if isinstance(data, dict) and metrics_need_resolving(data):
+                plain = resolutions.plainly(commit, dvcfile, data, blob)
+                if plain is not None:
+                    resolved = plain[:2]
+                else:
+                    try:
+                        stages, _, metrics = resolutions.resolve(commit, dvcfile, data, blob, shown)
+                    except FindingError as exc:
+                        at.unresolved[dvcfile] = exc.finding.message
+                        continue
+                    resolved = (stages, metrics)
+            try:
+                declared = declared_metrics(data, dvcfile, shown, resolved)
+            except FindingError as exc:
+                at.problems.append(exc.finding.message)
+                at.pipelines.append(exc.finding.message)
+                continue
+            if resolved is None:
+                resolutions.as_written[(dvcfile, blob)] = declared
         for path, cached in declared.items():
             at.values.setdefault(path, None)
             if cached:
@@ -352,6 +357,9 @@ class Resolutions:
         ] = {}
         self.runs = 0  # DVC's resolver runs (tests bound them)
         self.plain_runs = 0  # the fast path's
+        # (file, text) -> the metrics files it declares (True: DVC caches it), of a text
+        # whose metrics are read as written (``metrics_at``)
+        self.as_written: dict[tuple[str, bytes], dict[str, bool]] = {}
 
     def resolve(
         self, commit: str, dvcfile: str, data: dict[str, Any], blob: bytes, shown: str
