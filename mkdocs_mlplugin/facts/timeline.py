@@ -391,6 +391,18 @@ class Resolutions:
         done = self._same_reads(commit, shared)
         if done is not None:
             return done[0]
+        reads, written = self._recorded(commit)
+        text = blob.decode("utf-8", "replace")
+        self.plain_runs += 1
+        plain = resolve_written_plainly(self.root, dvcfile, data, text, written)
+        with self._lock:
+            self._plain.setdefault((dvcfile, blob), []).append((reads, (plain,)))
+        return plain
+
+    def _recorded(
+        self, commit: str
+    ) -> tuple[dict[str, bytes | None], Callable[[str], bytes | None]]:
+        """A reader of COMMIT's files, and what it read (path -> bytes, None for no file)."""
         reads: dict[str, bytes | None] = {}
         read = written_at(self.blobs, self.prefix, commit)
 
@@ -398,12 +410,7 @@ class Resolutions:
             reads[path] = read(path)
             return reads[path]
 
-        text = blob.decode("utf-8", "replace")
-        self.plain_runs += 1
-        plain = resolve_written_plainly(self.root, dvcfile, data, text, written)
-        with self._lock:
-            self._plain.setdefault((dvcfile, blob), []).append((reads, (plain,)))
-        return plain
+        return reads, written
 
     def _same_reads(
         self, commit: str, shared: list[tuple[dict[str, bytes | None], _Result]]
@@ -419,13 +426,7 @@ class Resolutions:
     def _run(
         self, commit: str, dvcfile: str, data: dict[str, Any], blob: bytes, shown: str
     ) -> Written | Finding:
-        reads: dict[str, bytes | None] = {}
-        read = written_at(self.blobs, self.prefix, commit)
-
-        def written(path: str) -> bytes | None:
-            reads[path] = read(path)
-            return reads[path]
-
+        reads, written = self._recorded(commit)
         text = blob.decode("utf-8", "replace")
         self.runs += 1
         try:
