@@ -898,7 +898,8 @@ class Build:
                 elif ref.kind == "param" and (alone := _alone(markdown, match)) is not None:
                     lines, indent = _draw(ref, site, facts, links, notes, render.HTML), alone
                 if lines is not None:  # a block, or a group of params (not a single value)
-                    rendered.append(render.indent(lines, indent))
+                    source = Source(facts.src, ref.line, ref.text)
+                    rendered.append(render.indent(_kept(lines, stash, source), indent))
                     if hub:  # its warnings were noted with the site's drawing
                         hub_lines = _draw(ref, site, facts, links, [], MARKDOWN) or []
                         plain.append(render.indent(hub_lines, indent))
@@ -1576,6 +1577,14 @@ def _draw(
     if ref.block:
         return render_block(ref, site, facts, links, notes, out)
     return param_group(ref, site, facts, out)
+
+
+def _kept(lines: list[str], stash: Stash, source: Source) -> list[str]:
+    """A block's LINES as one token of STASH, so Python-Markdown does not parse its HTML;
+    as they are when they hold Markdown (the fence of a Mermaid diagram)."""
+    if any(line.lstrip().startswith(("```", "~~~")) for line in lines):
+        return lines
+    return [stash.block("\n".join(lines), source)]
 
 
 def _alone(markdown: str, match: references.Match) -> str | None:

@@ -691,3 +691,29 @@ def test_a_size_the_lock_does_not_record_is_a_dash_saying_why(pipeline: Repo) ->
     assert f'<td><span class="ml-empty" title="{why} for it.">&#8212;</span></td>' in page
     assert "Size: \u2014" in text_of(page)
     assert "Size\u2014" in text_of(page)
+
+
+def test_a_block_in_a_note_or_a_list_is_the_same_table_as_at_the_top(pipeline: Repo) -> None:
+    """A block keeps its HTML whole wherever it stands: not wrapped in a paragraph, not read
+    as text, the same table in a note and a list item as at the top of the page."""
+    page = (
+        "# Metrics\n\n{ml metrics-table}\n\n"
+        '!!! note "In a note"\n\n    {ml metrics-table}\n\n'
+        "- In a list:\n\n    {ml metrics-table}\n"
+    )
+    pipeline.site({"index.md": page})
+    pipeline.commit("Docs")
+    build = pipeline.build("--strict")
+    assert build.ok, build.output
+    html_page = build.page("")
+    tables = re.findall(r"<table.*?</table>", html_page, re.DOTALL)
+    assert len(tables) == 3 and len(set(tables)) == 1, tables
+    assert "0.9" in text_of(tables[0])
+    assert re.search(
+        r'<div class="admonition note">\s*<p class="admonition-title">In a note</p>\s*<div class="ml-block',
+        html_page,
+    )
+    assert re.search(
+        r'<li>\s*<p>In a list:</p>\s*<div class="ml-block ml-metrics">\s*<table', html_page
+    )
+    assert not re.search(r"<p>\s*<(?:div|table)|</(?:div|table)>\s*</p>|&lt;t", html_page)

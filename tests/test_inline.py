@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from test_render import ALL_INLINE, HOSTILE, TYPOGRAPHY, visible_text
 
 from mkdocs_mlplugin import render
-from mkdocs_mlplugin.pages.stash import Stash
+from mkdocs_mlplugin.pages.stash import Source, Stash
 
 VALUES = st.one_of(HOSTILE, TYPOGRAPHY)
 
@@ -104,3 +104,40 @@ def test_expand_puts_the_html_back_into_markdown() -> None:
     assert stash.expand(text) == " ".join(render.inline(str(n), "param x") for n in range(5000))
     stash.clear()
     assert stash.expand(tokens[0]) == tokens[0]
+
+
+BLOCK = '<table class="ml-table">\n<tr><th>Key</th><td title="a \'b\' c">0.9</td></tr>\n</table>'
+
+
+def test_a_block_stands_in_place_of_its_paragraph_wherever_markdown_puts_it() -> None:
+    """A block's HTML never goes through Python-Markdown's HTML parser: its token is put back
+    in place of the paragraph made of it, at the top level, in a note and in a list item, and
+    its lines come out as drawn (a note's indentation is not written into them)."""
+    stash = Stash()
+    source = "\n\n".join(
+        [
+            "Before.",
+            stash.block(BLOCK),
+            f"!!! note\n    In a note:\n\n    {stash.block(BLOCK)}",
+            f"- item\n\n    {stash.block(BLOCK)}",
+            "After.",
+        ]
+    )
+    page = convert(source, stash)
+    assert "\ue000" not in page
+    assert page.startswith(f"<p>Before.</p>\n{BLOCK}\n")
+    assert f"<p>In a note:</p>\n{BLOCK}\n</div>" in page
+    assert f"<p>item</p>\n{BLOCK}\n</li>" in page
+    assert page.count(BLOCK) == 3
+    assert "<p><table" not in page and "</table></p>" not in page
+    assert not stash.take_refused()
+
+
+def test_a_block_inside_a_tag_is_left_out_with_a_finding() -> None:
+    stash = Stash()
+    source = Source("card.md", 7, "{ml metrics-table}")
+    page = convert(f'<div title="\n{stash.block(BLOCK, source)}\n">text</div>', stash)
+    assert "<table" not in page and "\ue000" not in page
+    (finding,) = stash.take_refused()
+    assert (finding.kind, finding.file, finding.line) == ("unsafe_value", "card.md", 7)
+    assert "inside a tag of raw HTML" in finding.message

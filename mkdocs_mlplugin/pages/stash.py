@@ -15,6 +15,11 @@ written, and refused (with a finding; the attribute gets nothing of it) where a 
 it: in an event handler or ``srcdoc``, or in a URL attribute (``href``, ``src``, ...) whose whole
 value would then have another scheme than http, https or mailto.
 
+A block (a table, a card's box: HTML standing alone on its lines) is kept out of Python-Markdown's
+way too: its HTML parser would read every tag of it, on every page that shows one. The page gets
+a token alone on its line, which Python-Markdown makes a paragraph of; the paragraph is replaced
+by the block's HTML, as Python-Markdown puts back raw HTML blocks.
+
 Tokens carry a random part chosen once per stash, so text in a page cannot stand for a fact.
 """
 
@@ -35,6 +40,13 @@ from mkdocs_mlplugin.render import text as as_text
 
 _OPEN, _CLOSE = "\ue000", "\ue001"
 _DIGIT, _BASE = 0xE100, 0x1000  # digits of the index: U+E100..U+F0FF
+
+
+class _Block(str):
+    """The value of a block's token: none to write in an attribute."""
+
+
+_BLOCK = _Block()
 
 
 _DESTINATION = re.compile(r"\]\s*\(")
@@ -73,6 +85,12 @@ class Stash:
             if not index:
                 return f"{self._prefix}{digits}{_CLOSE}"
 
+    def block(self, html: str, source: Source | None = None) -> str:
+        """A token for a block of HTML, to stand alone on its line: put back in place of the
+        paragraph Python-Markdown makes of it (or of itself, where it makes none); left out,
+        with a finding naming SOURCE, where it would stand inside a tag."""
+        return self.token(html, _BLOCK, source)
+
     def item(self, match: re.Match[str]) -> tuple[str, object, Source | None] | None:
         index = 0
         for ch in match.group(1):
@@ -106,7 +124,14 @@ class Stash:
             out.append(text[end : m.start()])
             end = m.end()
             if place is None:
+                if value is _BLOCK and out[-1].endswith("<p>") and text.startswith("</p>", end):
+                    out[-1] = out[-1][:-3]  # the paragraph Python-Markdown made of the token
+                    end += 4
                 out.append(fact_html)
+                continue
+            if value is _BLOCK:
+                if record and source is not None:
+                    self.refused.append(_misplaced(source))
                 continue
             if place.value_start in refused_in:
                 continue
@@ -219,6 +244,16 @@ def _refusal(source: Source, value: object, why: str) -> Finding:
         "unsafe_value",
         f"'{source.reference}': the value '{display(value)}' is left out of the page's HTML: "
         f"{why}.",
+        source.page,
+        source.line,
+    )
+
+
+def _misplaced(source: Source) -> Finding:
+    return Finding(
+        "unsafe_value",
+        f"'{source.reference}' is left out of the page's HTML: it stands inside a tag of raw "
+        "HTML, where no block can be written; move it to a line of its own outside the tag.",
         source.page,
         source.line,
     )
