@@ -353,8 +353,9 @@ class Build:
         result, refs, plain = self.render_page(
             markdown, facts, first_line, links, self.stash, hub=hub
         )
-        if record_box is not None:
-            result = record_pages.with_header(result, record_box)
+        if record_box is not None:  # kept out of Python-Markdown's HTML parser, as blocks are
+            source = Source(facts.src, first_line, "the record's header")
+            result = record_pages.with_header(result, _kept(record_box, self.stash, source))
         site = self._site_of(facts)
         if self._git_meta[0] is not site.repo:  # one mapping for every page of the build
             self._git_meta = (site.repo, site.repo.as_dict() if site.repo else None)

@@ -140,6 +140,9 @@ def test_a_record_links_front_matter_and_flags_a_superseded_version(registered: 
         r'<div class="admonition info ml-block ml-record ml-record-decision">.*?</div>', html, re.S
     )
     assert box is not None
+    # right under the title, whole: not in a paragraph
+    assert re.search(r"</h1>\s*<div class=\"admonition info ml-block ml-record", html)
+    assert not re.search(r"<p>\s*<div|</div>\s*</p>", html)
     shown = box.group(0)
     assert "<th>Status</th><td>accepted</td>" in shown
     assert "<th>Deciders</th><td>Ada</td>" in shown
