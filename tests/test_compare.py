@@ -935,3 +935,27 @@ def test_metrics_relative_to_a_wdir_from_vars_are_dvc_metrics_diff(empty_repo: R
     dvc = dvc_diff(repo, "metrics", "--all", "one", "two")
     assert set(dvc) == {"first/m.json", "second/m.json"}, dvc
     assert_is_dvc_diff(table(diff), dvc, f"one ({one})", f"two ({two})")
+
+
+def test_only_a_commit_beyond_head_costs_a_git_log_for_its_dvc_yaml_files(pipeline: Repo) -> None:
+    """The dvc.yaml files a commit that HEAD reaches may hold are known from the build's own
+    git log; a commit beyond HEAD (a branch not merged) costs one ``git log``, which finds the
+    dvc.yaml files only that branch has."""
+    from mkdocs_mlplugin.cli import collect
+
+    pipeline.site({"index.md": "# D\n\n{ml metrics-diff HEAD~1 HEAD}\n"}, plugin=NO_CARD_CHECKS)
+    pipeline.commit("Docs", date="2024-01-11T09:00:00+00:00")
+    pipeline.git("checkout", "-q", "-b", "side")
+    pipeline.write("extra/dvc.yaml", "stages:\n  noop:\n    cmd: echo\n")
+    side = pipeline.commit("A pipeline only the branch has", date="2024-01-12T09:00:00+00:00")
+    pipeline.git("checkout", "-q", "main")
+    checked = collect(str(pipeline.path / "mkdocs.yml"))
+    reader, repo = checked.build.site.revisions, checked.build.repo
+    assert reader is not None and repo is not None
+    ancestors = [pipeline.git("rev-parse", "HEAD"), pipeline.git("rev-parse", "HEAD~1")]
+    before = repo.calls
+    known = reader.past.pipelines(ancestors)
+    assert repo.calls == before
+    assert "extra/dvc.yaml" not in known and "dvc.yaml" in known
+    assert reader.past.pipelines([side, *ancestors]) == sorted([*known, "extra/dvc.yaml"])
+    assert repo.calls == before + 1

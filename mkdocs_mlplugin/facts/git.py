@@ -377,10 +377,12 @@ class Histories(dict[str, FileHistory]):
     """Per-file histories, with the commits whose dates could not be read."""
 
     undated: list[tuple[Commit, str]]  # (commit, the date git gave) for each unreadable date
+    shas: set[str]  # every commit the log listed: each is HEAD or one of its ancestors
 
     def __init__(self) -> None:
         super().__init__()
         self.undated = []
+        self.shas = set()
 
     def problems(self) -> list[Finding]:
         return [
@@ -437,6 +439,7 @@ def parse_log(raw: bytes) -> Histories:
             co_authors=_co_authors(co_authors) if co_authors else (),
         )
         index += 1
+        histories.shas.add(sha)
         if not date:
             histories.undated.append((commit, _clean(raw_date)))
         if i < end and tokens[i].startswith("\n"):

@@ -228,7 +228,9 @@ class PastMetrics:
         one in its directory: iterative/lstm_seq2seq's experiments hold
         dvclive/first_stage/dvc.yaml). One ``git log`` for all of COMMITS."""
         known = pipeline_files(self.project, self.history, self.prefix)
-        if not commits:
+        # a commit the build's log listed is HEAD's or an ancestor's: nothing beyond HEAD
+        listed_already: set[str] = getattr(self.history, "shas", set())
+        if not commits or listed_already.issuperset(commits):
             return known
         try:
             listed = self.repo.run(
