@@ -407,3 +407,71 @@ def test_mkdocs_ml_check_names_the_meta_file_and_line(pipeline: Repo) -> None:
             f"for docs/decisions/b.md: {link}",
         ]
     )
+
+
+def test_a_blog_posts_links_are_found_where_each_is_written(pipeline: Repo) -> None:
+    """Material's blog merges the meta files into a post's own front matter before any page
+    is read (and names them in '__extends'): the links a meta file gives are still found at
+    their lines there, and the post's own at its lines."""
+    links = "  - stage:trian\n  - commit:0000000\n"
+    pages = links_pages(links, "links:\n  - stage:train\n  - stage:prepar\n")
+    posts = {
+        "blog/index.md": "# Blog\n",
+        "blog/posts/.meta.yml": pages.pop("decisions/.meta.yml"),
+        "blog/posts/a.md": pages.pop("decisions/a.md"),
+        "blog/posts/b.md": pages.pop("decisions/b.md"),
+    }
+    pipeline.site(
+        {**pages, **posts},
+        plugins=["meta", "blog", {"mlplugin": {"checks": {"review_due": "info"}}}],
+    )
+    pipeline.commit("Docs", date="2024-01-12T09:00:00+00:00")
+
+    built = pipeline.build(env=EPOCH)
+
+    assert not built.ok
+    meta = "ERROR   -  mlplugin: docs/blog/posts/.meta.yml:"
+    assert sorted(mlplugin_lines(built.output)) == sorted(
+        [
+            *(
+                f"{meta}{n}: for docs/blog/posts/{p}.md: link '{t}': {m} [broken_link]"
+                for p in "ab"
+                for n, t, m in (
+                    (5, "stage:trian", "no stage 'trian'. Did you mean 'train'?"),
+                    (6, "commit:0000000", "no commit 0000000 in this repository."),
+                )
+            ),
+            "ERROR   -  mlplugin: docs/blog/posts/b.md:6: link 'stage:prepar': no stage "
+            "'prepar'. Did you mean 'prepare'? [broken_link]",
+        ]
+    ), built.output
+
+
+def test_a_field_a_meta_file_gives_a_blog_post_is_checked_at_its_line_there(
+    pipeline: Repo,
+) -> None:
+    """A field the meta file gives a blog post (merged into the post's own front matter by
+    Material's blog) is found at its line in the meta file; one the post writes, on the post."""
+    pages = {
+        "index.md": "# Home\n",
+        "blog/index.md": "# Blog\n",
+        "blog/posts/.meta.yml": DECISIONS_META + "status: acepted\n",
+        "blog/posts/a.md": decision("A", "date: 2024-01-10\n"),
+        "blog/posts/b.md": decision("B", "date: 2024-01-11\nstatus: proposd\n"),
+    }
+    pipeline.site(pages, plugins=["meta", "blog", "mlplugin"])
+    pipeline.commit("Docs", date="2024-01-12T09:00:00+00:00")
+
+    built = pipeline.build(env=EPOCH)
+
+    assert not built.ok
+    allowed = "must be one of proposed, accepted, rejected, superseded, deprecated"
+    assert sorted(mlplugin_lines(built.output)) == sorted(
+        [
+            f"ERROR   -  mlplugin: docs/blog/posts/.meta.yml:4: for docs/blog/posts/a.md: "
+            f"'status' {allowed}, not 'acepted'. Did you mean 'accepted'? [record_schema]",
+            f"ERROR   -  mlplugin: docs/blog/posts/b.md:3: front matter 'status' {allowed}, not "
+            "'proposd'. "
+            "Did you mean 'proposed'? [record_schema]",
+        ]
+    ), built.output

@@ -120,15 +120,21 @@ class Front:
         """The meta file that gave item INDEX of the list KEY (``links:``) to the page, None
         when the page did: Material's merge (TYPESAFE_ADDITIVE) appends the lists, each meta
         file's items in order, then the page's own. Where they do not add up to the page's
-        list (a file Material merged before, into a blog post), the one that gave KEY."""
+        list, the one that gave KEY. A blog post's own front matter holds already the items of
+        the meta files Material merged into it (named in ``__extends``), first, in order."""
         origins: list[MetaFile | None] = []
+        merged_before: list[MetaFile | None] = []  # into a blog post's own list
         extends = self.own.get("__extends") or ()
         for file in self.files:
             items = file.data.get(key)
-            if file.src_path not in extends and isinstance(items, list):
-                origins += [file] * len(items)
+            if isinstance(items, list):
+                into = merged_before if file.src_path in extends else origins
+                into += [file] * len(items)
         own = self.own.get(key)
-        origins += [None] * len(own) if isinstance(own, list) else []
+        if isinstance(own, list):
+            if len(merged_before) > len(own):
+                merged_before = []  # not what Material merged: the page's own, as they stand
+            origins += [*merged_before, *[None] * (len(own) - len(merged_before))]
         merged = self.meta.get(key)
         if isinstance(merged, list) and len(merged) == len(origins) and index < len(origins):
             return origins[index]
@@ -136,8 +142,16 @@ class Front:
 
     def at(self, key: str, src: str, lines: Mapping[str, int]) -> tuple[str, int | None]:
         """Where KEY is written for the page SRC (LINES: its front matter's top-level keys):
-        the meta file and line that gave it, else the page and the line of its top-level key."""
+        the meta file and line that gave it, else the page and the line of its top-level key.
+        A key a blog post does not write, which a meta file Material merged into it gave, is
+        that file's."""
         given = self.given_by(key)
+        if given is None and key.partition(".")[0] not in lines:
+            extends = self.own.get("__extends") or ()
+            given = next(
+                (f for f in reversed(self.files) if f.src_path in extends and _holds(f.data, key)),
+                None,
+            )
         if given is not None:
             return given.shown, given.line_of(key)
         return src, lines.get(key.partition(".")[0])
