@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Repo
+from conftest import Build, Repo
 from test_links import sheet, tag
 from test_registers import rows
 
@@ -409,6 +409,13 @@ def test_mkdocs_ml_check_names_the_meta_file_and_line(pipeline: Repo) -> None:
     )
 
 
+def blog_build(repo: Repo, pages: dict[str, str], **plugin: Any) -> Build:
+    """PAGES built as a blog with Material's meta plugin before this one (PLUGIN: its options)."""
+    repo.site(pages, plugins=["meta", "blog", {"mlplugin": plugin}])
+    repo.commit("Docs", date="2024-01-12T09:00:00+00:00")
+    return repo.build(env=EPOCH)
+
+
 def test_a_blog_posts_links_are_found_where_each_is_written(pipeline: Repo) -> None:
     """Material's blog merges the meta files into a post's own front matter before any page
     is read (and names them in '__extends'): the links a meta file gives are still found at
@@ -421,13 +428,7 @@ def test_a_blog_posts_links_are_found_where_each_is_written(pipeline: Repo) -> N
         "blog/posts/a.md": pages.pop("decisions/a.md"),
         "blog/posts/b.md": pages.pop("decisions/b.md"),
     }
-    pipeline.site(
-        {**pages, **posts},
-        plugins=["meta", "blog", {"mlplugin": {"checks": {"review_due": "info"}}}],
-    )
-    pipeline.commit("Docs", date="2024-01-12T09:00:00+00:00")
-
-    built = pipeline.build(env=EPOCH)
+    built = blog_build(pipeline, {**pages, **posts}, checks={"review_due": "info"})
 
     assert not built.ok
     meta = "ERROR   -  mlplugin: docs/blog/posts/.meta.yml:"
@@ -459,10 +460,7 @@ def test_a_field_a_meta_file_gives_a_blog_post_is_checked_at_its_line_there(
         "blog/posts/a.md": decision("A", "date: 2024-01-10\n"),
         "blog/posts/b.md": decision("B", "date: 2024-01-11\nstatus: proposd\n"),
     }
-    pipeline.site(pages, plugins=["meta", "blog", "mlplugin"])
-    pipeline.commit("Docs", date="2024-01-12T09:00:00+00:00")
-
-    built = pipeline.build(env=EPOCH)
+    built = blog_build(pipeline, pages)
 
     assert not built.ok
     allowed = "must be one of proposed, accepted, rejected, superseded, deprecated"
