@@ -717,3 +717,17 @@ def test_a_block_in_a_note_or_a_list_is_the_same_table_as_at_the_top(pipeline: R
         r'<li>\s*<p>In a list:</p>\s*<div class="ml-block ml-metrics">\s*<table', html_page
     )
     assert not re.search(r"<p>\s*<(?:div|table)|</(?:div|table)>\s*</p>|&lt;t", html_page)
+
+
+def test_a_block_inside_a_tag_of_raw_html_is_a_finding_at_its_line(pipeline: Repo) -> None:
+    """A block written where it would land inside a tag (a multi-line attribute of raw HTML)
+    is not written into the tag: the build names the page, the line and what to do."""
+    pipeline.site({"index.md": '# M\n\n<div title="\n{ml metrics-table}\n">text</div>\n'})
+    pipeline.commit("Docs")
+    build = pipeline.build()
+    assert not build.ok
+    assert (
+        "ERROR   -  mlplugin: docs/index.md:4: '{ml metrics-table}' is left out of the page's "
+        "HTML: it stands inside a tag of raw HTML, where no block can be written; move it to a "
+        "line of its own outside the tag. [unsafe_value]"
+    ) in build.output
