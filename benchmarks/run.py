@@ -30,7 +30,7 @@ plots         sections/plots.py          a page with five plots, and its serve-s
 Extras (phases, paired, work, render-work, serve, serve-work, serve-paired, check, check-since,
 profile) run on (b) when it is among --sizes, else on the first size. --pages-with puts records
 or comparisons on a tenth of that site's pages, or one page drawing five plots, for builds,
-paired, serve-paired and check-since (the benchmarks of the documentation standard, of
+paired, serve-paired, work and check-since (the benchmarks of the documentation standard, of
 comparisons and of plots); the other sections keep the default site. How the runs are made
 and a timed
 target judged: benchmarks/harness.py; the final table of targets: benchmarks/summary.py.
@@ -199,8 +199,8 @@ def main(argv: list[str] | None = None) -> int:
         "--pages-with",
         choices=PAGES_WITH,
         default="",
-        help="builds, paired, serve-paired and check-since run on a site with this on 10%% of "
-        "its pages: records (decision, debt, runbook and datasheet records with verified links "
+        help="builds, paired, serve-paired, work and check-since run on a site with this on "
+        "10%% of its pages: records (decision, debt, runbook and datasheet records with verified links "
         "and review dates; mkdocs.yml with a require: standard and the registers) or compare "
         "(metrics-diff and params-diff blocks); or plots: one page drawing five plots (those "
         "of the plots section), its twin without them in the other sites; the other sections "

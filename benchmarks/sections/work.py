@@ -18,6 +18,7 @@ import concurrent.futures
 from pathlib import Path
 from typing import Any
 
+import generate
 from harness import (
     PY,
     TIMEOUT,
@@ -113,12 +114,13 @@ def say_branches(plain: dict[str, Any], ml: dict[str, Any]) -> None:
 def section_work(bench: Bench, size: str) -> None:
     """Instructions each build executes, counted by valgrind (cachegrind, no cache model):
     the same count whatever else the machine is doing, so the two builds run at once."""
-    repo = bench.repo(size)
+    pages_with = bench.args.pages_with
+    repo = bench.repo(size, pages_with)
     say(
-        f"\n## Work, size ({size}): instructions executed by each build and its git processes, "
-        f"counted by valgrind's cachegrind  [load {loadavg()}]"
+        f"\n## Work, size ({size}){generate.site_with(pages_with)}: instructions executed by "
+        f"each build and its git processes, counted by valgrind's cachegrind  [load {loadavg()}]"
     )
-    found = valgrind_outdir(bench, repo, f"work-{size}")
+    found = valgrind_outdir(bench, repo, f"work-{size}{'-' + pages_with if pages_with else ''}")
     if found is None:
         return
     outdir, valgrind = found
