@@ -1433,7 +1433,30 @@ class Build:
             meta, placed, resolver, pages(False), log, facts.src
         )
         self._report(found, facts.src, front)
-        return markdown, record_pages.header(kind, meta, shown)
+        return markdown, record_pages.header(kind, meta, shown, self._superseding(page.file))
+
+    def _superseding(self, file: File) -> dict[str, list[tuple[str, str | None]]]:
+        """The decision records FILE's ``supersedes:`` and ``superseded_by:`` name, as (title,
+        URL from FILE) pairs; a page that is no decision record of the site is its path as
+        written, without a link (``_check_superseding`` reports it)."""
+        mine = self._decisions.get(file.src_uri)
+        if mine is None:
+            return {}
+        related: dict[str, list[tuple[str, str | None]]] = {}
+        for key in ("supersedes", "superseded_by"):
+            named = zip(mine.pages(key), records.strings(mine.meta.get(key)), strict=False)
+            pairs: list[tuple[str, str | None]] = []
+            for src_uri, written in named:
+                target = None
+                if src_uri in self._decisions and self._files is not None:
+                    target = self._files.get_file_from_path(src_uri)
+                if target is None:
+                    pairs.append((written, None))
+                else:
+                    pairs.append((self._decisions[src_uri].title, target.url_relative_to(file)))
+            if pairs:
+                related[key] = pairs
+        return related
 
     def _commit(self, sha: str) -> str | None:
         """The full SHA of the commit SHA (hexadecimal, checked) names, or None."""

@@ -88,6 +88,12 @@ def test_the_registers_list_the_records(pipeline: Repo) -> None:
     assert rows(log, "ml-decision-chains") == [["Rules → Bag of words → Bigrams", "accepted"]]
     assert 'href="../adr/3/"' in log
 
+    # a decision's own header links the decisions it supersedes and is superseded by, by title
+    header = built.page("adr/2").split('<div class="admonition info ml-block ml-record')[1]
+    header = header.split("</div>")[0]
+    assert re.search(r'<th>Supersedes</th><td><a href="\.\./1/">Rules</a></td>', header)
+    assert re.search(r'<th>Superseded by</th><td><a href="\.\./3/">Bigrams</a></td>', header)
+
     register = built.page("debt")
     assert [r[:2] + r[5:] for r in rows(register, "ml-debt-open")] == [
         ["critical", "No tests for train", "in-progress", "stage train"],

@@ -173,16 +173,22 @@ def front_links(
 
 
 def header(
-    kind: records.RecordKind, meta: Mapping[str, Any], shown: list[tuple[str, str | None]]
+    kind: records.RecordKind,
+    meta: Mapping[str, Any],
+    shown: list[tuple[str, str | None]],
+    related: Mapping[str, list[tuple[str, str | None]]] | None = None,
 ) -> list[str]:
-    """The box at the top of a record page: its kind, fields and links (HTML lines)."""
+    """The box at the top of a record page: its kind, fields and links (HTML lines). RELATED
+    gives, for a field that names pages (``supersedes:``), each page's title and URL."""
     rows: list[tuple[str, object]] = []
     for field in kind.fields:
         if field.name == "links" or field.name not in meta:
             continue
         value = meta[field.name]
         date = records.as_date(value) if field.shape == records.DATE else None
-        if date is not None:
+        if related and field.name in related:
+            value = render.Links(related[field.name])
+        elif date is not None:
             value = date.isoformat()
         elif isinstance(value, list):
             value = ", ".join(str(v) for v in value)
