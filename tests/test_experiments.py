@@ -201,6 +201,35 @@ def test_every_baseline_and_the_promoted_one(experimented: Experimented) -> None
     assert promoted["exp-b"] == promoted[MARKUP] == promoted["exp-c"] == ""
 
 
+def test_a_detached_head_is_named_as_dvc_exp_show_names_it(experimented: Experimented) -> None:
+    """A CI checkout leaves HEAD detached: its baseline is named by a tag that points to it,
+    else a branch, as dvc exp show names it; not 'HEAD'. (Between two branches at the same
+    commit, main and lr-0.1 here, DVC's pick follows its ref store's unordered keys; the
+    plugin takes the first by name.)"""
+    repo = experimented.repo
+
+    def names() -> tuple[str, str | None]:
+        build = repo.build("--strict")
+        assert build.ok, build.output
+        current, _ = blocks(build.page(""), "ml-experiments")
+        said = json.loads(repo.dvc("exp", "show", "--json"))
+        dvc = next(b["name"] for b in said if b["rev"] == experimented.second)
+        return shown_rows(current)[0]["Experiment"], dvc
+
+    repo.git("checkout", "-q", "--detach")
+    try:
+        shown, dvc = names()
+        assert shown == "baseline: lr-0.1"
+        assert dvc in ("main", "lr-0.1")
+        repo.git("tag", "v2", experimented.second)
+        try:
+            assert names() == ("baseline: v2", "v2")
+        finally:
+            repo.git("tag", "-d", "v2")
+    finally:
+        repo.git("checkout", "-q", "main")
+
+
 def test_names_are_text(experimented: Experimented) -> None:
     page = experimented.build.page("")
     assert "<b>x" not in page

@@ -56,7 +56,11 @@ def experiments_block(
         dict.fromkeys([*([head] if head and not everything else []), *(e.baseline for e in listed)])
     )
     dates = exps.dates(baselines)
-    names = exps.names([b for b in baselines if b != head]) if everything else {}
+    # HEAD on a branch is named by the branch; any other baseline (HEAD detached, as in a CI
+    # checkout, too) by a tag or branch that points to it
+    branch = site.repo.branch if site.repo else None
+    named = [b for b in baselines if everything or b == head]
+    names = exps.names([b for b in named if b != head or not branch])
     snaps = exps.snapshots([*baselines, *(e.commit for e in listed)])
     order: list[tuple[str, Experiment | None]] = []
     for baseline in baselines:
@@ -125,9 +129,9 @@ def experiments_block(
 
 def _baseline_name(site: SiteFacts, commit: str, names: dict[str, str]) -> str:
     """How a baseline's row is named, as dvc exp show names it: the current branch for
-    HEAD, else a tag or branch that points to it."""
-    if site.repo is not None and commit == site.repo.commit:
-        return f"baseline: {site.repo.branch or 'HEAD'}"
+    HEAD, else a tag or branch that points to it (NAMES), else none."""
+    if site.repo is not None and commit == site.repo.commit and site.repo.branch:
+        return f"baseline: {site.repo.branch}"
     return f"baseline: {names[commit]}" if commit in names else "baseline"
 
 
