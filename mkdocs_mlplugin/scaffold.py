@@ -3,8 +3,9 @@
 ``survey`` reads the repository the way a build reads it (``facts.reader.SiteReader``: the same
 guards, the same findings) and looks at what the docs already hold; ``plan`` (pure) decides,
 from that survey alone, which files the skeleton has and what each says: a model card per
-model artifact, a data page per dataset artifact and one for ``dvc add``ed data, a pipeline
-page, the registry and timeline pages as options, an mkdocs.yml and a GitHub Actions workflow.
+model artifact, a data page per dataset artifact and one for the data ``.dvc`` files track, a
+pipeline page, the registry and timeline pages as options, an mkdocs.yml and a GitHub Actions
+workflow.
 ``write`` creates the planned files that do not exist yet, and nothing else: a file that exists
 is never opened for writing.
 
@@ -347,9 +348,9 @@ def plan(s: Survey) -> list[Planned]:
             nav.append((title, rel, name))
     tracked = _tracked_data(s, datasets)
     if tracked:
-        what = f"data added with dvc add: {len(tracked)} path{'s' if len(tracked) != 1 else ''}"
+        what = f"data tracked by .dvc files: {len(tracked)} path{'s' if len(tracked) != 1 else ''}"
         add("data.md", what, _tracked_page(tracked))
-        nav.append(("Data", "data.md", "data added with dvc add"))
+        nav.append(("Data", "data.md", "data tracked by .dvc files"))
     if project is not None and project.stages:
         if s.pipeline_page is not None:
             add(
@@ -383,8 +384,8 @@ def plan(s: Survey) -> list[Planned]:
 
 
 def _tracked_data(s: Survey, datasets: dict[str, dvc.Artifact]) -> list[tuple[str, str | None]]:
-    """(path, its reference name) of data added with ``dvc add`` that no dataset artifact and
-    no existing page covers."""
+    """(path, its reference name) of data a ``.dvc`` file tracks (``dvc add``, ``dvc import``)
+    that no dataset artifact and no existing page covers."""
     if s.project is None:
         return []
     covered = {a.path for a in datasets.values()} | set(s.outs_pages)
@@ -541,7 +542,8 @@ def _tracked_page(tracked: list[tuple[str, str | None]]) -> str:
     lines = [
         "# Data",
         "",
-        "Data added with `dvc add`, with the hash and size DVC recorded for each.",
+        "Data tracked by `.dvc` files (`dvc add`, `dvc import`), with the hash and size DVC "
+        "recorded for each.",
         "",
         "| Data | MD5 | Size |",
         "| --- | --- | --- |",

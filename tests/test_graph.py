@@ -74,6 +74,12 @@ def test_collapse_takes_the_worst_state_of_the_group() -> None:
     collapsed = graph.collapse(diagram)
     assert [(n.name, n.css) for n in collapsed.nodes] == [("t", "stale"), ("u", "current")]
     assert collapsed.edges == [("t", "u")]
+    assert collapsed.nodes[0].label == "t (3 stages)"
+
+
+def test_a_foreach_of_one_member_collapses_to_one_stage() -> None:
+    collapsed = graph.collapse(Diagram([node("unzip@kaggle"), node("u")], [("unzip@kaggle", "u")]))
+    assert [n.label for n in collapsed.nodes] == ["unzip (1 stage)", "u"]
 
 
 def test_reduce_drops_only_edges_another_path_implies() -> None:

@@ -380,3 +380,28 @@ def test_init_never_writes_through_a_link_out_of_the_docs(pipeline: Repo) -> Non
     assert "not a directory of the project (a symbolic link?)" in wrote.stdout
     assert list(outside.iterdir()) == []
     assert (pipeline.path / "docs" / "pipeline.md").is_file(), "the other files are written"
+
+
+def test_init_names_imported_data_as_tracked_by_dvc_files_not_added(empty_repo: Repo) -> None:
+    """A .dvc file that 'dvc import' wrote (its dep names the repository it came from) is
+    data a .dvc file tracks, not data 'dvc add' added: the plan and the page say so."""
+    repo = empty_repo
+    repo.dvc("init", "-q")
+    repo.write(
+        "data.zip.dvc",
+        "md5: 294e29b2030ff55fb59b91377cb4f08b\nfrozen: true\ndeps:\n- path: data/data.zip\n"
+        "  repo:\n    url: https://github.com/example/data-registry\n"
+        "    rev_lock: f0951bbc7820ff43b583f9a9ba5ec7a30def870d\n"
+        "outs:\n- md5: a10dceec1b22b1b3f4bc08e549ddf978\n  size: 292752584\n  path: data.zip\n",
+    )
+    repo.commit("Import the data")
+    dry = init(repo)
+    assert dry.returncode == 0, dry.stderr
+    assert "docs/data.md  (data tracked by .dvc files: 1 path)" in dry.stdout, dry.stdout
+    assert "dvc add" not in dry.stdout
+    assert init(repo, "--write").returncode == 0
+    page = repo.read("docs/data.md")
+    assert "Data tracked by `.dvc` files (`dvc add`, `dvc import`)" in page
+    build = repo.build("--strict")
+    assert build.ok, build.output
+    assert "a10dceec" in text_of(build.page("data"))

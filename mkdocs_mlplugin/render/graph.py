@@ -103,7 +103,8 @@ def collapse(diagram: Diagram) -> Diagram:
             nodes.append(group[0])
             continue
         worst = min((n.css for n in group), key=lambda c: _RANK.get(c, 9))
-        nodes.append(Node(name, f"{name} ({len(group)} stages)", worst, group[0].group))
+        count = f"{len(group)} stage{'s' if len(group) != 1 else ''}"
+        nodes.append(Node(name, f"{name} ({count})", worst, group[0].group))
     owner = {n.name: (key(n.name) if n.css != "data" else n.name) for n in diagram.nodes}
     edges = sorted({(owner[a], owner[b]) for a, b in diagram.edges if owner[a] != owner[b]})
     return Diagram(nodes, edges)
