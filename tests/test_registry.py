@@ -1255,6 +1255,44 @@ def test_a_full_clone_without_tags_says_how_to_register(pipeline: Repo) -> None:
     assert "ml-missing" in build.page("")
 
 
+SUB_DVC_YAML = "artifacts:\n  model:\n    path: m.txt\n    type: model\n"
+SUB_PAGE = (
+    "---\nml: {artifact: sub/dvc.yaml:model}\n---\n# Sub model\n\n"
+    "Version {ml artifact sub/dvc.yaml:model version}.\n"
+)
+DVC_GET_REV = (
+    "import sys\nfrom dvc.repo import Repo\n"
+    "print(Repo('.').artifacts.get_rev(sys.argv[1]))\n"
+)
+
+
+@pytest.mark.parametrize("tagged", ["sub:model", "sub/dvc.yaml:model"])
+def test_an_artifact_of_a_dvc_yaml_in_a_folder_has_the_versions_its_tags_give(
+    tmp_path: Path, tagged: str
+) -> None:
+    """DVC and Studio name the artifact 'model' of sub/dvc.yaml 'sub:model' (tags
+    'sub=model@v1.0.0'; DVC's own lookup, Artifacts.get_rev, reads those); GTO also takes
+    'sub/dvc.yaml:model' (tags DVC does not find): a page bound to it shows the version either
+    way, as gto show lists it."""
+    repo = init_repo(tmp_path / "repo", tmp_path)
+    repo.dvc("init", "-q")
+    repo.write("sub/dvc.yaml", SUB_DVC_YAML)
+    repo.write("sub/m.txt", "weights\n")
+    repo.site({"index.md": SUB_PAGE}, plugin=NO_CARD_CHECKS)
+    commit = repo.commit("Model in a folder", date="2024-01-20T09:00:00+00:00")
+    gto = Gto(repo)
+    gto("register", tagged, commit, "--version", "v1.0.0")
+    assert gto.run() == [f"{tagged.replace(':', '=')}@v1.0.0"]
+    said = repo.run(sys.executable, "-c", DVC_GET_REV, "sub/dvc.yaml:model", check=False)
+    if tagged == "sub:model":  # DVC finds Studio's form, by either name of the artifact
+        assert said.stdout.strip() == commit, said.stderr
+    else:
+        assert said.returncode != 0 and "Unable to find artifact" in said.stderr
+    build = repo.build("--strict")
+    assert build.ok, build.output
+    assert "Version v1.0.0." in html.unescape(re.sub(r"<[^>]+>", "", build.page("")))
+
+
 # --------------------------------------------------------------------------- artifacts GTO knows
 #
 # Many projects register models with GTO alone: the model is declared in GTO's artifacts.yaml

@@ -534,10 +534,20 @@ def _name_artifacts(site: SiteFacts, project: dvc.Project, repo: git.GitRepo) ->
     """What GTO calls PROJECT's artifacts (names from the git root), and how to read the
     metrics its dvc.yaml files declared at any commit, into SITE."""
     prefix = repo_prefix(project, repo)
+    registered = site.registry.artifacts if site.registry else {}
     for artifact in project.artifacts.values():
         bare = artifact.name.rsplit(":", 1)[-1]
         path = prefix + artifact.dvcfile  # GTO names from the git root
-        site.registry_names[artifact.name] = bare if path == "dvc.yaml" else f"{path}:{bare}"
+        if path == "dvc.yaml":
+            site.registry_names[artifact.name] = bare
+            continue
+        # DVC (dvc artifacts get, Artifacts.get_rev) and Studio name an artifact of
+        # path/to/dvc.yaml 'path/to:name' (tags 'path/to=name@v1.0.0'); GTO also takes
+        # 'path/to/dvc.yaml:name', which only GTO finds: the name tags use where only it is
+        dvc_name = f"{posixpath.dirname(path)}:{bare}"
+        gto_only = f"{path}:{bare}"
+        use_gto = gto_only in registered and dvc_name not in registered
+        site.registry_names[artifact.name] = gto_only if use_gto else dvc_name
     site.past_metrics = timeline.PastMetrics(project, site.history, prefix, repo)
     site.revisions = compare.Revisions(site.past_metrics)
     site.experiments = experiments.Experiments(site.revisions)
