@@ -422,3 +422,41 @@ def test_a_params_file_the_baseline_lacks_reads_as_a_dash_in_experiments(pipelin
     by_name = {row["Experiment"]: row for row in shown_rows(table)}
     assert by_name["seq"]["Params changed"] == "dvclive/params.yaml:latent_dim: \u2014 \u2192 8"
     assert "unreadable" not in text_of(table)
+
+
+def test_values_a_folder_dvc_yaml_takes_from_its_params_yaml_are_compared(
+    empty_repo: Repo,
+) -> None:
+    """mnrozhkov/studio-multi-pipeline-models: each pipelines/type_a/X/dvc.yaml takes
+    ``${base.data_dir}`` from the params.yaml beside it, which DVC's resolver reads as a vars
+    file; ``dvc params diff`` counts the values taken. The plugin read that params.yaml only
+    where a stage declared it, so a params-diff said each value was gone ('1 -> —', "not in
+    sub/params.yaml at HEAD"), and the report listed them as changed."""
+    repo = empty_repo
+    repo.dvc("init", "-q")
+    repo.write("sub/params.yaml", "base:\n  x: 1\n  y: a\n")
+    stage = "stages:\n  s:\n    cmd: echo ${base.x} ${base.y} > out.txt\n"
+    repo.write("sub/dvc.yaml", stage + "    params:\n      - base\n    outs: [out.txt]\n")
+    repo.commit("Declared", date="2024-01-11T09:00:00+00:00")
+    repo.write("sub/params.yaml", "base:\n  x: 2\n  y: a\n")
+    repo.write("sub/dvc.yaml", stage + "    outs: [out.txt]\n")
+    page = "# P\n\n{ml params-diff HEAD~1 HEAD}\n\n{ml params-diff HEAD~1 HEAD all}\n"
+    repo.site({"index.md": page}, plugin={"checks": {"stale_pipeline": "ignore"}})
+    repo.commit("Taken with ${...} only", date="2024-01-12T09:00:00+00:00")
+    said = json.loads(repo.dvc("params", "diff", "HEAD~1", "HEAD", "--all", "--json"))
+    assert said == {
+        "sub/params.yaml": {
+            "base.x": {"old": 1, "new": 2, "diff": 1},
+            "base.y": {"old": "a", "new": "a"},
+        }
+    }
+    build = repo.build("--strict")
+    assert build.ok, build.output
+    changed, everything = blocks(build.page(""), "ml-params-diff")
+    assert [r for r in rows(changed)[1:] if len(r) == 5] == [["base.x", "1", "2", "+1", "+100%"]]
+    assert [r[:3] for r in rows(everything)[1:] if len(r) == 5] == [
+        ["base.x", "1", "2"],
+        ["base.y", "a", "a"],
+    ]
+    report = json.loads(ml(repo, "report", "--base", "HEAD~1", "--format", "json").stdout)
+    assert [(p["key"], p["old"], p["new"]) for p in report["params"]] == [("base.x", 1, 2)]

@@ -36,6 +36,7 @@ from mkdocs_mlplugin.facts.dvc import (
     needs_resolving,
     reads_vars_files,
     resolve_written,
+    resolve_written_plainly,
     written_plots,
     written_stages,
 )
@@ -356,7 +357,7 @@ class Revisions:
                 data = parse_blob(blob, shown, parse_yaml)
             except FindingError:
                 return {}, {}  # metrics_at said so already
-            if not isinstance(data, dict) or not needs_resolving(data):
+            if not isinstance(data, dict) or not needs_resolving(data, dvcfile):
                 found = self._declared[(dvcfile, blob)] = (declared_params(data, dvcfile), {})
                 return found
             self._templates[(dvcfile, blob)] = data
@@ -597,12 +598,19 @@ def _vars_taken(project: Project, snap: Snapshot) -> None:
         except Missing:
             return None
 
+    # DVC counts what the stages take only from files that are no params file (its own
+    # params show skips those): where every file read for ${...} is one, DVC is not needed
+    declared = {f for s in project.stages.values() for f in s.params}
+    declared |= {DEFAULT_PARAMS, *project.top_params}
     taken: dict[str, dict[str, Any]] = {}
     for dvcfile in sorted({s.dvcfile for s in project.stages.values()}):
         try:
             text = read_text(root, dvcfile)
             data = parse_yaml(text, dvcfile)
-            if not isinstance(data, dict) or not reads_vars_files(data):
+            if not isinstance(data, dict) or not reads_vars_files(data, dvcfile):
+                continue
+            plain = resolve_written_plainly(root, dvcfile, data, text, written)
+            if plain is not None and set(plain[2]) <= declared:
                 continue
             _, values, _ = resolve_written(root, dvcfile, data, text, written, dvcfile)
         except FindingError as exc:

@@ -589,15 +589,15 @@ def _written_filesystem() -> type:
     return type("WrittenFileSystem", (_Written, LocalFileSystem), {})
 
 
-def needs_resolving(data: dict[str, Any]) -> bool:
-    """Whether the params the stages of a dvc.yaml (DATA, as written) read are known only once
-    DVC's resolver has read it: a foreach or matrix stage, ``vars`` files (DVC counts the
-    values stages take from them as params), a stage's own ``vars``, or ``${...}`` in a
-    ``params:`` list."""
+def needs_resolving(data: dict[str, Any], dvcfile: str = PIPELINE_FILE) -> bool:
+    """Whether the params the stages of DVCFILE (DATA, as written) read are known only once
+    DVC's resolver has read it: a foreach or matrix stage, ``vars`` files or the params.yaml
+    beside a dvc.yaml in a folder (DVC counts the values stages take from them as params,
+    see ``reads_vars_files``), a stage's own ``vars``, or ``${...}`` in a ``params:`` list."""
     bodies = _bodies(data)
     return (
         any("foreach" in d or "matrix" in d or "vars" in d for d in bodies)
-        or reads_vars_files(data)
+        or reads_vars_files(data, dvcfile)
         or any(dvc_fast.templated(d.get("params")) for d in bodies)
         or dvc_fast.templated(data.get("params"))
     )
@@ -623,11 +623,15 @@ def metrics_need_resolving(data: dict[str, Any]) -> bool:
     )
 
 
-def reads_vars_files(data: dict[str, Any]) -> bool:
-    """Whether a dvc.yaml (DATA, as written) names files in ``vars`` (its own or a stage's):
-    ``dvc params show`` counts the values its stages take from them."""
+def reads_vars_files(data: dict[str, Any], dvcfile: str = PIPELINE_FILE) -> bool:
+    """Whether the stages of DVCFILE (DATA, as written) may take values from files that are
+    not the project's params.yaml: files named in ``vars`` (its own or a stage's), or, for a
+    dvc.yaml in a folder whose stages use ``${...}``, the params.yaml beside it, which DVC's
+    resolver reads as it reads vars files. ``dvc params show`` counts the values they take."""
     lists = [data.get("vars"), *(d.get("vars") for d in _bodies(data))]
-    return any(isinstance(v, list) and any(isinstance(i, str) for i in v) for v in lists)
+    if any(isinstance(v, list) and any(isinstance(i, str) for i in v) for v in lists):
+        return True
+    return bool(posixpath.dirname(dvcfile)) and dvc_fast.templated(data.get("stages"))
 
 
 def _bodies(data: dict[str, Any]) -> list[dict[str, Any]]:
