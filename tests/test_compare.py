@@ -166,7 +166,7 @@ def test_metrics_diff_is_dvc_metrics_diff_all(compared: Compared) -> None:
     # DVC's float subtraction says -0.04999999999999999; the files say 0.25 and 0.2
     assert dvc["metrics.json"]["loss"]["diff"] != -0.05
     assert by_key["loss"]["Change"] == "-0.05"
-    assert by_key["loss"]["Change (%)"] == "-20.00%"
+    assert by_key["loss"]["Change (%)"] == "-20%"
     assert by_key["f1"][old] == "\u2014" and by_key["f1"]["Change"] == ""
     assert by_key["test.n"]["Change"] == "0"  # --all: unchanged metrics too
     notes = text_of(page)

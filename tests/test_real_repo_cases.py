@@ -155,7 +155,7 @@ def test_python_params_files_are_read_as_dvc_reads_them(empty_repo: Repo) -> Non
     assert body == {
         "Optim.lr": ["0.01", "0.01", "0", "0%"],
         "data_path": ["fra.txt", "fra.txt", "", ""],
-        "latent_dim": ["64", "32", "-32", "-50.00%"],
+        "latent_dim": ["64", "32", "-32", "-50%"],
         "num_samples": ["10000", "10000", "0", "0%"],
     }
     assert "Dim 32." in text_of(build.page("diff"))
@@ -460,3 +460,44 @@ def test_values_a_folder_dvc_yaml_takes_from_its_params_yaml_are_compared(
     ]
     report = json.loads(ml(repo, "report", "--base", "HEAD~1", "--format", "json").stdout)
     assert [(p["key"], p["old"], p["new"]) for p in report["params"]] == [("base.x", 1, 2)]
+
+
+def test_numbers_are_rounded_and_written_as_dvc_writes_them(empty_repo: Repo) -> None:
+    """RihabFekii/customer-churn-dvc: with precision=3 the page showed 0.740 where
+    ``dvc metrics diff --precision 3`` prints 0.74, a change of 0.8575 to 0.8475 as -0.0100,
+    and relative changes as +300% beside +150.00% (the report: +300.00%)."""
+    repo = empty_repo
+    repo.dvc("init", "-q")
+    repo.write("m.json", '{"acc": 0.7402, "n": 4, "f1": 0.8575, "runs": 2}\n')
+    repo.write(
+        "dvc.yaml", 'stages:\n  s:\n    cmd: "true"\n    metrics: [{m.json: {cache: false}}]\n'
+    )
+    repo.commit("Before", date="2024-01-11T09:00:00+00:00")
+    repo.write("m.json", '{"acc": 0.6871, "n": 4, "f1": 0.8475, "runs": 5}\n')
+    page = "# M\n\n{ml metrics-diff HEAD~1 HEAD precision=3}\n\n{ml metrics-diff HEAD~1 HEAD}\n"
+    repo.site({"index.md": page}, plugin={"checks": {"stale_pipeline": "ignore"}})
+    repo.commit("After", date="2024-01-12T09:00:00+00:00")
+    said = repo.dvc("metrics", "diff", "HEAD~1", "HEAD", "--all", "--precision", "3", "--md")
+    dvc = {
+        cells[1]: cells[2:5]
+        for line in said.strip().splitlines()[2:]
+        for cells in [[c.strip() for c in line.strip().strip("|").split("|")]]
+    }
+    assert dvc == {
+        "acc": ["0.74", "0.687", "-0.053"],
+        "f1": ["0.858", "0.848", "-0.01"],
+        "n": ["4", "4", "0"],
+        "runs": ["2", "5", "3"],
+    }
+    build = repo.build("--strict")
+    assert build.ok, build.output
+    rounded, exact = blocks(build.page(""), "ml-metrics-diff")
+    shown = {r[0]: r[1:] for r in rows(rounded)[1:] if len(r) == 5}
+    # the change as DVC writes it, with the sign the page gives a rise
+    assert {k: [*v[:2], v[2].removeprefix("+")] for k, v in shown.items()} == dvc
+    everything = {r[0]: r[1:] for r in rows(exact)[1:] if len(r) == 5}
+    assert everything["f1"] == ["0.8575", "0.8475", "-0.01", "-1.17%"]
+    assert everything["runs"][2:] == ["+3", "+150%"]
+    assert everything["n"][2:] == ["0", "0%"]
+    report = ml(repo, "report", "--base", "HEAD~1", "--format", "markdown").stdout
+    assert "| \\+3 | \\+150% |" in report and "| \\-0.01 | \\-1.17% |" in report, report

@@ -1261,8 +1261,7 @@ SUB_PAGE = (
     "Version {ml artifact sub/dvc.yaml:model version}.\n"
 )
 DVC_GET_REV = (
-    "import sys\nfrom dvc.repo import Repo\n"
-    "print(Repo('.').artifacts.get_rev(sys.argv[1]))\n"
+    "import sys\nfrom dvc.repo import Repo\nprint(Repo('.').artifacts.get_rev(sys.argv[1]))\n"
 )
 
 

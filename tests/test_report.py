@@ -145,9 +145,9 @@ def test_the_markdown_report_shows_the_param_change_the_metric_delta_and_the_new
         assert section in text
     assert "3 stages: 3 current." in text
     lr = cells(text, "`params.yaml`", "`train.lr`")
-    assert lr[2:] == ["0.05", "0.1", "+0.05", "+100.00%"]
+    assert lr[2:] == ["0.05", "0.1", "+0.05", "+100%"]
     loss = cells(text, "`metrics.json`", "`loss`")
-    assert loss[2:] == ["0.25", "0.2", "-0.05", "-20.00%"]
+    assert loss[2:] == ["0.25", "0.2", "-0.05", "-20%"]
     old, new = model(branch, "main"), model(branch, "HEAD")
     row = cells(text, "`models/model.txt`")
     assert row[1:4] == ["classifier", f"`{old['md5'][:8]}`", f"`{new['md5'][:8]}`"]

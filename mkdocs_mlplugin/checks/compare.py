@@ -115,12 +115,22 @@ def diff(
 
 
 def rounded(value: Decimal, precision: int | None) -> Decimal:
-    """VALUE to PRECISION digits after the decimal point (half to even), or as it is (also a
-    whole number written without decimals: DVC rounds floats only)."""
+    """VALUE to at most PRECISION digits after the decimal point (half to even, without the
+    zeros rounding leaves at the end: DVC prints round(0.7402, 3) as 0.74), or as it is
+    (also a whole number written without decimals: DVC rounds floats only)."""
     exponent = value.as_tuple().exponent
     if precision is None or not isinstance(exponent, int) or exponent >= 0:
         return value
-    return value.quantize(Decimal(1).scaleb(-precision), rounding=ROUND_HALF_EVEN)
+    return trimmed(value.quantize(Decimal(1).scaleb(-precision), rounding=ROUND_HALF_EVEN))
+
+
+def trimmed(value: Decimal) -> Decimal:
+    """VALUE without zeros at the end of its decimals: 0.0100 is 0.01, 150.00 is 150."""
+    if not value.is_finite():
+        return value
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
 
 
 def plain(value: Decimal) -> str:
@@ -135,8 +145,9 @@ def plain(value: Decimal) -> str:
 
 def signed(value: Decimal, precision: int | None = None) -> str:
     """A change with its sign: ``+0.05``, ``-3``, ``0`` (no change is 0, whatever the
-    decimals of the numbers compared: DVC's 0.0, not 0.000000000000000)."""
-    value = rounded(value, precision)
+    decimals of the numbers compared: DVC's 0.0, not 0.000000000000000; and 0.8475 - 0.8575
+    is -0.01, not -0.0100)."""
+    value = trimmed(rounded(value, precision))
     if value == 0:
         return "0"
     text = plain(value)
@@ -144,7 +155,8 @@ def signed(value: Decimal, precision: int | None = None) -> str:
 
 
 def percent(value: Decimal, precision: int | None = None) -> str:
-    """A relative change as a signed percentage, to 2 decimals (or PRECISION): ``+5.56%``."""
+    """A relative change as a signed percentage, to at most 2 decimals (or PRECISION):
+    ``+5.56%``, ``+150%``."""
     shown = rounded(value * 100, 2 if precision is None else precision)
     return f"{signed(shown)}%"
 

@@ -5,8 +5,10 @@ text, code spans), so nothing in a branch can add markup or links to the comment
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+from mkdocs_mlplugin.checks.compare import percent
 from mkdocs_mlplugin.facts.compare import Side
 from mkdocs_mlplugin.render import Code, Empty, Value, human_size
 from mkdocs_mlplugin.render.markdown import MARKDOWN, code, escape
@@ -95,7 +97,8 @@ def _value(value: Any, file: str, where: str) -> Any:
 
 
 def _percent(relative: float) -> str:
-    return "0.00%" if relative == 0 else f"{relative * 100:+.2f}%"
+    """As a page's comparison shows it (``compare.percent``)."""
+    return percent(Decimal(repr(relative)))
 
 
 def _outputs(outputs: list[dict[str, Any]]) -> list[str]:
