@@ -59,8 +59,8 @@ def experiments_block(
     # HEAD on a branch is named by the branch; any other baseline (HEAD detached, as in a CI
     # checkout, too) by a tag or branch that points to it
     branch = site.repo.branch if site.repo else None
-    named = [b for b in baselines if everything or b == head]
-    names = exps.names([b for b in named if b != head or not branch])
+    named = [b for b in baselines if (everything or b == head) and (b != head or not branch)]
+    names = exps.names(named) if named else {}
     snaps = exps.snapshots([*baselines, *(e.commit for e in listed)])
     order: list[tuple[str, Experiment | None]] = []
     for baseline in baselines:
