@@ -125,12 +125,18 @@ def rounded(value: Decimal, precision: int | None) -> Decimal:
 
 
 def trimmed(value: Decimal) -> Decimal:
-    """VALUE without zeros at the end of its decimals: 0.0100 is 0.01, 150.00 is 150."""
-    if not value.is_finite():
+    """VALUE without zeros at the end of its decimals: 0.0100 is 0.01, 150.00 is 150, 0.000
+    is 0; its digits otherwise as they are (no arithmetic context rounds them)."""
+    sign, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int) or exponent >= 0:
         return value
-    if value == value.to_integral_value():
-        return value.quantize(Decimal(1))
-    return value.normalize()
+    kept = list(digits)
+    while exponent < 0 and len(kept) > 1 and kept[-1] == 0:
+        kept.pop()
+        exponent += 1
+    if kept == [0]:
+        exponent = 0
+    return Decimal((sign, tuple(kept), exponent))
 
 
 def plain(value: Decimal) -> str:
