@@ -360,6 +360,22 @@ def test_the_diff_is_dvcs_diff(
             assert Decimal(shown["change"]) == Decimal(repr(row.new)) - Decimal(repr(row.old))
 
 
+@given(
+    value=st.floats(allow_nan=False, allow_infinity=False),
+    precision=st.integers(min_value=0, max_value=30),
+)
+def test_any_number_is_shown_to_any_precision(value: float, precision: int) -> None:
+    """precision=N on any number a metrics file can hold: no error (a 17-digit value to 20
+    decimals needs more digits than Decimal's default context has), no zeros left at the
+    end of the decimals, within half a unit of the last decimal kept."""
+    shown = checks_compare.shown(value, precision)
+    assert isinstance(shown, str)
+    exact = Decimal(repr(value))
+    assert abs(Decimal(shown) - exact) <= Decimal(1).scaleb(-precision) / 2
+    assert "e" in shown or "." not in shown or not shown.endswith("0")
+    assert checks_compare.signed(Decimal(shown) - exact, precision)
+
+
 CACHED_PAGE = """\
 # Metrics DVC keeps
 

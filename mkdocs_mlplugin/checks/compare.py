@@ -12,7 +12,7 @@ were all removed: its values are ``UNKNOWN`` there, never a change.
 from __future__ import annotations
 
 import dataclasses
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 from typing import Any
 
 
@@ -121,7 +121,9 @@ def rounded(value: Decimal, precision: int | None) -> Decimal:
     exponent = value.as_tuple().exponent
     if precision is None or not isinstance(exponent, int) or exponent >= 0:
         return value
-    return trimmed(value.quantize(Decimal(1).scaleb(-precision), rounding=ROUND_HALF_EVEN))
+    # as many digits as the rounded number has: the default context's 28 would refuse more
+    context = Context(prec=max(28, value.adjusted() + precision + 2), rounding=ROUND_HALF_EVEN)
+    return trimmed(value.quantize(Decimal(1).scaleb(-precision), context=context))
 
 
 def trimmed(value: Decimal) -> Decimal:
