@@ -589,7 +589,7 @@ def _written_filesystem() -> type:
     return type("WrittenFileSystem", (_Written, LocalFileSystem), {})
 
 
-def needs_resolving(data: dict[str, Any], dvcfile: str = PIPELINE_FILE) -> bool:
+def needs_resolving(data: dict[str, Any], dvcfile: str) -> bool:
     """Whether the params the stages of DVCFILE (DATA, as written) read are known only once
     DVC's resolver has read it: a foreach or matrix stage, ``vars`` files or the params.yaml
     beside a dvc.yaml in a folder (DVC counts the values stages take from them as params,
@@ -623,7 +623,7 @@ def metrics_need_resolving(data: dict[str, Any]) -> bool:
     )
 
 
-def reads_vars_files(data: dict[str, Any], dvcfile: str = PIPELINE_FILE) -> bool:
+def reads_vars_files(data: dict[str, Any], dvcfile: str) -> bool:
     """Whether the stages of DVCFILE (DATA, as written) may take values from files that are
     not the project's params.yaml: files named in ``vars`` (its own or a stage's), or, for a
     dvc.yaml in a folder whose stages use ``${...}``, the params.yaml beside it, which DVC's
